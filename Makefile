@@ -1,0 +1,35 @@
+# Duplex — see README.md.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+GO ?= go
+BIN := bin
+ADDR ?= :8080
+
+.PHONY: all deps build run test vet fmt bench clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+	@$(GO) mod download
+
+build: deps
+	$(GO) build -o $(BIN)/duplex ./cmd/duplex
+	$(GO) build -o $(BIN)/callbot ./cmd/callbot
+
+run: build
+	$(BIN)/duplex -addr $(ADDR)
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: deps vet
+	$(GO) test -race -count=1 -timeout 12m ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// stringList is a repeatable flag; from the environment it is comma-separated.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*s = append(*s, p)
+		}
+	}
+	return nil
+}
+
+type config struct {
+	addr          string
+	logFormat     string
+	logLevel      string
+	pipeline      string
+	maxCalls      int
+	publicIPs     stringList
+	udpPortMin    uint
+	udpPortMax    uint
+	udpMuxPort    int
+	iceServers    stringList
+	echoDelay     time.Duration
+	dtlsTimeout   time.Duration
+	shutdownGrace time.Duration
+}
+
+// envName maps a flag name to its environment variable: -udp-port-min → DUPLEX_UDP_PORT_MIN.
+func envName(flagName string) string {
+	return "DUPLEX_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseConfig reads flags; every flag may also come from its DUPLEX_…
+// environment variable. A flag given on the command line wins.
+func parseConfig(args []string, getenv func(string) string) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("duplex", flag.ContinueOnError)
+	fs.StringVar(&c.addr, "addr", ":8080", "HTTP listen address")
+	fs.StringVar(&c.logFormat, "log-format", "console", "log format: console or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.pipeline, "pipeline", "echo", "what a call runs: echo")
+	fs.IntVar(&c.maxCalls, "max-calls", 200, "maximum concurrent calls")
+	fs.Var(&c.publicIPs, "public-ip", "public IP announced in ICE candidates (1:1 NAT); repeatable")
+	fs.UintVar(&c.udpPortMin, "udp-port-min", 0, "lowest UDP port for ICE (0: any)")
+	fs.UintVar(&c.udpPortMax, "udp-port-max", 0, "highest UDP port for ICE (0: any)")
+	fs.IntVar(&c.udpMuxPort, "udp-mux-port", 0, "serve all calls on this one UDP port (0: off)")
+	fs.Var(&c.iceServers, "ice-server", "STUN/TURN URL, turn:user:pass@host:port for credentials; repeatable")
+	fs.DurationVar(&c.echoDelay, "echo-delay", time.Second, "delay of the echo pipeline")
+	fs.DurationVar(&c.dtlsTimeout, "dtls-timeout", 10*time.Second, "DTLS handshake timeout")
+	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "time to drain calls on SIGINT/SIGTERM")
+
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := getenv(envName(f.Name)); v != "" && envErr == nil {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = fmt.Errorf("%s=%q: %w", envName(f.Name), v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return nil, envErr
+	}
+	// Repeatable flags given on the command line replace the environment's.
+	envPublic, envICE := c.publicIPs, c.iceServers
+	c.publicIPs, c.iceServers = nil, nil
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if c.publicIPs == nil {
+		c.publicIPs = envPublic
+	}
+	if c.iceServers == nil {
+		c.iceServers = envICE
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	switch c.pipeline {
+	case "echo":
+	default:
+		return nil, fmt.Errorf("-pipeline %q: want echo", c.pipeline)
+	}
+	if c.udpPortMin > 65535 || c.udpPortMax > 65535 || c.udpPortMin > c.udpPortMax {
+		return nil, fmt.Errorf("-udp-port-min %d / -udp-port-max %d: want 0 ≤ min ≤ max ≤ 65535", c.udpPortMin, c.udpPortMax)
+	}
+	if c.logFormat != "console" && c.logFormat != "json" {
+		return nil, fmt.Errorf("-log-format %q: want console or json", c.logFormat)
+	}
+	return c, nil
+}

@@ -1,0 +1,85 @@
+// Package events defines the JSON messages exchanged on a call's "events"
+// data channel. Every message is one JSON object with a "type" field.
+// docs/protocol.md is the reference for clients.
+package events
+
+// Server → client event types.
+const (
+	TypeSessionReady      = "session.ready"
+	TypeState             = "state"
+	TypeTranscriptPartial = "transcript.partial"
+	TypeTranscriptFinal   = "transcript.final"
+	TypeReplyDelta        = "reply.delta"
+	TypeReplyDone         = "reply.done"
+	TypeReplyInterrupted  = "reply.interrupted"
+	TypeTurnMetrics       = "turn.metrics"
+	TypeError             = "error"
+)
+
+// Client → server command types.
+const (
+	TypeInputText      = "input.text"
+	TypeResponseCancel = "response.cancel"
+	TypeSessionUpdate  = "session.update"
+)
+
+// Assistant states carried by a "state" event.
+const (
+	StateListening    = "listening"
+	StateUserSpeaking = "user_speaking"
+	StateThinking     = "thinking"
+	StateSpeaking     = "speaking"
+)
+
+// Conversation modes.
+const (
+	ModeFullDuplex = "full_duplex"
+	ModeHalfDuplex = "half_duplex"
+)
+
+// Error codes carried by an "error" event.
+const (
+	CodeBadMessage    = "bad_message"
+	CodeUnknownType   = "unknown_type"
+	CodeTooLarge      = "too_large"
+	CodeBackendFailed = "backend_failed"
+	CodeUnsupported   = "unsupported"
+)
+
+// Event is one server → client message. Only the fields that belong to the
+// event's type are set; the rest are omitted from the JSON.
+type Event struct {
+	Type string `json:"type"`
+
+	// session.ready
+	CallID   string            `json:"call_id,omitempty"`
+	Mode     string            `json:"mode,omitempty"`
+	Pipeline string            `json:"pipeline,omitempty"`
+	Engines  map[string]string `json:"engines,omitempty"`
+
+	// state
+	State string `json:"state,omitempty"`
+
+	// transcript.*, reply.*, turn.metrics
+	TurnID int    `json:"turn_id,omitempty"`
+	Text   string `json:"text,omitempty"`
+	// reply.interrupted: the part of the reply the user actually heard.
+	Heard   string       `json:"heard,omitempty"`
+	Metrics *TurnMetrics `json:"metrics,omitempty"`
+
+	// error
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// TurnMetrics is the latency breakdown of one turn, in milliseconds.
+// LatencyMS runs from the detected end of the user's speech to the first
+// reply audio frame sent.
+type TurnMetrics struct {
+	LatencyMS        float64 `json:"latency_ms"`
+	EndpointMS       float64 `json:"endpoint_ms,omitempty"`
+	STTMS            float64 `json:"stt_ms,omitempty"`
+	LLMFirstTokenMS  float64 `json:"llm_first_token_ms,omitempty"`
+	TTSFirstAudioMS  float64 `json:"tts_first_audio_ms,omitempty"`
+	SpeechDurationMS float64 `json:"speech_duration_ms,omitempty"`
+}

@@ -1,0 +1,52 @@
+// Package testpeer makes real pion offers for tests of the signaling and
+// session layers.
+package testpeer
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+)
+
+// Offer returns a gathered SDP offer from a real pion peer with a
+// send-receive Opus audio section, optionally a VP8 video section, and the
+// "events" data channel. The peer is closed before it returns: the offer is
+// only good for set-up tests that never connect.
+func Offer(video bool) (string, error) {
+	se := webrtc.SettingEngine{}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(true)
+	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = pc.Close() }()
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
+		return "", err
+	}
+	if video {
+		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+			return "", err
+		}
+	}
+	if _, err := pc.CreateDataChannel("events", nil); err != nil {
+		return "", err
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return "", err
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return "", err
+	}
+	select {
+	case <-gathered:
+	case <-time.After(5 * time.Second):
+		return "", fmt.Errorf("testpeer: gathering timed out")
+	}
+	return pc.LocalDescription().SDP, nil
+}

@@ -1,0 +1,80 @@
+// Package llm defines the language model: given the conversation so far
+// and the new user turn, stream the reply as text deltas. Backends live in
+// subpackages (llm/local offline skills, llm/openai for OpenAI-compatible
+// chat completions).
+package llm
+
+import (
+	"context"
+	"errors"
+	"image"
+	"time"
+)
+
+// Role of a message's author.
+type Role string
+
+// Roles.
+const (
+	RoleSystem    Role = "system"
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+)
+
+// Message is one turn of the conversation.
+type Message struct {
+	Role Role
+	Text string
+	// Interrupted marks an assistant turn cut short by the user: Text then
+	// holds only what the user heard.
+	Interrupted bool
+	// At is when the turn happened.
+	At time.Time
+}
+
+// Image is a camera snapshot attached to a user turn.
+type Image struct {
+	// JPEG is the encoded image sent to model servers (fits 1200×800).
+	JPEG []byte
+	// Decoded is the same picture for backends that look at pixels.
+	Decoded image.Image
+	// Captured is when the camera produced it.
+	Captured time.Time
+}
+
+// Request asks for one reply.
+type Request struct {
+	// System is the system prompt; empty means the backend's default.
+	System string
+	// History is the conversation, oldest first, ending with the new user
+	// turn.
+	History []Message
+	// Image is the latest camera snapshot, nil when there is no video.
+	Image *Image
+	// PreviousImage is the snapshot of the previous look, for "what
+	// changed"; may be nil.
+	PreviousImage *Image
+	// Now is the current time (injected so answers about time are testable).
+	Now time.Time
+	// Language is a BCP-47 hint for the reply, e.g. "en".
+	Language string
+}
+
+// Engine is a language model backend, safe for concurrent use.
+type Engine interface {
+	// Name identifies the backend, e.g. "local" or "openai:gpt-4o-mini".
+	Name() string
+	// Stream starts a reply. ctx cancels it mid-stream.
+	Stream(ctx context.Context, req Request) (Stream, error)
+}
+
+// Stream yields the reply as text deltas.
+type Stream interface {
+	// Next returns the next delta; io.EOF after the last one.
+	Next() (string, error)
+	// Close stops the reply and releases its resources; safe twice.
+	Close() error
+}
+
+// ErrNoUserTurn: the request's history does not end with a user turn.
+var ErrNoUserTurn = errors.New("llm: history does not end with a user turn")

@@ -1,0 +1,398 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	"github.com/rs/zerolog"
+
+	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/media"
+)
+
+// EventsLabel is the label of the client-created data channel that carries
+// JSON events and commands.
+const EventsLabel = "events"
+
+// Call is one live WebRTC call. Its supervisor goroutine, owned by the
+// Manager, tears it down exactly once; every other goroutine of the call
+// is started through goRun and joined during teardown.
+type Call struct {
+	id  string
+	m   *Manager
+	log zerolog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	pc  *webrtc.PeerConnection
+	out *media.PacedWriter
+
+	frames   chan media.Frame
+	commands chan events.Command
+	outbox   chan events.Event
+
+	closeReq   chan CloseReason
+	done       chan struct{}
+	connected  chan struct{}
+	connOnce   sync.Once
+	dcOpen     chan struct{}
+	dcOnce     sync.Once
+	dc         atomic.Pointer[webrtc.DataChannel]
+	mu         sync.Mutex // guards closing and wg.Add
+	closing    bool
+	wg         sync.WaitGroup
+	reason     CloseReason
+	created    time.Time
+	lostFrames atomic.Uint64
+	lostEvents atomic.Uint64
+}
+
+func newCall(m *Manager, id string) *Call {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Call{
+		id:        id,
+		m:         m,
+		log:       m.cfg.Log.With().Str("call_id", id).Logger(),
+		ctx:       ctx,
+		cancel:    cancel,
+		frames:    make(chan media.Frame, m.cfg.FrameQueue),
+		commands:  make(chan events.Command, 32),
+		outbox:    make(chan events.Event, m.cfg.EventQueue),
+		closeReq:  make(chan CloseReason, 1),
+		done:      make(chan struct{}),
+		connected: make(chan struct{}),
+		dcOpen:    make(chan struct{}),
+		created:   time.Now(),
+	}
+}
+
+// ID returns the call's unguessable id.
+func (c *Call) ID() string { return c.id }
+
+// Done is closed when the call is fully torn down.
+func (c *Call) Done() <-chan struct{} { return c.done }
+
+// Reason returns why the call ended; valid after Done is closed.
+func (c *Call) Reason() CloseReason {
+	<-c.done
+	return c.reason
+}
+
+// Close ends the call with reason and waits until it is torn down. The
+// first reason given wins.
+func (c *Call) Close(reason CloseReason) {
+	c.requestClose(reason)
+	<-c.done
+}
+
+func (c *Call) requestClose(reason CloseReason) {
+	select {
+	case c.closeReq <- reason:
+	default:
+	}
+}
+
+// goRun starts fn as a goroutine of the call, unless teardown has begun.
+func (c *Call) goRun(fn func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return false
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		fn()
+	}()
+	return true
+}
+
+// supervise waits for a close request (or the connect timeout) and tears
+// the call down.
+func (c *Call) supervise() {
+	timer := time.NewTimer(c.m.cfg.ConnectTimeout)
+	defer timer.Stop()
+	var reason CloseReason
+	select {
+	case reason = <-c.closeReq:
+	case <-timer.C:
+		select {
+		case <-c.connected:
+			reason = <-c.closeReq
+		default:
+			reason = ReasonConnectTimeout
+		}
+	}
+	c.teardown(reason)
+}
+
+// attach stores a resource set up during negotiation, unless teardown has
+// begun; then the caller must release it.
+func (c *Call) attach(set func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return false
+	}
+	set()
+	return true
+}
+
+func (c *Call) teardown(reason CloseReason) {
+	c.mu.Lock()
+	c.closing = true
+	pc, out := c.pc, c.out
+	c.mu.Unlock()
+	c.cancel()
+	if pc != nil {
+		if err := pc.Close(); err != nil {
+			c.log.Debug().Err(err).Msg("peer connection close")
+		}
+	}
+	c.wg.Wait()
+	if out != nil {
+		_ = out.Close()
+	}
+	c.reason = reason
+	c.m.remove(c, reason)
+	c.log.Info().Str("reason", string(reason)).
+		Dur("duration", time.Since(c.created)).
+		Uint64("frames_dropped", c.lostFrames.Load()).
+		Uint64("events_dropped", c.lostEvents.Load()).
+		Msg("call closed")
+	close(c.done)
+}
+
+// negotiate applies the offer and returns the answer with candidates.
+func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
+	pc, err := c.m.api.NewPeerConnection(webrtc.Configuration{ICEServers: c.m.cfg.ICEServers})
+	if err != nil {
+		return "", fmt.Errorf("session: new peer connection: %w", err)
+	}
+	if !c.attach(func() { c.pc = pc }) {
+		_ = pc.Close()
+		return "", ErrClosed
+	}
+	pc.OnConnectionStateChange(c.onConnectionState)
+	pc.OnTrack(c.onTrack)
+	pc.OnDataChannel(c.onDataChannel)
+
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "duplex")
+	if err != nil {
+		return "", fmt.Errorf("session: audio track: %w", err)
+	}
+	sender, err := pc.AddTrack(track)
+	if err != nil {
+		return "", fmt.Errorf("%w: cannot send audio: %v", ErrBadOffer, err)
+	}
+	c.goRun(func() { drainRTCP(sender) })
+	out, err := media.NewPacedWriter(track, media.PacedWriterOptions{})
+	if err != nil {
+		return "", fmt.Errorf("session: paced writer: %w", err)
+	}
+	if !c.attach(func() { c.out = out }) {
+		_ = out.Close()
+		return "", ErrClosed
+	}
+
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	gctx, cancel := context.WithTimeout(ctx, c.m.cfg.GatherTimeout)
+	defer cancel()
+	select {
+	case <-gathered:
+	case <-gctx.Done():
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		c.log.Warn().Dur("timeout", c.m.cfg.GatherTimeout).Msg("ICE gathering incomplete; answering with the candidates so far")
+	}
+
+	io := &IO{CallID: c.id, Frames: c.frames, Commands: c.commands, Out: out, Log: c.log, send: c.send}
+	pipeline := c.m.cfg.Pipeline
+	c.goRun(func() {
+		if err := pipeline.Run(c.ctx, io); err != nil && c.ctx.Err() == nil {
+			c.log.Error().Err(err).Msg("pipeline failed")
+			c.requestClose(ReasonPipelineError)
+		}
+	})
+	c.goRun(c.writeEvents)
+	c.log.Info().Str("pipeline", pipeline.Name()).Msg("call created")
+	return pc.LocalDescription().SDP, nil
+}
+
+// AddCandidates applies a trickle-ICE SDP fragment (RFC 8840).
+func (c *Call) AddCandidates(frag string) error {
+	mid := ""
+	n := 0
+	end := false
+	for _, line := range strings.Split(frag, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "a=mid:"):
+			mid = strings.TrimPrefix(line, "a=mid:")
+		case strings.HasPrefix(line, "a=candidate:"):
+			m := mid
+			init := webrtc.ICECandidateInit{Candidate: strings.TrimPrefix(line, "a=")}
+			if m != "" {
+				init.SDPMid = &m
+			} else {
+				var zero uint16
+				init.SDPMLineIndex = &zero
+			}
+			if err := c.pc.AddICECandidate(init); err != nil {
+				return fmt.Errorf("%w: %v", ErrBadCandidate, err)
+			}
+			n++
+		case line == "a=end-of-candidates":
+			end = true
+		}
+	}
+	if n == 0 && !end {
+		return fmt.Errorf("%w: no a=candidate or a=end-of-candidates line", ErrBadCandidate)
+	}
+	return nil
+}
+
+func (c *Call) onConnectionState(s webrtc.PeerConnectionState) {
+	c.log.Debug().Str("state", s.String()).Msg("connection state")
+	switch s {
+	case webrtc.PeerConnectionStateConnected:
+		c.connOnce.Do(func() { close(c.connected) })
+		c.log.Info().Msg("call connected")
+	case webrtc.PeerConnectionStateFailed:
+		c.requestClose(ReasonICEFailed)
+	case webrtc.PeerConnectionStateClosed:
+		c.requestClose(ReasonPeerClosed)
+	}
+}
+
+func (c *Call) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	log := c.log.With().Str("kind", track.Kind().String()).Str("codec", track.Codec().MimeType).Logger()
+	log.Info().Msg("track started")
+	switch track.Kind() {
+	case webrtc.RTPCodecTypeAudio:
+		c.goRun(func() {
+			rcv, err := media.NewAudioReceiver(media.AudioReceiverOptions{})
+			if err != nil {
+				log.Error().Err(err).Msg("audio receiver")
+				return
+			}
+			if err := rcv.Run(c.ctx, track, c.pushFrame); err != nil && !errors.Is(err, context.Canceled) {
+				log.Debug().Err(err).Msg("audio receiver stopped")
+			}
+			st := rcv.Stats()
+			log.Info().Uint64("packets", st.Packets).Uint64("lost", st.Lost).Uint64("concealed", st.Concealed).Msg("audio track ended")
+		})
+	default:
+		// Video is drained so the interceptors (NACK, reports) keep running.
+		c.goRun(func() {
+			for {
+				if _, _, err := track.ReadRTP(); err != nil {
+					return
+				}
+			}
+		})
+	}
+}
+
+func (c *Call) pushFrame(f media.Frame) {
+	select {
+	case c.frames <- f:
+	default:
+		c.lostFrames.Add(1)
+	}
+}
+
+func (c *Call) onDataChannel(dc *webrtc.DataChannel) {
+	if dc.Label() != EventsLabel {
+		c.log.Warn().Str("label", dc.Label()).Msg("ignoring unknown data channel")
+		return
+	}
+	dc.OnOpen(func() {
+		c.dc.Store(dc)
+		c.dcOnce.Do(func() { close(c.dcOpen) })
+	})
+	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
+		if !msg.IsString {
+			c.send(events.Event{Type: events.TypeError, Code: events.CodeBadMessage, Message: "binary messages are not supported; send JSON text"})
+			return
+		}
+		cmd, err := events.ParseCommand(msg.Data)
+		if err != nil {
+			c.send(events.ErrorEvent(err))
+			return
+		}
+		select {
+		case c.commands <- cmd:
+		default:
+			c.send(events.Event{Type: events.TypeError, Code: events.CodeTooLarge, Message: "too many commands queued; slow down"})
+		}
+	})
+}
+
+// send queues an event without blocking.
+func (c *Call) send(ev events.Event) {
+	select {
+	case c.outbox <- ev:
+	default:
+		c.lostEvents.Add(1)
+	}
+}
+
+// writeEvents waits for the events channel to open, sends session.ready,
+// then forwards queued events until the call ends.
+func (c *Call) writeEvents() {
+	select {
+	case <-c.dcOpen:
+	case <-c.ctx.Done():
+		return
+	}
+	dc := c.dc.Load()
+	write := func(ev events.Event) {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			c.log.Error().Err(err).Str("type", ev.Type).Msg("marshal event")
+			return
+		}
+		if err := dc.SendText(string(b)); err != nil {
+			c.lostEvents.Add(1)
+		}
+	}
+	p := c.m.cfg.Pipeline
+	write(events.Event{Type: events.TypeSessionReady, CallID: c.id, Mode: events.ModeFullDuplex, Pipeline: p.Name(), Engines: p.Engines()})
+	for {
+		select {
+		case ev := <-c.outbox:
+			write(ev)
+		case <-c.ctx.Done():
+			return
+		}
+	}
+}
+
+func drainRTCP(s *webrtc.RTPSender) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := s.Read(buf); err != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,81 @@
+package session
+
+import (
+	"time"
+
+	"github.com/pion/transport/v5"
+	"github.com/pion/webrtc/v4"
+	"github.com/rs/zerolog"
+)
+
+// Config configures a Manager. Zero values take the documented defaults.
+type Config struct {
+	// Pipeline runs on every call. Required.
+	Pipeline Pipeline
+	// MaxCalls caps concurrent calls; default 200.
+	MaxCalls int
+	// ICEServers are STUN/TURN servers used for gathering and given to clients.
+	ICEServers []webrtc.ICEServer
+	// PublicIPs are announced instead of the host addresses (1:1 NAT).
+	PublicIPs []string
+	// UDPPortMin/UDPPortMax bound the ephemeral UDP ports used for ICE.
+	UDPPortMin, UDPPortMax uint16
+	// UDPMuxPort, when non-zero, serves every call on this one UDP port.
+	UDPMuxPort int
+	// DTLSTimeout bounds the DTLS handshake; default 10 s (pion has none).
+	DTLSTimeout time.Duration
+	// ConnectTimeout ends a call that has not connected this long after the
+	// answer; default 30 s.
+	ConnectTimeout time.Duration
+	// SCTPMaxMessageSize caps data channel messages; default 64 KiB.
+	SCTPMaxMessageSize uint32
+	// GatherTimeout bounds ICE candidate gathering before the answer is
+	// returned; default 3 s.
+	GatherTimeout time.Duration
+	// ICEDisconnectedTimeout, ICEFailedTimeout, ICEKeepalive tune ICE;
+	// defaults 5 s, 10 s, 2 s.
+	ICEDisconnectedTimeout, ICEFailedTimeout, ICEKeepalive time.Duration
+	// IncludeLoopback gathers loopback candidates (tests, single-host setups).
+	IncludeLoopback bool
+	// Net replaces the OS network (pion vnet in tests).
+	Net transport.Net
+	// FrameQueue is the per-call buffer of caller frames; default 50 (1 s).
+	FrameQueue int
+	// EventQueue is the per-call buffer of outgoing events; default 256.
+	EventQueue int
+	// Log is the base logger; every call line adds call_id.
+	Log zerolog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxCalls <= 0 {
+		c.MaxCalls = 200
+	}
+	if c.DTLSTimeout <= 0 {
+		c.DTLSTimeout = 10 * time.Second
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = 30 * time.Second
+	}
+	if c.SCTPMaxMessageSize == 0 {
+		c.SCTPMaxMessageSize = 64 << 10
+	}
+	if c.GatherTimeout <= 0 {
+		c.GatherTimeout = 3 * time.Second
+	}
+	if c.ICEDisconnectedTimeout <= 0 {
+		c.ICEDisconnectedTimeout = 5 * time.Second
+	}
+	if c.ICEFailedTimeout <= 0 {
+		c.ICEFailedTimeout = 10 * time.Second
+	}
+	if c.ICEKeepalive <= 0 {
+		c.ICEKeepalive = 2 * time.Second
+	}
+	if c.FrameQueue <= 0 {
+		c.FrameQueue = 50
+	}
+	if c.EventQueue <= 0 {
+		c.EventQueue = 256
+	}
+}

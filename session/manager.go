@@ -1,0 +1,219 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+)
+
+// Manager creates calls and keeps the registry of live ones.
+type Manager struct {
+	cfg    Config
+	api    *webrtc.API
+	udpMux ice.UDPMux
+	muxPC  net.PacketConn
+
+	mu     sync.Mutex
+	calls  map[string]*Call
+	closed bool
+	wg     sync.WaitGroup // one per call supervisor
+
+	total   atomic.Uint64
+	reasons sync.Map // CloseReason → *atomic.Uint64
+}
+
+// NewManager builds the one pion API shared by every call.
+func NewManager(cfg Config) (*Manager, error) {
+	cfg.setDefaults()
+	if cfg.Pipeline == nil {
+		return nil, errors.New("session: Config.Pipeline is required")
+	}
+	m := &Manager{cfg: cfg, calls: make(map[string]*Call)}
+
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"},
+		PayloadType:        111,
+	}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("session: register opus: %w", err)
+	}
+	videoFB := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB},
+		PayloadType:        96,
+	}, webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, fmt.Errorf("session: register vp8: %w", err)
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+		return nil, fmt.Errorf("session: interceptors: %w", err)
+	}
+
+	se := webrtc.SettingEngine{}
+	dtlsTimeout := cfg.DTLSTimeout
+	se.SetDTLSConnectContextMaker(func() (context.Context, func()) {
+		return context.WithTimeout(context.Background(), dtlsTimeout)
+	})
+	se.SetSCTPMaxMessageSize(cfg.SCTPMaxMessageSize)
+	se.SetICETimeouts(cfg.ICEDisconnectedTimeout, cfg.ICEFailedTimeout, cfg.ICEKeepalive)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
+	if cfg.Net != nil {
+		se.SetNet(cfg.Net)
+	}
+	if len(cfg.PublicIPs) > 0 {
+		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External:        cfg.PublicIPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost,
+		}); err != nil {
+			return nil, fmt.Errorf("session: public ip: %w", err)
+		}
+	}
+	if cfg.UDPPortMin != 0 || cfg.UDPPortMax != 0 {
+		if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
+			return nil, fmt.Errorf("session: udp port range: %w", err)
+		}
+	}
+	if cfg.UDPMuxPort != 0 {
+		pc, err := net.ListenUDP("udp", &net.UDPAddr{Port: cfg.UDPMuxPort})
+		if err != nil {
+			return nil, fmt.Errorf("session: udp mux port %d: %w", cfg.UDPMuxPort, err)
+		}
+		m.muxPC = pc
+		m.udpMux = webrtc.NewICEUDPMux(nil, pc)
+		se.SetICEUDPMux(m.udpMux)
+	}
+	m.api = webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	return m, nil
+}
+
+// ICEServers returns the configured STUN/TURN servers.
+func (m *Manager) ICEServers() []webrtc.ICEServer { return m.cfg.ICEServers }
+
+// Active returns the number of live calls.
+func (m *Manager) Active() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.calls)
+}
+
+// Total returns the number of calls created since start.
+func (m *Manager) Total() uint64 { return m.total.Load() }
+
+// ClosedByReason returns how many calls ended for each reason.
+func (m *Manager) ClosedByReason() map[CloseReason]uint64 {
+	out := map[CloseReason]uint64{}
+	m.reasons.Range(func(k, v any) bool {
+		out[k.(CloseReason)] = v.(*atomic.Uint64).Load()
+		return true
+	})
+	return out
+}
+
+// Create negotiates a new call from an SDP offer and returns it with the
+// SDP answer (candidates gathered).
+func (m *Manager) Create(ctx context.Context, offer string) (*Call, string, error) {
+	if err := ValidateOffer(offer); err != nil {
+		return nil, "", err
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, "", err
+	}
+	m.mu.Lock()
+	switch {
+	case m.closed:
+		m.mu.Unlock()
+		return nil, "", ErrClosed
+	case len(m.calls) >= m.cfg.MaxCalls:
+		m.mu.Unlock()
+		return nil, "", fmt.Errorf("%w: the limit is %d", ErrTooManyCalls, m.cfg.MaxCalls)
+	}
+	c := newCall(m, id)
+	m.calls[id] = c
+	m.wg.Add(1)
+	m.mu.Unlock()
+	m.total.Add(1)
+
+	go func() {
+		defer m.wg.Done()
+		c.supervise()
+	}()
+
+	answer, err := c.negotiate(ctx, offer)
+	if err != nil {
+		c.Close(ReasonSetupFailed)
+		return nil, "", err
+	}
+	return c, answer, nil
+}
+
+// Get returns a live call by id.
+func (m *Manager) Get(id string) (*Call, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.calls[id]
+	if !ok {
+		return nil, ErrCallNotFound
+	}
+	return c, nil
+}
+
+// Hangup ends a call on the client's request.
+func (m *Manager) Hangup(id string) error {
+	c, err := m.Get(id)
+	if err != nil {
+		return err
+	}
+	c.Close(ReasonClientHangup)
+	return nil
+}
+
+// Close ends every call with reason, refuses new ones, and waits until all
+// of them are torn down.
+func (m *Manager) Close(reason CloseReason) error {
+	m.mu.Lock()
+	m.closed = true
+	calls := make([]*Call, 0, len(m.calls))
+	for _, c := range m.calls {
+		calls = append(calls, c)
+	}
+	m.mu.Unlock()
+	for _, c := range calls {
+		c.requestClose(reason)
+	}
+	m.wg.Wait()
+	if m.udpMux != nil {
+		_ = m.udpMux.Close()
+	}
+	if m.muxPC != nil {
+		_ = m.muxPC.Close()
+	}
+	return nil
+}
+
+func (m *Manager) remove(c *Call, reason CloseReason) {
+	m.mu.Lock()
+	delete(m.calls, c.id)
+	m.mu.Unlock()
+	v, _ := m.reasons.LoadOrStore(reason, new(atomic.Uint64))
+	v.(*atomic.Uint64).Add(1)
+}
+
+// newID returns 128 random bits in hex.
+func newID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("session: call id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}

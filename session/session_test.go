@@ -1,0 +1,207 @@
+package session_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+	"github.com/rs/zerolog"
+	"go.uber.org/goleak"
+
+	"github.com/duplex-ai/duplex/dialogue"
+	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/internal/testpeer"
+	"github.com/duplex-ai/duplex/session"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func newManager(t *testing.T, cfg session.Config) *session.Manager {
+	t.Helper()
+	if cfg.Pipeline == nil {
+		cfg.Pipeline = dialogue.Echo{}
+	}
+	cfg.IncludeLoopback = true
+	cfg.Log = zerolog.Nop()
+	m, err := session.NewManager(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close(session.ReasonServerShutdown) })
+	return m
+}
+
+func TestValidateOffer(t *testing.T) {
+	good, err := testpeer.Offer(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		offer string
+		want  error
+	}{
+		{"pion offer", good, nil},
+		{"empty", " \r\n", session.ErrBadOffer},
+		{"garbage", "hello", session.ErrBadOffer},
+		{"no media", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n", session.ErrBadOffer},
+		{"video only", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n", session.ErrNoOpus},
+		{"rejected audio", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n", session.ErrNoOpus},
+	}
+	for _, tc := range cases {
+		if err := session.ValidateOffer(tc.offer); !errors.Is(err, tc.want) {
+			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestConnectTimeout(t *testing.T) {
+	m := newManager(t, session.Config{ConnectTimeout: 300 * time.Millisecond})
+	offer, err := testpeer.Offer(false) // its peer is closed: it never connects
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := m.Create(context.Background(), offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("call not reaped")
+	}
+	if r := c.Reason(); r != session.ReasonConnectTimeout {
+		t.Fatalf("reason %s, want %s", r, session.ReasonConnectTimeout)
+	}
+	if m.Active() != 0 {
+		t.Fatal("call still registered")
+	}
+}
+
+func TestShutdownDrains(t *testing.T) {
+	m := newManager(t, session.Config{})
+	offer, err := testpeer.Offer(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls []*session.Call
+	for i := 0; i < 3; i++ {
+		c, _, err := m.Create(context.Background(), offer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls = append(calls, c)
+	}
+	if err := m.Close(session.ReasonServerShutdown); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range calls {
+		if r := c.Reason(); r != session.ReasonServerShutdown {
+			t.Fatalf("reason %s", r)
+		}
+	}
+	if _, _, err := m.Create(context.Background(), offer); !errors.Is(err, session.ErrClosed) {
+		t.Fatalf("create after close: %v", err)
+	}
+	if got := m.ClosedByReason()[session.ReasonServerShutdown]; got != 3 {
+		t.Fatalf("server_shutdown count %d", got)
+	}
+}
+
+// TestConnectedCallEvents connects a real pion peer: the events channel
+// delivers session.ready first, a malformed command gets an error event and
+// the call goes on, and when the peer vanishes without DELETE the call is
+// reaped with a typed reason.
+func TestConnectedCallEvents(t *testing.T) {
+	m := newManager(t, session.Config{ICEDisconnectedTimeout: 500 * time.Millisecond, ICEFailedTimeout: time.Second, ICEKeepalive: 200 * time.Millisecond})
+
+	se := webrtc.SettingEngine{}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICETimeouts(500*time.Millisecond, time.Second, 200*time.Millisecond)
+	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
+		t.Fatal(err)
+	}
+	dc, err := pc.CreateDataChannel("events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := make(chan events.Event, 16)
+	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
+		var ev events.Event
+		if err := json.Unmarshal(msg.Data, &ev); err == nil {
+			msgs <- ev
+		}
+	})
+	offer, _ := pc.CreateOffer(nil)
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	call, answer, err := m.Create(context.Background(), pc.LocalDescription().SDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	next := func() events.Event {
+		t.Helper()
+		select {
+		case ev := <-msgs:
+			return ev
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event")
+			return events.Event{}
+		}
+	}
+	ready := next()
+	if ready.Type != events.TypeSessionReady || ready.CallID != call.ID() || ready.Pipeline != "echo" {
+		t.Fatalf("first event %+v, want session.ready", ready)
+	}
+	if ev := next(); ev.Type != events.TypeState || ev.State != events.StateListening {
+		t.Fatalf("second event %+v, want state listening", ev)
+	}
+	if err := dc.SendText(`{"type":"bogus"}`); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(); ev.Type != events.TypeError || ev.Code != events.CodeUnknownType {
+		t.Fatalf("got %+v, want unknown_type error", ev)
+	}
+	if err := dc.Send([]byte{0xff, 0x00}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(); ev.Type != events.TypeError || ev.Code != events.CodeBadMessage {
+		t.Fatalf("got %+v, want bad_message error", ev)
+	}
+	if err := dc.SendText(`{"type":"input.text","text":"hi"}`); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(); ev.Type != events.TypeError || ev.Code != events.CodeUnsupported {
+		t.Fatalf("got %+v, want unsupported error from echo", ev)
+	}
+	if m.Active() != 1 {
+		t.Fatal("call ended after bad messages")
+	}
+
+	// The caller vanishes: no DELETE.
+	_ = pc.Close()
+	select {
+	case <-call.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("vanished caller not reaped")
+	}
+	if r := call.Reason(); r != session.ReasonPeerClosed && r != session.ReasonICEFailed {
+		t.Fatalf("reason %s", r)
+	}
+}

@@ -1,0 +1,222 @@
+// Package signaling serves the HTTP API of Duplex: WHIP-style call set-up
+// (RFC 9725 semantics) on /v1/calls, trickle ICE, hang-up, health, client
+// configuration, metrics and the embedded web page.
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	"github.com/rs/zerolog"
+
+	"github.com/duplex-ai/duplex/session"
+)
+
+// DefaultMaxBody is the largest request body accepted (64 KiB).
+const DefaultMaxBody = 64 << 10
+
+// Options configures a Server.
+type Options struct {
+	// MaxBody caps request bodies; default DefaultMaxBody.
+	MaxBody int64
+	// CreateTimeout bounds one call set-up (negotiation and gathering);
+	// default 10 s.
+	CreateTimeout time.Duration
+	// Web serves the page at "/"; nil serves nothing there.
+	Web http.Handler
+	// Log is the request logger.
+	Log zerolog.Logger
+}
+
+// Server is the HTTP front of a session.Manager.
+type Server struct {
+	mgr *session.Manager
+	opt Options
+	mux *http.ServeMux
+}
+
+// New returns a Server for mgr.
+func New(mgr *session.Manager, opt Options) *Server {
+	if opt.MaxBody <= 0 {
+		opt.MaxBody = DefaultMaxBody
+	}
+	if opt.CreateTimeout <= 0 {
+		opt.CreateTimeout = 10 * time.Second
+	}
+	s := &Server{mgr: mgr, opt: opt, mux: http.NewServeMux()}
+	s.mux.HandleFunc("POST /v1/calls", s.createCall)
+	s.mux.HandleFunc("PATCH /v1/calls/{id}", s.patchCall)
+	s.mux.HandleFunc("DELETE /v1/calls/{id}", s.deleteCall)
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /v1/config", s.config)
+	s.mux.HandleFunc("GET /metrics", s.metrics)
+	if opt.Web != nil {
+		s.mux.Handle("GET /", opt.Web)
+	}
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
+	offer, err := s.readBody(w, r, "application/sdp")
+	if err != nil {
+		s.bodyError(w, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.opt.CreateTimeout)
+	defer cancel()
+	call, answer, err := s.mgr.Create(ctx, offer)
+	switch {
+	case err == nil:
+	case errors.Is(err, session.ErrBadOffer), errors.Is(err, session.ErrNoOpus):
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	case errors.Is(err, session.ErrTooManyCalls), errors.Is(err, session.ErrClosed):
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	default:
+		s.opt.Log.Error().Err(err).Msg("create call")
+		writeError(w, http.StatusInternalServerError, "could not set up the call")
+		return
+	}
+	w.Header().Set("Content-Type", "application/sdp")
+	w.Header().Set("Location", "/v1/calls/"+call.ID())
+	w.WriteHeader(http.StatusCreated)
+	_, _ = io.WriteString(w, answer)
+}
+
+func (s *Server) patchCall(w http.ResponseWriter, r *http.Request) {
+	call, err := s.mgr.Get(r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, "no such call")
+		return
+	}
+	frag, err := s.readBody(w, r, "application/trickle-ice-sdpfrag")
+	if err != nil {
+		s.bodyError(w, err)
+		return
+	}
+	if err := call.AddCandidates(frag); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) deleteCall(w http.ResponseWriter, r *http.Request) {
+	if err := s.mgr.Hangup(r.PathValue("id")); err != nil {
+		writeError(w, http.StatusNotFound, "no such call")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "ok")
+}
+
+// ClientConfig is the body of GET /v1/config.
+type ClientConfig struct {
+	ICEServers []ICEServer `json:"ice_servers"`
+}
+
+// ICEServer is one STUN/TURN server as the page passes it to RTCPeerConnection.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+func (s *Server) config(w http.ResponseWriter, _ *http.Request) {
+	cfg := ClientConfig{ICEServers: []ICEServer{}}
+	for _, is := range s.mgr.ICEServers() {
+		cred, _ := is.Credential.(string)
+		cfg.ICEServers = append(cfg.ICEServers, ICEServer{URLs: is.URLs, Username: is.Username, Credential: cred})
+	}
+	writeJSON(w, http.StatusOK, cfg)
+}
+
+func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	fmt.Fprintf(w, "# HELP duplex_active_calls Calls in progress.\n# TYPE duplex_active_calls gauge\nduplex_active_calls %d\n", s.mgr.Active())
+	fmt.Fprintf(w, "# HELP duplex_calls_total Calls created since start.\n# TYPE duplex_calls_total counter\nduplex_calls_total %d\n", s.mgr.Total())
+	fmt.Fprintf(w, "# HELP duplex_calls_closed_total Calls ended, by reason.\n# TYPE duplex_calls_closed_total counter\n")
+	for reason, n := range s.mgr.ClosedByReason() {
+		fmt.Fprintf(w, "duplex_calls_closed_total{reason=%q} %d\n", string(reason), n)
+	}
+}
+
+// readBody checks the content type and reads at most MaxBody bytes.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, want string) (string, error) {
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || !strings.EqualFold(ct, want) {
+		return "", fmt.Errorf("%w: want Content-Type %s, got %q", ErrUnsupportedMediaType, want, r.Header.Get("Content-Type"))
+	}
+	if r.ContentLength > s.opt.MaxBody {
+		return "", fmt.Errorf("%w: %d bytes, the limit is %d", ErrBodyTooLarge, r.ContentLength, s.opt.MaxBody)
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return "", fmt.Errorf("%w: the limit is %d bytes", ErrBodyTooLarge, s.opt.MaxBody)
+		}
+		return "", fmt.Errorf("reading body: %w", err)
+	}
+	return string(b), nil
+}
+
+func (s *Server) bodyError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, ErrUnsupportedMediaType):
+		writeError(w, http.StatusUnsupportedMediaType, err.Error())
+	case errors.Is(err, ErrBodyTooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+	default:
+		writeError(w, http.StatusBadRequest, err.Error())
+	}
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// ICEServersFromURLs turns "-ice-server" flag values into pion ICE
+// servers. A value may carry credentials as turn:user:pass@host:port.
+func ICEServersFromURLs(urls []string) ([]webrtc.ICEServer, error) {
+	out := make([]webrtc.ICEServer, 0, len(urls))
+	for _, u := range urls {
+		scheme, rest, ok := strings.Cut(u, ":")
+		if !ok || (scheme != "stun" && scheme != "stuns" && scheme != "turn" && scheme != "turns") {
+			return nil, fmt.Errorf("ice server %q: want stun:, stuns:, turn: or turns: URL", u)
+		}
+		srv := webrtc.ICEServer{URLs: []string{u}}
+		if creds, host, ok := strings.Cut(rest, "@"); ok {
+			user, pass, ok := strings.Cut(creds, ":")
+			if !ok {
+				return nil, fmt.Errorf("ice server %q: credentials must be user:pass@host", u)
+			}
+			srv = webrtc.ICEServer{URLs: []string{scheme + ":" + host}, Username: user, Credential: pass}
+		}
+		out = append(out, srv)
+	}
+	return out, nil
+}
