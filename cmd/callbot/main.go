@@ -1,0 +1,173 @@
+// Command callbot places a headless WebRTC call to a Duplex server, speaks a
+// WAV file (and optionally streams a VP8 IVF), records the reply and reports
+// turns and latencies.
+//
+//	callbot -server http://127.0.0.1:8080 -audio hello.wav -record reply.wav -json
+//
+// With -json the last line of stdout is the result as one JSON object. The
+// exit status is 1 when the call was not OK, 2 on bad usage.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/internal/callbot"
+	"github.com/duplex-ai/duplex/internal/wav"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("callbot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		server  = fs.String("server", "http://127.0.0.1:8080", "Duplex server base URL")
+		audio   = fs.String("audio", "", "WAV file to speak (16-bit PCM, any rate; stereo is downmixed)")
+		video   = fs.String("video", "", "optional VP8 IVF file to stream, looping")
+		record  = fs.String("record", "", "write the received audio to this WAV file (48 kHz mono)")
+		asJSON  = fs.Bool("json", false, "print the result as one JSON object on the last line of stdout")
+		token   = fs.String("token", os.Getenv("DUPLEX_TOKEN"), "bearer token (default $DUPLEX_TOKEN)")
+		text    = fs.String("text", "", "typed message sent as input.text once the events channel opens")
+		lead    = fs.Duration("lead", 500*time.Millisecond, "silence sent before the audio")
+		tail    = fs.Duration("tail", 3*time.Second, "how long to stay on the call after the audio, waiting for replies")
+		wait    = fs.Int("wait", 0, "end the tail early once this many replies have finished and gone quiet")
+		timeout = fs.Duration("timeout", 60*time.Second, "give up on the whole call after this long")
+		verbose = fs.Bool("v", false, "debug logging")
+	)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "callbot: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	if *audio == "" && *text == "" {
+		fmt.Fprintln(stderr, "callbot: give -audio FILE.wav and/or -text MESSAGE")
+		return 2
+	}
+	level := zerolog.InfoLevel
+	if *verbose {
+		level = zerolog.DebugLevel
+	}
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: "15:04:05.000", NoColor: !isTerminal(stderr)}).Level(level).With().Timestamp().Logger()
+
+	opt := callbot.Options{
+		Server:    *server,
+		Token:     *token,
+		VideoPath: *video,
+		Lead:      nonZero(*lead),
+		Tail:      nonZero(*tail),
+		Wait:      *wait,
+		Log:       log,
+	}
+	if *audio != "" {
+		pcm, rate, err := wav.ReadFile(*audio)
+		if err != nil {
+			fmt.Fprintf(stderr, "callbot: %v\n", err)
+			return 2
+		}
+		opt.Audio, opt.AudioRate = pcm, rate
+	}
+	if *text != "" {
+		opt.Commands = append(opt.Commands, events.Command{Type: events.TypeInputText, Text: *text})
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	res, err := callbot.Run(ctx, opt)
+	if err != nil {
+		log.Error().Err(err).Msg("call failed")
+		res = &callbot.Result{Turns: []callbot.Turn{}, Errors: []string{err.Error()}}
+	} else if *record != "" {
+		if err := wav.WriteFile(*record, res.Received, 48000); err != nil {
+			res.Errors = append(res.Errors, fmt.Sprintf("record: %v", err))
+			res.OK = false
+		} else {
+			log.Info().Str("file", *record).Float64("seconds", float64(len(res.Received))/48000).Msg("recorded")
+		}
+	}
+
+	if *asJSON {
+		b, err := json.Marshal(res)
+		if err != nil {
+			b = []byte(`{"ok":false,"turns":[],"errors":["encoding the result failed"]}`)
+			res.OK = false
+		}
+		fmt.Fprintf(stdout, "%s\n", b)
+	} else {
+		printSummary(stdout, res)
+	}
+	if !res.OK {
+		return 1
+	}
+	return 0
+}
+
+// nonZero maps an explicit 0 flag to "none" (Options treats 0 as default).
+func nonZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+func printSummary(w io.Writer, res *callbot.Result) {
+	status := "OK"
+	if !res.OK {
+		status = "FAILED"
+	}
+	fmt.Fprintf(w, "call %s: %s\n", orDash(res.CallURL), status)
+	fmt.Fprintf(w, "audio: sent %.0f ms, received %.0f ms above -45 dBFS\n", res.AudioSentMS, res.AudioReceivedMS)
+	for i, t := range res.Turns {
+		fmt.Fprintf(w, "turn %d: user %q → reply %q", i+1, t.User, t.Reply)
+		if t.LatencyMS > 0 {
+			fmt.Fprintf(w, ", latency %.0f ms", t.LatencyMS)
+		}
+		if t.ServerLatencyMS > 0 {
+			fmt.Fprintf(w, " (server %.0f ms)", t.ServerLatencyMS)
+		}
+		if t.Interrupted {
+			fmt.Fprintf(w, ", interrupted after %q", t.Heard)
+		}
+		fmt.Fprintln(w)
+	}
+	if res.LatencyMS.Max > 0 {
+		fmt.Fprintf(w, "latency: p50 %.0f ms, p95 %.0f ms, max %.0f ms\n", res.LatencyMS.P50, res.LatencyMS.P95, res.LatencyMS.Max)
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(w, "error: %s\n", e)
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

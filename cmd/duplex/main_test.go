@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.uber.org/goleak"
+
+	"github.com/duplex-ai/duplex/internal/callbot"
+	"github.com/duplex-ai/duplex/internal/wav"
+	"github.com/duplex-ai/duplex/media"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestParseConfigEnv(t *testing.T) {
+	env := map[string]string{
+		"DUPLEX_ADDR":         "127.0.0.1:9999",
+		"DUPLEX_MAX_CALLS":    "7",
+		"DUPLEX_ICE_SERVER":   "stun:a:3478, stun:b:3478",
+		"DUPLEX_UDP_MUX_PORT": "5000",
+	}
+	c, err := parseConfig([]string{"-max-calls", "9"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.addr != "127.0.0.1:9999" || c.maxCalls != 9 || c.udpMuxPort != 5000 || len(c.iceServers) != 2 || c.iceServers[1] != "stun:b:3478" {
+		t.Fatalf("config %+v", c)
+	}
+	c, err = parseConfig([]string{"-ice-server", "stun:c:1"}, func(k string) string { return env[k] })
+	if err != nil || len(c.iceServers) != 1 || c.iceServers[0] != "stun:c:1" {
+		t.Fatalf("command line should replace env list: %v %v", c, err)
+	}
+	for _, bad := range [][]string{{"-pipeline", "nope"}, {"-log-format", "xml"}, {"-udp-port-min", "10", "-udp-port-max", "5"}, {"stray"}} {
+		if _, err := parseConfig(bad, func(string) string { return "" }); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	if _, err := parseConfig(nil, func(k string) string {
+		if k == "DUPLEX_MAX_CALLS" {
+			return "many"
+		}
+		return ""
+	}); err == nil || !strings.Contains(err.Error(), "DUPLEX_MAX_CALLS") {
+		t.Fatalf("bad env value: %v", err)
+	}
+}
+
+// speak renders text with espeak-ng to a WAV and returns its samples.
+func speak(t *testing.T, text string) ([]int16, int) {
+	t.Helper()
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		t.Fatal("espeak-ng is required (make test installs it): ", err)
+	}
+	path := filepath.Join(t.TempDir(), "say.wav")
+	if out, err := exec.Command("espeak-ng", "-v", "en-us", "-s", "150", "-w", path, text).CombinedOutput(); err != nil {
+		t.Fatalf("espeak-ng: %v %s", err, out)
+	}
+	pcm, rate, err := wav.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pcm, rate
+}
+
+// TestEchoCall is the acceptance test of the call path: the server binary's
+// run() with -pipeline echo answers a callbot call carrying a 3 s phrase;
+// the reply cross-correlates with what was sent, one echo delay later. Bad
+// input in between leaves the server healthy, and shutdown drains.
+func TestEchoCall(t *testing.T) {
+	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0", "-pipeline", "echo"}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, zerolog.Nop(), ready) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	base := "http://" + <-ready
+
+	for _, tc := range []struct {
+		body   string
+		status int
+	}{{"garbage", 400}, {strings.Repeat("x", 1<<20), 413}} {
+		resp, err := http.Post(base+"/v1/calls", "application/sdp", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Fatalf("bad offer: %d, want %d", resp.StatusCode, tc.status)
+		}
+	}
+
+	pcm, rate := speak(t, "Hello there. This is a test of the echo pipeline, one two three four.")
+	if d := time.Duration(len(pcm)) * time.Second / time.Duration(rate); d < 2500*time.Millisecond {
+		t.Fatalf("test phrase is only %v", d)
+	}
+	rctx, rcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer rcancel()
+	res, err := callbot.Run(rctx, callbot.Options{Server: base, Audio: pcm, AudioRate: rate, Tail: 2 * time.Second, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK || res.AudioReceivedMS < 2000 {
+		t.Fatalf("ok=%v audio_received_ms=%.0f errors=%v", res.OK, res.AudioReceivedMS, res.Errors)
+	}
+	sent, err := media.Resample(res.Sent, media.OpusSampleRate, media.PipelineSampleRate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv, err := media.Resample(res.Received, media.OpusSampleRate, media.PipelineSampleRate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lag, peak := bestLag(sent, recv, media.PipelineSampleRate)
+	t.Logf("echo: received %.0f ms of audio, lag %v, normalized peak %.3f", res.AudioReceivedMS, lag, peak)
+	if peak < 0.8 {
+		t.Fatalf("normalized cross-correlation peak %.3f < 0.8", peak)
+	}
+	if lag < 900*time.Millisecond || lag > 1500*time.Millisecond {
+		t.Fatalf("echo lag %v, want about 1 s", lag)
+	}
+	if os.Getenv("DUPLEX_KEEP_AUDIO") != "" {
+		_ = wav.WriteFile(filepath.Join(os.TempDir(), "echo-recv.wav"), recv, media.PipelineSampleRate)
+	}
+}
+
+// bestLag finds the delay of recv against sent with the largest normalized
+// cross-correlation: a coarse search on 10 ms energy envelopes, then a
+// sample-exact search around it.
+func bestLag(sent, recv []int16, rate int) (time.Duration, float64) {
+	hop := rate / 100
+	env := func(x []int16) []float64 {
+		out := make([]float64, len(x)/hop)
+		for i := range out {
+			var e float64
+			for _, v := range x[i*hop : (i+1)*hop] {
+				e += float64(v) * float64(v)
+			}
+			out[i] = math.Sqrt(e)
+		}
+		return out
+	}
+	es, er := env(sent), env(recv)
+	coarse, best := 0, math.Inf(-1)
+	for lag := 0; lag < 300 && lag < len(er); lag++ {
+		if c := ncc(es, er, lag); c > best {
+			coarse, best = lag, c
+		}
+	}
+	fs := make([]float64, len(sent))
+	for i, v := range sent {
+		fs[i] = float64(v)
+	}
+	fr := make([]float64, len(recv))
+	for i, v := range recv {
+		fr[i] = float64(v)
+	}
+	lagBest, peak := 0, math.Inf(-1)
+	for lag := (coarse - 2) * hop; lag <= (coarse+2)*hop; lag++ {
+		if lag < 0 {
+			continue
+		}
+		if c := ncc(fs, fr, lag); c > peak {
+			lagBest, peak = lag, c
+		}
+	}
+	return time.Duration(lagBest) * time.Second / time.Duration(rate), peak
+}
+
+// ncc is the normalized cross-correlation of a and b delayed by lag.
+func ncc(a, b []float64, lag int) float64 {
+	var ab, aa, bb float64
+	for i := 0; i < len(a) && i+lag < len(b); i++ {
+		x, y := a[i], b[i+lag]
+		ab += x * y
+		aa += x * x
+		bb += y * y
+	}
+	if aa == 0 || bb == 0 {
+		return 0
+	}
+	return ab / math.Sqrt(aa*bb)
+}

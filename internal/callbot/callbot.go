@@ -1,0 +1,682 @@
+// Package callbot is a headless WebRTC caller for Duplex: it places a call
+// (POST {server}/v1/calls with an SDP offer), speaks prepared audio in real
+// time, optionally streams a VP8 IVF file, records the reply audio and the
+// data-channel events, and reports turns and latencies.
+package callbot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+	pmedia "github.com/pion/webrtc/v4/pkg/media"
+	"github.com/rs/zerolog"
+
+	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/media"
+)
+
+const (
+	defaultLead    = 500 * time.Millisecond
+	defaultTail    = 3 * time.Second
+	connectTimeout = 20 * time.Second
+	hangUpTimeout  = 5 * time.Second
+	// waitQuiet: with Options.Wait satisfied, the reply audio must have
+	// been quiet this long before the call ends early.
+	waitQuiet = time.Second
+	// maxEvents bounds the events kept from one call.
+	maxEvents = 100_000
+)
+
+// Options configures one call.
+type Options struct {
+	Server    string        // base URL, e.g. http://127.0.0.1:8080
+	Token     string        // optional bearer token
+	Audio     []int16       // what to say, mono, at AudioRate
+	AudioRate int           // sample rate of Audio (required when Audio is set)
+	VideoPath string        // optional VP8 IVF file, sent in real time and looping
+	Lead      time.Duration // silence sent before Audio; 0 = 500 ms, negative = none
+	Tail      time.Duration // call time after the audio ended; 0 = 3 s, negative = none
+	// Wait, when > 0, ends the tail early once this many replies have
+	// finished (reply.done or reply.interrupted) and the reply audio has
+	// been quiet for a second.
+	Wait       int
+	Commands   []events.Command // sent on the data channel once it opens
+	HTTPClient *http.Client     // nil: a private client, closed after the call
+	Log        zerolog.Logger
+}
+
+// Turn is one exchange, assembled from the server's events.
+type Turn struct {
+	User            string  `json:"user"`
+	Reply           string  `json:"reply"`
+	LatencyMS       float64 `json:"latency_ms"`
+	Interrupted     bool    `json:"interrupted"`
+	Heard           string  `json:"heard,omitempty"`
+	ServerLatencyMS float64 `json:"server_latency_ms,omitempty"`
+}
+
+// Percentiles summarises the client-measured turn latencies, in ms.
+type Percentiles struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	Max float64 `json:"max"`
+}
+
+// Result is what happened during the call.
+type Result struct {
+	OK          bool    `json:"ok"`
+	CallURL     string  `json:"call_url,omitempty"`
+	AudioSentMS float64 `json:"audio_sent_ms"`
+	// AudioReceivedMS counts received audio above -45 dBFS (RMS per packet).
+	AudioReceivedMS float64        `json:"audio_received_ms"`
+	Turns           []Turn         `json:"turns"`
+	LatencyMS       Percentiles    `json:"latency_ms"`
+	Events          []events.Event `json:"-"`
+	// Received is the reply audio, 48 kHz mono. Sample 0 is the moment the
+	// first sent frame went out; the first packet sits at its arrival time,
+	// later ones at their RTP timestamp offsets, gaps are silence and lost
+	// packets are concealed.
+	Received []int16 `json:"-"`
+	// Sent is what was sent, 48 kHz mono, lead silence included, on the same
+	// timeline.
+	Sent   []int16  `json:"-"`
+	Errors []string `json:"errors"`
+}
+
+// Run places the call and returns when it has been hung up. The error is
+// non-nil only when the call could not be set up (bad options, offer,
+// signaling: a *SignalingError carries the server's status and message);
+// problems during the call are listed in Result.Errors with OK false.
+func Run(ctx context.Context, opt Options) (*Result, error) {
+	if opt.Lead == 0 {
+		opt.Lead = defaultLead
+	}
+	if opt.Tail == 0 {
+		opt.Tail = defaultTail
+	}
+	endpoint, err := callsURL(opt.Server)
+	if err != nil {
+		return nil, err
+	}
+	sent, err := prepareAudio(opt)
+	if err != nil {
+		return nil, err
+	}
+	var clip *ivfClip
+	if opt.VideoPath != "" {
+		if clip, err = loadIVF(opt.VideoPath); err != nil {
+			return nil, fmt.Errorf("callbot: video: %w", err)
+		}
+	}
+	enc, err := media.NewOpusEncoder(media.OpusSampleRate, 1, media.EncoderOptions{Bitrate: 64000, Application: "audio"})
+	if err != nil {
+		return nil, fmt.Errorf("callbot: opus encoder: %w", err)
+	}
+	hc := opt.HTTPClient
+	if hc == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		defer tr.CloseIdleConnections()
+		hc = &http.Client{Transport: tr}
+	}
+	c := &call{
+		opt:       opt,
+		log:       opt.Log,
+		hc:        hc,
+		sent:      sent,
+		enc:       enc,
+		clip:      clip,
+		stop:      make(chan struct{}),
+		connected: make(chan struct{}),
+		failed:    make(chan struct{}),
+		dcOpen:    make(chan struct{}),
+	}
+	return c.run(ctx, endpoint)
+}
+
+// prepareAudio returns the 48 kHz timeline to send: lead silence, then the
+// audio, padded to whole 20 ms frames.
+func prepareAudio(opt Options) ([]int16, error) {
+	audio := opt.Audio
+	if len(audio) > 0 {
+		if opt.AudioRate <= 0 {
+			return nil, errors.New("callbot: Options.AudioRate must be set with Audio")
+		}
+		if opt.AudioRate != sampleRate {
+			var err error
+			if audio, err = media.Resample(audio, opt.AudioRate, sampleRate); err != nil {
+				return nil, fmt.Errorf("callbot: resample %d Hz → %d Hz: %w", opt.AudioRate, sampleRate, err)
+			}
+		}
+	}
+	lead := 0
+	if opt.Lead > 0 {
+		lead = int(opt.Lead.Seconds()*sampleRate) / frameSamples * frameSamples
+	}
+	n := lead + len(audio)
+	n = (n + frameSamples - 1) / frameSamples * frameSamples
+	if n > maxReceivedSamples {
+		return nil, fmt.Errorf("callbot: %s of audio is more than the %s limit", time.Duration(n/sampleRate)*time.Second, time.Duration(maxReceivedSamples/sampleRate)*time.Second)
+	}
+	out := make([]int16, n)
+	copy(out[lead:], audio)
+	return out, nil
+}
+
+type call struct {
+	opt  Options
+	log  zerolog.Logger
+	hc   *http.Client
+	sent []int16
+	enc  *media.OpusEncoder
+	clip *ivfClip
+
+	pc    *webrtc.PeerConnection
+	audio *webrtc.TrackLocalStaticSample
+	video *webrtc.TrackLocalStaticSample
+	pli   chan struct{}
+
+	wg        sync.WaitGroup
+	stop      chan struct{} // closed: senders stop
+	stopOnce  sync.Once
+	connected chan struct{}
+	connOnce  sync.Once
+	failed    chan struct{}
+	failOnce  sync.Once
+	dcOpen    chan struct{}
+	openOnce  sync.Once
+
+	lastVoiced atomic.Int64 // unix ns of the last voiced packet received
+
+	mu        sync.Mutex
+	closing   bool
+	events    []timedEvent
+	dropped   int
+	errs      []string
+	finished  int       // reply.done + reply.interrupted seen
+	waitMetAt time.Time // when finished reached opt.Wait
+	rx        *receiver // owned by the track goroutine until joined
+
+	// Written by the audio sender goroutine, read after it is joined.
+	t0         time.Time
+	framesSent int
+	speech     []time.Time
+}
+
+func (c *call) addErr(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	c.errs = append(c.errs, msg)
+	c.log.Warn().Msg(msg)
+}
+
+// enter registers a goroutine running a pion callback; false once the call
+// is shutting down.
+func (c *call) enter() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return false
+	}
+	c.wg.Add(1)
+	return true
+}
+
+func (c *call) goJoined(f func()) {
+	if !c.enter() {
+		return
+	}
+	go func() {
+		defer c.wg.Done()
+		f()
+	}()
+}
+
+func (c *call) newPeerConnection() (*webrtc.PeerConnection, error) {
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+		return nil, err
+	}
+	se := webrtc.SettingEngine{}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(true)
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	return api.NewPeerConnection(webrtc.Configuration{})
+}
+
+func (c *call) run(ctx context.Context, endpoint *url.URL) (*Result, error) {
+	pc, err := c.newPeerConnection()
+	if err != nil {
+		return nil, fmt.Errorf("callbot: peer connection: %w", err)
+	}
+	c.pc = pc
+	callURL, err := c.setUp(ctx, endpoint)
+	if err != nil {
+		c.shutdown()
+		return nil, err
+	}
+
+	res := &Result{CallURL: callURL, Sent: c.sent, Errors: []string{}}
+	if callURL == "" {
+		c.addErr("signaling: %v", errNoLocation)
+	}
+	connected := c.waitConnected(ctx)
+	if connected {
+		c.converse(ctx)
+	}
+	c.stopOnce.Do(func() { close(c.stop) })
+	if callURL != "" {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hangUpTimeout)
+		if err := hangUp(hctx, c.hc, callURL, c.opt.Token); err != nil {
+			c.addErr("hang up: %v", err)
+		}
+		cancel()
+	}
+	if connected {
+		select {
+		case <-c.dcOpen:
+		default:
+			c.addErr("the \"events\" data channel never opened")
+		}
+	}
+	c.shutdown()
+
+	// Every goroutine is joined: the fields below are ours alone.
+	total := len(c.sent) / frameSamples
+	res.AudioSentMS = float64(c.framesSent * 20)
+	var voiced []time.Time
+	if c.rx != nil {
+		res.Received = c.rx.timeline(c.t0)
+		res.AudioReceivedMS = float64(c.rx.voicedSamples) * 1000 / sampleRate
+		voiced = c.rx.voiced
+		c.errs = append(c.errs, c.rx.problems()...)
+		c.log.Debug().Int("packets", c.rx.packets).Int("lost", c.rx.lost).Int("late", c.rx.late).Msg("reply audio")
+	}
+	if c.dropped > 0 {
+		c.errs = append(c.errs, fmt.Sprintf("events: %d events beyond the first %d were dropped", c.dropped, maxEvents))
+	}
+	res.Events = make([]events.Event, len(c.events))
+	for i, e := range c.events {
+		res.Events[i] = e.ev
+	}
+	res.Turns = buildTurns(c.events, c.speech, voiced)
+	lat := make([]float64, len(res.Turns))
+	for i, t := range res.Turns {
+		lat[i] = t.LatencyMS
+	}
+	res.LatencyMS = percentiles(lat)
+	res.Errors = append(res.Errors, c.errs...)
+	res.OK = connected && c.framesSent == total && len(res.Errors) == 0
+	return res, nil
+}
+
+// setUp adds the tracks and data channel, gathers, and exchanges SDP.
+func (c *call) setUp(ctx context.Context, endpoint *url.URL) (callURL string, err error) {
+	pc := c.pc
+	c.audio, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: sampleRate, Channels: 2}, "audio", "callbot")
+	if err != nil {
+		return "", fmt.Errorf("callbot: audio track: %w", err)
+	}
+	atr, err := pc.AddTransceiverFromTrack(c.audio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv})
+	if err != nil {
+		return "", fmt.Errorf("callbot: audio transceiver: %w", err)
+	}
+	c.readRTCP(atr.Sender(), nil)
+	if c.clip != nil {
+		c.video, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "callbot")
+		if err != nil {
+			return "", fmt.Errorf("callbot: video track: %w", err)
+		}
+		vtr, err := pc.AddTransceiverFromTrack(c.video, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err != nil {
+			return "", fmt.Errorf("callbot: video transceiver: %w", err)
+		}
+		c.pli = make(chan struct{}, 1)
+		c.readRTCP(vtr.Sender(), c.pli)
+	}
+	dc, err := pc.CreateDataChannel("events", nil) // ordered, reliable
+	if err != nil {
+		return "", fmt.Errorf("callbot: data channel: %w", err)
+	}
+	c.handle(dc)
+
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return "", fmt.Errorf("callbot: create offer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return "", fmt.Errorf("callbot: set local description: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return "", fmt.Errorf("callbot: gathering ICE candidates: %w", ctx.Err())
+	}
+	answer, callURL, err := postOffer(ctx, c.hc, endpoint, c.opt.Token, pc.LocalDescription().SDP)
+	if err != nil {
+		return "", err
+	}
+	c.log.Debug().Str("call", callURL).Msg("answer received")
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		if callURL != "" {
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hangUpTimeout)
+			_ = hangUp(hctx, c.hc, callURL, c.opt.Token)
+			cancel()
+		}
+		return "", fmt.Errorf("callbot: the server's answer was rejected: %w", err)
+	}
+	return callURL, nil
+}
+
+// handle wires the peer connection's and data channel's callbacks.
+func (c *call) handle(dc *webrtc.DataChannel) {
+	c.pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		c.log.Debug().Str("state", s.String()).Msg("connection state")
+		switch s {
+		case webrtc.PeerConnectionStateConnected:
+			c.connOnce.Do(func() { close(c.connected) })
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			c.failOnce.Do(func() { close(c.failed) })
+		}
+	})
+	c.pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		if !c.enter() {
+			return
+		}
+		defer c.wg.Done()
+		c.receive(tr)
+	})
+	dc.OnOpen(func() {
+		c.openOnce.Do(func() { close(c.dcOpen) })
+		c.log.Debug().Msg("events channel open")
+		for _, cmd := range c.opt.Commands {
+			b, err := json.Marshal(cmd)
+			if err == nil {
+				err = dc.SendText(string(b))
+			}
+			if err != nil {
+				c.addErr("events: sending %s: %v", cmd.Type, err)
+			}
+		}
+	})
+	dc.OnMessage(func(m webrtc.DataChannelMessage) {
+		at := time.Now()
+		if !m.IsString {
+			c.addErr("events: unexpected binary message of %d bytes", len(m.Data))
+			return
+		}
+		var ev events.Event
+		if err := json.Unmarshal(m.Data, &ev); err != nil {
+			c.addErr("events: bad JSON from the server: %v", err)
+			return
+		}
+		c.log.Debug().RawJSON("event", m.Data).Msg("event")
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if len(c.events) >= maxEvents {
+			c.dropped++
+			return
+		}
+		c.events = append(c.events, timedEvent{at: at, ev: ev})
+		switch ev.Type {
+		case events.TypeReplyDone, events.TypeReplyInterrupted:
+			c.finished++
+			if c.finished == c.opt.Wait {
+				c.waitMetAt = at
+			}
+		case events.TypeError:
+			if !c.closing {
+				c.errs = append(c.errs, fmt.Sprintf("server error event: %s: %s", ev.Code, ev.Message))
+			}
+		}
+	})
+}
+
+// receive records the first Opus track; any other track is drained.
+func (c *call) receive(tr *webrtc.TrackRemote) {
+	c.mu.Lock()
+	mine := c.rx == nil && tr.Kind() == webrtc.RTPCodecTypeAudio
+	var r *receiver
+	if mine {
+		r = &receiver{}
+		c.rx = r
+	}
+	c.mu.Unlock()
+	if !mine {
+		c.log.Debug().Str("kind", tr.Kind().String()).Msg("ignoring extra track")
+		for {
+			if _, _, err := tr.ReadRTP(); err != nil {
+				return
+			}
+		}
+	}
+	dec, err := media.NewOpusDecoder(media.OpusSampleRate, 1)
+	if mt := tr.Codec().MimeType; !strings.EqualFold(mt, webrtc.MimeTypeOpus) {
+		err = fmt.Errorf("the server sends %s, expected Opus", mt)
+	}
+	if err != nil {
+		c.addErr("audio: %v", err)
+		for {
+			if _, _, err := tr.ReadRTP(); err != nil {
+				return
+			}
+		}
+	}
+	r.dec = dec
+	for {
+		pkt, _, err := tr.ReadRTP()
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		before := r.voicedSamples
+		r.push(pkt, now)
+		if r.voicedSamples != before {
+			c.lastVoiced.Store(now.UnixNano())
+		}
+	}
+}
+
+// readRTCP keeps the sender's interceptors running; PLIs go to pli.
+func (c *call) readRTCP(s *webrtc.RTPSender, pli chan<- struct{}) {
+	c.goJoined(func() {
+		for {
+			pkts, _, err := s.ReadRTCP()
+			if err != nil {
+				return
+			}
+			if pli == nil {
+				continue
+			}
+			for _, p := range pkts {
+				switch p.(type) {
+				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+					select {
+					case pli <- struct{}{}:
+					default:
+					}
+				}
+			}
+		}
+	})
+}
+
+func (c *call) waitConnected(ctx context.Context) bool {
+	t := time.NewTimer(connectTimeout)
+	defer t.Stop()
+	select {
+	case <-c.connected:
+		c.log.Debug().Msg("connected")
+		return true
+	case <-c.failed:
+		c.addErr("connection failed before it was established")
+	case <-t.C:
+		c.addErr("not connected after %s", connectTimeout)
+	case <-ctx.Done():
+		c.addErr("call cut short while connecting: %v", ctx.Err())
+	}
+	return false
+}
+
+// converse sends the audio (and video), then waits for the tail.
+func (c *call) converse(ctx context.Context) {
+	audioDone := make(chan struct{})
+	c.goJoined(func() { c.sendAudio(audioDone) })
+	if c.clip != nil {
+		c.goJoined(c.sendVideo)
+	}
+	select {
+	case <-audioDone:
+	case <-c.failed:
+		c.addErr("connection lost while sending audio")
+		return
+	case <-ctx.Done():
+		c.addErr("call cut short while sending audio: %v", ctx.Err())
+		return
+	}
+	if c.opt.Tail <= 0 {
+		return
+	}
+	tail := time.NewTimer(c.opt.Tail)
+	defer tail.Stop()
+	poll := time.NewTicker(50 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		select {
+		case <-tail.C:
+			return
+		case <-c.failed:
+			c.addErr("connection lost while waiting for replies")
+			return
+		case <-ctx.Done():
+			c.addErr("call cut short while waiting for replies: %v", ctx.Err())
+			return
+		case now := <-poll.C:
+			if c.waitSatisfied(now) {
+				c.log.Debug().Int("replies", c.opt.Wait).Msg("wait satisfied, ending early")
+				return
+			}
+		}
+	}
+}
+
+func (c *call) waitSatisfied(now time.Time) bool {
+	if c.opt.Wait <= 0 {
+		return false
+	}
+	c.mu.Lock()
+	met := c.waitMetAt
+	c.mu.Unlock()
+	if met.IsZero() {
+		return false
+	}
+	last := met
+	if v := c.lastVoiced.Load(); v > last.UnixNano() {
+		last = time.Unix(0, v)
+	}
+	return now.Sub(last) >= waitQuiet
+}
+
+// sendAudio writes the timeline as 20 ms Opus frames in real time. A late
+// wake-up sends the frames that are due at once, so the stream keeps to the
+// wall clock.
+func (c *call) sendAudio(done chan<- struct{}) {
+	defer close(done)
+	n := len(c.sent) / frameSamples
+	tick := time.NewTicker(media.FrameDuration)
+	defer tick.Stop()
+	var start time.Time
+	for i := 0; i < n; {
+		due := 1
+		if !start.IsZero() {
+			due = int(time.Since(start)/media.FrameDuration) + 1
+		}
+		for ; i < due && i < n; i++ {
+			pcm := c.sent[i*frameSamples : (i+1)*frameSamples]
+			payload, err := c.enc.Encode(pcm)
+			if err != nil {
+				c.addErr("audio: opus encode: %v", err)
+				return
+			}
+			at := time.Now()
+			if err := c.audio.WriteSample(pmedia.Sample{Data: payload, Duration: media.FrameDuration}); err != nil {
+				c.addErr("audio: write: %v", err)
+				return
+			}
+			if i == 0 {
+				start, c.t0 = at, at
+			}
+			c.framesSent++
+			if dbfs(pcm) > speechDBFS {
+				c.speech = append(c.speech, at)
+			}
+		}
+		if i >= n {
+			break
+		}
+		select {
+		case <-c.stop:
+			return
+		case <-tick.C:
+		}
+	}
+	c.log.Debug().Int("frames", c.framesSent).Msg("audio sent")
+}
+
+// sendVideo loops the IVF clip in real time until the call ends. After a
+// PLI it skips to the clip's next key frame and sends it at once.
+func (c *call) sendVideo() {
+	clip := c.clip
+	tick := time.NewTicker(clip.interval)
+	defer tick.Stop()
+	i := clip.nextKey(0)
+	for {
+		err := c.video.WriteSample(pmedia.Sample{Data: clip.frames[i], Duration: clip.interval})
+		if err != nil {
+			c.addErr("video: write: %v", err)
+			return
+		}
+		i = (i + 1) % len(clip.frames)
+		select {
+		case <-c.stop:
+			return
+		case <-c.pli:
+			i = clip.nextKey(i)
+			c.log.Debug().Int("frame", i).Msg("PLI: sending the next key frame")
+		case <-tick.C:
+		}
+	}
+}
+
+// shutdown stops the senders, closes the peer connection and joins every
+// goroutine the call started.
+func (c *call) shutdown() {
+	c.stopOnce.Do(func() { close(c.stop) })
+	c.mu.Lock()
+	c.closing = true
+	c.mu.Unlock()
+	if err := c.pc.GracefulClose(); err != nil {
+		c.log.Debug().Err(err).Msg("close")
+	}
+	c.wg.Wait()
+}
