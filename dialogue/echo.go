@@ -22,7 +22,9 @@ type Echo struct {
 func (Echo) Name() string { return "echo" }
 
 // Engines implements session.Pipeline.
-func (Echo) Engines() map[string]string { return map[string]string{"stt": "none", "llm": "none", "tts": "none"} }
+func (Echo) Engines() map[string]string {
+	return map[string]string{"stt": "none", "llm": "none", "tts": "none"}
+}
 
 // Run implements session.Pipeline. Frames are queued on the paced writer;
 // whenever less than half the delay is queued (at the start, or after the
