@@ -42,8 +42,9 @@ type PacedWriterOptions struct {
 	// ticks reported on the first write after a pause so the RTP timestamp
 	// keeps up with real time; default 1500 (30 s), at most 32767 (half the
 	// sequence number space, so receivers still unwrap sequence numbers).
-	// Note pion advances the RTP sequence number by the same count, so the
-	// receiver sees the pause as lost packets.
+	// pion's TrackLocalStaticSample also advances the sequence number by
+	// that count (the receiver sees loss); OpusRTPWriter advances only the
+	// timestamp, like Opus DTX. The server uses OpusRTPWriter.
 	MaxIdleSkip int
 
 	// tickHook is called by the writer goroutine after each tick (tests).

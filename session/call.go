@@ -188,7 +188,7 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
 	}
-	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "duplex")
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "duplex")
 	if err != nil {
 		return "", fmt.Errorf("session: audio track: %w", err)
 	}
@@ -197,7 +197,7 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 		return "", fmt.Errorf("%w: cannot send audio: %v", ErrBadOffer, err)
 	}
 	c.goRun(func() { drainRTCP(sender) })
-	out, err := media.NewPacedWriter(track, media.PacedWriterOptions{})
+	out, err := media.NewPacedWriter(media.NewOpusRTPWriter(track), media.PacedWriterOptions{})
 	if err != nil {
 		return "", fmt.Errorf("session: paced writer: %w", err)
 	}
