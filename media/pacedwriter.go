@@ -91,6 +91,7 @@ type PacedWriter struct {
 	played        map[int]int64 // frames written per id
 	playedOrder   []int
 	closed        bool
+	paused        bool
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -249,6 +250,37 @@ func (p *PacedWriter) Queued() time.Duration {
 	return samplesToDuration(n, OpusSampleRate)
 }
 
+// Pause holds the queue: nothing is written until Resume, and nothing is
+// dropped. Output stops within one frame. The dialogue engine pauses on a
+// tentative interruption and resumes if it was a backchannel or noise.
+func (p *PacedWriter) Pause() {
+	p.mu.Lock()
+	p.paused = true
+	p.mu.Unlock()
+}
+
+// Resume continues writing after Pause.
+func (p *PacedWriter) Resume() {
+	p.mu.Lock()
+	p.paused = false
+	p.mu.Unlock()
+}
+
+// Paused reports whether the writer is paused.
+func (p *PacedWriter) Paused() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.paused
+}
+
+// SetOnPlayout replaces the OnPlayout callback (see PacedWriterOptions);
+// nil removes it. The pipeline that owns a call sets it when it starts.
+func (p *PacedWriter) SetOnPlayout(fn func(id int, played time.Duration, done bool)) {
+	p.mu.Lock()
+	p.onPlay = fn
+	p.mu.Unlock()
+}
+
 // Close stops the writer goroutine and waits for it. Queued audio is
 // dropped. Close is idempotent.
 func (p *PacedWriter) Close() error {
@@ -344,7 +376,8 @@ func (p *PacedWriter) tick() {
 		emptyDone  []int // ended utterances without audio left, not yet reported
 	)
 	p.mu.Lock()
-	for len(p.queue) > 0 {
+	onPlay := p.onPlay
+	for len(p.queue) > 0 && !p.paused {
 		u := p.queue[0]
 		rem := u.remaining()
 		if rem >= opusFrameSamples || (u.ended && rem > 0) {
@@ -375,9 +408,9 @@ func (p *PacedWriter) tick() {
 	}
 	p.mu.Unlock()
 
-	if p.onPlay != nil {
+	if onPlay != nil {
 		for _, eid := range emptyDone {
-			p.onPlay(eid, p.Played(eid), true)
+			onPlay(eid, p.Played(eid), true)
 		}
 	}
 	if !have {
@@ -398,8 +431,8 @@ func (p *PacedWriter) tick() {
 		p.markIdle()
 	}
 	p.mu.Unlock()
-	if p.onPlay != nil && (played || done) {
-		p.onPlay(id, total, done)
+	if onPlay != nil && (played || done) {
+		onPlay(id, total, done)
 	}
 }
 

@@ -378,3 +378,49 @@ func TestPacedWriterClose(t *testing.T) {
 	}
 	// goleak (TestMain) checks the writer goroutine is gone.
 }
+
+func TestPacedWriterPauseResume(t *testing.T) {
+	h := newHarness(t, PacedWriterOptions{})
+	if err := h.p.Enqueue(1, make([]int16, 48000/5), 48000); err != nil { // 200 ms
+		t.Fatal(err)
+	}
+	h.p.EndUtterance(1)
+	h.step(3)
+	h.p.Pause()
+	if !h.p.Paused() {
+		t.Fatal("not paused")
+	}
+	h.step(5)
+	if n := len(h.w.all()); n != 3 {
+		t.Fatalf("%d frames written while paused, want 3", n)
+	}
+	if q := h.p.Queued(); q != 140*time.Millisecond {
+		t.Fatalf("pause dropped audio: queued %v", q)
+	}
+	h.p.Resume()
+	h.step(7)
+	s := h.w.all()
+	if len(s) != 10 || h.p.Played(1) != 200*time.Millisecond {
+		t.Fatalf("after resume: %d frames, played %v", len(s), h.p.Played(1))
+	}
+	if s[3].dropped != 5 {
+		t.Fatalf("first frame after the pause reports %d idle ticks, want 5", s[3].dropped)
+	}
+}
+
+func TestPacedWriterSetOnPlayout(t *testing.T) {
+	h := newHarness(t, PacedWriterOptions{})
+	var got []time.Duration
+	h.p.SetOnPlayout(func(id int, played time.Duration, done bool) { got = append(got, played) })
+	if err := h.p.Enqueue(2, make([]int16, 960*2), 48000); err != nil {
+		t.Fatal(err)
+	}
+	h.p.EndUtterance(2)
+	h.step(3)
+	if len(got) != 2 || got[1] != 40*time.Millisecond {
+		t.Fatalf("callback saw %v", got)
+	}
+	if po := h.getPlayouts(); len(po) != 0 {
+		t.Fatalf("replaced callback still called: %v", po)
+	}
+}
