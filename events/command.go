@@ -45,7 +45,7 @@ func ParseCommand(data []byte) (Command, error) {
 		if !utf8.ValidString(c.Text) {
 			return Command{}, fmt.Errorf("%w: input.text is not valid UTF-8", ErrMalformed)
 		}
-	case TypeResponseCancel:
+	case TypeResponseCancel, TypeInputAudioStart, TypeInputAudioStop:
 	case TypeSessionUpdate:
 		if c.Mode != ModeFullDuplex && c.Mode != ModeHalfDuplex {
 			return Command{}, fmt.Errorf("%w: session.update \"mode\" must be %q or %q", ErrMalformed, ModeFullDuplex, ModeHalfDuplex)

@@ -16,6 +16,8 @@ func TestParseCommand(t *testing.T) {
 	}{
 		{"text", `{"type":"input.text","text":"hello"}`, nil, ""},
 		{"cancel", `{"type":"response.cancel"}`, nil, ""},
+		{"ptt start", `{"type":"input.audio.start"}`, nil, ""},
+		{"ptt stop", `{"type":"input.audio.stop"}`, nil, ""},
 		{"mode", `{"type":"session.update","mode":"half_duplex"}`, nil, ""},
 		{"bad mode", `{"type":"session.update","mode":"simplex"}`, ErrMalformed, CodeBadMessage},
 		{"not json", `hello`, ErrMalformed, CodeBadMessage},
@@ -69,7 +71,9 @@ func FuzzParseCommand(f *testing.F) {
 			}
 			return
 		}
-		if c.Type != TypeInputText && c.Type != TypeResponseCancel && c.Type != TypeSessionUpdate {
+		switch c.Type {
+		case TypeInputText, TypeResponseCancel, TypeSessionUpdate, TypeInputAudioStart, TypeInputAudioStop:
+		default:
 			t.Fatalf("accepted unknown type %q", c.Type)
 		}
 	})

@@ -21,6 +21,10 @@ const (
 	TypeInputText      = "input.text"
 	TypeResponseCancel = "response.cancel"
 	TypeSessionUpdate  = "session.update"
+	// TypeInputAudioStart and TypeInputAudioStop bracket push-to-talk: the
+	// audio between them is one user turn, whatever the VAD says.
+	TypeInputAudioStart = "input.audio.start"
+	TypeInputAudioStop  = "input.audio.stop"
 )
 
 // Assistant states carried by a "state" event.

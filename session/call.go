@@ -377,7 +377,11 @@ func (c *Call) writeEvents() {
 		}
 	}
 	p := c.m.cfg.Pipeline
-	write(events.Event{Type: events.TypeSessionReady, CallID: c.id, Mode: events.ModeFullDuplex, Pipeline: p.Name(), Engines: p.Engines()})
+	mode := events.ModeFullDuplex
+	if m, ok := p.(interface{ Mode() string }); ok {
+		mode = m.Mode()
+	}
+	write(events.Event{Type: events.TypeSessionReady, CallID: c.id, Mode: mode, Pipeline: p.Name(), Engines: p.Engines()})
 	for {
 		select {
 		case ev := <-c.outbox:
