@@ -1,0 +1,660 @@
+package dialogue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/llm"
+	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/session"
+	"github.com/duplex-ai/duplex/stt"
+	"github.com/duplex-ai/duplex/tts"
+)
+
+// Assistant is the full-duplex dialogue pipeline: VAD → STT → LLM → TTS,
+// with barge-in, backchannel tolerance, false-interruption resume,
+// half-duplex mode, text input and memory. One engine goroutine per call
+// owns all turn state.
+type Assistant struct {
+	opt Options
+}
+
+// NewAssistant checks the options and returns the pipeline.
+func NewAssistant(opt Options) (*Assistant, error) {
+	if opt.STT == nil || opt.LLM == nil || opt.TTS == nil || opt.NewDetector == nil {
+		return nil, errors.New("dialogue: STT, LLM, TTS and NewDetector are required")
+	}
+	if opt.Mode != "" && opt.Mode != events.ModeFullDuplex && opt.Mode != events.ModeHalfDuplex {
+		return nil, fmt.Errorf("dialogue: mode %q: want %s or %s", opt.Mode, events.ModeFullDuplex, events.ModeHalfDuplex)
+	}
+	opt.setDefaults()
+	return &Assistant{opt: opt}, nil
+}
+
+// Name implements session.Pipeline.
+func (a *Assistant) Name() string { return "assistant" }
+
+// Mode implements session.Pipeline's optional mode report.
+func (a *Assistant) Mode() string { return a.opt.Mode }
+
+// Engines implements session.Pipeline.
+func (a *Assistant) Engines() map[string]string {
+	return map[string]string{"stt": a.opt.STT.Name(), "llm": a.opt.LLM.Name(), "tts": a.opt.TTS.Name()}
+}
+
+// Run implements session.Pipeline.
+func (a *Assistant) Run(ctx context.Context, io *session.IO) error {
+	e := &engine{
+		o:       &a.opt,
+		io:      io,
+		log:     io.Log,
+		ctx:     ctx,
+		det:     a.opt.NewDetector(),
+		mode:    a.opt.Mode,
+		hist:    history{window: a.opt.Memory, max: a.opt.MaxHistory},
+		replyCh: make(chan replyMsg, 256),
+		playCh:  make(chan playMsg, 64),
+		sttCh:   make(chan sttResult, 4),
+	}
+	io.Out.SetOnPlayout(e.onPlayout)
+	defer io.Out.SetOnPlayout(nil)
+	return e.run()
+}
+
+type playMsg struct {
+	id   int
+	done bool
+}
+
+type sttResult struct {
+	turn *userTurn
+	res  stt.Result
+	err  error
+	at   time.Time
+}
+
+// userTurn is the user's utterance being heard.
+type userTurn struct {
+	stream stt.Stream
+	ptt    bool
+	// over is the reply that was playing when the user started; nil if none.
+	over    *reply
+	onset   time.Duration
+	pauseAt time.Duration
+	endWall time.Time
+	endMS   float64
+	speech  time.Duration
+}
+
+type engine struct {
+	o   *Options
+	io  *session.IO
+	log zerolog.Logger
+	ctx context.Context
+	det Detector
+
+	mode     string
+	state    string
+	turnID   int
+	uttSeq   int
+	hist     history
+	lastLook *llm.Image
+
+	user      *userTurn
+	ignoring  bool // half duplex: speech over the assistant is ignored
+	reply     *reply
+	metrics   *events.TurnMetrics
+	resumeT   Timer
+	replyCh   chan replyMsg
+	playCh    chan playMsg
+	sttCh     chan sttResult
+	wg        sync.WaitGroup
+	sttCancel []context.CancelFunc
+}
+
+func (e *engine) run() error {
+	defer e.shutdown()
+	e.setState(events.StateListening)
+	for {
+		var resumeC <-chan time.Time
+		if e.resumeT != nil {
+			resumeC = e.resumeT.C()
+		}
+		select {
+		case <-e.ctx.Done():
+			return nil
+		case f := <-e.io.Frames:
+			e.onFrame(f)
+		case cmd := <-e.io.Commands:
+			e.onCommand(cmd)
+		case r := <-e.sttCh:
+			e.onTranscript(r)
+		case m := <-e.replyCh:
+			e.onReply(m)
+		case p := <-e.playCh:
+			e.onPlay(p)
+		case <-resumeC:
+			e.resumeT = nil
+			e.onResumeTimeout()
+		}
+	}
+}
+
+func (e *engine) shutdown() {
+	if e.reply != nil {
+		e.reply.cancel()
+		e.reply.gate.close()
+	}
+	if e.user != nil && e.user.stream != nil {
+		_ = e.user.stream.Close()
+	}
+	for _, c := range e.sttCancel {
+		c()
+	}
+	if e.resumeT != nil {
+		e.resumeT.Stop()
+	}
+	e.wg.Wait()
+}
+
+func (e *engine) send(ev events.Event) { e.io.Send(ev) }
+
+func (e *engine) setState(s string) {
+	if e.state == s {
+		return
+	}
+	e.state = s
+	e.send(events.Event{Type: events.TypeState, State: s})
+}
+
+// onPlayout runs on the paced writer's goroutine: forward the first frame
+// and the end of each utterance, never blocking it.
+func (e *engine) onPlayout(id int, played time.Duration, done bool) {
+	if !done && played != media.FrameDuration {
+		return
+	}
+	select {
+	case e.playCh <- playMsg{id: id, done: done}:
+	default:
+		if done {
+			// The end must not be lost: block briefly rather than drop it.
+			select {
+			case e.playCh <- playMsg{id: id, done: done}:
+			case <-e.ctx.Done():
+			}
+		}
+	}
+}
+
+// ---- caller audio ----
+
+func (e *engine) onFrame(f media.Frame) {
+	if e.user != nil && e.user.ptt {
+		e.writeSTT(f.PCM)
+		return
+	}
+	evs := e.det.Push(f.PCM, f.At)
+	now := f.At + media.FrameDuration
+	if e.user != nil && len(evs) == 0 {
+		e.writeSTT(f.PCM)
+	}
+	if u := e.user; u != nil && u.over != nil && u.over == e.reply && !e.reply.paused && now >= u.pauseAt {
+		e.pauseReply()
+	}
+	for _, ev := range evs {
+		e.onTurnEvent(ev, now)
+	}
+}
+
+func (e *engine) onTurnEvent(ev TurnEvent, now time.Duration) {
+	decided := ev.DecidedAt
+	if decided == 0 {
+		decided = now
+	}
+	switch ev.Kind {
+	case SpeechStarted:
+		if e.reply != nil && e.mode == events.ModeHalfDuplex {
+			e.ignoring = true
+			return
+		}
+		e.startUser(false, ev.At)
+		if e.user != nil {
+			e.writeSTT(e.det.PreRoll())
+			if u := e.user; u.over != nil && now >= u.pauseAt {
+				e.pauseReply()
+			}
+		}
+	case SpeechEnded:
+		if e.ignoring {
+			e.ignoring = false
+			return
+		}
+		if e.user == nil {
+			return
+		}
+		e.user.speech = ev.Duration
+		e.user.endMS = ms(decided - ev.At)
+		e.endUser()
+	}
+}
+
+func (e *engine) writeSTT(pcm []int16) {
+	if e.user == nil || e.user.stream == nil || len(pcm) == 0 {
+		return
+	}
+	if err := e.user.stream.Write(pcm); err != nil {
+		e.log.Debug().Err(err).Msg("stt write")
+	}
+}
+
+// startUser opens a user turn: an STT stream, state user_speaking. Over a
+// reply in full duplex it becomes an interruption candidate.
+func (e *engine) startUser(ptt bool, onset time.Duration) {
+	if e.user != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, 2*time.Second)
+	stream, err := e.o.STT.NewStream(e.ctx, stt.StreamOptions{Language: e.o.Language})
+	cancel()
+	_ = ctx
+	if err != nil {
+		e.stageError("stt", err)
+		return
+	}
+	u := &userTurn{stream: stream, ptt: ptt, onset: onset}
+	if e.reply != nil {
+		u.over = e.reply
+		u.pauseAt = onset + e.o.MinInterruption
+	}
+	e.user = u
+	e.setState(events.StateUserSpeaking)
+	if ptt && e.reply != nil {
+		// Push-to-talk is explicit: the reply stops at once.
+		e.interrupt("interrupted")
+	}
+}
+
+// endUser closes the user turn and finishes recognition off the engine
+// goroutine.
+func (e *engine) endUser() {
+	u := e.user
+	e.user = nil
+	u.endWall = e.o.Clock.Now()
+	if r := e.reply; r != nil && !r.paused {
+		e.setState(replyState(r)) // the reply went on (false interruption)
+	} else {
+		e.setState(events.StateThinking)
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, e.o.STTTimeout)
+	e.sttCancel = append(e.sttCancel, cancel)
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer cancel()
+		res, err := u.stream.Finish(ctx)
+		_ = u.stream.Close()
+		if err != nil && ctx.Err() == context.DeadlineExceeded {
+			err = fmt.Errorf("no transcript within %v: %w", e.o.STTTimeout, err)
+		}
+		select {
+		case e.sttCh <- sttResult{turn: u, res: res, err: err, at: e.o.Clock.Now()}:
+		case <-e.ctx.Done():
+		}
+	}()
+}
+
+func (e *engine) onTranscript(r sttResult) {
+	e.sttCancel = e.sttCancel[1:]
+	u := r.turn
+	overReply := u.over != nil && u.over == e.reply
+	if r.err != nil {
+		if e.ctx.Err() != nil {
+			return
+		}
+		if overReply {
+			e.resume()
+		}
+		e.stageError("stt", r.err)
+		return
+	}
+	text := strings.TrimSpace(r.res.Text)
+	if overReply {
+		if text == "" || (isBackchannel(text) && !e.o.NoResume) {
+			e.log.Debug().Str("heard", text).Msg("not an interruption: resuming")
+			e.resume()
+			return
+		}
+		e.interrupt("interrupted")
+	}
+	if text == "" {
+		if e.reply == nil && e.user == nil {
+			e.setState(events.StateListening)
+		}
+		return
+	}
+	m := &events.TurnMetrics{
+		EndpointMS:       u.endMS,
+		STTMS:            ms(r.at.Sub(u.endWall)),
+		SpeechDurationMS: ms(u.speech),
+	}
+	e.newTurn(text, m, u.endWall)
+}
+
+// ---- client commands ----
+
+func (e *engine) onCommand(c events.Command) {
+	switch c.Type {
+	case events.TypeInputText:
+		if e.reply != nil {
+			e.interrupt("interrupted")
+		}
+		e.newTurn(c.Text, &events.TurnMetrics{}, e.o.Clock.Now())
+	case events.TypeResponseCancel:
+		if e.reply != nil {
+			e.interrupt("cancelled")
+			if e.user == nil {
+				e.setState(events.StateListening)
+			}
+		}
+	case events.TypeSessionUpdate:
+		e.mode = c.Mode
+		e.log.Info().Str("mode", c.Mode).Msg("mode changed")
+		e.send(events.Event{Type: events.TypeSessionReady, CallID: e.io.CallID, Mode: e.mode, Pipeline: "assistant"})
+	case events.TypeInputAudioStart:
+		if e.user != nil && !e.user.ptt {
+			e.user.ptt = true
+			return
+		}
+		e.det.Reset()
+		e.startUser(true, 0)
+	case events.TypeInputAudioStop:
+		if e.user != nil && e.user.ptt {
+			e.det.Reset()
+			e.endUser()
+		}
+	}
+}
+
+// ---- replies ----
+
+// newTurn records the user's words and starts the reply.
+func (e *engine) newTurn(text string, m *events.TurnMetrics, endWall time.Time) {
+	e.turnID++
+	now := e.o.Clock.Now()
+	e.send(events.Event{Type: events.TypeTranscriptFinal, TurnID: e.turnID, Text: text})
+	e.hist.add(llm.Message{Role: llm.RoleUser, Text: text, At: now})
+	e.hist.trim(now)
+	req := llm.Request{
+		System:   e.o.SystemPrompt,
+		History:  e.hist.snapshot(),
+		Now:      now,
+		Language: e.o.Language,
+	}
+	if e.o.Vision != nil {
+		if img := e.o.Vision(e.io.CallID); img != nil {
+			req.Image, req.PreviousImage = img, e.lastLook
+			e.lastLook = img
+		}
+	}
+	e.metrics = m
+	e.startReply(req, "", false, endWall)
+	if e.o.Metrics != nil {
+		e.o.Metrics.Turns.Inc()
+	}
+}
+
+func (e *engine) startReply(req llm.Request, fixed string, apology bool, endWall time.Time) {
+	e.uttSeq++
+	ctx, cancel := context.WithCancel(e.ctx)
+	r := &reply{
+		turnID:  e.turnID,
+		uttID:   e.uttSeq,
+		apology: apology,
+		ctx:     ctx,
+		cancel:  cancel,
+		gate:    &gate{out: e.io.Out},
+		started: endWall,
+	}
+	e.reply = r
+	if e.user == nil {
+		e.setState(events.StateThinking)
+	}
+	opt := produceOptions{
+		llm: e.o.LLM, tts: e.o.TTS, req: req, fixed: fixed,
+		ttsOpt:     tts.Options{Voice: e.o.Voice, Language: e.o.Language},
+		llmTimeout: e.o.LLMTimeout, ttsTimeout: e.o.TTSTimeout, maxChars: e.o.MaxReplyChars,
+		now: e.o.Clock.Now,
+		send: func(m replyMsg) {
+			select {
+			case e.replyCh <- m:
+			case <-e.ctx.Done():
+			}
+		},
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer cancel()
+		r.produce(opt)
+	}()
+}
+
+func (e *engine) onReply(m replyMsg) {
+	r := m.reply
+	if r != e.reply {
+		return // a cancelled reply's late news
+	}
+	switch m.kind {
+	case msgDelta:
+		r.text.WriteString(m.text)
+		e.send(events.Event{Type: events.TypeReplyDelta, TurnID: r.turnID, Text: m.text})
+	case msgFirstToken:
+		r.firstToken = m.at
+	case msgTTSStart:
+		if r.ttsStart.IsZero() {
+			r.ttsStart = m.at
+		}
+	case msgFirstAudio:
+		if r.ttsFirst.IsZero() {
+			r.ttsFirst = m.at
+		}
+	case msgError:
+		e.replyFailed(r, m.stage, m.err)
+	case msgProduced:
+		r.produced, r.audio = true, m.audio
+		if !r.audio || r.playedDone {
+			e.finishReply(r)
+		}
+	}
+}
+
+func (e *engine) onPlay(p playMsg) {
+	r := e.reply
+	if r == nil || p.id != r.uttID {
+		return
+	}
+	if !p.done || r.firstAudio.IsZero() {
+		if r.firstAudio.IsZero() {
+			r.firstAudio = e.o.Clock.Now()
+			if e.user == nil && !r.paused {
+				e.setState(events.StateSpeaking)
+			}
+			e.emitMetrics(r)
+		}
+	}
+	if p.done {
+		r.playedDone = true
+		if r.produced {
+			e.finishReply(r)
+		}
+	}
+}
+
+func (e *engine) emitMetrics(r *reply) {
+	m := e.metrics
+	if m == nil || r.apology {
+		return
+	}
+	e.metrics = nil
+	m.LatencyMS = m.EndpointMS + ms(r.firstAudio.Sub(r.started))
+	if !r.firstToken.IsZero() {
+		m.LLMFirstTokenMS = ms(r.firstToken.Sub(r.started)) - m.STTMS
+	}
+	if !r.ttsFirst.IsZero() && !r.ttsStart.IsZero() {
+		m.TTSFirstAudioMS = ms(r.ttsFirst.Sub(r.ttsStart))
+	}
+	e.send(events.Event{Type: events.TypeTurnMetrics, TurnID: r.turnID, Metrics: m})
+	if mt := e.o.Metrics; mt != nil {
+		mt.TurnLatency.Observe(m.LatencyMS / 1000)
+		mt.StageSeconds.WithLabelValues("endpoint").Observe(m.EndpointMS / 1000)
+		mt.StageSeconds.WithLabelValues("stt").Observe(m.STTMS / 1000)
+		mt.StageSeconds.WithLabelValues("llm_ttft").Observe(m.LLMFirstTokenMS / 1000)
+		mt.StageSeconds.WithLabelValues("tts_ttfb").Observe(m.TTSFirstAudioMS / 1000)
+	}
+}
+
+// finishReply: everything was produced and played.
+func (e *engine) finishReply(r *reply) {
+	text := strings.TrimSpace(r.text.String())
+	e.send(events.Event{Type: events.TypeReplyDone, TurnID: r.turnID, Text: text})
+	if !r.apology && text != "" {
+		e.hist.add(llm.Message{Role: llm.RoleAssistant, Text: text, At: e.o.Clock.Now()})
+	}
+	e.reply = nil
+	e.stopResumeTimer()
+	if e.user == nil {
+		e.setState(events.StateListening)
+	}
+}
+
+// pauseReply holds the reply's audio at once: the user may be
+// interrupting. What they say decides between resume and interrupt.
+func (e *engine) pauseReply() {
+	r := e.reply
+	if r == nil || r.paused {
+		return
+	}
+	r.paused = true
+	e.io.Out.Pause()
+	if !e.o.NoResume {
+		e.stopResumeTimer()
+		e.resumeT = e.o.Clock.NewTimer(e.o.FalseInterruptionTimeout)
+	} else {
+		e.interrupt("interrupted")
+	}
+}
+
+// resume continues a paused reply (backchannel, noise, false interruption).
+func (e *engine) resume() {
+	r := e.reply
+	e.stopResumeTimer()
+	if r == nil || !r.paused {
+		return
+	}
+	r.paused = false
+	e.io.Out.Resume()
+	if e.o.Metrics != nil {
+		e.o.Metrics.Interruptions.WithLabelValues("resumed").Inc()
+	}
+	if e.user == nil {
+		e.setState(replyState(r))
+	}
+}
+
+// replyState is the state shown while r is under way.
+func replyState(r *reply) string {
+	if r.firstAudio.IsZero() {
+		return events.StateThinking
+	}
+	return events.StateSpeaking
+}
+
+func (e *engine) onResumeTimeout() {
+	r := e.reply
+	if r == nil || !r.paused {
+		return
+	}
+	if u := e.user; u != nil && u.over == r && u.stream.Partial() != "" {
+		return // words are coming: wait for the transcript
+	}
+	e.log.Debug().Msg("false interruption: resuming")
+	if u := e.user; u != nil && u.over == r {
+		u.over = nil // whatever it turns out to be, the reply goes on
+	}
+	e.resume()
+}
+
+func (e *engine) stopResumeTimer() {
+	if e.resumeT != nil {
+		e.resumeT.Stop()
+		e.resumeT = nil
+	}
+}
+
+// interrupt ends the current reply: cancel production, drop queued audio,
+// keep only what the user heard.
+func (e *engine) interrupt(outcome string) {
+	r := e.reply
+	if r == nil {
+		return
+	}
+	r.cancel()
+	r.gate.close()
+	e.io.Out.ClearQueue()
+	e.io.Out.Resume()
+	e.stopResumeTimer()
+	heard := r.heard(e.io.Out.Played(r.uttID))
+	e.send(events.Event{Type: events.TypeReplyInterrupted, TurnID: r.turnID, Heard: heard, Text: strings.TrimSpace(r.text.String())})
+	if !r.apology && heard != "" {
+		e.hist.add(llm.Message{Role: llm.RoleAssistant, Text: heard, Interrupted: true, At: e.o.Clock.Now()})
+	}
+	e.reply = nil
+	if e.o.Metrics != nil {
+		e.o.Metrics.Interruptions.WithLabelValues(outcome).Inc()
+	}
+}
+
+// replyFailed turns a backend failure into an error event and a spoken
+// apology; the call goes on.
+func (e *engine) replyFailed(r *reply, stage string, err error) {
+	e.log.Warn().Str("stage", stage).Err(err).Msg("reply failed")
+	played := e.io.Out.Played(r.uttID) > 0
+	r.cancel()
+	r.gate.close()
+	if !played {
+		e.io.Out.ClearQueue()
+	}
+	e.reply = nil
+	e.stageError(stage, err)
+	if r.apology {
+		return
+	}
+	if e.user == nil {
+		e.setState(events.StateListening)
+	}
+}
+
+// stageError reports a failed stage and apologises aloud.
+func (e *engine) stageError(stage string, err error) {
+	if e.o.Metrics != nil {
+		e.o.Metrics.Errors.WithLabelValues(stage).Inc()
+	}
+	e.send(events.Event{Type: events.TypeError, Code: events.CodeBackendFailed, Message: stage + ": " + err.Error()})
+	if stage == "tts" || e.reply != nil {
+		if e.user == nil && e.reply == nil {
+			e.setState(events.StateListening)
+		}
+		return
+	}
+	what := map[string]string{"stt": "understanding you", "llm": "thinking of an answer"}[stage]
+	e.startReply(llm.Request{}, "Sorry, I had a problem "+what+". Please try again.", true, e.o.Clock.Now())
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -1,0 +1,153 @@
+package dialogue
+
+import (
+	"time"
+
+	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/llm"
+	"github.com/duplex-ai/duplex/stt"
+	"github.com/duplex-ai/duplex/tts"
+)
+
+// Clock gives the engine time and timers; tests inject a fake.
+type Clock interface {
+	Now() time.Time
+	NewTimer(d time.Duration) Timer
+}
+
+// Timer is a stoppable one-shot timer.
+type Timer interface {
+	C() <-chan time.Time
+	Stop() bool
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+func (realClock) NewTimer(d time.Duration) Timer {
+	return realTimer{time.NewTimer(d)}
+}
+
+type realTimer struct{ t *time.Timer }
+
+func (t realTimer) C() <-chan time.Time { return t.t.C }
+func (t realTimer) Stop() bool          { return t.t.Stop() }
+
+// RealClock is the wall clock.
+func RealClock() Clock { return realClock{} }
+
+// Options configures the Assistant pipeline. Zero values take the
+// documented defaults.
+type Options struct {
+	STT stt.Engine
+	LLM llm.Engine
+	TTS tts.Engine
+	// NewDetector returns a fresh turn detector for one call. Required.
+	NewDetector func() Detector
+
+	// Mode is events.ModeFullDuplex (default) or events.ModeHalfDuplex.
+	Mode string
+	// MinInterruption is how long the user must speak over the assistant
+	// before it pauses (full duplex); default 120 ms, measured from the
+	// speech onset.
+	MinInterruption time.Duration
+	// FalseInterruptionTimeout: a pause that produced no words after this
+	// long resumes the reply; default 1.5 s.
+	FalseInterruptionTimeout time.Duration
+	// NoResume disables resuming after a false interruption or a
+	// backchannel: every onset over the assistant then ends the reply.
+	NoResume bool
+	// Memory is how far back history reaches; default 5 min.
+	Memory time.Duration
+	// MaxHistory caps the messages kept; default 60.
+	MaxHistory int
+	// MaxReplyChars caps one reply's text; default 4000.
+	MaxReplyChars int
+	// STTTimeout bounds the final transcript after end of speech; default 10 s.
+	STTTimeout time.Duration
+	// LLMTimeout bounds the wait for the first token; default 15 s.
+	LLMTimeout time.Duration
+	// TTSTimeout bounds the wait for one piece's first audio; default 10 s.
+	TTSTimeout time.Duration
+	// Voice and Language go to TTS (and Language to STT and LLM).
+	Voice    string
+	Language string
+	// SystemPrompt is passed to the LLM; empty uses the backend's default.
+	SystemPrompt string
+	// Clock defaults to the wall clock.
+	Clock Clock
+	// Metrics receives per-turn figures; nil records nothing.
+	Metrics *Metrics
+	// Vision returns the latest camera snapshot of the call, or nil.
+	// Optional.
+	Vision func(callID string) *llm.Image
+}
+
+func (o *Options) setDefaults() {
+	if o.Mode == "" {
+		o.Mode = events.ModeFullDuplex
+	}
+	if o.MinInterruption <= 0 {
+		o.MinInterruption = 120 * time.Millisecond
+	}
+	if o.FalseInterruptionTimeout <= 0 {
+		o.FalseInterruptionTimeout = 1500 * time.Millisecond
+	}
+	if o.Memory <= 0 {
+		o.Memory = 5 * time.Minute
+	}
+	if o.MaxHistory <= 0 {
+		o.MaxHistory = 60
+	}
+	if o.MaxReplyChars <= 0 {
+		o.MaxReplyChars = 4000
+	}
+	if o.STTTimeout <= 0 {
+		o.STTTimeout = 10 * time.Second
+	}
+	if o.LLMTimeout <= 0 {
+		o.LLMTimeout = 15 * time.Second
+	}
+	if o.TTSTimeout <= 0 {
+		o.TTSTimeout = 10 * time.Second
+	}
+	if o.Clock == nil {
+		o.Clock = RealClock()
+	}
+}
+
+// TurnEventKind says whether speech started or ended.
+type TurnEventKind int
+
+// Turn event kinds.
+const (
+	SpeechStarted TurnEventKind = iota + 1
+	SpeechEnded
+)
+
+// TurnEvent is what a Detector reports. Times are media times of the
+// caller's audio (media.Frame.At), not wall clock.
+type TurnEvent struct {
+	Kind TurnEventKind
+	// At is the speech onset for SpeechStarted and the end of speech (the
+	// end of the last speech frame) for SpeechEnded.
+	At time.Duration
+	// DecidedAt is the end of the frame at which the detector decided.
+	DecidedAt time.Duration
+	// Duration of the utterance (SpeechEnded).
+	Duration time.Duration
+	// Capped marks an utterance cut at the maximum length.
+	Capped bool
+}
+
+// Detector is the per-call voice activity and turn detector.
+type Detector interface {
+	// Push classifies one 20 ms frame of 16 kHz PCM at media time at and
+	// returns the turn starts and ends it caused, in order (usually none).
+	Push(pcm []int16, at time.Duration) []TurnEvent
+	// PreRoll returns the audio from shortly before the onset up to the
+	// current frame (valid right after SpeechStarted), for STT.
+	PreRoll() []int16
+	// Reset forgets any speech in progress.
+	Reset()
+}
