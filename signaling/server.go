@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
 	"github.com/duplex-ai/duplex/session"
@@ -34,6 +37,9 @@ type Options struct {
 	Web http.Handler
 	// Log is the request logger.
 	Log zerolog.Logger
+	// Collectors are extra Prometheus collectors served at /metrics (the
+	// dialogue engine's, for instance).
+	Collectors []prometheus.Collector
 }
 
 // Server is the HTTP front of a session.Manager.
@@ -57,7 +63,16 @@ func New(mgr *session.Manager, opt Options) *Server {
 	s.mux.HandleFunc("DELETE /v1/calls/{id}", s.deleteCall)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /v1/config", s.config)
-	s.mux.HandleFunc("GET /metrics", s.metrics)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewGoCollector(),
+		managerCollector{mgr},
+	)
+	for _, c := range opt.Collectors {
+		reg.MustRegister(c)
+	}
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	if opt.Web != nil {
 		s.mux.Handle("GET /", opt.Web)
 	}
@@ -148,13 +163,26 @@ func (s *Server) config(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, cfg)
 }
 
-func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	fmt.Fprintf(w, "# HELP duplex_active_calls Calls in progress.\n# TYPE duplex_active_calls gauge\nduplex_active_calls %d\n", s.mgr.Active())
-	fmt.Fprintf(w, "# HELP duplex_calls_total Calls created since start.\n# TYPE duplex_calls_total counter\nduplex_calls_total %d\n", s.mgr.Total())
-	fmt.Fprintf(w, "# HELP duplex_calls_closed_total Calls ended, by reason.\n# TYPE duplex_calls_closed_total counter\n")
-	for reason, n := range s.mgr.ClosedByReason() {
-		fmt.Fprintf(w, "duplex_calls_closed_total{reason=%q} %d\n", string(reason), n)
+var (
+	activeDesc = prometheus.NewDesc("duplex_active_calls", "Calls in progress.", nil, nil)
+	totalDesc  = prometheus.NewDesc("duplex_calls_total", "Calls created since start.", nil, nil)
+	closedDesc = prometheus.NewDesc("duplex_calls_closed_total", "Calls ended, by reason.", []string{"reason"}, nil)
+)
+
+// managerCollector exports the session registry's counts.
+type managerCollector struct{ mgr *session.Manager }
+
+func (c managerCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- activeDesc
+	ch <- totalDesc
+	ch <- closedDesc
+}
+
+func (c managerCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(c.mgr.Active()))
+	ch <- prometheus.MustNewConstMetric(totalDesc, prometheus.CounterValue, float64(c.mgr.Total()))
+	for reason, n := range c.mgr.ClosedByReason() {
+		ch <- prometheus.MustNewConstMetric(closedDesc, prometheus.CounterValue, float64(n), string(reason))
 	}
 }
 

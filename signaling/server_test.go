@@ -229,8 +229,22 @@ func TestMaxCalls(t *testing.T) {
 
 func TestMetrics(t *testing.T) {
 	ts, _ := newServer(t, 1)
+	offer, err := testpeer.Offer(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, hdr, _ := do(t, "POST", ts.URL+"/v1/calls", "application/sdp", strings.NewReader(offer))
 	_, _, body := do(t, "GET", ts.URL+"/metrics", "", nil)
-	if !strings.Contains(body, "duplex_active_calls 0") {
-		t.Fatalf("metrics:\n%s", body)
+	for _, want := range []string{"duplex_active_calls 1", "duplex_calls_total 1", "process_resident_memory_bytes", "go_goroutines"} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	do(t, "DELETE", ts.URL+hdr.Get("Location"), "", nil)
+	_, _, body = do(t, "GET", ts.URL+"/metrics", "", nil)
+	for _, want := range []string{"duplex_active_calls 0", `duplex_calls_closed_total{reason="client_hangup"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("metrics lack %q:\n%s", want, body)
+		}
 	}
 }
