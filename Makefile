@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin
 ADDR ?= :8080
 
-.PHONY: all deps build run test vet fmt bench clean
+.PHONY: all deps build run test vet fmt bench clean vad-eval
 
 all: build
 
@@ -33,3 +33,6 @@ bench: deps
 
 clean:
 	rm -rf $(BIN)
+
+vad-eval: deps
+	$(GO) run ./cmd/vad-eval -out BENCHMARKS.md

@@ -1,0 +1,146 @@
+// Command vad-eval builds the labelled VAD corpus with espeak-ng, scores the
+// spectral VAD and the energy baseline on it at several noise types and SNRs,
+// measures CPU cost per frame with the testing package's benchmark harness,
+// prints the report and writes it into BENCHMARKS.md between the
+// <!-- vad-eval:begin --> and <!-- vad-eval:end --> markers.
+//
+//	go run ./cmd/vad-eval [-out BENCHMARKS.md] [-seed N] [-utterances N]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duplex-ai/duplex/vad"
+	"github.com/duplex-ai/duplex/vad/eval"
+)
+
+func main() {
+	out := flag.String("out", "BENCHMARKS.md", "file to write the report section into (empty: print only)")
+	seed := flag.Uint64("seed", eval.DefaultConfig().Seed, "corpus seed")
+	utts := flag.Int("utterances", eval.DefaultConfig().Utterances, "number of utterances")
+	flag.Parse()
+	if err := run(*out, *seed, *utts); err != nil {
+		fmt.Fprintln(os.Stderr, "vad-eval:", err)
+		os.Exit(1)
+	}
+}
+
+func run(out string, seed uint64, utts int) error {
+	start := time.Now()
+	cfg := eval.DefaultConfig()
+	cfg.Seed, cfg.Utterances = seed, utts
+	ctx := context.Background()
+	c, err := eval.Build(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	snrs := []float64{30, 20, 10, 5, 0}
+	topt := vad.TurnOptions{}
+	rows, err := eval.Matrix(c, snrs, topt, eval.Contenders())
+	if err != nil {
+		return err
+	}
+	sweepVals := []time.Duration{150 * time.Millisecond, 200 * time.Millisecond, 250 * time.Millisecond,
+		300 * time.Millisecond, 350 * time.Millisecond, 400 * time.Millisecond}
+	mixes := [][]int16{c.Mix(eval.White, math.Inf(1)), c.Mix(eval.White, 20), c.Mix(eval.Pink, 20), c.Mix(eval.Babble, 20),
+		c.Mix(eval.White, 10), c.Mix(eval.Pink, 10), c.Mix(eval.Babble, 10)}
+	sweep, err := eval.SweepMinSilence(c, sweepVals, mixes, eval.Contenders()[0].New)
+	if err != nil {
+		return err
+	}
+	bench := benchmarks()
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "Measured %s on %s, %s, %s/%s, by `go run ./cmd/vad-eval` (`make vad-eval`); took %s.\n\n",
+		time.Now().UTC().Format("2006-01-02"), eval.Machine(), runtime.Version(), runtime.GOOS, runtime.GOARCH,
+		time.Since(start).Round(time.Second))
+	b.WriteString(eval.CorpusMarkdown(c))
+	b.WriteString("\n")
+	b.WriteString(eval.TableMarkdown(rows, topt))
+	b.WriteString("\n")
+	b.WriteString(eval.SweepMarkdown(sweep, "clean + white/pink/babble at 20 and 10 dB pooled"))
+	b.WriteString("\n")
+	b.WriteString(bench)
+	report := b.String()
+	fmt.Print(report)
+	if out != "" {
+		if err := eval.WriteSection(out, report); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "vad-eval: wrote %s\n", out)
+	}
+	return nil
+}
+
+// benchmarks measures classifier and detector cost per 20 ms frame with
+// testing.Benchmark (the harness behind `go test -bench`), on one goroutine.
+func benchmarks() string {
+	frame := func(rate int) [][]int16 {
+		r := rand.New(rand.NewPCG(1, 2))
+		n := rate / 50
+		fs := make([][]int16, 64)
+		for i := range fs {
+			fs[i] = make([]int16, n)
+			for j := range fs[i] {
+				fs[i][j] = int16(r.NormFloat64() * 1000 * float64(1+i%4))
+			}
+		}
+		return fs
+	}
+	type bc struct {
+		name string
+		rate int
+		mk   func() func([]int16)
+	}
+	cases := []bc{
+		{"SpectralVAD.Prob 16 kHz", 16000, func() func([]int16) {
+			v, _ := vad.NewClassifier(vad.Options{})
+			return func(f []int16) { v.Prob(f) }
+		}},
+		{"SpectralVAD.Prob 8 kHz", 8000, func() func([]int16) {
+			v, _ := vad.NewClassifier(vad.Options{SampleRate: 8000})
+			return func(f []int16) { v.Prob(f) }
+		}},
+		{"SpectralVAD.Prob 48 kHz", 48000, func() func([]int16) {
+			v, _ := vad.NewClassifier(vad.Options{SampleRate: 48000})
+			return func(f []int16) { v.Prob(f) }
+		}},
+		{"EnergyVAD.Prob 16 kHz", 16000, func() func([]int16) {
+			v, _ := vad.NewEnergyVAD(vad.Options{}, 0)
+			return func(f []int16) { v.Prob(f) }
+		}},
+		{"Detector.Push (spectral) 16 kHz", 16000, func() func([]int16) {
+			v, _ := vad.NewClassifier(vad.Options{})
+			d, _ := vad.NewDetector(v, vad.TurnOptions{})
+			var at time.Duration
+			return func(f []int16) { d.Push(f, at); at += 20 * time.Millisecond }
+		}},
+	}
+	var b strings.Builder
+	b.WriteString("CPU cost per 20 ms frame, one goroutine (`testing.Benchmark`; the same numbers come from `go test -run '^$' -bench . -benchmem ./vad/`):\n\n")
+	b.WriteString("| benchmark | ns/frame | × real time (one core) | allocs/frame | B/frame |\n|---|---:|---:|---:|---:|\n")
+	for _, c := range cases {
+		fs := frame(c.rate)
+		f := c.mk()
+		res := testing.Benchmark(func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				f(fs[i&63])
+				i++
+			}
+		})
+		ns := float64(res.T.Nanoseconds()) / float64(res.N)
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f× | %d | %d |\n", c.name, ns, 20e6/ns, res.AllocsPerOp(), res.AllocedBytesPerOp())
+	}
+	return b.String()
+}

@@ -1,0 +1,164 @@
+package eval
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duplex-ai/duplex/vad"
+)
+
+func needEspeak(t *testing.T) {
+	t.Helper()
+	if EspeakAvailable() {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("espeak-ng is required in CI (apt-get install espeak-ng)")
+	}
+	t.Skip("espeak-ng not installed")
+}
+
+// TestSmokeF1 guards regressions: on a short corpus, clean and with white
+// noise at 20 dB, the spectral VAD's frame F1 must stay ≥ 0.9 and every
+// utterance must start a turn.
+func TestSmokeF1(t *testing.T) {
+	needEspeak(t)
+	cfg := DefaultConfig()
+	cfg.Utterances = 6
+	cfg.Voices = []Voice{{"en-us", "en"}, {"cmn", "cmn"}}
+	cfg.Speeds = []int{165}
+	cfg.Talkers = 0
+	cfg.NoiseOnly = 10 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := Build(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Utts) != cfg.Utterances {
+		t.Fatalf("%d labelled utterances, want %d", len(c.Utts), cfg.Utterances)
+	}
+	spectral := Contenders()[0].New
+	for _, snr := range []float64{math.Inf(1), 20} {
+		r, err := Evaluate(c, c.Mix(White, snr), spectral, vad.TurnOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("SNR %v: P %.3f R %.3f F1 %.3f missed %d splits %d onset median %v", snr, r.Precision, r.Recall, r.F1,
+			r.Missed, r.Splits, Percentile(r.Onset, 50))
+		if r.F1 < 0.9 || r.Missed > 0 {
+			t.Errorf("SNR %v: F1 %.3f (want ≥ 0.9), %d missed", snr, r.F1, r.Missed)
+		}
+	}
+}
+
+func TestLabelsAndDeterminism(t *testing.T) {
+	needEspeak(t)
+	cfg := DefaultConfig()
+	cfg.Utterances = 3
+	cfg.Voices = []Voice{{"en+f3", "en"}}
+	cfg.Speeds = []int{200}
+	cfg.Talkers = 1
+	cfg.NoiseOnly = time.Second
+	a, err := Build(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Build(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ma, mb := a.Mix(Babble, 10), b.Mix(Babble, 10)
+	for i := range ma {
+		if ma[i] != mb[i] {
+			t.Fatalf("same seed, different mixture at sample %d", i)
+		}
+	}
+	// Pauses are labelled silence; utterance spans are inside the labels.
+	for i, u := range a.Utts {
+		if !a.Labels[int(u.Start/FrameTime)] || !a.Labels[int(u.End/FrameTime)-1] {
+			t.Errorf("utterance %d bounds not labelled", i)
+		}
+		if i > 0 {
+			for f := int(a.Utts[i-1].End / FrameTime); f < int(u.Start/FrameTime); f++ {
+				if a.Labels[f] {
+					t.Fatalf("frame %d in a pause labelled speech", f)
+				}
+			}
+		}
+	}
+	// SNR is what was asked for.
+	n := a.NoiseOnly(White, 10)
+	var p float64
+	for _, s := range n {
+		p += float64(s) * float64(s)
+	}
+	got := 10 * math.Log10(a.SpeechPower/(p/float64(len(n))))
+	if math.Abs(got-10) > 0.2 {
+		t.Errorf("noise-only SNR %.2f dB, want 10", got)
+	}
+}
+
+func TestResample(t *testing.T) {
+	// A 1 kHz tone survives 22050→16000 with its amplitude; 10 kHz is removed.
+	for _, tc := range []struct {
+		f, want float64
+	}{{1000, 1}, {10000, 0}} {
+		x := make([]float64, 22050)
+		for i := range x {
+			x[i] = math.Sin(2 * math.Pi * tc.f * float64(i) / 22050)
+		}
+		y := Resample(x, 22050, 16000)
+		if len(y) != 16000 {
+			t.Fatalf("len %d", len(y))
+		}
+		var p float64
+		for _, v := range y[1000:15000] {
+			p += v * v
+		}
+		amp := math.Sqrt(2 * p / 14000)
+		if math.Abs(amp-tc.want) > 0.02 {
+			t.Errorf("%v Hz: amplitude %.3f, want %v", tc.f, amp, tc.want)
+		}
+	}
+}
+
+func TestWriteSection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "BENCHMARKS.md")
+	if err := WriteSection(path, "first\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("# B\n\nintro\n"+BeginMarker+"\nold\n"+EndMarker+"\n\n## Other\nkeep\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteSection(path, "new\n"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	want := "# B\n\nintro\n" + BeginMarker + "\nnew\n" + EndMarker + "\n\n## Other\nkeep\n"
+	if string(b) != want {
+		t.Errorf("got %q\nwant %q", b, want)
+	}
+	other := filepath.Join(t.TempDir(), "x.md")
+	os.WriteFile(other, []byte("# Existing\n"), 0o644)
+	if err := WriteSection(other, "s\n"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(other)
+	if !strings.HasPrefix(string(b), "# Existing\n") || !strings.Contains(string(b), BeginMarker+"\ns\n"+EndMarker) {
+		t.Errorf("appended: %q", b)
+	}
+}
+
+func TestParseWAVErrors(t *testing.T) {
+	for _, b := range [][]byte{nil, []byte("RIFF0000WAVX"), []byte("RIFF\x00\x00\x00\x00WAVEdata\x00\x00\x00\x00")} {
+		if _, _, err := parseWAV(b); err == nil {
+			t.Errorf("%q: no error", b)
+		}
+	}
+}

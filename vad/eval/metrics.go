@@ -1,0 +1,161 @@
+package eval
+
+import (
+	"slices"
+	"time"
+
+	"github.com/duplex-ai/duplex/vad"
+)
+
+// NewClassifier makes a fresh classifier for one stream.
+type NewClassifier func() (vad.Classifier, error)
+
+// Result scores one classifier on one mixture.
+type Result struct {
+	TP, FP, FN, TN        int
+	Precision, Recall, F1 float64
+
+	Onset    []time.Duration // SpeechStarted.At − labelled onset, per detected utterance
+	Decision []time.Duration // SpeechStarted.DecidedAt − labelled onset
+	EndExtra []time.Duration // SpeechEnded.DecidedAt − labelled end − MinSilence
+	Utts     int
+	Missed   int // utterances with no turn started inside them (or merged into the previous turn)
+	Splits   int // extra turns started inside an utterance
+	Spurious int // turns started in the pauses between utterances
+}
+
+type turn struct {
+	start, startDecided, end, endDecided time.Duration
+}
+
+// runDetector pushes pcm in 20 ms frames and returns the per-frame speech
+// decisions and the turns.
+func runDetector(pcm []int16, mk NewClassifier, topt vad.TurnOptions) ([]bool, []turn, error) {
+	c, err := mk()
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := vad.NewDetector(c, topt)
+	if err != nil {
+		return nil, nil, err
+	}
+	thr := d.Options().Threshold
+	frames := make([]bool, len(pcm)/FrameLen)
+	var turns []turn
+	var open *turn
+	for f := range frames {
+		at := time.Duration(f) * FrameTime
+		for _, e := range d.Push(pcm[f*FrameLen:(f+1)*FrameLen], at) {
+			switch e.Type {
+			case vad.SpeechStarted:
+				turns = append(turns, turn{start: e.At, startDecided: e.DecidedAt})
+				open = &turns[len(turns)-1]
+			case vad.SpeechEnded:
+				if open != nil {
+					open.end, open.endDecided = e.At, e.DecidedAt
+					open = nil
+				}
+			}
+		}
+		frames[f] = d.LastProb() >= thr
+	}
+	if open != nil {
+		end := time.Duration(len(frames)) * FrameTime
+		open.end, open.endDecided = end, end+time.Hour // never decided
+	}
+	return frames, turns, nil
+}
+
+// Evaluate runs a fresh classifier and detector over pcm (a Mix of c) and
+// scores it against c's labels.
+func Evaluate(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions) (Result, error) {
+	var r Result
+	frames, turns, err := runDetector(pcm, mk, topt)
+	if err != nil {
+		return r, err
+	}
+	for f, got := range frames {
+		want := c.Labels[f]
+		switch {
+		case got && want:
+			r.TP++
+		case got:
+			r.FP++
+		case want:
+			r.FN++
+		default:
+			r.TN++
+		}
+	}
+	if r.TP+r.FP > 0 {
+		r.Precision = float64(r.TP) / float64(r.TP+r.FP)
+	}
+	if r.TP+r.FN > 0 {
+		r.Recall = float64(r.TP) / float64(r.TP+r.FN)
+	}
+	if r.Precision+r.Recall > 0 {
+		r.F1 = 2 * r.Precision * r.Recall / (r.Precision + r.Recall)
+	}
+	minSil := vad.DefaultMinSilence
+	if topt.MinSilence != 0 {
+		minSil = topt.MinSilence
+	}
+	// A turn belongs to the utterance whose span (from 300 ms before its
+	// onset to MinSilence after its end) contains the turn's start.
+	const early = 300 * time.Millisecond
+	assigned := make([][]turn, len(c.Utts))
+	for _, t := range turns {
+		idx := -1
+		for i, u := range c.Utts {
+			if t.start >= u.Start-early && t.start < u.End+minSil {
+				idx = i
+				break
+			}
+		}
+		if idx < 0 {
+			r.Spurious++
+			continue
+		}
+		assigned[idx] = append(assigned[idx], t)
+	}
+	r.Utts = len(c.Utts)
+	for i, u := range c.Utts {
+		ts := assigned[i]
+		if len(ts) == 0 {
+			r.Missed++
+			continue
+		}
+		r.Splits += len(ts) - 1
+		r.Onset = append(r.Onset, ts[0].start-u.Start)
+		r.Decision = append(r.Decision, ts[0].startDecided-u.Start)
+		last := ts[len(ts)-1]
+		if i+1 < len(c.Utts) && last.endDecided > c.Utts[i+1].Start {
+			continue // merged with the next utterance: counted as its miss
+		}
+		r.EndExtra = append(r.EndExtra, last.endDecided-u.End-minSil)
+	}
+	return r, nil
+}
+
+// FalseStarts runs a fresh classifier and detector over noise-only pcm and
+// returns the number of turns started per minute.
+func FalseStarts(pcm []int16, mk NewClassifier, topt vad.TurnOptions) (float64, error) {
+	_, turns, err := runDetector(pcm, mk, topt)
+	if err != nil {
+		return 0, err
+	}
+	minutes := float64(len(pcm)) / Rate / 60
+	return float64(len(turns)) / minutes, nil
+}
+
+// Percentile returns the p-th percentile (0..100, nearest rank) of ds, or 0
+// for none.
+func Percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(p/100*float64(len(s))+0.5) - 1
+	return s[max(0, min(i, len(s)-1))]
+}

@@ -1,0 +1,245 @@
+package eval
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/duplex-ai/duplex/vad"
+)
+
+// Contender is a named classifier factory.
+type Contender struct {
+	Name string
+	New  NewClassifier
+}
+
+// Contenders returns the production classifier and the energy baseline.
+func Contenders() []Contender {
+	return []Contender{
+		{"spectral", func() (vad.Classifier, error) { return vad.NewClassifier(vad.Options{}) }},
+		{"energy", func() (vad.Classifier, error) { return vad.NewEnergyVAD(vad.Options{}, 0) }},
+	}
+}
+
+// Row is one line of the accuracy table.
+type Row struct {
+	Noise       string
+	SNR         float64 // +Inf for clean
+	VAD         string
+	Result      Result
+	FalsePerMin float64 // NaN when not measured (clean)
+}
+
+// SweepRow is one line of the MinSilence sweep.
+type SweepRow struct {
+	MinSilence   time.Duration
+	Utts, Splits int
+	EndMedian    time.Duration
+	EndP95       time.Duration
+}
+
+// Matrix runs every contender over clean speech and every noise and SNR.
+func Matrix(c *Corpus, snrs []float64, topt vad.TurnOptions, cs []Contender) ([]Row, error) {
+	var rows []Row
+	type cond struct {
+		kind  NoiseKind
+		snr   float64
+		label string
+	}
+	conds := []cond{{White, math.Inf(1), "clean"}}
+	for _, k := range NoiseKinds {
+		for _, s := range snrs {
+			conds = append(conds, cond{k, s, k.String()})
+		}
+	}
+	for _, cd := range conds {
+		pcm := c.Mix(cd.kind, cd.snr)
+		var noise []int16
+		if !math.IsInf(cd.snr, 1) {
+			noise = c.NoiseOnly(cd.kind, cd.snr)
+		}
+		for _, ct := range cs {
+			res, err := Evaluate(c, pcm, ct.New, topt)
+			if err != nil {
+				return nil, err
+			}
+			row := Row{Noise: cd.label, SNR: cd.snr, VAD: ct.Name, Result: res, FalsePerMin: math.NaN()}
+			if noise != nil {
+				if row.FalsePerMin, err = FalseStarts(noise, ct.New, topt); err != nil {
+					return nil, err
+				}
+			}
+			rows = append(rows, row)
+		}
+	}
+	return rows, nil
+}
+
+// SweepMinSilence measures turn splitting and end delay of the spectral VAD
+// for several MinSilence values, on clean speech and on the given noisy
+// mixtures pooled together.
+func SweepMinSilence(c *Corpus, values []time.Duration, mixes [][]int16, mk NewClassifier) ([]SweepRow, error) {
+	var out []SweepRow
+	for _, ms := range values {
+		row := SweepRow{MinSilence: ms}
+		var ends []time.Duration
+		for _, pcm := range mixes {
+			r, err := Evaluate(c, pcm, mk, vad.TurnOptions{MinSilence: ms})
+			if err != nil {
+				return nil, err
+			}
+			row.Utts += r.Utts
+			row.Splits += r.Splits
+			ends = append(ends, r.EndExtra...)
+		}
+		row.EndMedian, row.EndP95 = Percentile(ends, 50), Percentile(ends, 95)
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+func msf(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/float64(time.Millisecond)) }
+
+// CorpusMarkdown describes the corpus and how it was labelled.
+func CorpusMarkdown(c *Corpus) string {
+	var b strings.Builder
+	var voices []string
+	for _, v := range c.Config.Voices {
+		voices = append(voices, "`"+v.Name+"`")
+	}
+	var speech time.Duration
+	for f, l := range c.Labels {
+		_ = f
+		if l {
+			speech += FrameTime
+		}
+	}
+	fmt.Fprintf(&b, "Corpus: %d utterances (%s of audio, %s labelled speech), espeak-ng %s, voices %s, %v wpm, "+
+		"English and Mandarin; pauses %v–%v; seed %d. Each utterance is normalised to %.0f dBFS ±%.0f dB active level. "+
+		"Labels: a 20 ms frame is speech when its clean energy is within %.0f dB of its utterance's loudest frame, "+
+		"gaps up to %v bridged. SNR = active speech level / noise power. Babble = %d espeak talkers summed. "+
+		"False starts are counted on %v of noise-only audio per condition (same noise level as the mixture).\n",
+		len(c.Utts), c.Duration().Round(time.Second), speech.Round(time.Second), espeakVersion(), strings.Join(voices, ", "),
+		c.Config.Speeds, c.Config.PauseMin, c.Config.PauseMax, c.Config.Seed, speechLevel, levelSpread,
+		-LabelFloorDB, LabelBridge, c.Config.Talkers, c.Config.NoiseOnly)
+	return b.String()
+}
+
+func espeakVersion() string {
+	out, err := exec.Command("espeak-ng", "--version").Output()
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(out))
+	for i, w := range f {
+		if strings.HasSuffix(w, ":") && i+1 < len(f) {
+			return f[i+1]
+		}
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TableMarkdown renders the accuracy matrix.
+func TableMarkdown(rows []Row, topt vad.TurnOptions) string {
+	var b strings.Builder
+	ms, msp := topt.MinSilence, topt.MinSpeech
+	if ms == 0 {
+		ms = vad.DefaultMinSilence
+	}
+	if msp == 0 {
+		msp = vad.DefaultMinSpeech
+	}
+	fmt.Fprintf(&b, "Turn detector defaults (MinSpeech %v, MinSilence %v). Onset = SpeechStarted.At − labelled onset; "+
+		"decision = SpeechStarted.DecidedAt − labelled onset (≈ onset + MinSpeech); "+
+		"EOT extra = SpeechEnded.DecidedAt − labelled end − MinSilence. Delays in ms, median/p95.\n\n", msp, ms)
+	b.WriteString("| noise | SNR dB | VAD | precision | recall | F1 | onset | decision | EOT extra | missed | splits | false starts/min (noise only) |\n")
+	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range rows {
+		snr := "—"
+		if !math.IsInf(r.SNR, 1) {
+			snr = fmt.Sprintf("%.0f", r.SNR)
+		}
+		fp := "—"
+		if !math.IsNaN(r.FalsePerMin) {
+			fp = fmt.Sprintf("%.1f", r.FalsePerMin)
+		}
+		x := r.Result
+		fmt.Fprintf(&b, "| %s | %s | %s | %.3f | %.3f | **%.3f** | %s/%s | %s | %s/%s | %d/%d | %d | %s |\n",
+			r.Noise, snr, r.VAD, x.Precision, x.Recall, x.F1,
+			msf(Percentile(x.Onset, 50)), msf(Percentile(x.Onset, 95)), msf(Percentile(x.Decision, 50)),
+			msf(Percentile(x.EndExtra, 50)), msf(Percentile(x.EndExtra, 95)),
+			x.Missed, x.Utts, x.Splits, fp)
+	}
+	return b.String()
+}
+
+// SweepMarkdown renders the MinSilence sweep.
+func SweepMarkdown(rows []SweepRow, what string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "MinSilence sweep, spectral VAD, %s:\n\n", what)
+	b.WriteString("| MinSilence ms | utterances | split (turn ended inside an utterance) | EOT extra median/p95 ms |\n|---:|---:|---:|---:|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %d | %d (%.1f %%) | %s/%s |\n", msf(r.MinSilence), r.Utts, r.Splits,
+			100*float64(r.Splits)/float64(max(r.Utts, 1)), msf(r.EndMedian), msf(r.EndP95))
+	}
+	return b.String()
+}
+
+// Machine describes the CPU this runs on.
+func Machine() string {
+	model := "unknown CPU"
+	cores := 0
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			switch strings.TrimSpace(k) {
+			case "model name":
+				model = strings.TrimSpace(v)
+			case "processor":
+				cores++
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d logical cores", model, cores)
+}
+
+// Section markers in BENCHMARKS.md.
+const (
+	BeginMarker = "<!-- vad-eval:begin -->"
+	EndMarker   = "<!-- vad-eval:end -->"
+)
+
+// WriteSection replaces the text between BeginMarker and EndMarker in path
+// with body, appending a new section (or creating the file) when absent.
+func WriteSection(path, body string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("eval: %w", err)
+	}
+	s := string(old)
+	block := BeginMarker + "\n" + body + EndMarker
+	i := strings.Index(s, BeginMarker)
+	j := strings.Index(s, EndMarker)
+	switch {
+	case i >= 0 && j > i:
+		s = s[:i] + block + s[j+len(EndMarker):]
+	case s == "":
+		s = "# Benchmarks\n\n## Voice activity detection (`make vad-eval`)\n\n" + block + "\n"
+	default:
+		if !strings.HasSuffix(s, "\n") {
+			s += "\n"
+		}
+		s += "\n## Voice activity detection (`make vad-eval`)\n\n" + block + "\n"
+	}
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,364 @@
+package vad
+
+import (
+	"math"
+)
+
+// SpectralVAD is the production frame classifier. Every 10 ms it takes a
+// Hann-windowed FFT of the last 16 ms of audio (8 or 16 kHz internally),
+// sums the power into ~20 Bark-like sub-bands between 100 Hz and 7.7 kHz, and
+// compares each band against its own adaptive noise floor:
+//
+//   - The floor is the minimum of the smoothed band power over the last 3 s
+//     (minimum statistics, ten 300 ms sub-windows) times a bias factor. It
+//     does not depend on the speech decision, so it cannot lock onto a wrong
+//     state; it tracks stationary and slowly varying noise (white, pink, hum,
+//     fans) and follows a level change within 3 s. It does NOT model babble:
+//     competing talkers score as speech (see BENCHMARKS.md).
+//   - The per-band a-posteriori SNR, clipped to [0, 30] dB, is averaged with
+//     weights that favour the 200–4000 Hz speech bands (the spectral-shape
+//     part: broadband or out-of-band energy scores less than energy where
+//     formants live), then compared against a calibrated decision point.
+//   - After at least 100 ms of speech the score decays with a short hangover
+//     (at most 80 ms; shorter after quiet speech, like a real decay tail), so
+//     clicks and knocks get none; a logistic maps the score to a probability.
+//
+// The design is in the spirit of the WebRTC VAD (sub-band energies, adaptive
+// noise model) and of Sohn-style a-posteriori SNR tests, written from their
+// published descriptions. It is pure Go, allocates only in NewClassifier, and
+// serves one stream (not safe for concurrent use).
+type SpectralVAD struct {
+	opt Options
+
+	rate int // internal analysis rate: 8000 or 16000
+	hop  int // samples per 10 ms hop at rate
+	n    int // FFT size
+
+	fft    *realFFT
+	window []float64
+	buf    []float64 // last n samples; new samples land at n-hop+pos
+	pos    int
+	win    []float64 // windowed copy of buf
+	pow    []float64 // n/2+1 bin powers
+
+	bandLo, bandHi []int
+	weight         []float64
+	weightSum      float64
+	noise          []float64 // current floor per band
+	smooth         []float64 // smoothed band power
+	curMin         []float64 // minimum of smooth in the current sub-window
+	winMins        []float64 // band × noiseSubWins stored sub-window minima
+	storedMin      []float64 // minimum of winMins per band
+	subCount       int
+	subIdx         int
+
+	dec *decimator3 // 48 kHz → 16 kHz, nil otherwise
+
+	hops     int     // hops analysed since Reset
+	score    float64 // smoothed score (dB)
+	lastProb float64
+	hang     int     // hops since the raw score was last at or above center
+	run      int     // consecutive hops with the raw score at or above center
+	hangOK   bool    // the last speech run was long enough to earn a hangover
+	center   float64 // decision point (dB)
+}
+
+// Tuning constants of SpectralVAD, from the measurements in BENCHMARKS.md.
+const (
+	specCenter     = 2.0  // dB of weighted mean band SNR at p = 0.5
+	specWidth      = 1.2  // dB per logistic unit
+	specDecay      = 0.82 // score hangover decay per 10 ms hop
+	specHangHops   = 8    // the decayed score counts for at most 80 ms after the last speech hop
+	specHangAfter  = 10   // ... and only after at least 100 ms of speech (clicks get none)
+	specClipDB     = 30.0
+	noiseSmooth    = 0.8    // per-hop smoothing of band power before minimum tracking
+	noiseSubHops   = 30     // hops per minimum sub-window (300 ms)
+	noiseSubWins   = 10     // sub-windows in the minimum window (3 s)
+	noiseBias      = 2.0    // minimum → mean noise power (≈ +3 dB)
+	noiseInitHops  = 10     // first 100 ms: no decisions, the floor settles
+	minBinPower    = 1000.0 // floor on the noise estimate (≈ −80 dBFS white)
+	speechLowHz    = 200.0
+	speechHighHz   = 4000.0
+	offBandWeight  = 0.35
+	hopsPerSecond  = 100
+	bandEdgeLowHz  = 100.0
+	bandEdgeHighHz = 7700.0
+)
+
+var bandEdgesHz = []float64{100, 200, 300, 400, 510, 630, 770, 920, 1080, 1270, 1480,
+	1720, 2000, 2320, 2700, 3150, 3700, 4400, 5300, 6400, 7700}
+
+// NewClassifier returns a SpectralVAD for the given options.
+func NewClassifier(opt Options) (*SpectralVAD, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	v := &SpectralVAD{opt: opt}
+	v.rate = 16000
+	if opt.SampleRate == 8000 {
+		v.rate = 8000
+	}
+	if opt.SampleRate == 48000 {
+		v.dec = newDecimator3()
+	}
+	v.hop = v.rate / hopsPerSecond
+	v.n = 256
+	if v.rate == 8000 {
+		v.n = 128
+	}
+	v.fft = newRealFFT(v.n)
+	v.window = make([]float64, v.n)
+	for i := range v.window {
+		v.window[i] = 0.5 - 0.5*math.Cos(2*math.Pi*(float64(i)+0.5)/float64(v.n))
+	}
+	v.buf = make([]float64, v.n)
+	v.win = make([]float64, v.n)
+	v.pow = make([]float64, v.n/2+1)
+	binHz := float64(v.rate) / float64(v.n)
+	nyq := float64(v.rate) / 2
+	for i := 0; i+1 < len(bandEdgesHz); i++ {
+		lo, hi := bandEdgesHz[i], bandEdgesHz[i+1]
+		if hi > nyq-100 {
+			break
+		}
+		bl, bh := int(math.Round(lo/binHz)), int(math.Round(hi/binHz))
+		if bh <= bl {
+			bh = bl + 1
+		}
+		w := 1.0
+		if hi <= speechLowHz || lo >= speechHighHz {
+			w = offBandWeight
+		}
+		v.bandLo = append(v.bandLo, bl)
+		v.bandHi = append(v.bandHi, bh)
+		v.weight = append(v.weight, w)
+		v.weightSum += w
+	}
+	nb := len(v.bandLo)
+	v.noise = make([]float64, nb)
+	v.smooth = make([]float64, nb)
+	v.curMin = make([]float64, nb)
+	v.storedMin = make([]float64, nb)
+	v.winMins = make([]float64, nb*noiseSubWins)
+	v.center = specCenter - opt.Sensitivity
+	v.Reset()
+	return v, nil
+}
+
+// Options returns the options in effect, defaults filled in.
+func (v *SpectralVAD) Options() Options { return v.opt }
+
+// Reset forgets the stream.
+func (v *SpectralVAD) Reset() {
+	clear(v.buf)
+	v.pos = 0
+	v.hops = 0
+	v.score = 0
+	v.lastProb = 0
+	v.hang = specHangHops
+	v.run = 0
+	v.hangOK = false
+	for i := range v.noise {
+		v.noise[i] = minBinPower
+		v.smooth[i] = 0
+		v.curMin[i] = math.Inf(1)
+		v.storedMin[i] = math.Inf(1)
+	}
+	for i := range v.winMins {
+		v.winMins[i] = math.Inf(1)
+	}
+	v.subCount, v.subIdx = 0, 0
+	if v.dec != nil {
+		v.dec.reset()
+	}
+}
+
+// IsSpeech runs Prob and compares it with Options.Threshold.
+func (v *SpectralVAD) IsSpeech(frame []int16) bool { return v.Prob(frame) >= v.opt.Threshold }
+
+// Prob feeds one frame and returns the highest speech probability among the
+// 10 ms hops completed by it. Any length is accepted; samples short of a hop
+// are carried to the next call (a call completing no hop returns the previous
+// probability).
+func (v *SpectralVAD) Prob(frame []int16) float64 {
+	best := -1.0
+	if v.dec != nil {
+		for _, s := range frame {
+			y, ok := v.dec.push(float64(s))
+			if ok {
+				if p, done := v.pushSample(y); done && p > best {
+					best = p
+				}
+			}
+		}
+	} else {
+		for _, s := range frame {
+			if p, done := v.pushSample(float64(s)); done && p > best {
+				best = p
+			}
+		}
+	}
+	if best < 0 {
+		return v.lastProb
+	}
+	return best
+}
+
+func (v *SpectralVAD) pushSample(x float64) (float64, bool) {
+	v.buf[v.n-v.hop+v.pos] = x
+	v.pos++
+	if v.pos < v.hop {
+		return 0, false
+	}
+	p := v.analyse()
+	copy(v.buf, v.buf[v.hop:])
+	v.pos = 0
+	return p, true
+}
+
+func (v *SpectralVAD) analyse() float64 {
+	for i, x := range v.buf {
+		v.win[i] = x * v.window[i]
+	}
+	v.fft.power(v.win, v.pow)
+	v.hops++
+	init := v.hops <= noiseInitHops
+	var acc float64
+	for b := range v.bandLo {
+		var e float64
+		for k := v.bandLo[b]; k < v.bandHi[b]; k++ {
+			e += v.pow[k]
+		}
+		e /= float64(v.bandHi[b] - v.bandLo[b])
+		nf := v.noise[b]
+		if e > nf {
+			snr := 10 * math.Log10(e/nf)
+			if snr > specClipDB {
+				snr = specClipDB
+			}
+			acc += v.weight[b] * snr
+		}
+		v.trackNoise(b, e)
+	}
+	v.subCount++
+	if v.subCount == noiseSubHops {
+		v.rotateMinima()
+	}
+	s := acc / v.weightSum
+	if init {
+		s = 0
+	}
+	if s >= v.center {
+		v.hang = 0
+		v.run++
+		if v.run >= specHangAfter {
+			v.hangOK = true
+		}
+	} else if v.run = 0; v.hangOK && v.hang < specHangHops {
+		v.hang++
+		if d := v.score * specDecay; d > s {
+			s = d
+		}
+	}
+	if v.hang >= specHangHops {
+		v.hangOK = false
+	}
+	v.score = s
+	p := 1 / (1 + math.Exp(-(s-v.center)/specWidth))
+	v.lastProb = p
+	return p
+}
+
+// trackNoise updates band b's floor with minimum statistics: the minimum of
+// the smoothed band power over the last 1.4–1.6 s, scaled by noiseBias. It
+// does not depend on the speech decision, so it cannot lock onto a wrong
+// state; speech only raises it if it lasts the whole window without a dip.
+func (v *SpectralVAD) trackNoise(b int, e float64) {
+	if v.hops == 1 {
+		v.smooth[b] = e
+	} else {
+		v.smooth[b] = noiseSmooth*v.smooth[b] + (1-noiseSmooth)*e
+	}
+	if v.smooth[b] < v.curMin[b] {
+		v.curMin[b] = v.smooth[b]
+	}
+	nf := noiseBias * min(v.curMin[b], v.storedMin[b])
+	if nf < minBinPower {
+		nf = minBinPower
+	}
+	v.noise[b] = nf
+}
+
+func (v *SpectralVAD) rotateMinima() {
+	v.subCount = 0
+	for b := range v.curMin {
+		row := v.winMins[b*noiseSubWins : (b+1)*noiseSubWins]
+		row[v.subIdx] = v.curMin[b]
+		m := math.Inf(1)
+		for _, x := range row {
+			m = min(m, x)
+		}
+		v.storedMin[b] = m
+		v.curMin[b] = math.Inf(1)
+	}
+	v.subIdx = (v.subIdx + 1) % noiseSubWins
+}
+
+// decimator3 turns 48 kHz into 16 kHz with a 36-tap windowed-sinc low-pass
+// (cut-off 7.2 kHz), computing only the kept outputs.
+type decimator3 struct {
+	taps  []float64
+	hist  []float64 // circular, len(taps)
+	idx   int
+	phase int
+}
+
+func newDecimator3() *decimator3 {
+	const n = 36
+	d := &decimator3{taps: make([]float64, n), hist: make([]float64, n)}
+	fc := 7200.0 / 48000
+	var sum float64
+	for i := range d.taps {
+		t := float64(i) - float64(n-1)/2
+		s := 2 * fc
+		if t != 0 {
+			s = math.Sin(2*math.Pi*fc*t) / (math.Pi * t)
+		}
+		w := 0.42 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(n-1)) + 0.08*math.Cos(4*math.Pi*float64(i)/float64(n-1))
+		d.taps[i] = s * w
+		sum += d.taps[i]
+	}
+	for i := range d.taps {
+		d.taps[i] /= sum
+	}
+	return d
+}
+
+func (d *decimator3) reset() {
+	clear(d.hist)
+	d.idx, d.phase = 0, 0
+}
+
+func (d *decimator3) push(x float64) (float64, bool) {
+	d.hist[d.idx] = x
+	d.idx++
+	if d.idx == len(d.hist) {
+		d.idx = 0
+	}
+	d.phase++
+	if d.phase < 3 {
+		return 0, false
+	}
+	d.phase = 0
+	var y float64
+	j := d.idx // oldest sample
+	for _, t := range d.taps {
+		y += t * d.hist[j]
+		j++
+		if j == len(d.hist) {
+			j = 0
+		}
+	}
+	return y, true
+}

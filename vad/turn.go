@@ -1,0 +1,327 @@
+package vad
+
+import (
+	"fmt"
+	"time"
+)
+
+// Defaults of [TurnOptions]. DefaultMinSilence was chosen with the min_silence
+// sweep of `go run ./cmd/vad-eval` (see BENCHMARKS.md): the shortest value at
+// which espeak-ng utterances at slow speaking rates are no longer split in two
+// by their own sentence-internal pauses.
+const (
+	DefaultMinSpeech    = 100 * time.Millisecond
+	DefaultMinSilence   = 300 * time.Millisecond
+	DefaultPreRoll      = 300 * time.Millisecond
+	DefaultMaxUtterance = 30 * time.Second
+)
+
+// TurnOptions configure a [Detector]. The zero value means all defaults.
+type TurnOptions struct {
+	// SampleRate of the PCM given to Push (default 16000). It must match the
+	// classifier's.
+	SampleRate int
+	// FrameDuration is the length of the frames handed to the classifier
+	// (default 20 ms); Push re-frames chunks of any length to it.
+	FrameDuration time.Duration
+	// Threshold is the speech probability at or above which a frame counts as
+	// speech (default 0.5).
+	Threshold float64
+	// MinSpeech is how much uninterrupted speech starts a turn (default
+	// 100 ms). Clicks, coughs and door knocks shorter than that do not.
+	MinSpeech time.Duration
+	// MinSilence is how much silence after the last speech frame ends a turn
+	// (default 300 ms, at most 400 ms recommended for a snappy assistant).
+	MinSilence time.Duration
+	// PreRoll is how much audio before the detected onset PreRoll returns at a
+	// start, so speech-to-text hears the whole first syllable (default 300 ms).
+	PreRoll time.Duration
+	// MaxUtterance caps one turn (default 30 s): when reached, the detector
+	// emits SpeechEnded with Capped set and then waits for MinSilence of
+	// silence before it can start another turn.
+	MaxUtterance time.Duration
+}
+
+func (o TurnOptions) withDefaults() (TurnOptions, error) {
+	if o.SampleRate == 0 {
+		o.SampleRate = DefaultSampleRate
+	}
+	if o.FrameDuration == 0 {
+		o.FrameDuration = DefaultFrameDuration
+	}
+	if o.Threshold == 0 {
+		o.Threshold = DefaultThreshold
+	}
+	if o.MinSpeech == 0 {
+		o.MinSpeech = DefaultMinSpeech
+	}
+	if o.MinSilence == 0 {
+		o.MinSilence = DefaultMinSilence
+	}
+	if o.PreRoll == 0 {
+		o.PreRoll = DefaultPreRoll
+	}
+	if o.MaxUtterance == 0 {
+		o.MaxUtterance = DefaultMaxUtterance
+	}
+	switch o.SampleRate {
+	case 8000, 16000, 48000:
+	default:
+		return o, fmt.Errorf("%w: %d Hz", ErrSampleRate, o.SampleRate)
+	}
+	switch o.FrameDuration {
+	case 10 * time.Millisecond, 20 * time.Millisecond, 30 * time.Millisecond:
+	default:
+		return o, fmt.Errorf("%w: %v", ErrFrameDuration, o.FrameDuration)
+	}
+	switch {
+	case o.Threshold < 0 || o.Threshold > 1:
+		return o, fmt.Errorf("%w: Threshold %v outside [0,1]", ErrOption, o.Threshold)
+	case o.MinSpeech < 0 || o.MinSilence < 0 || o.PreRoll < 0:
+		return o, fmt.Errorf("%w: negative duration", ErrOption)
+	case o.PreRoll > 10*time.Second:
+		return o, fmt.Errorf("%w: PreRoll %v above 10 s", ErrOption, o.PreRoll)
+	case o.MaxUtterance <= o.MinSpeech:
+		return o, fmt.Errorf("%w: MaxUtterance %v not above MinSpeech", ErrOption, o.MaxUtterance)
+	}
+	return o, nil
+}
+
+// EventType tells a start from an end.
+type EventType uint8
+
+// Event types.
+const (
+	SpeechStarted EventType = iota + 1
+	SpeechEnded
+)
+
+func (t EventType) String() string {
+	switch t {
+	case SpeechStarted:
+		return "SpeechStarted"
+	case SpeechEnded:
+		return "SpeechEnded"
+	}
+	return fmt.Sprintf("EventType(%d)", uint8(t))
+}
+
+// Event is a turn boundary. All times are media time, on the clock of the
+// `at` arguments given to Push.
+type Event struct {
+	Type EventType
+	// At is where the boundary lies in the audio: for SpeechStarted the start
+	// of the first speech frame of the run that reached MinSpeech (the
+	// estimated onset); for SpeechEnded the end of the last speech frame, or
+	// the cut point for a capped utterance.
+	At time.Duration
+	// DecidedAt is the end of the frame at which the detector decided: At +
+	// about MinSpeech for a start, At + MinSilence for an end. This is the
+	// earliest moment anything downstream can react.
+	DecidedAt time.Duration
+	// Duration (SpeechEnded only) is the utterance length, end At minus start At.
+	Duration time.Duration
+	// Capped (SpeechEnded only) reports that MaxUtterance cut the utterance.
+	Capped bool
+}
+
+type turnState uint8
+
+const (
+	stateIdle turnState = iota
+	stateSpeaking
+	stateCapped // cut by MaxUtterance; waiting for silence
+)
+
+// Detector turns frame classifications into turn events. It is driven only by
+// the media timestamps given to Push, holds no goroutine, and is not safe for
+// concurrent use: one per call, owned by the goroutine that reads the audio.
+type Detector struct {
+	c   Classifier
+	opt TurnOptions
+
+	frameLen int // samples per classified frame
+	frame    []int16
+	nFrame   int           // samples buffered in frame
+	frameAt  time.Duration // media time of frame[0]
+
+	ring    []int16 // last len(ring) samples up to ringEnd
+	ringPos int     // next write index
+	ringN   int     // valid samples in ring
+	ringEnd time.Duration
+
+	preroll   []int16
+	prerollAt time.Duration
+	hasPre    bool
+
+	state       turnState
+	candStart   time.Duration
+	inCand      bool
+	uttStart    time.Duration
+	lastSpeech  time.Duration // end of the last speech frame
+	lastProb    float64
+	events      []Event
+	sampleNanos float64
+}
+
+// NewDetector returns a turn detector over c. c must take frames at
+// opt.SampleRate; the detector owns it from now on (Reset resets it too).
+func NewDetector(c Classifier, opt TurnOptions) (*Detector, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, fmt.Errorf("%w: nil classifier", ErrOption)
+	}
+	d := &Detector{c: c, opt: opt}
+	d.frameLen = int(int64(opt.SampleRate) * int64(opt.FrameDuration) / int64(time.Second))
+	d.frame = make([]int16, d.frameLen)
+	d.sampleNanos = float64(time.Second) / float64(opt.SampleRate)
+	ringDur := opt.PreRoll + opt.MinSpeech + 2*opt.FrameDuration
+	n := d.samples(ringDur)
+	d.ring = make([]int16, n)
+	d.preroll = make([]int16, n)
+	d.events = make([]Event, 0, 4)
+	return d, nil
+}
+
+// Options returns the options in effect, defaults filled in.
+func (d *Detector) Options() TurnOptions { return d.opt }
+
+func (d *Detector) samples(t time.Duration) int {
+	return int(int64(t) * int64(d.opt.SampleRate) / int64(time.Second))
+}
+
+func (d *Detector) dur(n int) time.Duration { return time.Duration(float64(n) * d.sampleNanos) }
+
+// Push feeds PCM whose first sample plays at media time at, and returns the
+// events it caused, in order. Chunks of any length are accepted: samples are
+// gathered into FrameDuration frames, and a frame's time is the `at` of the
+// chunk that began it plus its offset in that chunk. The returned slice is
+// reused by the next Push.
+func (d *Detector) Push(pcm []int16, at time.Duration) []Event {
+	d.events = d.events[:0]
+	d.hasPre = false
+	off := 0
+	for off < len(pcm) {
+		if d.nFrame == 0 {
+			d.frameAt = at + d.dur(off)
+		}
+		k := copy(d.frame[d.nFrame:], pcm[off:])
+		d.nFrame += k
+		off += k
+		if d.nFrame == d.frameLen {
+			d.nFrame = 0
+			d.step(d.frame, d.frameAt)
+		}
+	}
+	return d.events
+}
+
+// PreRoll returns the audio from PreRoll before the onset of the turn started
+// in the last Push up to the end of the frame that started it, and the media
+// time of its first sample. Audio after it reaches the caller through the
+// following Push calls. It returns nil when the last Push started no turn.
+// The slice is reused by the next Push.
+func (d *Detector) PreRoll() ([]int16, time.Duration) {
+	if !d.hasPre {
+		return nil, 0
+	}
+	return d.preroll, d.prerollAt
+}
+
+// Speaking reports whether a turn is open (started and not yet ended).
+func (d *Detector) Speaking() bool { return d.state == stateSpeaking }
+
+// LastProb is the classifier's probability for the last complete frame.
+func (d *Detector) LastProb() float64 { return d.lastProb }
+
+// Reset forgets the stream: open turn (without an event), buffered samples,
+// pre-roll and the classifier's state.
+func (d *Detector) Reset() {
+	d.c.Reset()
+	d.nFrame = 0
+	d.ringPos, d.ringN = 0, 0
+	d.hasPre = false
+	d.state = stateIdle
+	d.inCand = false
+	d.lastProb = 0
+	d.events = d.events[:0]
+}
+
+func (d *Detector) step(frame []int16, at time.Duration) {
+	end := at + d.opt.FrameDuration
+	d.record(frame, end)
+	p := d.c.Prob(frame)
+	d.lastProb = p
+	speech := p >= d.opt.Threshold
+	switch d.state {
+	case stateIdle:
+		if !speech {
+			d.inCand = false
+			return
+		}
+		if !d.inCand {
+			d.inCand, d.candStart = true, at
+		}
+		if end-d.candStart >= d.opt.MinSpeech {
+			d.state = stateSpeaking
+			d.inCand = false
+			d.uttStart = d.candStart
+			d.lastSpeech = end
+			d.snapshotPreRoll(d.candStart-d.opt.PreRoll, end)
+			d.events = append(d.events, Event{Type: SpeechStarted, At: d.candStart, DecidedAt: end})
+		}
+	case stateSpeaking:
+		if speech {
+			d.lastSpeech = end
+		} else if end-d.lastSpeech >= d.opt.MinSilence {
+			d.state = stateIdle
+			d.events = append(d.events, Event{Type: SpeechEnded, At: d.lastSpeech, DecidedAt: end,
+				Duration: d.lastSpeech - d.uttStart})
+			return
+		}
+		if end-d.uttStart >= d.opt.MaxUtterance {
+			d.state = stateCapped
+			d.events = append(d.events, Event{Type: SpeechEnded, At: end, DecidedAt: end,
+				Duration: end - d.uttStart, Capped: true})
+		}
+	case stateCapped:
+		if speech {
+			d.lastSpeech = end
+		} else if end-d.lastSpeech >= d.opt.MinSilence {
+			d.state = stateIdle
+		}
+	}
+}
+
+// record appends a frame to the pre-roll ring; end is its end time.
+func (d *Detector) record(frame []int16, end time.Duration) {
+	for _, s := range frame {
+		d.ring[d.ringPos] = s
+		d.ringPos++
+		if d.ringPos == len(d.ring) {
+			d.ringPos = 0
+		}
+	}
+	d.ringN = min(d.ringN+len(frame), len(d.ring))
+	d.ringEnd = end
+}
+
+// snapshotPreRoll copies the ring audio in [from, to) into preroll.
+func (d *Detector) snapshotPreRoll(from, to time.Duration) {
+	n := min(d.samples(to-from), d.ringN)
+	if n < 0 {
+		n = 0
+	}
+	start := d.ringPos - n
+	if start < 0 {
+		start += len(d.ring)
+	}
+	d.preroll = d.preroll[:n]
+	k := copy(d.preroll, d.ring[start:min(start+n, len(d.ring))])
+	copy(d.preroll[k:], d.ring[:n-k])
+	d.prerollAt = to - d.dur(n)
+	d.hasPre = true
+}

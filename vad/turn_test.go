@@ -1,0 +1,271 @@
+package vad
+
+import (
+	"errors"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// scripted is a Classifier whose verdict is written in the audio: a frame is
+// speech iff its first sample is negative. Samples encode their own index, so
+// pre-roll contents can be checked exactly.
+type scripted struct{ resets int }
+
+func (s *scripted) Prob(frame []int16) float64 {
+	if len(frame) > 0 && frame[0] < 0 {
+		return 1
+	}
+	return 0
+}
+
+func (s *scripted) Reset() { s.resets++ }
+
+const fs = 16000
+
+// script builds audio from (duration, speech?) segments; sample i holds
+// i%30000+1, negated inside speech.
+func script(segs ...any) []int16 {
+	var out []int16
+	for i := 0; i < len(segs); i += 2 {
+		d := segs[i].(time.Duration)
+		sp := segs[i+1].(bool)
+		n := int(d * fs / time.Second)
+		for range n {
+			v := int16(len(out)%30000 + 1)
+			if sp {
+				v = -v
+			}
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func sampleIndex(v int16) int {
+	if v < 0 {
+		v = -v
+	}
+	return int(v) - 1
+}
+
+const ms = time.Millisecond
+
+// run pushes pcm in 20 ms frames starting at media time base.
+func run(t *testing.T, d *Detector, pcm []int16, base time.Duration) []Event {
+	t.Helper()
+	var evs []Event
+	for i := 0; i+320 <= len(pcm); i += 320 {
+		evs = append(evs, d.Push(pcm[i:i+320], base+time.Duration(i)*time.Second/fs)...)
+	}
+	return evs
+}
+
+func newScripted(t *testing.T, opt TurnOptions) *Detector {
+	t.Helper()
+	d, err := NewDetector(&scripted{}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestDetectorStartEndHysteresis(t *testing.T) {
+	tests := []struct {
+		name string
+		pcm  []int16
+		want []Event
+	}{
+		{"60ms click does not start", script(500*ms, false, 60*ms, true, 1*time.Second, false), nil},
+		{"80ms burst does not start", script(500*ms, false, 80*ms, true, 1*time.Second, false), nil},
+		{"two 60ms bursts with a gap do not start", script(500*ms, false, 60*ms, true, 20*ms, false, 60*ms, true, time.Second, false), nil},
+		{"100ms starts and ends", script(500*ms, false, 100*ms, true, 1*time.Second, false), []Event{
+			{Type: SpeechStarted, At: 500 * ms, DecidedAt: 600 * ms},
+			{Type: SpeechEnded, At: 600 * ms, DecidedAt: 900 * ms, Duration: 100 * ms},
+		}},
+		{"pause shorter than MinSilence does not end", script(200*ms, false, 400*ms, true, 280*ms, false, 400*ms, true, time.Second, false), []Event{
+			{Type: SpeechStarted, At: 200 * ms, DecidedAt: 300 * ms},
+			{Type: SpeechEnded, At: 1280 * ms, DecidedAt: 1580 * ms, Duration: 1080 * ms},
+		}},
+		{"pause of MinSilence ends, next speech starts again", script(200*ms, false, 400*ms, true, 300*ms, false, 400*ms, true, time.Second, false), []Event{
+			{Type: SpeechStarted, At: 200 * ms, DecidedAt: 300 * ms},
+			{Type: SpeechEnded, At: 600 * ms, DecidedAt: 900 * ms, Duration: 400 * ms},
+			{Type: SpeechStarted, At: 900 * ms, DecidedAt: 1000 * ms},
+			{Type: SpeechEnded, At: 1300 * ms, DecidedAt: 1600 * ms, Duration: 400 * ms},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newScripted(t, TurnOptions{MinSilence: 300 * ms})
+			got := run(t, d, tc.pcm, 0)
+			if len(got) != len(tc.want) {
+				t.Fatalf("events %+v, want %+v", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Errorf("event %d = %+v, want %+v", i, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestDetectorMediaTimeBase(t *testing.T) {
+	// Events carry the caller's media time, whatever its origin.
+	d := newScripted(t, TurnOptions{})
+	base := 7*time.Hour + 3*ms
+	got := run(t, d, script(100*ms, false, 200*ms, true), base)
+	if len(got) != 1 || got[0].At != base+100*ms || got[0].DecidedAt != base+200*ms {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+func TestDetectorPreRollContents(t *testing.T) {
+	d := newScripted(t, TurnOptions{})
+	pcm := script(1*time.Second, false, 500*ms, true, 500*ms, false)
+	var started bool
+	for i := 0; i+320 <= len(pcm); i += 320 {
+		evs := d.Push(pcm[i:i+320], time.Duration(i)*time.Second/fs)
+		pre, at := d.PreRoll()
+		if len(evs) == 0 || evs[0].Type != SpeechStarted {
+			if pre != nil {
+				t.Fatalf("PreRoll non-nil without a start at sample %d", i)
+			}
+			continue
+		}
+		started = true
+		// Onset at 1 s, decided at 1.1 s: pre-roll covers [0.7 s, 1.1 s).
+		if at != 700*ms {
+			t.Errorf("pre-roll starts at %v, want 700ms", at)
+		}
+		if len(pre) != 400*fs/1000 {
+			t.Fatalf("pre-roll has %d samples, want %d", len(pre), 400*fs/1000)
+		}
+		for j, v := range pre {
+			if sampleIndex(v) != 700*fs/1000+j {
+				t.Fatalf("pre-roll[%d] is sample %d, want %d", j, sampleIndex(v), 700*fs/1000+j)
+			}
+		}
+		if pre[0] < 0 || pre[len(pre)-1] > 0 {
+			t.Errorf("pre-roll should begin in silence and end in speech")
+		}
+	}
+	if !started {
+		t.Fatal("no start")
+	}
+}
+
+func TestDetectorPreRollAtStreamStart(t *testing.T) {
+	// Less audio than PreRoll before the onset: the pre-roll is what there is.
+	d := newScripted(t, TurnOptions{})
+	pcm := script(100*ms, false, 200*ms, true)
+	for i := 0; i+320 <= len(pcm); i += 320 {
+		if evs := d.Push(pcm[i:i+320], time.Duration(i)*time.Second/fs); len(evs) > 0 {
+			pre, at := d.PreRoll()
+			if at != 0 || len(pre) != 200*fs/1000 || sampleIndex(pre[0]) != 0 {
+				t.Fatalf("pre-roll at %v len %d first %d", at, len(pre), sampleIndex(pre[0]))
+			}
+			return
+		}
+	}
+	t.Fatal("no start")
+}
+
+func TestDetectorMaxUtteranceCap(t *testing.T) {
+	d := newScripted(t, TurnOptions{})
+	// 31 s of speech, 1 s silence, 1 s speech.
+	pcm := script(500*ms, false, 31*time.Second, true, time.Second, false, time.Second, true, time.Second, false)
+	got := run(t, d, pcm, 0)
+	want := []Event{
+		{Type: SpeechStarted, At: 500 * ms, DecidedAt: 600 * ms},
+		{Type: SpeechEnded, At: 30500 * ms, DecidedAt: 30500 * ms, Duration: 30 * time.Second, Capped: true},
+		// The rest of the capped speech does not start a turn; after a pause it does.
+		{Type: SpeechStarted, At: 32500 * ms, DecidedAt: 32600 * ms},
+		{Type: SpeechEnded, At: 33500 * ms, DecidedAt: 33800 * ms, Duration: time.Second},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("events %+v, want %+v", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("event %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestDetectorConfigurableCap(t *testing.T) {
+	d := newScripted(t, TurnOptions{MaxUtterance: 2 * time.Second})
+	got := run(t, d, script(3*time.Second, true), 0)
+	if len(got) != 2 || !got[1].Capped || got[1].Duration != 2*time.Second {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+func TestDetectorChunkingInvariant(t *testing.T) {
+	pcm := script(300*ms, false, 700*ms, true, 250*ms, false, 120*ms, true, 600*ms, false, 60*ms, true, 500*ms, false)
+	ref := run(t, newScripted(t, TurnOptions{}), pcm, 0)
+	if len(ref) != 2 {
+		t.Fatalf("reference events %+v", ref)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := range 20 {
+		d := newScripted(t, TurnOptions{})
+		var got []Event
+		for off := 0; off < len(pcm); {
+			n := min(r.IntN(900)+1, len(pcm)-off)
+			got = append(got, d.Push(pcm[off:off+n], time.Duration(off)*time.Second/fs)...)
+			off += n
+		}
+		if len(got) != len(ref) {
+			t.Fatalf("trial %d: %+v, want %+v", trial, got, ref)
+		}
+		for i := range got {
+			if got[i] != ref[i] {
+				t.Fatalf("trial %d event %d: %+v, want %+v", trial, i, got[i], ref[i])
+			}
+		}
+	}
+}
+
+func TestDetectorReset(t *testing.T) {
+	s := &scripted{}
+	d, err := NewDetector(s, TurnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, d, script(500*ms, true), 0)
+	if !d.Speaking() {
+		t.Fatal("not speaking after 500 ms of speech")
+	}
+	d.Reset()
+	if d.Speaking() || s.resets != 1 {
+		t.Fatalf("after Reset: speaking=%v resets=%d", d.Speaking(), s.resets)
+	}
+	if got := run(t, d, script(500*ms, false), 0); len(got) != 0 {
+		t.Fatalf("events after Reset: %+v", got)
+	}
+}
+
+func TestDetectorOptionErrors(t *testing.T) {
+	for _, tc := range []struct {
+		opt  TurnOptions
+		want error
+	}{
+		{TurnOptions{SampleRate: 44100}, ErrSampleRate},
+		{TurnOptions{FrameDuration: 25 * ms}, ErrFrameDuration},
+		{TurnOptions{Threshold: 2}, ErrOption},
+		{TurnOptions{MinSilence: -ms}, ErrOption},
+		{TurnOptions{MaxUtterance: 50 * ms}, ErrOption},
+	} {
+		if _, err := NewDetector(&scripted{}, tc.opt); !errors.Is(err, tc.want) {
+			t.Errorf("%+v: err %v, want %v", tc.opt, err, tc.want)
+		}
+	}
+	if _, err := NewDetector(nil, TurnOptions{}); !errors.Is(err, ErrOption) {
+		t.Errorf("nil classifier: %v", err)
+	}
+	o := newScripted(t, TurnOptions{}).Options()
+	if o.MinSpeech != DefaultMinSpeech || o.MinSilence != DefaultMinSilence || o.PreRoll != DefaultPreRoll || o.MaxUtterance != DefaultMaxUtterance {
+		t.Errorf("defaults %+v", o)
+	}
+}
