@@ -11,10 +11,16 @@ import (
 	"github.com/duplex-ai/duplex/session"
 )
 
-// Echo returns the caller's audio to them Delay later. It proves the media
-// path (decode, resample, encode, pacing) without any speech engine.
+// Echo returns the caller's audio to them. It proves the media path
+// (decode, resample, encode, pacing) and, with a detector, turn detection:
+// each utterance is played back once it ends.
 type Echo struct {
-	// Delay between hearing and playing back; default 1 s.
+	// NewDetector, when set, makes the echo turn-based: each detected
+	// utterance (with its pre-roll) is played back as soon as it ends, with
+	// state events user_speaking → speaking → listening.
+	NewDetector func() Detector
+	// Delay is used without a detector: everything heard is played back
+	// Delay later; default 1 s.
 	Delay time.Duration
 }
 
@@ -26,17 +32,24 @@ func (Echo) Engines() map[string]string {
 	return map[string]string{"stt": "none", "llm": "none", "tts": "none"}
 }
 
-// Run implements session.Pipeline. Frames are queued on the paced writer;
-// whenever less than half the delay is queued (at the start, or after the
-// caller went quiet and the queue drained) silence is inserted first, so
-// the echo keeps its delay.
+// Run implements session.Pipeline.
 func (e Echo) Run(ctx context.Context, io *session.IO) error {
+	io.Send(events.Event{Type: events.TypeState, State: events.StateListening})
+	if e.NewDetector == nil {
+		return e.runDelayed(ctx, io)
+	}
+	return e.runTurns(ctx, io)
+}
+
+// runDelayed queues frames on the paced writer; whenever less than half the
+// delay is queued (at the start, or after the caller went quiet and the
+// queue drained) silence is inserted first, so the echo keeps its delay.
+func (e Echo) runDelayed(ctx context.Context, io *session.IO) error {
 	delay := e.Delay
 	if delay <= 0 {
 		delay = time.Second
 	}
 	silence := make([]int16, int(delay/media.FrameDuration)*media.FrameSamples)
-	io.Send(events.Event{Type: events.TypeState, State: events.StateListening})
 	for {
 		select {
 		case <-ctx.Done():
@@ -52,11 +65,96 @@ func (e Echo) Run(ctx context.Context, io *session.IO) error {
 				return err
 			}
 		case cmd := <-io.Commands:
-			if cmd.Type == events.TypeResponseCancel {
-				io.Out.ClearQueue()
-				continue
-			}
-			io.Send(events.Event{Type: events.TypeError, Code: events.CodeUnsupported, Message: "the echo pipeline only echoes audio; " + cmd.Type + " has no effect"})
+			echoCommand(io, cmd)
 		}
 	}
+}
+
+// runTurns plays back each utterance as soon as the detector ends it.
+func (e Echo) runTurns(ctx context.Context, io *session.IO) error {
+	det := e.NewDetector()
+	type playout struct {
+		id   int
+		done bool
+	}
+	plays := make(chan playout, 64)
+	io.Out.SetOnPlayout(func(id int, played time.Duration, done bool) {
+		if done || played == media.FrameDuration {
+			select {
+			case plays <- playout{id, done}:
+			default:
+			}
+		}
+	})
+	defer io.Out.SetOnPlayout(nil)
+	var (
+		utt      []int16
+		speaking bool
+		id       int
+		playing  = map[int]bool{}
+		state    = events.StateListening
+	)
+	setState := func(s string) {
+		if s != state {
+			state = s
+			io.Send(events.Event{Type: events.TypeState, State: s})
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case f := <-io.Frames:
+			evs := det.Push(f.PCM, f.At)
+			if speaking && len(evs) == 0 {
+				utt = append(utt, f.PCM...)
+			}
+			for _, ev := range evs {
+				switch ev.Kind {
+				case SpeechStarted:
+					speaking = true
+					utt = append(utt[:0], det.PreRoll()...)
+					setState(events.StateUserSpeaking)
+				case SpeechEnded:
+					speaking = false
+					id++
+					if err := io.Out.Enqueue(id, utt, media.PipelineSampleRate); err != nil {
+						return err
+					}
+					io.Out.EndUtterance(id)
+					playing[id] = true
+					utt = utt[:0]
+					setState(events.StateThinking)
+				}
+			}
+		case p := <-plays:
+			if !playing[p.id] {
+				continue
+			}
+			if p.done {
+				delete(playing, p.id)
+				if len(playing) == 0 && !speaking {
+					setState(events.StateListening)
+				}
+			} else if !speaking {
+				setState(events.StateSpeaking)
+			}
+		case cmd := <-io.Commands:
+			echoCommand(io, cmd)
+			if cmd.Type == events.TypeResponseCancel {
+				clear(playing)
+				if !speaking {
+					setState(events.StateListening)
+				}
+			}
+		}
+	}
+}
+
+func echoCommand(io *session.IO, cmd events.Command) {
+	if cmd.Type == events.TypeResponseCancel {
+		io.Out.ClearQueue()
+		return
+	}
+	io.Send(events.Event{Type: events.TypeError, Code: events.CodeUnsupported, Message: "the echo pipeline only echoes audio; " + cmd.Type + " has no effect"})
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/duplex-ai/duplex/vad"
 )
 
 // stringList is a repeatable flag; from the environment it is comma-separated.
@@ -32,6 +34,9 @@ type config struct {
 	udpMuxPort    int
 	iceServers    stringList
 	echoDelay     time.Duration
+	vadMinSpeech  time.Duration
+	vadMinSilence time.Duration
+	vadThreshold  float64
 	dtlsTimeout   time.Duration
 	shutdownGrace time.Duration
 }
@@ -56,7 +61,10 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.UintVar(&c.udpPortMax, "udp-port-max", 0, "highest UDP port for ICE (0: any)")
 	fs.IntVar(&c.udpMuxPort, "udp-mux-port", 0, "serve all calls on this one UDP port (0: off)")
 	fs.Var(&c.iceServers, "ice-server", "STUN/TURN URL, turn:user:pass@host:port for credentials; repeatable")
-	fs.DurationVar(&c.echoDelay, "echo-delay", time.Second, "delay of the echo pipeline")
+	fs.DurationVar(&c.echoDelay, "echo-delay", 0, "echo pipeline: 0 plays each utterance back when it ends; > 0 plays everything back this much later")
+	fs.DurationVar(&c.vadMinSpeech, "vad-min-speech", vad.DefaultMinSpeech, "speech needed to start a turn")
+	fs.DurationVar(&c.vadMinSilence, "vad-min-silence", vad.DefaultMinSilence, "silence that ends a turn")
+	fs.Float64Var(&c.vadThreshold, "vad-threshold", vad.DefaultThreshold, "speech probability threshold of the VAD (0..1)")
 	fs.DurationVar(&c.dtlsTimeout, "dtls-timeout", 10*time.Second, "DTLS handshake timeout")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "time to drain calls on SIGINT/SIGTERM")
 

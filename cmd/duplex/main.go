@@ -19,6 +19,7 @@ import (
 	"github.com/duplex-ai/duplex/dialogue"
 	"github.com/duplex-ai/duplex/session"
 	"github.com/duplex-ai/duplex/signaling"
+	"github.com/duplex-ai/duplex/vad"
 	"github.com/duplex-ai/duplex/web"
 )
 
@@ -61,10 +62,17 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 	if err != nil {
 		return err
 	}
+	newDetector, err := detectorFactory(cfg)
+	if err != nil {
+		return err
+	}
 	var pipeline session.Pipeline
 	switch cfg.pipeline {
 	case "echo":
 		pipeline = dialogue.Echo{Delay: cfg.echoDelay}
+		if cfg.echoDelay <= 0 {
+			pipeline = dialogue.Echo{NewDetector: newDetector}
+		}
 	}
 	mgr, err := session.NewManager(session.Config{
 		Pipeline:    pipeline,
@@ -115,4 +123,24 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 	}
 	log.Info().Msg("stopped")
 	return err
+}
+
+// detectorFactory checks the VAD flags once and returns a per-call
+// detector constructor.
+func detectorFactory(cfg *config) (func() dialogue.Detector, error) {
+	opt := vad.TurnOptions{MinSpeech: cfg.vadMinSpeech, MinSilence: cfg.vadMinSilence, Threshold: cfg.vadThreshold}
+	build := func() (*vad.Detector, error) {
+		c, err := vad.NewClassifier(vad.Options{Threshold: cfg.vadThreshold})
+		if err != nil {
+			return nil, err
+		}
+		return vad.NewDetector(c, opt)
+	}
+	if _, err := build(); err != nil {
+		return nil, fmt.Errorf("vad: %w", err)
+	}
+	return func() dialogue.Detector {
+		d, _ := build() // options were checked above
+		return dialogue.NewVADDetector(d)
+	}, nil
 }

@@ -76,7 +76,7 @@ func speak(t *testing.T, text string) ([]int16, int) {
 // the reply cross-correlates with what was sent, one echo delay later. Bad
 // input in between leaves the server healthy, and shutdown drains.
 func TestEchoCall(t *testing.T) {
-	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0", "-pipeline", "echo"}, func(string) string { return "" })
+	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0", "-pipeline", "echo", "-echo-delay", "1s"}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +144,11 @@ func TestEchoCall(t *testing.T) {
 // cross-correlation: a coarse search on 10 ms energy envelopes, then a
 // sample-exact search around it.
 func bestLag(sent, recv []int16, rate int) (time.Duration, float64) {
+	return bestLagWithin(sent, recv, rate, 3*time.Second)
+}
+
+// bestLagWithin searches lags up to maxLag.
+func bestLagWithin(sent, recv []int16, rate int, maxLag time.Duration) (time.Duration, float64) {
 	hop := rate / 100
 	env := func(x []int16) []float64 {
 		out := make([]float64, len(x)/hop)
@@ -158,7 +163,7 @@ func bestLag(sent, recv []int16, rate int) (time.Duration, float64) {
 	}
 	es, er := env(sent), env(recv)
 	coarse, best := 0, math.Inf(-1)
-	for lag := 0; lag < 300 && lag < len(er); lag++ {
+	for lag := 0; lag < int(maxLag/(10*time.Millisecond)) && lag < len(er); lag++ {
 		if c := ncc(es, er, lag); c > best {
 			coarse, best = lag, c
 		}
@@ -196,4 +201,56 @@ func ncc(a, b []float64, lag int) float64 {
 		return 0
 	}
 	return ab / math.Sqrt(aa*bb)
+}
+
+// TestEchoTurns: with the default echo (turn-based, VAD on), one utterance
+// comes back once it has ended, and the state events show the turn.
+func TestEchoTurns(t *testing.T) {
+	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0"}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, zerolog.Nop(), ready) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	base := "http://" + <-ready
+	pcm, rate := speak(t, "this is a test of the turn based echo one two three four five")
+	speech := time.Duration(len(pcm)) * time.Second / time.Duration(rate)
+	rctx, rcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer rcancel()
+	res, err := callbot.Run(rctx, callbot.Options{Server: base, Audio: pcm, AudioRate: rate, Tail: speech + 2*time.Second, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK || res.AudioReceivedMS < 2000 {
+		t.Fatalf("ok=%v audio_received_ms=%.0f errors=%v", res.OK, res.AudioReceivedMS, res.Errors)
+	}
+	var states []string
+	for _, ev := range res.Events {
+		if ev.Type == "state" {
+			states = append(states, ev.State)
+		}
+	}
+	want := []string{"listening", "user_speaking", "thinking", "speaking", "listening"}
+	if strings.Join(states, ",") != strings.Join(want, ",") {
+		t.Fatalf("states %v, want %v", states, want)
+	}
+	sent, _ := media.Resample(res.Sent, media.OpusSampleRate, media.PipelineSampleRate)
+	recv, _ := media.Resample(res.Received, media.OpusSampleRate, media.PipelineSampleRate)
+	lag, peak := bestLagWithin(sent, recv, media.PipelineSampleRate, 8*time.Second)
+	t.Logf("utterance %v echoed after %v (normalized peak %.3f)", speech, lag, peak)
+	if peak < 0.8 {
+		t.Fatalf("normalized peak %.3f", peak)
+	}
+	// Played back only after it ended: the lag covers the utterance.
+	if lag < speech-300*time.Millisecond {
+		t.Fatalf("echo lag %v is shorter than the utterance %v", lag, speech)
+	}
 }
