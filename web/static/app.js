@@ -1030,6 +1030,7 @@
     pttHeld = true;
     applyMicEnabled();
     updateControls();
+    sendRaw({ type: 'input.audio.start' });
   }
 
   function pttUp() {
@@ -1037,6 +1038,7 @@
     pttHeld = false;
     applyMicEnabled();
     updateControls();
+    sendRaw({ type: 'input.audio.stop' });
   }
 
   el.ptt.addEventListener('pointerdown', pttDown);
