@@ -1,6 +1,7 @@
 package dialogue
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/duplex-ai/duplex/vad"
@@ -36,3 +37,22 @@ func (a *VADDetector) PreRoll() []int16 {
 
 // Reset implements Detector.
 func (a *VADDetector) Reset() { a.d.Reset() }
+
+// VADFactory checks the turn options once and returns a constructor of
+// per-call detectors built on the spectral classifier (the server default).
+func VADFactory(opt vad.TurnOptions) (func() Detector, error) {
+	build := func() (*vad.Detector, error) {
+		c, err := vad.NewClassifier(vad.Options{Threshold: opt.Threshold})
+		if err != nil {
+			return nil, err
+		}
+		return vad.NewDetector(c, opt)
+	}
+	if _, err := build(); err != nil {
+		return nil, fmt.Errorf("vad: %w", err)
+	}
+	return func() Detector {
+		d, _ := build() // the options were checked above
+		return NewVADDetector(d)
+	}, nil
+}

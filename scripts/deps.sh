@@ -7,6 +7,8 @@ pkgs=(
   gcc pkg-config          # cgo
   libopus-dev libopusfile-dev   # Opus codec (github.com/hraban/opus)
   espeak-ng sox           # test utterances and audio checks
+  libespeak-ng-dev        # tts/espeak (cgo)
+  chromium                # browser end-to-end tests (e2e/browser)
 )
 
 missing=()

@@ -125,22 +125,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 	return err
 }
 
-// detectorFactory checks the VAD flags once and returns a per-call
-// detector constructor.
+// detectorFactory builds the per-call VAD from the -vad-* flags.
 func detectorFactory(cfg *config) (func() dialogue.Detector, error) {
-	opt := vad.TurnOptions{MinSpeech: cfg.vadMinSpeech, MinSilence: cfg.vadMinSilence, Threshold: cfg.vadThreshold}
-	build := func() (*vad.Detector, error) {
-		c, err := vad.NewClassifier(vad.Options{Threshold: cfg.vadThreshold})
-		if err != nil {
-			return nil, err
-		}
-		return vad.NewDetector(c, opt)
-	}
-	if _, err := build(); err != nil {
-		return nil, fmt.Errorf("vad: %w", err)
-	}
-	return func() dialogue.Detector {
-		d, _ := build() // options were checked above
-		return dialogue.NewVADDetector(d)
-	}, nil
+	return dialogue.VADFactory(vad.TurnOptions{MinSpeech: cfg.vadMinSpeech, MinSilence: cfg.vadMinSilence, Threshold: cfg.vadThreshold})
 }

@@ -225,7 +225,7 @@ func TestEchoTurns(t *testing.T) {
 	speech := time.Duration(len(pcm)) * time.Second / time.Duration(rate)
 	rctx, rcancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer rcancel()
-	res, err := callbot.Run(rctx, callbot.Options{Server: base, Audio: pcm, AudioRate: rate, Tail: speech + 2*time.Second, Log: zerolog.Nop()})
+	res, err := callbot.Run(rctx, callbot.Options{Server: base, Audio: pcm, AudioRate: rate, Tail: speech + 5*time.Second, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@
   // Constants and elements
 
   const ICE_GATHER_TIMEOUT_MS = 2000;
+  const DELETE_TIMEOUT_MS = 2000; // hang-up waits this long for the DELETE
   const MAX_TEXT_BYTES = 4096; // events.MaxTextLen on the server
   const STATE_LABELS = {
     idle: 'Not in a call',
@@ -932,6 +933,7 @@
     dc.addEventListener('close', () => {
       if (c !== current || c.closed) return;
       showNotice('The server closed the call.');
+      c.callURL = null; // already gone on the server: a DELETE would get 404
       endCall(c, null);
     });
     dc.addEventListener('error', () => {
@@ -987,20 +989,14 @@
     });
   }
 
-  // Ends call c (if it is still running): stops the devices, closes the
-  // connection and deletes the call resource. Safe to call more than once.
+  // Ends call c (if it is still running): stops the devices, deletes the
+  // call resource and closes the connection. Safe to call more than once.
   async function endCall(c, keepalive) {
     if (!c || c.closed) return;
     c.closed = true;
     clearTimeout(c.patchTimer);
     if (c.audioTrack) c.audioTrack.stop();
     if (c.videoTrack) c.videoTrack.stop();
-    try {
-      if (c.dc) c.dc.close();
-    } catch (_) { /* already closed */ }
-    try {
-      if (c.pc) c.pc.close();
-    } catch (_) { /* already closed */ }
     if (c === current) {
       current = null;
       pttHeld = false;
@@ -1012,7 +1008,20 @@
       updateControls();
       renderSessionInfo();
     }
-    if (c.callURL) await deleteCall(c.callURL, keepalive);
+    // DELETE before closing the connection: a server that sees the
+    // connection close first ends the call by itself (as "peer_closed") and
+    // answers the DELETE with 404, an error in the console. The wait is
+    // bounded so that a hung server does not keep the connection open.
+    if (c.callURL) {
+      const del = deleteCall(c.callURL, keepalive);
+      if (!keepalive) await Promise.race([del, new Promise((r) => setTimeout(r, DELETE_TIMEOUT_MS))]);
+    }
+    try {
+      if (c.dc) c.dc.close();
+    } catch (_) { /* already closed */ }
+    try {
+      if (c.pc) c.pc.close();
+    } catch (_) { /* already closed */ }
   }
 
   // ---------------------------------------------------------------------
