@@ -1,0 +1,199 @@
+// Package openai is the text-to-speech backend for OpenAI-compatible
+// servers: POST {BaseURL}/audio/speech with response_format "pcm", whose
+// body is raw 24 kHz s16le mono streamed as it is synthesized (OpenAI,
+// Kokoro-FastAPI, speaches, …). Chunks carry no word marks.
+package openai
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/duplex-ai/duplex/tts"
+)
+
+// Engine is a tts.Engine for an OpenAI-compatible /audio/speech endpoint,
+// safe for concurrent use.
+type Engine struct {
+	opt      Options
+	endpoint string
+	client   *http.Client
+	own      *http.Transport // the default client's transport, closed by Close
+
+	mu     sync.Mutex
+	closed bool
+}
+
+var _ tts.Engine = (*Engine)(nil)
+
+// New returns an Engine; it does not contact the server. Errors wrap
+// ErrInvalidOption.
+func New(opt Options) (*Engine, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{opt: opt, endpoint: strings.TrimRight(opt.BaseURL, "/") + "/audio/speech", client: opt.HTTPClient}
+	if e.client == nil {
+		e.own = &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: opt.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   opt.ConnectTimeout,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConnsPerHost:   16,
+			IdleConnTimeout:       90 * time.Second,
+			ExpectContinueTimeout: time.Second,
+		}
+		e.client = &http.Client{Transport: e.own}
+	}
+	return e, nil
+}
+
+// Name returns "openai:" and the model, e.g. "openai:tts-1".
+func (e *Engine) Name() string { return "openai:" + e.opt.Model }
+
+// Close makes later Synthesize calls fail with ErrClosed and closes the
+// default client's idle connections. Streams already returned keep working
+// until their own Close.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	if e.own != nil {
+		e.own.CloseIdleConnections()
+	}
+	return nil
+}
+
+type speechRequest struct {
+	Model          string `json:"model"`
+	Input          string `json:"input"`
+	Voice          string `json:"voice"`
+	ResponseFormat string `json:"response_format"`
+}
+
+// maxErrorBody bounds the error body read for its message.
+const maxErrorBody = 64 << 10
+
+// Synthesize sends the request and returns once the response headers have
+// arrived; the audio then streams through Next. opt.Voice overrides the
+// default voice; opt.Language is not sent (the voices are multilingual).
+// Errors: ErrEmptyText, ErrClosed, *APIError (ErrUnauthorized,
+// ErrRateLimited, ErrServer, ErrRequest), ErrBadResponse,
+// ErrFirstByteTimeout, ErrTimeout, the context's error, or the transport's.
+func (e *Engine) Synthesize(ctx context.Context, text string, opt tts.Options) (tts.Stream, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, ErrEmptyText
+	}
+	e.mu.Lock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	voice := opt.Voice
+	if voice == "" {
+		voice = e.opt.Voice
+	}
+	body, err := json.Marshal(speechRequest{Model: e.opt.Model, Input: text, Voice: voice, ResponseFormat: "pcm"})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
+	}
+
+	s := &stream{}
+	tctx, cancelTotal := context.WithTimeoutCause(ctx, e.opt.Timeout, ErrTimeout)
+	s.ctx, s.cancel = context.WithCancelCause(tctx)
+	s.cancelTotal = cancelTotal
+	s.firstByte = time.AfterFunc(e.opt.FirstByteTimeout, func() { s.cancel(ErrFirstByteTimeout) })
+
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, e.endpoint, bytes.NewReader(body))
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "audio/pcm, application/octet-stream, */*")
+	if e.opt.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+e.opt.APIKey)
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		err = s.stopErr(err)
+		s.Close()
+		return nil, err
+	}
+	s.body = resp.Body
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		apiErr := readAPIError(resp)
+		s.Close()
+		return nil, apiErr
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "application/json" || strings.HasPrefix(mt, "text/") {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		s.Close()
+		return nil, fmt.Errorf("%w: HTTP %d with %s body, not PCM: %q", ErrBadResponse, resp.StatusCode, mt, msg)
+	}
+	return s, nil
+}
+
+// readAPIError builds the APIError of a non-2xx response.
+func readAPIError(resp *http.Response) *APIError {
+	e := &APIError{StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	var body struct {
+		Error struct {
+			Message string          `json:"message"`
+			Type    string          `json:"type"`
+			Code    json.RawMessage `json:"code"`
+		} `json:"error"`
+		// Some servers (FastAPI) answer {"detail": …}.
+		Detail json.RawMessage `json:"detail"`
+	}
+	if json.Unmarshal(b, &body) == nil && (body.Error.Message != "" || len(body.Detail) > 0) {
+		e.Message, e.Type = body.Error.Message, body.Error.Type
+		var code string
+		if json.Unmarshal(body.Error.Code, &code) == nil {
+			e.Code = code
+		} else if len(body.Error.Code) > 0 && string(body.Error.Code) != "null" {
+			e.Code = string(body.Error.Code)
+		}
+		if e.Message == "" {
+			var detail string
+			if json.Unmarshal(body.Detail, &detail) != nil {
+				detail = string(body.Detail)
+			}
+			e.Message = detail
+		}
+	} else {
+		msg := strings.TrimSpace(string(b))
+		if len(msg) > 200 {
+			msg = msg[:200] + "…"
+		}
+		e.Message = msg
+	}
+	return e
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date; 0 if absent or bad.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
