@@ -21,7 +21,10 @@ import (
 //     formants live), then compared against a calibrated decision point.
 //   - After at least 100 ms of speech the score decays with a short hangover
 //     (at most 80 ms; shorter after quiet speech, like a real decay tail), so
-//     clicks and knocks get none; a logistic maps the score to a probability.
+//     clicks and knocks get none; on clean input (band floors within 10 dB of
+//     the estimate's lower bound) the hangover is cut to 20 ms, as nothing
+//     masks the tail and it would only delay the end of turn. A logistic maps
+//     the score to a probability.
 //
 // The design is in the spirit of the WebRTC VAD (sub-band energies, adaptive
 // noise model) and of Sohn-style a-posteriori SNR tests, written from their
@@ -61,6 +64,7 @@ type SpectralVAD struct {
 	run      int     // consecutive hops with the raw score at or above center
 	hangOK   bool    // the last speech run was long enough to earn a hangover
 	center   float64 // decision point (dB)
+	quietSum float64 // sum of band floors below which the input counts as clean
 }
 
 // Tuning constants of SpectralVAD, from the measurements in BENCHMARKS.md.
@@ -70,6 +74,8 @@ const (
 	specDecay      = 0.82 // score hangover decay per 10 ms hop
 	specHangHops   = 8    // the decayed score counts for at most 80 ms after the last speech hop
 	specHangAfter  = 10   // ... and only after at least 100 ms of speech (clicks get none)
+	specHangQuiet  = 2    // hangover hops when the floor is near minBinPower (clean input)
+	specQuietDB    = 10.0 // mean band floor within this of minBinPower counts as clean
 	specClipDB     = 30.0
 	noiseSmooth    = 0.8    // per-hop smoothing of band power before minimum tracking
 	noiseSubHops   = 30     // hops per minimum sub-window (300 ms)
@@ -142,6 +148,7 @@ func NewClassifier(opt Options) (*SpectralVAD, error) {
 	v.storedMin = make([]float64, nb)
 	v.winMins = make([]float64, nb*noiseSubWins)
 	v.center = specCenter - opt.Sensitivity
+	v.quietSum = float64(nb) * minBinPower * math.Pow(10, specQuietDB/10)
 	v.Reset()
 	return v, nil
 }
@@ -224,7 +231,7 @@ func (v *SpectralVAD) analyse() float64 {
 	v.fft.power(v.win, v.pow)
 	v.hops++
 	init := v.hops <= noiseInitHops
-	var acc float64
+	var acc, floorSum float64
 	for b := range v.bandLo {
 		var e float64
 		for k := v.bandLo[b]; k < v.bandHi[b]; k++ {
@@ -232,6 +239,7 @@ func (v *SpectralVAD) analyse() float64 {
 		}
 		e /= float64(v.bandHi[b] - v.bandLo[b])
 		nf := v.noise[b]
+		floorSum += nf
 		if e > nf {
 			snr := 10 * math.Log10(e/nf)
 			if snr > specClipDB {
@@ -249,19 +257,26 @@ func (v *SpectralVAD) analyse() float64 {
 	if init {
 		s = 0
 	}
+	// The hangover stands in for the tail of an utterance that the noise
+	// masks; on clean input the score follows the tail down by itself, so
+	// the hangover would only delay the end of turn.
+	hangMax := specHangHops
+	if floorSum < v.quietSum {
+		hangMax = specHangQuiet
+	}
 	if s >= v.center {
 		v.hang = 0
 		v.run++
 		if v.run >= specHangAfter {
 			v.hangOK = true
 		}
-	} else if v.run = 0; v.hangOK && v.hang < specHangHops {
+	} else if v.run = 0; v.hangOK && v.hang < hangMax {
 		v.hang++
 		if d := v.score * specDecay; d > s {
 			s = d
 		}
 	}
-	if v.hang >= specHangHops {
+	if v.hang >= hangMax {
 		v.hangOK = false
 	}
 	v.score = s
