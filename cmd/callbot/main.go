@@ -1,8 +1,10 @@
 // Command callbot places a headless WebRTC call to a Duplex server, speaks a
-// WAV file (and optionally streams a VP8 IVF), records the reply and reports
-// turns and latencies.
+// WAV file or several turns, waiting for each reply (optionally barging in
+// on the last one), optionally streams a VP8 IVF, records the reply and
+// reports turns and latencies.
 //
 //	callbot -server http://127.0.0.1:8080 -audio hello.wav -record reply.wav -json
+//	callbot -turns a.wav,b.wav,c.wav -barge-in stop.wav -barge-in-after 2s -json
 //
 // With -json the last line of stdout is the result as one JSON object. The
 // exit status is 1 when the call was not OK, 2 on bad usage.
@@ -16,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,6 +27,7 @@ import (
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/callbot"
 	"github.com/duplex-ai/duplex/internal/wav"
+	"github.com/duplex-ai/duplex/media"
 )
 
 func main() {
@@ -36,6 +40,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var (
 		server  = fs.String("server", "http://127.0.0.1:8080", "Duplex server base URL")
 		audio   = fs.String("audio", "", "WAV file to speak (16-bit PCM, any rate; stereo is downmixed)")
+		turns   = fs.String("turns", "", "comma-separated WAV files to speak one after the other, each once the reply to the previous one is over (instead of -audio)")
+		bargeIn = fs.String("barge-in", "", "WAV file to speak over the reply to the last turn (an interruption)")
+		bargeAt = fs.Duration("barge-in-after", time.Second, "start -barge-in this long after the first reply audio of the last turn arrived")
+		gap     = fs.Duration("gap", 600*time.Millisecond, "silence between the end of a reply and the next turn")
+		turnTO  = fs.Duration("turn-timeout", 20*time.Second, "give up waiting for the reply to a turn (or for reply audio before -barge-in) after this long; the call goes on")
 		video   = fs.String("video", "", "optional VP8 IVF file to stream, looping")
 		record  = fs.String("record", "", "write the received audio to this WAV file (48 kHz mono)")
 		asJSON  = fs.Bool("json", false, "print the result as one JSON object on the last line of stdout")
@@ -54,8 +63,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "callbot: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
-	if *audio == "" && *text == "" {
-		fmt.Fprintln(stderr, "callbot: give -audio FILE.wav and/or -text MESSAGE")
+	if *audio == "" && *turns == "" && *text == "" {
+		fmt.Fprintln(stderr, "callbot: give -audio FILE.wav, -turns A.wav,B.wav,... and/or -text MESSAGE")
+		return 2
+	}
+	if *audio != "" && *turns != "" {
+		fmt.Fprintln(stderr, "callbot: give -audio or -turns, not both")
+		return 2
+	}
+	if *bargeIn != "" && *audio == "" && *turns == "" {
+		fmt.Fprintln(stderr, "callbot: -barge-in needs -audio or -turns: it interrupts the reply to the last turn")
+		return 2
+	}
+	if *bargeAt < 0 || *turnTO < 0 {
+		fmt.Fprintln(stderr, "callbot: -barge-in-after and -turn-timeout must not be negative")
 		return 2
 	}
 	level := zerolog.InfoLevel
@@ -71,16 +92,39 @@ func run(args []string, stdout, stderr io.Writer) int {
 		VideoPath: *video,
 		Lead:      nonZero(*lead),
 		Tail:      nonZero(*tail),
+		Gap:       nonZero(*gap),
 		Wait:      *wait,
 		Log:       log,
+
+		TurnTimeout:  *turnTO,
+		BargeInAfter: *bargeAt,
 	}
-	if *audio != "" {
-		pcm, rate, err := wav.ReadFile(*audio)
+	var files []string
+	switch {
+	case *audio != "":
+		files = []string{*audio}
+	case *turns != "":
+		for _, f := range strings.Split(*turns, ",") {
+			if f = strings.TrimSpace(f); f == "" {
+				fmt.Fprintf(stderr, "callbot: -turns %q has an empty file name\n", *turns)
+				return 2
+			}
+			files = append(files, f)
+		}
+	}
+	if *bargeIn != "" {
+		files = append(files, *bargeIn)
+	}
+	if len(files) > 0 {
+		pcms, rate, err := loadWAVs(files)
 		if err != nil {
 			fmt.Fprintf(stderr, "callbot: %v\n", err)
 			return 2
 		}
-		opt.Audio, opt.AudioRate = pcm, rate
+		if *bargeIn != "" {
+			opt.BargeIn, pcms = pcms[len(pcms)-1], pcms[:len(pcms)-1]
+		}
+		opt.Turns, opt.AudioRate = pcms, rate
 	}
 	if *text != "" {
 		opt.Commands = append(opt.Commands, events.Command{Type: events.TypeInputText, Text: *text})
@@ -120,6 +164,40 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// loadWAVs reads the files; when their rates differ, all are resampled to
+// 48 kHz. It returns the audio and its common rate.
+func loadWAVs(files []string) ([][]int16, int, error) {
+	pcms := make([][]int16, len(files))
+	rates := make([]int, len(files))
+	same := true
+	for i, f := range files {
+		pcm, rate, err := wav.ReadFile(f)
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(pcm) == 0 {
+			return nil, 0, fmt.Errorf("%s: no audio", f)
+		}
+		pcms[i], rates[i] = pcm, rate
+		same = same && rate == rates[0]
+	}
+	if same {
+		return pcms, rates[0], nil
+	}
+	const rate = 48000
+	for i := range pcms {
+		if rates[i] == rate {
+			continue
+		}
+		out, err := media.Resample(pcms[i], rates[i], rate)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: resample %d Hz → %d Hz: %w", files[i], rates[i], rate, err)
+		}
+		pcms[i] = out
+	}
+	return pcms, rate, nil
+}
+
 // nonZero maps an explicit 0 flag to "none" (Options treats 0 as default).
 func nonZero(d time.Duration) time.Duration {
 	if d == 0 {
@@ -146,10 +224,16 @@ func printSummary(w io.Writer, res *callbot.Result) {
 		if t.Interrupted {
 			fmt.Fprintf(w, ", interrupted after %q", t.Heard)
 		}
+		if t.BargeInStopMS != nil {
+			fmt.Fprintf(w, ", talked over the barge-in for %.0f ms", *t.BargeInStopMS)
+		}
 		fmt.Fprintln(w)
 	}
 	if res.LatencyMS.Max > 0 {
 		fmt.Fprintf(w, "latency: p50 %.0f ms, p95 %.0f ms, max %.0f ms\n", res.LatencyMS.P50, res.LatencyMS.P95, res.LatencyMS.Max)
+	}
+	if res.BargeInStopMS.Max > 0 {
+		fmt.Fprintf(w, "barge-in stop: p50 %.0f ms, p95 %.0f ms, max %.0f ms\n", res.BargeInStopMS.P50, res.BargeInStopMS.P95, res.BargeInStopMS.Max)
 	}
 	for _, e := range res.Errors {
 		fmt.Fprintf(w, "error: %s\n", e)

@@ -14,7 +14,20 @@ import (
 )
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{{}, {"-bogus"}, {"-text", "hi", "extra"}, {"-audio", filepath.Join(t.TempDir(), "missing.wav")}} {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.wav")
+	if err := wav.WriteFile(in, make([]int16, 1600), 16000); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{}, {"-bogus"}, {"-text", "hi", "extra"},
+		{"-audio", filepath.Join(dir, "missing.wav")},
+		{"-turns", in + "," + filepath.Join(dir, "missing.wav")},
+		{"-turns", in + ",," + in},
+		{"-audio", in, "-turns", in},
+		{"-text", "hi", "-barge-in", in},
+		{"-audio", in, "-barge-in", in, "-barge-in-after", "-1s"},
+	} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 2 {
 			t.Errorf("run(%q) = %d, want 2 (stderr %s)", args, code, errb.String())
@@ -47,5 +60,28 @@ func TestJSONOnSignalingError(t *testing.T) {
 	}
 	if res.OK || len(res.Errors) != 1 || !strings.Contains(res.Errors[0], "offer has no audio") {
 		t.Fatalf("result %+v", res)
+	}
+}
+
+func TestLoadWAVs(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, n, rate int) string {
+		p := filepath.Join(dir, name)
+		if err := wav.WriteFile(p, make([]int16, n), rate); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b, c := write("a.wav", 1600, 16000), write("b.wav", 3200, 16000), write("c.wav", 4800, 48000)
+	pcms, rate, err := loadWAVs([]string{a, b})
+	if err != nil || rate != 16000 || len(pcms) != 2 || len(pcms[0]) != 1600 || len(pcms[1]) != 3200 {
+		t.Fatalf("same rate: %d Hz, %v", rate, err)
+	}
+	pcms, rate, err = loadWAVs([]string{a, c})
+	if err != nil || rate != 48000 || len(pcms[0]) < 4800 || len(pcms[0]) > 4802 || len(pcms[1]) != 4800 {
+		t.Fatalf("mixed rates: %d Hz, %d and %d samples, %v", rate, len(pcms[0]), len(pcms[1]), err)
+	}
+	if _, _, err := loadWAVs([]string{write("empty.wav", 0, 16000)}); err == nil {
+		t.Error("an empty WAV was accepted")
 	}
 }

@@ -1,13 +1,13 @@
 // Package callbot is a headless WebRTC caller for Duplex: it places a call
 // (POST {server}/v1/calls with an SDP offer), speaks prepared audio in real
-// time, optionally streams a VP8 IVF file, records the reply audio and the
-// data-channel events, and reports turns and latencies.
+// time, turn by turn, waiting for each reply (optionally barging in on the
+// last one), optionally streams a VP8 IVF file, records the reply audio and
+// the data-channel events, and reports turns and latencies.
 package callbot
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -28,10 +28,12 @@ import (
 )
 
 const (
-	defaultLead    = 500 * time.Millisecond
-	defaultTail    = 3 * time.Second
-	connectTimeout = 20 * time.Second
-	hangUpTimeout  = 5 * time.Second
+	defaultLead        = 500 * time.Millisecond
+	defaultTail        = 3 * time.Second
+	defaultGap         = 600 * time.Millisecond
+	defaultTurnTimeout = 20 * time.Second
+	connectTimeout     = 20 * time.Second
+	hangUpTimeout      = 5 * time.Second
 	// waitQuiet: with Options.Wait satisfied, the reply audio must have
 	// been quiet this long before the call ends early.
 	waitQuiet = time.Second
@@ -40,14 +42,35 @@ const (
 )
 
 // Options configures one call.
+//
+// The caller sends audio without a break from the first frame to the hang
+// up: Lead silence, turn 1, silence until the server's reply to it is over
+// (reply.done or reply.interrupted of the turn and 400 ms without reply
+// audio, or state listening after a reply, or TurnTimeout), Gap silence,
+// turn 2, and so on. After the last turn, BargeIn (if any) is spoken over
+// the reply, then silence for the Tail.
 type Options struct {
-	Server    string        // base URL, e.g. http://127.0.0.1:8080
-	Token     string        // optional bearer token
-	Audio     []int16       // what to say, mono, at AudioRate
-	AudioRate int           // sample rate of Audio (required when Audio is set)
+	Server string // base URL, e.g. http://127.0.0.1:8080
+	Token  string // optional bearer token
+	// Turns are the utterances to speak, in order, mono, at AudioRate.
+	Turns [][]int16
+	// Audio is a shortcut for a single turn (Turns must then be empty).
+	Audio     []int16
+	AudioRate int           // sample rate of Turns, Audio and BargeIn (required with any of them)
 	VideoPath string        // optional VP8 IVF file, sent in real time and looping
-	Lead      time.Duration // silence sent before Audio; 0 = 500 ms, negative = none
-	Tail      time.Duration // call time after the audio ended; 0 = 3 s, negative = none
+	Lead      time.Duration // silence sent before the first turn; 0 = 500 ms, negative = none
+	Tail      time.Duration // call time after the last audio ended; 0 = 3 s, negative = none
+	// Gap is the silence between the end of a reply and the next turn;
+	// 0 = 600 ms, negative = none.
+	Gap time.Duration
+	// TurnTimeout bounds the wait for the reply to a turn that is not the
+	// last (and for the first reply audio before BargeIn); 0 = 20 s. A
+	// timeout is listed in Result.Errors and the call goes on.
+	TurnTimeout time.Duration
+	// BargeIn, when set, is spoken BargeInAfter after the first non-silent
+	// frame of the reply to the last turn arrived: an interruption.
+	BargeIn      []int16
+	BargeInAfter time.Duration
 	// Wait, when > 0, ends the tail early once this many replies have
 	// finished (reply.done or reply.interrupted) and the reply audio has
 	// been quiet for a second.
@@ -57,7 +80,9 @@ type Options struct {
 	Log        zerolog.Logger
 }
 
-// Turn is one exchange, assembled from the server's events.
+// Turn is one exchange, assembled from the server's events (see
+// buildTurns). User is empty for a turn known only from state events (a
+// pipeline without transcripts, e.g. echo).
 type Turn struct {
 	User            string  `json:"user"`
 	Reply           string  `json:"reply"`
@@ -65,9 +90,14 @@ type Turn struct {
 	Interrupted     bool    `json:"interrupted"`
 	Heard           string  `json:"heard,omitempty"`
 	ServerLatencyMS float64 `json:"server_latency_ms,omitempty"`
+	// BargeInStopMS, on the turn whose reply the barge-in interrupted: from
+	// the first speech frame of the barge-in sent to the last non-silent
+	// frame of the interrupted reply received (how long the assistant
+	// talked over the caller); 0 if it had gone quiet already.
+	BargeInStopMS *float64 `json:"barge_in_stop_ms,omitempty"`
 }
 
-// Percentiles summarises the client-measured turn latencies, in ms.
+// Percentiles summarises client-measured times, in ms.
 type Percentiles struct {
 	P50 float64 `json:"p50"`
 	P95 float64 `json:"p95"`
@@ -80,17 +110,20 @@ type Result struct {
 	CallURL     string  `json:"call_url,omitempty"`
 	AudioSentMS float64 `json:"audio_sent_ms"`
 	// AudioReceivedMS counts received audio above -45 dBFS (RMS per packet).
-	AudioReceivedMS float64        `json:"audio_received_ms"`
-	Turns           []Turn         `json:"turns"`
-	LatencyMS       Percentiles    `json:"latency_ms"`
-	Events          []events.Event `json:"-"`
+	AudioReceivedMS float64     `json:"audio_received_ms"`
+	Turns           []Turn      `json:"turns"`
+	LatencyMS       Percentiles `json:"latency_ms"`
+	// BargeInStopMS summarises Turn.BargeInStopMS over the turns that have it.
+	BargeInStopMS Percentiles    `json:"barge_in_stop_ms"`
+	Events        []events.Event `json:"-"`
 	// Received is the reply audio, 48 kHz mono. Sample 0 is the moment the
 	// first sent frame went out; the first packet sits at its arrival time,
 	// later ones at their RTP timestamp offsets, gaps are silence and lost
 	// packets are concealed.
 	Received []int16 `json:"-"`
-	// Sent is what was sent, 48 kHz mono, lead silence included, on the same
-	// timeline.
+	// Sent is what was sent, 48 kHz mono, on the same timeline: every
+	// frame from the first to the hang up (lead, turns, the silence between
+	// them and during the tail).
 	Sent   []int16  `json:"-"`
 	Errors []string `json:"errors"`
 }
@@ -106,11 +139,17 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if opt.Tail == 0 {
 		opt.Tail = defaultTail
 	}
+	if opt.Gap == 0 {
+		opt.Gap = defaultGap
+	}
+	if opt.TurnTimeout <= 0 {
+		opt.TurnTimeout = defaultTurnTimeout
+	}
 	endpoint, err := callsURL(opt.Server)
 	if err != nil {
 		return nil, err
 	}
-	sent, err := prepareAudio(opt)
+	sc, err := newScript(opt)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +173,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		opt:       opt,
 		log:       opt.Log,
 		hc:        hc,
-		sent:      sent,
+		sc:        sc,
 		enc:       enc,
 		clip:      clip,
 		stop:      make(chan struct{}),
@@ -145,40 +184,11 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	return c.run(ctx, endpoint)
 }
 
-// prepareAudio returns the 48 kHz timeline to send: lead silence, then the
-// audio, padded to whole 20 ms frames.
-func prepareAudio(opt Options) ([]int16, error) {
-	audio := opt.Audio
-	if len(audio) > 0 {
-		if opt.AudioRate <= 0 {
-			return nil, errors.New("callbot: Options.AudioRate must be set with Audio")
-		}
-		if opt.AudioRate != sampleRate {
-			var err error
-			if audio, err = media.Resample(audio, opt.AudioRate, sampleRate); err != nil {
-				return nil, fmt.Errorf("callbot: resample %d Hz → %d Hz: %w", opt.AudioRate, sampleRate, err)
-			}
-		}
-	}
-	lead := 0
-	if opt.Lead > 0 {
-		lead = int(opt.Lead.Seconds()*sampleRate) / frameSamples * frameSamples
-	}
-	n := lead + len(audio)
-	n = (n + frameSamples - 1) / frameSamples * frameSamples
-	if n > maxReceivedSamples {
-		return nil, fmt.Errorf("callbot: %s of audio is more than the %s limit", time.Duration(n/sampleRate)*time.Second, time.Duration(maxReceivedSamples/sampleRate)*time.Second)
-	}
-	out := make([]int16, n)
-	copy(out[lead:], audio)
-	return out, nil
-}
-
 type call struct {
 	opt  Options
 	log  zerolog.Logger
 	hc   *http.Client
-	sent []int16
+	sc   *script // owned by the audio sender goroutine
 	enc  *media.OpusEncoder
 	clip *ivfClip
 
@@ -207,11 +217,18 @@ type call struct {
 	finished  int       // reply.done + reply.interrupted seen
 	waitMetAt time.Time // when finished reached opt.Wait
 	rx        *receiver // owned by the track goroutine until joined
+	// The first voiced reply frame that arrived at or after watchFrom
+	// (armed by the sender at the end of each turn).
+	watchFrom, watchFirst time.Time
 
 	// Written by the audio sender goroutine, read after it is joined.
-	t0         time.Time
-	framesSent int
-	speech     []time.Time
+	t0          time.Time
+	framesSent  int
+	sent        []int16     // the timeline sent
+	sentFull    bool        // sent reached maxReceivedSamples
+	speech      []time.Time // send times of speech frames
+	bargeSpeech time.Time   // first speech frame of the barge-in
+	scriptDone  bool        // every turn (and the barge-in) was sent
 }
 
 func (c *call) addErr(format string, args ...any) {
@@ -275,7 +292,7 @@ func (c *call) run(ctx context.Context, endpoint *url.URL) (*Result, error) {
 		return nil, err
 	}
 
-	res := &Result{CallURL: callURL, Sent: c.sent, Errors: []string{}}
+	res := &Result{CallURL: callURL, Errors: []string{}}
 	if callURL == "" {
 		c.addErr("signaling: %v", errNoLocation)
 	}
@@ -301,8 +318,11 @@ func (c *call) run(ctx context.Context, endpoint *url.URL) (*Result, error) {
 	c.shutdown()
 
 	// Every goroutine is joined: the fields below are ours alone.
-	total := len(c.sent) / frameSamples
+	res.Sent = c.sent
 	res.AudioSentMS = float64(c.framesSent * 20)
+	if c.sentFull {
+		c.errs = append(c.errs, fmt.Sprintf("audio: the record of sent audio stops at the %s limit", time.Duration(maxReceivedSamples/sampleRate)*time.Second))
+	}
 	var voiced []time.Time
 	if c.rx != nil {
 		res.Received = c.rx.timeline(c.t0)
@@ -318,14 +338,19 @@ func (c *call) run(ctx context.Context, endpoint *url.URL) (*Result, error) {
 	for i, e := range c.events {
 		res.Events[i] = e.ev
 	}
-	res.Turns = buildTurns(c.events, c.speech, voiced)
+	res.Turns = buildTurns(c.events, c.speech, voiced, c.bargeSpeech)
 	lat := make([]float64, len(res.Turns))
+	var stops []float64
 	for i, t := range res.Turns {
 		lat[i] = t.LatencyMS
+		if t.BargeInStopMS != nil {
+			stops = append(stops, *t.BargeInStopMS)
+		}
 	}
 	res.LatencyMS = percentiles(lat)
+	res.BargeInStopMS = nearestRank(stops)
 	res.Errors = append(res.Errors, c.errs...)
-	res.OK = connected && c.framesSent == total && len(res.Errors) == 0
+	res.OK = connected && c.scriptDone && len(res.Errors) == 0
 	return res, nil
 }
 
@@ -493,6 +518,11 @@ func (c *call) receive(tr *webrtc.TrackRemote) {
 		r.push(pkt, now)
 		if r.voicedSamples != before {
 			c.lastVoiced.Store(now.UnixNano())
+			c.mu.Lock()
+			if !c.watchFrom.IsZero() && c.watchFirst.IsZero() && !now.Before(c.watchFrom) {
+				c.watchFirst = now
+			}
+			c.mu.Unlock()
 		}
 	}
 }
@@ -538,7 +568,8 @@ func (c *call) waitConnected(ctx context.Context) bool {
 	return false
 }
 
-// converse sends the audio (and video), then waits for the tail.
+// converse sends the audio (and video), then waits for the tail. The
+// audio goes on (silence) until the call ends.
 func (c *call) converse(ctx context.Context) {
 	audioDone := make(chan struct{})
 	c.goJoined(func() { c.sendAudio(audioDone) })
@@ -597,22 +628,34 @@ func (c *call) waitSatisfied(now time.Time) bool {
 	return now.Sub(last) >= waitQuiet
 }
 
-// sendAudio writes the timeline as 20 ms Opus frames in real time. A late
+// sendAudio writes 20 ms Opus frames in real time until the call ends,
+// following the script; done is closed when the script is over. A late
 // wake-up sends the frames that are due at once, so the stream keeps to the
 // wall clock.
 func (c *call) sendAudio(done chan<- struct{}) {
-	defer close(done)
-	n := len(c.sent) / frameSamples
+	signalled := false
+	signal := func() {
+		if !signalled {
+			signalled = true
+			close(done)
+		}
+	}
+	defer signal()
 	tick := time.NewTicker(media.FrameDuration)
 	defer tick.Stop()
 	var start time.Time
-	for i := 0; i < n; {
+	for i := 0; ; {
 		due := 1
 		if !start.IsZero() {
 			due = int(time.Since(start)/media.FrameDuration) + 1
 		}
-		for ; i < due && i < n; i++ {
-			pcm := c.sent[i*frameSamples : (i+1)*frameSamples]
+		for ; i < due; i++ {
+			pcm, kind := c.sc.next(c, time.Now())
+			if c.sc.phase == phaseDone && !c.scriptDone {
+				c.scriptDone = true
+				c.log.Debug().Int("frames", c.framesSent).Msg("script done")
+				signal()
+			}
 			payload, err := c.enc.Encode(pcm)
 			if err != nil {
 				c.addErr("audio: opus encode: %v", err)
@@ -627,12 +670,18 @@ func (c *call) sendAudio(done chan<- struct{}) {
 				start, c.t0 = at, at
 			}
 			c.framesSent++
-			if dbfs(pcm) > speechDBFS {
-				c.speech = append(c.speech, at)
+			if len(c.sent)+frameSamples <= maxReceivedSamples {
+				c.sent = append(c.sent, pcm...)
+			} else {
+				c.sentFull = true
 			}
-		}
-		if i >= n {
-			break
+			if kind != frameSilence && dbfs(pcm) > speechDBFS {
+				c.speech = append(c.speech, at)
+				c.sc.lastSpeech = at
+				if kind == frameBargeIn && c.bargeSpeech.IsZero() {
+					c.bargeSpeech = at
+				}
+			}
 		}
 		select {
 		case <-c.stop:
@@ -640,7 +689,6 @@ func (c *call) sendAudio(done chan<- struct{}) {
 		case <-tick.C:
 		}
 	}
-	c.log.Debug().Int("frames", c.framesSent).Msg("audio sent")
 }
 
 // sendVideo loops the IVF clip in real time until the call ends. After a

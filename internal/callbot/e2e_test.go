@@ -33,15 +33,18 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // echoServer is a minimal Duplex stand-in: POST /v1/calls answers with a
 // pion PeerConnection that echoes the caller's Opus payloads back and sends
-// a few events; DELETE /v1/calls/{id} hangs up.
+// a few events (or, with bot set, runs a toneBot); DELETE /v1/calls/{id}
+// hangs up.
 type echoServer struct {
-	t *testing.T
+	t   *testing.T
+	bot *botConfig // nil: echo
 
 	mu      sync.Mutex
 	calls   map[string]*echoCall
 	nextID  int
 	deletes int
 	last    *echoCall
+	bots    []*toneBot
 	wg      sync.WaitGroup // goroutines this server starts
 }
 
@@ -55,6 +58,7 @@ type echoCall struct {
 	afterPLI     atomic.Int32 // 0 unknown, 1 key frame first after the PLI, 2 inter frame
 	commands     []events.Command
 	ready        chan struct{} // closed once session.ready went out
+	bot          *toneBot      // nil: echo
 }
 
 func (c *echoCall) send(evs ...events.Event) {
@@ -127,26 +131,55 @@ func (s *echoServer) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &echoCall{pc: pc, ready: make(chan struct{})}
+	if s.bot != nil {
+		b, err := newToneBot(pc, *s.bot, c)
+		if err != nil {
+			_ = pc.Close()
+			jsonError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		c.bot = b
+		s.mu.Lock()
+		s.bots = append(s.bots, b)
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			b.run()
+		}()
+	}
 	out, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "duplex")
 	if err != nil {
 		jsonError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	sender, err := pc.AddTrack(out)
+	if c.bot != nil {
+		out = nil // the bot sends its own track
+	}
+	var sender *webrtc.RTPSender
+	if out != nil {
+		sender, err = pc.AddTrack(out)
+	}
 	if err != nil {
 		jsonError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			if _, _, err := sender.ReadRTCP(); err != nil {
-				return
+	if sender != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			for {
+				if _, _, err := sender.ReadRTCP(); err != nil {
+					return
+				}
 			}
-		}
-	}()
+		}()
+	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		if c.bot != nil && tr.Kind() == webrtc.RTPCodecTypeAudio {
+			c.bot.listen(tr)
+			return
+		}
 		for {
 			pkt, _, err := tr.ReadRTP()
 			if err != nil {
@@ -166,6 +199,9 @@ func (s *echoServer) post(w http.ResponseWriter, r *http.Request) {
 					c.pliSent.Store(true)
 					_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(tr.SSRC())}})
 				}
+				continue
+			}
+			if c.bot != nil {
 				continue
 			}
 			if err := out.WriteRTP(pkt); err != nil && !errors.Is(err, io.ErrClosedPipe) {
@@ -190,7 +226,11 @@ func (s *echoServer) post(w http.ResponseWriter, r *http.Request) {
 			c.mu.Lock()
 			c.dc = dc
 			c.mu.Unlock()
-			c.send(events.Event{Type: events.TypeSessionReady, CallID: "test", Mode: events.ModeFullDuplex, Pipeline: "echo"})
+			pipeline := "echo"
+			if c.bot != nil {
+				pipeline = "tonebot"
+			}
+			c.send(events.Event{Type: events.TypeSessionReady, CallID: "test", Mode: events.ModeFullDuplex, Pipeline: pipeline})
 			close(c.ready)
 		})
 		dc.OnMessage(func(m webrtc.DataChannelMessage) {
@@ -207,7 +247,7 @@ func (s *echoServer) post(w http.ResponseWriter, r *http.Request) {
 			c.mu.Lock()
 			c.commands = append(c.commands, cmd)
 			c.mu.Unlock()
-			if cmd.Type == events.TypeInputText {
+			if cmd.Type == events.TypeInputText && c.bot == nil {
 				c.send(
 					events.Event{Type: events.TypeReplyDelta, TurnID: 1, Text: "you said: "},
 					events.Event{Type: events.TypeReplyDelta, TurnID: 1, Text: cmd.Text},
@@ -250,11 +290,14 @@ func (s *echoServer) post(w http.ResponseWriter, r *http.Request) {
 
 func (s *echoServer) close() {
 	s.mu.Lock()
-	calls := s.calls
+	calls, bots := s.calls, s.bots
 	s.calls = nil
 	s.mu.Unlock()
 	for _, c := range calls {
 		_ = c.pc.GracefulClose()
+	}
+	for _, b := range bots {
+		b.stop()
 	}
 	s.wg.Wait()
 }
@@ -318,9 +361,11 @@ func TestEndToEndEcho(t *testing.T) {
 	if !strings.HasPrefix(res.CallURL, srv.URL+"/v1/calls/") {
 		t.Errorf("call URL %q", res.CallURL)
 	}
+	// The caller sends without a break until it hangs up: lead, speech, and
+	// silence during the tail.
 	speechMS := float64(len(pcm)) * 1000 / float64(rate)
-	if res.AudioSentMS < 500+speechMS || res.AudioSentMS > 500+speechMS+20 {
-		t.Errorf("sent %.0f ms for %.0f ms of speech + 500 ms lead", res.AudioSentMS, speechMS)
+	if want := 500 + speechMS + 1500; res.AudioSentMS < want || res.AudioSentMS > want+150 {
+		t.Errorf("sent %.0f ms for 500 ms lead + %.0f ms of speech + 1500 ms tail", res.AudioSentMS, speechMS)
 	}
 	if res.AudioReceivedMS < 1000 {
 		t.Errorf("received %.0f ms of echo, want ≥ 1000", res.AudioReceivedMS)

@@ -8,6 +8,11 @@ import (
 	"github.com/duplex-ai/duplex/events"
 )
 
+// interruptGrace: reply audio arriving this long after reply.interrupted
+// still counts as the interrupted reply (RTP and the data channel are not
+// ordered with each other).
+const interruptGrace = 100 * time.Millisecond
+
 // timedEvent is a server event with the wall-clock time it arrived.
 type timedEvent struct {
 	at time.Time
@@ -19,44 +24,131 @@ type turnAcc struct {
 	opened   time.Time
 	final    time.Time
 	hasFinal bool
+
+	// Speech turns, opened by state user_speaking.
+	bySpeech bool
+	ended    time.Time // the state event that ended user_speaking
+	expired  bool      // may no longer take a transcript.final
+	hasID    bool      // a turn_id maps to it
+
+	interruptedAt time.Time // arrival of reply.interrupted
 }
 
 // buildTurns folds the event stream into turns, in the order they opened.
 //
-// A turn opens on transcript.final or on the first reply.delta of a new
-// turn_id (and, so that no reply text is lost, on a reply.done carrying
-// text for an unknown turn_id). reply.delta appends to Reply; the text of
-// reply.done (the whole reply, docs/protocol.md) replaces it, as does the
-// optional text of reply.interrupted, which also sets Interrupted and
-// Heard; turn.metrics sets
-// ServerLatencyMS. Events for turn ids that never opened are ignored.
+// Speech turns: a state user_speaking opens a turn; the next state event
+// ends its utterance. A transcript.final of a new turn_id merges into the
+// latest speech turn whose utterance ended, if that one has no transcript
+// yet and has not expired (so the assistant pipeline, which sends
+// user_speaking before transcript.final, gets one turn, not two); a
+// speech turn expires when a listening, or a speaking other than the one
+// that ended the utterance, arrives before its transcript (noise, a
+// backchannel, an empty transcript). If any speech turn got a transcript
+// the call has transcripts and speech turns without one are dropped;
+// otherwise (the echo pipeline) every speech turn is kept, with an empty
+// User.
+//
+// Transcript turns: a transcript.final that merges with no speech turn
+// opens a turn, as does the first reply.delta of a new turn_id (and, so
+// that no reply text is lost, a reply.done carrying text for an unknown
+// turn_id). A reply event or turn.metrics of an unknown turn_id is first
+// bound to the latest speech turn that ended and has neither transcript
+// nor turn_id (the reply under way in a pipeline without transcripts).
+// reply.delta appends to Reply; the text of reply.done (the whole reply,
+// docs/protocol.md) replaces it, as does the optional text of
+// reply.interrupted, which also sets Interrupted and Heard; turn.metrics
+// sets ServerLatencyMS. Other events of unknown turn ids are ignored.
 //
 // speech holds the send times of the caller's speech frames, voiced the
-// arrival times of non-silent reply frames, both ascending. A turn's
-// LatencyMS runs from the last speech frame sent before its first
-// transcript.final arrived to the first voiced reply frame that arrived at
-// or after that transcript.final and before the next turn opened. Turns
-// without a transcript.final (typed input), without prior speech or
+// arrival times of non-silent reply frames, both ascending. LatencyMS runs
+// from the caller's last speech frame before the turn's anchor to the first
+// voiced reply frame at or after the anchor and before the next turn
+// opened. The anchor of a turn with a transcript.final is its first
+// transcript.final; that of a speech turn without one is the end of its
+// utterance. Turns without an anchor (typed input), without prior speech or
 // without reply audio have no latency (0).
-func buildTurns(evs []timedEvent, speech, voiced []time.Time) []Turn {
+//
+// bargeIn is the send time of the first speech frame of the barge-in
+// audio, zero if none. The first turn whose reply.interrupted arrived after
+// it gets BargeInStopMS: from bargeIn to the last voiced reply frame that
+// arrived after the turn's anchor and by the reply.interrupted (plus
+// interruptGrace); 0 if the reply had gone quiet before bargeIn.
+func buildTurns(evs []timedEvent, speech, voiced []time.Time, bargeIn time.Time) []Turn {
 	var acc []*turnAcc
 	byID := map[int]*turnAcc{}
+	var cur *turnAcc // speech turn whose user_speaking is on
+	bind := func(id int, t *turnAcc) {
+		byID[id] = t
+		t.hasID = true
+	}
+	// replyTurn: the latest speech turn that ended and has no turn id.
+	replyTurn := func() *turnAcc {
+		for i := len(acc) - 1; i >= 0; i-- {
+			if t := acc[i]; t.bySpeech && !t.ended.IsZero() && !t.hasID && !t.hasFinal {
+				return t
+			}
+		}
+		return nil
+	}
+	// mergeTarget: the latest speech turn that ended and may still take
+	// a transcript.final.
+	mergeTarget := func() *turnAcc {
+		for i := len(acc) - 1; i >= 0; i-- {
+			if t := acc[i]; t.bySpeech && !t.ended.IsZero() {
+				if t.hasFinal || t.expired || t.hasID {
+					return nil
+				}
+				return t
+			}
+		}
+		return nil
+	}
 	get := func(e timedEvent, open bool) *turnAcc {
 		if t, ok := byID[e.ev.TurnID]; ok {
+			return t
+		}
+		if t := replyTurn(); t != nil {
+			bind(e.ev.TurnID, t)
 			return t
 		}
 		if !open {
 			return nil
 		}
 		t := &turnAcc{opened: e.at}
-		byID[e.ev.TurnID] = t
+		bind(e.ev.TurnID, t)
 		acc = append(acc, t)
 		return t
 	}
 	for _, e := range evs {
 		switch e.ev.Type {
+		case events.TypeState:
+			if e.ev.State == events.StateUserSpeaking {
+				if cur == nil {
+					cur = &turnAcc{opened: e.at, bySpeech: true}
+					acc = append(acc, cur)
+				}
+				continue
+			}
+			if cur != nil {
+				cur.ended, cur = e.at, nil
+				continue // the transition itself expires nothing
+			}
+			if e.ev.State == events.StateListening || e.ev.State == events.StateSpeaking {
+				for _, t := range acc {
+					if t.bySpeech && !t.ended.IsZero() && !t.hasFinal {
+						t.expired = true
+					}
+				}
+			}
 		case events.TypeTranscriptFinal:
-			t := get(e, true)
+			t, ok := byID[e.ev.TurnID]
+			if !ok {
+				if t = mergeTarget(); t == nil {
+					t = &turnAcc{opened: e.at}
+					acc = append(acc, t)
+				}
+				bind(e.ev.TurnID, t)
+			}
 			if e.ev.Text != "" {
 				if t.User != "" {
 					t.User += " "
@@ -78,6 +170,9 @@ func buildTurns(evs []timedEvent, speech, voiced []time.Time) []Turn {
 			if t := get(e, false); t != nil {
 				t.Interrupted = true
 				t.Heard = e.ev.Heard
+				if t.interruptedAt.IsZero() {
+					t.interruptedAt = e.at
+				}
 				if e.ev.Text != "" {
 					t.Reply = e.ev.Text // what was generated before the cut
 				}
@@ -88,33 +183,74 @@ func buildTurns(evs []timedEvent, speech, voiced []time.Time) []Turn {
 			}
 		}
 	}
+
+	transcripts := false
+	for _, t := range acc {
+		if t.bySpeech && t.hasFinal {
+			transcripts = true
+		}
+	}
+	kept := acc[:0]
+	for _, t := range acc {
+		if t.bySpeech && !t.hasFinal && transcripts {
+			continue
+		}
+		kept = append(kept, t)
+	}
+	acc = kept
+
 	turns := make([]Turn, len(acc))
+	bargeDone := bargeIn.IsZero()
 	for i, t := range acc {
+		anchor := t.ended
 		if t.hasFinal {
+			anchor = t.final
+		}
+		if !anchor.IsZero() {
 			var bound time.Time
 			if i+1 < len(acc) {
 				bound = acc[i+1].opened
 			}
-			t.LatencyMS = clientLatency(t.final, bound, speech, voiced)
+			t.LatencyMS = clientLatency(anchor, bound, speech, voiced)
+		}
+		if !bargeDone && !t.interruptedAt.IsZero() && !t.interruptedAt.Before(bargeIn) {
+			bargeDone = true
+			from := anchor
+			if from.IsZero() {
+				from = t.opened
+			}
+			v := bargeInStop(bargeIn, from, t.interruptedAt.Add(interruptGrace), voiced)
+			t.BargeInStopMS = &v
 		}
 		turns[i] = t.Turn
 	}
 	return turns
 }
 
-// clientLatency: from the last speech frame sent before final to the first
-// voiced frame received in [final, bound) (bound zero = unbounded), in ms.
-func clientLatency(final, bound time.Time, speech, voiced []time.Time) float64 {
-	i := sort.Search(len(speech), func(i int) bool { return !speech[i].Before(final) })
+// clientLatency: from the last speech frame sent before anchor to the first
+// voiced frame received in [anchor, bound) (bound zero = unbounded), in ms.
+func clientLatency(anchor, bound time.Time, speech, voiced []time.Time) float64 {
+	i := sort.Search(len(speech), func(i int) bool { return !speech[i].Before(anchor) })
 	if i == 0 {
 		return 0
 	}
 	last := speech[i-1]
-	j := sort.Search(len(voiced), func(j int) bool { return !voiced[j].Before(final) })
+	j := sort.Search(len(voiced), func(j int) bool { return !voiced[j].Before(anchor) })
 	if j == len(voiced) || (!bound.IsZero() && !voiced[j].Before(bound)) {
 		return 0
 	}
 	return roundMS(voiced[j].Sub(last))
+}
+
+// bargeInStop: from bargeIn to the last voiced frame received in
+// [from, until], in ms; 0 when that frame came before bargeIn or there is
+// none.
+func bargeInStop(bargeIn, from, until time.Time, voiced []time.Time) float64 {
+	j := sort.Search(len(voiced), func(j int) bool { return voiced[j].After(until) })
+	if j == 0 || voiced[j-1].Before(from) || !voiced[j-1].After(bargeIn) {
+		return 0
+	}
+	return roundMS(voiced[j-1].Sub(bargeIn))
 }
 
 func roundMS(d time.Duration) float64 {
@@ -129,6 +265,11 @@ func percentiles(v []float64) Percentiles {
 			s = append(s, x)
 		}
 	}
+	return nearestRank(s)
+}
+
+// nearestRank summarises s (any values); s is sorted in place.
+func nearestRank(s []float64) Percentiles {
 	if len(s) == 0 {
 		return Percentiles{}
 	}

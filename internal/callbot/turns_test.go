@@ -1,6 +1,7 @@
 package callbot
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -28,10 +29,16 @@ func TestBuildTurns(t *testing.T) {
 	done := func(id int, text string) events.Event {
 		return events.Event{Type: events.TypeReplyDone, TurnID: id, Text: text}
 	}
+	state := func(s string) events.Event { return events.Event{Type: events.TypeState, State: s} }
+	metrics := func(id int, ms float64) events.Event {
+		return events.Event{Type: events.TypeTurnMetrics, TurnID: id, Metrics: &events.TurnMetrics{LatencyMS: ms}}
+	}
+	ptr := func(v float64) *float64 { return &v }
 	cases := []struct {
 		name           string
 		evs            []timedEvent
 		speech, voiced []time.Time
+		bargeIn        time.Time
 		want           []Turn
 	}{
 		{name: "no events", want: []Turn{}},
@@ -106,12 +113,172 @@ func TestBuildTurns(t *testing.T) {
 			voiced: ms(2100),
 			want:   []Turn{{User: "a"}, {User: "b", LatencyMS: 200}},
 		},
+		{
+			name: "assistant pipeline: user_speaking and transcript.final make one turn",
+			evs: []timedEvent{
+				ev(0, state(events.StateListening)),
+				ev(1000, state(events.StateUserSpeaking)),
+				ev(2300, state(events.StateThinking)),
+				ev(2500, final(1, "hello")),
+				ev(2600, delta(1, "Hi.")),
+				ev(2900, state(events.StateSpeaking)),
+				ev(2910, metrics(1, 400)),
+				ev(3500, done(1, "Hi.")),
+				ev(3520, state(events.StateListening)),
+				ev(5000, state(events.StateUserSpeaking)),
+				ev(6300, state(events.StateThinking)),
+				ev(6400, final(2, "bye")),
+				ev(6500, delta(2, "Bye.")),
+				ev(6800, state(events.StateSpeaking)),
+				ev(7000, done(2, "Bye.")),
+				ev(7010, state(events.StateListening)),
+			},
+			speech: ms(1100, 2000, 5100, 6000),
+			voiced: ms(2950, 3400, 6850),
+			want: []Turn{
+				{User: "hello", Reply: "Hi.", LatencyMS: 950, ServerLatencyMS: 400},
+				{User: "bye", Reply: "Bye.", LatencyMS: 850},
+			},
+		},
+		{
+			name: "echo pipeline: turns from state events, latency from the end of the utterance",
+			evs: []timedEvent{
+				ev(0, state(events.StateListening)),
+				ev(1000, state(events.StateUserSpeaking)),
+				ev(2300, state(events.StateListening)),
+				ev(2800, state(events.StateSpeaking)),
+				ev(3800, state(events.StateListening)),
+				ev(5000, state(events.StateUserSpeaking)),
+				ev(5000, state(events.StateUserSpeaking)), // repeated: no new turn
+				ev(6300, state(events.StateThinking)),
+				ev(6700, state(events.StateSpeaking)),
+				ev(7500, state(events.StateListening)),
+				ev(9000, state(events.StateUserSpeaking)), // the call ended mid-utterance
+			},
+			speech: ms(1100, 2000, 5100, 6000, 9000),
+			voiced: ms(2100, 2810, 3700, 6750), // 2100: echo before the utterance ended
+			want:   []Turn{{LatencyMS: 810}, {LatencyMS: 750}, {}},
+		},
+		{
+			name: "assistant pipeline barge-in",
+			evs: []timedEvent{
+				ev(1000, state(events.StateUserSpeaking)),
+				ev(2300, state(events.StateThinking)),
+				ev(2400, final(1, "tell me a story")),
+				ev(2500, delta(1, "Once upon a time")),
+				ev(2800, state(events.StateSpeaking)),
+				ev(2810, metrics(1, 500)),
+				ev(4000, state(events.StateUserSpeaking)),
+				ev(4300, state(events.StateThinking)),
+				ev(4900, events.Event{Type: events.TypeReplyInterrupted, TurnID: 1, Heard: "Once upon", Text: "Once upon a time"}),
+				ev(5000, final(2, "stop")),
+				ev(5100, delta(2, "OK.")),
+				ev(5400, state(events.StateSpeaking)),
+				ev(5410, metrics(2, 300)),
+				ev(5600, done(2, "OK.")),
+				ev(5610, state(events.StateListening)),
+			},
+			speech:  ms(1100, 2000, 3800, 4500),
+			voiced:  ms(2850, 3000, 3900, 4050, 5450),
+			bargeIn: at(3800),
+			want: []Turn{
+				{User: "tell me a story", Reply: "Once upon a time", LatencyMS: 850, Interrupted: true, Heard: "Once upon", ServerLatencyMS: 500, BargeInStopMS: ptr(250)},
+				{User: "stop", Reply: "OK.", LatencyMS: 950, ServerLatencyMS: 300},
+			},
+		},
+		{
+			name: "states-only pipeline barge-in: reply.interrupted goes to the reply in progress",
+			evs: []timedEvent{
+				ev(1000, state(events.StateUserSpeaking)),
+				ev(2300, state(events.StateThinking)),
+				ev(2800, state(events.StateSpeaking)),
+				ev(4000, state(events.StateUserSpeaking)),
+				ev(4010, events.Event{Type: events.TypeReplyInterrupted, TurnID: 7, Heard: "beep"}),
+				ev(5300, state(events.StateThinking)),
+				ev(5600, state(events.StateSpeaking)),
+				ev(5610, metrics(8, 120)), // attaches to the turn whose reply is under way
+				ev(6600, state(events.StateListening)),
+			},
+			speech:  ms(1100, 2000, 3900, 5000),
+			voiced:  ms(2810, 3950, 4040, 4200, 5650), // 4200: after the grace, not the same reply
+			bargeIn: at(3900),
+			want: []Turn{
+				{LatencyMS: 810, Interrupted: true, Heard: "beep", BargeInStopMS: ptr(140)},
+				{LatencyMS: 650, ServerLatencyMS: 120},
+			},
+		},
+		{
+			name: "barge-in after the reply went quiet: stop time 0",
+			evs: []timedEvent{
+				ev(1000, state(events.StateUserSpeaking)),
+				ev(2300, state(events.StateThinking)),
+				ev(2400, final(1, "hi")),
+				ev(3000, state(events.StateUserSpeaking)),
+				ev(3500, events.Event{Type: events.TypeReplyInterrupted, TurnID: 1}),
+			},
+			speech:  ms(2000, 3000),
+			voiced:  ms(2500, 2600),
+			bargeIn: at(3000),
+			want:    []Turn{{User: "hi", LatencyMS: 500, Interrupted: true, BargeInStopMS: ptr(0)}},
+		},
+		{
+			name: "assistant pipeline: noise and a backchannel make no turns",
+			evs: []timedEvent{
+				ev(1000, state(events.StateUserSpeaking)),
+				ev(1500, state(events.StateThinking)),
+				ev(1800, state(events.StateListening)), // empty transcript
+				ev(3000, state(events.StateUserSpeaking)),
+				ev(4000, state(events.StateThinking)),
+				ev(4100, final(1, "hi")),
+				ev(4500, state(events.StateSpeaking)),
+				ev(4600, state(events.StateUserSpeaking)), // "mhm"
+				ev(4800, state(events.StateThinking)),     // reply paused
+				ev(5200, state(events.StateSpeaking)),     // resumed
+				ev(5500, done(1, "Hello")),
+				ev(5510, state(events.StateListening)),
+			},
+			speech: ms(1100, 3100, 3900, 4600),
+			voiced: ms(4550, 5300),
+			want:   []Turn{{User: "hi", Reply: "Hello", LatencyMS: 650}},
+		},
+		{
+			name: "assistant pipeline: a transcript that arrives after the next utterance began",
+			evs: []timedEvent{
+				ev(1000, state(events.StateUserSpeaking)),
+				ev(2000, state(events.StateThinking)),
+				ev(2100, state(events.StateUserSpeaking)),
+				ev(2200, final(1, "one")),
+				ev(3000, state(events.StateThinking)),
+				ev(3100, final(2, "two")),
+				ev(3200, delta(2, "Two.")),
+			},
+			speech: ms(1900, 2900),
+			voiced: ms(3500),
+			want:   []Turn{{User: "one"}, {User: "two", Reply: "Two.", LatencyMS: 600}},
+		},
+		{
+			name: "typed turn during a call with speech turns",
+			evs: []timedEvent{
+				ev(100, final(1, "typed")),
+				ev(200, delta(1, "Sure.")),
+				ev(300, done(1, "")),
+				ev(1000, state(events.StateUserSpeaking)),
+				ev(2000, state(events.StateThinking)),
+				ev(2100, final(2, "spoken")),
+				ev(2200, done(2, "Yes.")),
+			},
+			speech: ms(1900),
+			voiced: ms(2300),
+			want:   []Turn{{User: "typed", Reply: "Sure."}, {User: "spoken", Reply: "Yes.", LatencyMS: 400}},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := buildTurns(tc.evs, tc.speech, tc.voiced)
+			got := buildTurns(tc.evs, tc.speech, tc.voiced, tc.bargeIn)
 			if !reflect.DeepEqual(got, tc.want) {
-				t.Fatalf("got  %+v\nwant %+v", got, tc.want)
+				g, _ := json.Marshal(got)
+				w, _ := json.Marshal(tc.want)
+				t.Fatalf("got  %s\nwant %s", g, w)
 			}
 		})
 	}
