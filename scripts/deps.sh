@@ -8,6 +8,7 @@ pkgs=(
   libopus-dev libopusfile-dev   # Opus codec (github.com/hraban/opus)
   espeak-ng sox           # test utterances and audio checks
   libespeak-ng-dev        # tts/espeak (cgo)
+  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us   # stt/sphinx (cgo) and its en-US model
   chromium                # browser end-to-end tests (e2e/browser)
 )
 

@@ -1,0 +1,380 @@
+package sphinx
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/duplex-ai/duplex/stt"
+)
+
+const (
+	frameSamples = stt.SampleRate / 50 // 20 ms: the unit fed to ps_process_raw
+	partialEvery = 5                   // frames between partial hypotheses (100 ms)
+)
+
+// stream is one utterance on one pooled decoder. Write queues audio for a
+// worker goroutine that runs the first (grammar) pass as it arrives, so
+// Write never waits for decoding. Every use of the decoder holds decMu.
+type stream struct {
+	eng *Engine
+	ctx context.Context
+	dec *decoder
+
+	mu        sync.Mutex
+	pending   []int16
+	kept      int // samples accepted so far
+	finishing bool
+	closed    bool
+	workerErr error
+
+	wake    chan struct{}
+	abort   chan struct{} // closed by Close: the worker stops at once
+	done    chan struct{} // closed when the worker has exited
+	stopCtx func() bool
+
+	decMu    sync.Mutex
+	buf      []int16 // the whole utterance, for the second pass; worker-owned until done
+	released bool
+	partial  atomic.Pointer[string]
+	rng      *rand.PCG // worker-owned, with bits and nbits
+	bits     uint64
+	nbits    int
+}
+
+var _ stt.Stream = (*stream)(nil)
+
+func newStream(ctx context.Context, e *Engine, d *decoder) (*stream, error) {
+	first := searchLM
+	if d.hasGrammar {
+		first = searchGrammar
+	}
+	if err := d.start(first); err != nil {
+		e.pool.release(d, true)
+		return nil, err
+	}
+	s := &stream{
+		eng:   e,
+		ctx:   ctx,
+		dec:   d,
+		wake:  make(chan struct{}, 1),
+		abort: make(chan struct{}),
+		done:  make(chan struct{}),
+		rng:   rand.NewPCG(1, 2),
+	}
+	empty := ""
+	s.partial.Store(&empty)
+	// An abandoned utterance (ctx cancelled, Close forgotten) still gives
+	// its decoder back.
+	s.stopCtx = context.AfterFunc(ctx, func() { _ = s.Close() })
+	go s.work()
+	return s, nil
+}
+
+// Write implements stt.Stream: it copies pcm and returns at once.
+func (s *stream) Write(pcm []int16) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return stt.ErrClosed
+	case s.finishing:
+		return ErrFinished
+	case s.workerErr != nil:
+		return s.workerErr
+	}
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
+	max := int(s.eng.opt.MaxUtterance.Seconds() * stt.SampleRate)
+	var err error
+	if s.kept+len(pcm) > max {
+		pcm = pcm[:max-s.kept]
+		err = ErrTooLong
+	}
+	s.pending = append(s.pending, pcm...)
+	s.kept += len(pcm)
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return err
+}
+
+// Partial implements stt.Stream: the first-pass hypothesis so far.
+func (s *stream) Partial() string {
+	return strings.Join(cleanWords(*s.partial.Load()), " ")
+}
+
+// work runs the first pass on queued audio until Finish (after draining
+// the queue) or Close.
+func (s *stream) work() {
+	defer close(s.done)
+	var carry []int16 // less than one frame left from the last chunk
+	sinceHyp := 0
+	for {
+		s.mu.Lock()
+		chunk := s.pending
+		s.pending = nil
+		finishing := s.finishing
+		s.mu.Unlock()
+
+		if len(chunk) > 0 {
+			s.dither(chunk)
+			s.buf = append(s.buf, chunk...)
+			carry = append(carry, chunk...)
+			s.decMu.Lock()
+			var err error
+			for len(carry) >= frameSamples && err == nil {
+				select {
+				case <-s.abort:
+					s.decMu.Unlock()
+					return
+				default:
+				}
+				err = s.dec.process(carry[:frameSamples])
+				carry = carry[frameSamples:]
+				if sinceHyp++; sinceHyp >= partialEvery {
+					sinceHyp = 0
+					h, _ := s.dec.hyp()
+					s.partial.Store(&h)
+				}
+			}
+			if err == nil && finishing && len(carry) > 0 {
+				err = s.dec.process(carry)
+				carry = nil
+			}
+			s.decMu.Unlock()
+			carry = append([]int16(nil), carry...)
+			if err != nil {
+				s.mu.Lock()
+				s.workerErr = err
+				s.mu.Unlock()
+				return
+			}
+			continue
+		}
+		if finishing {
+			if len(carry) > 0 {
+				s.decMu.Lock()
+				err := s.dec.process(carry)
+				s.decMu.Unlock()
+				if err != nil {
+					s.mu.Lock()
+					s.workerErr = err
+					s.mu.Unlock()
+				}
+			}
+			return
+		}
+		select {
+		case <-s.wake:
+		case <-s.abort:
+			return
+		}
+	}
+}
+
+// Finish implements stt.Stream: it waits for the first pass to catch up,
+// ends the utterance and, when the grammar did not match, decodes the
+// utterance again with the general model.
+func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return stt.Result{}, stt.ErrClosed
+	}
+	if s.finishing {
+		s.mu.Unlock()
+		return stt.Result{}, ErrFinished
+	}
+	s.finishing = true
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		return stt.Result{}, ctx.Err()
+	case <-s.ctx.Done():
+		return stt.Result{}, s.ctx.Err()
+	}
+	s.mu.Lock()
+	werr := s.workerErr
+	s.mu.Unlock()
+	if werr != nil {
+		return stt.Result{}, werr
+	}
+
+	s.decMu.Lock()
+	defer s.decMu.Unlock()
+	if s.released {
+		return stt.Result{}, stt.ErrClosed
+	}
+	res, err := s.decide(ctx)
+	if err == nil {
+		s.partial.Store(&res.Text)
+	}
+	return res, err
+}
+
+// decide runs under decMu after the worker has exited.
+func (s *stream) decide(ctx context.Context) (stt.Result, error) {
+	if err := s.dec.end(); err != nil {
+		return stt.Result{}, err
+	}
+	if loudestFrameRMS(s.buf) < silenceRMS {
+		// Digital silence or a muted mic: pocketsphinx (with dither) may
+		// still hear "hmm" in it.
+		return stt.Result{Text: "", Confidence: 0}, nil
+	}
+	// The live pass gave the partials; the final passes decode the whole
+	// buffered utterance at once (batch CMN: the result does not depend on
+	// what the decoder heard before, and is more accurate).
+	first := searchLM
+	if s.dec.hasGrammar {
+		first = searchGrammar
+	}
+	if err := s.fullPass(ctx, first); err != nil {
+		return stt.Result{}, err
+	}
+	hyp, score := s.dec.hyp()
+	words := cleanWords(hyp)
+	if first == searchGrammar {
+		conf := grammarConfidence(score, s.dec.frames())
+		if len(words) > 0 && conf >= s.eng.opt.MinGrammarConfidence {
+			return stt.Result{Text: strings.Join(words, " "), Confidence: conf}, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return stt.Result{}, err
+		}
+		if err := s.fullPass(ctx, searchLM); err != nil {
+			return stt.Result{}, err
+		}
+		hyp, _ = s.dec.hyp()
+		words = cleanWords(hyp)
+	}
+	if len(words) == 0 {
+		return stt.Result{Text: "", Confidence: 0}, nil
+	}
+	return stt.Result{Text: strings.Join(words, " "), Confidence: s.dec.prob()}, nil
+}
+
+// fullPass decodes the buffered utterance with the named search in one
+// call (a grammar pass costs ~2% of real time, the general LM ~30-80%).
+func (s *stream) fullPass(ctx context.Context, search string) error {
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.dec.start(search); err != nil {
+		return err
+	}
+	if err := s.dec.processFull(s.buf); err != nil {
+		return err
+	}
+	return s.dec.end()
+}
+
+// Close implements stt.Stream: it stops the worker and gives the decoder
+// back to the pool. It is safe after Finish, twice, and concurrently with
+// a cancelled Finish.
+func (s *stream) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.pending = nil
+	s.mu.Unlock()
+	close(s.abort)
+	s.stopCtx()
+	<-s.done
+
+	s.decMu.Lock()
+	defer s.decMu.Unlock()
+	if s.released {
+		return nil
+	}
+	s.released = true
+	broken := s.dec.end() != nil
+	s.buf = nil
+	s.eng.pool.release(s.dec, broken)
+	return nil
+}
+
+// cleanWords splits a hypothesis and drops pocketsphinx's fillers and
+// pronunciation-variant markers.
+func cleanWords(hyp string) []string {
+	var out []string
+	for _, w := range strings.Fields(hyp) {
+		if strings.HasPrefix(w, "<") || strings.HasPrefix(w, "[") || strings.HasPrefix(w, "++") {
+			continue
+		}
+		if i := strings.IndexByte(w, '('); i > 0 {
+			w = w[:i]
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// Grammar confidence: the path score per 10 ms frame of the grammar
+// result through a logistic. Speech that fits a skill phrase scores about
+// -25 to -45 per frame on the en-us model, speech forced into the grammar
+// from outside it about -45 to -55; the pivot favours the grammar, because
+// the general model does badly on the synthetic voices we can measure.
+const (
+	confPivot = -50.0
+	confScale = 3.0
+)
+
+func grammarConfidence(score int32, frames int) float64 {
+	if frames <= 0 {
+		return 0
+	}
+	spf := float64(score) / float64(frames)
+	return 1 / (1 + math.Exp(-(spf-confPivot)/confScale))
+}
+
+// silenceRMS is the RMS (of 20 ms frames) an utterance must reach
+// somewhere to be decoded: about -47 dBFS, well under quiet speech.
+const silenceRMS = 150
+
+func loudestFrameRMS(pcm []int16) float64 {
+	loudest := 0.0
+	for off := 0; off < len(pcm); off += frameSamples {
+		f := pcm[off:min(off+frameSamples, len(pcm))]
+		var e float64
+		for _, v := range f {
+			e += float64(v) * float64(v)
+		}
+		loudest = max(loudest, math.Sqrt(e/float64(len(f))))
+	}
+	return loudest
+}
+
+// dither adds ±1 LSB of noise in place. Digital silence (exact zeros, as
+// in synthetic speech or a muted mic) otherwise gives log-energy features
+// the acoustic model never saw, and recognition on clean synthetic speech
+// is worse than on noisy. pocketsphinx's own -dither uses a process-wide
+// unseeded generator, so results would change from run to run; this one is
+// seeded per stream and the same audio always decodes the same way.
+func (s *stream) dither(pcm []int16) {
+	for i := range pcm {
+		if s.nbits < 2 {
+			s.bits, s.nbits = s.rng.Uint64(), 64
+		}
+		d := int16(s.bits&1) - int16(s.bits>>1&1)
+		s.bits >>= 2
+		s.nbits -= 2
+		if v := int32(pcm[i]) + int32(d); v >= -32768 && v <= 32767 {
+			pcm[i] = int16(v)
+		}
+	}
+}
