@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,8 +38,20 @@ type config struct {
 	vadMinSpeech  time.Duration
 	vadMinSilence time.Duration
 	vadThreshold  float64
-	dtlsTimeout   time.Duration
-	shutdownGrace time.Duration
+
+	mode              string
+	stt, llm, tts     string
+	sttURL, sttModel  string
+	llmURL, llmModel  string
+	ttsURL, ttsModel  string
+	voice             string
+	language          string
+	systemPrompt      string
+	memory            time.Duration
+	minInterruption   time.Duration
+	falseInterruption time.Duration
+	dtlsTimeout       time.Duration
+	shutdownGrace     time.Duration
 }
 
 // envName maps a flag name to its environment variable: -udp-port-min → DUPLEX_UDP_PORT_MIN.
@@ -54,7 +67,23 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.StringVar(&c.addr, "addr", ":8080", "HTTP listen address")
 	fs.StringVar(&c.logFormat, "log-format", "console", "log format: console or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	fs.StringVar(&c.pipeline, "pipeline", "echo", "what a call runs: echo")
+	fs.StringVar(&c.pipeline, "pipeline", "assistant", "what a call runs: assistant (VAD → STT → LLM → TTS) or echo")
+	fs.StringVar(&c.mode, "mode", "full-duplex", "conversation mode: full-duplex (barge-in) or half-duplex")
+	fs.StringVar(&c.stt, "stt", "sphinx", "speech-to-text: sphinx (offline) or openai (OpenAI-compatible /audio/transcriptions)")
+	fs.StringVar(&c.sttURL, "stt-url", "https://api.openai.com/v1", "base URL of the OpenAI-compatible STT server")
+	fs.StringVar(&c.sttModel, "stt-model", "whisper-1", "STT model for -stt openai")
+	fs.StringVar(&c.llm, "llm", "local", "language model: local (offline skills) or openai (OpenAI-compatible /chat/completions)")
+	fs.StringVar(&c.llmURL, "llm-url", "https://api.openai.com/v1", "base URL of the OpenAI-compatible LLM server, e.g. http://localhost:11434/v1 for Ollama")
+	fs.StringVar(&c.llmModel, "llm-model", "gpt-4o-mini", "LLM model for -llm openai")
+	fs.StringVar(&c.tts, "tts", "espeak", "text-to-speech: espeak (offline) or openai (OpenAI-compatible /audio/speech)")
+	fs.StringVar(&c.ttsURL, "tts-url", "https://api.openai.com/v1", "base URL of the OpenAI-compatible TTS server")
+	fs.StringVar(&c.ttsModel, "tts-model", "tts-1", "TTS model for -tts openai")
+	fs.StringVar(&c.voice, "voice", "", "TTS voice (espeak: en-us, en-us+f3, cmn…; openai: alloy…); empty = the backend's default")
+	fs.StringVar(&c.language, "language", "en", "language hint for STT, LLM and TTS (en, zh…)")
+	fs.StringVar(&c.systemPrompt, "system-prompt", "", "system prompt for -llm openai (empty = a short voice-assistant prompt)")
+	fs.DurationVar(&c.memory, "memory", 5*time.Minute, "how far back the conversation is remembered")
+	fs.DurationVar(&c.minInterruption, "min-interruption", 120*time.Millisecond, "speech over the assistant needed before it pauses (from the onset)")
+	fs.DurationVar(&c.falseInterruption, "false-interruption-timeout", 1500*time.Millisecond, "a pause that brings no words within this resumes the reply")
 	fs.IntVar(&c.maxCalls, "max-calls", 200, "maximum concurrent calls")
 	fs.Var(&c.publicIPs, "public-ip", "public IP announced in ICE candidates (1:1 NAT); repeatable")
 	fs.UintVar(&c.udpPortMin, "udp-port-min", 0, "lowest UDP port for ICE (0: any)")
@@ -94,11 +123,21 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	switch c.pipeline {
-	case "echo":
-	default:
-		return nil, fmt.Errorf("-pipeline %q: want echo", c.pipeline)
+	for _, ch := range []struct {
+		name, val string
+		ok        []string
+	}{
+		{"pipeline", c.pipeline, []string{"assistant", "echo"}},
+		{"stt", c.stt, []string{"sphinx", "openai"}},
+		{"llm", c.llm, []string{"local", "openai"}},
+		{"tts", c.tts, []string{"espeak", "openai"}},
+		{"mode", c.mode, []string{"full-duplex", "half-duplex", "full_duplex", "half_duplex"}},
+	} {
+		if !slices.Contains(ch.ok, ch.val) {
+			return nil, fmt.Errorf("-%s %q: want one of %s", ch.name, ch.val, strings.Join(ch.ok, ", "))
+		}
 	}
+	c.mode = strings.ReplaceAll(c.mode, "-", "_")
 	if c.udpPortMin > 65535 || c.udpPortMax > 65535 || c.udpPortMin > c.udpPortMax {
 		return nil, fmt.Errorf("-udp-port-min %d / -udp-port-max %d: want 0 ≤ min ≤ max ≤ 65535", c.udpPortMin, c.udpPortMax)
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/duplex-ai/duplex/dialogue"
@@ -66,13 +67,41 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	var pipeline session.Pipeline
+	var (
+		pipeline   session.Pipeline
+		collectors []prometheus.Collector
+	)
 	switch cfg.pipeline {
 	case "echo":
 		pipeline = dialogue.Echo{Delay: cfg.echoDelay}
 		if cfg.echoDelay <= 0 {
 			pipeline = dialogue.Echo{NewDetector: newDetector}
 		}
+	case "assistant":
+		eng, err := buildEngines(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		metrics := dialogue.NewMetrics()
+		collectors = append(collectors, metrics.TurnLatency, metrics.StageSeconds, metrics.Turns, metrics.Interruptions, metrics.Errors)
+		a, err := dialogue.NewAssistant(dialogue.Options{
+			STT: eng.stt, LLM: eng.llm, TTS: eng.tts,
+			NewDetector:              newDetector,
+			Mode:                     cfg.mode,
+			MinInterruption:          cfg.minInterruption,
+			FalseInterruptionTimeout: cfg.falseInterruption,
+			Memory:                   cfg.memory,
+			Voice:                    cfg.voice,
+			Language:                 cfg.language,
+			SystemPrompt:             cfg.systemPrompt,
+			Metrics:                  metrics,
+		})
+		if err != nil {
+			return err
+		}
+		pipeline = a
+		log.Info().Str("stt", eng.stt.Name()).Str("llm", eng.llm.Name()).Str("tts", eng.tts.Name()).Str("mode", cfg.mode).Msg("assistant pipeline")
 	}
 	mgr, err := session.NewManager(session.Config{
 		Pipeline:    pipeline,
@@ -89,7 +118,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		return err
 	}
 	srv := &http.Server{
-		Handler:           signaling.New(mgr, signaling.Options{Web: web.Handler(), Log: log}),
+		Handler:           signaling.New(mgr, signaling.Options{Web: web.Handler(), Log: log, Collectors: collectors}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
