@@ -238,6 +238,22 @@ func TestNormalTurn(t *testing.T) {
 	}
 }
 
+// TestUtteranceCap: an utterance that reaches the cap is cut and answered
+// without waiting for silence.
+func TestUtteranceCap(t *testing.T) {
+	h := newHarness(t, func(o *Options) {
+		o.NewDetector = func() Detector { return &fakeDetector{maxFrames: 50} }
+	})
+	h.llm.reply = "That was a long one."
+	h.stt.say("blah blah blah")
+	h.speech(80) // 1.6 s of speech, cut at 1 s; no silence follows yet
+	fin := h.waitFor("transcript of the capped utterance", isType(events.TypeTranscriptFinal))
+	if fin.Text != "blah blah blah" {
+		t.Fatalf("%+v", fin)
+	}
+	h.waitPlaying("reply", isType(events.TypeReplyDone))
+}
+
 func TestNoiseDoesNotReply(t *testing.T) {
 	h := newHarness(t, nil)
 	h.say("", 20) // recognised as nothing

@@ -110,6 +110,9 @@ func (r *recorder) count() int {
 // ---- detector: a frame is speech when its first sample is non-zero ----
 
 type fakeDetector struct {
+	// maxFrames, when set, caps an utterance (like vad's MaxUtterance).
+	maxFrames       int
+	capped          bool
 	speech, silence int
 	onset           time.Duration
 	active          bool
@@ -123,6 +126,14 @@ const (
 
 func (d *fakeDetector) Push(pcm []int16, at time.Duration) []TurnEvent {
 	if len(pcm) > 0 && pcm[0] != 0 {
+		if d.capped {
+			return nil // wait for silence after a cut
+		}
+		if d.maxFrames > 0 && d.active && d.speech+1 >= d.maxFrames {
+			d.active, d.capped, d.speech = false, true, 0
+			end := at + dmedia.FrameDuration
+			return []TurnEvent{{Kind: SpeechEnded, At: end, Duration: end - d.onset, Capped: true}}
+		}
 		if d.speech == 0 {
 			d.onset = at
 		}
@@ -136,6 +147,7 @@ func (d *fakeDetector) Push(pcm []int16, at time.Duration) []TurnEvent {
 		return nil
 	}
 	d.silence++
+	d.capped = false
 	if !d.active {
 		d.speech = 0
 		d.preroll = d.preroll[:0]
