@@ -23,9 +23,9 @@ type botConfig struct {
 }
 
 const (
-	botStartFrames = 2  // loud frames that start an utterance (40 ms)
-	botEndFrames   = 15 // quiet frames that end it (300 ms)
-	botDelayFrames = 10 // from the end of an utterance to the reply (200 ms)
+	botStartFrames = 2   // loud frames that start an utterance (40 ms)
+	botEndFrames   = 15  // quiet frames that end it (300 ms)
+	botDelayFrames = 10  // from the end of an utterance to the reply (200 ms)
 	botReplyFrames = 150 // a reply is a 3 s tone
 	botReplyText   = "beep beep"
 	botHeard       = "beep"
