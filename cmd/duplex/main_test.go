@@ -84,21 +84,7 @@ func speakVoice(t *testing.T, voice, text string) ([]int16, int) {
 // the reply cross-correlates with what was sent, one echo delay later. Bad
 // input in between leaves the server healthy, and shutdown drains.
 func TestEchoCall(t *testing.T) {
-	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0", "-pipeline", "echo", "-echo-delay", "1s"}, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, zerolog.Nop(), ready) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
-	base := "http://" + <-ready
+	base := startServer(t, "-pipeline", "echo", "-echo-delay", "1s")
 
 	for _, tc := range []struct {
 		body   string
@@ -214,21 +200,7 @@ func ncc(a, b []float64, lag int) float64 {
 // TestEchoTurns: with the default echo (turn-based, VAD on), one utterance
 // comes back once it has ended, and the state events show the turn.
 func TestEchoTurns(t *testing.T) {
-	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0", "-pipeline", "echo"}, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, zerolog.Nop(), ready) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
-	base := "http://" + <-ready
+	base := startServer(t, "-pipeline", "echo")
 	pcm, rate := speak(t, "this is a test of the turn based echo one two three four five")
 	speech := time.Duration(len(pcm)) * time.Second / time.Duration(rate)
 	rctx, rcancel := context.WithTimeout(context.Background(), 60*time.Second)
