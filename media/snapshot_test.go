@@ -1,0 +1,236 @@
+package media
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"testing"
+)
+
+func TestFitWithin(t *testing.T) {
+	for _, tc := range []struct{ w, h, mw, mh, ww, wh int }{
+		{1280, 720, 1200, 800, 1200, 675}, // 16:9 720p → the model's limit
+		{1920, 1080, 1200, 800, 1200, 675},
+		{1920, 1080, 1280, 720, 1280, 720},
+		{3840, 2160, 1280, 720, 1280, 720},
+		{640, 480, 1200, 800, 640, 480},     // 4:3 fits: never upscaled
+		{1600, 1200, 1200, 800, 1067, 800},  // 4:3 height-bound (1066.67)
+		{1280, 960, 1200, 800, 1067, 800},   // 4:3
+		{1200, 900, 1200, 800, 1067, 800},   // 4:3
+		{1024, 768, 1280, 720, 960, 720},    // 4:3 into the 720p input cap
+		{720, 1280, 1200, 800, 450, 800},    // portrait phone
+		{1200, 800, 1200, 800, 1200, 800},   // exactly fits
+		{1201, 800, 1200, 800, 1200, 799},   // 799.33
+		{5000, 1, 1200, 800, 1200, 1},       // never below 1 pixel
+		{1, 5000, 1200, 800, 1, 800},        //
+		{0, 720, 1200, 800, 0, 0},           // empty
+		{1280, 720, 0, 800, 0, 0},           // no room
+		{16383, 16383, 1200, 800, 800, 800}, // square
+	} {
+		w, h := FitWithin(tc.w, tc.h, tc.mw, tc.mh)
+		if w != tc.ww || h != tc.wh {
+			t.Errorf("FitWithin(%d, %d, %d, %d) = %dx%d, want %dx%d", tc.w, tc.h, tc.mw, tc.mh, w, h, tc.ww, tc.wh)
+		}
+		if w > 0 && (w > tc.mw || h > tc.mh || w > tc.w || h > tc.h) {
+			t.Errorf("FitWithin(%d, %d, %d, %d) = %dx%d: too big", tc.w, tc.h, tc.mw, tc.mh, w, h)
+		}
+	}
+}
+
+// solidYCbCr makes a w×h 4:2:0 image of one colour.
+func solidYCbCr(w, h int, c color.YCbCr) *image.YCbCr {
+	m := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	for i := range m.Y {
+		m.Y[i] = c.Y
+	}
+	for i := range m.Cb {
+		m.Cb[i], m.Cr[i] = c.Cb, c.Cr
+	}
+	return m
+}
+
+func TestEncodeJPEG(t *testing.T) {
+	red := color.YCbCrModel.Convert(color.RGBA{255, 0, 0, 255}).(color.YCbCr)
+	for _, tc := range []struct {
+		name         string
+		img          image.Image
+		wantW, wantH int
+	}{
+		{"720p", solidYCbCr(1280, 720, red), 1200, 675},
+		{"4:3 fits", solidYCbCr(640, 480, red), 640, 480},
+		{"4:3 large", solidYCbCr(1600, 1200, red), 1067, 800},
+		{"odd size", solidYCbCr(1281, 723, red), 1200, 677},
+		{"sub-image", solidYCbCr(1300, 900, red).SubImage(image.Rect(11, 13, 1291, 733)), 1200, 675},
+		{"RGBA", rgbaOf(1280, 720, color.RGBA{255, 0, 0, 255}), 1200, 675},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, scaled, err := EncodeJPEG(tc.img, ImageMaxWidth, ImageMaxHeight, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sb := scaled.Bounds(); sb.Dx() != tc.wantW || sb.Dy() != tc.wantH {
+				t.Errorf("scaled %v, want %dx%d", sb, tc.wantW, tc.wantH)
+			}
+			dec, err := jpeg.Decode(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := dec.Bounds()
+			if db.Dx() != tc.wantW || db.Dy() != tc.wantH {
+				t.Errorf("jpeg %v, want %dx%d", db, tc.wantW, tc.wantH)
+			}
+			for _, p := range []image.Point{{db.Dx() / 2, db.Dy() / 2}, {1, 1}, {db.Dx() - 2, db.Dy() - 2}} {
+				if c := rgbAt(dec, p.X, p.Y); !near(c, [3]int{255, 0, 0}, 10) {
+					t.Errorf("jpeg at %v: %v, want red", p, c)
+				}
+			}
+		})
+	}
+	img := solidYCbCr(64, 64, red)
+	for _, q := range []int{-1, 101} {
+		if _, _, err := EncodeJPEG(img, 100, 100, q); !errors.Is(err, ErrInvalidOption) {
+			t.Errorf("quality %d: %v", q, err)
+		}
+	}
+	if _, _, err := EncodeJPEG(img, 0, 100, 80); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("max 0: %v", err)
+	}
+	if _, _, err := EncodeJPEG(nil, 100, 100, 80); !errors.Is(err, ErrEmptyImage) {
+		t.Errorf("nil: %v", err)
+	}
+	small, _, _ := EncodeJPEG(img, 100, 100, 10)
+	big, _, _ := EncodeJPEG(img, 100, 100, 100)
+	if len(small) >= len(big) {
+		t.Errorf("quality 10: %d bytes, quality 100: %d", len(small), len(big))
+	}
+}
+
+func rgbaOf(w, h int, c color.RGBA) *image.RGBA {
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := 0; i < len(m.Pix); i += 4 {
+		m.Pix[i], m.Pix[i+1], m.Pix[i+2], m.Pix[i+3] = c.R, c.G, c.B, c.A
+	}
+	return m
+}
+
+// TestSnapshotScaleAreaAverage: area averaging turns a fine checkerboard grey (no
+// aliasing) and keeps the mean of a ramp.
+func TestSnapshotScaleAreaAverage(t *testing.T) {
+	m := solidYCbCr(1280, 720, color.YCbCr{Y: 0, Cb: 128, Cr: 128})
+	for y := range 720 {
+		for x := range 1280 {
+			if (x+y)%2 == 0 {
+				m.Y[y*m.YStride+x] = 255
+			}
+		}
+	}
+	for _, size := range [][2]int{{1200, 675}, {640, 360}, {427, 240}, {100, 56}} {
+		s := scaleYCbCr420(m, size[0], size[1])
+		lo, hi, sum := 255, 0, 0
+		for y := 1; y < size[1]-1; y++ {
+			for x := 1; x < size[0]-1; x++ {
+				v := int(s.Y[y*s.YStride+x])
+				lo, hi, sum = min(lo, v), max(hi, v), sum+v
+			}
+		}
+		if mean := float64(sum) / float64((size[0]-2)*(size[1]-2)); mean < 125.5 || mean > 129.5 {
+			t.Errorf("%v: checkerboard mean %.1f, want 127.5", size, mean)
+		}
+		// Close to 1:1 (1280→1200) a pixel still sees mostly one source
+		// column: only the mean holds. From 2:1 on, the box spans enough.
+		if size[0] <= 640 && (lo < 127-16 || hi > 128+16) {
+			t.Errorf("%v: checkerboard scaled to %d..%d, want ~127", size, lo, hi)
+		}
+	}
+	// A horizontal ramp keeps its values (within rounding) at matching spots.
+	r := solidYCbCr(1000, 10, color.YCbCr{Y: 0, Cb: 128, Cr: 128})
+	for y := range 10 {
+		for x := range 1000 {
+			r.Y[y*r.YStride+x] = byte(x * 255 / 999)
+		}
+	}
+	s := scaleYCbCr420(r, 250, 5)
+	for x := range 250 {
+		want := (4*float64(x) + 1.5) * 255 / 999 // mean of source columns 4x..4x+3
+		if d := float64(s.Y[2*s.YStride+x]) - want; d > 1 || d < -1 {
+			t.Fatalf("ramp at %d: %d, want %.1f", x, s.Y[2*s.YStride+x], want)
+		}
+	}
+}
+
+// BenchmarkSnapshotPipeline720p: decode a realistic 720p key frame (~44
+// KB), scale it to fit 1200×800 and encode a JPEG at quality 80 — the work
+// between a key frame and the image given to the model. Target: 30 ms on
+// one core (go test -bench Snapshot -cpu 1).
+func BenchmarkSnapshotPipeline720p(b *testing.B) {
+	key := vp8Frames(b, "scene-1280x720.ivf")[0]
+	b.SetBytes(int64(len(key)))
+	for b.Loop() {
+		img, _, _, err := DecodeVP8KeyFrame(key, 1280, 720)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := EncodeJPEG(img, ImageMaxWidth, ImageMaxHeight, DefaultJPEGQuality); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSnapshotDecode720p(b *testing.B) {
+	key := vp8Frames(b, "scene-1280x720.ivf")[0]
+	for b.Loop() {
+		if _, _, _, err := DecodeVP8KeyFrame(key, 1280, 720); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSnapshotScale720p(b *testing.B) {
+	img, _, _, err := DecodeVP8KeyFrame(vp8Frames(b, "scene-1280x720.ivf")[0], 0, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		ScaleToFit(img, ImageMaxWidth, ImageMaxHeight)
+	}
+}
+
+func BenchmarkSnapshotJPEG(b *testing.B) {
+	img, _, _, err := DecodeVP8KeyFrame(vp8Frames(b, "scene-1280x720.ivf")[0], 0, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	scaled := ScaleToFit(img, ImageMaxWidth, ImageMaxHeight)
+	for b.Loop() {
+		if _, _, err := EncodeJPEG(scaled, ImageMaxWidth, ImageMaxHeight, DefaultJPEGQuality); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVP8PushInterFrames: the per-packet cost of the receive path for
+// packets of inter frames (the common case: assembly only, no decode).
+func BenchmarkVP8PushInterFrames(b *testing.B) {
+	frames := vp8Frames(b, "scene-1280x720.ivf")
+	pkts, first := vp8Stream(frames, 1200, 0, 0)
+	inter := pkts[first[1]:]
+	v, err := NewVideoReceiver(VideoReceiverOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	ts := uint32(0)
+	b.ReportAllocs()
+	for b.Loop() {
+		p := *inter[n%len(inter)]
+		p.Timestamp += ts
+		p.SequenceNumber += uint16(n / len(inter) * len(inter))
+		v.Push(&p)
+		n++
+		if n%len(inter) == 0 {
+			ts += uint32(len(frames)) * vp8ClockRate / 15
+		}
+	}
+}

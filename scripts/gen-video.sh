@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Generates the small VP8 test streams in media/testdata (IVF, 2 s, 15 fps,
+# one key frame per second). Needs ffmpeg (Debian package `ffmpeg`, with
+# libvpx). The outputs are committed; run this again only to change them.
+#
+#   red-WxH.ivf     solid red (255,0,0)
+#   bars-WxH.ivf    8 full-height 100% bars: white yellow cyan green magenta red blue black
+#   square-WxH.ivf  a white square (H/6) moving left to right over black
+#   scene-1280x720.ivf  1 s of a detailed Mandelbrot zoom, ~44 KB key frame
+#                   (about a real 720p camera key frame; used by the benchmark)
+#
+# Usage: scripts/gen-video.sh [outdir]   (default media/testdata)
+set -euo pipefail
+
+out="${1:-$(dirname "$0")/../media/testdata}"
+mkdir -p "$out"
+
+if ! command -v ffmpeg >/dev/null; then
+  echo "gen-video: ffmpeg not found (apt-get install -y ffmpeg)" >&2
+  exit 1
+fi
+
+# Real-time style VP8: no alt-ref (hidden) frames, a key frame every 15 frames.
+vp8=(-c:v libvpx -deadline good -cpu-used 4 -lag-in-frames 0 -auto-alt-ref 0
+  -g 15 -keyint_min 15 -b:v 600k -crf 8 -qmin 2 -qmax 40 -pix_fmt yuv420p -an -f ivf)
+
+gen() { # name size filtergraph [extra ffmpeg output options]
+  local name="$1" size="$2" graph="$3"
+  shift 3
+  ffmpeg -hide_banner -loglevel error -y -filter_complex "$graph" -t 2 "${vp8[@]}" "$@" \
+    -fflags +bitexact -map_metadata -1 "$out/$name-$size.ivf"
+}
+
+for size in 640x480 1280x720; do
+  w="${size%x*}"
+  h="${size#*x}"
+  sq=$((h / 6))
+  gen red "$size" "color=c=0xFF0000:s=$size:r=15"
+  gen bars "$size" "pal100bars=s=$size:r=15"
+  gen square "$size" "color=c=black:s=$size:r=15[bg];color=c=white:s=${sq}x${sq}:r=15[sq];[bg][sq]overlay=x='(W-w)*t/2':y=(H-h)/2:shortest=1"
+done
+gen scene 1280x720 "mandelbrot=s=1280x720:r=15" -t 1 -b:v 1000k -crf 4 -qmin 4 -qmax 50
+
+ls -l "$out"/*.ivf
