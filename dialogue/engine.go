@@ -63,6 +63,7 @@ func (a *Assistant) Run(ctx context.Context, io *session.IO) error {
 		playCh:  make(chan playMsg, 64),
 		sttCh:   make(chan sttResult, 4),
 	}
+	e.eyes = &eyes{video: io.Video, maxW: a.opt.ImageMaxWidth, maxH: a.opt.ImageMaxHeight, q: a.opt.JPEGQuality, wait: a.opt.SnapshotWait, log: io.Log}
 	io.Out.SetOnPlayout(e.onPlayout)
 	defer io.Out.SetOnPlayout(nil)
 	return e.run()
@@ -100,12 +101,12 @@ type engine struct {
 	ctx context.Context
 	det Detector
 
-	mode     string
-	state    string
-	turnID   int
-	uttSeq   int
-	hist     history
-	lastLook *llm.Image
+	mode   string
+	state  string
+	turnID int
+	uttSeq int
+	hist   history
+	eyes   *eyes
 
 	user      *userTurn
 	ignoring  bool // half duplex: speech over the assistant is ignored
@@ -268,6 +269,9 @@ func (e *engine) startUser(ptt bool, onset time.Duration) {
 		e.stageError("stt", err)
 		return
 	}
+	if v := e.io.Video(); v != nil {
+		v.Refresh() // a fresh picture, ready by the end of the turn
+	}
 	u := &userTurn{stream: stream, ptt: ptt, onset: onset}
 	if e.reply != nil {
 		u.over = e.reply
@@ -397,20 +401,16 @@ func (e *engine) newTurn(text string, m *events.TurnMetrics, endWall time.Time) 
 		Now:      now,
 		Language: e.o.Language,
 	}
-	if e.o.Vision != nil {
-		if img := e.o.Vision(e.io.CallID); img != nil {
-			req.Image, req.PreviousImage = img, e.lastLook
-			e.lastLook = img
-		}
-	}
 	e.metrics = m
-	e.startReply(req, "", false, endWall)
+	// A picture taken since the user started this turn is fresh enough.
+	since := endWall.Add(-time.Duration(m.SpeechDurationMS * float64(time.Millisecond)))
+	e.startReply(req, "", false, endWall, func(ctx context.Context) (cur, prev *llm.Image) { return e.eyes.look(ctx, since) })
 	if e.o.Metrics != nil {
 		e.o.Metrics.Turns.Inc()
 	}
 }
 
-func (e *engine) startReply(req llm.Request, fixed string, apology bool, endWall time.Time) {
+func (e *engine) startReply(req llm.Request, fixed string, apology bool, endWall time.Time, look func(context.Context) (cur, prev *llm.Image)) {
 	e.uttSeq++
 	ctx, cancel := context.WithCancel(e.ctx)
 	r := &reply{
@@ -427,7 +427,7 @@ func (e *engine) startReply(req llm.Request, fixed string, apology bool, endWall
 		e.setState(events.StateThinking)
 	}
 	opt := produceOptions{
-		llm: e.o.LLM, tts: e.o.TTS, req: req, fixed: fixed,
+		llm: e.o.LLM, tts: e.o.TTS, req: req, fixed: fixed, look: look,
 		ttsOpt:     tts.Options{Voice: e.o.Voice, Language: e.o.Language},
 		llmTimeout: e.o.LLMTimeout, ttsTimeout: e.o.TTSTimeout, maxChars: e.o.MaxReplyChars,
 		now: e.o.Clock.Now,
@@ -654,7 +654,7 @@ func (e *engine) stageError(stage string, err error) {
 		return
 	}
 	what := map[string]string{"stt": "understanding you", "llm": "thinking of an answer"}[stage]
-	e.startReply(llm.Request{}, "Sorry, I had a problem "+what+". Please try again.", true, e.o.Clock.Now())
+	e.startReply(llm.Request{}, "Sorry, I had a problem "+what+". Please try again.", true, e.o.Clock.Now(), nil)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -78,9 +78,14 @@ type Options struct {
 	Clock Clock
 	// Metrics receives per-turn figures; nil records nothing.
 	Metrics *Metrics
-	// Vision returns the latest camera snapshot of the call, or nil.
-	// Optional.
-	Vision func(callID string) *llm.Image
+	// ImageMaxWidth×ImageMaxHeight bound the camera picture given to the
+	// LLM (aspect kept); default 1200×800.
+	ImageMaxWidth, ImageMaxHeight int
+	// JPEGQuality of that picture; default 80.
+	JPEGQuality int
+	// SnapshotWait bounds the wait for a fresh key frame when the picture
+	// held is older than the turn; default 300 ms (then the older one is used).
+	SnapshotWait time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -113,6 +118,15 @@ func (o *Options) setDefaults() {
 	}
 	if o.Clock == nil {
 		o.Clock = RealClock()
+	}
+	if o.ImageMaxWidth <= 0 || o.ImageMaxHeight <= 0 {
+		o.ImageMaxWidth, o.ImageMaxHeight = 1200, 800
+	}
+	if o.JPEGQuality <= 0 || o.JPEGQuality > 100 {
+		o.JPEGQuality = 80
+	}
+	if o.SnapshotWait <= 0 {
+		o.SnapshotWait = 300 * time.Millisecond
 	}
 }
 

@@ -167,8 +167,10 @@ type produceOptions struct {
 	llmTimeout time.Duration
 	ttsTimeout time.Duration
 	maxChars   int
-	send       func(replyMsg)
-	now        func() time.Time
+	// look, when set, attaches the camera picture to the request.
+	look func(ctx context.Context) (cur, prev *llm.Image)
+	send func(replyMsg)
+	now  func() time.Time
 }
 
 // produce runs the reply: the LLM reader feeds the chunker, the speaker
@@ -208,6 +210,9 @@ func (r *reply) readLLM(o produceOptions, pieces chan<- string) {
 			err = fmt.Errorf("no reply within %v: %w", o.llmTimeout, err)
 		}
 		o.send(replyMsg{reply: r, kind: msgError, stage: "llm", err: err})
+	}
+	if o.look != nil {
+		o.req.Image, o.req.PreviousImage = o.look(ctx)
 	}
 	stream, err := o.llm.Stream(ctx, o.req)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
 
@@ -46,6 +47,7 @@ type Call struct {
 	dcOpen     chan struct{}
 	dcOnce     sync.Once
 	dc         atomic.Pointer[webrtc.DataChannel]
+	video      atomic.Pointer[media.VideoReceiver]
 	mu         sync.Mutex // guards closing and wg.Add
 	closing    bool
 	wg         sync.WaitGroup
@@ -225,7 +227,7 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 		c.log.Warn().Dur("timeout", c.m.cfg.GatherTimeout).Msg("ICE gathering incomplete; answering with the candidates so far")
 	}
 
-	io := &IO{CallID: c.id, Frames: c.frames, Commands: c.commands, Out: out, Log: c.log, send: c.send}
+	io := &IO{CallID: c.id, Frames: c.frames, Commands: c.commands, Out: out, Log: c.log, send: c.send, video: c.video.Load}
 	pipeline := c.m.cfg.Pipeline
 	c.goRun(func() {
 		if err := pipeline.Run(c.ctx, io); err != nil && c.ctx.Err() == nil {
@@ -302,13 +304,26 @@ func (c *Call) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			log.Info().Uint64("packets", st.Packets).Uint64("lost", st.Lost).Uint64("concealed", st.Concealed).Msg("audio track ended")
 		})
 	default:
-		// Video is drained so the interceptors (NACK, reports) keep running.
+		ssrc := uint32(track.SSRC())
+		vr, err := media.NewVideoReceiver(media.VideoReceiverOptions{
+			// Held pictures are scaled on arrival to what the model gets, so
+			// a turn's end pays only for the JPEG.
+			MaxWidth: media.ImageMaxWidth, MaxHeight: media.ImageMaxHeight,
+			RequestKeyFrame: func() error {
+				return c.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+			},
+		})
+		if err != nil {
+			log.Error().Err(err).Msg("video receiver")
+			return
+		}
+		c.video.Store(vr)
 		c.goRun(func() {
-			for {
-				if _, _, err := track.ReadRTP(); err != nil {
-					return
-				}
+			if err := vr.Run(c.ctx, track); err != nil && !errors.Is(err, context.Canceled) {
+				log.Debug().Err(err).Msg("video receiver stopped")
 			}
+			st := vr.Stats()
+			log.Info().Uint64("frames", st.Frames).Uint64("key_frames", st.KeyFrames).Int("width", st.Width).Int("height", st.Height).Msg("video track ended")
 		})
 	}
 }

@@ -36,7 +36,17 @@ type IO struct {
 	// Log carries the call id on every line.
 	Log zerolog.Logger
 
-	send func(events.Event)
+	send  func(events.Event)
+	video func() *media.VideoReceiver
+}
+
+// Video returns the caller's camera receiver, or nil while the call has no
+// video (none offered, or no packet yet).
+func (io *IO) Video() *media.VideoReceiver {
+	if io.video == nil {
+		return nil
+	}
+	return io.video()
 }
 
 // Send queues an event for the client. It never blocks: if the client is

@@ -348,3 +348,30 @@ func TestAssistantBargeIn(t *testing.T) {
 		t.Errorf("question after the barge-in: %q → %q", next.User, next.Reply)
 	}
 }
+
+// TestAssistantSees: a caller whose camera shows solid red asks "what do
+// you see" and is told red; without a camera the assistant says it cannot
+// see.
+func TestAssistantSees(t *testing.T) {
+	base := startServer(t)
+	q, rate := speak(t, "what do you see")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	res, err := callbot.Run(ctx, callbot.Options{Server: base, Turns: [][]int16{q}, AudioRate: rate,
+		VideoPath: filepath.Join("..", "..", "media", "testdata", "red-640x480.ivf"), Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Turns) != 1 || !strings.Contains(strings.ToLower(res.Turns[0].Reply), "red") {
+		t.Fatalf("with a red camera: turns %+v errors %v", res.Turns, res.Errors)
+	}
+	t.Logf("red camera: %q → %q", res.Turns[0].User, res.Turns[0].Reply)
+
+	res, err = callbot.Run(ctx, callbot.Options{Server: base, Turns: [][]int16{q}, AudioRate: rate, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Turns) != 1 || !strings.Contains(res.Turns[0].Reply, "can't see") {
+		t.Fatalf("without a camera: turns %+v errors %v", res.Turns, res.Errors)
+	}
+}
