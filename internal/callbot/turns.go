@@ -219,7 +219,13 @@ func buildTurns(evs []timedEvent, speech, voiced []time.Time, bargeIn time.Time)
 			if from.IsZero() {
 				from = t.opened
 			}
-			v := bargeInStop(bargeIn, from, t.interruptedAt.Add(interruptGrace), voiced)
+			// Audio after the next turn's transcript belongs to the next
+			// reply (the server sends the transcript before its audio).
+			until := t.interruptedAt.Add(interruptGrace)
+			if i+1 < len(acc) && acc[i+1].hasFinal && acc[i+1].final.Before(until) {
+				until = acc[i+1].final
+			}
+			v := bargeInStop(bargeIn, from, until, voiced)
 			t.BargeInStopMS = &v
 		}
 		turns[i] = t.Turn
