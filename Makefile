@@ -28,8 +28,9 @@ vet:
 test: deps vet
 	$(GO) test -race -count=1 -timeout 12m ./...
 
-bench: deps
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./cmd/bench -server-bin $(BIN)/duplex -out BENCHMARKS.md
 
 clean:
 	rm -rf $(BIN)

@@ -1,0 +1,337 @@
+// Command bench measures the dialogue path end to end against a running
+// server binary, and the dialogue engine's own overhead, and writes the
+// figures into BENCHMARKS.md between the <!-- dialogue-bench:begin --> and
+// <!-- dialogue-bench:end --> markers:
+//
+//   - A: one call of 20 spoken skill questions (5 espeak-ng voices) through
+//     the offline engines: client turn latency, the server's breakdown from
+//     turn.metrics, and how many answers came from the right skill;
+//   - B: 20 calls, each interrupting "tell me a story" at a seeded random
+//     offset: barge_in_stop_ms and whether the heard text is a prefix of
+//     the generated story;
+//   - C: BenchmarkTurnOverhead of package dialogue (fake engines with fixed
+//     delays), run as `go test` in a subprocess.
+//
+// It builds nothing: the server binary is given with -server-bin and run as
+// a child process on a free loopback port, killed at the end.
+//
+//	go run ./cmd/bench -server-bin bin/duplex [-out BENCHMARKS.md] [-seed N] [-v]
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const (
+	// totalTimeout bounds the whole run.
+	totalTimeout = 10 * time.Minute
+	// healthTimeout bounds the server's start-up.
+	healthTimeout = 20 * time.Second
+	// stopTimeout: after SIGTERM, the server is killed if still running.
+	stopTimeout = 15 * time.Second
+)
+
+type config struct {
+	serverBin string
+	out       string
+	seed      uint64
+	benchtime string
+	verbose   bool
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.serverBin, "server-bin", "", "server binary to run (required; `make bench` builds bin/duplex)")
+	flag.StringVar(&c.out, "out", "BENCHMARKS.md", "file to write the report section into (empty: print only)")
+	flag.Uint64Var(&c.seed, "seed", 1, "seed of the barge-in offsets")
+	flag.StringVar(&c.benchtime, "overhead-benchtime", "30x", "-benchtime of BenchmarkTurnOverhead")
+	flag.BoolVar(&c.verbose, "v", false, "print every turn and trial")
+	flag.Parse()
+	if c.serverBin == "" || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: bench -server-bin PATH [-out BENCHMARKS.md] [-seed N] [-v]")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, c)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, c config) error {
+	ctx, cancel := context.WithTimeout(ctx, totalTimeout)
+	defer cancel()
+	rep := &report{started: time.Now(), load0: loadAvg(), cpu: cpuModel(), cores: runtime.NumCPU(), goVersion: runtime.Version()}
+	rep.commit = gitCommit(ctx)
+	bin, err := filepath.Abs(c.serverBin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("server binary: %w", err)
+	}
+	rep.serverBin = c.serverBin
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		return fmt.Errorf("espeak-ng is required (scripts/deps.sh installs it): %w", err)
+	}
+	tmp, err := os.MkdirTemp("", "duplex-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	clips := &clipCache{dir: tmp}
+
+	logf("C: BenchmarkTurnOverhead (-benchtime %s)…", c.benchtime)
+	rep.loadC = loadAvg()
+	rep.overhead, err = runOverhead(ctx, c.benchtime)
+	if err != nil {
+		return fmt.Errorf("overhead benchmark: %w", err)
+	}
+
+	srv, err := startServer(ctx, bin)
+	if err != nil {
+		return err
+	}
+	defer srv.stop() // also on error paths; idempotent
+	logf("server %s on %s", c.serverBin, srv.base)
+
+	logf("A: one call, %d turns…", len(scenarioA))
+	rep.loadA = loadAvg()
+	rep.a, err = runA(ctx, srv.base, clips, c.verbose)
+	if err != nil {
+		return fmt.Errorf("scenario A: %w", err)
+	}
+	logf("B: %d barge-in calls…", bargeTrials)
+	rep.loadB = loadAvg()
+	rep.b, err = runB(ctx, srv.base, clips, c.seed, c.verbose)
+	if err != nil {
+		return fmt.Errorf("scenario B: %w", err)
+	}
+	srv.stop()
+	rep.serverWarnings = srv.warnings()
+	for _, l := range rep.serverWarnings {
+		logf("server: %s", l)
+	}
+	rep.load1 = loadAvg()
+	rep.took = time.Since(rep.started)
+
+	md := rep.markdown()
+	fmt.Print(md)
+	if c.out == "" {
+		return nil
+	}
+	if err := writeSection(c.out, md); err != nil {
+		return err
+	}
+	logf("wrote the dialogue-bench section of %s", c.out)
+	return nil
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// ---- the server child process ----
+
+type server struct {
+	cmd      *exec.Cmd
+	base     string
+	logs     *tailBuffer
+	exited   chan struct{}
+	stopOnce sync.Once
+}
+
+// startServer runs bin on a free loopback port and waits for /healthz.
+func startServer(ctx context.Context, bin string) (*server, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{base: "http://" + addr, logs: &tailBuffer{max: 256 << 10}, exited: make(chan struct{})}
+	s.cmd = exec.Command(bin, "-addr", addr, "-log-format", "json", "-log-level", "warn")
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	// The server dies with us even if we are killed outright.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	go func() {
+		_ = s.cmd.Wait()
+		close(s.exited)
+	}()
+	hc := &http.Client{Timeout: time.Second}
+	deadline := time.NewTimer(healthTimeout)
+	defer deadline.Stop()
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		select {
+		case <-s.exited:
+			return nil, fmt.Errorf("server exited during start-up (%v): %s", s.cmd.ProcessState, s.logs.String())
+		case <-deadline.C:
+			s.stop()
+			return nil, fmt.Errorf("server not healthy after %v: %s", healthTimeout, s.logs.String())
+		case <-ctx.Done():
+			s.stop()
+			return nil, ctx.Err()
+		case <-poll.C:
+			resp, err := hc.Get(s.base + "/healthz")
+			if err != nil {
+				continue
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				hc.CloseIdleConnections()
+				return s, nil
+			}
+		}
+	}
+}
+
+// stop sends SIGTERM, kills after stopTimeout, and waits for the exit.
+func (s *server) stop() {
+	s.stopOnce.Do(func() {
+		select {
+		case <-s.exited:
+			return
+		default:
+		}
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		t := time.NewTimer(stopTimeout)
+		defer t.Stop()
+		select {
+		case <-s.exited:
+		case <-t.C:
+			logf("server did not stop within %v: killing it", stopTimeout)
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+		}
+	})
+}
+
+// warnings returns the server's log lines (warn level and above).
+func (s *server) warnings() []string {
+	var out []string
+	for _, l := range strings.Split(s.logs.String(), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := ln.Addr().String()
+	return addr, ln.Close()
+}
+
+// tailBuffer keeps the last max bytes written.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+	max int
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	if len(b.buf) > b.max {
+		b.buf = append([]byte(nil), b.buf[len(b.buf)-b.max:]...)
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}
+
+// ---- machine facts ----
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages as "a / b / c".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return f[0] + " / " + f[1] + " / " + f[2]
+}
+
+// gitCommit returns the short HEAD, marked when the tree has changes.
+func gitCommit(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		c += " (with uncommitted changes)"
+	}
+	return c
+}
+
+// writeSection replaces the dialogue-bench section of path, or appends it.
+func writeSection(path, section string) error {
+	const begin, end = "<!-- dialogue-bench:begin -->", "<!-- dialogue-bench:end -->"
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	s := string(old)
+	block := begin + "\n" + section + end
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i >= 0 && j > i {
+		s = s[:i] + block + s[j+len(end):]
+	} else {
+		if s == "" {
+			s = "# Benchmarks\n"
+		}
+		if !strings.HasSuffix(s, "\n") {
+			s += "\n"
+		}
+		s += "\n" + block + "\n"
+	}
+	return os.WriteFile(path, []byte(s), 0o644)
+}
