@@ -108,16 +108,15 @@ type engine struct {
 	hist   history
 	eyes   *eyes
 
-	user      *userTurn
-	ignoring  bool // half duplex: speech over the assistant is ignored
-	reply     *reply
-	metrics   *events.TurnMetrics
-	resumeT   Timer
-	replyCh   chan replyMsg
-	playCh    chan playMsg
-	sttCh     chan sttResult
-	wg        sync.WaitGroup
-	sttCancel []context.CancelFunc
+	user     *userTurn
+	ignoring bool // half duplex: speech over the assistant is ignored
+	reply    *reply
+	metrics  *events.TurnMetrics
+	resumeT  Timer
+	replyCh  chan replyMsg
+	playCh   chan playMsg
+	sttCh    chan sttResult
+	wg       sync.WaitGroup
 }
 
 func (e *engine) run() error {
@@ -155,9 +154,6 @@ func (e *engine) shutdown() {
 	}
 	if e.user != nil && e.user.stream != nil {
 		_ = e.user.stream.Close()
-	}
-	for _, c := range e.sttCancel {
-		c()
 	}
 	if e.resumeT != nil {
 		e.resumeT.Stop()
@@ -261,10 +257,9 @@ func (e *engine) startUser(ptt bool, onset time.Duration) {
 	if e.user != nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(e.ctx, 2*time.Second)
+	// The stream lives as long as the call: cancelling its context would
+	// abandon recognition.
 	stream, err := e.o.STT.NewStream(e.ctx, stt.StreamOptions{Language: e.o.Language})
-	cancel()
-	_ = ctx
 	if err != nil {
 		e.stageError("stt", err)
 		return
@@ -297,7 +292,6 @@ func (e *engine) endUser() {
 		e.setState(events.StateThinking)
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, e.o.STTTimeout)
-	e.sttCancel = append(e.sttCancel, cancel)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -315,7 +309,6 @@ func (e *engine) endUser() {
 }
 
 func (e *engine) onTranscript(r sttResult) {
-	e.sttCancel = e.sttCancel[1:]
 	u := r.turn
 	overReply := u.over != nil && u.over == e.reply
 	if r.err != nil {
@@ -480,14 +473,12 @@ func (e *engine) onPlay(p playMsg) {
 	if r == nil || p.id != r.uttID {
 		return
 	}
-	if !p.done || r.firstAudio.IsZero() {
-		if r.firstAudio.IsZero() {
-			r.firstAudio = e.o.Clock.Now()
-			if e.user == nil && !r.paused {
-				e.setState(events.StateSpeaking)
-			}
-			e.emitMetrics(r)
+	if r.firstAudio.IsZero() {
+		r.firstAudio = e.o.Clock.Now()
+		if e.user == nil && !r.paused {
+			e.setState(events.StateSpeaking)
 		}
+		e.emitMetrics(r)
 	}
 	if p.done {
 		r.playedDone = true

@@ -42,6 +42,7 @@ type config struct {
 	mode              string
 	stt, llm, tts     string
 	sttURL, sttModel  string
+	sttPool           int
 	llmURL, llmModel  string
 	ttsURL, ttsModel  string
 	voice             string
@@ -72,6 +73,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.StringVar(&c.stt, "stt", "sphinx", "speech-to-text: sphinx (offline) or openai (OpenAI-compatible /audio/transcriptions)")
 	fs.StringVar(&c.sttURL, "stt-url", "https://api.openai.com/v1", "base URL of the OpenAI-compatible STT server")
 	fs.StringVar(&c.sttModel, "stt-model", "whisper-1", "STT model for -stt openai")
+	fs.IntVar(&c.sttPool, "stt-pool", 4, "pocketsphinx decoders kept for concurrent utterances (-stt sphinx); a turn waits when all are busy")
 	fs.StringVar(&c.llm, "llm", "local", "language model: local (offline skills) or openai (OpenAI-compatible /chat/completions)")
 	fs.StringVar(&c.llmURL, "llm-url", "https://api.openai.com/v1", "base URL of the OpenAI-compatible LLM server, e.g. http://localhost:11434/v1 for Ollama")
 	fs.StringVar(&c.llmModel, "llm-model", "gpt-4o-mini", "LLM model for -llm openai")

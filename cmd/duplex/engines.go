@@ -51,7 +51,7 @@ func buildEngines(ctx context.Context, cfg *config) (*engines, error) {
 	}()
 	switch cfg.stt {
 	case "sphinx":
-		s, err := sphinx.NewEngine(sphinx.Options{})
+		s, err := sphinx.NewEngine(sphinx.Options{PoolSize: cfg.sttPool})
 		if err != nil {
 			return nil, fmt.Errorf("-stt sphinx: %w", err)
 		}
