@@ -10,6 +10,11 @@ const (
 	DefaultSampleRate    = 16000
 	DefaultFrameDuration = 20 * time.Millisecond
 	DefaultThreshold     = 0.5
+	// DefaultMinLevel is the frame level (RMS, dBFS) below which a frame is
+	// never speech. Relative features alone take the faint decaying tail of
+	// a voice over digital silence for speech (espeak-ng's female voices
+	// leave 200+ ms between −45 and −80 dBFS), which delays the end of turn.
+	DefaultMinLevel = -50.0
 )
 
 // Options configure a frame classifier. The zero value means all defaults.
@@ -30,6 +35,9 @@ type Options struct {
 	// quieter speech (and more noise), negative values are more aggressive.
 	// Only SpectralVAD uses it.
 	Sensitivity float64
+	// MinLevel is the level (RMS of the frame, dBFS) below which a frame is
+	// never speech; default DefaultMinLevel; -120 turns the gate off.
+	MinLevel float64
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -54,6 +62,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Threshold < 0 || o.Threshold > 1 {
 		return o, fmt.Errorf("%w: Threshold %v outside [0,1]", ErrOption, o.Threshold)
+	}
+	if o.MinLevel == 0 {
+		o.MinLevel = DefaultMinLevel
+	}
+	if o.MinLevel < -120 || o.MinLevel > -10 {
+		return o, fmt.Errorf("%w: MinLevel %v dBFS outside [-120,-10]", ErrOption, o.MinLevel)
 	}
 	if o.Sensitivity < -20 || o.Sensitivity > 20 {
 		return o, fmt.Errorf("%w: Sensitivity %v outside [-20,20] dB", ErrOption, o.Sensitivity)

@@ -31,7 +31,8 @@ import (
 // published descriptions. It is pure Go, allocates only in NewClassifier, and
 // serves one stream (not safe for concurrent use).
 type SpectralVAD struct {
-	opt Options
+	opt       Options
+	minEnergy float64 // mean square per sample below which a frame is not speech (MinLevel)
 
 	rate int // internal analysis rate: 8000 or 16000
 	hop  int // samples per 10 ms hop at rate
@@ -148,6 +149,7 @@ func NewClassifier(opt Options) (*SpectralVAD, error) {
 	v.storedMin = make([]float64, nb)
 	v.winMins = make([]float64, nb*noiseSubWins)
 	v.center = specCenter - opt.Sensitivity
+	v.minEnergy = 32768 * 32768 * math.Pow(10, opt.MinLevel/10)
 	v.quietSum = float64(nb) * minBinPower * math.Pow(10, specQuietDB/10)
 	v.Reset()
 	return v, nil
@@ -189,6 +191,20 @@ func (v *SpectralVAD) IsSpeech(frame []int16) bool { return v.Prob(frame) >= v.o
 // are carried to the next call (a call completing no hop returns the previous
 // probability).
 func (v *SpectralVAD) Prob(frame []int16) float64 {
+	p := v.prob(frame)
+	if len(frame) > 0 {
+		var e float64
+		for _, s := range frame {
+			e += float64(s) * float64(s)
+		}
+		if e < v.minEnergy*float64(len(frame)) {
+			return 0 // too faint to be speech, whatever its spectrum
+		}
+	}
+	return p
+}
+
+func (v *SpectralVAD) prob(frame []int16) float64 {
 	best := -1.0
 	if v.dec != nil {
 		for _, s := range frame {
