@@ -14,6 +14,9 @@ const (
 	TypeReplyInterrupted  = "reply.interrupted"
 	TypeTurnMetrics       = "turn.metrics"
 	TypeError             = "error"
+	// TypeSessionEnding: the server is shutting down; the call ends once
+	// the reply in progress is over, or after DeadlineMS.
+	TypeSessionEnding = "session.ending"
 )
 
 // Client → server command types.
@@ -48,6 +51,7 @@ const (
 	CodeTooLarge      = "too_large"
 	CodeBackendFailed = "backend_failed"
 	CodeUnsupported   = "unsupported"
+	CodeRateLimited   = "rate_limited"
 )
 
 // Event is one server → client message. Only the fields that belong to the
@@ -70,6 +74,10 @@ type Event struct {
 	// reply.interrupted: the part of the reply the user actually heard.
 	Heard   string       `json:"heard,omitempty"`
 	Metrics *TurnMetrics `json:"metrics,omitempty"`
+
+	// session.ending
+	Reason     string  `json:"reason,omitempty"`
+	DeadlineMS float64 `json:"deadline_ms,omitempty"`
 
 	// error
 	Code    string `json:"code,omitempty"`

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,7 +15,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/internal/ratelimit"
 	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/transcript"
 )
 
 // EventsLabel is the label of the client-created data channel that carries
@@ -26,9 +28,12 @@ const EventsLabel = "events"
 // Manager, tears it down exactly once; every other goroutine of the call
 // is started through goRun and joined during teardown.
 type Call struct {
-	id  string
-	m   *Manager
-	log zerolog.Logger
+	id       string
+	secret   string
+	clientIP string
+	m        *Manager
+	log      zerolog.Logger
+	tlog     *transcript.Log
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -55,12 +60,28 @@ type Call struct {
 	created    time.Time
 	lostFrames atomic.Uint64
 	lostEvents atomic.Uint64
+
+	// busy: the last state event said thinking or speaking.
+	busy atomic.Bool
+	// lastActive is when the caller last spoke or sent a command, in
+	// nanoseconds since created (monotonic).
+	lastActive atomic.Int64
+	// activity is the sum of squares of a frame above ActivityLevel.
+	activity float64
+	cmdMu    sync.Mutex
+	cmdRate  *ratelimit.Bucket
+	cmdWarn  time.Time
 }
 
-func newCall(m *Manager, id string) *Call {
+func newCall(m *Manager, id, secret, clientIP string) *Call {
 	ctx, cancel := context.WithCancel(context.Background())
+	rms := media.FrameSamples * 32768 * 32768 * math.Pow(10, m.cfg.ActivityLevel/10)
 	return &Call{
 		id:        id,
+		secret:    secret,
+		clientIP:  clientIP,
+		activity:  rms,
+		cmdRate:   ratelimit.NewBucket(m.cfg.CommandRate, m.cfg.CommandBurst),
 		m:         m,
 		log:       m.cfg.Log.With().Str("call_id", id).Logger(),
 		ctx:       ctx,
@@ -76,8 +97,13 @@ func newCall(m *Manager, id string) *Call {
 	}
 }
 
-// ID returns the call's unguessable id.
+// ID returns the call's unguessable id. It appears in logs; the secret
+// does not.
 func (c *Call) ID() string { return c.id }
+
+// Secret returns the call's own secret: 128 random bits that PATCH, DELETE
+// and the transcript of the call require.
+func (c *Call) Secret() string { return c.secret }
 
 // Done is closed when the call is fully torn down.
 func (c *Call) Done() <-chan struct{} { return c.done }
@@ -117,24 +143,50 @@ func (c *Call) goRun(fn func()) bool {
 	return true
 }
 
-// supervise waits for a close request (or the connect timeout) and tears
-// the call down.
+// supervise waits for a close request, the connect timeout, the idle
+// timeout or the maximum duration, and tears the call down.
 func (c *Call) supervise() {
-	timer := time.NewTimer(c.m.cfg.ConnectTimeout)
-	defer timer.Stop()
+	cfg := &c.m.cfg
+	connect := time.NewTimer(cfg.ConnectTimeout)
+	defer connect.Stop()
+	var maxC <-chan time.Time
+	if cfg.MaxDuration > 0 {
+		t := time.NewTimer(cfg.MaxDuration)
+		defer t.Stop()
+		maxC = t.C
+	}
+	var idleC <-chan time.Time
+	if cfg.IdleTimeout > 0 {
+		every := min(max(cfg.IdleTimeout/8, 10*time.Millisecond), time.Second)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		idleC = t.C
+	}
 	var reason CloseReason
-	select {
-	case reason = <-c.closeReq:
-	case <-timer.C:
+	for reason == "" {
 		select {
-		case <-c.connected:
-			reason = <-c.closeReq
-		default:
-			reason = ReasonConnectTimeout
+		case reason = <-c.closeReq:
+		case <-connect.C:
+			select {
+			case <-c.connected:
+			default:
+				reason = ReasonConnectTimeout
+			}
+		case <-maxC:
+			reason = ReasonMaxDuration
+		case <-idleC:
+			if c.busy.Load() {
+				c.markActive()
+			} else if time.Duration(int64(time.Since(c.created))-c.lastActive.Load()) > cfg.IdleTimeout {
+				reason = ReasonIdleTimeout
+			}
 		}
 	}
 	c.teardown(reason)
 }
+
+// markActive records caller activity now, for the idle timeout.
+func (c *Call) markActive() { c.lastActive.Store(int64(time.Since(c.created))) }
 
 // attach stores a resource set up during negotiation, unless teardown has
 // begun; then the caller must release it.
@@ -164,6 +216,11 @@ func (c *Call) teardown(reason CloseReason) {
 		_ = out.Close()
 	}
 	c.reason = reason
+	if c.tlog != nil {
+		if err := c.tlog.Close(string(reason)); err != nil {
+			c.log.Error().Err(err).Msg("transcript")
+		}
+	}
 	c.m.remove(c, reason)
 	c.log.Info().Str("reason", string(reason)).
 		Dur("duration", time.Since(c.created)).
@@ -212,6 +269,9 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
 	}
+	if err := checkAnswerAudio(answer.SDP); err != nil {
+		return "", err
+	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(answer); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
@@ -242,33 +302,14 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 
 // AddCandidates applies a trickle-ICE SDP fragment (RFC 8840).
 func (c *Call) AddCandidates(frag string) error {
-	mid := ""
-	n := 0
-	end := false
-	for _, line := range strings.Split(frag, "\n") {
-		line = strings.TrimSpace(line)
-		switch {
-		case strings.HasPrefix(line, "a=mid:"):
-			mid = strings.TrimPrefix(line, "a=mid:")
-		case strings.HasPrefix(line, "a=candidate:"):
-			m := mid
-			init := webrtc.ICECandidateInit{Candidate: strings.TrimPrefix(line, "a=")}
-			if m != "" {
-				init.SDPMid = &m
-			} else {
-				var zero uint16
-				init.SDPMLineIndex = &zero
-			}
-			if err := c.pc.AddICECandidate(init); err != nil {
-				return fmt.Errorf("%w: %v", ErrBadCandidate, err)
-			}
-			n++
-		case line == "a=end-of-candidates":
-			end = true
-		}
+	cands, _, err := parseTrickleFragment(frag)
+	if err != nil {
+		return err
 	}
-	if n == 0 && !end {
-		return fmt.Errorf("%w: no a=candidate or a=end-of-candidates line", ErrBadCandidate)
+	for _, init := range cands {
+		if err := c.pc.AddICECandidate(init); err != nil {
+			return fmt.Errorf("%w: %v", ErrBadCandidate, err)
+		}
 	}
 	return nil
 }
@@ -329,6 +370,13 @@ func (c *Call) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 }
 
 func (c *Call) pushFrame(f media.Frame) {
+	var e float64
+	for _, v := range f.PCM {
+		e += float64(v) * float64(v)
+	}
+	if e > c.activity {
+		c.markActive()
+	}
 	select {
 	case c.frames <- f:
 	default:
@@ -346,6 +394,9 @@ func (c *Call) onDataChannel(dc *webrtc.DataChannel) {
 		c.dcOnce.Do(func() { close(c.dcOpen) })
 	})
 	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
+		if !c.allowCommand() {
+			return
+		}
 		if !msg.IsString {
 			c.send(events.Event{Type: events.TypeError, Code: events.CodeBadMessage, Message: "binary messages are not supported; send JSON text"})
 			return
@@ -355,6 +406,7 @@ func (c *Call) onDataChannel(dc *webrtc.DataChannel) {
 			c.send(events.ErrorEvent(err))
 			return
 		}
+		c.markActive()
 		select {
 		case c.commands <- cmd:
 		default:
@@ -363,8 +415,31 @@ func (c *Call) onDataChannel(dc *webrtc.DataChannel) {
 	})
 }
 
-// send queues an event without blocking.
+// allowCommand applies the per-call message rate limit; over it, the
+// message is dropped and the client told (at most once a second).
+func (c *Call) allowCommand() bool {
+	c.cmdMu.Lock()
+	defer c.cmdMu.Unlock()
+	now := time.Now()
+	if c.cmdRate.Allow(now) {
+		return true
+	}
+	if now.Sub(c.cmdWarn) >= time.Second {
+		c.cmdWarn = now
+		c.send(events.Event{Type: events.TypeError, Code: events.CodeRateLimited,
+			Message: fmt.Sprintf("more than %g messages per second on the events channel: messages are being dropped", c.m.cfg.CommandRate)})
+	}
+	return false
+}
+
+// send queues an event without blocking, and records it in the transcript.
 func (c *Call) send(ev events.Event) {
+	if ev.Type == events.TypeState {
+		c.busy.Store(ev.State == events.StateThinking || ev.State == events.StateSpeaking)
+	}
+	if c.tlog != nil {
+		c.tlog.Event(ev)
+	}
 	select {
 	case c.outbox <- ev:
 	default:

@@ -6,6 +6,8 @@ import (
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
+
+	"github.com/duplex-ai/duplex/transcript"
 )
 
 // Config configures a Manager. Zero values take the documented defaults.
@@ -14,6 +16,26 @@ type Config struct {
 	Pipeline Pipeline
 	// MaxCalls caps concurrent calls; default 200.
 	MaxCalls int
+	// MaxCallsPerIP caps concurrent calls from one client address (as given
+	// to CreateWith); 0 means no cap.
+	MaxCallsPerIP int
+	// IdleTimeout ends a call when the caller sent no audio above
+	// ActivityLevel and no command for this long while the assistant was
+	// not thinking or speaking; default 5 min, negative disables.
+	IdleTimeout time.Duration
+	// ActivityLevel is the RMS level (dBFS) above which a caller frame
+	// counts as activity for IdleTimeout; default -50.
+	ActivityLevel float64
+	// MaxDuration ends a call this long after it was created; default 2 h,
+	// negative disables.
+	MaxDuration time.Duration
+	// CommandRate and CommandBurst limit client messages on the events
+	// channel (token bucket per call); defaults 20/s and 40. Messages over
+	// the rate are dropped with an error event.
+	CommandRate  float64
+	CommandBurst int
+	// Transcripts, when set, records every call's conversation.
+	Transcripts *transcript.Store
 	// ICEServers are STUN/TURN servers used for gathering and given to clients.
 	ICEServers []webrtc.ICEServer
 	// PublicIPs are announced instead of the host addresses (1:1 NAT).
@@ -77,5 +99,20 @@ func (c *Config) setDefaults() {
 	}
 	if c.EventQueue <= 0 {
 		c.EventQueue = 256
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 5 * time.Minute
+	}
+	if c.ActivityLevel == 0 {
+		c.ActivityLevel = -50
+	}
+	if c.MaxDuration == 0 {
+		c.MaxDuration = 2 * time.Hour
+	}
+	if c.CommandRate <= 0 {
+		c.CommandRate = 20
+	}
+	if c.CommandBurst <= 0 {
+		c.CommandBurst = 40
 	}
 }

@@ -14,5 +14,9 @@ var (
 	// ErrBadCandidate: a trickled ICE fragment cannot be parsed or applied.
 	ErrBadCandidate = errors.New("bad ICE candidate fragment")
 	// ErrClosed: the manager is shutting down and takes no new calls.
-	ErrClosed = errors.New("session manager closed")
+	ErrClosed = errors.New("the server is shutting down")
+	// ErrTooManyCallsFromIP: the client's address already has its maximum of calls.
+	ErrTooManyCallsFromIP = errors.New("too many calls from this address")
+	// ErrForbidden: the call's secret is missing or wrong.
+	ErrForbidden = errors.New("wrong or missing call secret")
 )

@@ -3,16 +3,20 @@ package session
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/duplex-ai/duplex/events"
 )
 
 // Manager creates calls and keeps the registry of live ones.
@@ -24,6 +28,7 @@ type Manager struct {
 
 	mu     sync.Mutex
 	calls  map[string]*Call
+	perIP  map[string]int
 	closed bool
 	wg     sync.WaitGroup // one per call supervisor
 
@@ -37,7 +42,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	if cfg.Pipeline == nil {
 		return nil, errors.New("session: Config.Pipeline is required")
 	}
-	m := &Manager{cfg: cfg, calls: make(map[string]*Call)}
+	m := &Manager{cfg: cfg, calls: make(map[string]*Call), perIP: make(map[string]int)}
 
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
@@ -119,13 +124,29 @@ func (m *Manager) ClosedByReason() map[CloseReason]uint64 {
 	return out
 }
 
+// CreateOptions describe who asks for a call.
+type CreateOptions struct {
+	// ClientIP is the caller's address, for Config.MaxCallsPerIP; empty
+	// means unknown (not counted).
+	ClientIP string
+}
+
 // Create negotiates a new call from an SDP offer and returns it with the
 // SDP answer (candidates gathered).
 func (m *Manager) Create(ctx context.Context, offer string) (*Call, string, error) {
+	return m.CreateWith(ctx, offer, CreateOptions{})
+}
+
+// CreateWith is Create with the caller's details.
+func (m *Manager) CreateWith(ctx context.Context, offer string, opt CreateOptions) (*Call, string, error) {
 	if err := ValidateOffer(offer); err != nil {
 		return nil, "", err
 	}
 	id, err := newID()
+	if err != nil {
+		return nil, "", err
+	}
+	secret, err := newID()
 	if err != nil {
 		return nil, "", err
 	}
@@ -137,9 +158,25 @@ func (m *Manager) Create(ctx context.Context, offer string) (*Call, string, erro
 	case len(m.calls) >= m.cfg.MaxCalls:
 		m.mu.Unlock()
 		return nil, "", fmt.Errorf("%w: the limit is %d", ErrTooManyCalls, m.cfg.MaxCalls)
+	case opt.ClientIP != "" && m.cfg.MaxCallsPerIP > 0 && m.perIP[opt.ClientIP] >= m.cfg.MaxCallsPerIP:
+		m.mu.Unlock()
+		return nil, "", fmt.Errorf("%w: the limit is %d", ErrTooManyCallsFromIP, m.cfg.MaxCallsPerIP)
 	}
-	c := newCall(m, id)
+	c := newCall(m, id, secret, opt.ClientIP)
+	if st := m.cfg.Transcripts; st != nil {
+		// Nothing the user says may be lost: no transcript, no call.
+		tl, err := st.Create(id, secret, m.cfg.Pipeline.Name())
+		if err != nil {
+			m.mu.Unlock()
+			c.cancel()
+			return nil, "", fmt.Errorf("session: %w", err)
+		}
+		c.tlog = tl
+	}
 	m.calls[id] = c
+	if opt.ClientIP != "" {
+		m.perIP[opt.ClientIP]++
+	}
 	m.wg.Add(1)
 	m.mu.Unlock()
 	m.total.Add(1)
@@ -155,6 +192,19 @@ func (m *Manager) Create(ctx context.Context, offer string) (*Call, string, erro
 		return nil, "", err
 	}
 	return c, answer, nil
+}
+
+// Authorize returns a live call by id if secret is the call's own secret
+// (compared in constant time).
+func (m *Manager) Authorize(id, secret string) (*Call, error) {
+	c, err := m.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare([]byte(secret), []byte(c.secret)) != 1 {
+		return nil, ErrForbidden
+	}
+	return c, nil
 }
 
 // Get returns a live call by id.
@@ -176,6 +226,49 @@ func (m *Manager) Hangup(id string) error {
 	}
 	c.Close(ReasonClientHangup)
 	return nil
+}
+
+// Drain refuses new calls, tells every live call that the server is
+// shutting down (a session.ending event), lets replies in progress finish,
+// and ends each call once its assistant is neither thinking nor speaking,
+// or when ctx is done, whichever comes first. It returns when every call
+// has been asked to close; Close waits for the teardowns.
+func (m *Manager) Drain(ctx context.Context) {
+	m.mu.Lock()
+	m.closed = true
+	calls := make([]*Call, 0, len(m.calls))
+	for _, c := range m.calls {
+		calls = append(calls, c)
+	}
+	m.mu.Unlock()
+	deadline, hasDeadline := ctx.Deadline()
+	for _, c := range calls {
+		ev := events.Event{Type: events.TypeSessionEnding, Reason: string(ReasonServerShutdown)}
+		if hasDeadline {
+			ev.DeadlineMS = float64(time.Until(deadline).Milliseconds())
+		}
+		c.send(ev)
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for len(calls) > 0 {
+		rest := calls[:0]
+		for _, c := range calls {
+			if c.busy.Load() && ctx.Err() == nil {
+				rest = append(rest, c)
+				continue
+			}
+			c.requestClose(ReasonServerShutdown)
+		}
+		calls = rest
+		if len(calls) == 0 {
+			break
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+		}
+	}
 }
 
 // Close ends every call with reason, refuses new ones, and waits until all
@@ -204,6 +297,11 @@ func (m *Manager) Close(reason CloseReason) error {
 func (m *Manager) remove(c *Call, reason CloseReason) {
 	m.mu.Lock()
 	delete(m.calls, c.id)
+	if c.clientIP != "" {
+		if m.perIP[c.clientIP]--; m.perIP[c.clientIP] <= 0 {
+			delete(m.perIP, c.clientIP)
+		}
+	}
 	m.mu.Unlock()
 	v, _ := m.reasons.LoadOrStore(reason, new(atomic.Uint64))
 	v.(*atomic.Uint64).Add(1)

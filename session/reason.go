@@ -20,4 +20,9 @@ const (
 	ReasonSetupFailed CloseReason = "setup_failed"
 	// ReasonConnectTimeout: ICE and DTLS did not connect in time after the answer.
 	ReasonConnectTimeout CloseReason = "connect_timeout"
+	// ReasonIdleTimeout: no caller audio above the activity level and no
+	// client command for Config.IdleTimeout, while the assistant was quiet.
+	ReasonIdleTimeout CloseReason = "idle_timeout"
+	// ReasonMaxDuration: the call reached Config.MaxDuration.
+	ReasonMaxDuration CloseReason = "max_duration"
 )

@@ -5,12 +5,14 @@ package signaling
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -20,7 +22,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
+	"github.com/duplex-ai/duplex/internal/ratelimit"
 	"github.com/duplex-ai/duplex/session"
+	"github.com/duplex-ai/duplex/transcript"
 )
 
 // DefaultMaxBody is the largest request body accepted (64 KiB).
@@ -40,13 +44,39 @@ type Options struct {
 	// Collectors are extra Prometheus collectors served at /metrics (the
 	// dialogue engine's, for instance).
 	Collectors []prometheus.Collector
+
+	// APIKeys, when any is set, protect POST /v1/calls, POST /v1/tokens and
+	// GET /v1/config: the request needs "Authorization: Bearer KEY" (or a
+	// token minted with TokenSecret, except for /v1/tokens).
+	APIKeys []string
+	// TokenSecret signs and checks call tokens; empty: no tokens.
+	TokenSecret []byte
+	// TokenTTL is the lifetime of a minted token; default 10 min.
+	TokenTTL time.Duration
+	// CORSOrigins are the web origins allowed to call the API from a
+	// browser ("*" for any); empty: same-origin only.
+	CORSOrigins []string
+	// RateLimit is the API requests per second allowed per client address
+	// (token bucket with RateBurst); 0: no limit.
+	RateLimit float64
+	// RateBurst is the bucket size; default 4 × RateLimit, at least 1.
+	RateBurst int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client.
+	TrustedProxies []netip.Prefix
+	// Transcripts serves GET /v1/calls/{id}/transcript; nil: 404.
+	Transcripts *transcript.Store
+	// Now is the clock of tokens and rate limits; default time.Now.
+	Now func() time.Time
 }
 
 // Server is the HTTP front of a session.Manager.
 type Server struct {
-	mgr *session.Manager
-	opt Options
-	mux *http.ServeMux
+	mgr       *session.Manager
+	opt       Options
+	mux       *http.ServeMux
+	keyHashes [][sha256.Size]byte
+	rate      *ratelimit.Keyed
 }
 
 // New returns a Server for mgr.
@@ -57,10 +87,33 @@ func New(mgr *session.Manager, opt Options) *Server {
 	if opt.CreateTimeout <= 0 {
 		opt.CreateTimeout = 10 * time.Second
 	}
+	if opt.TokenTTL <= 0 {
+		opt.TokenTTL = 10 * time.Minute
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
 	s := &Server{mgr: mgr, opt: opt, mux: http.NewServeMux()}
+	for _, k := range opt.APIKeys {
+		if k != "" {
+			s.keyHashes = append(s.keyHashes, sha256.Sum256([]byte(k)))
+		}
+	}
+	if opt.RateLimit > 0 {
+		burst := opt.RateBurst
+		if burst <= 0 {
+			burst = max(1, int(4*opt.RateLimit))
+		}
+		s.rate = ratelimit.NewKeyed(opt.RateLimit, burst, 0)
+	}
 	s.mux.HandleFunc("POST /v1/calls", s.createCall)
+	s.mux.HandleFunc("POST /v1/tokens", s.mintToken)
 	s.mux.HandleFunc("PATCH /v1/calls/{id}", s.patchCall)
 	s.mux.HandleFunc("DELETE /v1/calls/{id}", s.deleteCall)
+	s.mux.HandleFunc("GET /v1/calls/{id}/transcript", s.getTranscript)
+	s.mux.HandleFunc("OPTIONS /v1/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusForbidden, "cross-origin requests need an Origin header from an allowed origin")
+	})
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /v1/config", s.config)
 	reg := prometheus.NewRegistry()
@@ -80,9 +133,18 @@ func New(mgr *session.Manager, opt Options) *Server {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.cors(w, r) || !s.limit(w, r) {
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
+	if err := s.authorized(r, true); err != nil {
+		unauthorized(w, err.Error())
+		return
+	}
 	offer, err := s.readBody(w, r, "application/sdp")
 	if err != nil {
 		s.bodyError(w, err)
@@ -90,9 +152,13 @@ func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opt.CreateTimeout)
 	defer cancel()
-	call, answer, err := s.mgr.Create(ctx, offer)
+	call, answer, err := s.mgr.CreateWith(ctx, offer, session.CreateOptions{ClientIP: s.clientIP(r)})
 	switch {
 	case err == nil:
+	case errors.Is(err, session.ErrTooManyCallsFromIP):
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusTooManyRequests, err.Error())
+		return
 	case errors.Is(err, session.ErrBadOffer), errors.Is(err, session.ErrNoOpus):
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -106,15 +172,29 @@ func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/sdp")
-	w.Header().Set("Location", "/v1/calls/"+call.ID())
+	w.Header().Set("Location", "/v1/calls/"+call.ID()+"?secret="+call.Secret())
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer)
 }
 
-func (s *Server) patchCall(w http.ResponseWriter, r *http.Request) {
-	call, err := s.mgr.Get(r.PathValue("id"))
-	if err != nil {
+// call finds the call of a /v1/calls/{id} request and checks its secret
+// (?secret= from the Location URL); on failure it has answered.
+func (s *Server) call(w http.ResponseWriter, r *http.Request) (*session.Call, bool) {
+	call, err := s.mgr.Authorize(r.PathValue("id"), r.URL.Query().Get("secret"))
+	switch {
+	case errors.Is(err, session.ErrForbidden):
+		writeError(w, http.StatusForbidden, "wrong or missing call secret: use the Location URL returned by POST /v1/calls")
+		return nil, false
+	case err != nil:
 		writeError(w, http.StatusNotFound, "no such call")
+		return nil, false
+	}
+	return call, true
+}
+
+func (s *Server) patchCall(w http.ResponseWriter, r *http.Request) {
+	call, ok := s.call(w, r)
+	if !ok {
 		return
 	}
 	frag, err := s.readBody(w, r, "application/trickle-ice-sdpfrag")
@@ -130,11 +210,35 @@ func (s *Server) patchCall(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteCall(w http.ResponseWriter, r *http.Request) {
-	if err := s.mgr.Hangup(r.PathValue("id")); err != nil {
-		writeError(w, http.StatusNotFound, "no such call")
+	call, ok := s.call(w, r)
+	if !ok {
 		return
 	}
+	call.Close(session.ReasonClientHangup)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) getTranscript(w http.ResponseWriter, r *http.Request) {
+	if s.opt.Transcripts == nil {
+		writeError(w, http.StatusNotFound, "transcripts are not kept (see -data-dir)")
+		return
+	}
+	b, err := s.opt.Transcripts.Read(r.PathValue("id"), r.URL.Query().Get("secret"))
+	switch {
+	case errors.Is(err, transcript.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no such call")
+		return
+	case errors.Is(err, transcript.ErrForbidden):
+		writeError(w, http.StatusForbidden, "wrong or missing call secret: use the Location URL returned by POST /v1/calls")
+		return
+	case err != nil:
+		s.opt.Log.Error().Err(err).Msg("read transcript")
+		writeError(w, http.StatusInternalServerError, "could not read the transcript")
+		return
+	}
+	w.Header().Set("Content-Type", "application/jsonl")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(b)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
@@ -154,7 +258,11 @@ type ICEServer struct {
 	Credential string   `json:"credential,omitempty"`
 }
 
-func (s *Server) config(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) config(w http.ResponseWriter, r *http.Request) {
+	if err := s.authorized(r, true); err != nil {
+		unauthorized(w, err.Error())
+		return
+	}
 	cfg := ClientConfig{ICEServers: []ICEServer{}}
 	for _, is := range s.mgr.ICEServers() {
 		cred, _ := is.Credential.(string)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -173,11 +174,20 @@ func TestCreateDeleteCycles(t *testing.T) {
 			t.Fatalf("answer lacks candidates or opus:\n%s", body)
 		}
 		loc := hdr.Get("Location")
-		id := strings.TrimPrefix(loc, "/v1/calls/")
-		if len(id) != 32 || loc == id {
-			t.Fatalf("Location %q: want /v1/calls/<128-bit hex>", loc)
+		m := locRE.FindStringSubmatch(loc)
+		if m == nil {
+			t.Fatalf("Location %q: want /v1/calls/<128-bit hex>?secret=<128-bit hex>", loc)
 		}
 		if i == 0 {
+			// The call's own secret is needed to touch it.
+			for _, u := range []string{"/v1/calls/" + m[1], "/v1/calls/" + m[1] + "?secret=" + strings.Repeat("0", 32)} {
+				if st, _, b := do(t, "DELETE", ts.URL+u, "", nil); st != 403 || !strings.Contains(errorText(t, b), "secret") {
+					t.Fatalf("DELETE %s: %d %s, want 403 about the secret", u, st, b)
+				}
+				if st, _, b := do(t, "PATCH", ts.URL+u, "application/trickle-ice-sdpfrag", strings.NewReader("a=end-of-candidates\r\n")); st != 403 {
+					t.Fatalf("PATCH %s: %d %s, want 403", u, st, b)
+				}
+			}
 			// A trickled candidate is accepted; an empty fragment is not.
 			frag := "a=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host\r\n"
 			if st, _, b := do(t, "PATCH", ts.URL+loc, "application/trickle-ice-sdpfrag", strings.NewReader(frag)); st != 204 {
@@ -204,6 +214,8 @@ func TestCreateDeleteCycles(t *testing.T) {
 		t.Fatalf("client_hangup closes = %d, want 100", got)
 	}
 }
+
+var locRE = regexp.MustCompile(`^/v1/calls/([0-9a-f]{32})\?secret=([0-9a-f]{32})$`)
 
 func TestMaxCalls(t *testing.T) {
 	ts, _ := newServer(t, 1)

@@ -1,0 +1,306 @@
+package session_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+	pmedia "github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/session"
+)
+
+// peer is a connected pion caller with an Opus track and the events channel.
+type peer struct {
+	pc     *webrtc.PeerConnection
+	dc     *webrtc.DataChannel
+	track  *webrtc.TrackLocalStaticSample
+	call   *session.Call
+	answer string
+	events chan events.Event
+	open   chan struct{}
+}
+
+func dial(t *testing.T, m *session.Manager) *peer {
+	t.Helper()
+	se := webrtc.SettingEngine{}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(true)
+	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.AddTrack(track); err != nil {
+		t.Fatal(err)
+	}
+	dc, err := pc.CreateDataChannel("events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &peer{pc: pc, dc: dc, track: track, events: make(chan events.Event, 512), open: make(chan struct{})}
+	dc.OnOpen(func() { close(p.open) })
+	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
+		var ev events.Event
+		if json.Unmarshal(msg.Data, &ev) == nil {
+			select {
+			case p.events <- ev:
+			default:
+			}
+		}
+	})
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	call, answer, err := m.Create(context.Background(), pc.LocalDescription().SDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	p.call, p.answer = call, answer
+	select {
+	case <-p.open:
+	case <-time.After(15 * time.Second):
+		t.Fatal("events channel did not open")
+	}
+	return p
+}
+
+// next returns the next event of type typ, skipping others.
+func (p *peer) next(t *testing.T, typ string) events.Event {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-p.events:
+			if ev.Type == typ {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("no %s event", typ)
+			return events.Event{}
+		}
+	}
+}
+
+// speak sends 20 ms Opus frames (a 300 Hz tone at amp, 0 = digital
+// silence) until stop is closed.
+func (p *peer) speak(t *testing.T, amp float64, stop <-chan struct{}) *sync.WaitGroup {
+	t.Helper()
+	enc, err := media.NewOpusEncoder(48000, 1, media.EncoderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		pcm := make([]int16, 960)
+		n := 0
+		for {
+			for i := range pcm {
+				pcm[i] = int16(amp * 32767 * math.Sin(2*math.Pi*300*float64(n)/48000))
+				n++
+			}
+			pkt, err := enc.Encode(pcm)
+			if err != nil {
+				return
+			}
+			_ = p.track.WriteSample(pmedia.Sample{Data: append([]byte(nil), pkt...), Duration: 20 * time.Millisecond})
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return &wg
+}
+
+func waitDone(t *testing.T, c *session.Call, within time.Duration) session.CloseReason {
+	t.Helper()
+	select {
+	case <-c.Done():
+		return c.Reason()
+	case <-time.After(within):
+		t.Fatal("call did not end")
+		return ""
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	m := newManager(t, session.Config{IdleTimeout: 600 * time.Millisecond})
+	quiet, loud := dial(t, m), dial(t, m)
+	stop := make(chan struct{})
+	wq := quiet.speak(t, 0, stop)
+	stopLoud := make(chan struct{})
+	wl := loud.speak(t, 0.3, stopLoud)
+	defer func() { close(stop); wq.Wait() }()
+
+	// The silent caller is ended for idleness; the speaking one is not.
+	if r := waitDone(t, quiet.call, 15*time.Second); r != session.ReasonIdleTimeout {
+		t.Fatalf("quiet call: reason %s, want %s", r, session.ReasonIdleTimeout)
+	}
+	select {
+	case <-loud.call.Done():
+		t.Fatalf("speaking call ended: %s", loud.call.Reason())
+	case <-time.After(1500 * time.Millisecond):
+	}
+	// Once it falls silent, it is ended too.
+	close(stopLoud)
+	wl.Wait()
+	if r := waitDone(t, loud.call, 15*time.Second); r != session.ReasonIdleTimeout {
+		t.Fatalf("loud call after it fell silent: reason %s", r)
+	}
+	if got := m.ClosedByReason()[session.ReasonIdleTimeout]; got != 2 {
+		t.Fatalf("idle_timeout count %d", got)
+	}
+}
+
+func TestMaxDuration(t *testing.T) {
+	m := newManager(t, session.Config{MaxDuration: 700 * time.Millisecond})
+	p := dial(t, m)
+	stop := make(chan struct{})
+	w := p.speak(t, 0.3, stop)
+	defer func() { close(stop); w.Wait() }()
+	if r := waitDone(t, p.call, 15*time.Second); r != session.ReasonMaxDuration {
+		t.Fatalf("reason %s, want %s", r, session.ReasonMaxDuration)
+	}
+}
+
+func TestCommandLimits(t *testing.T) {
+	m := newManager(t, session.Config{CommandRate: 5, CommandBurst: 5})
+	p := dial(t, m)
+	// The answer caps data-channel messages, and pion refuses to send more.
+	if !strings.Contains(p.answer, "a=max-message-size:65536") {
+		t.Fatalf("answer does not cap the message size:\n%s", p.answer)
+	}
+	if err := p.dc.SendText(strings.Repeat("x", 70<<10)); err == nil {
+		t.Fatal("a 70 KiB message was sent past max-message-size")
+	}
+	// input.text over its limit is refused with a reason.
+	big, _ := json.Marshal(map[string]string{"type": "input.text", "text": strings.Repeat("a", events.MaxTextLen+1)})
+	if err := p.dc.SendText(string(big)); err != nil {
+		t.Fatal(err)
+	}
+	if ev := p.next(t, events.TypeError); ev.Code != events.CodeTooLarge {
+		t.Fatalf("long input.text: %+v, want too_large", ev)
+	}
+	// A flood: the bucket lets its burst through, then drops with one warning.
+	for i := 0; i < 50; i++ {
+		if err := p.dc.SendText(`{"type":"bogus"}`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unknown, limited := 0, 0
+	deadline := time.After(2 * time.Second)
+collect:
+	for {
+		select {
+		case ev := <-p.events:
+			switch ev.Code {
+			case events.CodeUnknownType:
+				unknown++
+			case events.CodeRateLimited:
+				limited++
+			}
+		case <-deadline:
+			break collect
+		}
+	}
+	// 5 left in the burst minus the one input.text, plus what refilled at
+	// 5/s while the flood was read.
+	if unknown < 3 || unknown > 12 || limited < 1 || limited > 3 {
+		t.Fatalf("flood of 50: %d answered, %d rate_limited warnings", unknown, limited)
+	}
+	if m.Active() != 1 {
+		t.Fatal("the flood ended the call")
+	}
+	time.Sleep(time.Second) // refill
+	_ = p.dc.SendText(`{"type":"bogus"}`)
+	if ev := p.next(t, events.TypeError); ev.Code != events.CodeUnknownType {
+		t.Fatalf("after the flood: %+v", ev)
+	}
+}
+
+// busyPipeline says it is speaking until released, then listening.
+type busyPipeline struct{ release chan struct{} }
+
+func (busyPipeline) Name() string               { return "busy" }
+func (busyPipeline) Engines() map[string]string { return nil }
+func (b busyPipeline) Run(ctx context.Context, io *session.IO) error {
+	io.Send(events.Event{Type: events.TypeState, State: events.StateSpeaking})
+	select {
+	case <-b.release:
+		io.Send(events.Event{Type: events.TypeState, State: events.StateListening})
+	case <-ctx.Done():
+		return nil
+	}
+	<-ctx.Done()
+	return nil
+}
+
+func TestDrainLetsRepliesFinish(t *testing.T) {
+	release := make(chan struct{})
+	m := newManager(t, session.Config{Pipeline: busyPipeline{release: release}})
+	p := dial(t, m)
+	p.next(t, events.TypeSessionReady)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	drained := make(chan struct{})
+	go func() { defer close(drained); m.Drain(ctx) }()
+
+	ev := p.next(t, events.TypeSessionEnding)
+	if ev.Reason != string(session.ReasonServerShutdown) || ev.DeadlineMS <= 0 {
+		t.Fatalf("session.ending %+v", ev)
+	}
+	if _, _, err := m.Create(context.Background(), p.pc.LocalDescription().SDP); !errors.Is(err, session.ErrClosed) {
+		t.Fatalf("create while draining: %v", err)
+	}
+	select {
+	case <-p.call.Done():
+		t.Fatal("call ended while its reply was playing")
+	case <-time.After(500 * time.Millisecond):
+	}
+	close(release)
+	if r := waitDone(t, p.call, 10*time.Second); r != session.ReasonServerShutdown {
+		t.Fatalf("reason %s", r)
+	}
+	<-drained
+}
+
+func TestDrainDeadline(t *testing.T) {
+	m := newManager(t, session.Config{Pipeline: busyPipeline{release: make(chan struct{})}})
+	p := dial(t, m)
+	p.next(t, events.TypeSessionReady)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	m.Drain(ctx) // the reply never ends: the deadline ends the call
+	if r := waitDone(t, p.call, 10*time.Second); r != session.ReasonServerShutdown {
+		t.Fatalf("reason %s", r)
+	}
+}

@@ -1,0 +1,113 @@
+package transcript
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duplex-ai/duplex/events"
+)
+
+func TestLogRecordsTheConversation(t *testing.T) {
+	st, err := NewStore(t.TempDir() + "/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	st.now = func() time.Time { now = now.Add(time.Second); return now }
+	id := strings.Repeat("0a", 16)
+	l, err := st.Create(id, "s3cret", "assistant")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Create(id, "other", "assistant"); err == nil {
+		t.Fatal("a second transcript for the same call was created")
+	}
+	l.Event(events.Event{Type: events.TypeState, State: events.StateThinking}) // ignored
+	l.Event(events.Event{Type: events.TypeTranscriptFinal, TurnID: 1, Text: "tell me a story"})
+	l.Event(events.Event{Type: events.TypeTurnMetrics, TurnID: 1, Metrics: &events.TurnMetrics{LatencyMS: 350}})
+	l.Event(events.Event{Type: events.TypeReplyInterrupted, TurnID: 1, Text: "Once upon a time. There was", Heard: "Once upon a time."})
+	l.Event(events.Event{Type: events.TypeError, Code: events.CodeBadMessage, Message: "bad json"}) // the client's, ignored
+	l.Event(events.Event{Type: events.TypeError, Code: events.CodeBackendFailed, Message: "llm: 500"})
+
+	// Readable while the call runs, with the secret only.
+	b, err := st.Read(id, "s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := Entries(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := []string{}
+	for _, e := range es {
+		kinds = append(kinds, e.Kind)
+		if e.CallID != id || e.Time.IsZero() {
+			t.Fatalf("entry without call id or time: %+v", e)
+		}
+	}
+	if got := strings.Join(kinds, ","); got != "call.start,user,metrics,assistant,error" {
+		t.Fatalf("kinds %s", got)
+	}
+	if a := es[3]; !a.Interrupted || a.Heard != "Once upon a time." || a.Text != "Once upon a time. There was" {
+		t.Fatalf("interrupted reply: %+v", a)
+	}
+	if es[2].Metrics == nil || es[2].Metrics.LatencyMS != 350 {
+		t.Fatalf("metrics: %+v", es[2])
+	}
+	if _, err := st.Read(id, "wrong"); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	for _, bad := range []string{"../etc/passwd", "", "ABC", strings.Repeat("a", 65)} {
+		if _, err := st.Read(bad, "s3cret"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("id %q: %v", bad, err)
+		}
+	}
+
+	if err := l.Close("client_hangup"); err != nil {
+		t.Fatal(err)
+	}
+	l.Event(events.Event{Type: events.TypeTranscriptFinal, TurnID: 2, Text: "after close"}) // dropped
+	b, _ = st.Read(id, "s3cret")
+	es, _ = Entries(b)
+	if last := es[len(es)-1]; len(es) != 6 || last.Kind != KindEnd || last.Reason != "client_hangup" || last.DurationMS <= 0 {
+		t.Fatalf("after close: %d entries, last %+v", len(es), last)
+	}
+	fi, err := os.Stat(st.Path(id))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("file mode %v %v", fi.Mode(), err)
+	}
+	di, err := os.Stat(st.Dir())
+	if err != nil || di.Mode().Perm() != 0o700 {
+		t.Fatalf("dir mode %v %v", di.Mode(), err)
+	}
+}
+
+func TestReadSkipsAPartialLastLine(t *testing.T) {
+	st, err := NewStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.Repeat("b", 32)
+	l, err := st.Create(id, "s", "echo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close("test")
+	// A crash in the middle of a write leaves half a line.
+	f, err := os.OpenFile(st.Path(id), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString(`{"kind":"user","te`)
+	f.Close()
+	b, err := st.Read(id, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es, err := Entries(b); err != nil || len(es) != 1 {
+		t.Fatalf("entries %v %v", es, err)
+	}
+}
