@@ -32,24 +32,39 @@ type peer struct {
 
 func dial(t *testing.T, m *session.Manager) *peer {
 	t.Helper()
+	p, err := connect(m)
+	if p != nil {
+		t.Cleanup(func() { _ = p.pc.Close() })
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// connect places a call on m and waits until its events channel is open.
+// On error, the returned peer (if any) still needs closing.
+func connect(m *session.Manager) (*peer, error) {
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(true)
 	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { _ = pc.Close() })
 	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "test")
 	if err != nil {
-		t.Fatal(err)
+		_ = pc.Close()
+		return nil, err
 	}
 	if _, err := pc.AddTrack(track); err != nil {
-		t.Fatal(err)
+		_ = pc.Close()
+		return nil, err
 	}
 	dc, err := pc.CreateDataChannel("events", nil)
 	if err != nil {
-		t.Fatal(err)
+		_ = pc.Close()
+		return nil, err
 	}
 	p := &peer{pc: pc, dc: dc, track: track, events: make(chan events.Event, 512), open: make(chan struct{})}
 	dc.OnOpen(func() { close(p.open) })
@@ -64,27 +79,32 @@ func dial(t *testing.T, m *session.Manager) *peer {
 	})
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
-		t.Fatal(err)
+		_ = pc.Close()
+		return nil, err
 	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
+		_ = pc.Close()
+		return nil, err
 	}
 	<-gathered
 	call, answer, err := m.Create(context.Background(), pc.LocalDescription().SDP)
 	if err != nil {
-		t.Fatal(err)
+		_ = pc.Close()
+		return nil, err
 	}
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		t.Fatal(err)
+		_ = pc.Close()
+		call.Close(session.ReasonSetupFailed)
+		return nil, err
 	}
 	p.call, p.answer = call, answer
 	select {
 	case <-p.open:
 	case <-time.After(15 * time.Second):
-		t.Fatal("events channel did not open")
+		return p, errors.New("events channel did not open")
 	}
-	return p
+	return p, nil
 }
 
 // next returns the next event of type typ, skipping others.
