@@ -10,8 +10,13 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"github.com/duplex-ai/duplex/internal/wav"
 )
+
+// TestMain fails the package if a test leaves a goroutine behind.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestUsage(t *testing.T) {
 	dir := t.TempDir()
