@@ -14,9 +14,9 @@ import (
 	"github.com/duplex-ai/duplex/session"
 )
 
-// occupyCall takes one call slot of srv with an offer from a Go peer that
-// never connects (the server keeps the slot until its connect timeout or
-// shutdown).
+// occupyCall takes one call slot of srv with a Go peer that connects and
+// stays connected until the test ends (a peer that never connected would
+// lose its slot to the ICE timeout on a slow machine).
 func occupyCall(t *testing.T, srv *server) {
 	t.Helper()
 	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
@@ -31,12 +31,14 @@ func occupyCall(t *testing.T, srv *server) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(offer); err != nil {
 		t.Fatal(err)
 	}
+	<-gathered
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/calls", strings.NewReader(offer.SDP))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/calls", strings.NewReader(pc.LocalDescription().SDP))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,9 +48,12 @@ func occupyCall(t *testing.T, srv *server) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
+	answer, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("occupying a call: HTTP %d", resp.StatusCode)
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(answer)}); err != nil {
+		t.Fatal(err)
 	}
 }
 

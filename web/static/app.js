@@ -445,6 +445,9 @@
         }
         break;
       }
+      case 'session.ending':
+        showNotice('The server is shutting down: this call ends after the current reply. Call again in a moment.');
+        break;
       case 'error':
         showError(ev.message || ev.code || 'Server error', {
           source: 'server', code: ev.code || null, turnId: ev.turn_id == null ? null : ev.turn_id,
