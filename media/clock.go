@@ -26,5 +26,15 @@ func (realClock) NewTicker(d time.Duration) Ticker { return realTicker{time.NewT
 
 type realTicker struct{ t *time.Ticker }
 
-func (t realTicker) C() <-chan time.Time { return t.t.C }
-func (t realTicker) Stop()               { t.t.Stop() }
+func (t realTicker) C() <-chan time.Time   { return t.t.C }
+func (t realTicker) Stop()                 { t.t.Stop() }
+func (t realTicker) Reset(d time.Duration) { t.t.Reset(d) }
+
+// ResettableTicker is a Ticker whose phase can be restarted, like
+// time.Ticker.Reset: the next tick comes d after the call. The paced writer
+// uses it to send the first frame of a talk spurt at once instead of on the
+// next tick of an idle ticker.
+type ResettableTicker interface {
+	Ticker
+	Reset(d time.Duration)
+}

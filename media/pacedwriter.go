@@ -74,11 +74,16 @@ type PacedWriter struct {
 	hook    func()
 
 	// writer goroutine only
-	enc   *OpusEncoder
-	mono  []int16
-	frame []int16
-	idle  int
-	wrote bool
+	enc       *OpusEncoder
+	mono      []int16
+	frame     []int16
+	idle      int
+	wrote     bool
+	lastWrite time.Time
+
+	// kick asks the writer goroutine to write at once: a frame became
+	// available while the writer was idle (see loop).
+	kick chan struct{}
 
 	mu            sync.Mutex
 	queue         []*utterance
@@ -135,6 +140,7 @@ func NewPacedWriter(w SampleWriter, opt PacedWriterOptions) (*PacedWriter, error
 		played:        make(map[int]int64),
 		stop:          make(chan struct{}),
 		done:          make(chan struct{}),
+		kick:          make(chan struct{}, 1),
 	}
 	close(p.drained)
 	p.ticker = opt.Clock.NewTicker(FrameDuration)
@@ -175,7 +181,27 @@ func (p *PacedWriter) Enqueue(id int, pcm []int16, sampleRate int) error {
 	} else {
 		p.cur.pcm = p.resamplers[sampleRate].Process(p.cur.pcm, pcm)
 	}
+	if !p.inflight && p.cur.off == 0 && len(p.cur.pcm) >= opusFrameSamples && p.onlyCurrentLeft() {
+		select {
+		case p.kick <- struct{}{}:
+		default:
+		}
+	}
 	return nil
+}
+
+// onlyCurrentLeft reports whether every utterance queued before the
+// current one has been played out: the writer is idle. Caller holds mu.
+func (p *PacedWriter) onlyCurrentLeft() bool {
+	for _, u := range p.queue {
+		if u == p.cur {
+			return true
+		}
+		if u.remaining() > 0 || !u.ended {
+			return false
+		}
+	}
+	return false
 }
 
 // EndUtterance marks utterance id complete: its last partial frame is padded
@@ -352,9 +378,14 @@ func (p *PacedWriter) markIdle() {
 	}
 }
 
+// loop writes one frame per tick. When the first frame of an utterance
+// arrives while the writer is idle and its ticker can be reset, the frame
+// goes out at once and the ticker restarts from there, so a reply starts up
+// to 20 ms sooner and frames stay 20 ms apart (never two within a period).
 func (p *PacedWriter) loop() {
 	defer close(p.done)
 	defer p.ticker.Stop()
+	rt, _ := p.ticker.(ResettableTicker)
 	for {
 		select {
 		case <-p.stop:
@@ -364,12 +395,19 @@ func (p *PacedWriter) loop() {
 			if p.hook != nil {
 				p.hook()
 			}
+		case <-p.kick:
+			if rt == nil || (p.wrote && p.clock.Now().Sub(p.lastWrite) < FrameDuration) {
+				continue // the next tick is at most one period away
+			}
+			if p.tick() {
+				rt.Reset(FrameDuration)
+			}
 		}
 	}
 }
 
-// tick writes at most one frame.
-func (p *PacedWriter) tick() {
+// tick writes at most one frame and reports whether it did.
+func (p *PacedWriter) tick() bool {
 	var (
 		have, done bool
 		id         int
@@ -417,7 +455,7 @@ func (p *PacedWriter) tick() {
 		if p.wrote && p.idle < p.maxIdle {
 			p.idle++
 		}
-		return
+		return false
 	}
 	played, err := p.writeFrame()
 
@@ -434,6 +472,7 @@ func (p *PacedWriter) tick() {
 	if onPlay != nil && (played || done) {
 		onPlay(id, total, done)
 	}
+	return played
 }
 
 // writeFrame encodes p.mono and writes it; it reports whether it was
@@ -461,6 +500,7 @@ func (p *PacedWriter) writeFrame() (bool, error) {
 	}
 	p.idle = 0
 	p.wrote = true
+	p.lastWrite = p.clock.Now()
 	return true, nil
 }
 

@@ -424,3 +424,96 @@ func TestPacedWriterSetOnPlayout(t *testing.T) {
 		t.Fatalf("replaced callback still called: %v", po)
 	}
 }
+
+// resetClock is a fakeClock whose ticker can be reset (like time.Ticker),
+// which lets the writer send the first frame of a talk spurt at once.
+type resetClock struct {
+	*fakeClock
+	resets chan time.Duration
+}
+
+type resetTicker struct {
+	*fakeTicker
+	resets chan time.Duration
+}
+
+func (t resetTicker) Reset(d time.Duration) { t.resets <- d }
+
+func (c resetClock) NewTicker(d time.Duration) Ticker {
+	return resetTicker{c.fakeClock.NewTicker(d).(*fakeTicker), c.resets}
+}
+
+// waitFrames waits until the writer has written n frames.
+func waitFrames(t *testing.T, w *recWriter, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(w.all()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d frames written, want %d", len(w.all()), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestPacedWriterStartsTalkSpurtAtOnce(t *testing.T) {
+	h := &pwHarness{t: t, clock: newFakeClock(), w: &recWriter{}, ticks: make(chan struct{})}
+	rc := resetClock{h.clock, make(chan time.Duration, 8)}
+	p, err := NewPacedWriter(h.w, PacedWriterOptions{Clock: rc, tickHook: func() { h.ticks <- struct{}{} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	h.p = p
+
+	// Idle writer: the first frame goes out without waiting for a tick,
+	// and the ticker restarts from it.
+	if err := p.Enqueue(1, tone(4800, 48000, 440, 8000), 48000); err != nil { // 5 frames
+		t.Fatal(err)
+	}
+	p.EndUtterance(1)
+	waitFrames(t, h.w, 1)
+	if d := <-rc.resets; d != FrameDuration {
+		t.Fatalf("ticker reset to %v", d)
+	}
+	// The rest follow one per tick.
+	for i := 2; i <= 5; i++ {
+		h.step(1)
+		if n := len(h.w.all()); n != i {
+			t.Fatalf("after tick %d: %d frames", i-1, n)
+		}
+	}
+	h.step(1) // the tick that finds the queue empty
+	// A new utterance less than a period after the last frame waits for
+	// the tick: never two frames within 20 ms.
+	h.clock.mu.Lock() // as if the last frame went out less than a period ago
+	h.clock.now = h.clock.now.Add(-FrameDuration / 2)
+	h.clock.mu.Unlock()
+	if err := p.Enqueue(2, tone(1920, 48000, 440, 8000), 48000); err != nil { // 2 frames
+		t.Fatal(err)
+	}
+	p.EndUtterance(2)
+	time.Sleep(20 * time.Millisecond) // room for a wrong kick to show
+	if n := len(h.w.all()); n != 5 {
+		t.Fatalf("%d frames before the next tick, want 5", n)
+	}
+	h.step(1)
+	h.step(1)
+	if n := len(h.w.all()); n != 7 {
+		t.Fatalf("%d frames, want 7", n)
+	}
+	select {
+	case d := <-rc.resets:
+		t.Fatalf("unexpected ticker reset (%v)", d)
+	default:
+	}
+	// After idle ticks, the next utterance starts at once again.
+	h.step(3)
+	if err := p.Enqueue(3, tone(960, 48000, 440, 8000), 48000); err != nil {
+		t.Fatal(err)
+	}
+	waitFrames(t, h.w, 8)
+	<-rc.resets
+	if s := h.w.all()[7]; s.dropped == 0 {
+		t.Fatalf("first frame after idle ticks reports %d skipped frames", s.dropped)
+	}
+}
