@@ -14,7 +14,23 @@ import (
 const (
 	frameSamples = stt.SampleRate / 50 // 20 ms: the unit fed to ps_process_raw
 	partialEvery = 5                   // frames between partial hypotheses (100 ms)
+	// specQuiet is the trailing quiet after speech at which the worker
+	// decodes the utterance so far with the grammar, ahead of Finish: the
+	// turn detector ends a turn after 300 ms of silence by default, so the
+	// final pass is usually done by then and Finish only checks that
+	// nothing was said since.
+	specQuiet = 160 * stt.SampleRate / 1000
+	// quietRMS: a 20 ms frame under it (about -45 dBFS) does not cancel a
+	// speculative result.
+	quietRMS = 180
 )
+
+// speculation is a grammar pass over buf[:n], made during a pause.
+type speculation struct {
+	n     int
+	words []string
+	conf  float64
+}
 
 // stream is one utterance on one pooled decoder. Write queues audio for a
 // worker goroutine that runs the first (grammar) pass as it arrives, so
@@ -43,6 +59,15 @@ type stream struct {
 	rng      *rand.PCG // worker-owned, with bits and nbits
 	bits     uint64
 	nbits    int
+
+	// worker-owned until done: the end of the last loud frame of buf,
+	// frames of buf scanned for loudness, and the speculative final pass.
+	loudEnd    int
+	scanned    int
+	spec       *speculation
+	specUsed   bool // the result came from spec (tests)
+	liveEnded  bool // the live pass was ended for the speculation
+	speculated atomic.Int32 // speculative passes made (tests)
 }
 
 var _ stt.Stream = (*stream)(nil)
@@ -125,9 +150,20 @@ func (s *stream) work() {
 		if len(chunk) > 0 {
 			s.dither(chunk)
 			s.buf = append(s.buf, chunk...)
+			loud := s.scanLoudness()
 			carry = append(carry, chunk...)
 			s.decMu.Lock()
 			var err error
+			if s.liveEnded {
+				if loud {
+					// Speech again after the pause: the speculative pass is
+					// stale; partials resume from here.
+					s.spec, s.liveEnded = nil, false
+					err = s.dec.start(s.firstSearch())
+				} else {
+					carry = carry[:0] // nothing new to hear in the quiet
+				}
+			}
 			for len(carry) >= frameSamples && err == nil {
 				select {
 				case <-s.abort:
@@ -143,9 +179,13 @@ func (s *stream) work() {
 					s.partial.Store(&h)
 				}
 			}
-			if err == nil && finishing && len(carry) > 0 {
+			if err == nil && finishing && len(carry) > 0 && !s.liveEnded {
 				err = s.dec.process(carry)
 				carry = nil
+			}
+			if err == nil && !finishing && s.spec == nil && !s.liveEnded && s.dec.hasGrammar &&
+				s.loudEnd > 0 && len(s.buf)-s.loudEnd >= specQuiet {
+				err = s.speculate()
 			}
 			s.decMu.Unlock()
 			carry = append([]int16(nil), carry...)
@@ -158,7 +198,7 @@ func (s *stream) work() {
 			continue
 		}
 		if finishing {
-			if len(carry) > 0 {
+			if len(carry) > 0 && !s.liveEnded {
 				s.decMu.Lock()
 				err := s.dec.process(carry)
 				s.decMu.Unlock()
@@ -223,6 +263,45 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 	return res, err
 }
 
+// firstSearch is the search of the live and first final pass.
+func (s *stream) firstSearch() string {
+	if s.dec.hasGrammar {
+		return searchGrammar
+	}
+	return searchLM
+}
+
+// scanLoudness updates loudEnd over the frames of buf not scanned yet and
+// reports whether any of them was loud. A loud frame after a speculation
+// makes it stale.
+func (s *stream) scanLoudness() bool {
+	loud := false
+	for ; s.scanned+frameSamples <= len(s.buf); s.scanned += frameSamples {
+		if frameRMS(s.buf[s.scanned:s.scanned+frameSamples]) >= quietRMS {
+			s.loudEnd = s.scanned + frameSamples
+			loud = true
+		}
+	}
+	return loud
+}
+
+// speculate ends the live pass and runs the grammar's final pass over the
+// utterance so far (under decMu, in the worker), keeping the result for
+// Finish.
+func (s *stream) speculate() error {
+	if err := s.dec.end(); err != nil {
+		return err
+	}
+	s.liveEnded = true
+	s.speculated.Add(1)
+	if err := s.fullPass(s.ctx, searchGrammar); err != nil {
+		return err
+	}
+	hyp, score := s.dec.hyp()
+	s.spec = &speculation{n: len(s.buf), words: cleanWords(hyp), conf: grammarConfidence(score, s.dec.frames())}
+	return nil
+}
+
 // decide runs under decMu after the worker has exited.
 func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 	if err := s.dec.end(); err != nil {
@@ -233,20 +312,36 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 		// still hear "hmm" in it.
 		return stt.Result{Text: "", Confidence: 0}, nil
 	}
+	// A grammar pass made during the closing pause stands if nothing loud
+	// came after it (the rest is the silence that ended the turn).
+	s.scanLoudness()
+	sp := s.spec
+	if sp != nil && s.loudEnd > sp.n {
+		sp = nil
+	}
 	// The live pass gave the partials; the final passes decode the whole
 	// buffered utterance at once (batch CMN: the result does not depend on
 	// what the decoder heard before, and is more accurate).
-	first := searchLM
-	if s.dec.hasGrammar {
-		first = searchGrammar
+	first := s.firstSearch()
+	var (
+		words []string
+		conf  float64
+	)
+	if sp != nil {
+		s.specUsed = true
+		words, conf = sp.words, sp.conf
+	} else {
+		if err := s.fullPass(ctx, first); err != nil {
+			return stt.Result{}, err
+		}
+		hyp, score := s.dec.hyp()
+		words = cleanWords(hyp)
+		if first == searchGrammar {
+			conf = grammarConfidence(score, s.dec.frames())
+		}
 	}
-	if err := s.fullPass(ctx, first); err != nil {
-		return stt.Result{}, err
-	}
-	hyp, score := s.dec.hyp()
-	words := cleanWords(hyp)
+	var hyp string
 	if first == searchGrammar {
-		conf := grammarConfidence(score, s.dec.frames())
 		if len(words) > 0 && conf >= s.eng.opt.MinGrammarConfidence {
 			return stt.Result{Text: strings.Join(words, " "), Confidence: conf}, nil
 		}
@@ -349,14 +444,20 @@ const silenceRMS = 150
 func loudestFrameRMS(pcm []int16) float64 {
 	loudest := 0.0
 	for off := 0; off < len(pcm); off += frameSamples {
-		f := pcm[off:min(off+frameSamples, len(pcm))]
-		var e float64
-		for _, v := range f {
-			e += float64(v) * float64(v)
-		}
-		loudest = max(loudest, math.Sqrt(e/float64(len(f))))
+		loudest = max(loudest, frameRMS(pcm[off:min(off+frameSamples, len(pcm))]))
 	}
 	return loudest
+}
+
+func frameRMS(f []int16) float64 {
+	if len(f) == 0 {
+		return 0
+	}
+	var e float64
+	for _, v := range f {
+		e += float64(v) * float64(v)
+	}
+	return math.Sqrt(e / float64(len(f)))
 }
 
 // dither adds ±1 LSB of noise in place. Digital silence (exact zeros, as

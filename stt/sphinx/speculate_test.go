@@ -1,0 +1,76 @@
+package sphinx
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duplex-ai/duplex/stt"
+)
+
+// waitSpeculated waits until the worker has made n speculative passes.
+func waitSpeculated(t *testing.T, s *stream, n int32) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for s.speculated.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d speculative passes, want %d", s.speculated.Load(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestSpeculativeFinal: during the silence that ends a turn, the worker
+// decodes the utterance with the grammar ahead of Finish, and Finish uses
+// that result when nothing was said since.
+func TestSpeculativeFinal(t *testing.T) {
+	requireTools(t, true)
+	e := newTestEngine(t, Options{PoolSize: 1})
+	pcm := speak(t, "en-us", "what time is it") // ends with 300 ms of silence
+	st, err := e.NewStream(t.Context(), stt.StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := st.(*stream)
+	writeAll(t, s, pcm)
+	waitSpeculated(t, s, 1)
+	r, err := s.Finish(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.specUsed || r.Text != "what time is it" {
+		t.Fatalf("final %q (speculative %v), want the speculative %q", r.Text, s.specUsed, "what time is it")
+	}
+}
+
+// TestSpeculationDiscardedWhenSpeechResumes: a pause long enough to
+// speculate, then more words: the final covers all of them.
+func TestSpeculationDiscardedWhenSpeechResumes(t *testing.T) {
+	requireTools(t, true)
+	e := newTestEngine(t, Options{PoolSize: 1})
+	first := speak(t, "en-us+f2", "what is twelve")
+	rest := speak(t, "en-us+f2", "times seven")
+	st, err := e.NewStream(t.Context(), stt.StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := st.(*stream)
+	writeAll(t, s, first)
+	waitSpeculated(t, s, 1)
+	writeAll(t, s, rest)
+	r, err := s.Finish(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("final %q, speculative result used: %v, passes %d", r.Text, s.specUsed, s.speculated.Load())
+	if s.specUsed {
+		t.Fatalf("stale speculation used: %q", r.Text)
+	}
+	for _, w := range []string{"twelve", "times", "seven"} {
+		if !strings.Contains(" "+r.Text+" ", " "+w+" ") {
+			t.Fatalf("final %q lacks %q", r.Text, w)
+		}
+	}
+}
