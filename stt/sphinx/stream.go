@@ -65,8 +65,8 @@ type stream struct {
 	loudEnd    int
 	scanned    int
 	spec       *speculation
-	specUsed   bool // the result came from spec (tests)
-	liveEnded  bool // the live pass was ended for the speculation
+	specUsed   bool         // the result came from spec (tests)
+	liveEnded  bool         // the live pass was ended for the speculation
 	speculated atomic.Int32 // speculative passes made (tests)
 }
 
