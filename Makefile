@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin
 ADDR ?= :8080
 
-.PHONY: all deps build run test vet fmt bench clean vad-eval
+.PHONY: all deps build run test vet fmt bench clean vad-eval fuzz
 
 all: build
 
@@ -27,6 +27,12 @@ vet:
 
 test: deps vet
 	$(GO) test -race -count=1 -timeout 12m ./...
+
+# Native Go fuzzing: every FuzzXxx target for FUZZTIME each (see scripts/fuzz.sh);
+# the seed corpora in testdata/fuzz also run as plain tests under `make test`.
+FUZZTIME ?= 30s
+fuzz: deps
+	@FUZZTIME=$(FUZZTIME) GO=$(GO) bash scripts/fuzz.sh
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -58,23 +58,3 @@ func TestEventOmitsUnsetFields(t *testing.T) {
 		t.Fatalf("got %s, want %s", got, want)
 	}
 }
-
-func FuzzParseCommand(f *testing.F) {
-	f.Add([]byte(`{"type":"input.text","text":"hi"}`))
-	f.Add([]byte(`{"type":"session.update","mode":"full_duplex"}`))
-	f.Add([]byte(`{`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseCommand(data)
-		if err != nil {
-			if ErrorEvent(err).Message == "" {
-				t.Fatal("error event without a message")
-			}
-			return
-		}
-		switch c.Type {
-		case TypeInputText, TypeResponseCancel, TypeSessionUpdate, TypeInputAudioStart, TypeInputAudioStop:
-		default:
-			t.Fatalf("accepted unknown type %q", c.Type)
-		}
-	})
-}

@@ -21,6 +21,31 @@ func ValidateOffer(offer string) error {
 	if len(sd.MediaDescriptions) == 0 {
 		return fmt.Errorf("%w: no media sections", ErrBadOffer)
 	}
+	if !hasOpusAudio(&sd) {
+		return ErrNoOpus
+	}
+	return nil
+}
+
+// checkAnswerAudio returns an error wrapping ErrBadOffer unless answer, our
+// SDP answer to an offer that passed ValidateOffer, accepts an audio
+// section with Opus. pion rejects (port 0) what it cannot take — notably
+// every section outside the offer's a=group:BUNDLE — and a call without
+// audio must fail at set-up, not wait out the connect timeout.
+func checkAnswerAudio(answer string) error {
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(answer); err != nil {
+		return fmt.Errorf("%w: answer: %v", ErrBadOffer, err)
+	}
+	if !hasOpusAudio(&sd) {
+		return fmt.Errorf("%w: its Opus audio section cannot be accepted (only media in a=group:BUNDLE is supported)", ErrBadOffer)
+	}
+	return nil
+}
+
+// hasOpusAudio reports whether sd has an audio section that is not
+// rejected (port 0) and maps a payload type to Opus.
+func hasOpusAudio(sd *sdp.SessionDescription) bool {
 	for _, md := range sd.MediaDescriptions {
 		if md.MediaName.Media != "audio" || md.MediaName.Port.Value == 0 {
 			continue
@@ -31,9 +56,9 @@ func ValidateOffer(offer string) error {
 			}
 			// a=rtpmap:111 opus/48000/2
 			if _, enc, ok := strings.Cut(a.Value, " "); ok && strings.HasPrefix(strings.ToLower(enc), "opus/") {
-				return nil
+				return true
 			}
 		}
 	}
-	return ErrNoOpus
+	return false
 }

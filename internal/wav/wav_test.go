@@ -156,29 +156,3 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("Write at 0 Hz: %v", err)
 	}
 }
-
-func FuzzRead(f *testing.F) {
-	var buf bytes.Buffer
-	_ = Write(&buf, []int16{1, 2, 3, -4}, 16000)
-	f.Add(buf.Bytes())
-	f.Add(build(fmtChunk(1, 2, 48000, 16), chunk("data", 8, samples(100, 300, -32768, -32768))))
-	f.Add(build(extensibleFmt(1), chunk("data", 0xFFFFFFFF, samples(5))))
-	f.Add(build(chunk("LIST", 3, []byte{1, 2, 3, 0}), fmtChunk(1, 1, 22050, 16), chunk("data", 0xFFFFFFF0, nil)))
-	f.Add([]byte("RIFF"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		pcm, rate, err := Read(bytes.NewReader(data))
-		if err != nil {
-			if pcm != nil || rate != 0 {
-				t.Fatal("error with a result")
-			}
-			return
-		}
-		// Output can never exceed what the input holds.
-		if 2*len(pcm) > len(data) {
-			t.Fatalf("%d samples from %d bytes", len(pcm), len(data))
-		}
-		if rate < 1 || rate > MaxSampleRate {
-			t.Fatalf("rate %d", rate)
-		}
-	})
-}
