@@ -258,12 +258,10 @@ func (e *engine) startUser(ptt bool, onset time.Duration) {
 		return
 	}
 	// The stream lives as long as the call: cancelling its context would
-	// abandon recognition.
-	stream, err := e.o.STT.NewStream(e.ctx, stt.StreamOptions{Language: e.o.Language})
-	if err != nil {
-		e.stageError("stt", err)
-		return
-	}
+	// abandon recognition. It opens off the engine goroutine (a pooled
+	// recognizer may have to wait for a decoder); an open error comes back
+	// from Finish as an STT failure of the turn.
+	stream := openAsync(e.ctx, e.o.STT, stt.StreamOptions{Language: e.o.Language}, &e.wg)
 	if v := e.io.Video(); v != nil {
 		v.Refresh() // a fresh picture, ready by the end of the turn
 	}
