@@ -19,6 +19,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
+	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
 	"github.com/rs/zerolog"
@@ -77,7 +78,11 @@ type Options struct {
 	Wait       int
 	Commands   []events.Command // sent on the data channel once it opens
 	HTTPClient *http.Client     // nil: a private client, closed after the call
-	Log        zerolog.Logger
+	// Net, when set, replaces the OS network for the media path (pion vnet
+	// in tests); signaling still uses HTTPClient. Loopback candidates are
+	// then not gathered.
+	Net transport.Net
+	Log zerolog.Logger
 }
 
 // Turn is one exchange, assembled from the server's events (see
@@ -275,7 +280,11 @@ func (c *call) newPeerConnection() (*webrtc.PeerConnection, error) {
 	}
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetIncludeLoopbackCandidate(true)
+	if c.opt.Net != nil {
+		se.SetNet(c.opt.Net)
+	} else {
+		se.SetIncludeLoopbackCandidate(true)
+	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	return api.NewPeerConnection(webrtc.Configuration{})
 }
