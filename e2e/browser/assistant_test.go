@@ -28,6 +28,10 @@ func assistantPipeline(t *testing.T) session.Pipeline {
 		t.Fatalf("offline STT: %v (make test installs pocketsphinx)", err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
+	// As cmd/duplex does: build a decoder now, not in the first turn.
+	if err := s.Warm(t.Context()); err != nil {
+		t.Fatalf("offline STT: %v", err)
+	}
 	tt, err := espeak.New(espeak.Options{})
 	if err != nil {
 		t.Fatalf("offline TTS: %v (make test installs libespeak-ng-dev)", err)
