@@ -13,7 +13,7 @@ import (
 )
 
 // speechSignal returns ~2 s of espeak-ng speech at 48 kHz mono, or skips.
-func speechSignal(t *testing.T) []int16 {
+func speechSignal(t testing.TB) []int16 {
 	t.Helper()
 	bin, err := exec.LookPath("espeak-ng")
 	if err != nil {

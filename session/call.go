@@ -256,7 +256,9 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 		return "", fmt.Errorf("%w: cannot send audio: %v", ErrBadOffer, err)
 	}
 	c.goRun(func() { drainRTCP(sender) })
-	out, err := media.NewPacedWriter(media.NewOpusRTPWriter(track), media.PacedWriterOptions{})
+	out, err := media.NewPacedWriter(media.NewOpusRTPWriter(track), media.PacedWriterOptions{
+		Encoder: media.EncoderOptions{Complexity: c.m.cfg.OpusComplexity},
+	})
 	if err != nil {
 		return "", fmt.Errorf("session: paced writer: %w", err)
 	}
