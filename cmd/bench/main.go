@@ -12,6 +12,11 @@
 //   - C: BenchmarkTurnOverhead of package dialogue (fake engines with fixed
 //     delays), run as `go test` in a subprocess.
 //
+// Then the capacity scenario (capacity.go, its own section of the file):
+// concurrent calls on `-pipeline canned` and on the aiortc peer in
+// bench/peer, and the Go micro-benchmarks of the media path. -only
+// dialogue or -only capacity runs one part.
+//
 // It builds nothing: the server binary is given with -server-bin and run as
 // a child process on a free loopback port, killed at the end.
 //
@@ -67,7 +72,7 @@ func main() {
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, c)
+	err := runScenarios(ctx, c) // run, and the capacity scenario (capacity.go)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -156,6 +161,7 @@ type server struct {
 	logs     *tailBuffer
 	exited   chan struct{}
 	stopOnce sync.Once
+	dataDir  string
 }
 
 // startServer runs bin on a free loopback port and waits for /healthz.
@@ -165,7 +171,15 @@ func startServer(ctx context.Context, bin string) (*server, error) {
 		return nil, err
 	}
 	s := &server{base: "http://" + addr, logs: &tailBuffer{max: 256 << 10}, exited: make(chan struct{})}
-	s.cmd = exec.Command(bin, "-addr", addr, "-log-format", "json", "-log-level", "warn")
+	dataDir, err := os.MkdirTemp("", "duplex-bench-data-")
+	if err != nil {
+		return nil, err
+	}
+	// Load from one loopback address: the per-address limits are off, and
+	// the transcripts go to a scratch directory (removed by stop).
+	s.cmd = exec.Command(bin, "-addr", addr, "-log-format", "json", "-log-level", "warn",
+		"-max-calls-per-ip", "0", "-rate-limit", "0", "-data-dir", dataDir)
+	s.dataDir = dataDir
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	// The server dies with us even if we are killed outright.
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -208,6 +222,7 @@ func startServer(ctx context.Context, bin string) (*server, error) {
 // stop sends SIGTERM, kills after stopTimeout, and waits for the exit.
 func (s *server) stop() {
 	s.stopOnce.Do(func() {
+		defer os.RemoveAll(s.dataDir)
 		select {
 		case <-s.exited:
 			return

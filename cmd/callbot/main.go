@@ -5,6 +5,12 @@
 //
 //	callbot -server http://127.0.0.1:8080 -audio hello.wav -record reply.wav -json
 //	callbot -turns a.wav,b.wav,c.wav -barge-in stop.wav -barge-in-after 2s -json
+//	callbot -calls 100 -ramp 10 -duration 30s -audio question.wav -server-pid PID -json
+//
+// Load mode (-calls N) runs N concurrent callers against a server on this
+// machine, each speaking -audio in a loop (utterance, wait for the reply
+// audio, pause 1–2 s), and reports calls ok/failed, turn latency measured
+// from audio, reply-audio continuity and the server's CPU and RSS.
 //
 // With -json the last line of stdout is the result as one JSON object. The
 // exit status is 1 when the call was not OK, 2 on bad usage.
@@ -56,12 +62,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		timeout = fs.Duration("timeout", 60*time.Second, "give up on the whole call after this long")
 		verbose = fs.Bool("v", false, "debug logging")
 	)
+	lf := addLoadFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "callbot: unexpected arguments %q\n", fs.Args())
 		return 2
+	}
+	if *lf.calls != 0 {
+		return runLoad(fs, lf, commonFlags{server: *server, audio: *audio, token: *token, asJSON: *asJSON, verbose: *verbose, turnTimeout: *turnTO, timeout: *timeout}, stdout, stderr)
 	}
 	if *audio == "" && *turns == "" && *text == "" {
 		fmt.Fprintln(stderr, "callbot: give -audio FILE.wav, -turns A.wav,B.wav,... and/or -text MESSAGE")

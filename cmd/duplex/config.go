@@ -3,10 +3,12 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/duplex-ai/duplex/signaling"
 	"github.com/duplex-ai/duplex/vad"
 )
 
@@ -53,6 +55,20 @@ type config struct {
 	falseInterruption time.Duration
 	dtlsTimeout       time.Duration
 	shutdownGrace     time.Duration
+
+	apiKeys        stringList
+	tokenSecret    string
+	tokenTTL       time.Duration
+	corsOrigins    stringList
+	rateLimit      float64
+	rateBurst      int
+	trustedProxies stringList
+	maxCallsPerIP  int
+	idleTimeout    time.Duration
+	maxDuration    time.Duration
+	dataDir        string
+	opusComplexity int
+	pprof          bool
 }
 
 // envName maps a flag name to its environment variable: -udp-port-min → DUPLEX_UDP_PORT_MIN.
@@ -68,7 +84,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.StringVar(&c.addr, "addr", ":8080", "HTTP listen address")
 	fs.StringVar(&c.logFormat, "log-format", "console", "log format: console or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	fs.StringVar(&c.pipeline, "pipeline", "assistant", "what a call runs: assistant (VAD → STT → LLM → TTS) or echo")
+	fs.StringVar(&c.pipeline, "pipeline", "assistant", "what a call runs: assistant (VAD → STT → LLM → TTS), echo, or canned (VAD + one cached espeak reply per turn: the capacity benchmark)")
 	fs.StringVar(&c.mode, "mode", "full-duplex", "conversation mode: full-duplex (barge-in) or half-duplex")
 	fs.StringVar(&c.stt, "stt", "sphinx", "speech-to-text: sphinx (offline) or openai (OpenAI-compatible /audio/transcriptions)")
 	fs.StringVar(&c.sttURL, "stt-url", "https://api.openai.com/v1", "base URL of the OpenAI-compatible STT server")
@@ -97,7 +113,20 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.DurationVar(&c.vadMinSilence, "vad-min-silence", vad.DefaultMinSilence, "silence that ends a turn")
 	fs.Float64Var(&c.vadThreshold, "vad-threshold", vad.DefaultThreshold, "speech probability threshold of the VAD (0..1)")
 	fs.DurationVar(&c.dtlsTimeout, "dtls-timeout", 10*time.Second, "DTLS handshake timeout")
-	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "time to drain calls on SIGINT/SIGTERM")
+	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGINT/SIGTERM, how long replies in progress may finish before their calls are ended")
+	fs.Var(&c.apiKeys, "api-key", "API key required (Authorization: Bearer KEY) to create calls, mint tokens and read /v1/config; repeatable; none = open server")
+	fs.StringVar(&c.tokenSecret, "token-secret", "", "HMAC secret of call tokens (POST /v1/tokens, `duplex token`); empty with -api-key = a random one per process")
+	fs.DurationVar(&c.tokenTTL, "token-ttl", 10*time.Minute, "lifetime of tokens minted by POST /v1/tokens")
+	fs.Var(&c.corsOrigins, "cors-origin", "web origin allowed to call the API from a browser (https://app.example, or *); repeatable")
+	fs.Float64Var(&c.rateLimit, "rate-limit", 10, "API requests per second per client address (0: no limit)")
+	fs.IntVar(&c.rateBurst, "rate-burst", 0, "burst of -rate-limit (0: 4 × the rate)")
+	fs.Var(&c.trustedProxies, "trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For names the client; repeatable")
+	fs.IntVar(&c.maxCallsPerIP, "max-calls-per-ip", 20, "maximum concurrent calls from one client address (0: no limit)")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", 5*time.Minute, "end a call after this long without caller speech or commands while the assistant is quiet (0: never)")
+	fs.DurationVar(&c.maxDuration, "max-call-duration", 2*time.Hour, "end a call this long after it started (0: never)")
+	fs.IntVar(&c.opusComplexity, "opus-complexity", 5, "libopus complexity 1..10 of the audio sent to callers (5: half the CPU of 10, same quality on speech)")
+	fs.StringVar(&c.dataDir, "data-dir", "./data", "directory of call transcripts (JSON Lines, one file per call, 0600); empty: keep none")
+	fs.BoolVar(&c.pprof, "pprof", false, "serve net/http/pprof at /debug/pprof/ on -addr (profiling; keep off on untrusted networks)")
 
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
@@ -111,16 +140,18 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		return nil, envErr
 	}
 	// Repeatable flags given on the command line replace the environment's.
-	envPublic, envICE := c.publicIPs, c.iceServers
-	c.publicIPs, c.iceServers = nil, nil
+	lists := []*stringList{&c.publicIPs, &c.iceServers, &c.apiKeys, &c.corsOrigins, &c.trustedProxies}
+	fromEnv := make([]stringList, len(lists))
+	for i, l := range lists {
+		fromEnv[i], *l = *l, nil
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if c.publicIPs == nil {
-		c.publicIPs = envPublic
-	}
-	if c.iceServers == nil {
-		c.iceServers = envICE
+	for i, l := range lists {
+		if *l == nil {
+			*l = fromEnv[i]
+		}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -129,7 +160,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		name, val string
 		ok        []string
 	}{
-		{"pipeline", c.pipeline, []string{"assistant", "echo"}},
+		{"pipeline", c.pipeline, []string{"assistant", "echo", "canned"}},
 		{"stt", c.stt, []string{"sphinx", "openai"}},
 		{"llm", c.llm, []string{"local", "openai"}},
 		{"tts", c.tts, []string{"espeak", "openai"}},
@@ -142,6 +173,20 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	c.mode = strings.ReplaceAll(c.mode, "-", "_")
 	if c.udpPortMin > 65535 || c.udpPortMax > 65535 || c.udpPortMin > c.udpPortMax {
 		return nil, fmt.Errorf("-udp-port-min %d / -udp-port-max %d: want 0 ≤ min ≤ max ≤ 65535", c.udpPortMin, c.udpPortMax)
+	}
+	for _, p := range c.trustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			return nil, fmt.Errorf("-trusted-proxy %q: want a CIDR such as 10.0.0.0/8: %w", p, err)
+		}
+	}
+	if c.rateLimit < 0 || c.rateBurst < 0 || c.maxCallsPerIP < 0 || c.idleTimeout < 0 || c.maxDuration < 0 {
+		return nil, fmt.Errorf("-rate-limit, -rate-burst, -max-calls-per-ip, -idle-timeout and -max-call-duration must not be negative")
+	}
+	if c.opusComplexity < 1 || c.opusComplexity > 10 {
+		return nil, fmt.Errorf("-opus-complexity %d: want 1..10", c.opusComplexity)
+	}
+	if c.tokenTTL <= 0 || c.tokenTTL > signaling.MaxTokenTTL {
+		return nil, fmt.Errorf("-token-ttl %s: want between 1s and %s", c.tokenTTL, signaling.MaxTokenTTL)
 	}
 	if c.logFormat != "console" && c.logFormat != "json" {
 		return nil, fmt.Errorf("-log-format %q: want console or json", c.logFormat)

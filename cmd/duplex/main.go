@@ -4,11 +4,14 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,11 +23,22 @@ import (
 	"github.com/duplex-ai/duplex/dialogue"
 	"github.com/duplex-ai/duplex/session"
 	"github.com/duplex-ai/duplex/signaling"
+	"github.com/duplex-ai/duplex/transcript"
 	"github.com/duplex-ai/duplex/vad"
 	"github.com/duplex-ai/duplex/web"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "token" {
+		if err := tokenCmd(os.Args[2:], os.Getenv, os.Stdout, time.Now()); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				os.Exit(0)
+			}
+			fmt.Fprintln(os.Stderr, "duplex token:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	cfg, err := parseConfig(os.Args[1:], os.Getenv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -102,23 +116,51 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		}
 		pipeline = a
 		log.Info().Str("stt", eng.stt.Name()).Str("llm", eng.llm.Name()).Str("tts", eng.tts.Name()).Str("mode", cfg.mode).Msg("assistant pipeline")
+	case "canned":
+		c, err := buildCanned(ctx, cfg, newDetector)
+		if err != nil {
+			return err
+		}
+		pipeline = c
+		log.Info().Dur("reply", c.ReplyDuration()).Msg("canned pipeline")
+	}
+	var store *transcript.Store
+	if cfg.dataDir != "" {
+		if store, err = transcript.NewStore(cfg.dataDir); err != nil {
+			return fmt.Errorf("-data-dir: %w", err)
+		}
 	}
 	mgr, err := session.NewManager(session.Config{
-		Pipeline:    pipeline,
-		MaxCalls:    cfg.maxCalls,
-		ICEServers:  ice,
-		PublicIPs:   cfg.publicIPs,
-		UDPPortMin:  uint16(cfg.udpPortMin),
-		UDPPortMax:  uint16(cfg.udpPortMax),
-		UDPMuxPort:  cfg.udpMuxPort,
-		DTLSTimeout: cfg.dtlsTimeout,
-		Log:         log,
+		Pipeline:       pipeline,
+		MaxCalls:       cfg.maxCalls,
+		MaxCallsPerIP:  cfg.maxCallsPerIP,
+		IdleTimeout:    orNever(cfg.idleTimeout),
+		MaxDuration:    orNever(cfg.maxDuration),
+		ICEServers:     ice,
+		PublicIPs:      cfg.publicIPs,
+		UDPPortMin:     uint16(cfg.udpPortMin),
+		UDPPortMax:     uint16(cfg.udpPortMax),
+		UDPMuxPort:     cfg.udpMuxPort,
+		DTLSTimeout:    cfg.dtlsTimeout,
+		Transcripts:    store,
+		OpusComplexity: cfg.opusComplexity,
+		Log:            log,
 	})
 	if err != nil {
 		return err
 	}
+	sopt, err := signalingOptions(cfg, log)
+	if err != nil {
+		_ = mgr.Close(session.ReasonServerShutdown)
+		return err
+	}
+	sopt.Collectors, sopt.Transcripts = collectors, store
+	var handler http.Handler = signaling.New(mgr, sopt)
+	if cfg.pprof {
+		handler = withPprof(handler)
+	}
 	srv := &http.Server{
-		Handler:           signaling.New(mgr, signaling.Options{Web: web.Handler(), Log: log, Collectors: collectors}),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -130,7 +172,8 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		_ = mgr.Close(session.ReasonServerShutdown)
 		return err
 	}
-	log.Info().Str("addr", ln.Addr().String()).Str("pipeline", pipeline.Name()).Int("max_calls", cfg.maxCalls).Msg("duplex listening")
+	log.Info().Str("addr", ln.Addr().String()).Str("pipeline", pipeline.Name()).Int("max_calls", cfg.maxCalls).
+		Bool("auth", len(cfg.apiKeys) > 0).Str("data_dir", cfg.dataDir).Msg("duplex listening")
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -139,19 +182,84 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 
 	select {
 	case err = <-served:
+		_ = mgr.Close(session.ReasonServerShutdown)
 	case <-ctx.Done():
-		log.Info().Int("active_calls", mgr.Active()).Msg("shutting down: draining calls")
-		sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownGrace)
+		// New calls get 503 while live ones are told and their replies
+		// finish; then the listener closes.
+		log.Info().Int("active_calls", mgr.Active()).Dur("grace", cfg.shutdownGrace).Msg("shutting down: draining calls")
+		dctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownGrace)
+		mgr.Drain(dctx)
+		cancel()
+		_ = mgr.Close(session.ReasonServerShutdown)
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err = srv.Shutdown(sctx)
 		cancel()
 		<-served
 	}
-	_ = mgr.Close(session.ReasonServerShutdown)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	log.Info().Msg("stopped")
 	return err
+}
+
+// tokenCmd is `duplex token [-token-secret S] [-ttl D]`: it prints a call
+// token that a server started with the same -token-secret (and an
+// -api-key) accepts until it expires. The secret may come from
+// DUPLEX_TOKEN_SECRET.
+func tokenCmd(args []string, getenv func(string) string, w io.Writer, now time.Time) error {
+	fs := flag.NewFlagSet("duplex token", flag.ContinueOnError)
+	secret := fs.String("token-secret", getenv("DUPLEX_TOKEN_SECRET"), "HMAC secret shared with the server (env DUPLEX_TOKEN_SECRET)")
+	ttl := fs.Duration("ttl", 10*time.Minute, "lifetime of the token")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *secret == "" {
+		return errors.New("-token-secret (or DUPLEX_TOKEN_SECRET) is required")
+	}
+	if *ttl <= 0 || *ttl > signaling.MaxTokenTTL {
+		return fmt.Errorf("-ttl %s: want between 1s and %s", *ttl, signaling.MaxTokenTTL)
+	}
+	tok, err := signaling.MintToken([]byte(*secret), now.Add(*ttl))
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, tok)
+	return err
+}
+
+// orNever maps the flags' 0 (never) to session.Config's negative.
+func orNever(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+// signalingOptions builds the HTTP front's security options from flags.
+func signalingOptions(cfg *config, log zerolog.Logger) (signaling.Options, error) {
+	o := signaling.Options{
+		Web: web.Handler(), Log: log,
+		APIKeys: cfg.apiKeys, TokenTTL: cfg.tokenTTL, CORSOrigins: cfg.corsOrigins,
+		RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst,
+	}
+	for _, p := range cfg.trustedProxies {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			return o, fmt.Errorf("-trusted-proxy %q: %w", p, err)
+		}
+		o.TrustedProxies = append(o.TrustedProxies, pfx)
+	}
+	switch {
+	case cfg.tokenSecret != "":
+		o.TokenSecret = []byte(cfg.tokenSecret)
+	case len(cfg.apiKeys) > 0:
+		o.TokenSecret = make([]byte, 32)
+		if _, err := rand.Read(o.TokenSecret); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
 }
 
 // detectorFactory builds the per-call VAD from the -vad-* flags.

@@ -2,23 +2,30 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
+	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/callbot"
+	"github.com/duplex-ai/duplex/internal/testpeer"
 	"github.com/duplex-ai/duplex/internal/wav"
 	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/transcript"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -238,7 +245,20 @@ func TestEchoTurns(t *testing.T) {
 // startServer runs the server binary's run() on a free loopback port.
 func startServer(t *testing.T, args ...string) string {
 	t.Helper()
-	cfg, err := parseConfig(append([]string{"-addr", "127.0.0.1:0"}, args...), func(string) string { return "" })
+	base, stop := startServerCtl(t, args...)
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return base
+}
+
+// startServerCtl is startServer with the stop (SIGTERM) left to the test:
+// stop cancels run's context and returns what run returned.
+func startServerCtl(t *testing.T, args ...string) (string, func() error) {
+	t.Helper()
+	cfg, err := parseConfig(append([]string{"-addr", "127.0.0.1:0", "-data-dir", t.TempDir()}, args...), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,18 +266,108 @@ func startServer(t *testing.T, args ...string) string {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, cfg, zerolog.Nop(), ready) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
+	var once sync.Once
+	var runErr error
+	stop := func() error {
+		once.Do(func() { cancel(); runErr = <-done })
+		return runErr
+	}
 	select {
 	case addr := <-ready:
-		return "http://" + addr
+		return "http://" + addr, stop
 	case err := <-done:
+		cancel()
 		t.Fatalf("server did not start: %v", err)
-		return ""
+		return "", nil
+	}
+}
+
+// signalWriter closes seen when a log line contains needle.
+type signalWriter struct {
+	needle string
+	once   sync.Once
+	seen   chan struct{}
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.needle) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+// TestGracefulShutdown: SIGTERM while the assistant speaks. New calls get
+// 503, the live call is told (session.ending), its reply plays to the end,
+// the transcript is closed with the reason, and run returns nil (exit 0).
+func TestGracefulShutdown(t *testing.T) {
+	base, stop := startServerCtl(t, "-pipeline", "echo", "-shutdown-grace", "30s")
+	defer stop()
+	q, rate := speak(t, "this sentence is echoed back while the server shuts down")
+	speech := time.Duration(len(q)) * time.Second / time.Duration(rate)
+	sw := &signalWriter{needle: `"state":"speaking"`, seen: make(chan struct{})}
+	type out struct {
+		res *callbot.Result
+		err error
+	}
+	got := make(chan out, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		res, err := callbot.Run(ctx, callbot.Options{Server: base, Audio: q, AudioRate: rate, Tail: 20 * time.Second,
+			Log: zerolog.New(sw).Level(zerolog.DebugLevel)})
+		got <- out{res, err}
+	}()
+	select {
+	case <-sw.seen:
+	case o := <-got:
+		t.Fatalf("call ended before the echo started: %+v %v", o.res, o.err)
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	// While draining, the server is up but takes no new call.
+	offer, err := testpeer.Offer(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status int
+	for i := 0; i < 100; i++ {
+		resp, err := http.Post(base+"/v1/calls", "application/sdp", strings.NewReader(offer))
+		if err != nil {
+			break // the listener is already closed: the drain was over
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		status = resp.StatusCode
+		if status == http.StatusServiceUnavailable {
+			if !strings.Contains(string(b), "shutting down") {
+				t.Errorf("503 body %s", b)
+			}
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if status != http.StatusServiceUnavailable {
+		t.Errorf("POST while draining: %d, want 503", status)
+	}
+	o := <-got
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("run returned %v, want nil", err)
+	}
+	ending := false
+	for _, ev := range o.res.Events {
+		if ev.Type == events.TypeSessionEnding {
+			ending = true
+		}
+	}
+	if !ending {
+		t.Error("no session.ending event")
+	}
+	// The whole utterance came back: the reply was not cut by the shutdown.
+	if o.res.AudioReceivedMS < 0.7*float64(speech.Milliseconds()) {
+		t.Errorf("received %.0f ms of a %v echo", o.res.AudioReceivedMS, speech)
 	}
 }
 
@@ -347,6 +457,52 @@ func TestAssistantBargeIn(t *testing.T) {
 	if !containsAny(next.Reply, hourForms(time.Now())) {
 		t.Errorf("question after the barge-in: %q → %q", next.User, next.Reply)
 	}
+
+	// The transcript on disk tells the same story, interruption included.
+	es := fetchTranscript(t, res.CallURL)
+	var got []string
+	for _, e := range es {
+		switch e.Kind {
+		case transcript.KindUser:
+			got = append(got, "user: "+e.Text)
+		case transcript.KindAssistant:
+			if e.Interrupted {
+				got = append(got, "assistant (interrupted): "+e.Heard)
+			} else {
+				got = append(got, "assistant: "+e.Text)
+			}
+		case transcript.KindEnd:
+			got = append(got, "end: "+e.Reason)
+		}
+	}
+	want := []string{"user: " + st.User, "assistant (interrupted): " + st.Heard, "user: " + next.User, "assistant: " + next.Reply, "end: client_hangup"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("transcript:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// fetchTranscript reads GET {call URL}/transcript?secret=… after the call.
+func fetchTranscript(t *testing.T, callURL string) []transcript.Entry {
+	t.Helper()
+	u, err := url.Parse(callURL)
+	if err != nil || callURL == "" {
+		t.Fatalf("call URL %q: %v", callURL, err)
+	}
+	u.Path += "/transcript"
+	resp, err := http.Get(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", u.Path, resp.StatusCode, b)
+	}
+	es, err := transcript.Entries(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
 }
 
 // TestAssistantSees: a caller whose camera shows solid red asks "what do
@@ -373,5 +529,32 @@ func TestAssistantSees(t *testing.T) {
 	}
 	if len(res.Turns) != 1 || !strings.Contains(res.Turns[0].Reply, "can't see") {
 		t.Fatalf("without a camera: turns %+v errors %v", res.Turns, res.Errors)
+	}
+}
+
+// TestTokenAuth: a server with an API key refuses anonymous callers; a
+// token from `duplex token` (same secret) lets callbot in.
+func TestTokenAuth(t *testing.T) {
+	base := startServer(t, "-pipeline", "echo", "-echo-delay", "1s", "-api-key", "k-123", "-token-secret", "shh")
+	q, rate := speak(t, "hello")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	_, err := callbot.Run(ctx, callbot.Options{Server: base, Audio: q, AudioRate: rate, Tail: -1, Log: zerolog.Nop()})
+	var se *callbot.SignalingError
+	if !errors.As(err, &se) || se.Status != http.StatusUnauthorized {
+		t.Fatalf("without a token: %v, want 401", err)
+	}
+	var buf strings.Builder
+	if err := tokenCmd([]string{"-ttl", "1m"}, func(k string) string {
+		return map[string]string{"DUPLEX_TOKEN_SECRET": "shh"}[k]
+	}, &buf, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := callbot.Run(ctx, callbot.Options{Server: base, Token: strings.TrimSpace(buf.String()), Audio: q, AudioRate: rate, Tail: 1500 * time.Millisecond, Log: zerolog.Nop()})
+	if err != nil || !res.OK {
+		t.Fatalf("with a token: %v %+v", err, res)
+	}
+	if err := tokenCmd(nil, func(string) string { return "" }, io.Discard, time.Now()); err == nil {
+		t.Fatal("token minted without a secret")
 	}
 }
