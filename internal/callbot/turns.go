@@ -13,6 +13,11 @@ import (
 // ordered with each other).
 const interruptGrace = 100 * time.Millisecond
 
+// bargeTail: reply audio arriving this long after the last speech frame of
+// the barge-in is the next reply's (the server's end-of-turn silence is
+// 300 ms by default).
+const bargeTail = 250 * time.Millisecond
+
 // timedEvent is a server event with the wall-clock time it arrived.
 type timedEvent struct {
 	at time.Time
@@ -225,6 +230,17 @@ func buildTurns(evs []timedEvent, speech, voiced []time.Time, bargeIn time.Time)
 			if i+1 < len(acc) && acc[i+1].hasFinal && acc[i+1].final.Before(until) {
 				until = acc[i+1].final
 			}
+			// Nor can audio that arrives well after the barge-in utterance
+			// ended be the old reply's: the server waits out at least its
+			// end-of-turn silence before the next reply, whose first frame
+			// may beat the events above to the client.
+			next := time.Time{}
+			if i+1 < len(acc) {
+				next = acc[i+1].final
+			}
+			if end := lastSpeechBefore(speech, bargeIn, next); !end.IsZero() && end.Add(bargeTail).Before(until) {
+				until = end.Add(bargeTail)
+			}
 			v := bargeInStop(bargeIn, from, until, voiced)
 			t.BargeInStopMS = &v
 		}
@@ -246,6 +262,22 @@ func clientLatency(anchor, bound time.Time, speech, voiced []time.Time) float64 
 		return 0
 	}
 	return roundMS(voiced[j].Sub(last))
+}
+
+// lastSpeechBefore returns the last speech frame sent at or after from and
+// before bound (zero bound: no bound), or zero.
+func lastSpeechBefore(speech []time.Time, from, bound time.Time) time.Time {
+	var last time.Time
+	for _, s := range speech {
+		if s.Before(from) {
+			continue
+		}
+		if !bound.IsZero() && !s.Before(bound) {
+			break
+		}
+		last = s
+	}
+	return last
 }
 
 // bargeInStop: from bargeIn to the last voiced frame received in

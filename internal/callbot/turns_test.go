@@ -208,6 +208,27 @@ func TestBuildTurns(t *testing.T) {
 			},
 		},
 		{
+			name: "barge-in: the next reply's first frames beat the events to the client",
+			evs: []timedEvent{
+				ev(1000, state(events.StateUserSpeaking)),
+				ev(2300, state(events.StateThinking)),
+				ev(2400, final(1, "tell me a story")),
+				ev(2800, state(events.StateSpeaking)),
+				ev(4000, state(events.StateUserSpeaking)),
+				ev(4300, state(events.StateThinking)),
+				ev(4900, events.Event{Type: events.TypeReplyInterrupted, TurnID: 1, Heard: "Once"}),
+				ev(4905, final(2, "what time is it")),
+				ev(4910, delta(2, "It's noon.")),
+			},
+			speech:  ms(1100, 2000, 3800, 4500),
+			voiced:  ms(2850, 3000, 3900, 4050, 4850, 4870, 4950),
+			bargeIn: at(3800),
+			want: []Turn{
+				{User: "tell me a story", LatencyMS: 850, Interrupted: true, Heard: "Once", BargeInStopMS: ptr(250)},
+				{User: "what time is it", Reply: "It's noon.", LatencyMS: 450},
+			},
+		},
+		{
 			name: "states-only pipeline barge-in: reply.interrupted goes to the reply in progress",
 			evs: []timedEvent{
 				ev(1000, state(events.StateUserSpeaking)),
