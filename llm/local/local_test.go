@@ -115,6 +115,12 @@ func TestSkills(t *testing.T) {
 		{[]string{"what do you see"}, "camera", []string{"I can't see anything — the camera is off or not sending video."}, 0},
 		{[]string{"What can you see?"}, "camera", []string{"camera is off"}, 0},
 		{[]string{"look at this"}, "camera", []string{"camera is off"}, 0},
+		// stop / hold on: a short acknowledgement
+		{[]string{"stop"}, "stop", []string{"Okay."}, 10},
+		{[]string{"Stop talking, please."}, "stop", []string{"Okay."}, 10},
+		{[]string{"wait a second"}, "stop", []string{"Okay."}, 10},
+		{[]string{"never mind"}, "stop", []string{"Okay."}, 10},
+		{[]string{"okay that's enough"}, "stop", []string{"Okay."}, 10},
 		// acknowledgements
 		{[]string{"okay"}, "ack", []string{"Okay."}, 10},
 		{[]string{"Yeah."}, "ack", []string{"Okay."}, 10},

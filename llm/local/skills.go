@@ -26,6 +26,12 @@ var (
 	thanksWords   = setOf("thanks", "thank", "you", "very", "much", "so", "a", "lot", "cheers", "okay", "great")
 	greetingWords = setOf("hello", "hi", "hey", "hiya", "howdy", "greetings", "there", "good", "morning",
 		"afternoon", "evening", "yo", "hallo", "helo", "hullo", "assistant", "duplex", "how", "are", "you", "doing", "is", "it", "going")
+	// stopWords: the user wants the assistant to stop or hold on (often said
+	// over a reply); the answer is a short acknowledgement, not the
+	// fallback's speech.
+	stopWords = setOf("stop", "wait", "please", "talking", "speaking", "be", "quiet", "cancel", "never", "mind",
+		"enough", "that's", "thats", "that", "is", "hold", "on", "shut", "up", "pause", "okay", "ok", "now", "it",
+		"a", "second", "moment", "minute", "just", "sec")
 	byeWords = setOf("bye", "goodbye", "good", "night", "see", "you", "later", "bye-bye", "cheers", "okay", "then", "for", "now")
 )
 
@@ -50,6 +56,9 @@ var skills = []skill{
 	{"help", isHelp, func(words, llm.Request) string { return helpReply }},
 	{"thanks", func(w words) bool { return w.has("thanks", "thank", "cheers") && w.only(thanksWords) }, func(words, llm.Request) string { return "You're welcome." }},
 	{"goodbye", func(w words) bool { return w.has("bye", "goodbye", "night", "later") && w.only(byeWords) }, func(words, llm.Request) string { return "Goodbye! Talk to you soon." }},
+	{"stop", func(w words) bool {
+		return w.has("stop", "wait", "quiet", "cancel", "enough", "mind", "hold", "shut", "pause") && w.only(stopWords)
+	}, func(words, llm.Request) string { return "Okay." }},
 	{"greeting", isGreeting, greet},
 	{"ack", func(w words) bool { return w.only(ackWords) }, func(words, llm.Request) string { return "Okay." }},
 }
