@@ -26,7 +26,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -329,24 +328,5 @@ func gitCommit(ctx context.Context) string {
 
 // writeSection replaces the dialogue-bench section of path, or appends it.
 func writeSection(path, section string) error {
-	const begin, end = "<!-- dialogue-bench:begin -->", "<!-- dialogue-bench:end -->"
-	old, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	s := string(old)
-	block := begin + "\n" + section + end
-	i, j := strings.Index(s, begin), strings.Index(s, end)
-	if i >= 0 && j > i {
-		s = s[:i] + block + s[j+len(end):]
-	} else {
-		if s == "" {
-			s = "# Benchmarks\n"
-		}
-		if !strings.HasSuffix(s, "\n") {
-			s += "\n"
-		}
-		s += "\n" + block + "\n"
-	}
-	return os.WriteFile(path, []byte(s), 0o644)
+	return writeMarkedSection(path, "dialogue-bench", section)
 }

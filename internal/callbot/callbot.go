@@ -393,20 +393,11 @@ func (c *call) setUp(ctx context.Context, endpoint *url.URL) (callURL string, er
 	}
 	c.handle(dc)
 
-	offer, err := pc.CreateOffer(nil)
+	offer, err := gatheredOffer(ctx, pc)
 	if err != nil {
-		return "", fmt.Errorf("callbot: create offer: %w", err)
+		return "", fmt.Errorf("callbot: %w", err)
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		return "", fmt.Errorf("callbot: set local description: %w", err)
-	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return "", fmt.Errorf("callbot: gathering ICE candidates: %w", ctx.Err())
-	}
-	answer, callURL, err := postOffer(ctx, c.hc, endpoint, c.opt.Token, pc.LocalDescription().SDP)
+	answer, callURL, err := postOffer(ctx, c.hc, endpoint, c.opt.Token, offer)
 	if err != nil {
 		return "", err
 	}
@@ -736,4 +727,23 @@ func (c *call) shutdown() {
 		c.log.Debug().Err(err).Msg("close")
 	}
 	c.wg.Wait()
+}
+
+// gatheredOffer creates an offer, applies it and waits for ICE gathering
+// (no trickle: the offer carries every candidate).
+func gatheredOffer(ctx context.Context, pc *webrtc.PeerConnection) (string, error) {
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return "", fmt.Errorf("create offer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return "", fmt.Errorf("set local description: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return "", fmt.Errorf("gathering ICE candidates: %w", ctx.Err())
+	}
+	return pc.LocalDescription().SDP, nil
 }

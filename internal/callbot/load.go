@@ -700,23 +700,14 @@ func (c *loadCaller) setUp(ctx context.Context) (string, error) {
 			}
 		}
 	})
-	offer, err := pc.CreateOffer(nil)
+	offer, err := gatheredOffer(ctx, pc)
 	if err != nil {
-		return "", fmt.Errorf("create offer: %w", err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		return "", fmt.Errorf("set local description: %w", err)
-	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return "", fmt.Errorf("gathering: %w", ctx.Err())
+		return "", err
 	}
 	c.postedAt = time.Now()
 	pctx, cancel := context.WithTimeout(ctx, loadSetupTimeout)
 	defer cancel()
-	answer, callURL, err := postOffer(pctx, c.lt.hc, c.lt.endpoint, c.lt.opt.Token, pc.LocalDescription().SDP)
+	answer, callURL, err := postOffer(pctx, c.lt.hc, c.lt.endpoint, c.lt.opt.Token, offer)
 	if err != nil {
 		return "", fmt.Errorf("offer: %s", shortErr(err))
 	}
