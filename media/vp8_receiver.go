@@ -2,10 +2,7 @@ package media
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"sync"
 	"time"
 
@@ -164,34 +161,8 @@ func (v *VideoReceiver) Push(pkt *rtp.Packet) {
 // the stream is marked ended: waiting Snapshots return ErrNoVideo.
 func (v *VideoReceiver) Run(ctx context.Context, src RTPSource) error {
 	defer v.end()
-	if dl, ok := src.(interface{ SetReadDeadline(time.Time) error }); ok {
-		fired := make(chan struct{})
-		stop := context.AfterFunc(ctx, func() {
-			defer close(fired)
-			_ = dl.SetReadDeadline(time.Unix(1, 0))
-		})
-		defer func() {
-			if !stop() {
-				<-fired // join the AfterFunc goroutine
-			}
-		}()
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		pkt, _, err := src.ReadRTP()
-		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return ctxErr
-			}
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return fmt.Errorf("media: read rtp: %w", err)
-		}
-		v.Push(pkt)
-	}
+	_, err := readRTP(ctx, src, v.Push)
+	return err
 }
 
 // Refresh asks for a fresh key frame: a PLI now, or as soon as PLIInterval
