@@ -13,11 +13,11 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/duplex-ai/duplex/internal/oaihttp"
 	"github.com/duplex-ai/duplex/tts"
 )
 
@@ -145,55 +145,11 @@ func (e *Engine) Synthesize(ctx context.Context, text string, opt tts.Options) (
 	return s, nil
 }
 
-// readAPIError builds the APIError of a non-2xx response.
+// readAPIError builds the APIError of a non-2xx response; the body and
+// Retry-After are read as the other OpenAI-compatible clients read them.
 func readAPIError(resp *http.Response) *APIError {
-	e := &APIError{StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	var body struct {
-		Error struct {
-			Message string          `json:"message"`
-			Type    string          `json:"type"`
-			Code    json.RawMessage `json:"code"`
-		} `json:"error"`
-		// Some servers (FastAPI) answer {"detail": …}.
-		Detail json.RawMessage `json:"detail"`
-	}
-	if json.Unmarshal(b, &body) == nil && (body.Error.Message != "" || len(body.Detail) > 0) {
-		e.Message, e.Type = body.Error.Message, body.Error.Type
-		var code string
-		if json.Unmarshal(body.Error.Code, &code) == nil {
-			e.Code = code
-		} else if len(body.Error.Code) > 0 && string(body.Error.Code) != "null" {
-			e.Code = string(body.Error.Code)
-		}
-		if e.Message == "" {
-			var detail string
-			if json.Unmarshal(body.Detail, &detail) != nil {
-				detail = string(body.Detail)
-			}
-			e.Message = detail
-		}
-	} else {
-		msg := strings.TrimSpace(string(b))
-		if len(msg) > 200 {
-			msg = msg[:200] + "…"
-		}
-		e.Message = msg
-	}
+	e := &APIError{StatusCode: resp.StatusCode, RetryAfter: oaihttp.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	e.Message, e.Type, e.Code = oaihttp.ParseErrorBody(b)
 	return e
-}
-
-// parseRetryAfter reads delay-seconds or an HTTP date; 0 if absent or bad.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duplex-ai/duplex/internal/oaihttp"
 	"github.com/duplex-ai/duplex/tts"
 	"go.uber.org/goleak"
 )
@@ -414,8 +415,8 @@ func TestParseRetryAfter(t *testing.T) {
 		"Fri, 02 Jan 2026 03:00:00 GMT": 0,
 	}
 	for in, want := range tests {
-		if got := parseRetryAfter(in, now); got != want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
+		if got := oaihttp.ParseRetryAfter(in, now); got != want {
+			t.Errorf("ParseRetryAfter(%q) = %v, want %v", in, got, want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package openai
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -53,7 +54,7 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	s := fmt.Sprintf("openai tts: HTTP %d", e.StatusCode)
+	s := fmt.Sprintf("openai tts: HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Message != "" {
 		s += ": " + e.Message
 	}
