@@ -300,7 +300,7 @@ func (t *target) run(ctx context.Context, utt clip, profile bool) {
 // ---- processes ----
 
 // startChild runs argv (a server that answers GET /healthz at base) as a
-// child process, like startServer.
+// child process that dies with us, and waits until it is healthy.
 func startChild(ctx context.Context, argv []string, base string) (*server, error) {
 	s := &server{base: base, logs: &tailBuffer{max: 256 << 10}, exited: make(chan struct{})}
 	s.cmd = exec.Command(argv[0], argv[1:]...)

@@ -29,7 +29,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -169,53 +168,20 @@ func startServer(ctx context.Context, bin string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{base: "http://" + addr, logs: &tailBuffer{max: 256 << 10}, exited: make(chan struct{})}
 	dataDir, err := os.MkdirTemp("", "duplex-bench-data-")
 	if err != nil {
 		return nil, err
 	}
 	// Load from one loopback address: the per-address limits are off, and
 	// the transcripts go to a scratch directory (removed by stop).
-	s.cmd = exec.Command(bin, "-addr", addr, "-log-format", "json", "-log-level", "warn",
-		"-max-calls-per-ip", "0", "-rate-limit", "0", "-data-dir", dataDir)
+	s, err := startChild(ctx, []string{bin, "-addr", addr, "-log-format", "json", "-log-level", "warn",
+		"-max-calls-per-ip", "0", "-rate-limit", "0", "-data-dir", dataDir}, "http://"+addr)
+	if err != nil {
+		_ = os.RemoveAll(dataDir)
+		return nil, err
+	}
 	s.dataDir = dataDir
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	// The server dies with us even if we are killed outright.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
-	go func() {
-		_ = s.cmd.Wait()
-		close(s.exited)
-	}()
-	hc := &http.Client{Timeout: time.Second}
-	deadline := time.NewTimer(healthTimeout)
-	defer deadline.Stop()
-	poll := time.NewTicker(100 * time.Millisecond)
-	defer poll.Stop()
-	for {
-		select {
-		case <-s.exited:
-			return nil, fmt.Errorf("server exited during start-up (%v): %s", s.cmd.ProcessState, s.logs.String())
-		case <-deadline.C:
-			s.stop()
-			return nil, fmt.Errorf("server not healthy after %v: %s", healthTimeout, s.logs.String())
-		case <-ctx.Done():
-			s.stop()
-			return nil, ctx.Err()
-		case <-poll.C:
-			resp, err := hc.Get(s.base + "/healthz")
-			if err != nil {
-				continue
-			}
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				hc.CloseIdleConnections()
-				return s, nil
-			}
-		}
-	}
+	return s, nil
 }
 
 // stop sends SIGTERM, kills after stopTimeout, and waits for the exit.
