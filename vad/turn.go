@@ -43,15 +43,12 @@ type TurnOptions struct {
 }
 
 func (o TurnOptions) withDefaults() (TurnOptions, error) {
-	if o.SampleRate == 0 {
-		o.SampleRate = DefaultSampleRate
+	// The fields shared with the classifier get its defaults and checks.
+	c, err := Options{SampleRate: o.SampleRate, FrameDuration: o.FrameDuration, Threshold: o.Threshold}.withDefaults()
+	if err != nil {
+		return o, err
 	}
-	if o.FrameDuration == 0 {
-		o.FrameDuration = DefaultFrameDuration
-	}
-	if o.Threshold == 0 {
-		o.Threshold = DefaultThreshold
-	}
+	o.SampleRate, o.FrameDuration, o.Threshold = c.SampleRate, c.FrameDuration, c.Threshold
 	if o.MinSpeech == 0 {
 		o.MinSpeech = DefaultMinSpeech
 	}
@@ -64,19 +61,7 @@ func (o TurnOptions) withDefaults() (TurnOptions, error) {
 	if o.MaxUtterance == 0 {
 		o.MaxUtterance = DefaultMaxUtterance
 	}
-	switch o.SampleRate {
-	case 8000, 16000, 48000:
-	default:
-		return o, fmt.Errorf("%w: %d Hz", ErrSampleRate, o.SampleRate)
-	}
-	switch o.FrameDuration {
-	case 10 * time.Millisecond, 20 * time.Millisecond, 30 * time.Millisecond:
-	default:
-		return o, fmt.Errorf("%w: %v", ErrFrameDuration, o.FrameDuration)
-	}
 	switch {
-	case o.Threshold < 0 || o.Threshold > 1:
-		return o, fmt.Errorf("%w: Threshold %v outside [0,1]", ErrOption, o.Threshold)
 	case o.MinSpeech < 0 || o.MinSilence < 0 || o.PreRoll < 0:
 		return o, fmt.Errorf("%w: negative duration", ErrOption)
 	case o.PreRoll > 10*time.Second:
