@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,21 +65,17 @@ type Call struct {
 	// lastActive is when the caller last spoke or sent a command, in
 	// nanoseconds since created (monotonic).
 	lastActive atomic.Int64
-	// activity is the sum of squares of a frame above ActivityLevel.
-	activity float64
-	cmdMu    sync.Mutex
-	cmdRate  *ratelimit.Bucket
-	cmdWarn  time.Time
+	cmdMu      sync.Mutex
+	cmdRate    *ratelimit.Bucket
+	cmdWarn    time.Time
 }
 
 func newCall(m *Manager, id, secret, clientIP string) *Call {
 	ctx, cancel := context.WithCancel(context.Background())
-	rms := media.FrameSamples * 32768 * 32768 * math.Pow(10, m.cfg.ActivityLevel/10)
 	return &Call{
 		id:        id,
 		secret:    secret,
 		clientIP:  clientIP,
-		activity:  rms,
 		cmdRate:   ratelimit.NewBucket(m.cfg.CommandRate, m.cfg.CommandBurst),
 		m:         m,
 		log:       m.cfg.Log.With().Str("call_id", id).Logger(),
@@ -376,7 +371,7 @@ func (c *Call) pushFrame(f media.Frame) {
 	for _, v := range f.PCM {
 		e += float64(v) * float64(v)
 	}
-	if e > c.activity {
+	if e > c.m.activity {
 		c.markActive()
 	}
 	select {

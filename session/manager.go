@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/media"
 )
 
 // Manager creates calls and keeps the registry of live ones.
@@ -32,6 +34,10 @@ type Manager struct {
 	closed bool
 	wg     sync.WaitGroup // one per call supervisor
 
+	// activity is the sum of squares of a caller frame at ActivityLevel:
+	// louder frames count as activity for the idle timeout.
+	activity float64
+
 	total   atomic.Uint64
 	reasons sync.Map // CloseReason → *atomic.Uint64
 }
@@ -42,7 +48,8 @@ func NewManager(cfg Config) (*Manager, error) {
 	if cfg.Pipeline == nil {
 		return nil, errors.New("session: Config.Pipeline is required")
 	}
-	m := &Manager{cfg: cfg, calls: make(map[string]*Call), perIP: make(map[string]int)}
+	m := &Manager{cfg: cfg, calls: make(map[string]*Call), perIP: make(map[string]int),
+		activity: media.FrameSamples * 32768 * 32768 * math.Pow(10, cfg.ActivityLevel/10)}
 
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{

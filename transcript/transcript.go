@@ -227,13 +227,6 @@ func (l *Log) Close(reason string) error {
 	return err
 }
 
-// Err returns the first write error, if any.
-func (l *Log) Err() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.err
-}
-
 func (l *Log) write(e Entry) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
