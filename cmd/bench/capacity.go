@@ -31,6 +31,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/duplex-ai/duplex/internal/benchmd"
 	"github.com/duplex-ai/duplex/internal/callbot"
 	"github.com/duplex-ai/duplex/internal/wav"
 )
@@ -548,7 +549,7 @@ func runCapacity(ctx context.Context, c config) error {
 	if c.out == "" {
 		return nil
 	}
-	if err := writeMarkedSection(c.out, "capacity-bench", md); err != nil {
+	if err := benchmd.WriteSection(c.out, "capacity-bench", "", md); err != nil {
 		return err
 	}
 	logf("wrote the capacity-bench section of %s", c.out)
@@ -668,31 +669,6 @@ func encodeCost(top string, framesPerSec float64) (float64, bool) {
 	return 0, false
 }
 
-// writeMarkedSection replaces the section between <!-- name:begin --> and
-// <!-- name:end --> of path, or appends it.
-func writeMarkedSection(path, name, section string) error {
-	begin, end := "<!-- "+name+":begin -->", "<!-- "+name+":end -->"
-	old, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	s := string(old)
-	block := begin + "\n" + section + end
-	i, j := strings.Index(s, begin), strings.Index(s, end)
-	if i >= 0 && j > i {
-		s = s[:i] + block + s[j+len(end):]
-	} else {
-		if s == "" {
-			s = "# Benchmarks\n"
-		}
-		if !strings.HasSuffix(s, "\n") {
-			s += "\n"
-		}
-		s += "\n" + block + "\n"
-	}
-	return os.WriteFile(path, []byte(s), 0o644)
-}
-
 // ---- micro-benchmarks ----
 
 type microBench struct {
@@ -799,7 +775,7 @@ func (r *capReport) markdown(c config, commit string) string {
 	p("Measured %s by `go run ./cmd/bench -server-bin %s -only capacity` (took %s) at commit `%s`. ",
 		r.started.UTC().Format("2006-01-02 15:04 UTC"), c.serverBin, r.ended.Sub(r.started).Round(time.Second), commit)
 	p("Machine: %s, %d logical cores, %s; load average (1 / 5 / 15 min) %s at the start, %s at the end; before the first step the machine was %.2f cores busy (other jobs share this VM: the \"others\" column below is what they took during each step). ",
-		cpuModel(), runtime.NumCPU(), runtime.Version(), r.load0, r.load1, r.busyBefore)
+		benchmd.CPUModel(), runtime.NumCPU(), runtime.Version(), r.load0, r.load1, r.busyBefore)
 	p("The load generator (callbot load mode, `internal/callbot/load.go`, in the bench process) runs on the same %d cores as the server under test.\n\n", runtime.NumCPU())
 
 	p("**Method.** Our server: `%s` (the canned pipeline: spectral VAD turn detection on every caller frame, and at the end of each turn one cached espeak-ng reply, \"%s\", synthesized once at start and Opus-encoded per call by the paced writer; no STT/LLM/TTS during calls, so codec, VAD, pacing, SRTP and signaling are what is measured). ", shellJoin(r.serverArgs), capacityReply)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duplex-ai/duplex/internal/benchmd"
 	"github.com/duplex-ai/duplex/internal/callbot"
 )
 
@@ -48,7 +49,7 @@ func TestWriteMarkedSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, body := range []string{"one\n", "two\n"} {
-		if err := writeMarkedSection(path, "capacity-bench", body); err != nil {
+		if err := benchmd.WriteSection(path, "capacity-bench", "", body); err != nil {
 			t.Fatal(err)
 		}
 	}

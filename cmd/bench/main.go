@@ -38,6 +38,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/duplex-ai/duplex/internal/benchmd"
 )
 
 const (
@@ -81,7 +83,7 @@ func main() {
 func run(ctx context.Context, c config) error {
 	ctx, cancel := context.WithTimeout(ctx, totalTimeout)
 	defer cancel()
-	rep := &report{started: time.Now(), load0: loadAvg(), cpu: cpuModel(), cores: runtime.NumCPU(), goVersion: runtime.Version()}
+	rep := &report{started: time.Now(), load0: loadAvg(), cpu: benchmd.CPUModel(), cores: runtime.NumCPU(), goVersion: runtime.Version()}
 	rep.commit = gitCommit(ctx)
 	bin, err := filepath.Abs(c.serverBin)
 	if err != nil {
@@ -140,7 +142,7 @@ func run(ctx context.Context, c config) error {
 	if c.out == "" {
 		return nil
 	}
-	if err := writeSection(c.out, md); err != nil {
+	if err := benchmd.WriteSection(c.out, "dialogue-bench", "", md); err != nil {
 		return err
 	}
 	logf("wrote the dialogue-bench section of %s", c.out)
@@ -251,19 +253,6 @@ func (b *tailBuffer) String() string {
 
 // ---- machine facts ----
 
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown CPU"
-}
-
 // loadAvg returns the 1, 5 and 15 minute load averages as "a / b / c".
 func loadAvg() string {
 	b, err := os.ReadFile("/proc/loadavg")
@@ -290,9 +279,4 @@ func gitCommit(ctx context.Context) string {
 		c += " (with uncommitted changes)"
 	}
 	return c
-}
-
-// writeSection replaces the dialogue-bench section of path, or appends it.
-func writeSection(path, section string) error {
-	return writeMarkedSection(path, "dialogue-bench", section)
 }

@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/duplex-ai/duplex/internal/benchmd"
 	"github.com/duplex-ai/duplex/stt"
 	"github.com/duplex-ai/duplex/stt/sphinx"
 )
@@ -137,7 +138,7 @@ func run(out string, seed uint64, verbose bool) error {
 	report := markdown(results, time.Since(start))
 	fmt.Print(report)
 	if out != "" {
-		if err := writeSection(out, report); err != nil {
+		if err := benchmd.WriteSection(out, "stt-eval", "## Speech-to-text (pocketsphinx, `stt/sphinx`)", report); err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "stt-eval: wrote %s\n", out)
@@ -205,7 +206,7 @@ func addNoise(pcm []int16, snr float64, seed uint64) []int16 {
 func markdown(rs []outcome, took time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured %s on %s (%d cores), %s, by `go run ./cmd/stt-eval`; took %s.\n\n",
-		time.Now().UTC().Format("2006-01-02"), cpuModel(), runtime.NumCPU(), runtime.Version(), took.Round(time.Second))
+		time.Now().UTC().Format("2006-01-02"), benchmd.CPUModel(), runtime.NumCPU(), runtime.Version(), took.Round(time.Second))
 	nSkill := 0
 	for _, p := range phrases {
 		if p.skill != "none" {
@@ -297,42 +298,4 @@ func countSkill(s string) int {
 		}
 	}
 	return n
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown CPU"
-}
-
-// writeSection replaces (or appends) the stt-eval section of path.
-func writeSection(path, report string) error {
-	const begin, end = "<!-- stt-eval:begin -->", "<!-- stt-eval:end -->"
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	s := string(old)
-	section := begin + "\n" + report + end
-	i, j := strings.Index(s, begin), strings.Index(s, end)
-	switch {
-	case i >= 0 && j > i:
-		s = s[:i] + section + s[j+len(end):]
-	default:
-		if s == "" {
-			s = "# Benchmarks\n"
-		}
-		if !strings.HasSuffix(s, "\n") {
-			s += "\n"
-		}
-		s += "\n## Speech-to-text (pocketsphinx, `stt/sphinx`)\n\n" + section + "\n"
-	}
-	return os.WriteFile(path, []byte(s), 0o644)
 }

@@ -3,11 +3,11 @@ package eval
 import (
 	"fmt"
 	"math"
-	"os"
 	"os/exec"
 	"strings"
 	"time"
 
+	"github.com/duplex-ai/duplex/internal/benchmd"
 	"github.com/duplex-ai/duplex/vad"
 )
 
@@ -191,22 +191,7 @@ func SweepMarkdown(rows []SweepRow, what string) string {
 
 // Machine describes the CPU this runs on.
 func Machine() string {
-	model := "unknown CPU"
-	cores := 0
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, ok := strings.Cut(line, ":")
-			if !ok {
-				continue
-			}
-			switch strings.TrimSpace(k) {
-			case "model name":
-				model = strings.TrimSpace(v)
-			case "processor":
-				cores++
-			}
-		}
-	}
+	model, cores := benchmd.CPU()
 	return fmt.Sprintf("%s, %d logical cores", model, cores)
 }
 
@@ -219,26 +204,7 @@ const (
 // WriteSection replaces the text between BeginMarker and EndMarker in path
 // with body, appending a new section (or creating the file) when absent.
 func WriteSection(path, body string) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return fmt.Errorf("eval: %w", err)
-	}
-	s := string(old)
-	block := BeginMarker + "\n" + body + EndMarker
-	i := strings.Index(s, BeginMarker)
-	j := strings.Index(s, EndMarker)
-	switch {
-	case i >= 0 && j > i:
-		s = s[:i] + block + s[j+len(EndMarker):]
-	case s == "":
-		s = "# Benchmarks\n\n## Voice activity detection (`make vad-eval`)\n\n" + block + "\n"
-	default:
-		if !strings.HasSuffix(s, "\n") {
-			s += "\n"
-		}
-		s += "\n## Voice activity detection (`make vad-eval`)\n\n" + block + "\n"
-	}
-	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+	if err := benchmd.WriteSection(path, "vad-eval", "## Voice activity detection (`make vad-eval`)", body); err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
 	return nil
