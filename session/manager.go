@@ -241,13 +241,7 @@ func (m *Manager) Hangup(id string) error {
 // or when ctx is done, whichever comes first. It returns when every call
 // has been asked to close; Close waits for the teardowns.
 func (m *Manager) Drain(ctx context.Context) {
-	m.mu.Lock()
-	m.closed = true
-	calls := make([]*Call, 0, len(m.calls))
-	for _, c := range m.calls {
-		calls = append(calls, c)
-	}
-	m.mu.Unlock()
+	calls := m.refuseNew()
 	deadline, hasDeadline := ctx.Deadline()
 	for _, c := range calls {
 		ev := events.Event{Type: events.TypeSessionEnding, Reason: string(ReasonServerShutdown)}
@@ -258,7 +252,7 @@ func (m *Manager) Drain(ctx context.Context) {
 	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for len(calls) > 0 {
+	for {
 		rest := calls[:0]
 		for _, c := range calls {
 			if c.busy.Load() && ctx.Err() == nil {
@@ -267,9 +261,8 @@ func (m *Manager) Drain(ctx context.Context) {
 			}
 			c.requestClose(ReasonServerShutdown)
 		}
-		calls = rest
-		if len(calls) == 0 {
-			break
+		if calls = rest; len(calls) == 0 {
+			return
 		}
 		select {
 		case <-tick.C:
@@ -278,17 +271,22 @@ func (m *Manager) Drain(ctx context.Context) {
 	}
 }
 
-// Close ends every call with reason, refuses new ones, and waits until all
-// of them are torn down.
-func (m *Manager) Close(reason CloseReason) error {
+// refuseNew makes Create refuse new calls and returns the live ones.
+func (m *Manager) refuseNew() []*Call {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.closed = true
 	calls := make([]*Call, 0, len(m.calls))
 	for _, c := range m.calls {
 		calls = append(calls, c)
 	}
-	m.mu.Unlock()
-	for _, c := range calls {
+	return calls
+}
+
+// Close ends every call with reason, refuses new ones, and waits until all
+// of them are torn down.
+func (m *Manager) Close(reason CloseReason) error {
+	for _, c := range m.refuseNew() {
 		c.requestClose(reason)
 	}
 	m.wg.Wait()
