@@ -868,7 +868,7 @@ func (r *capReport) markdown(c config, commit string) string {
 	}
 	oiText, oiV, oiOK := idleRSS(ours, oi)
 	piText, _, _ := idleRSS(peer, pi)
-	p("| server RSS per idle call | ≤ %d MiB | %s | %s | %s |\n", targetIdleRSS>>20, oiText, piText, verdictLE(oiV, targetIdleRSS, oiOK))
+	p("| server RSS per idle call | ≤ %d MiB | %s | %s | %s |\n", targetIdleRSS>>20, oiText, piText, verdict(oiV, targetIdleRSS, oiOK))
 	idleCPU := func(s *capStep) string {
 		if s == nil || s.res == nil {
 			return "—"
@@ -1019,17 +1019,6 @@ func verdictGE(v, target float64, have bool) string {
 	case !have:
 		return "no data"
 	case v >= target:
-		return "met"
-	default:
-		return "**missed**"
-	}
-}
-
-func verdictLE(v, target float64, have bool) string {
-	switch {
-	case !have:
-		return "no data"
-	case v <= target:
 		return "met"
 	default:
 		return "**missed**"

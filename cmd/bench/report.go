@@ -28,6 +28,7 @@ type report struct {
 	serverWarnings                    []string
 }
 
+// verdict says whether v meets an upper bound (verdictGE: a lower bound).
 func verdict(v, target float64, have bool) string {
 	switch {
 	case !have:
