@@ -6,30 +6,37 @@ import (
 
 // SpectralVAD is the production frame classifier. Every 10 ms it takes a
 // Hann-windowed FFT of the last 16 ms of audio (8 or 16 kHz internally),
-// sums the power into ~20 Bark-like sub-bands between 100 Hz and 7.7 kHz, and
-// compares each band against its own adaptive noise floor:
+// sums the power into ~20 Bark-like sub-bands between 100 Hz and 7.7 kHz,
+// smooths each band's level over hops (time constant ≈ 20 ms: it halves the
+// spread of a noise band's level and bridges the dips between syllables) and
+// compares it against the band's reference, the larger of two estimates:
 //
-//   - The floor is the minimum of the smoothed band power over the last 3 s
-//     (minimum statistics, ten 300 ms sub-windows) times a bias factor. It
-//     does not depend on the speech decision, so it cannot lock onto a wrong
-//     state; it tracks stationary and slowly varying noise (white, pink, hum,
-//     fans) and follows a level change within 3 s. It does NOT model babble:
-//     competing talkers score as speech (see BENCHMARKS.md).
-//   - The per-band a-posteriori SNR, clipped to [0, 30] dB, is averaged with
-//     weights that favour the 200–4000 Hz speech bands (the spectral-shape
-//     part: broadband or out-of-band energy scores less than energy where
-//     formants live), then compared against a calibrated decision point.
-//   - After at least 100 ms of speech the score decays with a short hangover
-//     (at most 80 ms; shorter after quiet speech, like a real decay tail), so
-//     clicks and knocks get none; on clean input (band floors within 10 dB of
-//     the estimate's lower bound) the hangover is cut to 20 ms, as nothing
-//     masks the tail and it would only delay the end of turn. A logistic maps
-//     the score to a probability.
+//   - a floor: the minimum of the band power over the last 3 s (minimum
+//     statistics, ten 300 ms sub-windows) times a bias factor. It does not
+//     depend on the speech decision, so it cannot lock onto a wrong state; it
+//     tracks stationary and slowly varying noise (white, pink, hum, fans)
+//     and follows a level change within 3 s;
+//   - a background mean, learnt on hops at least 100 ms away from speech
+//     (see trackBackground). For a fluctuating background (babble, a
+//     café) the minimum sits ~9 dB below the mean and every louder moment of
+//     the background would score as speech; against the mean it does not.
+//
+// The per-band SNR, clipped to [0, 30] dB, is averaged with weights that
+// favour the 200–4000 Hz speech bands (the spectral-shape part: broadband or
+// out-of-band energy scores less than energy where formants live), then
+// compared against a calibrated decision point. After at least 100 ms of
+// speech the score decays with a short hangover (at most 80 ms; shorter
+// after quiet speech, like a real decay tail), so clicks and knocks get none;
+// on clean input (band floors within 10 dB of the estimate's lower bound) the
+// hangover is cut to 20 ms, as nothing masks the tail and it would only delay
+// the end of turn. A logistic maps the score to a probability.
 //
 // The design is in the spirit of the WebRTC VAD (sub-band energies, adaptive
 // noise model) and of Sohn-style a-posteriori SNR tests, written from their
-// published descriptions. It is pure Go, allocates only in NewClassifier, and
-// serves one stream (not safe for concurrent use).
+// published descriptions; the background mean is the decision-directed
+// noise update of those VADs with a guard against locking. It is pure Go,
+// allocates only in NewClassifier, and serves one stream (not safe for
+// concurrent use).
 type SpectralVAD struct {
 	opt       Options
 	minEnergy float64 // mean square per sample below which a frame is not speech (MinLevel)
@@ -49,6 +56,9 @@ type SpectralVAD struct {
 	weight         []float64
 	weightSum      float64
 	noise          []float64 // current floor per band
+	level          []float64 // band power smoothed over hops
+	bg             []float64 // mean background power per band
+	quiet, stuck   int       // hops since the score was last at/above center; hops since the background learnt
 	smooth         []float64 // smoothed band power
 	curMin         []float64 // minimum of smooth in the current sub-window
 	winMins        []float64 // band × noiseSubWins stored sub-window minima
@@ -70,13 +80,19 @@ type SpectralVAD struct {
 
 // Tuning constants of SpectralVAD, from the measurements in BENCHMARKS.md.
 const (
-	specCenter     = 2.0  // dB of weighted mean band SNR at p = 0.5
-	specWidth      = 1.2  // dB per logistic unit
-	specDecay      = 0.82 // score hangover decay per 10 ms hop
-	specHangHops   = 8    // the decayed score counts for at most 80 ms after the last speech hop
-	specHangAfter  = 10   // ... and only after at least 100 ms of speech (clicks get none)
-	specHangQuiet  = 2    // hangover hops when the floor is near minBinPower (clean input)
-	specQuietDB    = 10.0 // mean band floor within this of minBinPower counts as clean
+	specCenter     = 2.0    // dB of weighted mean band SNR at p = 0.5
+	levelSmooth    = 0.6    // per-hop smoothing of the band levels that are scored (time constant ≈ 20 ms)
+	bgRate         = 0.01   // background mean update per quiet hop (≈ 1 s of quiet hops)
+	bgQuietHops    = 10     // hops below the decision point before the background learns
+	bgGate         = 2.0    // a band more than this factor (3 dB) above its reference is not background
+	bgStuckHops    = 400    // no quiet hop for this long (4 s): the background creeps up ...
+	bgCreep        = 1.0046 // ... by this factor per hop (0.02 dB)
+	specWidth      = 1.2    // dB per logistic unit
+	specDecay      = 0.82   // score hangover decay per 10 ms hop
+	specHangHops   = 8      // the decayed score counts for at most 80 ms after the last speech hop
+	specHangAfter  = 10     // ... and only after at least 100 ms of speech (clicks get none)
+	specHangQuiet  = 2      // hangover hops when the floor is near minBinPower (clean input)
+	specQuietDB    = 10.0   // mean band floor within this of minBinPower counts as clean
 	specClipDB     = 30.0
 	noiseSmooth    = 0.8    // per-hop smoothing of band power before minimum tracking
 	noiseSubHops   = 30     // hops per minimum sub-window (300 ms)
@@ -144,6 +160,8 @@ func NewClassifier(opt Options) (*SpectralVAD, error) {
 	}
 	nb := len(v.bandLo)
 	v.noise = make([]float64, nb)
+	v.level = make([]float64, nb)
+	v.bg = make([]float64, nb)
 	v.smooth = make([]float64, nb)
 	v.curMin = make([]float64, nb)
 	v.storedMin = make([]float64, nb)
@@ -170,6 +188,8 @@ func (v *SpectralVAD) Reset() {
 	v.hangOK = false
 	for i := range v.noise {
 		v.noise[i] = minBinPower
+		v.bg[i] = minBinPower
+		v.level[i] = 0
 		v.smooth[i] = 0
 		v.curMin[i] = math.Inf(1)
 		v.storedMin[i] = math.Inf(1)
@@ -178,6 +198,7 @@ func (v *SpectralVAD) Reset() {
 		v.winMins[i] = math.Inf(1)
 	}
 	v.subCount, v.subIdx = 0, 0
+	v.quiet, v.stuck = 0, 0
 	if v.dec != nil {
 		v.dec.reset()
 	}
@@ -216,9 +237,18 @@ func (v *SpectralVAD) prob(frame []int16) float64 {
 			}
 		}
 	} else {
-		for _, s := range frame {
-			if p, done := v.pushSample(float64(s)); done && p > best {
-				best = p
+		// Whole runs of samples at a time: this path runs on every frame
+		// of every call.
+		for len(frame) > 0 {
+			at := v.n - v.hop + v.pos
+			k := min(v.hop-v.pos, len(frame))
+			dst := v.buf[at : at+k]
+			for i, s := range frame[:k] {
+				dst[i] = float64(s)
+			}
+			frame = frame[k:]
+			if v.pos += k; v.pos == v.hop {
+				best = max(best, v.endHop())
 			}
 		}
 	}
@@ -234,10 +264,15 @@ func (v *SpectralVAD) pushSample(x float64) (float64, bool) {
 	if v.pos < v.hop {
 		return 0, false
 	}
+	return v.endHop(), true
+}
+
+// endHop analyses the completed hop and makes room for the next one.
+func (v *SpectralVAD) endHop() float64 {
 	p := v.analyse()
 	copy(v.buf, v.buf[v.hop:])
 	v.pos = 0
-	return p, true
+	return p
 }
 
 func (v *SpectralVAD) analyse() float64 {
@@ -254,16 +289,22 @@ func (v *SpectralVAD) analyse() float64 {
 			e += v.pow[k]
 		}
 		e /= float64(v.bandHi[b] - v.bandLo[b])
+		v.trackNoise(b, e)
 		nf := v.noise[b]
 		floorSum += nf
-		if e > nf {
-			snr := 10 * math.Log10(e/nf)
+		if v.hops == 1 {
+			v.level[b] = e
+		} else {
+			v.level[b] = levelSmooth*v.level[b] + (1-levelSmooth)*e
+		}
+		ref := max(nf, v.bg[b])
+		if x := v.level[b]; x > ref {
+			snr := 10 * math.Log10(x/ref)
 			if snr > specClipDB {
 				snr = specClipDB
 			}
 			acc += v.weight[b] * snr
 		}
-		v.trackNoise(b, e)
 	}
 	v.subCount++
 	if v.subCount == noiseSubHops {
@@ -273,6 +314,7 @@ func (v *SpectralVAD) analyse() float64 {
 	if init {
 		s = 0
 	}
+	v.trackBackground(s)
 	// The hangover stands in for the tail of an utterance that the noise
 	// masks; on clean input the score follows the tail down by itself, so
 	// the hangover would only delay the end of turn.
@@ -299,6 +341,39 @@ func (v *SpectralVAD) analyse() float64 {
 	p := 1 / (1 + math.Exp(-(s-v.center)/specWidth))
 	v.lastProb = p
 	return p
+}
+
+// trackBackground follows the mean power of the background per band: it
+// averages the smoothed band levels over hops that are at least 100 ms away
+// from anything scored as speech, skipping bands more than 3 dB above the
+// current reference (a quiet stretch can still carry a speech tail in a few
+// bands). Minimum statistics alone sit far below the mean of a fluctuating
+// background such as babble, so every babble peak scored as speech; the mean
+// does not. If no hop has been quiet for 4 s the estimate creeps up by
+// 0.02 dB per hop (2 dB/s): a background that starts louder than the
+// reference (babble again) is otherwise scored as speech for ever and never
+// gets a quiet hop to learn from. Speech leaves quiet gaps well within 4 s.
+func (v *SpectralVAD) trackBackground(s float64) {
+	if s >= v.center {
+		v.quiet = 0
+	} else {
+		v.quiet++
+	}
+	if v.quiet >= bgQuietHops {
+		v.stuck = 0
+		for b := range v.bg {
+			if v.level[b] < bgGate*max(v.bg[b], v.noise[b]) {
+				v.bg[b] += bgRate * (v.level[b] - v.bg[b])
+			}
+		}
+		return
+	}
+	v.stuck++
+	if v.stuck >= bgStuckHops {
+		for b := range v.bg {
+			v.bg[b] = max(v.bg[b], v.noise[b]) * bgCreep
+		}
+	}
 }
 
 // trackNoise updates band b's floor with minimum statistics: the minimum of
