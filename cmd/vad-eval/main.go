@@ -67,6 +67,8 @@ func run(out string, seed uint64, utts int) error {
 	b.WriteString("\n")
 	b.WriteString(eval.TableMarkdown(rows, topt))
 	b.WriteString("\n")
+	b.WriteString(eval.VerdictMarkdown(rows, eval.Contenders()[0].Name))
+	b.WriteString("\n")
 	b.WriteString(eval.SweepMarkdown(sweep, "clean + white/pink/babble at 20 and 10 dB pooled"))
 	b.WriteString("\n")
 	b.WriteString(bench)

@@ -209,3 +209,98 @@ func WriteSection(path, body string) error {
 	}
 	return nil
 }
+
+// VerdictMarkdown checks the rows of the spectral VAD against the targets of
+// the VAD issue and says, target by target, whether they are met.
+func VerdictMarkdown(rows []Row, vadName string) string {
+	find := func(noise string, snr float64, name string) (Row, bool) {
+		for _, r := range rows {
+			if r.Noise == noise && r.SNR == snr && r.VAD == name {
+				return r, true
+			}
+		}
+		return Row{}, false
+	}
+	var b strings.Builder
+	b.WriteString("Targets (" + vadName + " VAD):\n\n")
+	line := func(target string, ok bool, got []string) {
+		verdict := "**met**"
+		if !ok {
+			verdict = "**missed**"
+		}
+		fmt.Fprintf(&b, "- %s: %s (%s)\n", target, verdict, strings.Join(got, ", "))
+	}
+	f1 := func(target string, noises []string, snr, want float64) {
+		ok, got := true, []string(nil)
+		for _, n := range noises {
+			if r, found := find(n, snr, vadName); found {
+				ok = ok && r.Result.F1 >= want
+				got = append(got, fmt.Sprintf("%s %.3f", n, r.Result.F1))
+			}
+		}
+		line(target, ok, got)
+	}
+	f1("frame F1 ≥ 0.95 at 20 dB, white and pink", []string{"white", "pink"}, 20, 0.95)
+	f1("frame F1 ≥ 0.90 at 10 dB, white and pink", []string{"white", "pink"}, 10, 0.90)
+	f1("frame F1 ≥ 0.85 at 10 dB babble", []string{"babble"}, 10, 0.85)
+	ok, got := true, []string(nil)
+	for _, r := range rows {
+		if r.VAD != vadName || math.IsInf(r.SNR, 1) || r.SNR > 10 {
+			continue
+		}
+		for _, o := range rows {
+			if o.VAD != vadName && o.Noise == r.Noise && o.SNR == r.SNR && r.Result.F1 <= o.Result.F1 {
+				ok = false
+				got = append(got, fmt.Sprintf("%s %.0f dB %.3f vs %.3f", r.Noise, r.SNR, r.Result.F1, o.Result.F1))
+			}
+		}
+	}
+	if ok {
+		got = []string{"every noise at 10, 5 and 0 dB"}
+	}
+	line("F1 above the energy baseline at 10 dB and below", ok, got)
+	each := func(target string, minSNR float64, pass func(Row) bool, show func(Row) string) {
+		ok, got := true, []string(nil)
+		for _, r := range rows {
+			if r.VAD != vadName || (!math.IsInf(r.SNR, 1) && r.SNR < minSNR) {
+				continue
+			}
+			if !pass(r) {
+				ok = false
+				got = append(got, fmt.Sprintf("%s %s: %s", r.Noise, snrLabel(r.SNR), show(r)))
+			}
+		}
+		if ok {
+			got = []string{fmt.Sprintf("every condition at %.0f dB and above", minSNR)}
+		}
+		line(target, ok, got)
+	}
+	each("onset delay median ≤ 60 ms", 10,
+		func(r Row) bool {
+			return len(r.Result.Onset) > 0 && Percentile(r.Result.Onset, 50) <= 60*time.Millisecond
+		},
+		func(r Row) string { return durOrNone(r.Result.Onset) })
+	each("end of turn decided within MinSilence + 30 ms (median)", 10,
+		func(r Row) bool {
+			return len(r.Result.EndExtra) > 0 && Percentile(r.Result.EndExtra, 50) <= 30*time.Millisecond
+		},
+		func(r Row) string { return durOrNone(r.Result.EndExtra) })
+	each("≤ 1 false turn start per minute of noise-only audio at 10 dB", 10,
+		func(r Row) bool { return r.SNR != 10 || math.IsNaN(r.FalsePerMin) || r.FalsePerMin <= 1 },
+		func(r Row) string { return fmt.Sprintf("%.1f/min", r.FalsePerMin) })
+	return b.String()
+}
+
+func durOrNone(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "no turn"
+	}
+	return fmt.Sprintf("%d ms", Percentile(ds, 50).Milliseconds())
+}
+
+func snrLabel(snr float64) string {
+	if math.IsInf(snr, 1) {
+		return "clean"
+	}
+	return fmt.Sprintf("%.0f dB", snr)
+}
