@@ -24,7 +24,43 @@ func ValidateOffer(offer string) error {
 	if !hasOpusAudio(&sd) {
 		return ErrNoOpus
 	}
+	if dir := opusAudioDirection(&sd); dir != "sendrecv" {
+		return fmt.Errorf("%w: the Opus audio section is %s; a call both hears the caller and speaks, so it must be sendrecv", ErrBadOffer, dir)
+	}
 	return nil
+}
+
+// opusAudioDirection returns the direction attribute (sendrecv, sendonly,
+// recvonly or inactive) of the first accepted Opus audio section, the
+// session-level one when the section has none, and sendrecv (RFC 4566's
+// default) when neither is given.
+func opusAudioDirection(sd *sdp.SessionDescription) string {
+	dir := "sendrecv"
+	for _, a := range sd.Attributes {
+		if isDirection(a.Key) {
+			dir = a.Key
+		}
+	}
+	for _, md := range sd.MediaDescriptions {
+		if !isOpusAudio(md) {
+			continue
+		}
+		for _, a := range md.Attributes {
+			if isDirection(a.Key) {
+				return a.Key
+			}
+		}
+		return dir
+	}
+	return dir
+}
+
+func isDirection(key string) bool {
+	switch key {
+	case "sendrecv", "sendonly", "recvonly", "inactive":
+		return true
+	}
+	return false
 }
 
 // checkAnswerAudio returns an error wrapping ErrBadOffer unless answer, our
@@ -47,17 +83,24 @@ func checkAnswerAudio(answer string) error {
 // rejected (port 0) and maps a payload type to Opus.
 func hasOpusAudio(sd *sdp.SessionDescription) bool {
 	for _, md := range sd.MediaDescriptions {
-		if md.MediaName.Media != "audio" || md.MediaName.Port.Value == 0 {
+		if isOpusAudio(md) {
+			return true
+		}
+	}
+	return false
+}
+
+func isOpusAudio(md *sdp.MediaDescription) bool {
+	if md.MediaName.Media != "audio" || md.MediaName.Port.Value == 0 {
+		return false
+	}
+	for _, a := range md.Attributes {
+		if a.Key != "rtpmap" {
 			continue
 		}
-		for _, a := range md.Attributes {
-			if a.Key != "rtpmap" {
-				continue
-			}
-			// a=rtpmap:111 opus/48000/2
-			if _, enc, ok := strings.Cut(a.Value, " "); ok && strings.HasPrefix(strings.ToLower(enc), "opus/") {
-				return true
-			}
+		// a=rtpmap:111 opus/48000/2
+		if _, enc, ok := strings.Cut(a.Value, " "); ok && strings.HasPrefix(strings.ToLower(enc), "opus/") {
+			return true
 		}
 	}
 	return false

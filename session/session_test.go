@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +41,7 @@ func TestValidateOffer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const audioOnly = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
 	cases := []struct {
 		name  string
 		offer string
@@ -51,6 +53,15 @@ func TestValidateOffer(t *testing.T) {
 		{"no media", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n", session.ErrBadOffer},
 		{"video only", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n", session.ErrNoOpus},
 		{"rejected audio", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n", session.ErrNoOpus},
+		{"recvonly audio", strings.Replace(good, "a=sendrecv", "a=recvonly", 1), session.ErrBadOffer},
+		{"sendonly audio", strings.Replace(good, "a=sendrecv", "a=sendonly", 1), session.ErrBadOffer},
+		{"inactive audio", strings.Replace(good, "a=sendrecv", "a=inactive", 1), session.ErrBadOffer},
+		{"no direction: sendrecv", audioOnly + "a=rtpmap:111 opus/48000/2\r\n", nil},
+		{"session-level recvonly", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=recvonly\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n", session.ErrBadOffer},
+		{"section overrides session", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=recvonly\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=sendrecv\r\n", nil},
+	}
+	if !strings.Contains(good, "a=sendrecv") {
+		t.Fatal("pion's offer has no a=sendrecv to rewrite")
 	}
 	for _, tc := range cases {
 		if err := session.ValidateOffer(tc.offer); !errors.Is(err, tc.want) {
