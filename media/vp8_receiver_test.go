@@ -456,15 +456,43 @@ func TestVideoSnapshot(t *testing.T) {
 	})
 }
 
-// TestVideoSnapshotLatency: from the PLI to the snapshot, on the real
-// clock, when the key frame's packets arrive as soon as the PLI is sent
-// (loopback); the target is 300 ms.
+// TestVideoSnapshotLatency: a PLI goes out when video flows without a
+// picture, and the key frame that answers it becomes the snapshot. The time
+// it takes (target 300 ms on loopback) is measured by
+// BenchmarkVideoSnapshotAfterPLI, not asserted here.
 func TestVideoSnapshotLatency(t *testing.T) {
-	frames := vp8Frames(t, "scene-1280x720.ivf")
+	s, d := pliToSnapshot(t)
+	t.Logf("PLI → snapshot (720p key frame, decoded on Push): %v", d)
+	if s.Width != 1280 || s.Height != 720 {
+		t.Errorf("snapshot %dx%d, want 1280x720", s.Width, s.Height)
+	}
+}
+
+// BenchmarkVideoSnapshotAfterPLI: from the PLI to the snapshot, on the real
+// clock, when the key frame's packets arrive as soon as the PLI is sent
+// (loopback): assembly, VP8 decode and hand-over. Target 300 ms.
+func BenchmarkVideoSnapshotAfterPLI(b *testing.B) {
+	var total time.Duration
+	for b.Loop() {
+		_, d := pliToSnapshot(b)
+		total += d
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/snapshot")
+}
+
+// pliToSnapshot feeds inter frames of a 720p stream to a fresh receiver,
+// checks that it asks for a key frame, sends the key frame's packets from
+// another goroutine and returns the snapshot and the time from the PLI to it.
+func pliToSnapshot(tb testing.TB) (*Snapshot, time.Duration) {
+	tb.Helper()
+	frames := vp8Frames(tb, "scene-1280x720.ivf")
 	pkts, first := vp8Stream(frames, 1200, 0, 0)
 	pli := make(chan time.Time, 1)
-	v := newVideoReceiver(t, VideoReceiverOptions{RequestKeyFrame: func() error {
-		pli <- time.Now()
+	v := newVideoReceiver(tb, VideoReceiverOptions{RequestKeyFrame: func() error {
+		select {
+		case pli <- time.Now():
+		default:
+		}
 		return nil
 	}})
 	for _, p := range pkts[first[1]:first[2]] {
@@ -474,7 +502,7 @@ func TestVideoSnapshotLatency(t *testing.T) {
 	select {
 	case sent = <-pli:
 	default:
-		t.Fatal("no PLI")
+		tb.Fatal("no PLI")
 	}
 	sender := make(chan struct{})
 	go func() {
@@ -487,15 +515,9 @@ func TestVideoSnapshotLatency(t *testing.T) {
 	d := time.Since(sent)
 	<-sender
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Logf("PLI → snapshot (720p key frame, %d packets, decoded on Push): %v", first[1], d)
-	if d > 300*time.Millisecond && !raceEnabled {
-		t.Errorf("snapshot took %v, want <= 300 ms", d)
-	}
-	if s.Width != 1280 {
-		t.Errorf("width %d", s.Width)
-	}
+	return s, d
 }
 
 // gatedSource yields pkts, then blocks until gate closes, then io.EOF.

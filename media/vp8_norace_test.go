@@ -1,5 +1,0 @@
-//go:build !race
-
-package media
-
-const raceEnabled = false
