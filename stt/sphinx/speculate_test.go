@@ -68,9 +68,13 @@ func TestSpeculationDiscardedWhenSpeechResumes(t *testing.T) {
 	if s.specUsed {
 		t.Fatalf("stale speculation used: %q", r.Text)
 	}
-	for _, w := range []string{"twelve", "times", "seven"} {
-		if !strings.Contains(" "+r.Text+" ", " "+w+" ") {
-			t.Fatalf("final %q lacks %q", r.Text, w)
+	// The final pass must have heard the audio after the speculation.
+	// Under a loaded CI machine it once decoded "times seventy one" for
+	// "times seven" (the exact words are the recogniser's business, tested
+	// elsewhere): what matters here is that the second half is there.
+	for _, w := range []string{" twelve ", " times ", " seven"} {
+		if !strings.Contains(" "+r.Text+" ", w) {
+			t.Fatalf("final %q lacks %q", r.Text, strings.TrimSpace(w))
 		}
 	}
 }
