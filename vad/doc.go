@@ -5,8 +5,10 @@
 // Two layers:
 //
 //   - A [Classifier] maps one PCM frame to a speech probability. [SpectralVAD]
-//     (from [NewClassifier]) compares sub-band log energies against an adaptive
-//     noise floor and weighs in a spectral-shape feature; [EnergyVAD] (from
+//     (from [NewClassifier]) compares smoothed sub-band energies against an
+//     adaptive reference (a minimum-statistics floor, or the learnt mean of
+//     the background where that is higher, as with babble) and weighs in a
+//     spectral-shape feature; [EnergyVAD] (from
 //     [NewEnergyVAD]) is a plain energy threshold kept as the baseline.
 //   - A [Detector] runs a classifier over a stream of frames stamped with media
 //     time and emits [Event]s: [SpeechStarted] after TurnOptions.MinSpeech of

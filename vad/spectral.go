@@ -377,7 +377,7 @@ func (v *SpectralVAD) trackBackground(s float64) {
 }
 
 // trackNoise updates band b's floor with minimum statistics: the minimum of
-// the smoothed band power over the last 1.4–1.6 s, scaled by noiseBias. It
+// the smoothed band power over the last 2.7–3 s, scaled by noiseBias. It
 // does not depend on the speech decision, so it cannot lock onto a wrong
 // state; speech only raises it if it lasts the whole window without a dip.
 func (v *SpectralVAD) trackNoise(b int, e float64) {
