@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -105,12 +104,9 @@ func runLoad(fs *flag.FlagSet, lf loadFlags, cf commonFlags, stdout, stderr io.W
 		return 2
 	}
 	if cf.asJSON {
-		b, err := json.Marshal(res)
-		if err != nil {
-			b = []byte(`{"ok":false,"errors":["encoding the result failed"]}`)
+		if !printJSON(stdout, res, `{"ok":false,"errors":["encoding the result failed"]}`) {
 			res.OK = false
 		}
-		fmt.Fprintf(stdout, "%s\n", b)
 	} else {
 		printLoad(stdout, res)
 	}

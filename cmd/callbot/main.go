@@ -159,12 +159,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	if *asJSON {
-		b, err := json.Marshal(res)
-		if err != nil {
-			b = []byte(`{"ok":false,"turns":[],"errors":["encoding the result failed"]}`)
+		if !printJSON(stdout, res, `{"ok":false,"turns":[],"errors":["encoding the result failed"]}`) {
 			res.OK = false
 		}
-		fmt.Fprintf(stdout, "%s\n", b)
 	} else {
 		printSummary(stdout, res)
 	}
@@ -264,4 +261,15 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// printJSON writes v as one JSON line, or fallback when v cannot be
+// encoded; it reports whether v was written.
+func printJSON(w io.Writer, v any, fallback string) bool {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(fallback)
+	}
+	fmt.Fprintf(w, "%s\n", b)
+	return err == nil
 }
