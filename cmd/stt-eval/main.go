@@ -166,7 +166,7 @@ func decode(ctx context.Context, eng *sphinx.Engine, pcm []int16) (stt.Result, t
 
 func render(voice, text string) ([]int16, error) {
 	cmd := exec.Command("sh", "-c",
-		`espeak-ng -v "$1" --stdout "$2" | sox -t wav - -r 16000 -c 1 -b 16 -e signed-integer -t raw -`, "sh", voice, text)
+		`espeak-ng -v "$1" --stdout "$2" | sox -R -t wav - -r 16000 -c 1 -b 16 -e signed-integer -t raw -`, "sh", voice, text)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	raw, err := cmd.Output()
@@ -214,7 +214,7 @@ func markdown(rs []outcome, took time.Duration) string {
 		}
 	}
 	fmt.Fprintf(&b, "Method: %d skill requests (%d arithmetic) and %d requests outside the skills, each spoken by %d espeak-ng voices (%s), "+
-		"resampled 22.05→16 kHz by sox, padded with 300 ms of silence each side, clean and with seeded white Gaussian noise at 20 dB SNR "+
+		"resampled 22.05→16 kHz by sox (its dither seeded, -R, so every run hears the same samples), padded with 300 ms of silence each side, clean and with seeded white Gaussian noise at 20 dB SNR "+
 		"(relative to speech power); streamed in 20 ms writes into one stream each, two streams at a time (pool of 2 decoders). "+
 		"Word accuracy = 1 − WER (word-level edit distance over all reference words). Routed = the eval's keyword router "+
 		"(the skills' key words; for arithmetic the operator and both numbers must match) sends the transcript to the skill of the "+

@@ -41,7 +41,7 @@ func requireTools(t *testing.T, needSpeech bool) {
 func speak(t *testing.T, voice, text string) []int16 {
 	t.Helper()
 	out, err := exec.Command("sh", "-c",
-		`espeak-ng -v "$1" --stdout "$2" | sox -t wav - -r 16000 -c 1 -b 16 -e signed-integer -t raw -`,
+		`espeak-ng -v "$1" --stdout "$2" | sox -R -t wav - -r 16000 -c 1 -b 16 -e signed-integer -t raw -`,
 		"sh", voice, text).Output()
 	if err != nil || len(out) < 3200 {
 		t.Fatalf("espeak-ng/sox %q: %v", text, err)
