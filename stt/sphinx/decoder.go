@@ -6,6 +6,7 @@ package sphinx
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
 #include <sphinxbase/logmath.h>
+#include <sphinxbase/feat.h>
 
 static ps_decoder_t *dx_init(int argc, char **argv) {
 	cmd_ln_t *cfg = cmd_ln_parse_r(NULL, ps_args(), argc, argv, TRUE);
@@ -21,6 +22,11 @@ static double dx_prob(ps_decoder_t *ps) {
 	int32 p = ps_get_prob(ps);
 	return logmath_exp(ps_get_logmath(ps), p);
 }
+
+// sphinxbase's feat_cmn switches the feature module's CMN type to live for
+// good the first time an utterance is fed in pieces; these read and restore it.
+static int dx_cmn(ps_decoder_t *ps) { return (int)ps_get_feat(ps)->cmn; }
+static void dx_set_cmn(ps_decoder_t *ps, int t) { ps_get_feat(ps)->cmn = (cmn_type_t)t; }
 
 static int dx_hyp(ps_decoder_t *ps, const char **out, int32 *score) {
 	*out = ps_get_hyp(ps, score);
@@ -59,6 +65,10 @@ type decoder struct {
 	hasGrammar bool
 	search     string
 	inUtt      bool
+	// cmn is the cepstral mean normalisation the model asks for
+	// (feat.params: batch for en-us), restored before each whole-utterance
+	// pass.
+	cmn C.int
 }
 
 func newDecoder(o Options) (*decoder, error) {
@@ -83,7 +93,7 @@ func newDecoder(o Options) (*decoder, error) {
 	if ps == nil {
 		return nil, fmt.Errorf("%w: ps_init failed (hmm %s, lm %s, dict %s)", ErrUnavailable, o.HMM, o.LM, o.Dict)
 	}
-	d := &decoder{ps: ps, search: searchLM}
+	d := &decoder{ps: ps, search: searchLM, cmn: C.dx_cmn(ps)}
 	if !o.DisableGrammar {
 		name := C.CString(searchGrammar)
 		g := C.CString(o.Grammar)
@@ -124,9 +134,18 @@ func (d *decoder) start(search string) error {
 func (d *decoder) process(pcm []int16) error { return d.processRaw(pcm, false) }
 
 // processFull decodes a whole utterance in one call, so the model's batch
-// cepstral mean normalisation sees all of it (no carry-over from earlier
-// utterances).
-func (d *decoder) processFull(pcm []int16) error { return d.processRaw(pcm, true) }
+// cepstral mean normalisation sees all of it and nothing else.
+//
+// sphinxbase turns a decoder's CMN from batch to live for good as soon as
+// it is fed an utterance in pieces (the live pass does that), and live CMN
+// starts from a mean carried over from everything the decoder heard
+// before. The whole-utterance pass would then depend on the decoder's
+// history (which utterances, which speculative passes, in which order), so
+// the configured type is put back first.
+func (d *decoder) processFull(pcm []int16) error {
+	C.dx_set_cmn(d.ps, d.cmn)
+	return d.processRaw(pcm, true)
+}
 
 func (d *decoder) processRaw(pcm []int16, full bool) error {
 	if len(pcm) == 0 {

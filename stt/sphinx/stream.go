@@ -369,10 +369,21 @@ func (s *stream) fullPass(ctx context.Context, search string) error {
 	if err := s.dec.start(search); err != nil {
 		return err
 	}
-	if err := s.dec.processFull(s.buf); err != nil {
+	if err := s.dec.processFull(s.utterance()); err != nil {
 		return err
 	}
 	return s.dec.end()
+}
+
+// utterance is the part of buf the final passes decode: all of it, less
+// trailing quiet beyond specQuiet. A speculative pass (made once specQuiet
+// of quiet has come) and a pass in Finish then see the same samples, and
+// batch CMN gives the same result whichever the worker's timing made.
+func (s *stream) utterance() []int16 {
+	if s.loudEnd > 0 && s.loudEnd+specQuiet < len(s.buf) {
+		return s.buf[:s.loudEnd+specQuiet]
+	}
+	return s.buf
 }
 
 // Close implements stt.Stream: it stops the worker and gives the decoder
