@@ -54,6 +54,24 @@ func TestSmokeF1(t *testing.T) {
 			t.Errorf("SNR %v: F1 %.3f (want ≥ 0.9), %d missed", snr, r.F1, r.Missed)
 		}
 	}
+	// Noise alone: the spectral VAD starts no turn in white noise at 10 dB;
+	// the energy baseline calls it all speech, in one turn that never
+	// ends, which the time-in-turns share shows and a count of starts
+	// alone would not.
+	fs, in, err := FalseStarts(c.NoiseOnly(White, 10), spectral, vad.TurnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs > 0 || in > 0 {
+		t.Errorf("white 10 dB noise only: %.1f false starts/min, %.0f%% in turns; want none", fs, 100*in)
+	}
+	fs, in, err = FalseStarts(c.NoiseOnly(White, 10), Contenders()[1].New, vad.TurnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in < 0.9 || fs > 6 {
+		t.Errorf("energy VAD, white 10 dB noise only: %.1f starts/min, %.0f%% in turns; want ≥ 90%% in turns", fs, 100*in)
+	}
 	// Babble (six espeak talkers) at 20 dB: the background-mean estimate
 	// keeps most babble frames out (F1 0.840 here; 0.786 with the minimum-
 	// statistics floor alone, which scored nearly all babble as speech).

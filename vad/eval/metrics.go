@@ -138,14 +138,20 @@ func Evaluate(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions) (R
 }
 
 // FalseStarts runs a fresh classifier and detector over noise-only pcm and
-// returns the number of turns started per minute.
-func FalseStarts(pcm []int16, mk NewClassifier, topt vad.TurnOptions) (float64, error) {
+// returns the number of turns started per minute and the share of the
+// audio spent inside turns. Both count: a detector that never ends a turn
+// in babble starts few of them.
+func FalseStarts(pcm []int16, mk NewClassifier, topt vad.TurnOptions) (perMin, inTurn float64, err error) {
 	_, turns, err := runDetector(pcm, mk, topt)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	minutes := float64(len(pcm)) / Rate / 60
-	return float64(len(turns)) / minutes, nil
+	total := time.Duration(len(pcm)) * time.Second / Rate
+	var in time.Duration
+	for _, t := range turns {
+		in += min(t.end, total) - t.start
+	}
+	return float64(len(turns)) / total.Minutes(), float64(in) / float64(total), nil
 }
 
 // Percentile returns the p-th percentile (0..100, nearest rank) of ds, or 0

@@ -32,6 +32,7 @@ type Row struct {
 	VAD         string
 	Result      Result
 	FalsePerMin float64 // NaN when not measured (clean)
+	NoiseInTurn float64 // share of the noise-only audio inside turns
 }
 
 // SweepRow is one line of the MinSilence sweep.
@@ -69,7 +70,7 @@ func Matrix(c *Corpus, snrs []float64, topt vad.TurnOptions, cs []Contender) ([]
 			}
 			row := Row{Noise: cd.label, SNR: cd.snr, VAD: ct.Name, Result: res, FalsePerMin: math.NaN()}
 			if noise != nil {
-				if row.FalsePerMin, err = FalseStarts(noise, ct.New, topt); err != nil {
+				if row.FalsePerMin, row.NoiseInTurn, err = FalseStarts(noise, ct.New, topt); err != nil {
 					return nil, err
 				}
 			}
@@ -156,7 +157,7 @@ func TableMarkdown(rows []Row, topt vad.TurnOptions) string {
 	fmt.Fprintf(&b, "Turn detector defaults (MinSpeech %v, MinSilence %v). Onset = SpeechStarted.At − labelled onset; "+
 		"decision = SpeechStarted.DecidedAt − labelled onset (≈ onset + MinSpeech); "+
 		"EOT extra = SpeechEnded.DecidedAt − labelled end − MinSilence. Delays in ms, median/p95.\n\n", msp, ms)
-	b.WriteString("| noise | SNR dB | VAD | precision | recall | F1 | onset | decision | EOT extra | missed | splits | false starts/min (noise only) |\n")
+	b.WriteString("| noise | SNR dB | VAD | precision | recall | F1 | onset | decision | EOT extra | missed | splits | false starts/min, time in turns (noise only) |\n")
 	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
 		snr := "—"
@@ -165,7 +166,7 @@ func TableMarkdown(rows []Row, topt vad.TurnOptions) string {
 		}
 		fp := "—"
 		if !math.IsNaN(r.FalsePerMin) {
-			fp = fmt.Sprintf("%.1f", r.FalsePerMin)
+			fp = fmt.Sprintf("%.1f, %.0f %%", r.FalsePerMin, 100*r.NoiseInTurn)
 		}
 		x := r.Result
 		fmt.Fprintf(&b, "| %s | %s | %s | %.3f | %.3f | **%.3f** | %s/%s | %s | %s/%s | %d/%d | %d | %s |\n",
