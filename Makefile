@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin
 ADDR ?= :8080
 
-.PHONY: all deps build run test vet fmt bench clean vad-eval fuzz
+.PHONY: all deps build run test vet fmt bench clean vad-eval vad-train fuzz
 
 all: build
 
@@ -46,3 +46,6 @@ clean:
 
 vad-eval: deps
 	$(GO) run ./cmd/vad-eval -out BENCHMARKS.md
+
+vad-train: deps
+	$(GO) run ./cmd/vad-train -out vad/model_weights.go

@@ -6,10 +6,12 @@
 //
 //   - A [Classifier] maps one PCM frame to a speech probability. [SpectralVAD]
 //     (from [NewClassifier]) compares smoothed sub-band energies against an
-//     adaptive reference (a minimum-statistics floor, or the learnt mean of
-//     the background where that is higher, as with babble) and weighs in a
-//     spectral-shape feature; [EnergyVAD] (from
-//     [NewEnergyVAD]) is a plain energy threshold kept as the baseline.
+//     adaptive reference (a minimum-statistics floor, or the running mean of
+//     the background where that is higher, as with babble) and scores the
+//     per-band SNRs, with how much the background fluctuates, by a logistic
+//     regression trained offline (cmd/vad-train, weights in
+//     model_weights.go); [EnergyVAD] (from [NewEnergyVAD]) is a plain energy
+//     threshold kept as the baseline.
 //   - A [Detector] runs a classifier over a stream of frames stamped with media
 //     time and emits [Event]s: [SpeechStarted] after TurnOptions.MinSpeech of
 //     speech, [SpeechEnded] after TurnOptions.MinSilence of silence or when the

@@ -21,10 +21,14 @@ import (
 //     café) the minimum sits ~9 dB below the mean and every louder moment of
 //     the background would score as speech; against the mean it does not.
 //
-// The per-band SNR, clipped to [0, 30] dB, is averaged with weights that
-// favour the 200–4000 Hz speech bands (the spectral-shape part: broadband or
-// out-of-band energy scores less than energy where formants live), then
-// compared against a calibrated decision point. After at least 100 ms of
+// At 16 and 48 kHz the score is a logistic regression over each band's
+// level over its reference and its background mean over its floor (see
+// model.go; trained by cmd/vad-train), expressed on the same dB-like scale.
+// At 8 kHz, and to drive the background mean's learning at every rate, the
+// hand-set score is used: the per-band SNR, clipped to [0, 30] dB, averaged
+// with weights that favour the 200–4000 Hz speech bands (broadband or
+// out-of-band energy scores less than energy where formants live). The score
+// is compared against a calibrated decision point. After at least 100 ms of
 // speech the score decays with a short hangover (at most 80 ms; shorter
 // after quiet speech, like a real decay tail), so clicks and knocks get none;
 // on clean input (band floors within 10 dB of the estimate's lower bound) the
@@ -55,14 +59,17 @@ type SpectralVAD struct {
 	bandLo, bandHi []int
 	weight         []float64
 	weightSum      float64
-	noise          []float64 // current floor per band
-	level          []float64 // band power smoothed over hops
-	bg             []float64 // mean background power per band
-	quiet, stuck   int       // hops since the score was last at/above center; hops since the background learnt
-	smooth         []float64 // smoothed band power
-	curMin         []float64 // minimum of smooth in the current sub-window
-	winMins        []float64 // band × noiseSubWins stored sub-window minima
-	storedMin      []float64 // minimum of winMins per band
+	noise          []float64   // current floor per band
+	level          []float64   // band power smoothed over hops
+	bg             []float64   // mean background power per band
+	levelDB, bgDB  []float64   // this hop, dB: level over the reference; background over the floor
+	model          *modelState // nil at 8 kHz
+	useModel       bool        // the learnt score decides (weights present)
+	quiet, stuck   int         // hops since the score was last at/above center; hops since the background learnt
+	smooth         []float64   // smoothed band power
+	curMin         []float64   // minimum of smooth in the current sub-window
+	winMins        []float64   // band × noiseSubWins stored sub-window minima
+	storedMin      []float64   // minimum of winMins per band
 	subCount       int
 	subIdx         int
 
@@ -162,6 +169,12 @@ func NewClassifier(opt Options) (*SpectralVAD, error) {
 	v.noise = make([]float64, nb)
 	v.level = make([]float64, nb)
 	v.bg = make([]float64, nb)
+	v.levelDB = make([]float64, nb)
+	v.bgDB = make([]float64, nb)
+	if nb == modelBands {
+		v.model = newModelState()
+		v.useModel = len(modelWeights) == ModelFeatures
+	}
 	v.smooth = make([]float64, nb)
 	v.curMin = make([]float64, nb)
 	v.storedMin = make([]float64, nb)
@@ -199,6 +212,9 @@ func (v *SpectralVAD) Reset() {
 	}
 	v.subCount, v.subIdx = 0, 0
 	v.quiet, v.stuck = 0, 0
+	if v.model != nil {
+		v.model.reset()
+	}
 	if v.dec != nil {
 		v.dec.reset()
 	}
@@ -297,14 +313,17 @@ func (v *SpectralVAD) analyse() float64 {
 		} else {
 			v.level[b] = levelSmooth*v.level[b] + (1-levelSmooth)*e
 		}
-		ref := max(nf, v.bg[b])
-		if x := v.level[b]; x > ref {
-			snr := 10 * math.Log10(x/ref)
-			if snr > specClipDB {
-				snr = specClipDB
-			}
-			acc += v.weight[b] * snr
+		// The hand-set score: band SNR over the reference, the larger of
+		// the floor and the background mean.
+		d := fastDB(v.level[b] / nf)
+		bgd := 0.0
+		if v.bg[b] > nf {
+			bgd = fastDB(v.bg[b] / nf)
 		}
+		if snr := d - bgd; snr > 0 {
+			acc += v.weight[b] * min(snr, specClipDB)
+		}
+		v.levelDB[b], v.bgDB[b] = d-bgd, bgd
 	}
 	v.subCount++
 	if v.subCount == noiseSubHops {
@@ -314,7 +333,15 @@ func (v *SpectralVAD) analyse() float64 {
 	if init {
 		s = 0
 	}
+	// The background learns from the hand-set score whichever scores the
+	// hop, so the model's inputs behave as they did in training.
 	v.trackBackground(s)
+	if v.model != nil {
+		z := v.model.record(v.levelDB, v.bgDB)
+		if v.useModel && !init {
+			s = specCenter + specWidth*z
+		}
+	}
 	// The hangover stands in for the tail of an utterance that the noise
 	// masks; on clean input the score follows the tail down by itself, so
 	// the hangover would only delay the end of turn.

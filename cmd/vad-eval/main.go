@@ -64,6 +64,9 @@ func run(out string, seed uint64, utts int) error {
 		time.Now().UTC().Format("2006-01-02"), eval.Machine(), runtime.Version(), runtime.GOOS, runtime.GOARCH,
 		time.Since(start).Round(time.Second))
 	b.WriteString(eval.CorpusMarkdown(c))
+	fmt.Fprintf(&b, "The spectral VAD's learnt score was trained (`make vad-train`) on a corpus built the same way from seed %d "+
+		"(%d utterances: other voice, speed, text and pause sequences, other noise); this corpus was not part of it.\n",
+		eval.TrainSeed, eval.TrainUtterances)
 	b.WriteString("\n")
 	b.WriteString(eval.TableMarkdown(rows, topt))
 	b.WriteString("\n")

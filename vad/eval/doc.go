@@ -11,7 +11,8 @@
 // [Evaluate] runs a classifier and a turn detector over a mixture and scores
 // frames (precision/recall/F1) and turns (onset delay, end-of-turn delay,
 // misses, splits); [FalseStarts] counts turns started on noise-only audio
-// and the time spent in them.
+// and the time spent in them. [Collect] and [Train] fit the spectral VAD's
+// learnt score (cmd/vad-train).
 // [Report] runs the whole matrix and renders it as Markdown; cmd/vad-eval
 // prints it and writes it into BENCHMARKS.md.
 package eval

@@ -72,16 +72,16 @@ func TestSmokeF1(t *testing.T) {
 	if in < 0.9 || fs > 6 {
 		t.Errorf("energy VAD, white 10 dB noise only: %.1f starts/min, %.0f%% in turns; want ≥ 90%% in turns", fs, 100*in)
 	}
-	// Babble (six espeak talkers) at 20 dB: the background-mean estimate
-	// keeps most babble frames out (F1 0.840 here; 0.786 with the minimum-
-	// statistics floor alone, which scored nearly all babble as speech).
+	// Babble (six espeak talkers) at 20 dB: the learnt score keeps most
+	// babble frames out (F1 0.920 here; 0.840 with the hand-set band-SNR
+	// mean, 0.786 with the minimum-statistics floor alone).
 	r, err := Evaluate(c, c.Mix(Babble, 20), spectral, vad.TurnOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("babble 20 dB: P %.3f R %.3f F1 %.3f missed %d", r.Precision, r.Recall, r.F1, r.Missed)
-	if r.F1 < 0.82 {
-		t.Errorf("babble 20 dB: F1 %.3f, want ≥ 0.82", r.F1)
+	if r.F1 < 0.88 {
+		t.Errorf("babble 20 dB: F1 %.3f, want ≥ 0.88", r.F1)
 	}
 }
 

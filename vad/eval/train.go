@@ -1,0 +1,185 @@
+package eval
+
+import (
+	"errors"
+	"math"
+
+	"github.com/duplex-ai/duplex/vad"
+)
+
+// TrainSeed is the seed of cmd/vad-train's corpus; the evaluation corpus
+// (DefaultConfig) uses another, so the evaluation is on unseen audio.
+const TrainSeed = 20261129
+
+// TrainUtterances is the size of cmd/vad-train's corpus.
+const TrainUtterances = 96
+
+// Condition is one noise type at one SNR (+Inf: clean).
+type Condition struct {
+	Kind NoiseKind
+	SNR  float64
+}
+
+// TrainConditions are the mixtures the model learns from: every noise at
+// 20, 10, 5 and 0 dB, and clean speech.
+func TrainConditions() []Condition {
+	cs := []Condition{{White, math.Inf(1)}}
+	for _, k := range NoiseKinds {
+		for _, s := range []float64{20, 10, 5, 0} {
+			cs = append(cs, Condition{k, s})
+		}
+	}
+	return cs
+}
+
+// Dataset is one feature vector per 10 ms hop with its label.
+type Dataset struct {
+	X []float32 // hops × vad.ModelFeatures, row-major
+	Y []bool
+}
+
+// Len is the number of hops.
+func (d *Dataset) Len() int { return len(d.Y) }
+
+const hopLen = Rate / 100
+
+// Record runs a fresh SpectralVAD over pcm hop by hop and appends each
+// hop's features, labelled from labels (one per 20 ms frame; nil: all
+// non-speech). The first second is skipped: the floor is still settling.
+func (d *Dataset) Record(pcm []int16, labels []bool) error {
+	v, err := vad.NewClassifier(vad.Options{})
+	if err != nil {
+		return err
+	}
+	for h := 0; (h+1)*hopLen <= len(pcm); h++ {
+		v.Prob(pcm[h*hopLen : (h+1)*hopLen])
+		if h < 100 {
+			continue
+		}
+		f := v.Features()
+		if len(f) != vad.ModelFeatures {
+			return errors.New("eval: the classifier has no model features")
+		}
+		for _, x := range f {
+			d.X = append(d.X, float32(x))
+		}
+		y := false
+		if labels != nil {
+			y = labels[min(h/2, len(labels)-1)]
+		}
+		d.Y = append(d.Y, y)
+	}
+	return nil
+}
+
+// Collect records c mixed at every condition, and the noise-only stretch of
+// every noisy condition (all labelled non-speech, so the model also learns
+// what a long stretch of noise alone looks like).
+func Collect(c *Corpus, conds []Condition) (*Dataset, error) {
+	d := &Dataset{}
+	for _, k := range conds {
+		if err := d.Record(c.Mix(k.Kind, k.SNR), c.Labels); err != nil {
+			return nil, err
+		}
+		if !math.IsInf(k.SNR, 1) {
+			if err := d.Record(c.NoiseOnly(k.Kind, k.SNR), nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return d, nil
+}
+
+// Train fits a logistic regression to d by full-batch gradient descent with
+// Adam on standardised features (L2 penalty l2 on all but the bias), and
+// returns the weights with the standardisation folded in, ready for
+// vad.ModelFeatures-long raw feature vectors. Deterministic.
+func Train(d *Dataset, iters int, l2 float64) []float64 {
+	const nf = vad.ModelFeatures
+	n := d.Len()
+	mu := make([]float64, nf)
+	sd := make([]float64, nf)
+	for i := 0; i < n; i++ {
+		for j, x := range d.X[i*nf : (i+1)*nf] {
+			mu[j] += float64(x)
+		}
+	}
+	for j := range mu {
+		mu[j] /= float64(n)
+	}
+	for i := 0; i < n; i++ {
+		for j, x := range d.X[i*nf : (i+1)*nf] {
+			dx := float64(x) - mu[j]
+			sd[j] += dx * dx
+		}
+	}
+	for j := range sd {
+		sd[j] = math.Sqrt(sd[j]/float64(n)) + 1e-6
+	}
+	mu[0], sd[0] = 0, 1 // the bias feature is the constant 1
+
+	w := make([]float64, nf)
+	m1 := make([]float64, nf)
+	m2 := make([]float64, nf)
+	g := make([]float64, nf)
+	z := make([]float64, nf)
+	const lr, b1, b2, eps = 0.05, 0.9, 0.999, 1e-8
+	for it := 1; it <= iters; it++ {
+		clear(g)
+		for i := 0; i < n; i++ {
+			row := d.X[i*nf : (i+1)*nf]
+			s := 0.0
+			for j, x := range row {
+				z[j] = (float64(x) - mu[j]) / sd[j]
+				s += w[j] * z[j]
+			}
+			p := 1 / (1 + math.Exp(-s))
+			if d.Y[i] {
+				p--
+			}
+			for j := range z {
+				g[j] += p * z[j]
+			}
+		}
+		for j := range g {
+			g[j] /= float64(n)
+			if j > 0 {
+				g[j] += l2 * w[j]
+			}
+			m1[j] = b1*m1[j] + (1-b1)*g[j]
+			m2[j] = b2*m2[j] + (1-b2)*g[j]*g[j]
+			mh := m1[j] / (1 - math.Pow(b1, float64(it)))
+			vh := m2[j] / (1 - math.Pow(b2, float64(it)))
+			w[j] -= lr * mh / (math.Sqrt(vh) + eps)
+		}
+	}
+	out := make([]float64, nf)
+	out[0] = w[0]
+	for j := 1; j < nf; j++ {
+		out[j] = w[j] / sd[j]
+		out[0] -= w[j] * mu[j] / sd[j]
+	}
+	return out
+}
+
+// Score counts the hops of d the weights get right at logit > 0.
+func Score(d *Dataset, w []float64) (tp, fp, fn, tn int) {
+	const nf = vad.ModelFeatures
+	for i := 0; i < d.Len(); i++ {
+		s := 0.0
+		for j, x := range d.X[i*nf : (i+1)*nf] {
+			s += w[j] * float64(x)
+		}
+		switch got := s > 0; {
+		case got && d.Y[i]:
+			tp++
+		case got:
+			fp++
+		case d.Y[i]:
+			fn++
+		default:
+			tn++
+		}
+	}
+	return
+}
