@@ -228,24 +228,23 @@ func (v *SpectralVAD) IsSpeech(frame []int16) bool { return v.Prob(frame) >= v.o
 // are carried to the next call (a call completing no hop returns the previous
 // probability).
 func (v *SpectralVAD) Prob(frame []int16) float64 {
-	p := v.prob(frame)
-	if len(frame) > 0 {
-		var e float64
-		for _, s := range frame {
-			e += float64(s) * float64(s)
-		}
-		if e < v.minEnergy*float64(len(frame)) {
-			return 0 // too faint to be speech, whatever its spectrum
-		}
+	p, e := v.prob(frame)
+	if len(frame) > 0 && e < v.minEnergy*float64(len(frame)) {
+		return 0 // too faint to be speech, whatever its spectrum
 	}
 	return p
 }
 
-func (v *SpectralVAD) prob(frame []int16) float64 {
+// prob analyses frame and returns the best probability of the hops it
+// completed (or the last one) and the frame's energy (sum of squares).
+func (v *SpectralVAD) prob(frame []int16) (float64, float64) {
 	best := -1.0
+	var e float64
 	if v.dec != nil {
 		for _, s := range frame {
-			y, ok := v.dec.push(float64(s))
+			x := float64(s)
+			e += x * x
+			y, ok := v.dec.push(x)
 			if ok {
 				if p, done := v.pushSample(y); done && p > best {
 					best = p
@@ -260,7 +259,9 @@ func (v *SpectralVAD) prob(frame []int16) float64 {
 			k := min(v.hop-v.pos, len(frame))
 			dst := v.buf[at : at+k]
 			for i, s := range frame[:k] {
-				dst[i] = float64(s)
+				x := float64(s)
+				dst[i] = x
+				e += x * x
 			}
 			frame = frame[k:]
 			if v.pos += k; v.pos == v.hop {
@@ -269,9 +270,9 @@ func (v *SpectralVAD) prob(frame []int16) float64 {
 		}
 	}
 	if best < 0 {
-		return v.lastProb
+		return v.lastProb, e
 	}
-	return best
+	return best, e
 }
 
 func (v *SpectralVAD) pushSample(x float64) (float64, bool) {
