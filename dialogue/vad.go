@@ -1,7 +1,6 @@
 package dialogue
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/duplex-ai/duplex/vad"
@@ -49,7 +48,7 @@ func VADFactory(opt vad.TurnOptions) (func() Detector, error) {
 		return vad.NewDetector(c, opt)
 	}
 	if _, err := build(); err != nil {
-		return nil, fmt.Errorf("vad: %w", err)
+		return nil, err // vad errors name their package
 	}
 	return func() Detector {
 		d, _ := build() // the options were checked above

@@ -269,3 +269,70 @@ func TestDetectorOptionErrors(t *testing.T) {
 		t.Errorf("defaults %+v", o)
 	}
 }
+
+// graded is a Classifier that returns, per 20 ms frame, the next value of
+// probs (0 after the end).
+type graded struct {
+	probs []float64
+	i     int
+}
+
+func (g *graded) Prob([]int16) float64 {
+	if g.i >= len(g.probs) {
+		return 0
+	}
+	g.i++
+	return g.probs[g.i-1]
+}
+
+func (g *graded) Reset() { g.i = 0 }
+
+// TestDetectorStartThreshold: a run of frames above Threshold starts a turn
+// only once one of them reaches StartThreshold, and the turn starts at the
+// run's first frame; a run that never does starts nothing.
+func TestDetectorStartThreshold(t *testing.T) {
+	frames := func(ps ...float64) []float64 { return ps }
+	pcm := make([]int16, 60*320)
+	cases := []struct {
+		name    string
+		probs   []float64
+		startAt time.Duration // -1: no start
+		decided time.Duration
+	}{
+		{"never sure", frames(0, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0), -1, 0},
+		{"sure in the first 100 ms", frames(0, 0.6, 0.995, 0.6, 0.6, 0.6, 0.6), 20 * ms, 120 * ms},
+		{"sure later in the run", frames(0, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.999, 0.6), 20 * ms, 180 * ms},
+		{"sure in an earlier run only", frames(0, 0.995, 0, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0), -1, 0},
+	}
+	for _, c := range cases {
+		d, err := NewDetector(&graded{probs: c.probs}, TurnOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.Options().StartThreshold; got != DefaultStartThreshold {
+			t.Fatalf("default StartThreshold %v", got)
+		}
+		var start *Event
+		for _, e := range run(t, d, pcm, 0) {
+			if e.Type == SpeechStarted && start == nil {
+				e := e
+				start = &e
+			}
+		}
+		switch {
+		case c.startAt < 0 && start != nil:
+			t.Errorf("%s: turn started at %v", c.name, start.At)
+		case c.startAt >= 0 && start == nil:
+			t.Errorf("%s: no turn started", c.name)
+		case c.startAt >= 0 && (start.At != c.startAt || start.DecidedAt != c.decided):
+			t.Errorf("%s: start at %v decided %v, want %v decided %v", c.name, start.At, start.DecidedAt, c.startAt, c.decided)
+		}
+	}
+	if _, err := NewDetector(&graded{}, TurnOptions{Threshold: 0.6, StartThreshold: 0.5}); !errors.Is(err, ErrOption) {
+		t.Errorf("StartThreshold below Threshold: %v", err)
+	}
+	d, err := NewDetector(&graded{}, TurnOptions{Threshold: 0.995})
+	if err != nil || d.Options().StartThreshold != 0.995 {
+		t.Errorf("Threshold above the default start threshold: %v, StartThreshold %v", err, d.Options().StartThreshold)
+	}
+}
