@@ -80,6 +80,12 @@ func (o Options) FrameSamples() int {
 	return int(int64(o.SampleRate) * int64(o.FrameDuration) / int64(time.Second))
 }
 
+// BackgroundReporter is implemented by classifiers that can tell a
+// fluctuating background (other voices) from a steady one.
+type BackgroundReporter interface {
+	Fluctuating() bool
+}
+
 // Classifier gives the speech probability of one frame of 16-bit mono PCM.
 // Implementations keep state across calls (noise floor, smoothing), so a
 // Classifier serves one stream and is not safe for concurrent use. Prob does

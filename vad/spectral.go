@@ -7,8 +7,9 @@ import (
 // SpectralVAD is the production frame classifier. Every 10 ms it takes a
 // Hann-windowed FFT of the last 16 ms of audio (8 or 16 kHz internally),
 // sums the power into ~20 Bark-like sub-bands between 100 Hz and 7.7 kHz,
-// smooths each band's level over hops (time constant ≈ 20 ms: it halves the
-// spread of a noise band's level and bridges the dips between syllables) and
+// smooths each band's level over hops (time constant ≈ 15 ms: it narrows the
+// spread of a noise band's level and bridges the dips between syllables; 20 ms
+// ended turns 20 ms later in white noise at 20 dB) and
 // compares it against the band's reference, the larger of two estimates:
 //
 //   - a floor: the minimum of the band power over the last 3 s (minimum
@@ -65,6 +66,7 @@ type SpectralVAD struct {
 	levelDB, bgDB  []float64   // this hop, dB: level over the reference; background over the floor
 	model          *modelState // nil at 8 kHz
 	useModel       bool        // the learnt score decides (weights present)
+	spread         float64     // mean over bands of the background over the floor, dB, smoothed over ~1 s
 	quiet, stuck   int         // hops since the score was last at/above center; hops since the background learnt
 	smooth         []float64   // smoothed band power
 	curMin         []float64   // minimum of smooth in the current sub-window
@@ -88,12 +90,14 @@ type SpectralVAD struct {
 // Tuning constants of SpectralVAD, from the measurements in BENCHMARKS.md.
 const (
 	specCenter     = 2.0    // dB of weighted mean band SNR at p = 0.5
-	levelSmooth    = 0.6    // per-hop smoothing of the band levels that are scored (time constant ≈ 20 ms)
+	levelSmooth    = 0.5    // per-hop smoothing of the band levels that are scored (time constant ≈ 15 ms)
 	bgRate         = 0.01   // background mean update per quiet hop (≈ 1 s of quiet hops)
 	bgQuietHops    = 10     // hops below the decision point before the background learns
 	bgGate         = 2.0    // a band more than this factor (3 dB) above its reference is not background
 	bgStuckHops    = 400    // no quiet hop for this long (4 s): the background creeps up ...
 	bgCreep        = 1.0046 // ... by this factor per hop (0.02 dB)
+	spreadSmooth   = 0.99   // per-hop smoothing of the background spread (≈ 1 s)
+	fluctuatingDB  = 2.5    // spread at or above which the background fluctuates
 	specWidth      = 1.2    // dB per logistic unit
 	specDecay      = 0.82   // score hangover decay per 10 ms hop
 	specHangHops   = 8      // the decayed score counts for at most 80 ms after the last speech hop
@@ -212,6 +216,7 @@ func (v *SpectralVAD) Reset() {
 	}
 	v.subCount, v.subIdx = 0, 0
 	v.quiet, v.stuck = 0, 0
+	v.spread = 0
 	if v.model != nil {
 		v.model.reset()
 	}
@@ -219,6 +224,13 @@ func (v *SpectralVAD) Reset() {
 		v.dec.reset()
 	}
 }
+
+// Fluctuating reports whether the background fluctuates like other people
+// talking (babble, a café, a TV): its mean over the last seconds sits at
+// least 2.5 dB above its minimum, averaged over the bands. Stationary noise
+// (fans, hum, cars, white or pink noise) stays under 1 dB. The Detector asks
+// for TurnOptions.StartThreshold only then.
+func (v *SpectralVAD) Fluctuating() bool { return v.spread >= fluctuatingDB }
 
 // IsSpeech runs Prob and compares it with Options.Threshold.
 func (v *SpectralVAD) IsSpeech(frame []int16) bool { return v.Prob(frame) >= v.opt.Threshold }
@@ -337,6 +349,11 @@ func (v *SpectralVAD) analyse() float64 {
 	// The background learns from the hand-set score whichever scores the
 	// hop, so the model's inputs behave as they did in training.
 	v.trackBackground(s)
+	var spread float64
+	for _, d := range v.bgDB {
+		spread += d
+	}
+	v.spread = spreadSmooth*v.spread + (1-spreadSmooth)*spread/float64(len(v.bgDB))
 	if v.model != nil {
 		z := v.model.record(v.levelDB, v.bgDB)
 		if v.useModel && !init {

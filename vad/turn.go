@@ -11,14 +11,14 @@ import (
 // by their own sentence-internal pauses.
 const (
 	DefaultMinSpeech = 100 * time.Millisecond
-	// DefaultStartThreshold: a turn starts only when one frame of the
-	// MinSpeech run is this sure. Chatter in the background (babble) often
-	// passes Threshold for 100 ms but rarely reaches this; a voice meant for
-	// the microphone does within its first syllable. With 0.5 the spectral
-	// VAD spent 55 % of noise-only babble at 10 dB in turns (24 starts/min);
-	// with 0.99, 4 % (0.5/min), and the onset median at 10 dB babble went
-	// from 40 to 60 ms (BENCHMARKS.md).
-	DefaultStartThreshold = 0.99
+	// DefaultStartThreshold: in a fluctuating background (see
+	// BackgroundReporter) a turn starts only when one frame of the run is
+	// this sure. Other people talking often pass Threshold for 100 ms but
+	// rarely reach this; a voice meant for the microphone does within its
+	// first syllable. On noise-only babble at 10 dB the spectral VAD spent
+	// 55 % of the time in turns (24 starts/min) with no start threshold and
+	// 8 % (0.5/min) with this one (BENCHMARKS.md).
+	DefaultStartThreshold = 0.995
 	DefaultMinSilence     = 300 * time.Millisecond
 	DefaultPreRoll        = 300 * time.Millisecond
 	DefaultMaxUtterance   = 30 * time.Second
@@ -38,8 +38,9 @@ type TurnOptions struct {
 	// StartThreshold is the probability at least one frame of a run of
 	// speech frames must reach for the run to start a turn, once it has
 	// lasted MinSpeech (default the larger of DefaultStartThreshold and
-	// Threshold). Frames at or above Threshold keep a turn going; a start
-	// needs this stronger evidence. The turn starts at the run's first frame
+	// Threshold), unless the classifier is a BackgroundReporter that reports
+	// a steady background: then Threshold is enough. Frames at or above
+	// Threshold keep a turn going. The turn starts at the run's first frame
 	// either way.
 	StartThreshold float64
 	// MinSpeech is how much uninterrupted speech starts a turn (default
@@ -273,7 +274,7 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 			d.inCand, d.candStart, d.candPeak = true, at, 0
 		}
 		d.candPeak = max(d.candPeak, p)
-		if end-d.candStart >= d.opt.MinSpeech && d.candPeak >= d.opt.StartThreshold {
+		if end-d.candStart >= d.opt.MinSpeech && d.candPeak >= d.startThreshold() {
 			d.state = stateSpeaking
 			d.inCand = false
 			d.uttStart = d.candStart
@@ -302,6 +303,15 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 			d.state = stateIdle
 		}
 	}
+}
+
+// startThreshold is StartThreshold, or Threshold when the classifier
+// reports a steady background.
+func (d *Detector) startThreshold() float64 {
+	if r, ok := d.c.(BackgroundReporter); ok && !r.Fluctuating() {
+		return d.opt.Threshold
+	}
+	return d.opt.StartThreshold
 }
 
 // record appends a frame to the pre-roll ring; end is its end time.

@@ -336,3 +336,36 @@ func TestDetectorStartThreshold(t *testing.T) {
 		t.Errorf("Threshold above the default start threshold: %v, StartThreshold %v", err, d.Options().StartThreshold)
 	}
 }
+
+// reporting is graded with a background report.
+type reporting struct {
+	graded
+	fluctuating bool
+}
+
+func (r *reporting) Fluctuating() bool { return r.fluctuating }
+
+// TestDetectorStartThresholdOnlyInFluctuatingBackground: a classifier that
+// reports a steady background starts turns at Threshold.
+func TestDetectorStartThresholdOnlyInFluctuatingBackground(t *testing.T) {
+	pcm := make([]int16, 20*320)
+	for _, fl := range []bool{false, true} {
+		c := &reporting{graded: graded{probs: []float64{0, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0}}, fluctuating: fl}
+		d, err := NewDetector(c, TurnOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		started := false
+		for _, e := range run(t, d, pcm, 0) {
+			if e.Type == SpeechStarted {
+				started = true
+				if e.At != 20*ms || e.DecidedAt != 120*ms {
+					t.Errorf("start at %v decided %v, want 20ms decided 120ms", e.At, e.DecidedAt)
+				}
+			}
+		}
+		if started == fl {
+			t.Errorf("fluctuating %v: turn started %v", fl, started)
+		}
+	}
+}

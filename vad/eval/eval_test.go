@@ -74,6 +74,20 @@ func TestSmokeF1(t *testing.T) {
 	if in < 0.9 || fs > 6 {
 		t.Errorf("energy VAD, white 10 dB noise only: %.1f starts/min, %.0f%% in turns; want ≥ 90%% in turns", fs, 100*in)
 	}
+	// The classifier tells other voices from steady noise.
+	for _, k := range []NoiseKind{White, Pink, Babble} {
+		v, err := vad.NewClassifier(vad.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pcm := c.NoiseOnly(k, 10)
+		for i := 0; i+FrameLen <= len(pcm); i += FrameLen {
+			v.Prob(pcm[i : i+FrameLen])
+		}
+		if got := v.Fluctuating(); got != (k == Babble) {
+			t.Errorf("%s noise only: Fluctuating() = %v", k, got)
+		}
+	}
 	// Babble (six espeak talkers) at 20 dB: the learnt score keeps most
 	// babble frames out (F1 0.920 here; 0.840 with the hand-set band-SNR
 	// mean, 0.786 with the minimum-statistics floor alone).
