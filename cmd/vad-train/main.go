@@ -38,7 +38,7 @@ func run(out string, seed uint64, utts, iters int, l2 float64) error {
 		return fmt.Errorf("seed %d is the evaluation corpus's; train on another", seed)
 	}
 	cfg := eval.DefaultConfig()
-	cfg.Seed, cfg.Utterances = seed, utts
+	cfg.Seed, cfg.Utterances, cfg.NoiseOnly = seed, utts, eval.TrainNoiseOnly
 	c, err := eval.Build(context.Background(), cfg)
 	if err != nil {
 		return err

@@ -46,7 +46,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Seed:       20240607,
-		Utterances: 48,
+		Utterances: 96,
 		PauseMin:   700 * time.Millisecond,
 		PauseMax:   2500 * time.Millisecond,
 		LeadIn:     time.Second,
@@ -56,7 +56,7 @@ func DefaultConfig() Config {
 		},
 		Speeds:    []int{130, 165, 200},
 		Talkers:   6,
-		NoiseOnly: 2 * time.Minute,
+		NoiseOnly: 5 * time.Minute,
 	}
 }
 
@@ -117,8 +117,8 @@ type Corpus struct {
 	Clean       []float64 // 16 kHz, int16 scale
 	Labels      []bool    // one per 20 ms frame
 	Utts        []Utterance
-	SpeechPower float64 // mean power of labelled frames (int16 units²)
-	babble      [][]float64
+	SpeechPower float64        // mean power of labelled frames (int16 units²)
+	babble      [2][][]float64 // talkers' tracks: [0] for the mixture, [1] for the noise-only stretch
 }
 
 type renderKey struct {
@@ -206,24 +206,27 @@ func Build(ctx context.Context, cfg Config) (*Corpus, error) {
 		}
 	}
 	c.SpeechPower = sp / float64(max(nsp, 1))
-	// Babble talkers: random sequences of utterances from the same voices.
-	brng := rand.New(rand.NewPCG(cfg.Seed, 2))
-	need := len(c.Clean) + samplesOf(cfg.NoiseOnly)
-	for range cfg.Talkers {
-		t := make([]float64, 0, need)
-		for len(t) < need {
-			v := cfg.Voices[brng.IntN(len(cfg.Voices))]
-			x, err := r.render(v.Name, cfg.Speeds[brng.IntN(len(cfg.Speeds))], texts[v.Lang][brng.IntN(len(texts[v.Lang]))])
-			if err != nil {
-				return nil, err
+	// Babble talkers: random sequences of utterances from the same voices,
+	// for the mixture and (from a random stream of their own, so its length
+	// does not change the mixture) for the noise-only stretch.
+	for part, need := range []int{len(c.Clean), samplesOf(cfg.NoiseOnly)} {
+		brng := rand.New(rand.NewPCG(cfg.Seed, uint64(2+part)))
+		for range cfg.Talkers {
+			t := make([]float64, 0, need)
+			for len(t) < need {
+				v := cfg.Voices[brng.IntN(len(cfg.Voices))]
+				x, err := r.render(v.Name, cfg.Speeds[brng.IntN(len(cfg.Speeds))], texts[v.Lang][brng.IntN(len(texts[v.Lang]))])
+				if err != nil {
+					return nil, err
+				}
+				g := 1 / math.Sqrt(activePower(x))
+				for _, s := range x {
+					t = append(t, s*g)
+				}
+				t = append(t, make([]float64, brng.IntN(samplesOf(200*time.Millisecond)))...)
 			}
-			g := 1 / math.Sqrt(activePower(x))
-			for _, s := range x {
-				t = append(t, s*g)
-			}
-			t = append(t, make([]float64, brng.IntN(samplesOf(200*time.Millisecond)))...)
+			c.babble[part] = append(c.babble[part], t[:need])
 		}
-		c.babble = append(c.babble, t[:need])
 	}
 	return c, nil
 }
@@ -330,15 +333,9 @@ func (c *Corpus) noise(kind NoiseKind, n, part int) []float64 {
 			b6 = w * 0.115926
 		}
 	case Babble:
-		off := 0
-		if part == 1 {
-			off = len(c.Clean)
-		}
-		for _, t := range c.babble {
-			for i := range out {
-				if off+i < len(t) {
-					out[i] += t[off+i]
-				}
+		for _, t := range c.babble[part] {
+			for i := range out[:min(n, len(t))] {
+				out[i] += t[i]
 			}
 		}
 	}

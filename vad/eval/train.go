@@ -3,6 +3,7 @@ package eval
 import (
 	"errors"
 	"math"
+	"time"
 
 	"github.com/duplex-ai/duplex/vad"
 )
@@ -13,6 +14,9 @@ const TrainSeed = 20261129
 
 // TrainUtterances is the size of cmd/vad-train's corpus.
 const TrainUtterances = 96
+
+// TrainNoiseOnly is the noise-only stretch of cmd/vad-train's corpus.
+const TrainNoiseOnly = 2 * time.Minute
 
 // Condition is one noise type at one SNR (+Inf: clean).
 type Condition struct {
