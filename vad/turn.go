@@ -16,9 +16,9 @@ const (
 	// BackgroundReporter) a turn starts only when one frame of the run is
 	// this sure. Other people talking often pass Threshold for 100 ms but
 	// rarely reach this; a voice meant for the microphone does within its
-	// first syllable. On noise-only babble at 10 dB the spectral VAD spent
-	// 55 % of the time in turns (24 starts/min) with no start threshold and
-	// 8 % (0.5/min) with this one (BENCHMARKS.md).
+	// first syllable. On 5 min of babble alone at 10 dB the spectral VAD
+	// spent 53 % of the time in turns (20.6 starts/min) with no start
+	// threshold and 3 % (0.6/min) with this one (BENCHMARKS.md).
 	DefaultStartThreshold = 0.995
 	DefaultMinSilence     = 300 * time.Millisecond
 	DefaultPreRoll        = 300 * time.Millisecond

@@ -89,7 +89,7 @@ func TestSmokeF1(t *testing.T) {
 		}
 	}
 	// Babble (six espeak talkers) at 20 dB: the learnt score keeps most
-	// babble frames out (F1 0.920 here; 0.840 with the hand-set band-SNR
+	// babble frames out (F1 0.896 here; 0.840 with the hand-set band-SNR
 	// mean, 0.786 with the minimum-statistics floor alone).
 	r, err := Evaluate(c, c.Mix(Babble, 20), spectral, vad.TurnOptions{})
 	if err != nil {
