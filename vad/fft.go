@@ -6,14 +6,14 @@ import (
 )
 
 // realFFT computes the power spectrum of a real block of n samples (n a power
-// of two) with an n/2-point complex radix-2 FFT and the usual split step.
-// All tables are built once; power does not allocate.
+// of two, at least 8) with an n/2-point complex radix-2 FFT and the usual
+// split step. All tables are built once; power does not allocate.
 type realFFT struct {
 	n      int
 	half   int
 	rev    []int     // bit reversal permutation for half
-	cosT   []float64 // twiddles for the half-size FFT
-	sinT   []float64
+	twR    []float64 // twiddles e^{-2πik/size} of the stages size = 8, 16 … h, one after another
+	twI    []float64
 	splitC []float64 // cos(2πk/n), k < n/2
 	splitS []float64 // sin(2πk/n)
 	re, im []float64
@@ -24,8 +24,6 @@ func newRealFFT(n int) *realFFT {
 	f := &realFFT{
 		n: n, half: h,
 		rev:    make([]int, h),
-		cosT:   make([]float64, h/2),
-		sinT:   make([]float64, h/2),
 		splitC: make([]float64, h),
 		splitS: make([]float64, h),
 		re:     make([]float64, h),
@@ -35,9 +33,11 @@ func newRealFFT(n int) *realFFT {
 	for i := range h {
 		f.rev[i] = int(bits.Reverse(uint(i)) >> (bits.UintSize - lg))
 	}
-	for i := range h / 2 {
-		a := 2 * math.Pi * float64(i) / float64(h)
-		f.cosT[i], f.sinT[i] = math.Cos(a), math.Sin(a)
+	for size := 8; size <= h; size <<= 1 {
+		for k := range size / 2 {
+			a := 2 * math.Pi * float64(k) / float64(size)
+			f.twR, f.twI = append(f.twR, math.Cos(a)), append(f.twI, -math.Sin(a))
+		}
 	}
 	for k := range h {
 		a := 2 * math.Pi * float64(k) / float64(n)
@@ -57,17 +57,30 @@ func (f *realFFT) power(x []float64, out []float64) {
 		re[j] = x[2*i]
 		im[j] = x[2*i+1]
 	}
-	for size := 2; size <= h; size <<= 1 {
+	// The first two stages have the twiddles 1 and -i: adds only.
+	if h >= 4 {
+		for a := 0; a+3 < h; a += 4 {
+			r0, i0, r1, i1 := re[a]+re[a+1], im[a]+im[a+1], re[a]-re[a+1], im[a]-im[a+1]
+			r2, i2, r3, i3 := re[a+2]+re[a+3], im[a+2]+im[a+3], re[a+2]-re[a+3], im[a+2]-im[a+3]
+			re[a], im[a] = r0+r2, i0+i2
+			re[a+2], im[a+2] = r0-r2, i0-i2
+			// (r3, i3)·(-i) = (i3, -r3)
+			re[a+1], im[a+1] = r1+i3, i1-r3
+			re[a+3], im[a+3] = r1-i3, i1+r3
+		}
+	}
+	for size, tw := 8, 0; size <= h; size <<= 1 {
 		hs := size >> 1
-		step := h / size
+		wr, wi := f.twR[tw:tw+hs], f.twI[tw:tw+hs]
+		tw += hs
 		for start := 0; start < h; start += size {
-			for k := range hs {
-				wr, wi := f.cosT[k*step], -f.sinT[k*step]
-				a, b := start+k, start+k+hs
-				tr := re[b]*wr - im[b]*wi
-				ti := re[b]*wi + im[b]*wr
-				re[b], im[b] = re[a]-tr, im[a]-ti
-				re[a], im[a] = re[a]+tr, im[a]+ti
+			lo, hi := re[start:start+hs], re[start+hs:start+size]
+			loI, hiI := im[start:start+hs], im[start+hs:start+size]
+			for k := range lo {
+				tr := hi[k]*wr[k] - hiI[k]*wi[k]
+				ti := hi[k]*wi[k] + hiI[k]*wr[k]
+				hi[k], hiI[k] = lo[k]-tr, loI[k]-ti
+				lo[k], loI[k] = lo[k]+tr, loI[k]+ti
 			}
 		}
 	}
