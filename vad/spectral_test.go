@@ -234,3 +234,48 @@ func BenchmarkDetectorPush(b *testing.B) {
 		i = (i + 1) % 50
 	}
 }
+
+// TestSustainHoldsWeakSpeechInSteadyNoise drives the hangover and hold
+// logic with scripted raw scores: after a weak run of ≥ 100 ms in a steady
+// background the next 100 ms stay speech; after a strong run only the
+// decaying hangover does; in a fluctuating background and after a short
+// run there is no hold.
+func TestSustainHoldsWeakSpeechInSteadyNoise(t *testing.T) {
+	cases := []struct {
+		name        string
+		spread      float64 // dB: ≥ fluctuatingDB is babble-like
+		level, hops int     // the run: raw score and length in hops
+		wantSpeech  int     // hops after the run still at or above the decision point
+	}{
+		{"weak run, steady", 0, 4, 12, specHoldHops},
+		{"strong run, steady", 0, 10, 12, 8}, // 10·0.82^8 ≥ 2 > 10·0.82^9
+		{"weak run, babble", 5, 4, 12, 3},    // 4·0.82^3 ≥ 2 > 4·0.82^4
+		{"short weak run", 0, 4, 5, 0},
+	}
+	for _, c := range cases {
+		v, err := NewClassifier(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v.useModel {
+			t.Skip("no learnt weights")
+		}
+		v.spread = c.spread
+		for range c.hops {
+			v.score = v.sustain(float64(c.level), false)
+		}
+		got := 0
+		for i := range 30 {
+			v.score = v.sustain(0, false)
+			if v.score >= v.center {
+				if got != i {
+					t.Fatalf("%s: speech again at hop %d after %d", c.name, i, got)
+				}
+				got++
+			}
+		}
+		if got != c.wantSpeech {
+			t.Errorf("%s: %d hops of speech after the run, want %d", c.name, got, c.wantSpeech)
+		}
+	}
+}
