@@ -107,6 +107,7 @@ type engine struct {
 	uttSeq int
 	hist   history
 	eyes   *eyes
+	adapt  stt.Adaptation // the caller's voice and channel, for the recognizer
 
 	user     *userTurn
 	ignoring bool // half duplex: speech over the assistant is ignored
@@ -261,7 +262,7 @@ func (e *engine) startUser(ptt bool, onset time.Duration) {
 	// abandon recognition. It opens off the engine goroutine (a pooled
 	// recognizer may have to wait for a decoder); an open error comes back
 	// from Finish as an STT failure of the turn.
-	stream := openAsync(e.ctx, e.o.STT, stt.StreamOptions{Language: e.o.Language}, &e.wg)
+	stream := openAsync(e.ctx, e.o.STT, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg)
 	if v := e.io.Video(); v != nil {
 		v.Refresh() // a fresh picture, ready by the end of the turn
 	}

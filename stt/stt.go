@@ -6,6 +6,7 @@ package stt
 import (
 	"context"
 	"errors"
+	"sync"
 )
 
 // SampleRate is the rate of the PCM fed to every Stream: 16 kHz mono s16.
@@ -26,6 +27,33 @@ type StreamOptions struct {
 	// Language is a BCP-47 hint such as "en" or "zh"; empty means the
 	// engine's default.
 	Language string
+	// Adaptation, when not nil, carries what the engine learnt about this
+	// caller's voice and channel from one utterance to the next of the same
+	// call. The dialogue engine keeps one per call; engines that adapt
+	// nothing ignore it.
+	Adaptation *Adaptation
+}
+
+// Adaptation is per-call state an engine keeps between the utterances of
+// one call (stt/sphinx: the cepstral mean of the caller's channel). Only
+// the engine interprets its value. It is safe for concurrent use.
+type Adaptation struct {
+	mu sync.Mutex
+	v  any
+}
+
+// Load returns the value the engine stored last, or nil.
+func (a *Adaptation) Load() any {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.v
+}
+
+// Store replaces the value.
+func (a *Adaptation) Store(v any) {
+	a.mu.Lock()
+	a.v = v
+	a.mu.Unlock()
 }
 
 // Stream recognizes one utterance. It is used from one goroutine.

@@ -23,10 +23,19 @@ static double dx_prob(ps_decoder_t *ps) {
 	return logmath_exp(ps_get_logmath(ps), p);
 }
 
-// sphinxbase's feat_cmn switches the feature module's CMN type to live for
-// good the first time an utterance is fed in pieces; these read and restore it.
-static int dx_cmn(ps_decoder_t *ps) { return (int)ps_get_feat(ps)->cmn; }
-static void dx_set_cmn(ps_decoder_t *ps, int t) { ps_get_feat(ps)->cmn = (cmn_type_t)t; }
+// Cepstral mean normalisation. sphinxbase's feat_cmn switches the feature
+// module to live CMN for good the first time an utterance is fed in pieces;
+// live CMN starts from a running mean carried over from everything the
+// decoder heard before. These make it explicit: live CMN from a mean the
+// caller sets.
+static int dx_cmn_len(ps_decoder_t *ps) { return ps_get_feat(ps)->cmn_struct->veclen; }
+static void dx_cmn_get(ps_decoder_t *ps, float *v) { cmn_live_get(ps_get_feat(ps)->cmn_struct, v); }
+static void dx_cmn_set(ps_decoder_t *ps, const float *v) {
+	feat_t *f = ps_get_feat(ps);
+	f->cmn = CMN_LIVE;
+	cmn_live_set(f->cmn_struct, v);
+}
+static void dx_cmn_batch(ps_decoder_t *ps) { ps_get_feat(ps)->cmn = CMN_BATCH; }
 
 static int dx_hyp(ps_decoder_t *ps, const char **out, int32 *score) {
 	*out = ps_get_hyp(ps, score);
@@ -65,10 +74,9 @@ type decoder struct {
 	hasGrammar bool
 	search     string
 	inUtt      bool
-	// cmn is the cepstral mean normalisation the model asks for
-	// (feat.params: batch for en-us), restored before each whole-utterance
-	// pass.
-	cmn C.int
+	// cmnInit is the model's initial cepstral mean (feat.params -cmninit):
+	// where every call's first utterance starts.
+	cmnInit []float32
 }
 
 func newDecoder(o Options) (*decoder, error) {
@@ -93,7 +101,8 @@ func newDecoder(o Options) (*decoder, error) {
 	if ps == nil {
 		return nil, fmt.Errorf("%w: ps_init failed (hmm %s, lm %s, dict %s)", ErrUnavailable, o.HMM, o.LM, o.Dict)
 	}
-	d := &decoder{ps: ps, search: searchLM, cmn: C.dx_cmn(ps)}
+	d := &decoder{ps: ps, search: searchLM}
+	d.cmnInit = d.cmnMean()
 	if !o.DisableGrammar {
 		name := C.CString(searchGrammar)
 		g := C.CString(o.Grammar)
@@ -133,18 +142,35 @@ func (d *decoder) start(search string) error {
 // process feeds 16 kHz mono PCM to the running utterance.
 func (d *decoder) process(pcm []int16) error { return d.processRaw(pcm, false) }
 
-// processFull decodes a whole utterance in one call, so the model's batch
-// cepstral mean normalisation sees all of it and nothing else.
-//
-// sphinxbase turns a decoder's CMN from batch to live for good as soon as
-// it is fed an utterance in pieces (the live pass does that), and live CMN
-// starts from a mean carried over from everything the decoder heard
-// before. The whole-utterance pass would then depend on the decoder's
-// history (which utterances, which speculative passes, in which order), so
-// the configured type is put back first.
-func (d *decoder) processFull(pcm []int16) error {
-	C.dx_set_cmn(d.ps, d.cmn)
+// processFull decodes a whole utterance in one call. With cmn nil it
+// normalises with the utterance's own cepstral mean (batch CMN, as the
+// model was trained); otherwise with live CMN from mean cmn (the call's,
+// from its earlier utterances). Either way the result depends on the
+// samples and cmn only, not on what the decoder heard before. Afterwards
+// cmnMean is the mean with this utterance folded in.
+func (d *decoder) processFull(pcm []int16, cmn []float32) error {
+	if cmn == nil {
+		C.dx_cmn_batch(d.ps)
+	} else {
+		d.setCMNMean(cmn)
+	}
 	return d.processRaw(pcm, true)
+}
+
+// cmnMean returns the decoder's current cepstral mean.
+func (d *decoder) cmnMean() []float32 {
+	v := make([]float32, int(C.dx_cmn_len(d.ps)))
+	C.dx_cmn_get(d.ps, (*C.float)(unsafe.Pointer(&v[0])))
+	return v
+}
+
+// setCMNMean makes the decoder normalise with live CMN from mean v (as
+// returned by cmnMean).
+func (d *decoder) setCMNMean(v []float32) {
+	if len(v) != int(C.dx_cmn_len(d.ps)) {
+		v = d.cmnInit
+	}
+	C.dx_cmn_set(d.ps, (*C.float)(unsafe.Pointer(&v[0])))
 }
 
 func (d *decoder) processRaw(pcm []int16, full bool) error {

@@ -7,10 +7,11 @@ import (
 
 // TestFullPassIndependentOfHistory checks that a whole-utterance pass hears
 // the same words with the same score on a decoder that has already decoded
-// other speech live (as every pooled decoder has) as on a fresh one.
-// sphinxbase switches a decoder's cepstral mean normalisation from batch to
-// live once it is fed in pieces; without restoring it the second decoder
-// heard "what i eat" where the first heard "what i".
+// other speech live (as every pooled decoder has) as on a fresh one, both
+// starting from the same cepstral mean. sphinxbase's live CMN otherwise
+// starts from a mean carried over from whatever the decoder heard: without
+// setting it the second decoder heard "what i eat" where the first heard
+// "what i".
 func TestFullPassIndependentOfHistory(t *testing.T) {
 	requireTools(t, true)
 	o := Options{}.withDefaults()
@@ -44,7 +45,7 @@ func TestFullPassIndependentOfHistory(t *testing.T) {
 		if err := d.start(search); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.processFull(pcm); err != nil {
+		if err := d.processFull(pcm, d.cmnInit); err != nil {
 			t.Fatal(err)
 		}
 		if err := d.end(); err != nil {

@@ -70,7 +70,7 @@ func (e *Engine) NewStream(ctx context.Context, opt stt.StreamOptions) (stt.Stre
 	if err != nil {
 		return nil, err
 	}
-	return newStream(ctx, e, d)
+	return newStream(ctx, e, d, opt.Adaptation)
 }
 
 // Close frees the idle decoders; streams still open keep theirs until they

@@ -68,14 +68,32 @@ type stream struct {
 	specUsed   bool         // the result came from spec (tests)
 	liveEnded  bool         // the live pass was ended for the speculation
 	speculated atomic.Int32 // speculative passes made (tests)
+
+	cmn   []float32       // the call's cepstral mean every pass starts from; nil: batch CMN
+	adapt *stt.Adaptation // the call's, or nil: gets the mean after the final pass
 }
 
 var _ stt.Stream = (*stream)(nil)
 
-func newStream(ctx context.Context, e *Engine, d *decoder) (*stream, error) {
+func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation) (*stream, error) {
 	first := searchLM
 	if d.hasGrammar {
 		first = searchGrammar
+	}
+	// The utterance is normalised with the call's cepstral mean, learnt
+	// from its earlier utterances; a call's first utterance (or one without
+	// an Adaptation) with its own (batch CMN). Never with what the pooled
+	// decoder heard on another call.
+	var cmn []float32
+	if adapt != nil {
+		if v, ok := adapt.Load().([]float32); ok && len(v) == len(d.cmnInit) {
+			cmn = v
+		}
+	}
+	if cmn != nil {
+		d.setCMNMean(cmn)
+	} else {
+		d.setCMNMean(d.cmnInit) // the live pass (partials only)
 	}
 	if err := d.start(first); err != nil {
 		e.pool.release(d, true)
@@ -89,6 +107,8 @@ func newStream(ctx context.Context, e *Engine, d *decoder) (*stream, error) {
 		abort: make(chan struct{}),
 		done:  make(chan struct{}),
 		rng:   rand.NewPCG(1, 2),
+		cmn:   cmn,
+		adapt: adapt,
 	}
 	empty := ""
 	s.partial.Store(&empty)
@@ -259,6 +279,11 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 	res, err := s.decide(ctx)
 	if err == nil {
 		s.partial.Store(&res.Text)
+		if s.adapt != nil && res.Text != "" {
+			// The mean after the last whole-utterance pass: this
+			// utterance folded into the call's.
+			s.adapt.Store(s.dec.cmnMean())
+		}
 	}
 	return res, err
 }
@@ -369,7 +394,7 @@ func (s *stream) fullPass(ctx context.Context, search string) error {
 	if err := s.dec.start(search); err != nil {
 		return err
 	}
-	if err := s.dec.processFull(s.utterance()); err != nil {
+	if err := s.dec.processFull(s.utterance(), s.cmn); err != nil {
 		return err
 	}
 	return s.dec.end()
