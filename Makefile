@@ -39,6 +39,7 @@ fuzz: deps
 # micro-benchmarks, written into BENCHMARKS.md. Every Go benchmark:
 # go test -run '^$$' -bench . -benchmem ./...
 bench: build
+	$(GO) run ./cmd/vad-train -check
 	$(GO) run ./cmd/bench -server-bin $(BIN)/duplex -out BENCHMARKS.md
 
 clean:

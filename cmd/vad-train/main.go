@@ -4,7 +4,11 @@
 // weights to vad/model_weights.go. The evaluation (make vad-eval) then
 // scores the model on speech and noise it never saw in training.
 //
-//	go run ./cmd/vad-train [-seed N] [-utterances N] [-iters N] [-out vad/model_weights.go]
+//	go run ./cmd/vad-train [-seed N] [-utterances N] [-iters N] [-out vad/model_weights.go] [-check]
+//
+// With -check it writes nothing and fails unless the file already holds
+// exactly the weights this training gives (make bench runs it: the
+// committed weights are reproducible from the repository alone).
 package main
 
 import (
@@ -25,14 +29,15 @@ func main() {
 	utts := flag.Int("utterances", eval.TrainUtterances, "utterances in the training corpus")
 	iters := flag.Int("iters", 400, "gradient steps")
 	l2 := flag.Float64("l2", 1e-4, "L2 penalty")
+	check := flag.Bool("check", false, "do not write -out: fail unless it already holds exactly these weights")
 	flag.Parse()
-	if err := run(*out, *seed, *utts, *iters, *l2); err != nil {
+	if err := run(*out, *seed, *utts, *iters, *l2, *check); err != nil {
 		fmt.Fprintln(os.Stderr, "vad-train:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, seed uint64, utts, iters int, l2 float64) error {
+func run(out string, seed uint64, utts, iters int, l2 float64, check bool) error {
 	start := time.Now()
 	if seed == eval.DefaultConfig().Seed {
 		return fmt.Errorf("seed %d is the evaluation corpus's; train on another", seed)
@@ -73,5 +78,16 @@ func run(out string, seed uint64, utts, iters int, l2 float64) error {
 		}
 	}
 	b.WriteString("}\n")
+	if check {
+		have, err := os.ReadFile(out)
+		if err != nil {
+			return err
+		}
+		if string(have) != b.String() {
+			return fmt.Errorf("%s is not what this training gives: run make vad-train and commit it", out)
+		}
+		fmt.Printf("%s is what this training gives\n", out)
+		return nil
+	}
 	return os.WriteFile(out, []byte(b.String()), 0o644)
 }
