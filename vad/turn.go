@@ -146,6 +146,7 @@ const (
 // concurrent use: one per call, owned by the goroutine that reads the audio.
 type Detector struct {
 	c   Classifier
+	bg  BackgroundReporter // c, when it reports its background; else nil
 	opt TurnOptions
 
 	frameLen int // samples per classified frame
@@ -184,6 +185,7 @@ func NewDetector(c Classifier, opt TurnOptions) (*Detector, error) {
 		return nil, fmt.Errorf("%w: nil classifier", ErrOption)
 	}
 	d := &Detector{c: c, opt: opt}
+	d.bg, _ = c.(BackgroundReporter)
 	d.frameLen = int(int64(opt.SampleRate) * int64(opt.FrameDuration) / int64(time.Second))
 	d.frame = make([]int16, d.frameLen)
 	d.sampleNanos = float64(time.Second) / float64(opt.SampleRate)
@@ -309,7 +311,7 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 // startThreshold is StartThreshold, or Threshold when the classifier
 // reports a steady background.
 func (d *Detector) startThreshold() float64 {
-	if r, ok := d.c.(BackgroundReporter); ok && !r.Fluctuating() {
+	if d.bg != nil && !d.bg.Fluctuating() {
 		return d.opt.Threshold
 	}
 	return d.opt.StartThreshold
