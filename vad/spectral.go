@@ -327,7 +327,7 @@ func (v *SpectralVAD) analyse() float64 {
 	v.fft.power(v.win, v.pow)
 	v.hops++
 	init := v.hops <= noiseInitHops
-	var acc, floorSum float64
+	var acc, floorSum, spread float64
 	for b := range v.bandLo {
 		var e float64
 		for k := v.bandLo[b]; k < v.bandHi[b]; k++ {
@@ -355,6 +355,7 @@ func (v *SpectralVAD) analyse() float64 {
 			}
 		}
 		bgd := v.bgDB[b]
+		spread += bgd
 		if snr := d - bgd; snr > 0 {
 			acc += v.weight[b] * min(snr, specClipDB)
 		}
@@ -371,10 +372,6 @@ func (v *SpectralVAD) analyse() float64 {
 	// The background learns from the hand-set score whichever scores the
 	// hop, so the model's inputs behave as they did in training.
 	v.trackBackground(s)
-	var spread float64
-	for _, d := range v.bgDB {
-		spread += d
-	}
 	v.spread = spreadSmooth*v.spread + (1-spreadSmooth)*spread/float64(len(v.bgDB))
 	if v.model != nil {
 		z := v.model.record(v.levelDB, v.bgDB)
