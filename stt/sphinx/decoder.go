@@ -165,7 +165,7 @@ func (d *decoder) cmnMean() []float32 {
 }
 
 // setCMNMean makes the decoder normalise with live CMN from mean v (as
-// returned by cmnMean).
+// returned by cmnMean); v of another length (nil) means cmnInit.
 func (d *decoder) setCMNMean(v []float32) {
 	if len(v) != int(C.dx_cmn_len(d.ps)) {
 		v = d.cmnInit

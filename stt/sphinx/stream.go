@@ -90,11 +90,7 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 			cmn = v
 		}
 	}
-	if cmn != nil {
-		d.setCMNMean(cmn)
-	} else {
-		d.setCMNMean(d.cmnInit) // the live pass (partials only)
-	}
+	d.setCMNMean(cmn) // the live pass (partials); nil: the model's initial mean
 	if err := d.start(first); err != nil {
 		e.pool.release(d, true)
 		return nil, err
@@ -402,8 +398,8 @@ func (s *stream) fullPass(ctx context.Context, search string) error {
 
 // utterance is the part of buf the final passes decode: all of it, less
 // trailing quiet beyond specQuiet. A speculative pass (made once specQuiet
-// of quiet has come) and a pass in Finish then see the same samples, and
-// batch CMN gives the same result whichever the worker's timing made.
+// of quiet has come) and a pass in Finish then see the same samples, so the
+// result does not depend on which of them the worker's timing made.
 func (s *stream) utterance() []int16 {
 	if s.loudEnd > 0 && s.loudEnd+specQuiet < len(s.buf) {
 		return s.buf[:s.loudEnd+specQuiet]
