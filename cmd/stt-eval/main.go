@@ -215,7 +215,7 @@ func markdown(rs []outcome, took time.Duration) string {
 	}
 	fmt.Fprintf(&b, "Method: %d skill requests (%d arithmetic) and %d requests outside the skills, each spoken by %d espeak-ng voices (%s), "+
 		"resampled 22.05→16 kHz by sox (its dither seeded, -R, so every run hears the same samples), padded with 300 ms of silence each side, clean and with seeded white Gaussian noise at 20 dB SNR "+
-		"(relative to speech power); streamed in 20 ms writes into one stream each, two streams at a time (pool of 2 decoders). "+
+		"(relative to speech power); streamed in 20 ms writes into one stream each (no per-call adaptation: every utterance is decoded on its own, batch CMN), two streams at a time (pool of 2 decoders). "+
 		"Word accuracy = 1 − WER (word-level edit distance over all reference words). Routed = the eval's keyword router "+
 		"(the skills' key words; for arithmetic the operator and both numbers must match) sends the transcript to the skill of the "+
 		"reference. RTF = wall time from NewStream to Finish ÷ audio length, audio written all at once (no real-time pacing).\n\n",
