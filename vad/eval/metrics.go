@@ -29,18 +29,17 @@ type turn struct {
 }
 
 // runDetector pushes pcm in 20 ms frames and returns the per-frame speech
-// decisions and the turns.
-func runDetector(pcm []int16, mk NewClassifier, topt vad.TurnOptions) ([]bool, []turn, error) {
+// probabilities, the turns and the detector's frame threshold.
+func runDetector(pcm []int16, mk NewClassifier, topt vad.TurnOptions) ([]float64, []turn, float64, error) {
 	c, err := mk()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	d, err := vad.NewDetector(c, topt)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	thr := d.Options().Threshold
-	frames := make([]bool, len(pcm)/FrameLen)
+	frames := make([]float64, len(pcm)/FrameLen)
 	var turns []turn
 	var open *turn
 	for f := range frames {
@@ -57,25 +56,25 @@ func runDetector(pcm []int16, mk NewClassifier, topt vad.TurnOptions) ([]bool, [
 				}
 			}
 		}
-		frames[f] = d.LastProb() >= thr
+		frames[f] = d.LastProb()
 	}
 	if open != nil {
 		end := time.Duration(len(frames)) * FrameTime
 		open.end, open.endDecided = end, end+time.Hour // never decided
 	}
-	return frames, turns, nil
+	return frames, turns, d.Options().Threshold, nil
 }
 
 // Evaluate runs a fresh classifier and detector over pcm (a Mix of c) and
 // scores it against c's labels.
 func Evaluate(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions) (Result, error) {
 	var r Result
-	frames, turns, err := runDetector(pcm, mk, topt)
+	probs, turns, thr, err := runDetector(pcm, mk, topt)
 	if err != nil {
 		return r, err
 	}
-	for f, got := range frames {
-		want := c.Labels[f]
+	for f, p := range probs {
+		got, want := p >= thr, c.Labels[f]
 		switch {
 		case got && want:
 			r.TP++
@@ -142,7 +141,7 @@ func Evaluate(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions) (R
 // audio spent inside turns. Both count: a detector that never ends a turn
 // in babble starts few of them.
 func FalseStarts(pcm []int16, mk NewClassifier, topt vad.TurnOptions) (perMin, inTurn float64, err error) {
-	_, turns, err := runDetector(pcm, mk, topt)
+	_, turns, _, err := runDetector(pcm, mk, topt)
 	if err != nil {
 		return 0, 0, err
 	}
