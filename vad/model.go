@@ -33,7 +33,7 @@ import "math"
 // frame F1 rose at 10/5/0 dB (0.864/0.783/0.663 → 0.893/0.835/0.732), but
 // the end of turn in babble at 10 dB came 60 ms after MinSilence instead of
 // 20, and white and pink were unchanged. Adding a lower decision point on
-// top kept babble 0 dB near 0.80, but then babble alone spent 15-60 % of
+// top kept babble 0 dB near 0.80, but then babble alone spent 15-53 % of
 // its time in turns. Pitch strength (normalised autocorrelation) does not
 // separate one voice from espeak babble at all (ROC AUC 0.50 at 0 dB).
 const (
