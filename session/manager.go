@@ -19,6 +19,7 @@ import (
 
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/transcript"
 )
 
 // Manager creates calls and keeps the registry of live ones.
@@ -28,11 +29,16 @@ type Manager struct {
 	udpMux ice.UDPMux
 	muxPC  net.PacketConn
 
-	mu     sync.Mutex
-	calls  map[string]*Call
-	perIP  map[string]int
-	closed bool
-	wg     sync.WaitGroup // one per call supervisor
+	mu      sync.Mutex
+	calls   map[string]*Call
+	pending int // calls admitted whose transcript is being created (counted against MaxCalls)
+	perIP   map[string]int
+	closed  bool
+	wg      sync.WaitGroup // one per call supervisor, and one per creation in flight
+
+	// createLog opens a call's transcript (Config.Transcripts.Create; a
+	// test may wrap it). It runs outside mu: it touches the disk.
+	createLog func(id, secret, pipeline string) (*transcript.Log, error)
 
 	// activity is the sum of squares of a caller frame at ActivityLevel:
 	// louder frames count as activity for the idle timeout.
@@ -50,6 +56,9 @@ func NewManager(cfg Config) (*Manager, error) {
 	}
 	m := &Manager{cfg: cfg, calls: make(map[string]*Call), perIP: make(map[string]int),
 		activity: media.FrameSamples * 32768 * 32768 * math.Pow(10, cfg.ActivityLevel/10)}
+	if cfg.Transcripts != nil {
+		m.createLog = cfg.Transcripts.Create
+	}
 
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
@@ -162,29 +171,53 @@ func (m *Manager) CreateWith(ctx context.Context, offer string, opt CreateOption
 	case m.closed:
 		m.mu.Unlock()
 		return nil, "", ErrClosed
-	case len(m.calls) >= m.cfg.MaxCalls:
+	case len(m.calls)+m.pending >= m.cfg.MaxCalls:
 		m.mu.Unlock()
 		return nil, "", fmt.Errorf("%w: the limit is %d", ErrTooManyCalls, m.cfg.MaxCalls)
 	case opt.ClientIP != "" && m.cfg.MaxCallsPerIP > 0 && m.perIP[opt.ClientIP] >= m.cfg.MaxCallsPerIP:
 		m.mu.Unlock()
 		return nil, "", fmt.Errorf("%w: the limit is %d", ErrTooManyCallsFromIP, m.cfg.MaxCallsPerIP)
 	}
-	c := newCall(m, id, secret, opt.ClientIP)
-	if st := m.cfg.Transcripts; st != nil {
-		// Nothing the user says may be lost: no transcript, no call.
-		tl, err := st.Create(id, secret, m.cfg.Pipeline.Name())
-		if err != nil {
-			m.mu.Unlock()
-			c.cancel()
-			return nil, "", fmt.Errorf("session: %w", err)
-		}
-		c.tlog = tl
-	}
-	m.calls[id] = c
+	// Admitted: the call holds its place in the limits while its
+	// transcript is created, without the lock (Get, Active and other
+	// callers' Create do not wait on the disk). Close waits for it.
+	m.pending++
 	if opt.ClientIP != "" {
 		m.perIP[opt.ClientIP]++
 	}
 	m.wg.Add(1)
+	m.mu.Unlock()
+	c := newCall(m, id, secret, opt.ClientIP)
+	// abandon gives the place back when the call does not start.
+	abandon := func(err error) (*Call, string, error) {
+		m.mu.Lock()
+		m.pending--
+		m.releaseIP(opt.ClientIP)
+		m.mu.Unlock()
+		c.cancel()
+		m.wg.Done()
+		return nil, "", err
+	}
+	if m.createLog != nil {
+		// Nothing the user says may be lost: no transcript, no call.
+		tl, err := m.createLog(id, secret, m.cfg.Pipeline.Name())
+		if err != nil {
+			return abandon(fmt.Errorf("session: %w", err))
+		}
+		c.tlog = tl
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		if c.tlog != nil {
+			if err := c.tlog.Discard(); err != nil {
+				c.log.Error().Err(err).Msg("transcript")
+			}
+		}
+		return abandon(ErrClosed)
+	}
+	m.pending--
+	m.calls[id] = c
 	m.mu.Unlock()
 	m.total.Add(1)
 
@@ -302,14 +335,20 @@ func (m *Manager) Close(reason CloseReason) error {
 func (m *Manager) remove(c *Call, reason CloseReason) {
 	m.mu.Lock()
 	delete(m.calls, c.id)
-	if c.clientIP != "" {
-		if m.perIP[c.clientIP]--; m.perIP[c.clientIP] <= 0 {
-			delete(m.perIP, c.clientIP)
-		}
-	}
+	m.releaseIP(c.clientIP)
 	m.mu.Unlock()
 	v, _ := m.reasons.LoadOrStore(reason, new(atomic.Uint64))
 	v.(*atomic.Uint64).Add(1)
+}
+
+// releaseIP gives back one of ip's places in MaxCallsPerIP; mu is held.
+func (m *Manager) releaseIP(ip string) {
+	if ip == "" {
+		return
+	}
+	if m.perIP[ip]--; m.perIP[ip] <= 0 {
+		delete(m.perIP, ip)
+	}
 }
 
 // newID returns 128 random bits in hex.

@@ -227,6 +227,23 @@ func (l *Log) Close(reason string) error {
 	return err
 }
 
+// Discard closes the file and removes it: for a call that never started
+// (the server began shutting down while its transcript was created).
+func (l *Log) Discard() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	name := l.f.Name()
+	err := l.f.Close()
+	l.f = nil
+	if rerr := os.Remove(name); err == nil {
+		err = rerr
+	}
+	return err
+}
+
 func (l *Log) write(e Entry) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -111,3 +111,38 @@ func TestReadSkipsAPartialLastLine(t *testing.T) {
 		t.Fatalf("entries %v %v", es, err)
 	}
 }
+
+func TestDiscardRemovesTheFile(t *testing.T) {
+	st, err := NewStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "0123456789abcdef0123456789abcdef"
+	l, err := st.Create(id, "secret", "echo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(st.Path(id)); err != nil {
+		t.Fatalf("no file after Create: %v", err)
+	}
+	if err := l.Discard(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(st.Path(id)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("file still there after Discard: %v", err)
+	}
+	if err := l.Discard(); err != nil {
+		t.Errorf("second Discard: %v", err)
+	}
+	if _, err := st.Read(id, "secret"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Read after Discard: %v, want ErrNotFound", err)
+	}
+	// The id is free again.
+	l, err = st.Create(id, "secret", "echo")
+	if err != nil {
+		t.Fatalf("Create after Discard: %v", err)
+	}
+	if err := l.Close("done"); err != nil {
+		t.Fatal(err)
+	}
+}
