@@ -63,6 +63,12 @@ func run(out string, seed uint64, utts int) error {
 	if err != nil {
 		return err
 	}
+	rateRows, err := eval.MeasureRates(c, []int{8000, 16000, 48000}, []eval.Condition{
+		{Kind: eval.White, SNR: math.Inf(1)}, {Kind: eval.White, SNR: 20}, {Kind: eval.White, SNR: 10},
+		{Kind: eval.Pink, SNR: 10}, {Kind: eval.Babble, SNR: 20}, {Kind: eval.Babble, SNR: 10}})
+	if err != nil {
+		return err
+	}
 	bench := benchmarks()
 
 	var b strings.Builder
@@ -79,6 +85,8 @@ func run(out string, seed uint64, utts int) error {
 	b.WriteString(eval.VerdictMarkdown(rows, eval.Contenders()[0].Name))
 	b.WriteString("\n")
 	b.WriteString(eval.TradeoffMarkdown(trade, eval.Contenders()[0].Name))
+	b.WriteString("\n")
+	b.WriteString(eval.RatesMarkdown(rateRows))
 	b.WriteString("\n")
 	b.WriteString(eval.SweepMarkdown(sweep, "clean + white/pink/babble at 20 and 10 dB pooled"))
 	b.WriteString("\n")

@@ -24,12 +24,17 @@ type Result struct {
 	Spurious int // turns started in the pauses between utterances
 }
 
+// notEnded is added to the end decision of a turn still open when the
+// audio ran out: the report shows such delays as "open".
+const notEnded = time.Hour
+
 type turn struct {
 	start, startDecided, end, endDecided time.Duration
 }
 
-// runDetector pushes pcm in 20 ms frames and returns the per-frame speech
-// probabilities, the turns and the detector's frame threshold.
+// runDetector pushes pcm (at topt.SampleRate, default Rate) in 20 ms frames
+// and returns the per-frame speech probabilities, the turns and the
+// detector's frame threshold.
 func runDetector(pcm []int16, mk NewClassifier, topt vad.TurnOptions) ([]float64, []turn, float64, error) {
 	c, err := mk()
 	if err != nil {
@@ -39,12 +44,13 @@ func runDetector(pcm []int16, mk NewClassifier, topt vad.TurnOptions) ([]float64
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	frames := make([]float64, len(pcm)/FrameLen)
+	fl := d.Options().SampleRate / 50 // samples per 20 ms frame
+	frames := make([]float64, len(pcm)/fl)
 	var turns []turn
 	var open *turn
 	for f := range frames {
 		at := time.Duration(f) * FrameTime
-		for _, e := range d.Push(pcm[f*FrameLen:(f+1)*FrameLen], at) {
+		for _, e := range d.Push(pcm[f*fl:(f+1)*fl], at) {
 			switch e.Type {
 			case vad.SpeechStarted:
 				turns = append(turns, turn{start: e.At, startDecided: e.DecidedAt})
@@ -60,20 +66,20 @@ func runDetector(pcm []int16, mk NewClassifier, topt vad.TurnOptions) ([]float64
 	}
 	if open != nil {
 		end := time.Duration(len(frames)) * FrameTime
-		open.end, open.endDecided = end, end+time.Hour // never decided
+		open.end, open.endDecided = end, end+notEnded
 	}
 	return frames, turns, d.Options().Threshold, nil
 }
 
-// Evaluate runs a fresh classifier and detector over pcm (a Mix of c) and
-// scores it against c's labels.
+// Evaluate runs a fresh classifier and detector over pcm (a Mix of c,
+// possibly resampled to topt.SampleRate) and scores it against c's labels.
 func Evaluate(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions) (Result, error) {
 	var r Result
 	probs, turns, thr, err := runDetector(pcm, mk, topt)
 	if err != nil {
 		return r, err
 	}
-	for f, p := range probs {
+	for f, p := range probs[:min(len(probs), len(c.Labels))] {
 		got, want := p >= thr, c.Labels[f]
 		switch {
 		case got && want:
@@ -145,7 +151,11 @@ func FalseStarts(pcm []int16, mk NewClassifier, topt vad.TurnOptions) (perMin, i
 	if err != nil {
 		return 0, 0, err
 	}
-	total := time.Duration(len(pcm)) * time.Second / Rate
+	rate := topt.SampleRate
+	if rate == 0 {
+		rate = Rate
+	}
+	total := time.Duration(len(pcm)) * time.Second / time.Duration(rate)
 	var in time.Duration
 	for _, t := range turns {
 		in += min(t.end, total) - t.start

@@ -105,6 +105,15 @@ func SweepMinSilence(c *Corpus, values []time.Duration, mixes [][]int16, mk NewC
 
 func msf(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/float64(time.Millisecond)) }
 
+// endMS is msf for end-of-turn delays: "open" for a turn that had not
+// ended when the audio ran out.
+func endMS(d time.Duration) string {
+	if d >= notEnded/2 {
+		return "open"
+	}
+	return msf(d)
+}
+
 // CorpusMarkdown describes the corpus and how it was labelled.
 func CorpusMarkdown(c *Corpus) string {
 	var b strings.Builder
@@ -172,7 +181,7 @@ func TableMarkdown(rows []Row, topt vad.TurnOptions) string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %.3f | %.3f | **%.3f** | %s/%s | %s | %s/%s | %d/%d | %d | %s |\n",
 			r.Noise, snr, r.VAD, x.Precision, x.Recall, x.F1,
 			msf(Percentile(x.Onset, 50)), msf(Percentile(x.Onset, 95)), msf(Percentile(x.Decision, 50)),
-			msf(Percentile(x.EndExtra, 50)), msf(Percentile(x.EndExtra, 95)),
+			endMS(Percentile(x.EndExtra, 50)), endMS(Percentile(x.EndExtra, 95)),
 			x.Missed, x.Utts, x.Splits, fp)
 	}
 	return b.String()
