@@ -6,13 +6,14 @@ import "math"
 // features of the current hop, trained offline by cmd/vad-train on a
 // generated corpus (espeak-ng voices in white, pink and babble noise at 0
 // to 20 dB and clean; another seed than the evaluation corpus's). Its
-// weights are in model_weights.go. At 16 kHz (and 48 kHz, analysed at
-// 16 kHz) it replaces the hand-set weighted mean of band SNRs as the
-// speech score; the noise floor, the background mean, the hangover and the
-// decision point are shared. At 8 kHz (fewer bands) the hand-set score
-// stays.
+// weights are in model_weights.go, one set per analysis rate: 16 kHz (20
+// bands; 48 kHz input is analysed at 16 kHz) and 8 kHz (16 bands up to
+// 3.7 kHz, trained on the same corpus resampled to 8 kHz). It replaces the
+// hand-set weighted mean of band SNRs as the speech score; the noise
+// floor, the background mean, the hangover and the decision point are
+// shared.
 //
-// Features, per 10 ms hop (nb = modelBands):
+// Features, per 10 ms hop (nb = modelBands at 16 kHz, modelBands8k at 8 kHz):
 //
 //	0               bias (1)
 //	1 … nb          band level over the reference (the larger of the floor
@@ -37,21 +38,29 @@ import "math"
 // its time in turns. Pitch strength (normalised autocorrelation) does not
 // separate one voice from espeak babble at all (ROC AUC 0.50 at 0 dB).
 const (
-	modelBands = 20 // bands at the 16 kHz analysis rate
-	// ModelFeatures is the length of the feature vector.
+	modelBands   = 20 // bands at the 16 kHz analysis rate
+	modelBands8k = 16 // bands at the 8 kHz analysis rate
+	// ModelFeatures is the length of the feature vector at 16 (and 48) kHz.
 	ModelFeatures = 2*modelBands + 1
-	modelLoDB     = -10.0
-	modelHiDB     = 30.0
-	modelBgHiDB   = 30.0
+	// ModelFeatures8k is the length of the feature vector at 8 kHz.
+	ModelFeatures8k = 2*modelBands8k + 1
+	modelLoDB       = -10.0
+	modelHiDB       = 30.0
+	modelBgHiDB     = 30.0
 )
 
-// modelState is the per-stream feature vector.
+// modelState is the per-stream feature vector and the weights for it.
 type modelState struct {
-	feat []float64 // ModelFeatures
+	nb   int       // bands
+	feat []float64 // 2nb+1
+	w    []float64 // weights; nil when none were trained for this layout
 }
 
-func newModelState() *modelState {
-	m := &modelState{feat: make([]float64, ModelFeatures)}
+func newModelState(nb int, w []float64) *modelState {
+	m := &modelState{nb: nb, feat: make([]float64, 2*nb+1)}
+	if len(w) == len(m.feat) {
+		m.w = w
+	}
 	m.reset()
 	return m
 }
@@ -68,18 +77,19 @@ func (m *modelState) record(levelDB, bgDB []float64) float64 {
 	f := m.feat
 	for b, d := range levelDB {
 		f[1+b] = min(max(d, modelLoDB), modelHiDB)
-		f[1+modelBands+b] = min(max(bgDB[b], 0), modelBgHiDB)
+		f[1+m.nb+b] = min(max(bgDB[b], 0), modelBgHiDB)
 	}
 	z := 0.0
-	for i, w := range modelWeights {
+	for i, w := range m.w {
 		z += w * f[i]
 	}
 	return z
 }
 
 // Features returns the learnt model's input for the last 10 ms hop
-// analysed (layout above; nil at 8 kHz). cmd/vad-train records it; the
-// slice is overwritten by the next hop.
+// analysed (layout above: ModelFeatures long at 16 and 48 kHz,
+// ModelFeatures8k at 8 kHz). cmd/vad-train records it; the slice is
+// overwritten by the next hop.
 func (v *SpectralVAD) Features() []float64 {
 	if v.model == nil {
 		return nil

@@ -21,41 +21,51 @@ func TestFastDB(t *testing.T) {
 	}
 }
 
-// TestModelFeatures checks the layout the weights were trained on: bias,
-// band SNR over the reference and background over the floor, clamped.
+// TestModelFeatures checks the layouts the weights were trained on: bias,
+// band SNR over the reference and background over the floor, clamped; at
+// 16 kHz (20 bands) and 8 kHz (16 bands).
 func TestModelFeatures(t *testing.T) {
-	if len(modelWeights) != ModelFeatures {
-		t.Fatalf("%d weights for %d features: re-run cmd/vad-train", len(modelWeights), ModelFeatures)
+	for _, c := range []struct {
+		nb, nf int
+		w      []float64
+	}{{modelBands, ModelFeatures, modelWeights}, {modelBands8k, ModelFeatures8k, modelWeights8k}} {
+		if len(c.w) != c.nf {
+			t.Fatalf("%d weights for %d features: re-run cmd/vad-train", len(c.w), c.nf)
+		}
+		m := newModelState(c.nb, c.w)
+		lv := make([]float64, c.nb)
+		bg := make([]float64, c.nb)
+		for b := range lv {
+			lv[b] = float64(b*57/(c.nb-1) - 20) // -20 … 37 dB
+			bg[b] = float64(b*38/(c.nb-1) - 5)  // -5 … 33 dB
+		}
+		z := m.record(lv, bg)
+		f := m.feat
+		if len(f) != c.nf || f[0] != 1 || f[1] != modelLoDB || f[c.nb] != modelHiDB || f[1+c.nb] != 0 || f[2*c.nb] != modelBgHiDB {
+			t.Fatalf("%d bands: features %v", c.nb, f)
+		}
+		want := 0.0
+		for i, w := range c.w {
+			want += w * f[i]
+		}
+		if z != want {
+			t.Errorf("%d bands: logit %v, want %v", c.nb, z, want)
+		}
+		// More speech-band SNR, all else equal, is more speech.
+		for b := range lv {
+			lv[b] = 0
+			bg[b] = 1
+		}
+		quiet := m.record(lv, bg)
+		for b := 3; b < 15; b++ { // 400–3150 Hz
+			lv[b] = 15
+		}
+		if loud := m.record(lv, bg); loud <= quiet+1 {
+			t.Errorf("%d bands: logit %.2f with 15 dB in the speech bands, %.2f without", c.nb, loud, quiet)
+		}
 	}
-	m := newModelState()
-	lv := make([]float64, modelBands)
-	bg := make([]float64, modelBands)
-	for b := range lv {
-		lv[b] = float64(b*3 - 20) // -20 … 37 dB
-		bg[b] = float64(b*2 - 5)  // -5 … 33 dB
-	}
-	z := m.record(lv, bg)
-	f := m.feat
-	if f[0] != 1 || f[1] != modelLoDB || f[modelBands] != modelHiDB || f[1+modelBands] != 0 || f[2*modelBands] != modelBgHiDB {
-		t.Fatalf("features %v", f)
-	}
-	want := 0.0
-	for i, w := range modelWeights {
-		want += w * f[i]
-	}
-	if z != want {
-		t.Errorf("logit %v, want %v", z, want)
-	}
-	// More speech-band SNR, all else equal, is more speech.
-	for b := range lv {
-		lv[b] = 0
-		bg[b] = 1
-	}
-	quiet := m.record(lv, bg)
-	for b := 3; b < 15; b++ { // 400–3150 Hz
-		lv[b] = 15
-	}
-	if loud := m.record(lv, bg); loud <= quiet+1 {
-		t.Errorf("logit %.2f with 15 dB in the speech bands, %.2f without", loud, quiet)
+	// Weights of another layout are not used.
+	if m := newModelState(modelBands8k, modelWeights); m.w != nil {
+		t.Error("16 kHz weights accepted for 8 kHz features")
 	}
 }

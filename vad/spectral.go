@@ -22,14 +22,15 @@ import (
 //     café) the minimum sits ~9 dB below the mean and every louder moment of
 //     the background would score as speech; against the mean it does not.
 //
-// At 16 and 48 kHz the score is a logistic regression over each band's
-// level over its reference and its background mean over its floor (see
-// model.go; trained by cmd/vad-train), expressed on the same dB-like scale.
-// At 8 kHz, and to drive the background mean's learning at every rate, the
-// hand-set score is used: the per-band SNR, clipped to [0, 30] dB, averaged
-// with weights that favour the 200–4000 Hz speech bands (broadband or
-// out-of-band energy scores less than energy where formants live). The score
-// is compared against a calibrated decision point. After at least 100 ms of
+// The score is a logistic regression over each band's level over its
+// reference and its background mean over its floor (see model.go; trained
+// by cmd/vad-train, one set of weights per analysis rate), expressed on a
+// dB-like scale. To drive the background mean's learning (and as the score
+// when no weights fit the band layout) a hand-set score is used: the
+// per-band SNR, clipped to [0, 30] dB, averaged with weights that favour the
+// 200–4000 Hz speech bands (broadband or out-of-band energy scores less than
+// energy where formants live). The score is compared against a calibrated
+// decision point. After at least 100 ms of
 // speech the score decays with a short hangover (at most 80 ms; shorter
 // after quiet speech, like a real decay tail), so clicks and knocks get none;
 // on clean input (band floors within 10 dB of the estimate's lower bound) the
@@ -40,8 +41,8 @@ import (
 // of one utterance come through as separate short runs, and the hold joins
 // them (white/pink 0 dB frame F1 0.83/0.71 -> 0.88/0.80, no change at 20 dB).
 // Not in babble, where the weak runs are mostly other voices, and only with
-// the learnt score (16 and 48 kHz), where it was measured. A logistic maps
-// the score to a probability.
+// the learnt score, where it was measured. A logistic maps the score to a
+// probability.
 //
 // The design is in the spirit of the WebRTC VAD (sub-band energies, adaptive
 // noise model) and of Sohn-style a-posteriori SNR tests, written from their
@@ -72,7 +73,7 @@ type SpectralVAD struct {
 	bg             []float64   // mean background power per band
 	levelDB, bgDB  []float64   // this hop, dB: level over the reference; background over the floor
 	bgdBg, bgdNf   []float64   // the background and floor bgDB was computed from
-	model          *modelState // nil at 8 kHz
+	model          *modelState // the learnt score: features and weights for this rate
 	useModel       bool        // the learnt score decides (weights present)
 	spread         float64     // mean over bands of the background over the floor, dB, smoothed over ~1 s
 	quiet, stuck   int         // hops since the score was last at/above center; hops since the background learnt
@@ -190,10 +191,13 @@ func NewClassifier(opt Options) (*SpectralVAD, error) {
 	v.bgDB = make([]float64, nb)
 	v.bgdBg = make([]float64, nb)
 	v.bgdNf = make([]float64, nb)
-	if nb == modelBands {
-		v.model = newModelState()
-		v.useModel = len(modelWeights) == ModelFeatures
+	switch nb {
+	case modelBands:
+		v.model = newModelState(nb, modelWeights)
+	case modelBands8k:
+		v.model = newModelState(nb, modelWeights8k)
 	}
+	v.useModel = v.model != nil && v.model.w != nil
 	v.smooth = make([]float64, nb)
 	v.curMin = make([]float64, nb)
 	v.storedMin = make([]float64, nb)

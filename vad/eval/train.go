@@ -1,7 +1,7 @@
 package eval
 
 import (
-	"errors"
+	"fmt"
 	"math"
 	"time"
 
@@ -36,33 +36,46 @@ func TrainConditions() []Condition {
 	return cs
 }
 
-// Dataset is one feature vector per 10 ms hop with its label.
+// Dataset is one feature vector per 10 ms hop with its label, at one
+// sample rate.
 type Dataset struct {
-	X []float32 // hops × vad.ModelFeatures, row-major
-	Y []bool
+	Rate int       // sample rate of the audio recorded (0: Rate)
+	NF   int       // features per hop (vad.ModelFeatures or vad.ModelFeatures8k), set by Record
+	X    []float32 // hops × NF, row-major
+	Y    []bool
 }
 
 // Len is the number of hops.
 func (d *Dataset) Len() int { return len(d.Y) }
 
-const hopLen = Rate / 100
+func (d *Dataset) rate() int {
+	if d.Rate == 0 {
+		return Rate
+	}
+	return d.Rate
+}
 
-// Record runs a fresh SpectralVAD over pcm hop by hop and appends each
-// hop's features, labelled from labels (one per 20 ms frame; nil: all
-// non-speech). The first second is skipped: the floor is still settling.
+// Record runs a fresh SpectralVAD at d's rate over pcm (at that rate) hop
+// by hop and appends each hop's features, labelled from labels (one per
+// 20 ms frame; nil: all non-speech). The first second is skipped: the floor
+// is still settling.
 func (d *Dataset) Record(pcm []int16, labels []bool) error {
-	v, err := vad.NewClassifier(vad.Options{})
+	v, err := vad.NewClassifier(vad.Options{SampleRate: d.rate()})
 	if err != nil {
 		return err
 	}
+	hopLen := d.rate() / 100
 	for h := 0; (h+1)*hopLen <= len(pcm); h++ {
 		v.Prob(pcm[h*hopLen : (h+1)*hopLen])
 		if h < 100 {
 			continue
 		}
 		f := v.Features()
-		if len(f) != vad.ModelFeatures {
-			return errors.New("eval: the classifier has no model features")
+		if d.NF == 0 {
+			d.NF = len(f)
+		}
+		if len(f) == 0 || len(f) != d.NF {
+			return fmt.Errorf("eval: %d model features at %d Hz, the dataset has %d", len(f), d.rate(), d.NF)
 		}
 		for _, x := range f {
 			d.X = append(d.X, float32(x))
@@ -78,15 +91,15 @@ func (d *Dataset) Record(pcm []int16, labels []bool) error {
 
 // Collect records c mixed at every condition, and the noise-only stretch of
 // every noisy condition (all labelled non-speech, so the model also learns
-// what a long stretch of noise alone looks like).
-func Collect(c *Corpus, conds []Condition) (*Dataset, error) {
-	d := &Dataset{}
+// what a long stretch of noise alone looks like), resampled to rate.
+func Collect(c *Corpus, conds []Condition, rate int) (*Dataset, error) {
+	d := &Dataset{Rate: rate}
 	for _, k := range conds {
-		if err := d.Record(c.Mix(k.Kind, k.SNR), c.Labels); err != nil {
+		if err := d.Record(AtRate(c.Mix(k.Kind, k.SNR), rate), c.Labels); err != nil {
 			return nil, err
 		}
 		if !math.IsInf(k.SNR, 1) {
-			if err := d.Record(c.NoiseOnly(k.Kind, k.SNR), nil); err != nil {
+			if err := d.Record(AtRate(c.NoiseOnly(k.Kind, k.SNR), rate), nil); err != nil {
 				return nil, err
 			}
 		}
@@ -96,10 +109,10 @@ func Collect(c *Corpus, conds []Condition) (*Dataset, error) {
 
 // Train fits a logistic regression to d by full-batch gradient descent with
 // Adam on standardised features (L2 penalty l2 on all but the bias), and
-// returns the weights with the standardisation folded in, ready for
-// vad.ModelFeatures-long raw feature vectors. Deterministic.
+// returns the weights with the standardisation folded in, ready for raw
+// feature vectors of d's layout. Deterministic.
 func Train(d *Dataset, iters int, l2 float64) []float64 {
-	const nf = vad.ModelFeatures
+	nf := d.NF
 	n := d.Len()
 	mu := make([]float64, nf)
 	sd := make([]float64, nf)
@@ -168,7 +181,7 @@ func Train(d *Dataset, iters int, l2 float64) []float64 {
 
 // Score counts the hops of d the weights get right at logit > 0.
 func Score(d *Dataset, w []float64) (tp, fp, fn, tn int) {
-	const nf = vad.ModelFeatures
+	nf := d.NF
 	for i := 0; i < d.Len(); i++ {
 		s := 0.0
 		for j, x := range d.X[i*nf : (i+1)*nf] {

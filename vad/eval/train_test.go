@@ -15,7 +15,7 @@ import (
 func TestTrainSeparates(t *testing.T) {
 	const nf = vad.ModelFeatures
 	rng := rand.New(rand.NewPCG(7, 8))
-	d := &Dataset{}
+	d := &Dataset{NF: nf}
 	for range 4000 {
 		row := make([]float32, nf)
 		row[0] = 1
@@ -48,30 +48,38 @@ func TestTrainSeparates(t *testing.T) {
 }
 
 // TestRecordFeatures checks that Record labels hops from the 20 ms frame
-// labels and skips the first second.
+// labels and skips the first second, at 16 and 8 kHz.
 func TestRecordFeatures(t *testing.T) {
-	pcm := make([]int16, 3*Rate)
-	rng := rand.New(rand.NewPCG(1, 1))
-	for i := range pcm {
-		pcm[i] = int16(rng.NormFloat64() * 300)
-	}
-	labels := make([]bool, len(pcm)/FrameLen)
-	for f := range labels {
-		labels[f] = f%2 == 1
-	}
-	d := &Dataset{}
-	if err := d.Record(pcm, labels); err != nil {
-		t.Fatal(err)
-	}
-	if d.Len() != 200 || len(d.X) != 200*vad.ModelFeatures {
-		t.Fatalf("%d hops, %d values; want 200 hops after the first second", d.Len(), len(d.X))
-	}
-	for i, y := range d.Y {
-		if want := labels[(100+i)/2]; y != want {
-			t.Fatalf("hop %d labelled %v, want %v", 100+i, y, want)
+	for _, c := range []struct{ rate, nf int }{{16000, vad.ModelFeatures}, {8000, vad.ModelFeatures8k}} {
+		pcm := make([]int16, 3*c.rate)
+		rng := rand.New(rand.NewPCG(1, 1))
+		for i := range pcm {
+			pcm[i] = int16(rng.NormFloat64() * 300)
 		}
-		if d.X[i*vad.ModelFeatures] != 1 {
-			t.Fatalf("hop %d: bias feature %v", i, d.X[i*vad.ModelFeatures])
+		labels := make([]bool, 150)
+		for f := range labels {
+			labels[f] = f%2 == 1
 		}
+		d := &Dataset{Rate: c.rate}
+		if err := d.Record(pcm, labels); err != nil {
+			t.Fatal(err)
+		}
+		if d.NF != c.nf || d.Len() != 200 || len(d.X) != 200*c.nf {
+			t.Fatalf("%d Hz: %d features, %d hops, %d values; want %d features, 200 hops after the first second",
+				c.rate, d.NF, d.Len(), len(d.X), c.nf)
+		}
+		for i, y := range d.Y {
+			if want := labels[(100+i)/2]; y != want {
+				t.Fatalf("%d Hz: hop %d labelled %v, want %v", c.rate, 100+i, y, want)
+			}
+			if d.X[i*c.nf] != 1 {
+				t.Fatalf("%d Hz: hop %d: bias feature %v", c.rate, i, d.X[i*c.nf])
+			}
+		}
+	}
+	// A dataset of one layout refuses hops of another.
+	d := &Dataset{Rate: 16000, NF: vad.ModelFeatures8k}
+	if err := d.Record(make([]int16, 2*16000), nil); err == nil {
+		t.Error("16 kHz hops recorded into an 8 kHz dataset")
 	}
 }
