@@ -369,3 +369,73 @@ func TestDetectorStartThresholdOnlyInFluctuatingBackground(t *testing.T) {
 		}
 	}
 }
+
+// TestDetectorMinResume: in a fluctuating background, blips of speech
+// frames in the silence after a turn do not hold it open, a run that lasts
+// MinResume does, and a run pending when MinSilence runs out holds the
+// decision until it counts or breaks off. In a steady background every
+// speech frame counts.
+func TestDetectorMinResume(t *testing.T) {
+	rep := func(n int, p float64) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = p
+		}
+		return out
+	}
+	seq := func(parts ...[]float64) []float64 {
+		out := []float64{0}
+		out = append(out, rep(10, 1)...) // speech 20–220 ms, a sure start
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return append(out, rep(40, 0)...)
+	}
+	blips := seq(rep(2, 0), rep(1, 0.6), rep(2, 0), rep(2, 0.6), rep(2, 0), rep(1, 0.6), rep(2, 0), rep(2, 0.6))
+	started := Event{Type: SpeechStarted, At: 20 * ms, DecidedAt: 120 * ms}
+	ended := func(at, decided time.Duration) Event {
+		return Event{Type: SpeechEnded, At: at, DecidedAt: decided, Duration: at - 20*ms}
+	}
+	cases := []struct {
+		name        string
+		probs       []float64
+		fluctuating bool
+		want        []Event
+	}{
+		{"blips do not hold the turn", blips, true, []Event{started, ended(220*ms, 520*ms)}},
+		{"steady background: blips count", blips, false, []Event{started, ended(500*ms, 800*ms)}},
+		{"a resumed run counts", seq(rep(8, 0), rep(5, 0.6)), true, []Event{started, ended(480*ms, 780*ms)}},
+		{"a run pending at MinSilence holds the decision", seq(rep(14, 0), rep(5, 0.6)), true, []Event{started, ended(600*ms, 900*ms)}},
+		{"a pending run that breaks off ends the turn", seq(rep(14, 0), rep(3, 0.6)), true, []Event{started, ended(220*ms, 580*ms)}},
+	}
+	for _, c := range cases {
+		d, err := NewDetector(&reporting{graded: graded{probs: c.probs}, fluctuating: c.fluctuating}, TurnOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.Options().MinResume; got != DefaultMinResume {
+			t.Fatalf("default MinResume %v", got)
+		}
+		got := run(t, d, make([]int16, len(c.probs)*320), 0)
+		if len(got) != len(c.want) {
+			t.Errorf("%s: events %+v, want %+v", c.name, got, c.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("%s: event %d %+v, want %+v", c.name, i, got[i], c.want[i])
+			}
+		}
+	}
+	// MinResume of one frame: every speech frame counts, as before.
+	d, err := NewDetector(&reporting{graded: graded{probs: blips}, fluctuating: true}, TurnOptions{MinResume: 20 * ms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if evs := run(t, d, make([]int16, len(blips)*320), 0); len(evs) != 2 || evs[1].At != 500*ms {
+		t.Errorf("MinResume 20 ms: events %+v, want the turn to end after the last blip (500 ms)", evs)
+	}
+	if _, err := NewDetector(&graded{}, TurnOptions{MinResume: -ms}); !errors.Is(err, ErrOption) {
+		t.Errorf("negative MinResume: %v", err)
+	}
+}
