@@ -41,6 +41,7 @@ type config struct {
 	vadMinSilence time.Duration
 	vadThreshold  float64
 	vadStart      float64
+	vadMinResume  time.Duration
 
 	mode              string
 	stt, llm, tts     string
@@ -115,6 +116,8 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.Float64Var(&c.vadThreshold, "vad-threshold", vad.DefaultThreshold, "speech probability threshold of the VAD (0..1)")
 	fs.Float64Var(&c.vadStart, "vad-start-threshold", 0,
 		"in a fluctuating background, probability one frame must reach for speech to start a turn (vad-threshold..1; 0: the larger of 0.995 and vad-threshold)")
+	fs.DurationVar(&c.vadMinResume, "vad-min-resume", vad.DefaultMinResume,
+		"in a fluctuating background, how long speech after a gap must last to keep a turn going (20ms: every speech frame does)")
 	fs.DurationVar(&c.dtlsTimeout, "dtls-timeout", 10*time.Second, "DTLS handshake timeout")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGINT/SIGTERM, how long replies in progress may finish before their calls are ended")
 	fs.Var(&c.apiKeys, "api-key", "API key required (Authorization: Bearer KEY) to create calls, mint tokens and read /v1/config; repeatable; none = open server")
