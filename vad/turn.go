@@ -316,6 +316,7 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 			}
 		case speech:
 			d.lastSpeech = end
+			d.inCand = false // (the background may have turned steady mid-run)
 		default:
 			d.inCand = false
 		}
