@@ -35,26 +35,35 @@ func blockCreateLog(m *session.Manager) (entered, release chan struct{}) {
 	return entered, release
 }
 
-// TestTranscriptCreatedOutsideLock: while one call's transcript file is
-// being created (slow disk), the manager still answers, and the call being
-// admitted already counts against MaxCalls.
-func TestTranscriptCreatedOutsideLock(t *testing.T) {
-	store, err := transcript.NewStore(t.TempDir())
+// createBlocked starts m.Create on a manager with transcripts in dir whose
+// first transcript creation waits for release, and returns once that
+// creation has begun; the Create's result arrives on res.
+func createBlocked(t *testing.T, dir string, cfg session.Config) (m *session.Manager, offer string, release chan struct{}, res chan createResult) {
+	t.Helper()
+	store, err := transcript.NewStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := newManager(t, session.Config{Transcripts: store, MaxCalls: 1})
+	cfg.Transcripts = store
+	m = newManager(t, cfg)
 	entered, release := blockCreateLog(m)
-	offer, err := testpeer.Offer(false)
-	if err != nil {
+	if offer, err = testpeer.Offer(false); err != nil {
 		t.Fatal(err)
 	}
-	res := make(chan createResult, 1)
+	res = make(chan createResult, 1)
 	go func() {
 		c, _, err := m.Create(context.Background(), offer)
 		res <- createResult{c, err}
 	}()
 	<-entered
+	return m, offer, release, res
+}
+
+// TestTranscriptCreatedOutsideLock: while one call's transcript file is
+// being created (slow disk), the manager still answers, and the call being
+// admitted already counts against MaxCalls.
+func TestTranscriptCreatedOutsideLock(t *testing.T) {
+	m, offer, release, res := createBlocked(t, t.TempDir(), session.Config{MaxCalls: 1})
 	answered := make(chan int, 1)
 	go func() { answered <- m.Active() }()
 	select {
@@ -85,22 +94,7 @@ func TestTranscriptCreatedOutsideLock(t *testing.T) {
 // waits for it; the call is refused and its transcript file removed.
 func TestCloseWaitsForCallBeingCreated(t *testing.T) {
 	dir := t.TempDir()
-	store, err := transcript.NewStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := newManager(t, session.Config{Transcripts: store})
-	entered, release := blockCreateLog(m)
-	offer, err := testpeer.Offer(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := make(chan createResult, 1)
-	go func() {
-		c, _, err := m.Create(context.Background(), offer)
-		res <- createResult{c, err}
-	}()
-	<-entered
+	m, _, release, res := createBlocked(t, dir, session.Config{})
 	closed := make(chan error, 1)
 	go func() { closed <- m.Close(session.ReasonServerShutdown) }()
 	select {
