@@ -24,8 +24,8 @@ const (
 	// after a gap keeps an open turn going only once it lasts this long.
 	// Other voices pass Threshold in blips of a frame or two and kept turns
 	// open: at babble 10 dB 24 of 96 utterances ran into the next one
-	// (pauses 0.7–2.5 s); with 80 ms 15 did, with one split more
-	// (BENCHMARKS.md). 100 ms split 4 more.
+	// (pauses 0.7–2.5 s); with 80 ms 16 do, and no more utterances are
+	// split (BENCHMARKS.md).
 	DefaultMinResume    = 80 * time.Millisecond
 	DefaultMinSilence   = 300 * time.Millisecond
 	DefaultPreRoll      = 300 * time.Millisecond

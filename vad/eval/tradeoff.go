@@ -37,7 +37,8 @@ func MeasureTradeoff(c *Corpus, kind NoiseKind, snr float64, mk NewClassifier, t
 	if err != nil {
 		return t, err
 	}
-	t.AUC = AUC(probs, c.Labels[:len(probs)])
+	n := min(len(probs), len(c.Labels))
+	t.AUC = AUC(probs[:n], c.Labels[:n])
 	for _, thr := range thresholds {
 		topt := vad.TurnOptions{Threshold: thr}
 		op := OperatingPoint{Threshold: thr}
