@@ -323,7 +323,6 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 		// A run pending since before MinSilence ran out holds the decision
 		// until it counts or breaks off.
 		if end-d.lastSpeech >= d.opt.MinSilence && !(d.inCand && d.candStart-d.lastSpeech < d.opt.MinSilence) {
-			// A run still pending goes on as the next turn's candidate.
 			d.state = stateIdle
 			d.events = append(d.events, Event{Type: SpeechEnded, At: d.lastSpeech, DecidedAt: end,
 				Duration: d.lastSpeech - d.uttStart})

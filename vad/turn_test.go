@@ -421,10 +421,13 @@ func TestDetectorMinResume(t *testing.T) {
 			t.Errorf("%s: events %+v, want %+v", c.name, got, c.want)
 			continue
 		}
+		var prev Event
 		for i := range got {
 			if got[i] != c.want[i] {
 				t.Errorf("%s: event %d %+v, want %+v", c.name, i, got[i], c.want[i])
 			}
+			checkEventTiming(t, d.Options(), prev, got[i], 0) // the fuzz test's invariants hold too
+			prev = got[i]
 		}
 	}
 	// MinResume of one frame: every speech frame counts, as before.
