@@ -60,8 +60,10 @@ type TurnOptions struct {
 	// MinResume applies where StartThreshold does (a fluctuating
 	// background): after a gap in an open turn, a run of speech frames
 	// counts, and holds off the end of the turn, only once it has lasted
-	// this long (default DefaultMinResume). FrameDuration or less: every
-	// speech frame counts, as in a steady background.
+	// this long (default DefaultMinResume). A run still pending when
+	// MinSilence runs out delays the decision until it counts or breaks off
+	// (by less than MinResume). FrameDuration or less: every speech frame
+	// counts, as in a steady background.
 	MinResume time.Duration
 	// PreRoll is how much audio before the detected onset PreRoll returns at a
 	// start, so speech-to-text hears the whole first syllable (default 300 ms).
@@ -140,8 +142,10 @@ type Event struct {
 	// the cut point for a capped utterance.
 	At time.Duration
 	// DecidedAt is the end of the frame at which the detector decided: At +
-	// about MinSpeech for a start, At + MinSilence for an end. This is the
-	// earliest moment anything downstream can react.
+	// about MinSpeech for a start, At + MinSilence for an end (up to
+	// MinResume more when a run of speech was pending then; see
+	// TurnOptions.MinResume). This is the earliest moment anything
+	// downstream can react.
 	DecidedAt time.Duration
 	// Duration (SpeechEnded only) is the utterance length, end At minus start At.
 	Duration time.Duration
