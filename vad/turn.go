@@ -58,7 +58,7 @@ type TurnOptions struct {
 	// (default 300 ms, at most 400 ms recommended for a snappy assistant).
 	MinSilence time.Duration
 	// MinResume applies where StartThreshold does (a fluctuating
-	// background): after a gap in an open turn, a run of speech frames
+	// background, or a classifier that does not report one): after a gap in an open turn, a run of speech frames
 	// counts, and holds off the end of the turn, only once it has lasted
 	// this long (default DefaultMinResume). A run still pending when
 	// MinSilence runs out delays the decision until it counts or breaks off
@@ -307,7 +307,7 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 		}
 	case stateSpeaking:
 		switch {
-		case speech && at > d.lastSpeech && d.startThreshold() > d.opt.Threshold:
+		case speech && at > d.lastSpeech && d.strict():
 			// A run after a gap, in a fluctuating background: it counts
 			// once it has lasted MinResume (see TurnOptions).
 			if !d.inCand {
@@ -346,13 +346,17 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 	}
 }
 
-// startThreshold is StartThreshold, or Threshold when the classifier
-// reports a steady background.
+// strict reports whether the background may hold other voices: the
+// classifier reports a fluctuating one, or does not report. StartThreshold
+// and MinResume apply only then.
+func (d *Detector) strict() bool { return d.bg == nil || d.bg.Fluctuating() }
+
+// startThreshold is StartThreshold, or Threshold in a steady background.
 func (d *Detector) startThreshold() float64 {
-	if d.bg != nil && !d.bg.Fluctuating() {
-		return d.opt.Threshold
+	if d.strict() {
+		return d.opt.StartThreshold
 	}
-	return d.opt.StartThreshold
+	return d.opt.Threshold
 }
 
 // record appends a frame to the pre-roll ring; end is its end time.
