@@ -360,10 +360,11 @@ func (v *SpectralVAD) analyse() float64 {
 		}
 		bgd := v.bgDB[b]
 		spread += bgd
-		if snr := d - bgd; snr > 0 {
+		snr := d - bgd
+		if snr > 0 {
 			acc += v.weight[b] * min(snr, specClipDB)
 		}
-		v.levelDB[b] = d - bgd
+		v.levelDB[b] = snr
 	}
 	v.subCount++
 	if v.subCount == noiseSubHops {
