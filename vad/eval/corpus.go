@@ -366,6 +366,16 @@ func (c *Corpus) NoiseOnly(kind NoiseKind, snrDB float64) []int16 {
 	return toPCM(make([]float64, n), c.noise(kind, n, 1), c.noiseGain(snrDB))
 }
 
+// Mixes returns the mixture of condition cd and its noise alone (nil for
+// clean speech).
+func (c *Corpus) Mixes(cd Condition) (mix, noise []int16) {
+	mix = c.Mix(cd.Kind, cd.SNR)
+	if !math.IsInf(cd.SNR, 1) {
+		noise = c.NoiseOnly(cd.Kind, cd.SNR)
+	}
+	return mix, noise
+}
+
 func (c *Corpus) noiseGain(snrDB float64) float64 {
 	return math.Sqrt(c.SpeechPower / math.Pow(10, snrDB/10))
 }

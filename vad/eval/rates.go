@@ -41,11 +41,7 @@ func AtRate(pcm []int16, rate int) []int16 {
 func MeasureRates(c *Corpus, rates []int, conds []Condition) ([]RateRow, error) {
 	var rows []RateRow
 	for _, cd := range conds {
-		mix := c.Mix(cd.Kind, cd.SNR)
-		var noise []int16
-		if !math.IsInf(cd.SNR, 1) {
-			noise = c.NoiseOnly(cd.Kind, cd.SNR)
-		}
+		mix, noise := c.Mixes(cd)
 		for _, rate := range rates {
 			mk := func() (vad.Classifier, error) { return vad.NewClassifier(vad.Options{SampleRate: rate}) }
 			topt := vad.TurnOptions{SampleRate: rate}

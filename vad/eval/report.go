@@ -46,29 +46,24 @@ type SweepRow struct {
 // Matrix runs every contender over clean speech and every noise and SNR.
 func Matrix(c *Corpus, snrs []float64, topt vad.TurnOptions, cs []Contender) ([]Row, error) {
 	var rows []Row
-	type cond struct {
-		kind  NoiseKind
-		snr   float64
-		label string
-	}
-	conds := []cond{{White, math.Inf(1), "clean"}}
+	conds := []Condition{{White, math.Inf(1)}}
 	for _, k := range NoiseKinds {
 		for _, s := range snrs {
-			conds = append(conds, cond{k, s, k.String()})
+			conds = append(conds, Condition{k, s})
 		}
 	}
 	for _, cd := range conds {
-		pcm := c.Mix(cd.kind, cd.snr)
-		var noise []int16
-		if !math.IsInf(cd.snr, 1) {
-			noise = c.NoiseOnly(cd.kind, cd.snr)
+		pcm, noise := c.Mixes(cd)
+		label := cd.Kind.String()
+		if math.IsInf(cd.SNR, 1) {
+			label = "clean"
 		}
 		for _, ct := range cs {
 			res, err := Evaluate(c, pcm, ct.New, topt)
 			if err != nil {
 				return nil, err
 			}
-			row := Row{Noise: cd.label, SNR: cd.snr, VAD: ct.Name, Result: res, FalsePerMin: math.NaN()}
+			row := Row{Noise: label, SNR: cd.SNR, VAD: ct.Name, Result: res, FalsePerMin: math.NaN()}
 			if noise != nil {
 				if row.FalsePerMin, row.NoiseInTurn, err = FalseStarts(noise, ct.New, topt); err != nil {
 					return nil, err

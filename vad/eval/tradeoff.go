@@ -32,7 +32,7 @@ type Tradeoff struct {
 // alone, once per threshold (StartThreshold at its default).
 func MeasureTradeoff(c *Corpus, kind NoiseKind, snr float64, mk NewClassifier, thresholds []float64) (Tradeoff, error) {
 	t := Tradeoff{Kind: kind, SNR: snr}
-	pcm, noise := c.Mix(kind, snr), c.NoiseOnly(kind, snr)
+	pcm, noise := c.Mixes(Condition{kind, snr})
 	probs, _, _, err := runDetector(pcm, mk, vad.TurnOptions{})
 	if err != nil {
 		return t, err

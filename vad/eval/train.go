@@ -95,11 +95,12 @@ func (d *Dataset) Record(pcm []int16, labels []bool) error {
 func Collect(c *Corpus, conds []Condition, rate int) (*Dataset, error) {
 	d := &Dataset{Rate: rate}
 	for _, k := range conds {
-		if err := d.Record(AtRate(c.Mix(k.Kind, k.SNR), rate), c.Labels); err != nil {
+		mix, noise := c.Mixes(k)
+		if err := d.Record(AtRate(mix, rate), c.Labels); err != nil {
 			return nil, err
 		}
-		if !math.IsInf(k.SNR, 1) {
-			if err := d.Record(AtRate(c.NoiseOnly(k.Kind, k.SNR), rate), nil); err != nil {
+		if noise != nil {
+			if err := d.Record(AtRate(noise, rate), nil); err != nil {
 				return nil, err
 			}
 		}
