@@ -19,9 +19,13 @@ type Result struct {
 	Decision []time.Duration // SpeechStarted.DecidedAt − labelled onset
 	EndExtra []time.Duration // SpeechEnded.DecidedAt − labelled end − MinSilence
 	Utts     int
-	Missed   int // utterances with no turn started inside them (or merged into the previous turn)
-	Splits   int // extra turns started inside an utterance
-	Spurious int // turns started in the pauses between utterances
+	Missed   int // utterances with no turn of their own (none started from 300 ms before their onset to MinSilence after their end)
+	// MissedOpen counts the Missed utterances that began while an earlier
+	// turn was still open (the previous utterance's, run on, or one that
+	// the noise started); the rest started no turn at all.
+	MissedOpen int
+	Splits     int // extra turns started inside an utterance
+	Spurious   int // turns started in the pauses between utterances
 }
 
 // notEnded is added to the end decision of a turn still open when the
@@ -128,6 +132,12 @@ func Evaluate(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions) (R
 		ts := assigned[i]
 		if len(ts) == 0 {
 			r.Missed++
+			for _, t := range turns {
+				if t.start < u.Start-early && t.endDecided > u.Start {
+					r.MissedOpen++
+					break
+				}
+			}
 			continue
 		}
 		r.Splits += len(ts) - 1

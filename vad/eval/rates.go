@@ -78,10 +78,10 @@ func RatesMarkdown(rows []RateRow) string {
 		if math.IsInf(r.Cond.SNR, 1) {
 			noise, snr = "clean", "—"
 		}
-		fmt.Fprintf(&b, "| %d kHz | %s | %s | %.3f | %.3f | **%.3f** | %s/%s | %s/%s | %d/%d | %s |\n",
+		fmt.Fprintf(&b, "| %d kHz | %s | %s | %.3f | %.3f | **%.3f** | %s/%s | %s/%s | %s | %s |\n",
 			r.Rate/1000, noise, snr, x.Precision, x.Recall, x.F1,
 			msf(Percentile(x.Onset, 50)), msf(Percentile(x.Onset, 95)),
-			endMS(Percentile(x.EndExtra, 50)), endMS(Percentile(x.EndExtra, 95)), x.Missed, x.Utts, fp)
+			endMS(Percentile(x.EndExtra, 50)), endMS(Percentile(x.EndExtra, 95)), missedCell(x), fp)
 	}
 	return b.String()
 }

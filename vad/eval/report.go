@@ -160,7 +160,9 @@ func TableMarkdown(rows []Row, topt vad.TurnOptions) string {
 	}
 	fmt.Fprintf(&b, "Turn detector defaults (MinSpeech %v, MinSilence %v). Onset = SpeechStarted.At − labelled onset; "+
 		"decision = SpeechStarted.DecidedAt − labelled onset (≈ onset + MinSpeech); "+
-		"EOT extra = SpeechEnded.DecidedAt − labelled end − MinSilence. Delays in ms, median/p95.\n\n", msp, ms)
+		"EOT extra = SpeechEnded.DecidedAt − labelled end − MinSilence. Delays in ms, median/p95. "+
+		"Missed = utterances with no turn of their own; \"in a turn\": of those, how many began while an earlier turn "+
+		"(the previous utterance's, run on, or one the noise started) was still open, the rest started none.\n\n", msp, ms)
 	b.WriteString("| noise | SNR dB | VAD | precision | recall | F1 | onset | decision | EOT extra | missed | splits | false starts/min, time in turns (noise only) |\n")
 	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
@@ -173,13 +175,22 @@ func TableMarkdown(rows []Row, topt vad.TurnOptions) string {
 			fp = fmt.Sprintf("%.1f, %.0f %%", r.FalsePerMin, 100*r.NoiseInTurn)
 		}
 		x := r.Result
-		fmt.Fprintf(&b, "| %s | %s | %s | %.3f | %.3f | **%.3f** | %s/%s | %s | %s/%s | %d/%d | %d | %s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %.3f | %.3f | **%.3f** | %s/%s | %s | %s/%s | %s | %d | %s |\n",
 			r.Noise, snr, r.VAD, x.Precision, x.Recall, x.F1,
 			msf(Percentile(x.Onset, 50)), msf(Percentile(x.Onset, 95)), msf(Percentile(x.Decision, 50)),
 			endMS(Percentile(x.EndExtra, 50)), endMS(Percentile(x.EndExtra, 95)),
-			x.Missed, x.Utts, x.Splits, fp)
+			missedCell(x), x.Splits, fp)
 	}
 	return b.String()
+}
+
+// missedCell is "missed/utterances", with how many of the missed began
+// inside a turn still open.
+func missedCell(x Result) string {
+	if x.MissedOpen == 0 {
+		return fmt.Sprintf("%d/%d", x.Missed, x.Utts)
+	}
+	return fmt.Sprintf("%d/%d (%d in a turn)", x.Missed, x.Utts, x.MissedOpen)
 }
 
 // SweepMarkdown renders the MinSilence sweep.

@@ -105,8 +105,8 @@ func TradeoffMarkdown(t Tradeoff, vadName string) string {
 	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, p := range t.Points {
 		x := p.Result
-		fmt.Fprintf(&b, "| %.2f | %.3f | %.3f | **%.3f** | %d/%d | %s | %.1f, %.0f %% |\n", p.Threshold,
-			x.Precision, x.Recall, x.F1, x.Missed, x.Utts, durOrNone(x.EndExtra), p.FalsePerMin, 100*p.NoiseInTurn)
+		fmt.Fprintf(&b, "| %.2f | %.3f | %.3f | **%.3f** | %s | %s | %.1f, %.0f %% |\n", p.Threshold,
+			x.Precision, x.Recall, x.F1, missedCell(x), durOrNone(x.EndExtra), p.FalsePerMin, 100*p.NoiseInTurn)
 	}
 	return b.String()
 }

@@ -1,0 +1,69 @@
+package eval
+
+import (
+	"testing"
+	"time"
+
+	"github.com/duplex-ai/duplex/vad"
+)
+
+// framesClassifier returns, per 20 ms frame, whether its frame index lies in
+// one of the speech spans (1 or 0).
+type framesClassifier struct {
+	spans [][2]time.Duration
+	f     int
+}
+
+func (c *framesClassifier) Prob([]int16) float64 {
+	at := time.Duration(c.f) * FrameTime
+	c.f++
+	for _, s := range c.spans {
+		if at >= s[0] && at < s[1] {
+			return 1
+		}
+	}
+	return 0
+}
+
+func (c *framesClassifier) Reset() { c.f = 0 }
+
+// TestEvaluateMissed: an utterance whose start falls in a turn still open
+// from the one before is missed "in a turn"; one with no speech at all is
+// missed outright; the utterance whose turn ran on gets no end-of-turn
+// delay (it counts as the next one's miss).
+func TestEvaluateMissed(t *testing.T) {
+	s, ms := time.Second, time.Millisecond
+	c := &Corpus{
+		Labels: make([]bool, 9*50),
+		Utts: []Utterance{
+			{Start: 1 * s, End: 2 * s},
+			{Start: 3 * s, End: 4 * s},         // the classifier bridges 2–3 s: inside the turn
+			{Start: 6 * s, End: 7 * s},         // no speech at all: no turn
+			{Start: 7500 * ms, End: 8500 * ms}, // detected
+		},
+	}
+	for _, u := range c.Utts {
+		for f := int(u.Start / FrameTime); f < int(u.End/FrameTime); f++ {
+			c.Labels[f] = true
+		}
+	}
+	spans := [][2]time.Duration{{1 * s, 4 * s}, {7500 * ms, 8500 * ms}}
+	mk := func() (vad.Classifier, error) { return &framesClassifier{spans: spans}, nil }
+	r, err := Evaluate(c, make([]int16, 9*Rate), mk, vad.TurnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Utts != 4 || r.Missed != 2 || r.MissedOpen != 1 || r.Splits != 0 || r.Spurious != 0 {
+		t.Errorf("utterances %d, missed %d (%d in a turn), splits %d, spurious %d; want 4, 2 (1), 0, 0",
+			r.Utts, r.Missed, r.MissedOpen, r.Splits, r.Spurious)
+	}
+	if len(r.EndExtra) != 1 || r.EndExtra[0] != 0 {
+		t.Errorf("end-of-turn delays %v, want [0] (only the last utterance ends on its own)", r.EndExtra)
+	}
+	if got := missedCell(r); got != "2/4 (1 in a turn)" {
+		t.Errorf("missed cell %q", got)
+	}
+	if got := missedCell(Result{Missed: 3, Utts: 9}); got != "3/9" {
+		t.Errorf("missed cell %q", got)
+	}
+}
