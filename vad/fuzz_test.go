@@ -33,7 +33,8 @@ func (p *probeClassifier) Reset() { p.c.Reset() }
 // also checks that events are well-ordered in time: At ≤ DecidedAt, each
 // start after the previous end was decided, each decision made MinSpeech or
 // MinSilence (or MaxUtterance) after the boundary it reports, within a
-// frame. With cfg ≥ 36 the `at` of each chunk is arbitrary (even backwards).
+// frame (a start may come later where StartThreshold exceeds Threshold, an
+// end up to MinResume later). With cfg ≥ 36 the `at` of each chunk is arbitrary (even backwards).
 func FuzzDetector(f *testing.F) {
 	f.Add([]byte{}, uint16(320), int64(0), uint8(0))
 	f.Add(make([]byte, 4000), uint16(1), int64(-5), uint8(1))
@@ -75,6 +76,11 @@ func FuzzDetector(f *testing.F) {
 		}
 		probe := &probeClassifier{c: c, t: t, min: 1}
 		topt := TurnOptions{SampleRate: rate, FrameDuration: fd, MaxUtterance: []time.Duration{200 * time.Millisecond, 2 * time.Second}[at0&1]}
+		if at0&2 != 0 {
+			// Every run that lasts MinSpeech starts a turn: the start
+			// decision's timing is checked exactly.
+			topt.StartThreshold = DefaultThreshold
+		}
 		d, err := NewDetector(probe, topt)
 		if err != nil {
 			t.Fatal(err)
@@ -150,7 +156,11 @@ func checkEventTiming(t *testing.T, o TurnOptions, prev, e Event, slack time.Dur
 		if prev.Type == SpeechEnded && e.At+slack < prev.DecidedAt {
 			t.Fatalf("start at %v before the previous end was decided (%v)", e.At, prev.DecidedAt)
 		}
-		if lag+slack < o.MinSpeech || lag >= o.MinSpeech+o.FrameDuration+slack {
+		// Where StartThreshold or StartSustain apply, the run may become
+		// sure enough only after MinSpeech; otherwise the decision comes
+		// as soon as the run has lasted MinSpeech.
+		late := o.StartThreshold > o.Threshold
+		if lag+slack < o.MinSpeech || !late && lag >= o.MinSpeech+o.FrameDuration+slack {
 			t.Fatalf("start decided %v after its onset, MinSpeech %v", lag, o.MinSpeech)
 		}
 	case e.Capped:

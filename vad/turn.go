@@ -23,10 +23,22 @@ const (
 	// DefaultMinResume: in a fluctuating background a run of speech frames
 	// after a gap keeps an open turn going only once it lasts this long.
 	// Other voices pass Threshold in blips of a frame or two and kept turns
-	// open: at babble 10 dB 24 of 96 utterances ran into the next one
-	// (pauses 0.7–2.5 s); with 80 ms 16 do, and no more utterances are
-	// split (BENCHMARKS.md).
-	DefaultMinResume    = 80 * time.Millisecond
+	// open: at babble 10 dB 13 of 96 utterances began while the turn before
+	// was still open (pauses 0.7–2.5 s); with 80 ms 5 do, and no more
+	// utterances are split (BENCHMARKS.md).
+	DefaultMinResume = 80 * time.Millisecond
+	// DefaultStartSustain: in a fluctuating background a run also starts a
+	// turn once its frames have stayed at or above SustainThreshold this
+	// long without a break. Some voices meant for the microphone never
+	// reach StartThreshold in a loud room but stay near-sure for a whole
+	// syllable; other voices rarely do. At babble 10 dB 11 of 96
+	// utterances started no turn with StartThreshold alone, 6 with this
+	// (at 5 dB 39 and 35), and babble alone started no more turns
+	// (BENCHMARKS.md).
+	DefaultStartSustain = 120 * time.Millisecond
+	// SustainThreshold is the probability (or Threshold, if higher) the
+	// frames of a StartSustain stretch stay at or above.
+	SustainThreshold    = 0.95
 	DefaultMinSilence   = 300 * time.Millisecond
 	DefaultPreRoll      = 300 * time.Millisecond
 	DefaultMaxUtterance = 30 * time.Second
@@ -47,9 +59,9 @@ type TurnOptions struct {
 	// speech frames must reach for the run to start a turn, once it has
 	// lasted MinSpeech (default the larger of DefaultStartThreshold and
 	// Threshold), unless the classifier is a BackgroundReporter that reports
-	// a steady background: then Threshold is enough. Frames at or above
-	// Threshold keep a turn going. The turn starts at the run's first frame
-	// either way.
+	// a steady background: then Threshold is enough (see also
+	// StartSustain). Frames at or above Threshold keep a turn going. The
+	// turn starts at the run's first frame either way.
 	StartThreshold float64
 	// MinSpeech is how much uninterrupted speech starts a turn (default
 	// 100 ms). Clicks, coughs and door knocks shorter than that do not.
@@ -57,6 +69,12 @@ type TurnOptions struct {
 	// MinSilence is how much silence after the last speech frame ends a turn
 	// (default 300 ms, at most 400 ms recommended for a snappy assistant).
 	MinSilence time.Duration
+	// StartSustain applies where StartThreshold does: a run that has
+	// lasted MinSpeech also starts a turn if, somewhere in it, its frames
+	// stayed at or above SustainThreshold (or Threshold, if higher) for
+	// StartSustain without a break (default DefaultStartSustain; negative:
+	// off, only StartThreshold starts turns there).
+	StartSustain time.Duration
 	// MinResume applies where StartThreshold does (a fluctuating
 	// background, or a classifier that does not report one): after a gap in an open turn, a run of speech frames
 	// counts, and holds off the end of the turn, only once it has lasted
@@ -92,6 +110,9 @@ func (o TurnOptions) withDefaults() (TurnOptions, error) {
 	}
 	if o.MinSilence == 0 {
 		o.MinSilence = DefaultMinSilence
+	}
+	if o.StartSustain == 0 {
+		o.StartSustain = DefaultStartSustain
 	}
 	if o.MinResume == 0 {
 		o.MinResume = DefaultMinResume
@@ -142,9 +163,10 @@ type Event struct {
 	// the cut point for a capped utterance.
 	At time.Duration
 	// DecidedAt is the end of the frame at which the detector decided: At +
-	// about MinSpeech for a start, At + MinSilence for an end (up to
-	// MinResume more when a run of speech was pending then; see
-	// TurnOptions.MinResume). This is the earliest moment anything
+	// about MinSpeech for a start (later where StartThreshold applies and
+	// the run became sure only later; see TurnOptions.StartSustain), At +
+	// MinSilence for an end (up to MinResume more when a run of speech was
+	// pending then; see TurnOptions.MinResume). This is the earliest moment anything
 	// downstream can react.
 	DecidedAt time.Duration
 	// Duration (SpeechEnded only) is the utterance length, end At minus start At.
@@ -187,6 +209,9 @@ type Detector struct {
 	candStart   time.Duration
 	candPeak    float64 // highest probability in the candidate run
 	inCand      bool
+	sureFrom    time.Duration // start of the current stretch of frames at or above sustainProb; -1: none
+	sustained   bool          // the candidate run had a stretch of StartSustain
+	sustainProb float64
 	uttStart    time.Duration
 	lastSpeech  time.Duration // end of the last speech frame
 	lastProb    float64
@@ -204,7 +229,7 @@ func NewDetector(c Classifier, opt TurnOptions) (*Detector, error) {
 	if c == nil {
 		return nil, fmt.Errorf("%w: nil classifier", ErrOption)
 	}
-	d := &Detector{c: c, opt: opt}
+	d := &Detector{c: c, opt: opt, sustainProb: max(SustainThreshold, opt.Threshold)}
 	d.bg, _ = c.(BackgroundReporter)
 	d.frameLen = int(int64(opt.SampleRate) * int64(opt.FrameDuration) / int64(time.Second))
 	d.frame = make([]int16, d.frameLen)
@@ -295,9 +320,19 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 		}
 		if !d.inCand {
 			d.inCand, d.candStart, d.candPeak = true, at, 0
+			d.sureFrom, d.sustained = -1, false
 		}
 		d.candPeak = max(d.candPeak, p)
-		if end-d.candStart >= d.opt.MinSpeech && d.candPeak >= d.startThreshold() {
+		switch {
+		case p < d.sustainProb:
+			d.sureFrom = -1
+		case d.sureFrom < 0:
+			d.sureFrom = at
+		}
+		if d.sureFrom >= 0 && d.opt.StartSustain >= 0 && end-d.sureFrom >= d.opt.StartSustain {
+			d.sustained = true
+		}
+		if end-d.candStart >= d.opt.MinSpeech && (d.candPeak >= d.startThreshold() || d.sustained) {
 			d.state = stateSpeaking
 			d.inCand = false
 			d.uttStart = d.candStart

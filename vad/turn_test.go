@@ -370,6 +370,67 @@ func TestDetectorStartThresholdOnlyInFluctuatingBackground(t *testing.T) {
 	}
 }
 
+// TestDetectorStartSustain: in a fluctuating background a run that never
+// reaches StartThreshold starts a turn once its frames stay at or above
+// SustainThreshold for StartSustain without a break; a broken stretch does
+// not, and a negative StartSustain turns the rule off.
+func TestDetectorStartSustain(t *testing.T) {
+	rep := func(n int, p float64) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = p
+		}
+		return out
+	}
+	seq := func(parts ...[]float64) []float64 {
+		out := []float64{0}
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return append(out, rep(20, 0)...)
+	}
+	const none = -1
+	cases := []struct {
+		name             string
+		probs            []float64
+		sustain          time.Duration
+		startAt, decided time.Duration
+	}{
+		{"near-sure for 120 ms", seq(rep(6, 0.96)), 0, 20 * ms, 140 * ms},
+		{"near-sure for 100 ms", seq(rep(5, 0.96)), 0, none, 0},
+		{"broken stretches", seq(rep(5, 0.96), rep(1, 0.9), rep(5, 0.96)), 0, none, 0},
+		{"near-sure later in the run", seq(rep(3, 0.6), rep(6, 0.96)), 0, 20 * ms, 200 * ms},
+		{"a stretch before MinSpeech", seq(rep(3, 0.96), rep(4, 0.6)), 60 * ms, 20 * ms, 120 * ms},
+		{"off", seq(rep(20, 0.96)), -1, none, 0},
+	}
+	for _, c := range cases {
+		d, err := NewDetector(&reporting{graded: graded{probs: c.probs}, fluctuating: true}, TurnOptions{StartSustain: c.sustain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.sustain == 0 && d.Options().StartSustain != DefaultStartSustain {
+			t.Fatalf("default StartSustain %v", d.Options().StartSustain)
+		}
+		var starts []Event
+		var prev Event
+		for _, e := range run(t, d, make([]int16, len(c.probs)*320), 0) {
+			checkEventTiming(t, d.Options(), prev, e, 0)
+			prev = e
+			if e.Type == SpeechStarted {
+				starts = append(starts, e)
+			}
+		}
+		switch {
+		case c.startAt == none && len(starts) > 0:
+			t.Errorf("%s: turn started at %v", c.name, starts[0].At)
+		case c.startAt != none && len(starts) != 1:
+			t.Errorf("%s: %d turns started, want 1", c.name, len(starts))
+		case c.startAt != none && (starts[0].At != c.startAt || starts[0].DecidedAt != c.decided):
+			t.Errorf("%s: start at %v decided %v, want %v decided %v", c.name, starts[0].At, starts[0].DecidedAt, c.startAt, c.decided)
+		}
+	}
+}
+
 // TestDetectorMinResume: in a fluctuating background, blips of speech
 // frames in the silence after a turn do not hold it open, a run that lasts
 // MinResume does, and a run pending when MinSilence runs out holds the
