@@ -33,8 +33,9 @@ const (
 	// reach StartThreshold in a loud room but stay near-sure for a whole
 	// syllable; other voices rarely do. At babble 10 dB 11 of 96
 	// utterances started no turn with StartThreshold alone, 6 with this
-	// (at 5 dB 39 and 35), and babble alone started no more turns
-	// (BENCHMARKS.md).
+	// (at 5 dB 39 and 35), and 5 min of babble alone started no more turns
+	// (BENCHMARKS.md; on the training corpus's 2 min, one more). 0.95 for
+	// 80 ms let babble alone at 10 dB start twice as many (1.2/min).
 	DefaultStartSustain = 120 * time.Millisecond
 	// SustainThreshold is the probability (or Threshold, if higher) the
 	// frames of a StartSustain stretch stay at or above.
