@@ -39,9 +39,16 @@ const (
 	DefaultStartSustain = 120 * time.Millisecond
 	// SustainThreshold is the probability (or Threshold, if higher) the
 	// frames of a StartSustain stretch stay at or above.
-	SustainThreshold    = 0.95
-	DefaultMinSilence   = 300 * time.Millisecond
-	DefaultPreRoll      = 300 * time.Millisecond
+	SustainThreshold  = 0.95
+	DefaultMinSilence = 300 * time.Millisecond
+	DefaultPreRoll    = 300 * time.Millisecond
+	// MaxStartLag is how long after its first frame a run may become a
+	// turn (StartThreshold or StartSustain reached late in the run) and
+	// still get its whole pre-roll: the detector keeps PreRoll + MaxStartLag
+	// of audio. In babble the latest start seen was 600 ms into its run
+	// (0 dB; p95 300 ms at 10 dB). A later start gets the last
+	// PreRoll + MaxStartLag.
+	MaxStartLag         = time.Second
 	DefaultMaxUtterance = 30 * time.Second
 )
 
@@ -235,7 +242,8 @@ func NewDetector(c Classifier, opt TurnOptions) (*Detector, error) {
 	d.frameLen = int(int64(opt.SampleRate) * int64(opt.FrameDuration) / int64(time.Second))
 	d.frame = make([]int16, d.frameLen)
 	d.sampleNanos = float64(time.Second) / float64(opt.SampleRate)
-	ringDur := opt.PreRoll + opt.MinSpeech + 2*opt.FrameDuration
+	// The pre-roll of a start decided up to MaxStartLag into its run.
+	ringDur := opt.PreRoll + max(MaxStartLag, opt.MinSpeech+2*opt.FrameDuration)
 	n := d.samples(ringDur)
 	d.ring = make([]int16, n)
 	d.preroll = make([]int16, n)
@@ -278,7 +286,8 @@ func (d *Detector) Push(pcm []int16, at time.Duration) []Event {
 
 // PreRoll returns the audio from PreRoll before the onset of the turn started
 // in the last Push up to the end of the frame that started it, and the media
-// time of its first sample. Audio after it reaches the caller through the
+// time of its first sample (at most PreRoll + MaxStartLag of audio: see
+// MaxStartLag). Audio after it reaches the caller through the
 // following Push calls. It returns nil when the last Push started no turn.
 // The slice is reused by the next Push.
 func (d *Detector) PreRoll() ([]int16, time.Duration) {

@@ -155,6 +155,57 @@ func TestDetectorPreRollContents(t *testing.T) {
 	}
 }
 
+// TestDetectorPreRollLateStart: where the run becomes sure enough to start
+// a turn only well after MinSpeech (StartThreshold in a fluctuating
+// background), the pre-roll still reaches PreRoll before the run's first
+// frame, up to MaxStartLag; a start decided later gets the last
+// PreRoll + MaxStartLag of audio.
+func TestDetectorPreRollLateStart(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		run      int // frames at 0.6 before the sure one
+		wantFrom time.Duration
+	}{
+		{"sure after 620 ms", 30, 100 * ms},
+		{"sure after 1.42 s", 70, 1820*ms - DefaultPreRoll - MaxStartLag},
+	} {
+		probs := make([]float64, 20, 20+c.run+10) // 400 ms of silence
+		for range c.run {
+			probs = append(probs, 0.6)
+		}
+		probs = append(probs, 0.999)
+		d, err := NewDetector(&graded{probs: probs}, TurnOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pcm := script(time.Duration(len(probs)+5)*20*ms, false)
+		var got bool
+		for i := 0; i+320 <= len(pcm); i += 320 {
+			evs := d.Push(pcm[i:i+320], time.Duration(i)*time.Second/fs)
+			if len(evs) == 0 {
+				continue
+			}
+			got = true
+			decided := time.Duration(len(probs)) * 20 * ms
+			if evs[0].At != 400*ms || evs[0].DecidedAt != decided {
+				t.Fatalf("%s: start %+v, want at 400ms decided %v", c.name, evs[0], decided)
+			}
+			pre, at := d.PreRoll()
+			if at != c.wantFrom || time.Duration(len(pre))*time.Second/fs != decided-c.wantFrom {
+				t.Errorf("%s: pre-roll from %v, %d samples; want from %v to %v", c.name, at, len(pre), c.wantFrom, decided)
+			}
+			for j, v := range pre {
+				if sampleIndex(v) != int(at*fs/time.Second)+j {
+					t.Fatalf("%s: pre-roll[%d] is sample %d", c.name, j, sampleIndex(v))
+				}
+			}
+		}
+		if !got {
+			t.Fatalf("%s: no start", c.name)
+		}
+	}
+}
+
 func TestDetectorPreRollAtStreamStart(t *testing.T) {
 	// Less audio than PreRoll before the onset: the pre-roll is what there is.
 	d := newScripted(t, TurnOptions{})
