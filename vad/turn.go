@@ -84,12 +84,13 @@ type TurnOptions struct {
 	// off, only StartThreshold starts turns there).
 	StartSustain time.Duration
 	// MinResume applies where StartThreshold does (a fluctuating
-	// background, or a classifier that does not report one): after a gap in an open turn, a run of speech frames
-	// counts, and holds off the end of the turn, only once it has lasted
-	// this long (default DefaultMinResume). A run still pending when
-	// MinSilence runs out delays the decision until it counts or breaks off
-	// (by less than MinResume). FrameDuration or less: every speech frame
-	// counts, as in a steady background.
+	// background, or a classifier that does not report one): after a gap in
+	// an open turn, a run of speech frames counts, and holds off the end of
+	// the turn, only once it has lasted this long (default
+	// DefaultMinResume). A run still pending when MinSilence runs out delays
+	// the decision until it counts or breaks off (by less than MinResume).
+	// FrameDuration or less: every speech frame counts, as in a steady
+	// background.
 	MinResume time.Duration
 	// PreRoll is how much audio before the detected onset PreRoll returns at a
 	// start, so speech-to-text hears the whole first syllable (default 300 ms).
@@ -174,8 +175,8 @@ type Event struct {
 	// about MinSpeech for a start (later where StartThreshold applies and
 	// the run became sure only later; see TurnOptions.StartSustain), At +
 	// MinSilence for an end (up to MinResume more when a run of speech was
-	// pending then; see TurnOptions.MinResume). This is the earliest moment anything
-	// downstream can react.
+	// pending then; see TurnOptions.MinResume). This is the earliest moment
+	// anything downstream can react.
 	DecidedAt time.Duration
 	// Duration (SpeechEnded only) is the utterance length, end At minus start At.
 	Duration time.Duration
@@ -217,7 +218,8 @@ type Detector struct {
 	candStart   time.Duration
 	candPeak    float64 // highest probability in the candidate run
 	inCand      bool
-	sureFrom    time.Duration // start of the current stretch of frames at or above sustainProb; -1: none
+	sure        bool          // the last frame was at or above sustainProb ...
+	sureFrom    time.Duration // ... and so were all since this one
 	sustained   bool          // the candidate run had a stretch of StartSustain
 	sustainProb float64
 	uttStart    time.Duration
@@ -330,16 +332,15 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 		}
 		if !d.inCand {
 			d.inCand, d.candStart, d.candPeak = true, at, 0
-			d.sureFrom, d.sustained = -1, false
+			d.sure, d.sustained = false, false
 		}
 		d.candPeak = max(d.candPeak, p)
-		switch {
-		case p < d.sustainProb:
-			d.sureFrom = -1
-		case d.sureFrom < 0:
-			d.sureFrom = at
+		if p < d.sustainProb {
+			d.sure = false
+		} else if !d.sure {
+			d.sure, d.sureFrom = true, at
 		}
-		if d.sureFrom >= 0 && d.opt.StartSustain >= 0 && end-d.sureFrom >= d.opt.StartSustain {
+		if d.sure && d.opt.StartSustain >= 0 && end-d.sureFrom >= d.opt.StartSustain {
 			d.sustained = true
 		}
 		if end-d.candStart >= d.opt.MinSpeech && (d.candPeak >= d.startThreshold() || d.sustained) {
