@@ -438,6 +438,7 @@ func parseSteps(s string) ([]int, error) {
 }
 
 func runCapacity(ctx context.Context, c config) error {
+	commit := gitCommit(ctx) // at the start: the tree may move during the run
 	oursSteps, err := parseSteps(capOpt.ours)
 	if err != nil {
 		return err
@@ -544,7 +545,7 @@ func runCapacity(ctx context.Context, c config) error {
 	}
 	rep.ended = time.Now()
 	rep.load1 = loadAvg()
-	md := rep.markdown(c, gitCommit(ctx))
+	md := rep.markdown(c, commit)
 	fmt.Print(md)
 	if c.out == "" {
 		return nil
