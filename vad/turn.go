@@ -248,7 +248,6 @@ func NewDetector(c Classifier, opt TurnOptions) (*Detector, error) {
 	ringDur := opt.PreRoll + max(MaxStartLag, opt.MinSpeech+2*opt.FrameDuration)
 	n := d.samples(ringDur)
 	d.ring = make([]int16, n)
-	d.preroll = make([]int16, n)
 	d.events = make([]Event, 0, 4)
 	return d, nil
 }
@@ -427,6 +426,11 @@ func (d *Detector) snapshotPreRoll(from, to time.Duration) {
 	start := d.ringPos - n
 	if start < 0 {
 		start += len(d.ring)
+	}
+	if cap(d.preroll) < n {
+		// Allocated at the first start that needs it, not per call: a
+		// call that never speaks does not pay for it.
+		d.preroll = make([]int16, n, len(d.ring))
 	}
 	d.preroll = d.preroll[:n]
 	k := copy(d.preroll, d.ring[start:min(start+n, len(d.ring))])
