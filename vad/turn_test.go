@@ -169,11 +169,7 @@ func TestDetectorPreRollLateStart(t *testing.T) {
 		{"sure after 620 ms", 30, 100 * ms},
 		{"sure after 1.42 s", 70, 1820*ms - DefaultPreRoll - MaxStartLag},
 	} {
-		probs := make([]float64, 20, 20+c.run+10) // 400 ms of silence
-		for range c.run {
-			probs = append(probs, 0.6)
-		}
-		probs = append(probs, 0.999)
+		probs := append(append(repeat(20, 0), repeat(c.run, 0.6)...), 0.999) // 400 ms of silence first
 		d, err := NewDetector(&graded{probs: probs}, TurnOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -421,24 +417,26 @@ func TestDetectorStartThresholdOnlyInFluctuatingBackground(t *testing.T) {
 	}
 }
 
+// repeat is n frames of probability p.
+func repeat(n int, p float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = p
+	}
+	return out
+}
+
 // TestDetectorStartSustain: in a fluctuating background a run that never
 // reaches StartThreshold starts a turn once its frames stay at or above
 // SustainThreshold for StartSustain without a break; a broken stretch does
 // not, and a negative StartSustain turns the rule off.
 func TestDetectorStartSustain(t *testing.T) {
-	rep := func(n int, p float64) []float64 {
-		out := make([]float64, n)
-		for i := range out {
-			out[i] = p
-		}
-		return out
-	}
 	seq := func(parts ...[]float64) []float64 {
 		out := []float64{0}
 		for _, p := range parts {
 			out = append(out, p...)
 		}
-		return append(out, rep(20, 0)...)
+		return append(out, repeat(20, 0)...)
 	}
 	const none = -1
 	cases := []struct {
@@ -447,12 +445,12 @@ func TestDetectorStartSustain(t *testing.T) {
 		sustain          time.Duration
 		startAt, decided time.Duration
 	}{
-		{"near-sure for 120 ms", seq(rep(6, 0.96)), 0, 20 * ms, 140 * ms},
-		{"near-sure for 100 ms", seq(rep(5, 0.96)), 0, none, 0},
-		{"broken stretches", seq(rep(5, 0.96), rep(1, 0.9), rep(5, 0.96)), 0, none, 0},
-		{"near-sure later in the run", seq(rep(3, 0.6), rep(6, 0.96)), 0, 20 * ms, 200 * ms},
-		{"a stretch before MinSpeech", seq(rep(3, 0.96), rep(4, 0.6)), 60 * ms, 20 * ms, 120 * ms},
-		{"off", seq(rep(20, 0.96)), -1, none, 0},
+		{"near-sure for 120 ms", seq(repeat(6, 0.96)), 0, 20 * ms, 140 * ms},
+		{"near-sure for 100 ms", seq(repeat(5, 0.96)), 0, none, 0},
+		{"broken stretches", seq(repeat(5, 0.96), repeat(1, 0.9), repeat(5, 0.96)), 0, none, 0},
+		{"near-sure later in the run", seq(repeat(3, 0.6), repeat(6, 0.96)), 0, 20 * ms, 200 * ms},
+		{"a stretch before MinSpeech", seq(repeat(3, 0.96), repeat(4, 0.6)), 60 * ms, 20 * ms, 120 * ms},
+		{"off", seq(repeat(20, 0.96)), -1, none, 0},
 	}
 	for _, c := range cases {
 		d, err := NewDetector(&reporting{graded: graded{probs: c.probs}, fluctuating: true}, TurnOptions{StartSustain: c.sustain})
@@ -488,22 +486,15 @@ func TestDetectorStartSustain(t *testing.T) {
 // decision until it counts or breaks off. In a steady background every
 // speech frame counts.
 func TestDetectorMinResume(t *testing.T) {
-	rep := func(n int, p float64) []float64 {
-		out := make([]float64, n)
-		for i := range out {
-			out[i] = p
-		}
-		return out
-	}
 	seq := func(parts ...[]float64) []float64 {
 		out := []float64{0}
-		out = append(out, rep(10, 1)...) // speech 20–220 ms, a sure start
+		out = append(out, repeat(10, 1)...) // speech 20–220 ms, a sure start
 		for _, p := range parts {
 			out = append(out, p...)
 		}
-		return append(out, rep(40, 0)...)
+		return append(out, repeat(40, 0)...)
 	}
-	blips := seq(rep(2, 0), rep(1, 0.6), rep(2, 0), rep(2, 0.6), rep(2, 0), rep(1, 0.6), rep(2, 0), rep(2, 0.6))
+	blips := seq(repeat(2, 0), repeat(1, 0.6), repeat(2, 0), repeat(2, 0.6), repeat(2, 0), repeat(1, 0.6), repeat(2, 0), repeat(2, 0.6))
 	started := Event{Type: SpeechStarted, At: 20 * ms, DecidedAt: 120 * ms}
 	ended := func(at, decided time.Duration) Event {
 		return Event{Type: SpeechEnded, At: at, DecidedAt: decided, Duration: at - 20*ms}
@@ -516,9 +507,9 @@ func TestDetectorMinResume(t *testing.T) {
 	}{
 		{"blips do not hold the turn", blips, true, []Event{started, ended(220*ms, 520*ms)}},
 		{"steady background: blips count", blips, false, []Event{started, ended(500*ms, 800*ms)}},
-		{"a resumed run counts", seq(rep(8, 0), rep(5, 0.6)), true, []Event{started, ended(480*ms, 780*ms)}},
-		{"a run pending at MinSilence holds the decision", seq(rep(14, 0), rep(5, 0.6)), true, []Event{started, ended(600*ms, 900*ms)}},
-		{"a pending run that breaks off ends the turn", seq(rep(14, 0), rep(3, 0.6)), true, []Event{started, ended(220*ms, 580*ms)}},
+		{"a resumed run counts", seq(repeat(8, 0), repeat(5, 0.6)), true, []Event{started, ended(480*ms, 780*ms)}},
+		{"a run pending at MinSilence holds the decision", seq(repeat(14, 0), repeat(5, 0.6)), true, []Event{started, ended(600*ms, 900*ms)}},
+		{"a pending run that breaks off ends the turn", seq(repeat(14, 0), repeat(3, 0.6)), true, []Event{started, ended(220*ms, 580*ms)}},
 	}
 	for _, c := range cases {
 		d, err := NewDetector(&reporting{graded: graded{probs: c.probs}, fluctuating: c.fluctuating}, TurnOptions{})
