@@ -120,7 +120,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.DurationVar(&c.vadMinResume, "vad-min-resume", vad.DefaultMinResume,
 		"in a fluctuating background, how long speech after a gap must last to keep a turn going (20ms: every speech frame does)")
 	fs.DurationVar(&c.vadSustain, "vad-start-sustain", vad.DefaultStartSustain,
-		"in a fluctuating background, how long frames must stay at or above 0.95 to start a turn without reaching vad-start-threshold (negative: off)")
+		"in a fluctuating background, how long frames must stay at or above 0.95 (or vad-threshold if higher) to start a turn without reaching vad-start-threshold (negative: off)")
 	fs.DurationVar(&c.dtlsTimeout, "dtls-timeout", 10*time.Second, "DTLS handshake timeout")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGINT/SIGTERM, how long replies in progress may finish before their calls are ended")
 	fs.Var(&c.apiKeys, "api-key", "API key required (Authorization: Bearer KEY) to create calls, mint tokens and read /v1/config; repeatable; none = open server")
