@@ -8,7 +8,8 @@ import "math"
 // to 20 dB and clean; another seed than the evaluation corpus's). Its
 // weights are in model_weights.go, one set per analysis rate: 16 kHz (20
 // bands; 48 kHz input is analysed at 16 kHz) and 8 kHz (16 bands up to
-// 3.7 kHz, trained on the same corpus resampled to 8 kHz). It replaces the
+// 3.7 kHz, trained on the same corpus resampled to 8 kHz, both as it is and
+// through a telephone line: 300-3400 Hz and G.711 µ-law). It replaces the
 // hand-set weighted mean of band SNRs as the speech score; the noise
 // floor, the background mean, the hangover and the decision point are
 // shared.

@@ -63,7 +63,7 @@ func run(out string, seed uint64, utts int) error {
 	if err != nil {
 		return err
 	}
-	rateRows, err := eval.MeasureRates(c, []int{8000, 16000, 48000}, []eval.Condition{
+	rateRows, err := eval.MeasureRates(c, []eval.Channel{{Rate: 8000}, {Rate: 8000, Telephone: true}, {Rate: 16000}, {Rate: 48000}}, []eval.Condition{
 		{Kind: eval.White, SNR: math.Inf(1)}, {Kind: eval.White, SNR: 20}, {Kind: eval.White, SNR: 10},
 		{Kind: eval.Pink, SNR: 10}, {Kind: eval.Babble, SNR: 20}, {Kind: eval.Babble, SNR: 10}})
 	if err != nil {

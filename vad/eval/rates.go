@@ -8,9 +8,32 @@ import (
 	"github.com/duplex-ai/duplex/vad"
 )
 
-// RateRow is the spectral VAD at one input sample rate on one condition.
+// Channel is how the audio reaches the VAD: at Rate, and through a
+// telephone line (Telephone: the voice band and G.711 µ-law; 8 kHz only).
+type Channel struct {
+	Rate      int
+	Telephone bool
+}
+
+func (ch Channel) String() string {
+	if ch.Telephone {
+		return fmt.Sprintf("%d kHz G.711", ch.Rate/1000)
+	}
+	return fmt.Sprintf("%d kHz", ch.Rate/1000)
+}
+
+// At converts 16 kHz pcm to ch.
+func (ch Channel) At(pcm []int16) []int16 {
+	out := AtRate(pcm, ch.Rate)
+	if ch.Telephone {
+		out = Telephone(out)
+	}
+	return out
+}
+
+// RateRow is the spectral VAD on one channel on one condition.
 type RateRow struct {
-	Rate        int
+	Channel     Channel
 	Cond        Condition
 	Result      Result
 	FalsePerMin float64 // NaN for clean
@@ -35,23 +58,26 @@ func AtRate(pcm []int16, rate int) []int16 {
 }
 
 // MeasureRates runs the production classifier (vad.NewClassifier at each
-// rate, the detector at its defaults) on c's mixtures resampled from 16 kHz
-// to each rate: the 8 and 48 kHz paths a telephone or a browser would
-// feed, scored against the same labels.
-func MeasureRates(c *Corpus, rates []int, conds []Condition) ([]RateRow, error) {
+// channel's rate, the detector at its defaults) on c's mixtures brought from
+// 16 kHz to each channel: the 8 and 48 kHz paths a telephone or a browser
+// would feed, scored against the same labels.
+func MeasureRates(c *Corpus, chans []Channel, conds []Condition) ([]RateRow, error) {
 	var rows []RateRow
 	for _, cd := range conds {
 		mix, noise := c.Mixes(cd)
-		for _, rate := range rates {
-			mk := func() (vad.Classifier, error) { return vad.NewClassifier(vad.Options{SampleRate: rate}) }
-			topt := vad.TurnOptions{SampleRate: rate}
-			row := RateRow{Rate: rate, Cond: cd, FalsePerMin: math.NaN()}
+		for _, ch := range chans {
+			if ch.Telephone && ch.Rate != 8000 {
+				return nil, fmt.Errorf("eval: a telephone line at %d Hz", ch.Rate)
+			}
+			mk := func() (vad.Classifier, error) { return vad.NewClassifier(vad.Options{SampleRate: ch.Rate}) }
+			topt := vad.TurnOptions{SampleRate: ch.Rate}
+			row := RateRow{Channel: ch, Cond: cd, FalsePerMin: math.NaN()}
 			var err error
-			if row.Result, err = Evaluate(c, AtRate(mix, rate), mk, topt); err != nil {
+			if row.Result, err = Evaluate(c, ch.At(mix), mk, topt); err != nil {
 				return nil, err
 			}
 			if noise != nil {
-				if row.FalsePerMin, row.NoiseInTurn, err = FalseStarts(AtRate(noise, rate), mk, topt); err != nil {
+				if row.FalsePerMin, row.NoiseInTurn, err = FalseStarts(ch.At(noise), mk, topt); err != nil {
 					return nil, err
 				}
 			}
@@ -65,7 +91,8 @@ func MeasureRates(c *Corpus, rates []int, conds []Condition) ([]RateRow, error) 
 func RatesMarkdown(rows []RateRow) string {
 	var b strings.Builder
 	b.WriteString("Input sample rates, spectral VAD: the same mixtures resampled from 16 kHz (8 kHz: telephone band, " +
-		"16 bands up to 3.7 kHz and weights trained at 8 kHz; 48 kHz: decimated to 16 kHz inside the classifier):\n\n")
+		"16 bands up to 3.7 kHz and weights trained at 8 kHz; 8 kHz G.711: also through a telephone line, " +
+		"300–3400 Hz and µ-law coded; 48 kHz: decimated to 16 kHz inside the classifier):\n\n")
 	b.WriteString("| rate | noise | SNR dB | precision | recall | F1 | onset | EOT extra | missed | false starts/min, time in turns (noise only) |\n")
 	b.WriteString("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
@@ -78,8 +105,8 @@ func RatesMarkdown(rows []RateRow) string {
 		if math.IsInf(r.Cond.SNR, 1) {
 			noise, snr = "clean", "—"
 		}
-		fmt.Fprintf(&b, "| %d kHz | %s | %s | %.3f | %.3f | **%.3f** | %s/%s | %s/%s | %s | %s |\n",
-			r.Rate/1000, noise, snr, x.Precision, x.Recall, x.F1,
+		fmt.Fprintf(&b, "| %s | %s | %s | %.3f | %.3f | **%.3f** | %s/%s | %s/%s | %s | %s |\n",
+			r.Channel, noise, snr, x.Precision, x.Recall, x.F1,
 			msf(Percentile(x.Onset, 50)), msf(Percentile(x.Onset, 95)),
 			endMS(Percentile(x.EndExtra, 50)), endMS(Percentile(x.EndExtra, 95)), missedCell(x), fp)
 	}

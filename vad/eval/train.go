@@ -91,17 +91,26 @@ func (d *Dataset) Record(pcm []int16, labels []bool) error {
 
 // Collect records c mixed at every condition, and the noise-only stretch of
 // every noisy condition (all labelled non-speech, so the model also learns
-// what a long stretch of noise alone looks like), resampled to rate.
-func Collect(c *Corpus, conds []Condition, rate int) (*Dataset, error) {
-	d := &Dataset{Rate: rate}
-	for _, k := range conds {
-		mix, noise := c.Mixes(k)
-		if err := d.Record(AtRate(mix, rate), c.Labels); err != nil {
-			return nil, err
+// what a long stretch of noise alone looks like), through each channel
+// (all at one rate).
+func Collect(c *Corpus, conds []Condition, chans ...Channel) (*Dataset, error) {
+	if len(chans) == 0 {
+		return nil, fmt.Errorf("eval: no channel to collect from")
+	}
+	d := &Dataset{Rate: chans[0].Rate}
+	for _, ch := range chans {
+		if ch.Rate != d.Rate {
+			return nil, fmt.Errorf("eval: channels at %d and %d Hz in one dataset", d.Rate, ch.Rate)
 		}
-		if noise != nil {
-			if err := d.Record(AtRate(noise, rate), nil); err != nil {
+		for _, k := range conds {
+			mix, noise := c.Mixes(k)
+			if err := d.Record(ch.At(mix), c.Labels); err != nil {
 				return nil, err
+			}
+			if noise != nil {
+				if err := d.Record(ch.At(noise), nil); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
