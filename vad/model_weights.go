@@ -2,7 +2,7 @@
 
 package vad
 
-// modelWeights (16000 Hz): go run ./cmd/vad-train -seed 20261129 -utterances 96 -iters 400 -l2 0.0001
+// modelWeights (16 kHz): go run ./cmd/vad-train -seed 20261129 -utterances 96 -iters 400 -l2 0.0001
 var modelWeights = []float64{
 	-0.99733861, 0.018539983, 0.20589162, -0.0090261349, 0.10250243, 0.089575369,
 	-0.0025017634, 0.037797151, 0.00090709955, 0.016824284, 0.00784053, 0.029226509,
@@ -13,7 +13,7 @@ var modelWeights = []float64{
 	-0.1172873, 0.11308729, 0.015794528, 0.061412241, -0.14332794,
 }
 
-// modelWeights8k (8000 Hz): go run ./cmd/vad-train -seed 20261129 -utterances 96 -iters 400 -l2 0.0001
+// modelWeights8k (8 kHz + 8 kHz G.711): go run ./cmd/vad-train -seed 20261129 -utterances 96 -iters 400 -l2 0.0001
 var modelWeights8k = []float64{
 	-1.1357067, 0.056570192, 0.17395441, -0.029338408, 0.09842466, 0.078894956,
 	-0.0092882571, 0.030690224, -0.003328782, 0.014223802, 0.0073200039, 0.039683393,

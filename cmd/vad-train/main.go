@@ -56,23 +56,27 @@ func run(out string, seed uint64, utts, iters int, l2 float64, check bool) error
 	fmt.Fprintf(&b, "package vad\n")
 	for _, m := range []struct {
 		name  string
-		rate  int
 		chans []eval.Channel
 	}{
-		{"modelWeights", 16000, []eval.Channel{{Rate: 16000}}},
+		{"modelWeights", []eval.Channel{{Rate: 16000}}},
 		// 8 kHz audio comes resampled from wideband or over a telephone line.
-		{"modelWeights8k", 8000, []eval.Channel{{Rate: 8000}, {Rate: 8000, Telephone: true}}},
+		{"modelWeights8k", []eval.Channel{{Rate: 8000}, {Rate: 8000, Telephone: true}}},
 	} {
 		d, err := eval.Collect(c, eval.TrainConditions(), m.chans...)
 		if err != nil {
 			return err
 		}
+		var from []string
+		for _, ch := range m.chans {
+			from = append(from, ch.String())
+		}
+		chans := strings.Join(from, " + ")
 		w := eval.Train(d, iters, l2)
 		tp, fp, fn, tn := eval.Score(d, w)
-		fmt.Printf("%d Hz: trained on %d hops (%s of corpus audio, seed %d) in %s: per-hop precision %.3f recall %.3f F1 %.3f (tn %d)\n",
-			m.rate, d.Len(), c.Duration().Round(time.Second), seed, time.Since(start).Round(time.Second),
+		fmt.Printf("%v: trained on %d hops (%s of corpus audio, seed %d) in %s: per-hop precision %.3f recall %.3f F1 %.3f (tn %d)\n",
+			chans, d.Len(), c.Duration().Round(time.Second), seed, time.Since(start).Round(time.Second),
 			float64(tp)/float64(tp+fp), float64(tp)/float64(tp+fn), 2*float64(tp)/float64(2*tp+fp+fn), tn)
-		fmt.Fprintf(&b, "\n// %s (%d Hz): go run ./cmd/vad-train -seed %d -utterances %d -iters %d -l2 %g\n", m.name, m.rate, seed, utts, iters, l2)
+		fmt.Fprintf(&b, "\n// %s (%v): go run ./cmd/vad-train -seed %d -utterances %d -iters %d -l2 %g\n", m.name, chans, seed, utts, iters, l2)
 		fmt.Fprintf(&b, "var %s = []float64{\n", m.name)
 		for i, x := range w {
 			if i%6 == 0 {

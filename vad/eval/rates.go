@@ -22,7 +22,15 @@ func (ch Channel) String() string {
 	return fmt.Sprintf("%d kHz", ch.Rate/1000)
 }
 
-// At converts 16 kHz pcm to ch.
+// check refuses a channel At cannot make.
+func (ch Channel) check() error {
+	if ch.Telephone && ch.Rate != 8000 {
+		return fmt.Errorf("eval: a telephone line at %d Hz (8000 only)", ch.Rate)
+	}
+	return nil
+}
+
+// At converts 16 kHz pcm to ch (a telephone line: 8 kHz only).
 func (ch Channel) At(pcm []int16) []int16 {
 	out := AtRate(pcm, ch.Rate)
 	if ch.Telephone {
@@ -66,8 +74,8 @@ func MeasureRates(c *Corpus, chans []Channel, conds []Condition) ([]RateRow, err
 	for _, cd := range conds {
 		mix, noise := c.Mixes(cd)
 		for _, ch := range chans {
-			if ch.Telephone && ch.Rate != 8000 {
-				return nil, fmt.Errorf("eval: a telephone line at %d Hz", ch.Rate)
+			if err := ch.check(); err != nil {
+				return nil, err
 			}
 			mk := func() (vad.Classifier, error) { return vad.NewClassifier(vad.Options{SampleRate: ch.Rate}) }
 			topt := vad.TurnOptions{SampleRate: ch.Rate}

@@ -91,6 +91,9 @@ func TestChannelErrors(t *testing.T) {
 	if _, err := MeasureRates(&Corpus{}, []Channel{{Rate: 16000, Telephone: true}}, []Condition{{White, math.Inf(1)}}); err == nil {
 		t.Error("a 16 kHz telephone line")
 	}
+	if _, err := Collect(&Corpus{}, nil, Channel{Rate: 16000, Telephone: true}); err == nil {
+		t.Error("Collect from a 16 kHz telephone line")
+	}
 	if got := (Channel{Rate: 8000, Telephone: true}).String(); got != "8 kHz G.711" {
 		t.Errorf("channel %q", got)
 	}

@@ -102,6 +102,9 @@ func Collect(c *Corpus, conds []Condition, chans ...Channel) (*Dataset, error) {
 		if ch.Rate != d.Rate {
 			return nil, fmt.Errorf("eval: channels at %d and %d Hz in one dataset", d.Rate, ch.Rate)
 		}
+		if err := ch.check(); err != nil {
+			return nil, err
+		}
 		for _, k := range conds {
 			mix, noise := c.Mixes(k)
 			if err := d.Record(ch.At(mix), c.Labels); err != nil {
