@@ -216,7 +216,7 @@ type Detector struct {
 
 	state       turnState
 	candStart   time.Duration
-	candPeak    float64 // highest probability in the candidate run
+	candPeak    float64 // highest probability in the candidate run (while idle)
 	inCand      bool
 	sure        bool          // the last frame was at or above sustainProb ...
 	sureFrom    time.Duration // ... and so were all since this one
@@ -356,9 +356,8 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 			// A run after a gap, in a fluctuating background: it counts
 			// once it has lasted MinResume (see TurnOptions).
 			if !d.inCand {
-				d.inCand, d.candStart, d.candPeak = true, at, 0
+				d.inCand, d.candStart = true, at
 			}
-			d.candPeak = max(d.candPeak, p)
 			if end-d.candStart >= d.opt.MinResume {
 				d.inCand = false
 				d.lastSpeech = end
