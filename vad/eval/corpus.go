@@ -386,10 +386,13 @@ func toPCM(x, noise []float64, g float64) []int16 {
 		if noise != nil {
 			v += g * noise[i]
 		}
-		out[i] = int16(max(-32768, min(32767, math.Round(v))))
+		out[i] = sample16(v)
 	}
 	return out
 }
+
+// sample16 rounds v to the nearest 16-bit sample, clipping at full scale.
+func sample16(v float64) int16 { return int16(max(-32768, min(32767, math.Round(v)))) }
 
 // Duration of the clean track.
 func (c *Corpus) Duration() time.Duration {

@@ -60,7 +60,7 @@ func AtRate(pcm []int16, rate int) []int16 {
 	y := Resample(x, Rate, rate)
 	out := make([]int16, len(y))
 	for i, v := range y {
-		out[i] = int16(max(-32768, min(32767, math.Round(v))))
+		out[i] = sample16(v)
 	}
 	return out
 }

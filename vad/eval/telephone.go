@@ -11,8 +11,7 @@ func Telephone(pcm []int16) []int16 {
 	lp := newBiquad(true, 3400, 8000)
 	out := make([]int16, len(pcm))
 	for i, s := range pcm {
-		y := lp.step(hp.step(float64(s)))
-		out[i] = ulawDecode(ulawEncode(int16(max(-32768, min(32767, math.Round(y))))))
+		out[i] = ulawDecode(ulawEncode(sample16(lp.step(hp.step(float64(s))))))
 	}
 	return out
 }
