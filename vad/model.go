@@ -38,6 +38,7 @@ import "math"
 // top kept babble 0 dB near 0.80, but then babble alone spent 15-53 % of
 // its time in turns. Pitch strength (normalised autocorrelation) does not
 // separate one voice from espeak babble at all (ROC AUC 0.50 at 0 dB).
+//
 // Short context, retrained three ways (as more features: the band levels
 // 20/40/80 ms back, or 10/20/40 ms back, or their minima over the last
 // 20/40/80 ms; hangover 0-80 ms): F1 rose at white and pink 10 dB by

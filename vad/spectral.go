@@ -30,9 +30,9 @@ import (
 // per-band SNR, clipped to [0, 30] dB, averaged with weights that favour the
 // 200–4000 Hz speech bands (broadband or out-of-band energy scores less than
 // energy where formants live). The score is compared against a calibrated
-// decision point. After at least 100 ms of
-// speech the score decays with a short hangover (at most 80 ms; shorter
-// after quiet speech, like a real decay tail), so clicks and knocks get none;
+// decision point. After at least 100 ms of speech the score decays with a
+// short hangover (at most 80 ms; shorter after quiet speech, like a real
+// decay tail), so clicks and knocks get none;
 // on clean input (band floors within 10 dB of the estimate's lower bound) the
 // hangover is cut to 20 ms, as nothing masks the tail and it would only delay
 // the end of turn. In a steady background (see Fluctuating), a run of at

@@ -99,7 +99,7 @@ func MeasureRates(c *Corpus, chans []Channel, conds []Condition) ([]RateRow, err
 func RatesMarkdown(rows []RateRow) string {
 	var b strings.Builder
 	b.WriteString("Input sample rates, spectral VAD: the same mixtures resampled from 16 kHz (8 kHz: telephone band, " +
-		"16 bands up to 3.7 kHz and weights trained at 8 kHz; 8 kHz G.711: also through a telephone line, " +
+		"16 bands up to 3.7 kHz and weights trained at 8 kHz, plain and through a telephone line; 8 kHz G.711: also through a telephone line, " +
 		"300–3400 Hz and µ-law coded; 48 kHz: decimated to 16 kHz inside the classifier):\n\n")
 	b.WriteString("| rate | noise | SNR dB | precision | recall | F1 | onset | EOT extra | missed | false starts/min, time in turns (noise only) |\n")
 	b.WriteString("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
