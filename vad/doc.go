@@ -17,8 +17,9 @@
 //     speech, [SpeechEnded] after TurnOptions.MinSilence of silence or when the
 //     utterance reaches TurnOptions.MaxUtterance. Where the classifier reports
 //     a fluctuating background (other voices; see [BackgroundReporter]) it is
-//     stricter: a turn starts only on a sure frame (StartThreshold) or a
-//     stretch of near-sure ones (StartSustain), and after a gap speech keeps
+//     stricter: a turn starts only on a sure frame (StartThreshold), a
+//     stretch of near-sure ones (StartSustain) or near-sure syllables that
+//     add up within a second (StartEvidence), and after a gap speech keeps
 //     a turn going only once it lasts MinResume, so other voices neither
 //     start turns nor hold them open. The only clock it knows is the media
 //     timestamp passed to [Detector.Push]; tests drive it frame by frame.

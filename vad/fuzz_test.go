@@ -77,9 +77,11 @@ func FuzzDetector(f *testing.F) {
 		probe := &probeClassifier{c: c, t: t, min: 1}
 		topt := TurnOptions{SampleRate: rate, FrameDuration: fd, MaxUtterance: []time.Duration{200 * time.Millisecond, 2 * time.Second}[at0&1]}
 		if at0&2 != 0 {
-			// Every run that lasts MinSpeech starts a turn: the start
-			// decision's timing is checked exactly.
+			// Every run that lasts MinSpeech starts a turn, and short runs
+			// do not add up (StartEvidence off): the start decision's
+			// timing is checked exactly.
 			topt.StartThreshold = DefaultThreshold
+			topt.StartEvidence = -1
 		}
 		d, err := NewDetector(probe, topt)
 		if err != nil {
@@ -157,9 +159,10 @@ func checkEventTiming(t *testing.T, o TurnOptions, prev, e Event, slack time.Dur
 			t.Fatalf("start at %v before the previous end was decided (%v)", e.At, prev.DecidedAt)
 		}
 		// Where StartThreshold or StartSustain apply, the run may become
-		// sure enough only after MinSpeech; otherwise the decision comes
+		// sure enough only after MinSpeech, and StartEvidence may add up
+		// runs from up to EvidenceWindow back; otherwise the decision comes
 		// as soon as the run has lasted MinSpeech.
-		late := o.StartThreshold > o.Threshold
+		late := o.StartThreshold > o.Threshold || o.StartEvidence > 0
 		if lag+slack < o.MinSpeech || !late && lag >= o.MinSpeech+o.FrameDuration+slack {
 			t.Fatalf("start decided %v after its onset, MinSpeech %v", lag, o.MinSpeech)
 		}

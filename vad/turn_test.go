@@ -453,7 +453,9 @@ func TestDetectorStartSustain(t *testing.T) {
 		{"off", seq(repeat(20, 0.96)), -1, none, 0},
 	}
 	for _, c := range cases {
-		d, err := NewDetector(&reporting{graded: graded{probs: c.probs}, fluctuating: true}, TurnOptions{StartSustain: c.sustain})
+		// StartEvidence off: this test is about StartSustain alone.
+		d, err := NewDetector(&reporting{graded: graded{probs: c.probs}, fluctuating: true},
+			TurnOptions{StartSustain: c.sustain, StartEvidence: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -477,6 +479,102 @@ func TestDetectorStartSustain(t *testing.T) {
 		case c.startAt != none && (starts[0].At != c.startAt || starts[0].DecidedAt != c.decided):
 			t.Errorf("%s: start at %v decided %v, want %v decided %v", c.name, starts[0].At, starts[0].DecidedAt, c.startAt, c.decided)
 		}
+	}
+}
+
+// TestDetectorStartEvidence: in a fluctuating background, frames at or
+// above EvidenceThreshold that add up to StartEvidence within
+// EvidenceWindow start a turn on a speech frame, even in runs too short or
+// too weak for StartThreshold and StartSustain; the turn starts at the
+// first frame of the run holding the earliest of them. Counting restarts
+// at every turn start.
+func TestDetectorStartEvidence(t *testing.T) {
+	seq := func(parts ...[]float64) []float64 {
+		out := []float64{0}
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return append(out, repeat(20, 0)...)
+	}
+	syllables := func(n, gap int, p float64) []float64 { // n runs of 100 ms, gap frames apart
+		var out []float64
+		for i := range n {
+			if i > 0 {
+				out = append(out, repeat(gap, 0)...)
+			}
+			out = append(out, repeat(5, p)...)
+		}
+		return out
+	}
+	const none = -1
+	cases := []struct {
+		name             string
+		probs            []float64
+		evidence         time.Duration
+		startAt, decided time.Duration
+	}{
+		// Sure frames 1-5, 11-15, 21-25, 31-35: the 20th ends at 720 ms.
+		{"syllables add up", seq(syllables(4, 5, 0.92)), 0, 20 * ms, 720 * ms},
+		{"off", seq(syllables(4, 5, 0.92)), -1, none, 0},
+		{"more needed", seq(syllables(4, 5, 0.92)), 500 * ms, none, 0},
+		{"below EvidenceThreshold", seq(syllables(4, 5, 0.85)), 0, none, 0},
+		// Five frames in every 20: at most 15 within 50.
+		{"spread over more than the window", seq(syllables(8, 15, 0.92)), 0, none, 0},
+		// The first run rises through 0.6 before it is sure: the turn
+		// starts where the run does, not at its first sure frame.
+		{"onset at the run's first frame", seq(repeat(2, 0.6), syllables(4, 5, 0.92)), 0, 20 * ms, 760 * ms},
+		// Two weak syllables, a sure run that starts a turn (20-120 ms
+		// after them), its end, and two more weak syllables: the four weak
+		// ones do not add up across the turn.
+		{"counting restarts at a turn", seq(syllables(2, 5, 0.92), repeat(5, 0), repeat(5, 0.999), repeat(15, 0), syllables(2, 5, 0.92)),
+			0, 420 * ms, 520 * ms},
+	}
+	for _, c := range cases {
+		d, err := NewDetector(&reporting{graded: graded{probs: c.probs}, fluctuating: true}, TurnOptions{StartEvidence: c.evidence})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.evidence == 0 && d.Options().StartEvidence != DefaultStartEvidence {
+			t.Fatalf("default StartEvidence %v", d.Options().StartEvidence)
+		}
+		var starts []Event
+		var prev Event
+		for _, e := range run(t, d, make([]int16, len(c.probs)*320), 0) {
+			checkEventTiming(t, d.Options(), prev, e, 0)
+			prev = e
+			if e.Type == SpeechStarted {
+				starts = append(starts, e)
+			}
+		}
+		switch {
+		case c.startAt == none && len(starts) > 0:
+			t.Errorf("%s: turn started at %v", c.name, starts[0].At)
+		case c.startAt != none && len(starts) != 1:
+			t.Errorf("%s: %d turns started %+v, want 1", c.name, len(starts), starts)
+		case c.startAt != none && (starts[0].At != c.startAt || starts[0].DecidedAt != c.decided):
+			t.Errorf("%s: start at %v decided %v, want %v decided %v", c.name, starts[0].At, starts[0].DecidedAt, c.startAt, c.decided)
+		}
+	}
+	// Runs shorter than MinSpeech (80 ms, 40 ms apart) add up in a
+	// fluctuating background; in a steady one the rule does not apply and
+	// MinSpeech keeps such bursts (typing, say) from starting a turn.
+	var clicks []float64
+	for range 5 {
+		clicks = append(clicks, repeat(4, 0.92)...)
+		clicks = append(clicks, repeat(2, 0)...)
+	}
+	for _, fluctuating := range []bool{true, false} {
+		d, err := NewDetector(&reporting{graded: graded{probs: seq(clicks)}, fluctuating: fluctuating}, TurnOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := run(t, d, make([]int16, 60*320), 0)
+		if started := len(evs) > 0; started != fluctuating {
+			t.Errorf("short runs, fluctuating background %v: events %+v", fluctuating, evs)
+		}
+	}
+	if _, err := NewDetector(&graded{}, TurnOptions{StartEvidence: EvidenceWindow + ms}); !errors.Is(err, ErrOption) {
+		t.Errorf("StartEvidence above EvidenceWindow: %v", err)
 	}
 }
 

@@ -43,6 +43,7 @@ type config struct {
 	vadStart      float64
 	vadMinResume  time.Duration
 	vadSustain    time.Duration
+	vadEvidence   time.Duration
 
 	mode              string
 	stt, llm, tts     string
@@ -121,6 +122,8 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		"in a fluctuating background, how long speech after a gap must last to keep a turn going (20ms: every speech frame does)")
 	fs.DurationVar(&c.vadSustain, "vad-start-sustain", vad.DefaultStartSustain,
 		"in a fluctuating background, how long frames must stay at or above 0.95 (or vad-threshold if higher) to start a turn without reaching vad-start-threshold (negative: off)")
+	fs.DurationVar(&c.vadEvidence, "vad-start-evidence", vad.DefaultStartEvidence,
+		"in a fluctuating background, how much speech at or above 0.9 (or vad-threshold if higher), in one run or several within 1s, starts a turn (at most 1s; negative: off)")
 	fs.DurationVar(&c.dtlsTimeout, "dtls-timeout", 10*time.Second, "DTLS handshake timeout")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGINT/SIGTERM, how long replies in progress may finish before their calls are ended")
 	fs.Var(&c.apiKeys, "api-key", "API key required (Authorization: Bearer KEY) to create calls, mint tokens and read /v1/config; repeatable; none = open server")
