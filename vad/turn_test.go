@@ -426,31 +426,60 @@ func repeat(n int, p float64) []float64 {
 	return out
 }
 
+// padded is the frame probabilities of parts, after one silent frame and
+// before 20 more.
+func padded(parts ...[]float64) []float64 {
+	out := []float64{0}
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return append(out, repeat(20, 0)...)
+}
+
+// noStart as checkOneStart's startAt: no turn may start.
+const noStart = -1
+
+// checkOneStart feeds d frames 20 ms frames and checks that it starts one
+// turn, at startAt and decided at decided (none if startAt is noStart),
+// and that its events keep the fuzz test's timing invariants.
+func checkOneStart(t *testing.T, name string, d *Detector, frames int, startAt, decided time.Duration) {
+	t.Helper()
+	var starts []Event
+	var prev Event
+	for _, e := range run(t, d, make([]int16, frames*320), 0) {
+		checkEventTiming(t, d.Options(), prev, e, 0)
+		prev = e
+		if e.Type == SpeechStarted {
+			starts = append(starts, e)
+		}
+	}
+	switch {
+	case startAt == noStart && len(starts) > 0:
+		t.Errorf("%s: turn started at %v", name, starts[0].At)
+	case startAt != noStart && len(starts) != 1:
+		t.Errorf("%s: %d turns started %+v, want 1", name, len(starts), starts)
+	case startAt != noStart && (starts[0].At != startAt || starts[0].DecidedAt != decided):
+		t.Errorf("%s: start at %v decided %v, want %v decided %v", name, starts[0].At, starts[0].DecidedAt, startAt, decided)
+	}
+}
+
 // TestDetectorStartSustain: in a fluctuating background a run that never
 // reaches StartThreshold starts a turn once its frames stay at or above
 // SustainThreshold for StartSustain without a break; a broken stretch does
 // not, and a negative StartSustain turns the rule off.
 func TestDetectorStartSustain(t *testing.T) {
-	seq := func(parts ...[]float64) []float64 {
-		out := []float64{0}
-		for _, p := range parts {
-			out = append(out, p...)
-		}
-		return append(out, repeat(20, 0)...)
-	}
-	const none = -1
 	cases := []struct {
 		name             string
 		probs            []float64
 		sustain          time.Duration
 		startAt, decided time.Duration
 	}{
-		{"near-sure for 120 ms", seq(repeat(6, 0.96)), 0, 20 * ms, 140 * ms},
-		{"near-sure for 100 ms", seq(repeat(5, 0.96)), 0, none, 0},
-		{"broken stretches", seq(repeat(5, 0.96), repeat(1, 0.9), repeat(5, 0.96)), 0, none, 0},
-		{"near-sure later in the run", seq(repeat(3, 0.6), repeat(6, 0.96)), 0, 20 * ms, 200 * ms},
-		{"a stretch before MinSpeech", seq(repeat(3, 0.96), repeat(4, 0.6)), 60 * ms, 20 * ms, 120 * ms},
-		{"off", seq(repeat(20, 0.96)), -1, none, 0},
+		{"near-sure for 120 ms", padded(repeat(6, 0.96)), 0, 20 * ms, 140 * ms},
+		{"near-sure for 100 ms", padded(repeat(5, 0.96)), 0, noStart, 0},
+		{"broken stretches", padded(repeat(5, 0.96), repeat(1, 0.9), repeat(5, 0.96)), 0, noStart, 0},
+		{"near-sure later in the run", padded(repeat(3, 0.6), repeat(6, 0.96)), 0, 20 * ms, 200 * ms},
+		{"a stretch before MinSpeech", padded(repeat(3, 0.96), repeat(4, 0.6)), 60 * ms, 20 * ms, 120 * ms},
+		{"off", padded(repeat(20, 0.96)), -1, noStart, 0},
 	}
 	for _, c := range cases {
 		// StartEvidence off: this test is about StartSustain alone.
@@ -462,23 +491,7 @@ func TestDetectorStartSustain(t *testing.T) {
 		if c.sustain == 0 && d.Options().StartSustain != DefaultStartSustain {
 			t.Fatalf("default StartSustain %v", d.Options().StartSustain)
 		}
-		var starts []Event
-		var prev Event
-		for _, e := range run(t, d, make([]int16, len(c.probs)*320), 0) {
-			checkEventTiming(t, d.Options(), prev, e, 0)
-			prev = e
-			if e.Type == SpeechStarted {
-				starts = append(starts, e)
-			}
-		}
-		switch {
-		case c.startAt == none && len(starts) > 0:
-			t.Errorf("%s: turn started at %v", c.name, starts[0].At)
-		case c.startAt != none && len(starts) != 1:
-			t.Errorf("%s: %d turns started, want 1", c.name, len(starts))
-		case c.startAt != none && (starts[0].At != c.startAt || starts[0].DecidedAt != c.decided):
-			t.Errorf("%s: start at %v decided %v, want %v decided %v", c.name, starts[0].At, starts[0].DecidedAt, c.startAt, c.decided)
-		}
+		checkOneStart(t, c.name, d, len(c.probs), c.startAt, c.decided)
 	}
 }
 
@@ -489,13 +502,6 @@ func TestDetectorStartSustain(t *testing.T) {
 // first frame of the run holding the earliest of them. Counting restarts
 // at every turn start.
 func TestDetectorStartEvidence(t *testing.T) {
-	seq := func(parts ...[]float64) []float64 {
-		out := []float64{0}
-		for _, p := range parts {
-			out = append(out, p...)
-		}
-		return append(out, repeat(20, 0)...)
-	}
 	syllables := func(n, gap int, p float64) []float64 { // n runs of 100 ms, gap frames apart
 		var out []float64
 		for i := range n {
@@ -506,7 +512,6 @@ func TestDetectorStartEvidence(t *testing.T) {
 		}
 		return out
 	}
-	const none = -1
 	cases := []struct {
 		name             string
 		probs            []float64
@@ -514,19 +519,19 @@ func TestDetectorStartEvidence(t *testing.T) {
 		startAt, decided time.Duration
 	}{
 		// Sure frames 1-5, 11-15, 21-25, 31-35: the 20th ends at 720 ms.
-		{"syllables add up", seq(syllables(4, 5, 0.92)), 0, 20 * ms, 720 * ms},
-		{"off", seq(syllables(4, 5, 0.92)), -1, none, 0},
-		{"more needed", seq(syllables(4, 5, 0.92)), 500 * ms, none, 0},
-		{"below EvidenceThreshold", seq(syllables(4, 5, 0.85)), 0, none, 0},
+		{"syllables add up", padded(syllables(4, 5, 0.92)), 0, 20 * ms, 720 * ms},
+		{"off", padded(syllables(4, 5, 0.92)), -1, noStart, 0},
+		{"more needed", padded(syllables(4, 5, 0.92)), 500 * ms, noStart, 0},
+		{"below EvidenceThreshold", padded(syllables(4, 5, 0.85)), 0, noStart, 0},
 		// Five frames in every 20: at most 15 within 50.
-		{"spread over more than the window", seq(syllables(8, 15, 0.92)), 0, none, 0},
+		{"spread over more than the window", padded(syllables(8, 15, 0.92)), 0, noStart, 0},
 		// The first run rises through 0.6 before it is sure: the turn
 		// starts where the run does, not at its first sure frame.
-		{"onset at the run's first frame", seq(repeat(2, 0.6), syllables(4, 5, 0.92)), 0, 20 * ms, 760 * ms},
+		{"onset at the run's first frame", padded(repeat(2, 0.6), syllables(4, 5, 0.92)), 0, 20 * ms, 760 * ms},
 		// Two weak syllables, a sure run that starts a turn (20-120 ms
 		// after them), its end, and two more weak syllables: the four weak
 		// ones do not add up across the turn.
-		{"counting restarts at a turn", seq(syllables(2, 5, 0.92), repeat(5, 0), repeat(5, 0.999), repeat(15, 0), syllables(2, 5, 0.92)),
+		{"counting restarts at a turn", padded(syllables(2, 5, 0.92), repeat(5, 0), repeat(5, 0.999), repeat(15, 0), syllables(2, 5, 0.92)),
 			0, 420 * ms, 520 * ms},
 	}
 	for _, c := range cases {
@@ -537,23 +542,7 @@ func TestDetectorStartEvidence(t *testing.T) {
 		if c.evidence == 0 && d.Options().StartEvidence != DefaultStartEvidence {
 			t.Fatalf("default StartEvidence %v", d.Options().StartEvidence)
 		}
-		var starts []Event
-		var prev Event
-		for _, e := range run(t, d, make([]int16, len(c.probs)*320), 0) {
-			checkEventTiming(t, d.Options(), prev, e, 0)
-			prev = e
-			if e.Type == SpeechStarted {
-				starts = append(starts, e)
-			}
-		}
-		switch {
-		case c.startAt == none && len(starts) > 0:
-			t.Errorf("%s: turn started at %v", c.name, starts[0].At)
-		case c.startAt != none && len(starts) != 1:
-			t.Errorf("%s: %d turns started %+v, want 1", c.name, len(starts), starts)
-		case c.startAt != none && (starts[0].At != c.startAt || starts[0].DecidedAt != c.decided):
-			t.Errorf("%s: start at %v decided %v, want %v decided %v", c.name, starts[0].At, starts[0].DecidedAt, c.startAt, c.decided)
-		}
+		checkOneStart(t, c.name, d, len(c.probs), c.startAt, c.decided)
 	}
 	// Runs shorter than MinSpeech (80 ms, 40 ms apart) add up in a
 	// fluctuating background; in a steady one the rule does not apply and
@@ -564,7 +553,7 @@ func TestDetectorStartEvidence(t *testing.T) {
 		clicks = append(clicks, repeat(2, 0)...)
 	}
 	for _, fluctuating := range []bool{true, false} {
-		d, err := NewDetector(&reporting{graded: graded{probs: seq(clicks)}, fluctuating: fluctuating}, TurnOptions{})
+		d, err := NewDetector(&reporting{graded: graded{probs: padded(clicks)}, fluctuating: fluctuating}, TurnOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
