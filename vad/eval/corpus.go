@@ -117,8 +117,8 @@ type Corpus struct {
 	Clean       []float64 // 16 kHz, int16 scale
 	Labels      []bool    // one per 20 ms frame
 	Utts        []Utterance
-	SpeechPower float64        // mean power of labelled frames (int16 units²)
-	babble      [2][][]float64 // talkers' tracks: [0] for the mixture, [1] for the noise-only stretch
+	SpeechPower float64      // mean power of labelled frames (int16 units²)
+	babble      [2][]float64 // the talkers summed: [0] for the mixture, [1] for the noise-only stretch
 }
 
 type renderKey struct {
@@ -209,10 +209,14 @@ func Build(ctx context.Context, cfg Config) (*Corpus, error) {
 	// Babble talkers: random sequences of utterances from the same voices,
 	// for the mixture and (from a random stream of their own, so its length
 	// does not change the mixture) for the noise-only stretch.
+	// Each talker is added into the sum as soon as it is rendered, so a
+	// long noise-only stretch costs one track of memory, not six.
 	for part, need := range []int{len(c.Clean), samplesOf(cfg.NoiseOnly)} {
 		brng := rand.New(rand.NewPCG(cfg.Seed, uint64(2+part)))
+		sum := make([]float64, need)
+		t := make([]float64, 0, need)
 		for range cfg.Talkers {
-			t := make([]float64, 0, need)
+			t = t[:0]
 			for len(t) < need {
 				v := cfg.Voices[brng.IntN(len(cfg.Voices))]
 				x, err := r.render(v.Name, cfg.Speeds[brng.IntN(len(cfg.Speeds))], texts[v.Lang][brng.IntN(len(texts[v.Lang]))])
@@ -225,8 +229,11 @@ func Build(ctx context.Context, cfg Config) (*Corpus, error) {
 				}
 				t = append(t, make([]float64, brng.IntN(samplesOf(200*time.Millisecond)))...)
 			}
-			c.babble[part] = append(c.babble[part], t[:need])
+			for i, v := range t[:need] {
+				sum[i] += v
+			}
 		}
+		c.babble[part] = sum
 	}
 	return c, nil
 }
@@ -333,11 +340,7 @@ func (c *Corpus) noise(kind NoiseKind, n, part int) []float64 {
 			b6 = w * 0.115926
 		}
 	case Babble:
-		for _, t := range c.babble[part] {
-			for i := range out[:min(n, len(t))] {
-				out[i] += t[i]
-			}
-		}
+		copy(out, c.babble[part])
 	}
 	var p float64
 	for _, v := range out {
