@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -65,5 +66,54 @@ func TestEvaluateMissed(t *testing.T) {
 	}
 	if got := missedCell(Result{Missed: 3, Utts: 9}); got != "3/9" {
 		t.Errorf("missed cell %q", got)
+	}
+}
+
+// loudClassifier calls a frame speech when any of its samples is not zero.
+type loudClassifier struct{}
+
+func (loudClassifier) Prob(f []int16) float64 {
+	for _, v := range f {
+		if v != 0 {
+			return 1
+		}
+	}
+	return 0
+}
+
+func (loudClassifier) Reset() {}
+
+// TestFalseStartsOffsets: FalseStarts averages runs started at each of
+// FalseStartOffsets that lies in the first half of the audio, each a fresh
+// detector over the rest of it.
+func TestFalseStartsOffsets(t *testing.T) {
+	mk := func() (vad.Classifier, error) { return loudClassifier{}, nil }
+	burst := func(total time.Duration) []int16 { // a 300 ms burst at 1 s
+		pcm := make([]int16, samplesOf(total))
+		for i := samplesOf(time.Second); i < samplesOf(1300*time.Millisecond); i++ {
+			pcm[i] = 1000
+		}
+		return pcm
+	}
+	for _, c := range []struct {
+		total time.Duration
+		runs  []time.Duration // length of each run that holds the burst
+		n     int             // runs in all
+	}{
+		{10 * time.Second, []time.Duration{10 * time.Second, 9300 * time.Millisecond}, 3}, // the run from 1.9 s misses it
+		{2 * time.Second, []time.Duration{2 * time.Second, 1300 * time.Millisecond}, 2},   // 1.9 s is past the first half
+	} {
+		var wantPerMin, wantIn float64
+		for _, r := range c.runs {
+			wantPerMin += 1 / r.Minutes() / float64(c.n)
+			wantIn += 0.3 / r.Seconds() / float64(c.n)
+		}
+		perMin, in, err := FalseStarts(burst(c.total), mk, vad.TurnOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(perMin-wantPerMin) > 1e-9 || math.Abs(in-wantIn) > 1e-9 {
+			t.Errorf("%v of audio: %.4f starts/min, %.4f in turns; want %.4f, %.4f", c.total, perMin, in, wantPerMin, wantIn)
+		}
 	}
 }

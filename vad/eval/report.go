@@ -127,10 +127,11 @@ func CorpusMarkdown(c *Corpus) string {
 		"English and Mandarin; pauses %v–%v; seed %d. Each utterance is normalised to %.0f dBFS ±%.0f dB active level. "+
 		"Labels: a 20 ms frame is speech when its clean energy is within %.0f dB of its utterance's loudest frame, "+
 		"gaps up to %v bridged. SNR = active speech level / noise power. Babble = %d espeak talkers summed. "+
-		"False starts are counted on %v of noise-only audio per condition (same noise level as the mixture).\n",
+		"False starts are counted on %v of noise-only audio per condition (same noise level as the mixture), "+
+		"the mean of runs started %s into it (in babble the detector's path depends on where it starts).\n",
 		len(c.Utts), c.Duration().Round(time.Second), speech.Round(time.Second), espeakVersion(), strings.Join(voices, ", "),
 		c.Config.Speeds, c.Config.PauseMin, c.Config.PauseMax, c.Config.Seed, speechLevel, levelSpread,
-		-LabelFloorDB, LabelBridge, c.Config.Talkers, c.Config.NoiseOnly)
+		-LabelFloorDB, LabelBridge, c.Config.Talkers, c.Config.NoiseOnly, offsetList())
 	return b.String()
 }
 
@@ -305,6 +306,18 @@ func VerdictMarkdown(rows []Row, vadName string) string {
 		func(r Row) bool { return r.SNR != 10 || math.IsNaN(r.FalsePerMin) || r.FalsePerMin <= 1 },
 		func(r Row) string { return fmt.Sprintf("%.1f/min", r.FalsePerMin) })
 	return b.String()
+}
+
+// offsetList is FalseStartOffsets as "0s, 700ms and 1.9s".
+func offsetList() string {
+	var parts []string
+	for _, o := range FalseStartOffsets {
+		parts = append(parts, o.String())
+	}
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 func durOrNone(ds []time.Duration) string {
