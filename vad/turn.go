@@ -31,11 +31,12 @@ const (
 	// turn once its frames have stayed at or above SustainThreshold this
 	// long without a break. Some voices meant for the microphone never
 	// reach StartThreshold in a loud room but stay near-sure for a whole
-	// syllable; other voices rarely do. At babble 10 dB 11 of 96
-	// utterances started no turn with StartThreshold alone, 6 with this
-	// (at 5 dB 39 and 35), and 5 min of babble alone started no more turns
-	// (BENCHMARKS.md; on the training corpus's 2 min, one more). 0.95 for
-	// 80 ms let babble alone at 10 dB start twice as many (1.2/min).
+	// syllable; other voices rarely do. At babble 10 dB 16 of 96
+	// utterances were missed with StartThreshold alone, 11 with this (at
+	// 5 dB 44 and 40); 20 min of babble alone started 0.62 turns/min
+	// instead of 0.35 (vad/eval.FalseStarts' three start points; a single
+	// 5-minute run had shown no change). 0.95 for 80 ms missed 9 at 10 dB
+	// but doubled the starts in babble alone.
 	DefaultStartSustain = 120 * time.Millisecond
 	// SustainThreshold is the probability (or Threshold, if higher) the
 	// frames of a StartSustain stretch stay at or above.
@@ -46,11 +47,13 @@ const (
 	// Some voices meant for the microphone reach neither StartThreshold nor
 	// a StartSustain stretch in a loud room, but their syllables come
 	// through near-sure again and again; other voices rarely pile up that
-	// much in a second. Of 96 utterances at babble 10/5/0 dB, 6/35/78
-	// started no turn without it and 4/30/71 with it (on the training
-	// corpus 4/27/70 and 3/24/62); 20 min of babble alone started 0.65
-	// turns/min instead of 0.55 (BENCHMARKS.md).
-	DefaultStartEvidence = 400 * time.Millisecond
+	// much in a second. Missed utterances at babble 10/5 dB (of 96; mean
+	// of three start points), on top of StartSustain: 11/40 without it,
+	// 10/37 with it, 9/36 with 400 ms (training corpus 8/30.3, 8/28.7,
+	// 7/27.3); 20 min of babble alone started 0.62, 0.72 and 0.87
+	// turns/min. 440 ms keeps well under one start a minute: single runs
+	// with 400 ms reached 1.05.
+	DefaultStartEvidence = 440 * time.Millisecond
 	// EvidenceThreshold is the probability (or Threshold, if higher) at or
 	// above which a frame counts towards StartEvidence.
 	EvidenceThreshold = 0.9

@@ -518,16 +518,17 @@ func TestDetectorStartEvidence(t *testing.T) {
 		evidence         time.Duration
 		startAt, decided time.Duration
 	}{
-		// Sure frames 1-5, 11-15, 21-25, 31-35: the 20th ends at 720 ms.
-		{"syllables add up", padded(syllables(4, 5, 0.92)), 0, 20 * ms, 720 * ms},
-		{"off", padded(syllables(4, 5, 0.92)), -1, noStart, 0},
-		{"more needed", padded(syllables(4, 5, 0.92)), 500 * ms, noStart, 0},
-		{"below EvidenceThreshold", padded(syllables(4, 5, 0.85)), 0, noStart, 0},
+		// Sure frames 1-5, 11-15, 21-25, 31-35, 41-45: the 22nd (440 ms)
+		// ends at 860 ms.
+		{"syllables add up", padded(syllables(5, 5, 0.92)), 0, 20 * ms, 860 * ms},
+		{"off", padded(syllables(5, 5, 0.92)), -1, noStart, 0},
+		{"more needed", padded(syllables(5, 5, 0.92)), 600 * ms, noStart, 0},
+		{"below EvidenceThreshold", padded(syllables(5, 5, 0.85)), 0, noStart, 0},
 		// Five frames in every 20: at most 15 within 50.
 		{"spread over more than the window", padded(syllables(8, 15, 0.92)), 0, noStart, 0},
 		// The first run rises through 0.6 before it is sure: the turn
 		// starts where the run does, not at its first sure frame.
-		{"onset at the run's first frame", padded(repeat(2, 0.6), syllables(4, 5, 0.92)), 0, 20 * ms, 760 * ms},
+		{"onset at the run's first frame", padded(repeat(2, 0.6), syllables(5, 5, 0.92)), 0, 20 * ms, 900 * ms},
 		// Two weak syllables, a sure run that starts a turn (20-120 ms
 		// after them), its end, and two more weak syllables: the four weak
 		// ones do not add up across the turn.
@@ -544,11 +545,11 @@ func TestDetectorStartEvidence(t *testing.T) {
 		}
 		checkOneStart(t, c.name, d, len(c.probs), c.startAt, c.decided)
 	}
-	// Runs shorter than MinSpeech (80 ms, 40 ms apart) add up in a
+	// Runs shorter than MinSpeech (six of 80 ms, 40 ms apart) add up in a
 	// fluctuating background; in a steady one the rule does not apply and
 	// MinSpeech keeps such bursts (typing, say) from starting a turn.
 	var clicks []float64
-	for range 5 {
+	for range 6 {
 		clicks = append(clicks, repeat(4, 0.92)...)
 		clicks = append(clicks, repeat(2, 0)...)
 	}
