@@ -55,7 +55,12 @@ import "math"
 // 0.725); spectral flatness (200-4000 Hz) and harmonic peakiness (each bin
 // over its neighbours) have AUC 0.53; the logit averaged over the last
 // 200 ms has 0.79 (0.75 per hop), and a 500 ms window centred on the hop
-// (250 ms of look-ahead) only 0.82.
+// (250 ms of look-ahead) only 0.82. The target voice does stand 3 dB over
+// the babble in some band of 71 % of its labelled frames (as often as over
+// white noise at 0 dB), but over the babble's long-term band mean in only
+// 46 %: babble's momentary spectrum is another voice's. A causal 60-100 ms
+// mean of the logit lifts white 10 dB to 0.95-0.96 but leaves babble 0 dB
+// at 0.66 and delays the end of turn by 20-80 ms.
 const (
 	modelBands   = 20 // bands at the 16 kHz analysis rate
 	modelBands8k = 16 // bands at the 8 kHz analysis rate
