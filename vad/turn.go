@@ -483,7 +483,7 @@ func (e *evidence) note(sure bool, run time.Duration) {
 // onset reports whether the window holds enough sure frames, and the start
 // of the run of the earliest of them.
 func (e *evidence) onset() (time.Duration, bool) {
-	if e.n < e.need || e.need == 0 {
+	if e.n < e.need {
 		return 0, false
 	}
 	for i := range e.sure {
