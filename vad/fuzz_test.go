@@ -33,8 +33,9 @@ func (p *probeClassifier) Reset() { p.c.Reset() }
 // also checks that events are well-ordered in time: At ≤ DecidedAt, each
 // start after the previous end was decided, each decision made MinSpeech or
 // MinSilence (or MaxUtterance) after the boundary it reports, within a
-// frame (a start may come later where StartThreshold exceeds Threshold, an
-// end up to MinResume later). With cfg ≥ 36 the `at` of each chunk is arbitrary (even backwards).
+// frame (a start may come later where StartThreshold exceeds Threshold or
+// StartEvidence is on, an end up to MinResume later). With cfg ≥ 36 the
+// `at` of each chunk is arbitrary (even backwards).
 func FuzzDetector(f *testing.F) {
 	f.Add([]byte{}, uint16(320), int64(0), uint8(0))
 	f.Add(make([]byte, 4000), uint16(1), int64(-5), uint8(1))

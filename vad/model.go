@@ -60,7 +60,7 @@ import "math"
 // white noise at 0 dB), but over the babble's long-term band mean in only
 // 46 %: babble's momentary spectrum is another voice's. A causal 60-100 ms
 // mean of the logit lifts white 10 dB to 0.95-0.96 but leaves babble 0 dB
-// at 0.66 and delays the end of turn by 20-80 ms.
+// at 0.66 and, at 10 dB and above, delays the end of turn by 20-60 ms.
 const (
 	modelBands   = 20 // bands at the 16 kHz analysis rate
 	modelBands8k = 16 // bands at the 8 kHz analysis rate

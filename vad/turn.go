@@ -66,8 +66,10 @@ const (
 	// StartEvidence gathered over up to EvidenceWindow, from a run that may
 	// have begun before it) and still get its whole pre-roll: the detector
 	// keeps PreRoll + MaxStartLag of audio. In babble the latest start
-	// seen was decided 1.06 s after its onset. A later start gets the last
-	// PreRoll + MaxStartLag.
+	// seen was decided 1.12 s after its onset (1.28 s on the training
+	// corpus: a run that began well before its first near-sure frame). A
+	// later start gets the last PreRoll + MaxStartLag, still from before
+	// its onset unless it came more than that after it.
 	MaxStartLag         = 1200 * time.Millisecond
 	DefaultMaxUtterance = 30 * time.Second
 )
