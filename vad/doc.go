@@ -8,21 +8,22 @@
 //     (from [NewClassifier]) compares smoothed sub-band energies against an
 //     adaptive reference (a minimum-statistics floor, or the running mean of
 //     the background where that is higher, as with babble) and scores the
-//     per-band SNRs, with how much the background fluctuates, by a logistic
-//     regression trained offline (cmd/vad-train, weights in
-//     model_weights.go); [EnergyVAD] (from [NewEnergyVAD]) is a plain energy
-//     threshold kept as the baseline.
+//     per-band SNRs, with how much the background fluctuates and how the
+//     levels ran over the last 320 ms, by a small neural network trained
+//     offline (cmd/vad-train, weights in model_weights.go); [EnergyVAD]
+//     (from [NewEnergyVAD]) is a plain energy threshold kept as the
+//     baseline.
 //   - A [Detector] runs a classifier over a stream of frames stamped with media
 //     time and emits [Event]s: [SpeechStarted] after TurnOptions.MinSpeech of
 //     speech, [SpeechEnded] after TurnOptions.MinSilence of silence or when the
 //     utterance reaches TurnOptions.MaxUtterance. Where the classifier reports
 //     a fluctuating background (other voices; see [BackgroundReporter]) it is
-//     stricter: a turn starts only on a sure frame (StartThreshold), a
-//     stretch of near-sure ones (StartSustain) or near-sure syllables that
-//     add up within a second (StartEvidence), and after a gap speech keeps
-//     a turn going only once it lasts MinResume, so other voices neither
-//     start turns nor hold them open. The only clock it knows is the media
-//     timestamp passed to [Detector.Push]; tests drive it frame by frame.
+//     stricter: a turn starts only on a sure frame (StartThreshold) or on
+//     near-sure syllables that add up within a second (StartEvidence), and
+//     after a gap speech keeps a turn going only once it lasts MinResume,
+//     so other voices neither start turns nor hold them open. The only
+//     clock it knows is the media timestamp passed to [Detector.Push];
+//     tests drive it frame by frame.
 //
 // Both layers are single-goroutine objects (one per call, owned by the
 // dialogue engine) and do not allocate per frame in steady state.

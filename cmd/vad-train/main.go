@@ -7,7 +7,7 @@
 // (make vad-eval) then scores the model on speech and noise it never saw in
 // training.
 //
-//	go run ./cmd/vad-train [-seed N] [-utterances N] [-iters N] [-out vad/model_weights.go] [-check]
+//	go run ./cmd/vad-train [-seed N] [-utterances N] [-epochs N] [-out vad/model_weights.go] [-check]
 //
 // With -check it writes nothing and fails unless the file already holds
 // exactly the weights this training gives (make bench runs it: the
@@ -30,17 +30,17 @@ func main() {
 	out := flag.String("out", "vad/model_weights.go", "Go file to write the weights into (empty: print the scores only)")
 	seed := flag.Uint64("seed", eval.TrainSeed, "training corpus seed")
 	utts := flag.Int("utterances", eval.TrainUtterances, "utterances in the training corpus")
-	iters := flag.Int("iters", 400, "gradient steps")
-	l2 := flag.Float64("l2", 1e-4, "L2 penalty")
+	epochs := flag.Int("epochs", 15, "passes over the training hops")
+	l2 := flag.Float64("l2", 1e-5, "L2 penalty")
 	check := flag.Bool("check", false, "do not write -out: fail unless it already holds exactly these weights")
 	flag.Parse()
-	if err := run(*out, *seed, *utts, *iters, *l2, *check); err != nil {
+	if err := run(*out, *seed, *utts, *epochs, *l2, *check); err != nil {
 		fmt.Fprintln(os.Stderr, "vad-train:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, seed uint64, utts, iters int, l2 float64, check bool) error {
+func run(out string, seed uint64, utts, epochs int, l2 float64, check bool) error {
 	start := time.Now()
 	if seed == eval.DefaultConfig().Seed {
 		return fmt.Errorf("seed %d is the evaluation corpus's; train on another", seed)
@@ -71,12 +71,12 @@ func run(out string, seed uint64, utts, iters int, l2 float64, check bool) error
 			from = append(from, ch.String())
 		}
 		chans := strings.Join(from, " + ")
-		w := eval.Train(d, iters, l2)
+		w := eval.Train(d, epochs, l2)
 		tp, fp, fn, tn := eval.Score(d, w)
 		fmt.Printf("%v: trained on %d hops (%s of corpus audio, seed %d) in %s: per-hop precision %.3f recall %.3f F1 %.3f (tn %d)\n",
 			chans, d.Len(), c.Duration().Round(time.Second), seed, time.Since(start).Round(time.Second),
 			float64(tp)/float64(tp+fp), float64(tp)/float64(tp+fn), 2*float64(tp)/float64(2*tp+fp+fn), tn)
-		fmt.Fprintf(&b, "\n// %s (%v): go run ./cmd/vad-train -seed %d -utterances %d -iters %d -l2 %g\n", m.name, chans, seed, utts, iters, l2)
+		fmt.Fprintf(&b, "\n// %s (%v): go run ./cmd/vad-train -seed %d -utterances %d -epochs %d -l2 %g\n", m.name, chans, seed, utts, epochs, l2)
 		fmt.Fprintf(&b, "var %s = []float64{\n", m.name)
 		for i, x := range w {
 			if i%6 == 0 {

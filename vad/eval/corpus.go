@@ -119,6 +119,7 @@ type Corpus struct {
 	Config      Config
 	Clean       []float64 // 16 kHz, int16 scale
 	Labels      []bool    // one per 20 ms frame
+	Bridged     []bool    // frames labelled speech only as a bridged gap (quiet in the clean signal)
 	Utts        []Utterance
 	SpeechPower float64      // mean power of labelled frames (int16 units²)
 	babble      [2][]float64 // the talkers summed: [0] for the mixture, [1] for the noise-only stretch
@@ -186,6 +187,7 @@ func Build(ctx context.Context, cfg Config) (*Corpus, error) {
 	pos = (pos/FrameLen + 1) * FrameLen
 	c.Clean = make([]float64, pos)
 	c.Labels = make([]bool, pos/FrameLen)
+	c.Bridged = make([]bool, pos/FrameLen)
 	var sp float64
 	var nsp int
 	for _, it := range items {
@@ -194,7 +196,7 @@ func Build(ctx context.Context, cfg Config) (*Corpus, error) {
 		}
 		u := it.u
 		f0, f1 := it.at/FrameLen, (it.at+len(it.x)-1)/FrameLen
-		first, last := labelFrames(c.Clean, c.Labels, f0, f1)
+		first, last := labelFrames(c.Clean, c.Labels, c.Bridged, f0, f1)
 		if first < 0 {
 			continue
 		}
@@ -276,9 +278,10 @@ func activePower(x []float64) float64 {
 }
 
 // labelFrames marks frames f0..f1 of clean whose power is within LabelFloorDB
-// of the loudest of them, bridges gaps up to LabelBridge, and returns the
-// first and last speech frame (-1 if none).
-func labelFrames(clean []float64, labels []bool, f0, f1 int) (int, int) {
+// of the loudest of them, bridges gaps up to LabelBridge (marking those
+// frames in bridged too), and returns the first and last speech frame (-1 if
+// none).
+func labelFrames(clean []float64, labels, bridged []bool, f0, f1 int) (int, int) {
 	var peak float64
 	for f := f0; f <= f1; f++ {
 		peak = max(peak, framePower(clean, f))
@@ -293,6 +296,7 @@ func labelFrames(clean []float64, labels []bool, f0, f1 int) (int, int) {
 			} else if gap := f - last - 1; gap > 0 && gap <= int(LabelBridge/FrameTime) {
 				for g := last + 1; g < f; g++ {
 					labels[g] = true
+					bridged[g] = true
 				}
 			}
 			last = f

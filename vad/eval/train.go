@@ -3,6 +3,7 @@ package eval
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"time"
 
 	"github.com/duplex-ai/duplex/vad"
@@ -13,7 +14,7 @@ import (
 const TrainSeed = 20261129
 
 // TrainUtterances is the size of cmd/vad-train's corpus.
-const TrainUtterances = 96
+const TrainUtterances = 288
 
 // TrainNoiseOnly is the noise-only stretch of cmd/vad-train's corpus.
 const TrainNoiseOnly = 2 * time.Minute
@@ -43,6 +44,7 @@ type Dataset struct {
 	NF   int       // features per hop (vad.ModelFeatures or vad.ModelFeatures8k), set by Record
 	X    []float32 // hops × NF, row-major
 	Y    []bool
+	W    []float32 // each hop's weight in the loss
 }
 
 // Len is the number of hops.
@@ -57,9 +59,11 @@ func (d *Dataset) rate() int {
 
 // Record runs a fresh SpectralVAD at d's rate over pcm (at that rate) hop
 // by hop and appends each hop's features, labelled from labels (one per
-// 20 ms frame; nil: all non-speech). The first second is skipped: the floor
-// is still settling.
-func (d *Dataset) Record(pcm []int16, labels []bool) error {
+// 20 ms frame; nil: all non-speech). The first recordSkip hops are
+// skipped: the classifier decides nothing there. weight gives each frame's
+// hops their weight in the training loss (nil: 1); hops of weight 0 are
+// skipped.
+func (d *Dataset) Record(pcm []int16, labels []bool, weight func(frame int) float32) error {
 	v, err := vad.NewClassifier(vad.Options{SampleRate: d.rate()})
 	if err != nil {
 		return err
@@ -67,7 +71,11 @@ func (d *Dataset) Record(pcm []int16, labels []bool) error {
 	hopLen := d.rate() / 100
 	for h := 0; (h+1)*hopLen <= len(pcm); h++ {
 		v.Prob(pcm[h*hopLen : (h+1)*hopLen])
-		if h < 100 {
+		wt := float32(1)
+		if weight != nil {
+			wt = weight(h / 2)
+		}
+		if h < recordSkip || wt == 0 {
 			continue
 		}
 		f := v.Features()
@@ -85,19 +93,75 @@ func (d *Dataset) Record(pcm []int16, labels []bool) error {
 			y = labels[min(h/2, len(labels)-1)]
 		}
 		d.Y = append(d.Y, y)
+		d.W = append(d.W, wt)
 	}
 	return nil
 }
 
+// EndWeight is the weight in the training loss of the hops in the first
+// EndSpan of the pause after each utterance. The model sees the last
+// 320 ms, and an utterance's tail is often buried in the noise, so it learns
+// to hold on for a while after the audible end; the hops that end a turn are
+// a small part of the corpus and do not pull back by themselves. Weighted
+// 1, the end of turn came 60-100 ms after MinSilence at 10 and 20 dB; 5,
+// 40 ms; 10, 20 ms.
+const (
+	EndWeight = 10
+	EndSpan   = 200 * time.Millisecond
+)
+
+// frameWeights returns each 20 ms frame's weight in the training loss for
+// c's mixtures: 0 for a bridged gap (speech to the evaluation, quiet in the
+// signal: no label should teach the model to hold on through a pause it
+// cannot yet know the length of; the detector's hangover does that),
+// EndWeight for the non-speech frames in the first EndSpan after each
+// utterance, 1 for the rest.
+func frameWeights(c *Corpus) []float32 {
+	fw := make([]float32, len(c.Labels))
+	for f := range fw {
+		if !c.Bridged[f] {
+			fw[f] = 1
+		}
+	}
+	span := int(EndSpan / FrameTime)
+	for _, u := range c.Utts {
+		e := int(u.End / FrameTime)
+		for f := e; f < min(e+span, len(fw)); f++ {
+			if !c.Labels[f] {
+				fw[f] = EndWeight
+			}
+		}
+	}
+	return fw
+}
+
+// recordSkip is the hops at the start of a stream the classifier makes no
+// decision on (vad's first 100 ms, while its floor settles).
+const recordSkip = 10
+
+// NoiseStarts is how many times Collect also records the start of each
+// noise-only stretch, in NoiseStartLen pieces, each with a fresh
+// classifier. The floor and the background take seconds to settle; without
+// these the network would see a stream's first seconds only where each
+// mixture starts (a second of noise before the first utterance), and every
+// call starts that way.
+const (
+	NoiseStarts   = 15
+	NoiseStartLen = 4 * time.Second
+)
+
 // Collect records c mixed at every condition, and the noise-only stretch of
 // every noisy condition (all labelled non-speech, so the model also learns
-// what a long stretch of noise alone looks like), through each channel
-// (all at one rate).
+// what a long stretch of noise alone looks like, and, NoiseStarts times,
+// how one starts), through each channel (all at one rate). The mixtures'
+// hops are weighted by frameWeights.
 func Collect(c *Corpus, conds []Condition, chans ...Channel) (*Dataset, error) {
 	if len(chans) == 0 {
 		return nil, fmt.Errorf("eval: no channel to collect from")
 	}
 	d := &Dataset{Rate: chans[0].Rate}
+	fw := frameWeights(c)
+	mixWeight := func(f int) float32 { return fw[min(f, len(fw)-1)] }
 	for _, ch := range chans {
 		if ch.Rate != d.Rate {
 			return nil, fmt.Errorf("eval: channels at %d and %d Hz in one dataset", d.Rate, ch.Rate)
@@ -107,12 +171,19 @@ func Collect(c *Corpus, conds []Condition, chans ...Channel) (*Dataset, error) {
 		}
 		for _, k := range conds {
 			mix, noise := c.Mixes(k)
-			if err := d.Record(ch.At(mix), c.Labels); err != nil {
+			if err := d.Record(ch.At(mix), c.Labels, mixWeight); err != nil {
 				return nil, err
 			}
 			if noise != nil {
-				if err := d.Record(ch.At(noise), nil); err != nil {
+				at := ch.At(noise)
+				if err := d.Record(at, nil, nil); err != nil {
 					return nil, err
+				}
+				n := int(int64(ch.Rate) * int64(NoiseStartLen) / int64(time.Second))
+				for i := 0; i < NoiseStarts && (i+1)*n <= len(at); i++ {
+					if err := d.Record(at[i*n:(i+1)*n], nil, nil); err != nil {
+						return nil, err
+					}
 				}
 			}
 		}
@@ -120,11 +191,19 @@ func Collect(c *Corpus, conds []Condition, chans ...Channel) (*Dataset, error) {
 	return d, nil
 }
 
-// Train fits a logistic regression to d by full-batch gradient descent with
-// Adam on standardised features (L2 penalty l2 on all but the bias), and
-// returns the weights with the standardisation folded in, ready for raw
-// feature vectors of d's layout. Deterministic.
-func Train(d *Dataset, iters int, l2 float64) []float64 {
+// TrainSeedInit seeds Train's initial weights and its shuffles.
+const TrainSeedInit = 1
+
+// Train fits the learnt score (vad.ModelLogit: vad.ModelHidden rectified
+// units and a linear output) to d by minimising the logistic loss with Adam
+// on mini-batches of 512 standardised hops, for the given number of passes
+// over d, with an L2 penalty l2 on all weights but the biases. It returns
+// the weights with the standardisation folded into the first layer, ready
+// for raw feature vectors of d's layout. Deterministic: one goroutine, the
+// initial weights and the order of the hops drawn from TrainSeedInit.
+func Train(d *Dataset, epochs int, l2 float64) []float64 {
+	const hid, batch = vad.ModelHidden, 512
+	const lr, b1, b2, eps = 1e-3, 0.9, 0.999, 1e-8
 	nf := d.NF
 	n := d.Len()
 	mu := make([]float64, nf)
@@ -148,59 +227,109 @@ func Train(d *Dataset, iters int, l2 float64) []float64 {
 	}
 	mu[0], sd[0] = 0, 1 // the bias feature is the constant 1
 
-	w := make([]float64, nf)
-	m1 := make([]float64, nf)
-	m2 := make([]float64, nf)
-	g := make([]float64, nf)
+	// w: hid rows of nf (column 0 the bias), then hid output weights and
+	// the output bias, as vad.ModelLogit reads them.
+	nw := vad.ModelWeights(nf)
+	w := make([]float64, nw)
+	rng := rand.New(rand.NewPCG(TrainSeedInit, 2))
+	a1 := math.Sqrt(6 / float64(nf+hid))
+	a2 := math.Sqrt(6 / float64(hid+1))
+	for j := range hid {
+		for i := 1; i < nf; i++ {
+			w[j*nf+i] = (2*rng.Float64() - 1) * a1
+		}
+		w[hid*nf+j] = (2*rng.Float64() - 1) * a2
+	}
+	decay := func(k int) bool { // an L2-penalised weight: not a bias
+		if k < hid*nf {
+			return k%nf != 0
+		}
+		return k < hid*nf+hid
+	}
+	g := make([]float64, nw)
+	m1 := make([]float64, nw)
+	m2 := make([]float64, nw)
 	z := make([]float64, nf)
-	const lr, b1, b2, eps = 0.05, 0.9, 0.999, 1e-8
-	for it := 1; it <= iters; it++ {
-		clear(g)
-		for i := 0; i < n; i++ {
-			row := d.X[i*nf : (i+1)*nf]
-			s := 0.0
-			for j, x := range row {
-				z[j] = (float64(x) - mu[j]) / sd[j]
-				s += w[j] * z[j]
+	h := make([]float64, hid)
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	step := 0
+	for range epochs {
+		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for lo := 0; lo < n; lo += batch {
+			hi := min(lo+batch, n)
+			clear(g)
+			for _, i := range order[lo:hi] {
+				for j, x := range d.X[i*nf : (i+1)*nf] {
+					z[j] = (float64(x) - mu[j]) / sd[j]
+				}
+				out := w[hid*nf:]
+				s := out[hid]
+				for j := range h {
+					a := 0.0
+					for k, x := range w[j*nf : (j+1)*nf] {
+						a += x * z[k]
+					}
+					h[j] = max(a, 0)
+					s += out[j] * h[j]
+				}
+				e := 1 / (1 + math.Exp(-s)) // dLoss/ds = p - y
+				if d.Y[i] {
+					e--
+				}
+				if d.W != nil {
+					e *= float64(d.W[i])
+				}
+				gout := g[hid*nf:]
+				gout[hid] += e
+				for j, hj := range h {
+					if hj <= 0 {
+						continue
+					}
+					gout[j] += e * hj
+					dh := e * out[j]
+					row := g[j*nf : (j+1)*nf]
+					for k, x := range z {
+						row[k] += dh * x
+					}
+				}
 			}
-			p := 1 / (1 + math.Exp(-s))
-			if d.Y[i] {
-				p--
-			}
-			for j := range z {
-				g[j] += p * z[j]
+			step++
+			c1 := 1 - math.Pow(b1, float64(step))
+			c2 := 1 - math.Pow(b2, float64(step))
+			inv := 1 / float64(hi-lo)
+			for k := range w {
+				gk := g[k] * inv
+				if decay(k) {
+					gk += l2 * w[k]
+				}
+				m1[k] = b1*m1[k] + (1-b1)*gk
+				m2[k] = b2*m2[k] + (1-b2)*gk*gk
+				w[k] -= lr * (m1[k] / c1) / (math.Sqrt(m2[k]/c2) + eps)
 			}
 		}
-		for j := range g {
-			g[j] /= float64(n)
-			if j > 0 {
-				g[j] += l2 * w[j]
-			}
-			m1[j] = b1*m1[j] + (1-b1)*g[j]
-			m2[j] = b2*m2[j] + (1-b2)*g[j]*g[j]
-			mh := m1[j] / (1 - math.Pow(b1, float64(it)))
-			vh := m2[j] / (1 - math.Pow(b2, float64(it)))
-			w[j] -= lr * mh / (math.Sqrt(vh) + eps)
+	}
+	for j := range hid {
+		row := w[j*nf : (j+1)*nf]
+		for i := 1; i < nf; i++ {
+			row[i] /= sd[i]
+			row[0] -= row[i] * mu[i]
 		}
 	}
-	out := make([]float64, nf)
-	out[0] = w[0]
-	for j := 1; j < nf; j++ {
-		out[j] = w[j] / sd[j]
-		out[0] -= w[j] * mu[j] / sd[j]
-	}
-	return out
+	return w
 }
 
 // Score counts the hops of d the weights get right at logit > 0.
 func Score(d *Dataset, w []float64) (tp, fp, fn, tn int) {
 	nf := d.NF
+	row := make([]float64, nf)
 	for i := 0; i < d.Len(); i++ {
-		s := 0.0
 		for j, x := range d.X[i*nf : (i+1)*nf] {
-			s += w[j] * float64(x)
+			row[j] = float64(x)
 		}
-		switch got := s > 0; {
+		switch got := vad.ModelLogit(w, row) > 0; {
 		case got && d.Y[i]:
 			tp++
 		case got:
