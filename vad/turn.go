@@ -16,10 +16,13 @@ const (
 	// BackgroundReporter) a turn starts only when one frame of the run is
 	// this sure. Other people talking often pass Threshold for 100 ms but
 	// rarely reach this; a voice meant for the microphone does within its
-	// first syllable. On 5 min of babble alone at 10 dB the spectral VAD
-	// spent 53 % of the time in turns (20.6 starts/min) with no start
-	// threshold and 3 % (0.6/min) with this one (BENCHMARKS.md).
-	DefaultStartThreshold = 0.995
+	// first syllable. On 20 min of babble alone at 10 dB (mean of three
+	// start points, StartEvidence on) the spectral VAD started 34
+	// turns/min and spent 35 % of the time in turns with no start
+	// threshold, 1.3/min at 0.995 (the setting for its earlier, one-hop
+	// score: the score with context is surer of other voices too) and
+	// 0.7/min (3 %) with this one (BENCHMARKS.md).
+	DefaultStartThreshold = 0.998
 	// DefaultMinResume: in a fluctuating background a run of speech frames
 	// after a gap keeps an open turn going only once it lasts this long.
 	// Other voices pass Threshold in blips of a frame or two and kept turns
@@ -27,33 +30,22 @@ const (
 	// was still open (pauses 0.7–2.5 s); with 80 ms 5 do, and no more
 	// utterances are split (BENCHMARKS.md).
 	DefaultMinResume = 80 * time.Millisecond
-	// DefaultStartSustain: in a fluctuating background a run also starts a
-	// turn once its frames have stayed at or above SustainThreshold this
-	// long without a break. Some voices meant for the microphone never
-	// reach StartThreshold in a loud room but stay near-sure for a whole
-	// syllable; other voices rarely do. At babble 10 dB 16 of 96
-	// utterances were missed with StartThreshold alone, 11 with this (at
-	// 5 dB 44 and 40); 20 min of babble alone started 0.62 turns/min
-	// instead of 0.35 (vad/eval.FalseStarts' three start points; a single
-	// 5-minute run had shown no change). 0.95 for 80 ms missed 9 at 10 dB
-	// but doubled the starts in babble alone.
-	DefaultStartSustain = 120 * time.Millisecond
-	// SustainThreshold is the probability (or Threshold, if higher) the
-	// frames of a StartSustain stretch stay at or above.
-	SustainThreshold = 0.95
 	// DefaultStartEvidence: in a fluctuating background a turn also starts,
 	// on a speech frame, once frames at or above EvidenceThreshold add up
 	// to this much within the last EvidenceWindow, in one run or several.
-	// Some voices meant for the microphone reach neither StartThreshold nor
-	// a StartSustain stretch in a loud room, but their syllables come
-	// through near-sure again and again; other voices rarely pile up that
-	// much in a second. Missed utterances at babble 10/5 dB (of 96; mean
-	// of three start points), on top of StartSustain: 11/40 without it,
-	// 10/37 with it, 9/36 with 400 ms (training corpus 8/30.3, 8/28.7,
-	// 7/27.3); 20 min of babble alone started 0.62, 0.72 and 0.87
-	// turns/min. 440 ms keeps well under one start a minute: single runs
-	// with 400 ms reached 1.05.
-	DefaultStartEvidence = 440 * time.Millisecond
+	// Some voices meant for the microphone never reach StartThreshold in a
+	// loud room, but their syllables come through near-sure again and
+	// again; other voices rarely pile up that much in a second. With the
+	// spectral VAD's score with context, 20 min of babble alone at 10 dB
+	// (mean of three start points) started 0.32 turns/min without the
+	// rule, 1.1 with 440 ms (the setting for the earlier, one-hop score),
+	// 0.7 with 500 ms and 0.42 with 600 ms; utterances missed at babble
+	// 10/5/0 dB (of 96): 1/37/76, 1/21/61, 1/22/66 and 1/33/74. A second
+	// rule, a run unbroken at 0.95 for 120 ms, was dropped with that
+	// score: on top of this one (at 440 ms) it raised the starts in
+	// babble alone from 0.77 to 0.93/min (10-min runs) and caught 3 more
+	// of the 96 at 5 dB.
+	DefaultStartEvidence = 500 * time.Millisecond
 	// EvidenceThreshold is the probability (or Threshold, if higher) at or
 	// above which a frame counts towards StartEvidence.
 	EvidenceThreshold = 0.9
@@ -62,14 +54,14 @@ const (
 	DefaultMinSilence = 300 * time.Millisecond
 	DefaultPreRoll    = 300 * time.Millisecond
 	// MaxStartLag is how long after its onset a turn may be decided
-	// (StartThreshold or StartSustain reached late in a run, or
+	// (StartThreshold reached late in a run, or
 	// StartEvidence gathered over up to EvidenceWindow, from a run that may
 	// have begun before it) and still get its whole pre-roll: the detector
 	// keeps PreRoll + MaxStartLag of audio. In babble the latest start
-	// seen was decided 1.12 s after its onset (1.28 s on the training
-	// corpus: a run that began well before its first near-sure frame). A
-	// later start gets the last PreRoll + MaxStartLag, still from before
-	// its onset unless it came more than that after it.
+	// seen was decided 1.1 s after its onset at 5 dB and 1.38 s at 0 dB
+	// (a run that began well before its first near-sure frame). A later
+	// start gets the last PreRoll + MaxStartLag, still from before its
+	// onset unless it came more than that after it.
 	MaxStartLag         = 1200 * time.Millisecond
 	DefaultMaxUtterance = 30 * time.Second
 )
@@ -90,7 +82,7 @@ type TurnOptions struct {
 	// lasted MinSpeech (default the larger of DefaultStartThreshold and
 	// Threshold), unless the classifier is a BackgroundReporter that reports
 	// a steady background: then Threshold is enough (see also
-	// StartSustain and StartEvidence). Frames at or above Threshold keep a
+	// StartEvidence). Frames at or above Threshold keep a
 	// turn going. The turn starts at the run's first frame either way.
 	StartThreshold float64
 	// MinSpeech is how much uninterrupted speech starts a turn (default
@@ -99,12 +91,6 @@ type TurnOptions struct {
 	// MinSilence is how much silence after the last speech frame ends a turn
 	// (default 300 ms, at most 400 ms recommended for a snappy assistant).
 	MinSilence time.Duration
-	// StartSustain applies where StartThreshold does: a run that has
-	// lasted MinSpeech also starts a turn if, somewhere in it, its frames
-	// stayed at or above SustainThreshold (or Threshold, if higher) for
-	// StartSustain without a break (default DefaultStartSustain; negative:
-	// off, only StartThreshold starts turns there).
-	StartSustain time.Duration
 	// StartEvidence applies where StartThreshold does: a speech frame also
 	// starts a turn once frames at or above EvidenceThreshold (or
 	// Threshold, if higher) add up to StartEvidence, or MinSpeech if
@@ -149,9 +135,6 @@ func (o TurnOptions) withDefaults() (TurnOptions, error) {
 	}
 	if o.MinSilence == 0 {
 		o.MinSilence = DefaultMinSilence
-	}
-	if o.StartSustain == 0 {
-		o.StartSustain = DefaultStartSustain
 	}
 	if o.StartEvidence == 0 {
 		o.StartEvidence = DefaultStartEvidence
@@ -209,7 +192,7 @@ type Event struct {
 	// DecidedAt is the end of the frame at which the detector decided: At +
 	// about MinSpeech for a start (later where StartThreshold applies and
 	// the run became sure only later, or StartEvidence gathered over
-	// several runs; see TurnOptions.StartSustain and StartEvidence), At +
+	// several runs; see TurnOptions.StartEvidence), At +
 	// MinSilence for an end (up to MinResume more when a run of speech was
 	// pending then; see TurnOptions.MinResume). This is the earliest moment
 	// anything downstream can react.
@@ -254,10 +237,6 @@ type Detector struct {
 	candStart   time.Duration
 	candPeak    float64 // highest probability in the candidate run (while idle)
 	inCand      bool
-	sure        bool          // the last frame was at or above sustainProb ...
-	sureFrom    time.Duration // ... and so were all since this one
-	sustained   bool          // the candidate run had a stretch of StartSustain
-	sustainProb float64
 	uttStart    time.Duration
 	lastSpeech  time.Duration // end of the last speech frame
 	lastProb    float64
@@ -276,7 +255,7 @@ func NewDetector(c Classifier, opt TurnOptions) (*Detector, error) {
 	if c == nil {
 		return nil, fmt.Errorf("%w: nil classifier", ErrOption)
 	}
-	d := &Detector{c: c, opt: opt, sustainProb: max(SustainThreshold, opt.Threshold)}
+	d := &Detector{c: c, opt: opt}
 	d.bg, _ = c.(BackgroundReporter)
 	d.frameLen = int(int64(opt.SampleRate) * int64(opt.FrameDuration) / int64(time.Second))
 	if opt.StartEvidence > 0 {
@@ -373,20 +352,11 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 		}
 		if !d.inCand {
 			d.inCand, d.candStart, d.candPeak = true, at, 0
-			d.sure, d.sustained = false, false
 		}
 		d.candPeak = max(d.candPeak, p)
-		if p < d.sustainProb {
-			d.sure = false
-		} else if !d.sure {
-			d.sure, d.sureFrom = true, at
-		}
-		if d.sure && d.opt.StartSustain >= 0 && end-d.sureFrom >= d.opt.StartSustain {
-			d.sustained = true
-		}
 		d.ev.note(p >= d.ev.prob, d.candStart)
 		onset := d.candStart
-		start := end-d.candStart >= d.opt.MinSpeech && (d.candPeak >= d.startThreshold() || d.sustained)
+		start := end-d.candStart >= d.opt.MinSpeech && d.candPeak >= d.startThreshold()
 		if !start && d.strict() {
 			onset, start = d.ev.onset()
 		}

@@ -42,7 +42,6 @@ type config struct {
 	vadThreshold  float64
 	vadStart      float64
 	vadMinResume  time.Duration
-	vadSustain    time.Duration
 	vadEvidence   time.Duration
 
 	mode              string
@@ -117,11 +116,9 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.DurationVar(&c.vadMinSilence, "vad-min-silence", vad.DefaultMinSilence, "silence that ends a turn")
 	fs.Float64Var(&c.vadThreshold, "vad-threshold", vad.DefaultThreshold, "speech probability threshold of the VAD (0..1)")
 	fs.Float64Var(&c.vadStart, "vad-start-threshold", 0,
-		"in a fluctuating background, probability one frame must reach for speech to start a turn (vad-threshold..1; 0: the larger of 0.995 and vad-threshold)")
+		"in a fluctuating background, probability one frame must reach for speech to start a turn (vad-threshold..1; 0: the larger of 0.998 and vad-threshold)")
 	fs.DurationVar(&c.vadMinResume, "vad-min-resume", vad.DefaultMinResume,
 		"in a fluctuating background, how long speech after a gap must last to keep a turn going (20ms: every speech frame does)")
-	fs.DurationVar(&c.vadSustain, "vad-start-sustain", vad.DefaultStartSustain,
-		"in a fluctuating background, how long frames must stay at or above 0.95 (or vad-threshold if higher) to start a turn without reaching vad-start-threshold (negative: off)")
 	fs.DurationVar(&c.vadEvidence, "vad-start-evidence", vad.DefaultStartEvidence,
 		"in a fluctuating background, how much speech at or above 0.9 (or vad-threshold if higher), in one run or several within 1s, starts a turn (at most 1s; negative: off)")
 	fs.DurationVar(&c.dtlsTimeout, "dtls-timeout", 10*time.Second, "DTLS handshake timeout")

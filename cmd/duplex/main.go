@@ -266,5 +266,5 @@ func signalingOptions(cfg *config, log zerolog.Logger) (signaling.Options, error
 func detectorFactory(cfg *config) (func() dialogue.Detector, error) {
 	return dialogue.VADFactory(vad.TurnOptions{MinSpeech: cfg.vadMinSpeech, MinSilence: cfg.vadMinSilence,
 		Threshold: cfg.vadThreshold, StartThreshold: cfg.vadStart, MinResume: cfg.vadMinResume,
-		StartSustain: cfg.vadSustain, StartEvidence: cfg.vadEvidence})
+		StartEvidence: cfg.vadEvidence})
 }

@@ -562,12 +562,12 @@ func TestTokenAuth(t *testing.T) {
 // TestVADFlags: the -vad-* flags reach the turn detector's options, and a
 // value the detector refuses is an error at start-up, not a call later.
 func TestVADFlags(t *testing.T) {
-	c, err := parseConfig([]string{"-vad-min-resume", "60ms", "-vad-start-threshold", "0.99", "-vad-start-sustain", "-1ms", "-vad-start-evidence", "300ms"}, func(string) string { return "" })
+	c, err := parseConfig([]string{"-vad-min-resume", "60ms", "-vad-start-threshold", "0.99", "-vad-start-evidence", "300ms"}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.vadMinResume != 60*time.Millisecond || c.vadStart != 0.99 || c.vadSustain != -time.Millisecond || c.vadEvidence != 300*time.Millisecond {
-		t.Fatalf("vad flags: min-resume %v, start-threshold %v, start-sustain %v, start-evidence %v", c.vadMinResume, c.vadStart, c.vadSustain, c.vadEvidence)
+	if c.vadMinResume != 60*time.Millisecond || c.vadStart != 0.99 || c.vadEvidence != 300*time.Millisecond {
+		t.Fatalf("vad flags: min-resume %v, start-threshold %v, start-evidence %v", c.vadMinResume, c.vadStart, c.vadEvidence)
 	}
 	if _, err := detectorFactory(c); err != nil {
 		t.Fatal(err)
