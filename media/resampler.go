@@ -3,6 +3,8 @@ package media
 import (
 	"fmt"
 	"math"
+
+	"github.com/duplex-ai/duplex/internal/dsp"
 )
 
 const (
@@ -136,7 +138,7 @@ func (r *Resampler) run(dst []int16, end, limit int64) []int16 {
 		start := int(r.pos - int64(r.half) + 1 - r.bufStart)
 		x := r.buf[start : start+taps]
 		c := r.coef[r.phase*taps : r.phase*taps+taps]
-		dst = append(dst, toInt16(dot(c, x)))
+		dst = append(dst, toInt16(dsp.Dot(c, x)))
 		r.outCount++
 		r.phase += r.down
 		if r.phase >= r.up {
@@ -171,22 +173,6 @@ func Resample(src []int16, inRate, outRate int) ([]int16, error) {
 	out := make([]int16, 0, len(src)*outRate/inRate+2)
 	out = r.Process(out, src)
 	return r.Flush(out), nil
-}
-
-func dot(c, x []float32) float32 {
-	x = x[:len(c)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(c); i += 4 {
-		s0 += c[i] * x[i]
-		s1 += c[i+1] * x[i+1]
-		s2 += c[i+2] * x[i+2]
-		s3 += c[i+3] * x[i+3]
-	}
-	for ; i < len(c); i++ {
-		s0 += c[i] * x[i]
-	}
-	return s0 + s1 + s2 + s3
 }
 
 func toInt16(v float32) int16 {

@@ -1,6 +1,10 @@
 package vad
 
-import "math"
+import (
+	"math"
+
+	"github.com/duplex-ai/duplex/internal/dsp"
+)
 
 // The learnt part of SpectralVAD: a small neural network over per-band
 // features of the current hop and band-group levels of the last 320 ms,
@@ -111,21 +115,7 @@ func ModelLogit(w, x []float64) float64 {
 	out := w[ModelHidden*nf : ModelHidden*nf+ModelHidden+1]
 	z := out[ModelHidden]
 	for j := range ModelHidden {
-		row := w[j*nf : (j+1)*nf]
-		row = row[:len(x)]
-		// Four sums, so the multiply-adds do not wait on each other.
-		var s0, s1, s2, s3 float64
-		i := 0
-		for ; i+4 <= len(x); i += 4 {
-			s0 += row[i] * x[i]
-			s1 += row[i+1] * x[i+1]
-			s2 += row[i+2] * x[i+2]
-			s3 += row[i+3] * x[i+3]
-		}
-		for ; i < len(x); i++ {
-			s0 += row[i] * x[i]
-		}
-		if s := (s0 + s1) + (s2 + s3); s > 0 {
+		if s := dsp.Dot(w[j*nf:(j+1)*nf], x); s > 0 {
 			z += out[j] * s
 		}
 	}
