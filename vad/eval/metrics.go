@@ -162,7 +162,8 @@ func Evaluate(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions) (R
 // started: the background it has learnt decides which hops are quiet
 // enough to learn from next. Single 20-minute runs of the same babble at
 // 10 dB from start points between 0 and 1.9 s ranged 0.55-0.70 starts/min
-// (StartEvidence off), 0.65-1.05 with StartEvidence at 400 ms.
+// (the spectral VAD's earlier one-hop score, StartEvidence off), 0.65-1.05
+// with StartEvidence at 400 ms.
 func FalseStarts(pcm []int16, mk NewClassifier, topt vad.TurnOptions) (perMin, inTurn float64, err error) {
 	rate := topt.SampleRate
 	if rate == 0 {
