@@ -66,10 +66,10 @@ import (
 // babble: per-hop AUC at babble 0 dB 0.79 with 16 against 0.81 with 8, in
 // a scikit-learn probe of the same features, not in the repo); lags of
 // 40-480 ms, or of 80-320 ms only (no better, and the end of turn no
-// earlier); 6 min of babble alone per training condition
-// instead of 2 (babble alone started fewer turns, 3.4 → 2.0/min at the
-// earlier start threshold, but babble 0 dB F1 fell 0.776 → 0.746); a corpus
-// of 480 utterances instead of 288 (babble 0 dB F1 0.741).
+// earlier); 6 min of noise alone per training condition instead of 2
+// (babble alone started fewer turns, 3.2 → 2.0/min at the earlier start
+// threshold, but babble 0 dB F1 fell 0.776 → 0.746); a corpus of 480
+// utterances instead of 288 (babble 0 dB F1 0.741).
 //
 // Where the babble limit lay for the one-hop score (babble 0 dB,
 // 2026-11-29): scoring the levels against the true long-term babble mean

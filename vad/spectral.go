@@ -22,14 +22,13 @@ import (
 //     café) the minimum sits ~9 dB below the mean and every louder moment of
 //     the background would score as speech; against the mean it does not.
 //
-// The score is a small neural network's over each band's level over its
-// reference, its background mean over its floor and the band levels' course
-// over the last 320 ms (see model.go; trained by cmd/vad-train, one set of
-// weights per analysis rate), expressed on a dB-like scale. To drive the
-// background mean's learning (and as the score when no weights fit the
-// band layout) a hand-set score is used: the
-// per-band SNR, clipped to [0, 30] dB, averaged with weights that favour the
-// 200–4000 Hz speech bands (broadband or out-of-band energy scores less than
+// The score comes from a small neural network over each band's level over
+// its reference, its background mean over its floor and the band levels'
+// course over the last 320 ms (see model.go; trained by cmd/vad-train, one
+// set of weights per analysis rate), expressed on a dB-like scale. To drive
+// the background mean's learning (and as the score when no weights fit the
+// band layout) a hand-set score is used: the per-band SNR, clipped to
+// [0, 30] dB, averaged with weights that favour the 200–4000 Hz speech bands (broadband or out-of-band energy scores less than
 // energy where formants live). The score is compared against a calibrated
 // decision point. After at least 100 ms of speech the score decays with a
 // short hangover (at most 80 ms; shorter after quiet speech, like a real
@@ -451,12 +450,14 @@ func (v *SpectralVAD) sustain(s float64, clean bool) float64 {
 // gets a quiet hop to learn from. Speech leaves quiet gaps well within 4 s.
 //
 // Known weakness: babble from the stream's first frame is all "speech"
-// until the creep catches up; at babble 10 and 20 dB the first turn runs
-// from 0.1 to 8.2 s and swallows two utterances. Seeding the mean from the
-// first 100 ms (capped 6 dB over the floor, so speech there does not become
-// the background) fixed that, but the weights retrained on the changed
-// features lost babble frame F1 at 5 and 0 dB (0.783/0.663 ->
-// 0.759/0.584): the learnt score is sensitive to the background's path.
+// until the creep catches up; with the earlier, one-hop learnt score, at
+// babble 10 and 20 dB the first turn ran from 0.1 to 8.2 s and swallowed
+// two utterances. Seeding the mean from the first 100 ms (capped 6 dB over
+// the floor, so speech there does not become the background) fixed that,
+// but the weights retrained on the changed features lost babble frame F1
+// at 5 and 0 dB (0.783/0.663 -> 0.759/0.584): the learnt score is
+// sensitive to the background's path. Not measured again with the score
+// with context.
 func (v *SpectralVAD) trackBackground(s float64) {
 	if s >= v.center {
 		v.quiet = 0

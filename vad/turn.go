@@ -54,10 +54,10 @@ const (
 	DefaultMinSilence = 300 * time.Millisecond
 	DefaultPreRoll    = 300 * time.Millisecond
 	// MaxStartLag is how long after its onset a turn may be decided
-	// (StartThreshold reached late in a run, or
-	// StartEvidence gathered over up to EvidenceWindow, from a run that may
-	// have begun before it) and still get its whole pre-roll: the detector
-	// keeps PreRoll + MaxStartLag of audio. In babble the latest start
+	// (StartThreshold reached late in a run, or StartEvidence gathered over
+	// up to EvidenceWindow, from a run that may have begun before it) and
+	// still get its whole pre-roll: the detector keeps PreRoll +
+	// MaxStartLag of audio. In babble the latest start
 	// seen was decided 1.1 s after its onset at 5 dB and 1.38 s at 0 dB
 	// (a run that began well before its first near-sure frame). A later
 	// start gets the last PreRoll + MaxStartLag, still from before its
@@ -82,8 +82,8 @@ type TurnOptions struct {
 	// lasted MinSpeech (default the larger of DefaultStartThreshold and
 	// Threshold), unless the classifier is a BackgroundReporter that reports
 	// a steady background: then Threshold is enough (see also
-	// StartEvidence). Frames at or above Threshold keep a
-	// turn going. The turn starts at the run's first frame either way.
+	// StartEvidence). Frames at or above Threshold keep a turn going. The
+	// turn starts at the run's first frame either way.
 	StartThreshold float64
 	// MinSpeech is how much uninterrupted speech starts a turn (default
 	// 100 ms). Clicks, coughs and door knocks shorter than that do not.
