@@ -159,9 +159,9 @@ func checkEventTiming(t *testing.T, o TurnOptions, prev, e Event, slack time.Dur
 		if prev.Type == SpeechEnded && e.At+slack < prev.DecidedAt {
 			t.Fatalf("start at %v before the previous end was decided (%v)", e.At, prev.DecidedAt)
 		}
-		// Where StartThreshold applies, the run may become
-		// sure enough only after MinSpeech, and StartEvidence may add up
-		// runs from up to EvidenceWindow back; otherwise the decision comes
+		// Where StartThreshold applies, the run may become sure enough
+		// only after MinSpeech, and StartEvidence may add up runs from up
+		// to EvidenceWindow back; otherwise the decision comes
 		// as soon as the run has lasted MinSpeech.
 		late := o.StartThreshold > o.Threshold || o.StartEvidence > 0
 		if lag+slack < o.MinSpeech || !late && lag >= o.MinSpeech+o.FrameDuration+slack {
