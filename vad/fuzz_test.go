@@ -25,6 +25,15 @@ func (p *probeClassifier) Prob(frame []int16) float64 {
 
 func (p *probeClassifier) Reset() { p.c.Reset() }
 
+// probeReporter is a probeClassifier over a classifier that reports its
+// background, and passes the report on.
+type probeReporter struct {
+	*probeClassifier
+	bg BackgroundReporter
+}
+
+func (p probeReporter) Fluctuating() bool { return p.bg.Fluctuating() }
+
 // FuzzDetector feeds arbitrary PCM in arbitrary chunk sizes through a frame
 // classifier (spectral or energy, at every supported rate and frame length)
 // and the turn detector, and checks that nothing panics, every probability
@@ -33,9 +42,11 @@ func (p *probeClassifier) Reset() { p.c.Reset() }
 // also checks that events are well-ordered in time: At ≤ DecidedAt, each
 // start after the previous end was decided, each decision made MinSpeech or
 // MinSilence (or MaxUtterance) after the boundary it reports, within a
-// frame (a start may come later where StartThreshold exceeds Threshold or
-// StartEvidence is on, an end up to MinResume later). With cfg ≥ 36 the
-// `at` of each chunk is arbitrary (even backwards).
+// frame (a start may come later where StartThreshold exceeds the frame
+// threshold or StartEvidence is on, an end up to MinResume later). The
+// spectral classifier's background report reaches the detector, so the
+// rules for steady and fluctuating backgrounds are both exercised. With
+// cfg ≥ 36 the `at` of each chunk is arbitrary (even backwards).
 func FuzzDetector(f *testing.F) {
 	f.Add([]byte{}, uint16(320), int64(0), uint8(0))
 	f.Add(make([]byte, 4000), uint16(1), int64(-5), uint8(1))
@@ -76,15 +87,22 @@ func FuzzDetector(f *testing.F) {
 			t.Fatal(err)
 		}
 		probe := &probeClassifier{c: c, t: t, min: 1}
+		var dc Classifier = probe
+		if bg, ok := c.(BackgroundReporter); ok {
+			dc = probeReporter{probe, bg}
+		}
 		topt := TurnOptions{SampleRate: rate, FrameDuration: fd, MaxUtterance: []time.Duration{200 * time.Millisecond, 2 * time.Second}[at0&1]}
 		if at0&2 != 0 {
 			// Every run that lasts MinSpeech starts a turn, and short runs
 			// do not add up (StartEvidence off): the start decision's
-			// timing is checked exactly.
+			// timing is checked exactly (and a frame is speech at Threshold
+			// in a fluctuating background too, else a run could start
+			// below it and become sure only later).
 			topt.StartThreshold = DefaultThreshold
+			topt.FluctuatingThreshold = DefaultThreshold
 			topt.StartEvidence = -1
 		}
-		d, err := NewDetector(probe, topt)
+		d, err := NewDetector(dc, topt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,11 +177,12 @@ func checkEventTiming(t *testing.T, o TurnOptions, prev, e Event, slack time.Dur
 		if prev.Type == SpeechEnded && e.At+slack < prev.DecidedAt {
 			t.Fatalf("start at %v before the previous end was decided (%v)", e.At, prev.DecidedAt)
 		}
-		// Where StartThreshold applies, the run may become sure enough
-		// only after MinSpeech, and StartEvidence may add up runs from up
-		// to EvidenceWindow back; otherwise the decision comes
-		// as soon as the run has lasted MinSpeech.
-		late := o.StartThreshold > o.Threshold || o.StartEvidence > 0
+		// Where StartThreshold applies, the run (of frames at or above
+		// FluctuatingThreshold, or Threshold) may become sure enough only
+		// after MinSpeech, and StartEvidence may add up runs from up to
+		// EvidenceWindow back; otherwise the decision comes as soon as
+		// the run has lasted MinSpeech.
+		late := o.StartThreshold > o.FluctuatingThreshold || o.StartEvidence > 0
 		if lag+slack < o.MinSpeech || !late && lag >= o.MinSpeech+o.FrameDuration+slack {
 			t.Fatalf("start decided %v after its onset, MinSpeech %v", lag, o.MinSpeech)
 		}

@@ -3,6 +3,7 @@ package vad
 import (
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -167,7 +168,8 @@ func TestDetectorPreRollLateStart(t *testing.T) {
 		wantFrom time.Duration
 	}{
 		{"sure after 620 ms", 30, 100 * ms},
-		{"sure after 1.42 s", 70, 1820*ms - DefaultPreRoll - MaxStartLag},
+		{"sure after 1.42 s", 70, 100 * ms},
+		{"sure after 1.72 s", 85, 2120*ms - DefaultPreRoll - MaxStartLag},
 	} {
 		probs := append(append(repeat(20, 0), repeat(c.run, 0.6)...), 0.999) // 400 ms of silence first
 		d, err := NewDetector(&graded{probs: probs}, TurnOptions{})
@@ -191,7 +193,7 @@ func TestDetectorPreRollLateStart(t *testing.T) {
 				t.Errorf("%s: pre-roll from %v, %d samples; want from %v to %v", c.name, at, len(pre), c.wantFrom, decided)
 			}
 			for j, v := range pre {
-				if sampleIndex(v) != int(at*fs/time.Second)+j {
+				if sampleIndex(v) != (int(at*fs/time.Second)+j)%30000 { // (script's numbering wraps)
 					t.Fatalf("%s: pre-roll[%d] is sample %d", c.name, j, sampleIndex(v))
 				}
 			}
@@ -584,5 +586,71 @@ func TestDetectorMinResume(t *testing.T) {
 	}
 	if _, err := NewDetector(&graded{}, TurnOptions{MinResume: -ms}); !errors.Is(err, ErrOption) {
 		t.Errorf("negative MinResume: %v", err)
+	}
+}
+
+// TestDetectorFluctuatingThreshold: while the classifier reports a
+// fluctuating background, frames between FluctuatingThreshold and
+// Threshold count as speech (LastIsSpeech) and keep a turn going; in a
+// steady background, or from a classifier that reports none, they do not.
+func TestDetectorFluctuatingThreshold(t *testing.T) {
+	mid := (DefaultFluctuatingThreshold + DefaultThreshold) / 2
+	// A sure start at 20 ms, 200 ms of speech, then 200 ms between the two
+	// thresholds (220–420 ms), then silence.
+	probs := append(append(append([]float64{0}, repeat(10, 1)...), repeat(10, mid)...), repeat(30, 0)...)
+	started := Event{Type: SpeechStarted, At: 20 * ms, DecidedAt: 120 * ms}
+	ended := func(at time.Duration) Event {
+		return Event{Type: SpeechEnded, At: at, DecidedAt: at + DefaultMinSilence, Duration: at - 20*ms}
+	}
+	cases := []struct {
+		name string
+		c    Classifier
+		opt  TurnOptions
+		end  time.Duration // end of the turn
+		mid  bool          // the frames at mid count as speech
+	}{
+		{"fluctuating", &reporting{graded: graded{probs: probs}, fluctuating: true}, TurnOptions{}, 420 * ms, true},
+		{"steady", &reporting{graded: graded{probs: probs}}, TurnOptions{}, 220 * ms, false},
+		{"no report", &graded{probs: probs}, TurnOptions{}, 220 * ms, false},
+		{"fluctuating, set to Threshold", &reporting{graded: graded{probs: probs}, fluctuating: true},
+			TurnOptions{FluctuatingThreshold: DefaultThreshold}, 220 * ms, false},
+	}
+	for _, c := range cases {
+		d, err := NewDetector(c.c, c.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []Event
+		for f, p := range probs {
+			at := time.Duration(f) * 20 * ms
+			got = append(got, d.Push(make([]int16, 320), at)...)
+			if want := p >= DefaultThreshold || (c.mid && p == mid); d.LastIsSpeech() != want {
+				t.Errorf("%s: frame %d (p %v): LastIsSpeech %v", c.name, f, p, !want)
+			}
+		}
+		want := []Event{started, ended(c.end)}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: events %+v, want %+v", c.name, got, want)
+		}
+		var prev Event
+		for _, e := range got {
+			checkEventTiming(t, d.Options(), prev, e, 0)
+			prev = e
+		}
+		d.Reset()
+		if d.LastIsSpeech() {
+			t.Errorf("%s: LastIsSpeech after Reset", c.name)
+		}
+	}
+	if o := newScripted(t, TurnOptions{}).Options(); o.FluctuatingThreshold != DefaultFluctuatingThreshold {
+		t.Errorf("default FluctuatingThreshold %v", o.FluctuatingThreshold)
+	}
+	if o := newScripted(t, TurnOptions{Threshold: 0.1}).Options(); o.FluctuatingThreshold != 0.1 {
+		t.Errorf("FluctuatingThreshold %v with Threshold 0.1, want 0.1", o.FluctuatingThreshold)
+	}
+	for _, ft := range []float64{-0.1, DefaultThreshold + 0.1} {
+		if _, err := NewDetector(&graded{}, TurnOptions{FluctuatingThreshold: ft}); !errors.Is(err, ErrOption) {
+			t.Errorf("FluctuatingThreshold %v: %v", ft, err)
+		}
 	}
 }
