@@ -37,19 +37,20 @@ type turn struct {
 }
 
 // runDetector pushes pcm (at topt.SampleRate, default Rate) in 20 ms frames
-// and returns the per-frame speech probabilities, the turns and the
-// detector's frame threshold.
-func runDetector(pcm []int16, mk NewClassifier, topt vad.TurnOptions) ([]float64, []turn, float64, error) {
+// and returns the per-frame speech probabilities, the detector's per-frame
+// decisions (vad.Detector.LastIsSpeech) and the turns.
+func runDetector(pcm []int16, mk NewClassifier, topt vad.TurnOptions) ([]float64, []bool, []turn, error) {
 	c, err := mk()
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, err
 	}
 	d, err := vad.NewDetector(c, topt)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, err
 	}
 	fl := d.Options().SampleRate / 50 // samples per 20 ms frame
 	frames := make([]float64, len(pcm)/fl)
+	speech := make([]bool, len(frames))
 	var turns []turn
 	var open *turn
 	for f := range frames {
@@ -66,25 +67,25 @@ func runDetector(pcm []int16, mk NewClassifier, topt vad.TurnOptions) ([]float64
 				}
 			}
 		}
-		frames[f] = d.LastProb()
+		frames[f], speech[f] = d.LastProb(), d.LastIsSpeech()
 	}
 	if open != nil {
 		end := time.Duration(len(frames)) * FrameTime
 		open.end, open.endDecided = end, end+notEnded
 	}
-	return frames, turns, d.Options().Threshold, nil
+	return frames, speech, turns, nil
 }
 
 // Evaluate runs a fresh classifier and detector over pcm (a Mix of c,
 // possibly resampled to topt.SampleRate) and scores it against c's labels.
 func Evaluate(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions) (Result, error) {
 	var r Result
-	probs, turns, thr, err := runDetector(pcm, mk, topt)
+	_, speech, turns, err := runDetector(pcm, mk, topt)
 	if err != nil {
 		return r, err
 	}
-	for f, p := range probs[:min(len(probs), len(c.Labels))] {
-		got, want := p >= thr, c.Labels[f]
+	for f, got := range speech[:min(len(speech), len(c.Labels))] {
+		want := c.Labels[f]
 		switch {
 		case got && want:
 			r.TP++
@@ -188,7 +189,7 @@ func FalseStarts(pcm []int16, mk NewClassifier, topt vad.TurnOptions) (perMin, i
 var FalseStartOffsets = []time.Duration{0, 700 * time.Millisecond, 1900 * time.Millisecond}
 
 func falseStarts(pcm []int16, mk NewClassifier, topt vad.TurnOptions, rate int) (perMin, inTurn float64, err error) {
-	_, turns, _, err := runDetector(pcm, mk, topt)
+	_, _, turns, err := runDetector(pcm, mk, topt)
 	if err != nil {
 		return 0, 0, err
 	}

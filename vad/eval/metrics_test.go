@@ -117,3 +117,45 @@ func TestFalseStartsOffsets(t *testing.T) {
 		}
 	}
 }
+
+// fluctClassifier scores the labelled speech frames of spans at p and
+// reports a fluctuating background.
+type fluctClassifier struct {
+	framesClassifier
+	p float64
+}
+
+func (c *fluctClassifier) Prob(f []int16) float64 { return c.p * c.framesClassifier.Prob(f) }
+
+func (*fluctClassifier) Fluctuating() bool { return true }
+
+// TestEvaluateFrameDecision: Evaluate scores the detector's frame decision
+// (Detector.LastIsSpeech), so a frame between FluctuatingThreshold and
+// Threshold counts as speech in a fluctuating background, and not when
+// FluctuatingThreshold is raised to Threshold.
+func TestEvaluateFrameDecision(t *testing.T) {
+	s := time.Second
+	c := &Corpus{Labels: make([]bool, 3*50)}
+	for f := 50; f < 100; f++ { // speech 1–2 s
+		c.Labels[f] = true
+	}
+	p := (vad.DefaultFluctuatingThreshold + vad.DefaultThreshold) / 2
+	mk := func() (vad.Classifier, error) {
+		return &fluctClassifier{framesClassifier: framesClassifier{spans: [][2]time.Duration{{s, 2 * s}}}, p: p}, nil
+	}
+	for _, tc := range []struct {
+		ft     float64
+		tp, fn int
+	}{
+		{0, 50, 0},
+		{vad.DefaultThreshold, 0, 50},
+	} {
+		r, err := Evaluate(c, make([]int16, 3*Rate), mk, vad.TurnOptions{FluctuatingThreshold: tc.ft})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.TP != tc.tp || r.FN != tc.fn || r.FP != 0 || r.TN != 100 {
+			t.Errorf("FluctuatingThreshold %v: TP %d FN %d FP %d TN %d; want %d %d 0 100", tc.ft, r.TP, r.FN, r.FP, r.TN, tc.tp, tc.fn)
+		}
+	}
+}

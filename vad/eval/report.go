@@ -159,7 +159,9 @@ func TableMarkdown(rows []Row, topt vad.TurnOptions) string {
 	if msp == 0 {
 		msp = vad.DefaultMinSpeech
 	}
-	fmt.Fprintf(&b, "Turn detector defaults (MinSpeech %v, MinSilence %v). Onset = SpeechStarted.At − labelled onset; "+
+	fmt.Fprintf(&b, "Turn detector defaults (MinSpeech %v, MinSilence %v). A frame is speech when the detector counts it as "+
+		"speech (Detector.LastIsSpeech: probability at or above Threshold, or FluctuatingThreshold while the classifier "+
+		"reports a fluctuating background). Onset = SpeechStarted.At − labelled onset; "+
 		"decision = SpeechStarted.DecidedAt − labelled onset (≈ onset + MinSpeech); "+
 		"EOT extra = SpeechEnded.DecidedAt − labelled end − MinSilence. Delays in ms, median/p95. "+
 		"Missed = utterances with no turn of their own; \"in a turn\": of those, how many began while an earlier turn "+

@@ -8,9 +8,10 @@ import (
 	"github.com/duplex-ai/duplex/vad"
 )
 
-// OperatingPoint is one classifier and turn detector at one frame threshold
-// (TurnOptions.Threshold: the frame decision and what keeps a turn going)
-// on one mixture and on its noise alone.
+// OperatingPoint is one classifier and turn detector at one frame
+// threshold in a fluctuating background (TurnOptions.FluctuatingThreshold:
+// the frame decision there, and what keeps a turn going) on one mixture
+// and on its noise alone.
 type OperatingPoint struct {
 	Threshold   float64
 	Result      Result
@@ -29,7 +30,8 @@ type Tradeoff struct {
 }
 
 // MeasureTradeoff runs mk over c mixed with kind at snr, and over the noise
-// alone, once per threshold (StartThreshold at its default).
+// alone, once per FluctuatingThreshold in thresholds (the other options at
+// their defaults).
 func MeasureTradeoff(c *Corpus, kind NoiseKind, snr float64, mk NewClassifier, thresholds []float64) (Tradeoff, error) {
 	t := Tradeoff{Kind: kind, SNR: snr}
 	pcm, noise := c.Mixes(Condition{kind, snr})
@@ -40,7 +42,7 @@ func MeasureTradeoff(c *Corpus, kind NoiseKind, snr float64, mk NewClassifier, t
 	n := min(len(probs), len(c.Labels))
 	t.AUC = AUC(probs[:n], c.Labels[:n])
 	for _, thr := range thresholds {
-		topt := vad.TurnOptions{Threshold: thr}
+		topt := vad.TurnOptions{FluctuatingThreshold: thr}
 		op := OperatingPoint{Threshold: thr}
 		if op.Result, err = Evaluate(c, pcm, mk, topt); err != nil {
 			return t, err
@@ -94,19 +96,25 @@ func AUC(scores []float64, labels []bool) float64 {
 	return wins / (pos * neg)
 }
 
-// TradeoffMarkdown renders t.
-func TradeoffMarkdown(t Tradeoff, vadName string) string {
+// TradeoffMarkdown renders ts, one table each.
+func TradeoffMarkdown(ts []Tradeoff, vadName string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Decision threshold, %s VAD, %s %s: the per-frame speech probability's ROC AUC is %.3f. "+
-		"The threshold is the frame decision and what keeps a turn going (StartThreshold stays at its default). "+
-		"A lower threshold raises frame F1 here; the last column is what it costs on the %s alone:\n\n",
-		vadName, t.Kind, snrLabel(t.SNR), t.AUC, t.Kind)
-	b.WriteString("| threshold | precision | recall | F1 | missed | EOT extra median | false starts/min, time in turns (noise only) |\n")
-	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, p := range t.Points {
-		x := p.Result
-		fmt.Fprintf(&b, "| %.2f | %.3f | %.3f | **%.3f** | %s | %s | %.1f, %.0f %% |\n", p.Threshold,
-			x.Precision, x.Recall, x.F1, missedCell(x), durOrNone(x.EndExtra), p.FalsePerMin, 100*p.NoiseInTurn)
+	for i, t := range ts {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "Frame threshold in a fluctuating background (FluctuatingThreshold), %s VAD, %s %s: "+
+			"the per-frame speech probability's ROC AUC is %.3f. The threshold is the frame decision there and what keeps "+
+			"a turn going (Threshold stays at 0.5 in a steady background, and the start rules at their defaults); "+
+			"default %.2f. The last column is what it costs on the %s alone:\n\n",
+			vadName, t.Kind, snrLabel(t.SNR), t.AUC, vad.DefaultFluctuatingThreshold, t.Kind)
+		b.WriteString("| threshold | precision | recall | F1 | onset median | missed | EOT extra median | false starts/min, time in turns (noise only) |\n")
+		b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, p := range t.Points {
+			x := p.Result
+			fmt.Fprintf(&b, "| %.2f | %.3f | %.3f | **%.3f** | %s | %s | %s | %.1f, %.0f %% |\n", p.Threshold,
+				x.Precision, x.Recall, x.F1, durOrNone(x.Onset), missedCell(x), durOrNone(x.EndExtra), p.FalsePerMin, 100*p.NoiseInTurn)
+		}
 	}
 	return b.String()
 }
