@@ -41,6 +41,7 @@ type config struct {
 	vadMinSilence time.Duration
 	vadThreshold  float64
 	vadStart      float64
+	vadFluct      float64
 	vadMinResume  time.Duration
 	vadEvidence   time.Duration
 
@@ -117,6 +118,8 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.Float64Var(&c.vadThreshold, "vad-threshold", vad.DefaultThreshold, "speech probability threshold of the VAD (0..1)")
 	fs.Float64Var(&c.vadStart, "vad-start-threshold", 0,
 		"in a fluctuating background, probability one frame must reach for speech to start a turn (vad-threshold..1; 0: the larger of 0.998 and vad-threshold)")
+	fs.Float64Var(&c.vadFluct, "vad-fluctuating-threshold", 0,
+		fmt.Sprintf("in a fluctuating background, the speech probability at or above which a frame counts as speech and keeps a turn going (0..vad-threshold; 0: the smaller of %g and vad-threshold)", vad.DefaultFluctuatingThreshold))
 	fs.DurationVar(&c.vadMinResume, "vad-min-resume", vad.DefaultMinResume,
 		"in a fluctuating background, how long speech after a gap must last to keep a turn going (20ms: every speech frame does)")
 	fs.DurationVar(&c.vadEvidence, "vad-start-evidence", vad.DefaultStartEvidence,

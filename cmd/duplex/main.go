@@ -265,6 +265,6 @@ func signalingOptions(cfg *config, log zerolog.Logger) (signaling.Options, error
 // detectorFactory builds the per-call VAD from the -vad-* flags.
 func detectorFactory(cfg *config) (func() dialogue.Detector, error) {
 	return dialogue.VADFactory(vad.TurnOptions{MinSpeech: cfg.vadMinSpeech, MinSilence: cfg.vadMinSilence,
-		Threshold: cfg.vadThreshold, StartThreshold: cfg.vadStart, MinResume: cfg.vadMinResume,
+		Threshold: cfg.vadThreshold, StartThreshold: cfg.vadStart, FluctuatingThreshold: cfg.vadFluct, MinResume: cfg.vadMinResume,
 		StartEvidence: cfg.vadEvidence})
 }

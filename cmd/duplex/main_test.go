@@ -562,12 +562,14 @@ func TestTokenAuth(t *testing.T) {
 // TestVADFlags: the -vad-* flags reach the turn detector's options, and a
 // value the detector refuses is an error at start-up, not a call later.
 func TestVADFlags(t *testing.T) {
-	c, err := parseConfig([]string{"-vad-min-resume", "60ms", "-vad-start-threshold", "0.99", "-vad-start-evidence", "300ms"}, func(string) string { return "" })
+	c, err := parseConfig([]string{"-vad-min-resume", "60ms", "-vad-start-threshold", "0.99", "-vad-start-evidence", "300ms",
+		"-vad-fluctuating-threshold", "0.3"}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.vadMinResume != 60*time.Millisecond || c.vadStart != 0.99 || c.vadEvidence != 300*time.Millisecond {
-		t.Fatalf("vad flags: min-resume %v, start-threshold %v, start-evidence %v", c.vadMinResume, c.vadStart, c.vadEvidence)
+	if c.vadMinResume != 60*time.Millisecond || c.vadStart != 0.99 || c.vadEvidence != 300*time.Millisecond || c.vadFluct != 0.3 {
+		t.Fatalf("vad flags: min-resume %v, start-threshold %v, start-evidence %v, fluctuating-threshold %v",
+			c.vadMinResume, c.vadStart, c.vadEvidence, c.vadFluct)
 	}
 	if _, err := detectorFactory(c); err != nil {
 		t.Fatal(err)
@@ -579,5 +581,9 @@ func TestVADFlags(t *testing.T) {
 	c.vadMinResume, c.vadEvidence = 60*time.Millisecond, 2*time.Second
 	if _, err := detectorFactory(c); err == nil {
 		t.Error("-vad-start-evidence above 1s accepted")
+	}
+	c.vadEvidence, c.vadFluct = 300*time.Millisecond, 0.6
+	if _, err := detectorFactory(c); err == nil {
+		t.Error("-vad-fluctuating-threshold above -vad-threshold accepted")
 	}
 }
