@@ -55,7 +55,7 @@ const (
 	// 20/10/5/0 dB; end-of-turn delay beyond MinSilence, median, at 10 and
 	// 0 dB): 0.4 gives 0.959/0.926/0.859/0.705 against
 	// 0.961/0.921/0.836/0.657, and +20/-100 ms against 0/-400 ms; 0.35
-	// and 0.25 lift babble 0 dB further (0.728, 0.761) but end turns
+	// and 0.25 lift babble 0 dB further (0.727, 0.761) but end turns
 	// 40/60 ms late at 10 dB, past the +30 ms target. The false starts in
 	// babble alone do not change (0.7/min at 10 dB): StartThreshold and
 	// StartEvidence decide starts.
@@ -101,8 +101,9 @@ type TurnOptions struct {
 	// lasted MinSpeech (default the larger of DefaultStartThreshold and
 	// Threshold), unless the classifier is a BackgroundReporter that reports
 	// a steady background: then Threshold is enough (see also
-	// StartEvidence). Frames at or above Threshold keep a turn going. The
-	// turn starts at the run's first frame either way.
+	// StartEvidence). Speech frames (at or above Threshold, or
+	// FluctuatingThreshold) keep a turn going. The turn starts at the
+	// run's first frame either way.
 	StartThreshold float64
 	// MinSpeech is how much uninterrupted speech starts a turn (default
 	// 100 ms). Clicks, coughs and door knocks shorter than that do not.
