@@ -21,9 +21,10 @@
 //     stricter: a turn starts only on a sure frame (StartThreshold) or on
 //     near-sure syllables that add up within a second (StartEvidence), and
 //     after a gap speech keeps a turn going only once it lasts MinResume,
-//     so other voices neither start turns nor hold them open; within a
-//     run, a less sure frame counts (FluctuatingThreshold), so the user's
-//     own voice under the others is not let go of mid-sentence. The only
+//     so other voices neither start turns nor hold them open. A less sure
+//     frame counts as speech there too (FluctuatingThreshold; in a turn,
+//     in runs of MinResume), so the user's own voice under the others is
+//     not let go of mid-sentence. The only
 //     clock it knows is the media timestamp passed to [Detector.Push];
 //     tests drive it frame by frame.
 //

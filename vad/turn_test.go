@@ -169,7 +169,8 @@ func TestDetectorPreRollLateStart(t *testing.T) {
 	}{
 		{"sure after 620 ms", 30, 100 * ms},
 		{"sure after 1.42 s", 70, 100 * ms},
-		{"sure after 1.72 s", 85, 2120*ms - DefaultPreRoll - MaxStartLag},
+		{"sure after 1.72 s", 85, 100 * ms},
+		{"sure after 2.22 s", 110, 2620*ms - DefaultPreRoll - MaxStartLag},
 	} {
 		probs := append(append(repeat(20, 0), repeat(c.run, 0.6)...), 0.999) // 400 ms of silence first
 		d, err := NewDetector(&graded{probs: probs}, TurnOptions{})
@@ -591,28 +592,40 @@ func TestDetectorMinResume(t *testing.T) {
 
 // TestDetectorFluctuatingThreshold: while the classifier reports a
 // fluctuating background, frames between FluctuatingThreshold and
-// Threshold count as speech (LastIsSpeech) and keep a turn going; in a
-// steady background, or from a classifier that reports none, they do not.
+// Threshold (weak frames) count as speech (LastIsSpeech) and keep a turn
+// going once a run of them lasts MinResume, and then for as long as it
+// lasts; a shorter weak tail does not. In a steady background, or from a
+// classifier that reports none, they do not count at all.
 func TestDetectorFluctuatingThreshold(t *testing.T) {
 	mid := (DefaultFluctuatingThreshold + DefaultThreshold) / 2
 	// A sure start at 20 ms, 200 ms of speech, then 200 ms between the two
 	// thresholds (220–420 ms), then silence.
 	probs := append(append(append([]float64{0}, repeat(10, 1)...), repeat(10, mid)...), repeat(30, 0)...)
+	// The same speech with a weak tail of 60 ms (under MinResume).
+	tail := append(append(append([]float64{0}, repeat(10, 1)...), repeat(3, mid)...), repeat(30, 0)...)
+	// A weak run of 100 ms that counts, a sure frame (320–340 ms), and a
+	// weak tail of 40 ms after it that does not.
+	again := append(append(append(append(append([]float64{0}, repeat(10, 1)...), repeat(5, mid)...), 1), repeat(2, mid)...), repeat(30, 0)...)
 	started := Event{Type: SpeechStarted, At: 20 * ms, DecidedAt: 120 * ms}
 	ended := func(at time.Duration) Event {
 		return Event{Type: SpeechEnded, At: at, DecidedAt: at + DefaultMinSilence, Duration: at - 20*ms}
 	}
 	cases := []struct {
-		name string
-		c    Classifier
-		opt  TurnOptions
-		end  time.Duration // end of the turn
-		mid  bool          // the frames at mid count as speech
+		name  string
+		probs []float64
+		c     Classifier
+		opt   TurnOptions
+		end   time.Duration // end of the turn
+		mid   bool          // the frames at mid count as speech
 	}{
-		{"fluctuating", &reporting{graded: graded{probs: probs}, fluctuating: true}, TurnOptions{}, 420 * ms, true},
-		{"steady", &reporting{graded: graded{probs: probs}}, TurnOptions{}, 220 * ms, false},
-		{"no report", &graded{probs: probs}, TurnOptions{}, 220 * ms, false},
-		{"fluctuating, set to Threshold", &reporting{graded: graded{probs: probs}, fluctuating: true},
+		{"fluctuating", probs, &reporting{graded: graded{probs: probs}, fluctuating: true}, TurnOptions{}, 420 * ms, true},
+		{"fluctuating, weak tail", tail, &reporting{graded: graded{probs: tail}, fluctuating: true}, TurnOptions{}, 220 * ms, true},
+		{"fluctuating, weak run then tail", again, &reporting{graded: graded{probs: again}, fluctuating: true}, TurnOptions{}, 340 * ms, true},
+		{"fluctuating, MinResume one frame", tail, &reporting{graded: graded{probs: tail}, fluctuating: true},
+			TurnOptions{MinResume: 20 * ms}, 280 * ms, true},
+		{"steady", probs, &reporting{graded: graded{probs: probs}}, TurnOptions{}, 220 * ms, false},
+		{"no report", probs, &graded{probs: probs}, TurnOptions{}, 220 * ms, false},
+		{"fluctuating, set to Threshold", probs, &reporting{graded: graded{probs: probs}, fluctuating: true},
 			TurnOptions{FluctuatingThreshold: DefaultThreshold}, 220 * ms, false},
 	}
 	for _, c := range cases {
@@ -621,7 +634,7 @@ func TestDetectorFluctuatingThreshold(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []Event
-		for f, p := range probs {
+		for f, p := range c.probs {
 			at := time.Duration(f) * 20 * ms
 			got = append(got, d.Push(make([]int16, 320), at)...)
 			if want := p >= DefaultThreshold || (c.mid && p == mid); d.LastIsSpeech() != want {
@@ -647,6 +660,9 @@ func TestDetectorFluctuatingThreshold(t *testing.T) {
 	}
 	if o := newScripted(t, TurnOptions{Threshold: 0.1}).Options(); o.FluctuatingThreshold != 0.1 {
 		t.Errorf("FluctuatingThreshold %v with Threshold 0.1, want 0.1", o.FluctuatingThreshold)
+	}
+	if o := newScripted(t, TurnOptions{SampleRate: 8000}).Options(); o.FluctuatingThreshold != DefaultFluctuatingThreshold8k {
+		t.Errorf("default FluctuatingThreshold at 8 kHz %v", o.FluctuatingThreshold)
 	}
 	for _, ft := range []float64{-0.1, DefaultThreshold + 0.1} {
 		if _, err := NewDetector(&graded{}, TurnOptions{FluctuatingThreshold: ft}); !errors.Is(err, ErrOption) {
