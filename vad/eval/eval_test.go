@@ -251,4 +251,14 @@ func TestVerdictMarkdown(t *testing.T) {
 			t.Errorf("verdict lacks %q:\n%s", want, v)
 		}
 	}
+	// Met: the closest margin is named.
+	rows[3].Result.F1 = 0.70
+	rows = append(rows,
+		Row{Noise: "babble", SNR: 0, VAD: "spectral", Result: Result{F1: 0.76}},
+		Row{Noise: "babble", SNR: 0, VAD: "energy", Result: Result{F1: 0.73}},
+		Row{Noise: "babble", SNR: 10, VAD: "energy", Result: Result{F1: 0.70}})
+	want := "energy baseline at 10 dB and below: **met** (every noise at 10, 5 and 0 dB; closest babble 0 dB 0.760 vs 0.730)"
+	if v := VerdictMarkdown(rows, "spectral"); !strings.Contains(v, want) {
+		t.Errorf("verdict lacks %q:\n%s", want, v)
+	}
 }

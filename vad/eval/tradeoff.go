@@ -104,9 +104,9 @@ func TradeoffMarkdown(ts []Tradeoff, vadName string) string {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "Frame threshold in a fluctuating background (FluctuatingThreshold), %s VAD, %s %s: "+
-			"the per-frame speech probability's ROC AUC is %.3f. The threshold is the frame decision there and what keeps "+
-			"a turn going (Threshold stays at 0.5 in a steady background, and the start rules at their defaults); "+
-			"default %.2f. The last column is what it costs on the %s alone:\n\n",
+			"the per-frame speech probability's ROC AUC is %.3f. The threshold is the frame decision there and, in runs of "+
+			"MinResume, what keeps a turn going (Threshold stays at 0.5 in a steady background, and the start rules at "+
+			"their defaults); default %.2f. The last column is what it costs on the %s alone:\n\n",
 			vadName, t.Kind, snrLabel(t.SNR), t.AUC, vad.DefaultFluctuatingThreshold, t.Kind)
 		b.WriteString("| threshold | precision | recall | F1 | onset median | missed | EOT extra median | false starts/min, time in turns (noise only) |\n")
 		b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
