@@ -119,7 +119,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.Float64Var(&c.vadStart, "vad-start-threshold", 0,
 		"in a fluctuating background, probability one frame must reach for speech to start a turn (vad-threshold..1; 0: the larger of 0.998 and vad-threshold)")
 	fs.Float64Var(&c.vadFluct, "vad-fluctuating-threshold", 0,
-		fmt.Sprintf("in a fluctuating background, the speech probability at or above which a frame counts as speech and keeps a turn going (0..vad-threshold; 0: the smaller of %g and vad-threshold)", vad.DefaultFluctuatingThreshold))
+		fmt.Sprintf("in a fluctuating background, the speech probability at or above which a frame counts as speech; under vad-threshold it keeps a turn going only in runs of vad-min-resume (0..vad-threshold; 0: the smaller of %g and vad-threshold)", vad.DefaultFluctuatingThreshold))
 	fs.DurationVar(&c.vadMinResume, "vad-min-resume", vad.DefaultMinResume,
 		"in a fluctuating background, how long speech after a gap must last to keep a turn going (20ms: every speech frame does)")
 	fs.DurationVar(&c.vadEvidence, "vad-start-evidence", vad.DefaultStartEvidence,
