@@ -106,10 +106,11 @@ type TurnOptions struct {
 	// FluctuatingThreshold replaces Threshold while the classifier is a
 	// BackgroundReporter that reports a fluctuating background (default
 	// DefaultFluctuatingThreshold, DefaultFluctuatingThreshold8k at 8 kHz,
-	// or Threshold if lower; at most Threshold). In an open turn the weak frames, those below Threshold,
-	// count like speech after a gap: a run of them keeps the turn going
-	// once it has lasted MinResume (see there), so the fading tail of an
-	// utterance does not delay the end of turn.
+	// or Threshold if lower; at most Threshold). In an open turn the weak
+	// frames, those below Threshold, count like speech after a gap: a run
+	// of them keeps the turn going once it has lasted MinResume (see
+	// there), so the fading tail of an utterance does not delay the end of
+	// turn.
 	FluctuatingThreshold float64
 	// StartThreshold is the probability at least one frame of a run of
 	// speech frames must reach for the run to start a turn, once it has
@@ -139,10 +140,10 @@ type TurnOptions struct {
 	// an open turn, a run of speech frames counts, and holds off the end of
 	// the turn, only once it has lasted this long (default
 	// DefaultMinResume); so does a run of weak frames (see
-	// FluctuatingThreshold), gap or not. A run still pending when MinSilence runs out delays
-	// the decision until it counts or breaks off (by less than MinResume).
-	// FrameDuration or less: every speech frame counts, as in a steady
-	// background.
+	// FluctuatingThreshold), gap or not. A run still pending when
+	// MinSilence runs out delays the decision until it counts or breaks
+	// off (by less than MinResume). FrameDuration or less: every speech
+	// frame counts, as in a steady background.
 	MinResume time.Duration
 	// PreRoll is how much audio before the detected onset PreRoll returns at a
 	// start, so speech-to-text hears the whole first syllable (default 300 ms).
