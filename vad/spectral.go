@@ -28,8 +28,9 @@ import (
 // set of weights per analysis rate), expressed on a dB-like scale. To drive
 // the background mean's learning (and as the score when no weights fit the
 // band layout) a hand-set score is used: the per-band SNR, clipped to
-// [0, 30] dB, averaged with weights that favour the 200–4000 Hz speech bands (broadband or out-of-band energy scores less than
-// energy where formants live). The score is compared against a calibrated
+// [0, 30] dB, averaged with weights that favour the 200–4000 Hz speech
+// bands (broadband or out-of-band energy scores less than energy where
+// formants live). The score is compared against a calibrated
 // decision point. After at least 100 ms of speech the score decays with a
 // short hangover (at most 80 ms; shorter after quiet speech, like a real
 // decay tail), so clicks and knocks get none;

@@ -287,7 +287,6 @@ type Detector struct {
 	uttStart    time.Duration
 	lastSpeech  time.Duration // end of the last speech frame
 	lastProb    float64
-	lastIs      bool // the last frame counted as speech
 	weakRun     bool // in a turn, the current run of weak frames has counted (MinResume)
 	ev          evidence
 	events      []Event
@@ -375,7 +374,7 @@ func (d *Detector) LastProb() float64 { return d.lastProb }
 // LastIsSpeech reports whether the last complete frame counted as speech:
 // its probability reached Threshold, or FluctuatingThreshold where that
 // applies.
-func (d *Detector) LastIsSpeech() bool { return d.lastIs }
+func (d *Detector) LastIsSpeech() bool { return d.lastProb >= d.frameThreshold() }
 
 // Reset forgets the stream: open turn (without an event), buffered samples,
 // pre-roll and the classifier's state.
@@ -386,7 +385,7 @@ func (d *Detector) Reset() {
 	d.hasPre = false
 	d.state = stateIdle
 	d.inCand, d.weakRun = false, false
-	d.lastProb, d.lastIs = 0, false
+	d.lastProb = 0
 	d.ev.clear()
 	d.events = d.events[:0]
 }
@@ -397,7 +396,6 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 	p := d.c.Prob(frame)
 	d.lastProb = p
 	speech := p >= d.frameThreshold()
-	d.lastIs = speech
 	switch d.state {
 	case stateIdle:
 		if !speech {
