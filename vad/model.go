@@ -51,11 +51,12 @@ import (
 //	context     0.986     0.977     0.946    0.983    0.939   0.921  1   0.836 22  0.657 66
 //
 // Babble at 0 dB, where a voice is as loud as six others together, is
-// still called speech less often than not (recall 0.53, precision 0.87),
-// and stays below the energy baseline's F1 (0.730: every frame speech).
-// The detector now counts a frame as speech at 0.25 in a fluctuating
-// background (TurnOptions.FluctuatingThreshold): there babble 0 dB reads
-// 0.761 (recall 0.72, precision 0.81), babble 10 dB 0.918.
+// still called speech less often than not at the 0.5 decision point
+// (recall 0.53, precision 0.87), below the energy baseline's F1 (0.730:
+// every frame speech). The detector therefore counts a frame as speech at
+// 0.25 in a fluctuating background (TurnOptions.FluctuatingThreshold):
+// there babble 0 dB reads 0.761 (recall 0.72, precision 0.81), babble
+// 10 dB 0.918.
 //
 // Training (eval.Train, eval.frameWeights): the logistic loss with Adam
 // over 15 passes; the bridged gaps inside utterances are left out (the

@@ -115,7 +115,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.DurationVar(&c.echoDelay, "echo-delay", 0, "echo pipeline: 0 plays each utterance back when it ends; > 0 plays everything back this much later")
 	fs.DurationVar(&c.vadMinSpeech, "vad-min-speech", vad.DefaultMinSpeech, "speech needed to start a turn")
 	fs.DurationVar(&c.vadMinSilence, "vad-min-silence", vad.DefaultMinSilence, "silence that ends a turn")
-	fs.Float64Var(&c.vadThreshold, "vad-threshold", vad.DefaultThreshold, "speech probability threshold of the VAD (0..1)")
+	fs.Float64Var(&c.vadThreshold, "vad-threshold", vad.DefaultThreshold, "speech probability threshold of the VAD (0..1; in a fluctuating background -vad-fluctuating-threshold applies)")
 	fs.Float64Var(&c.vadStart, "vad-start-threshold", 0,
 		"in a fluctuating background, probability one frame must reach for speech to start a turn (vad-threshold..1; 0: the larger of 0.998 and vad-threshold)")
 	fs.Float64Var(&c.vadFluct, "vad-fluctuating-threshold", 0,
