@@ -70,6 +70,35 @@ func TestValidateOffer(t *testing.T) {
 	}
 }
 
+// TestCreateRefusesOneWayAudio: a real pion offer whose audio cannot both
+// send and receive is refused at set-up with the reason, and leaves no call.
+func TestCreateRefusesOneWayAudio(t *testing.T) {
+	m := newManager(t, session.Config{})
+	for _, dir := range []webrtc.RTPTransceiverDirection{
+		webrtc.RTPTransceiverDirectionRecvonly,
+		webrtc.RTPTransceiverDirectionSendonly,
+		webrtc.RTPTransceiverDirectionInactive,
+	} {
+		offer, err := testpeer.OfferAudio(dir, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _, err := m.Create(context.Background(), offer)
+		if !errors.Is(err, session.ErrBadOffer) {
+			if c != nil {
+				c.Close(session.ReasonServerShutdown)
+			}
+			t.Fatalf("%s audio: err = %v, want ErrBadOffer", dir, err)
+		}
+		if !strings.Contains(err.Error(), dir.String()) {
+			t.Errorf("%s audio: error %q does not name the direction", dir, err)
+		}
+	}
+	if n := m.Active(); n != 0 {
+		t.Fatalf("%d calls left after refused offers", n)
+	}
+}
+
 func TestConnectTimeout(t *testing.T) {
 	m := newManager(t, session.Config{ConnectTimeout: 300 * time.Millisecond})
 	offer, err := testpeer.Offer(false) // its peer is closed: it never connects

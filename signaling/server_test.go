@@ -105,6 +105,33 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestOneWayAudioOffer: POST /v1/calls with a real offer whose audio is
+// recvonly, sendonly or inactive is a 400 naming the direction, not a call
+// that cannot both hear and speak.
+func TestOneWayAudioOffer(t *testing.T) {
+	ts, mgr := newServer(t, 5)
+	for _, dir := range []webrtc.RTPTransceiverDirection{
+		webrtc.RTPTransceiverDirectionRecvonly,
+		webrtc.RTPTransceiverDirectionSendonly,
+		webrtc.RTPTransceiverDirectionInactive,
+	} {
+		offer, err := testpeer.OfferAudio(dir, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, _, body := do(t, "POST", ts.URL+"/v1/calls", "application/sdp", strings.NewReader(offer))
+		if status != http.StatusBadRequest {
+			t.Fatalf("%s audio: status %d, want 400 (body %.80q)", dir, status, body)
+		}
+		if msg := errorText(t, body); !strings.Contains(msg, dir.String()) || !strings.Contains(msg, "sendrecv") {
+			t.Errorf("%s audio: error %q does not give the reason", dir, msg)
+		}
+	}
+	if n := mgr.Active(); n != 0 {
+		t.Fatalf("%d calls left after one-way offers", n)
+	}
+}
+
 func TestUnknownCall(t *testing.T) {
 	ts, _ := newServer(t, 5)
 	if status, _, body := do(t, "DELETE", ts.URL+"/v1/calls/0123456789abcdef0123456789abcdef", "", nil); status != 404 {

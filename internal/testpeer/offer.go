@@ -4,6 +4,7 @@ package testpeer
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -15,6 +16,17 @@ import (
 // "events" data channel. The peer is closed before it returns: the offer is
 // only good for set-up tests that never connect.
 func Offer(video bool) (string, error) {
+	return OfferAudio(webrtc.RTPTransceiverDirectionSendrecv, video)
+}
+
+// OfferAudio is Offer with the audio section in direction dir, for tests
+// of offers that cannot carry a two-way call. pion cannot offer an inactive
+// transceiver, so that one is its recvonly offer with the attribute rewritten.
+func OfferAudio(dir webrtc.RTPTransceiverDirection, video bool) (string, error) {
+	if dir == webrtc.RTPTransceiverDirectionInactive {
+		offer, err := OfferAudio(webrtc.RTPTransceiverDirectionRecvonly, video)
+		return strings.Replace(offer, "a=recvonly", "a=inactive", 1), err
+	}
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(true)
@@ -24,7 +36,16 @@ func Offer(video bool) (string, error) {
 		return "", err
 	}
 	defer func() { _ = pc.Close() }()
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
+	if dir == webrtc.RTPTransceiverDirectionSendonly {
+		// pion sends only from a track.
+		track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "audio", "testpeer")
+		if err != nil {
+			return "", err
+		}
+		if _, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: dir}); err != nil {
+			return "", err
+		}
+	} else if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: dir}); err != nil {
 		return "", err
 	}
 	if video {
