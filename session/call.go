@@ -227,7 +227,11 @@ func (c *Call) teardown(reason CloseReason) {
 
 // negotiate applies the offer and returns the answer with candidates.
 func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
-	pc, err := c.m.api.NewPeerConnection(webrtc.Configuration{ICEServers: c.m.cfg.ICEServers})
+	api, err := c.m.newAPI(c.log)
+	if err != nil {
+		return "", err
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: c.m.cfg.ICEServers})
 	if err != nil {
 		return "", fmt.Errorf("session: new peer connection: %w", err)
 	}

@@ -71,9 +71,16 @@ type Config struct {
 	EventQueue int
 	// Log is the base logger; every call line adds call_id.
 	Log zerolog.Logger
+	// PionLogLevel is the least severe of pion's own log lines that reach
+	// Log ("trace" … "error"); default "error", pion's own default: its info
+	// lines repeat the call's state lines and its teardown warnings are routine.
+	PionLogLevel string
 }
 
 func (c *Config) setDefaults() {
+	if c.PionLogLevel == "" {
+		c.PionLogLevel = "error"
+	}
 	if c.MaxCalls <= 0 {
 		c.MaxCalls = 200
 	}

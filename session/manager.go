@@ -16,6 +16,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
+	"github.com/rs/zerolog"
 
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/media"
@@ -24,10 +25,11 @@ import (
 
 // Manager creates calls and keeps the registry of live ones.
 type Manager struct {
-	cfg    Config
-	api    *webrtc.API
-	udpMux ice.UDPMux
-	muxPC  net.PacketConn
+	cfg       Config
+	se        webrtc.SettingEngine // each call's API copies it, adding its logger
+	pionLevel zerolog.Level        // Config.PionLogLevel
+	udpMux    ice.UDPMux
+	muxPC     net.PacketConn
 
 	mu      sync.Mutex
 	calls   map[string]*Call
@@ -48,7 +50,8 @@ type Manager struct {
 	reasons sync.Map // CloseReason → *atomic.Uint64
 }
 
-// NewManager builds the one pion API shared by every call.
+// NewManager checks the configuration and builds the pion settings that
+// every call shares.
 func NewManager(cfg Config) (*Manager, error) {
 	cfg.setDefaults()
 	if cfg.Pipeline == nil {
@@ -59,25 +62,11 @@ func NewManager(cfg Config) (*Manager, error) {
 	if cfg.Transcripts != nil {
 		m.createLog = cfg.Transcripts.Create
 	}
-
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"},
-		PayloadType:        111,
-	}, webrtc.RTPCodecTypeAudio); err != nil {
-		return nil, fmt.Errorf("session: register opus: %w", err)
+	lvl, err := zerolog.ParseLevel(cfg.PionLogLevel)
+	if err != nil {
+		return nil, fmt.Errorf("session: PionLogLevel: %w", err)
 	}
-	videoFB := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
-	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB},
-		PayloadType:        96,
-	}, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, fmt.Errorf("session: register vp8: %w", err)
-	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
-		return nil, fmt.Errorf("session: interceptors: %w", err)
-	}
+	m.pionLevel = lvl
 
 	se := webrtc.SettingEngine{}
 	dtlsTimeout := cfg.DTLSTimeout
@@ -113,8 +102,40 @@ func NewManager(cfg Config) (*Manager, error) {
 		m.udpMux = webrtc.NewICEUDPMux(nil, pc)
 		se.SetICEUDPMux(m.udpMux)
 	}
-	m.api = webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	m.se = se
+	if _, err := m.newAPI(cfg.Log); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// newAPI builds one call's pion API: the shared settings, with pion's logs
+// going to log (the call's logger), and its own media engine and
+// interceptors, which take the logger when registered. About 6–10 µs, a
+// twentieth of NewPeerConnection alone (BENCHMARKS.md, "Call set-up").
+func (m *Manager) newAPI(log zerolog.Logger) (*webrtc.API, error) {
+	logs := pionLogs{log: log.Level(max(log.GetLevel(), m.pionLevel))}
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"},
+		PayloadType:        111,
+	}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("session: register opus: %w", err)
+	}
+	videoFB := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB},
+		PayloadType:        96,
+	}, webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, fmt.Errorf("session: register vp8: %w", err)
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, ir, webrtc.WithInterceptorLoggerFactory(logs)); err != nil {
+		return nil, fmt.Errorf("session: interceptors: %w", err)
+	}
+	se := m.se
+	se.LoggerFactory = logs
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
 // ICEServers returns the configured STUN/TURN servers.

@@ -1,10 +1,12 @@
 package session_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -243,5 +245,84 @@ func TestConnectedCallEvents(t *testing.T) {
 	}
 	if r := call.Reason(); r != session.ReasonPeerClosed && r != session.ReasonICEFailed {
 		t.Fatalf("reason %s", r)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for pion's goroutines to log into.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// pionLines sets up and ends one call on a manager logging at trace, and
+// returns the call's id and the pion lines (tagged "pion") it logged.
+func pionLines(t *testing.T, pionLevel string) (string, []map[string]any) {
+	t.Helper()
+	var buf syncBuffer
+	m, err := session.NewManager(session.Config{Pipeline: dialogue.Echo{}, IncludeLoopback: true,
+		Log: zerolog.New(&buf).Level(zerolog.TraceLevel), PionLogLevel: pionLevel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer, err := testpeer.Offer(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := m.Create(context.Background(), offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close(session.ReasonClientHangup)
+	_ = m.Close(session.ReasonServerShutdown)
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("%v: %q", err, line)
+		}
+		if rec["pion"] != nil {
+			out = append(out, rec)
+		}
+	}
+	return c.ID(), out
+}
+
+// TestPionLogsCarryCallID: pion's own log lines go through the call's
+// logger, so each carries the call's id.
+func TestPionLogsCarryCallID(t *testing.T) {
+	id, lines := pionLines(t, "trace")
+	if len(lines) == 0 {
+		t.Fatal("no pion log lines at trace")
+	}
+	for _, rec := range lines {
+		if rec["call_id"] != id {
+			t.Errorf("pion line without the call id %s: %v", id, rec)
+		}
+	}
+}
+
+// TestPionLogLevelDefault: by default only pion's errors are logged, even
+// when the server logs at trace.
+func TestPionLogLevelDefault(t *testing.T) {
+	_, lines := pionLines(t, "")
+	for _, rec := range lines {
+		if rec["level"] != "error" {
+			t.Errorf("pion line below error by default: %v", rec)
+		}
+	}
+	if _, err := session.NewManager(session.Config{Pipeline: dialogue.Echo{}, PionLogLevel: "loud"}); err == nil {
+		t.Error("PionLogLevel \"loud\" accepted")
 	}
 }

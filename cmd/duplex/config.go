@@ -29,6 +29,7 @@ type config struct {
 	addr          string
 	logFormat     string
 	logLevel      string
+	pionLogLevel  string
 	pipeline      string
 	maxCalls      int
 	publicIPs     stringList
@@ -88,6 +89,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.StringVar(&c.addr, "addr", ":8080", "HTTP listen address")
 	fs.StringVar(&c.logFormat, "log-format", "console", "log format: console or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.pionLogLevel, "pion-log-level", "error", "least severe of pion's own log lines to keep (trace, debug, info, warn, error); they carry the call id and never go below -log-level")
 	fs.StringVar(&c.pipeline, "pipeline", "assistant", "what a call runs: assistant (VAD → STT → LLM → TTS), echo, or canned (VAD + one cached espeak reply per turn: the capacity benchmark)")
 	fs.StringVar(&c.mode, "mode", "full-duplex", "conversation mode: full-duplex (barge-in) or half-duplex")
 	fs.StringVar(&c.stt, "stt", "sphinx", "speech-to-text: sphinx (offline) or openai (OpenAI-compatible /audio/transcriptions)")

@@ -145,6 +145,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		Transcripts:    store,
 		OpusComplexity: cfg.opusComplexity,
 		Log:            log,
+		PionLogLevel:   cfg.pionLogLevel,
 	})
 	if err != nil {
 		return err
