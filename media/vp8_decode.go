@@ -37,7 +37,11 @@ func DecodeVP8KeyFrame(data []byte, maxW, maxH int) (img *image.YCbCr, srcW, src
 		// must cost one snapshot, not the process.
 		if r := recover(); r != nil {
 			img = nil
-			err = fmt.Errorf("%w: decoder panic: %v", ErrVP8Decode, r)
+			if re, ok := r.(error); ok {
+				err = fmt.Errorf("%w: decoder panic: %w", ErrVP8Decode, re)
+			} else {
+				err = fmt.Errorf("%w: decoder panic: %v", ErrVP8Decode, r)
+			}
 		}
 	}()
 	// A new decoder per frame: its image is ours to keep (a Decoder reuses

@@ -244,7 +244,7 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 	pc.OnDataChannel(c.onDataChannel)
 
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
 	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "duplex")
 	if err != nil {
@@ -252,7 +252,7 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 	}
 	sender, err := pc.AddTrack(track)
 	if err != nil {
-		return "", fmt.Errorf("%w: cannot send audio: %v", ErrBadOffer, err)
+		return "", fmt.Errorf("%w: cannot send audio: %w", ErrBadOffer, err)
 	}
 	c.goRun(func() { drainRTCP(sender) })
 	out, err := media.NewPacedWriter(media.NewOpusRTPWriter(track), media.PacedWriterOptions{
@@ -268,14 +268,14 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
 	if err := checkAnswerAudio(answer.SDP); err != nil {
 		return "", err
 	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(answer); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
 	gctx, cancel := context.WithTimeout(ctx, c.m.cfg.GatherTimeout)
 	defer cancel()
@@ -309,7 +309,7 @@ func (c *Call) AddCandidates(frag string) error {
 	}
 	for _, init := range cands {
 		if err := c.pc.AddICECandidate(init); err != nil {
-			return fmt.Errorf("%w: %v", ErrBadCandidate, err)
+			return fmt.Errorf("%w: %w", ErrBadCandidate, err)
 		}
 	}
 	return nil

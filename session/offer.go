@@ -16,7 +16,7 @@ func ValidateOffer(offer string) error {
 	}
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(offer); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadOffer, err)
+		return fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
 	if len(sd.MediaDescriptions) == 0 {
 		return fmt.Errorf("%w: no media sections", ErrBadOffer)
@@ -71,7 +71,7 @@ func isDirection(key string) bool {
 func checkAnswerAudio(answer string) error {
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(answer); err != nil {
-		return fmt.Errorf("%w: answer: %v", ErrBadOffer, err)
+		return fmt.Errorf("%w: answer: %w", ErrBadOffer, err)
 	}
 	if !hasOpusAudio(&sd) {
 		return fmt.Errorf("%w: its Opus audio section cannot be accepted (only media in a=group:BUNDLE is supported)", ErrBadOffer)

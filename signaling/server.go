@@ -307,7 +307,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, want string) (
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return "", fmt.Errorf("%w: the limit is %d bytes", ErrBodyTooLarge, s.opt.MaxBody)
+			return "", fmt.Errorf("%w: the limit is %d bytes (%w)", ErrBodyTooLarge, s.opt.MaxBody, err)
 		}
 		return "", fmt.Errorf("reading body: %w", err)
 	}

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -285,5 +286,19 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Fatalf("metrics lack %q:\n%s", want, body)
 		}
+	}
+}
+
+// TestBodyTooLargeWraps: an over-long body of unknown length is
+// ErrBodyTooLarge and still carries net/http's *MaxBytesError.
+func TestBodyTooLargeWraps(t *testing.T) {
+	s := New(nil, Options{MaxBody: 16})
+	r := httptest.NewRequest("POST", "/v1/calls", strings.NewReader(strings.Repeat("a", 64)))
+	r.Header.Set("Content-Type", "application/sdp")
+	r.ContentLength = -1
+	_, err := s.readBody(httptest.NewRecorder(), r, "application/sdp")
+	var mbe *http.MaxBytesError
+	if !errors.Is(err, ErrBodyTooLarge) || !errors.As(err, &mbe) || mbe.Limit != 16 {
+		t.Fatalf("err = %v, want ErrBodyTooLarge wrapping *http.MaxBytesError{Limit: 16}", err)
 	}
 }
