@@ -71,7 +71,11 @@ type AudioReceiver struct {
 	rs   *Resampler
 	maxC int // max concealment in 48 kHz samples
 
-	// reorder state
+	// Reorder buffer: ReorderWindow+1 slots indexed by sequence number,
+	// payloads copied. In-order packets pass at once; after a hole the later
+	// ones wait until it fills or ReorderWindow are held (60 ms at 20 ms
+	// packets), then it is declared lost and the next packet's FEC conceals
+	// it. Why not pion's jitterbuffer interceptor: media/README.md.
 	started    bool
 	next       uint16 // next sequence number to decode
 	held       []heldPacket
