@@ -31,7 +31,7 @@
 // Both layers are single-goroutine objects (one per call, owned by the
 // dialogue engine) and do not allocate per frame in steady state.
 //
-// The accuracy of both classifiers is measured on a generated, labelled corpus
-// by the vad/eval package (`go run ./cmd/vad-eval`); the numbers live in
-// BENCHMARKS.md.
+// docs/vad.md explains the design. The accuracy of both classifiers is
+// measured on a generated, labelled corpus by the vad/eval package
+// (`go run ./cmd/vad-eval`); the numbers live in BENCHMARKS.md.
 package vad

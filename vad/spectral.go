@@ -4,54 +4,14 @@ import (
 	"math"
 )
 
-// SpectralVAD is the production frame classifier. Every 10 ms it takes a
-// Hann-windowed FFT of the last 16 ms of audio (8 or 16 kHz internally),
-// sums the power into ~20 Bark-like sub-bands between 100 Hz and 7.7 kHz,
-// smooths each band's level over hops (time constant ≈ 15 ms: it narrows the
-// spread of a noise band's level and bridges the dips between syllables; 20 ms
-// ended turns 20 ms later in white noise at 20 dB) and
-// compares it against the band's reference, the larger of two estimates:
-//
-//   - a floor: the minimum of the band power over the last 3 s (minimum
-//     statistics, ten 300 ms sub-windows) times a bias factor. It does not
-//     depend on the speech decision, so it cannot lock onto a wrong state; it
-//     tracks stationary and slowly varying noise (white, pink, hum, fans)
-//     and follows a level change within 3 s;
-//   - a background mean, learnt on hops at least 100 ms away from speech
-//     (see trackBackground). For a fluctuating background (babble, a
-//     café) the minimum sits ~9 dB below the mean and every louder moment of
-//     the background would score as speech; against the mean it does not.
-//
-// The score comes from a small neural network over each band's level over
-// its reference, its background mean over its floor and the band levels'
-// course over the last 320 ms (see model.go; trained by cmd/vad-train, one
-// set of weights per analysis rate), expressed on a dB-like scale. To drive
-// the background mean's learning (and as the score when no weights fit the
-// band layout) a hand-set score is used: the per-band SNR, clipped to
-// [0, 30] dB, averaged with weights that favour the 200–4000 Hz speech
-// bands (broadband or out-of-band energy scores less than energy where
-// formants live). The score is compared against a calibrated
-// decision point. After at least 100 ms of speech the score decays with a
-// short hangover (at most 80 ms; shorter after quiet speech, like a real
-// decay tail), so clicks and knocks get none;
-// on clean input (band floors within 10 dB of the estimate's lower bound) the
-// hangover is cut to 20 ms, as nothing masks the tail and it would only delay
-// the end of turn. In a steady background (see Fluctuating), a run of at
-// least 100 ms whose score never went above specHoldPeak (weak speech: low
-// SNR) is held as speech for 100 ms after it: at 0-5 dB SNR the syllables
-// of one utterance come through as separate short runs, and the hold joins
-// them (with the earlier, one-hop learnt score: white/pink 0 dB frame F1
-// 0.83/0.71 -> 0.88/0.80, no change at 20 dB; the score with context joins
-// most of them itself: pink 0 dB 0.934 -> 0.939, white 10 dB unchanged).
-// Not in babble, where the weak runs are mostly other voices, and only with
-// the learnt score, where it was measured. A logistic maps the score to a
-// probability.
-//
-// The design is in the spirit of the WebRTC VAD (sub-band energies, adaptive
-// noise model) and of Sohn-style a-posteriori SNR tests, written from their
-// published descriptions; the background mean is the decision-directed
-// noise update of those VADs with a guard against locking. It is pure Go,
-// allocates only in NewClassifier, and serves one stream (not safe for
+// SpectralVAD is the production frame classifier. Every 10 ms it measures
+// ~20 sub-band levels (Hann-windowed FFT, analysed at 8 or 16 kHz), compares
+// each with the larger of a minimum-statistics noise floor (steady noise)
+// and a learnt background mean (babble), scores them with the learnt model
+// (model.go) and maps the score, with a short hangover, to a probability.
+// It also reports whether the background fluctuates (Fluctuating), which
+// changes the rules here and in the Detector. How and why: docs/vad.md.
+// It allocates only in NewClassifier and serves one stream (not safe for
 // concurrent use).
 type SpectralVAD struct {
 	opt       Options
@@ -399,7 +359,9 @@ func (v *SpectralVAD) analyse() float64 {
 //
 // The hangover stands in for the tail of an utterance that the noise
 // masks; on clean input the score follows the tail down by itself, so the
-// hangover would only delay the end of turn.
+// hangover would only delay the end of turn. The hold joins the syllables
+// of weak speech in a steady background, which at 0-5 dB SNR come through
+// as separate runs; not in babble, where weak runs are mostly other voices.
 func (v *SpectralVAD) sustain(s float64, clean bool) float64 {
 	hangMax := specHangHops
 	if clean {
@@ -439,26 +401,12 @@ func (v *SpectralVAD) sustain(s float64, clean bool) float64 {
 	return s
 }
 
-// trackBackground follows the mean power of the background per band: it
-// averages the smoothed band levels over hops that are at least 100 ms away
-// from anything scored as speech, skipping bands more than 3 dB above the
-// current reference (a quiet stretch can still carry a speech tail in a few
-// bands). Minimum statistics alone sit far below the mean of a fluctuating
-// background such as babble, so every babble peak scored as speech; the mean
-// does not. If no hop has been quiet for 4 s the estimate creeps up by
-// 0.02 dB per hop (2 dB/s): a background that starts louder than the
-// reference (babble again) is otherwise scored as speech for ever and never
-// gets a quiet hop to learn from. Speech leaves quiet gaps well within 4 s.
-//
-// Known weakness: babble from the stream's first frame is all "speech"
-// until the creep catches up; with the earlier, one-hop learnt score, at
-// babble 10 and 20 dB the first turn ran from 0.1 to 8.2 s and swallowed
-// two utterances. Seeding the mean from the first 100 ms (capped 6 dB over
-// the floor, so speech there does not become the background) fixed that,
-// but the weights retrained on the changed features lost babble frame F1
-// at 5 and 0 dB (0.783/0.663 -> 0.759/0.584): the learnt score is
-// sensitive to the background's path. Not measured again with the score
-// with context.
+// trackBackground follows the mean power of the background per band over
+// hops at least 100 ms from speech, skipping bands more than 3 dB over the
+// reference (a speech tail): babble's minimum sits far below its mean. With
+// no quiet hop for 4 s it creeps up 0.02 dB per hop, so a background that
+// starts loud (babble from the first frame) is not speech for ever; the
+// cost of that start-up, and the fix that was tried: docs/vad.md.
 func (v *SpectralVAD) trackBackground(s float64) {
 	if s >= v.center {
 		v.quiet = 0

@@ -5,89 +5,52 @@ import (
 	"time"
 )
 
-// Defaults of [TurnOptions]. DefaultMinSilence was chosen with the min_silence
-// sweep of `go run ./cmd/vad-eval` (see BENCHMARKS.md): at 300 ms about 1 % of
-// the espeak-ng utterances are split in two by their own sentence-internal
-// pauses (slow speaking rates), 4 % at 200 ms; 400 ms splits almost none but
-// makes every answer 100 ms later.
+// Defaults of [TurnOptions]. The rules that apply only in a fluctuating
+// background (StartThreshold, StartEvidence, MinResume,
+// FluctuatingThreshold) keep other voices from starting or holding turns
+// without letting go of the user's; what each was chosen from is in
+// docs/vad.md, the measurements in BENCHMARKS.md.
 const (
 	DefaultMinSpeech = 100 * time.Millisecond
-	// DefaultStartThreshold: in a fluctuating background (see
-	// BackgroundReporter) a turn starts only when one frame of the run is
-	// this sure. Other people talking often pass Threshold for 100 ms but
-	// rarely reach this; a voice meant for the microphone does within its
-	// first syllable. On 20 min of babble alone at 10 dB (mean of three
-	// start points, StartEvidence on) the spectral VAD started 34
-	// turns/min and spent 35 % of the time in turns with no start
-	// threshold, 1.3/min at 0.995 (the setting for its earlier, one-hop
-	// score: the score with context is surer of other voices too) and
-	// 0.7/min (3 %) with this one (BENCHMARKS.md).
+	// DefaultStartThreshold: in a fluctuating background a turn starts only
+	// when one frame of the run is this sure. Other voices often pass
+	// Threshold for 100 ms but rarely reach this; a voice meant for the
+	// microphone does within its first syllable.
 	DefaultStartThreshold = 0.998
 	// DefaultMinResume: in a fluctuating background a run of speech frames
-	// after a gap keeps an open turn going only once it lasts this long.
-	// Other voices pass Threshold in blips of a frame or two and kept turns
-	// open: at babble 10 dB 13 of 96 utterances began while the turn before
-	// was still open (pauses 0.7–2.5 s); with 80 ms 5 do, and no more
-	// utterances are split (BENCHMARKS.md).
+	// after a gap keeps an open turn going only once it lasts this long, so
+	// blips of other voices do not hold turns open.
 	DefaultMinResume = 80 * time.Millisecond
 	// DefaultStartEvidence: in a fluctuating background a turn also starts,
 	// on a speech frame, once frames at or above EvidenceThreshold add up
-	// to this much within the last EvidenceWindow, in one run or several.
-	// Some voices meant for the microphone never reach StartThreshold in a
-	// loud room, but their syllables come through near-sure again and
-	// again; other voices rarely pile up that much in a second. With the
-	// spectral VAD's score with context, 20 min of babble alone at 10 dB
-	// (mean of three start points) started 0.32 turns/min without the
-	// rule, 1.1 with 440 ms (the setting for the earlier, one-hop score),
-	// 0.7 with 500 ms and 0.42 with 600 ms; utterances missed at babble
-	// 10/5/0 dB (of 96): 1/37/76, 1/21/61, 1/22/66 and 1/33/74. A second
-	// rule, a run unbroken at 0.95 for 120 ms, was dropped with that
-	// score: on top of this one (at 440 ms) it raised the starts in
-	// babble alone from 0.77 to 0.93/min (10-min runs) and caught 3 more
-	// of the 96 at 5 dB.
+	// to this much within the last EvidenceWindow, in one run or several:
+	// a voice that never reaches StartThreshold in a loud room still comes
+	// through near-sure again and again, other voices rarely do.
 	DefaultStartEvidence = 500 * time.Millisecond
 	// DefaultFluctuatingThreshold: in a fluctuating background a frame
 	// counts as speech at this probability (and keeps a turn going in a
-	// run of MinResume; see TurnOptions.FluctuatingThreshold). The score
-	// is less sure of a voice under other voices, and at 0.5 the detector
-	// let go of it mid-utterance: at babble 0 dB turns ended a median
-	// 400 ms before the labelled end + MinSilence, and frame recall was
-	// 0.53. On the evaluation corpus at 16 kHz, against 0.5: frame F1 at
-	// babble 20/10/5/0 dB 0.945/0.918/0.875/0.761 against
-	// 0.961/0.921/0.836/0.657; end of turn beyond MinSilence, median, at
-	// 10 and 0 dB +20/+20 ms against 0/-400 ms; utterances missed at
-	// 10 dB 4 of 96 against 1 (3 began in a turn still open). 0.2 ends
-	// turns 60 ms late at 10 dB, past the +30 ms target; 0.4 lifts babble
-	// 0 dB only to 0.705, under the energy baseline's 0.730. Without the
-	// MinResume rule for weak frames, 0.25 ended turns 60 ms late at
-	// 10 dB (the fading tail of each utterance held them). The false
-	// starts in babble alone do not change (0.7/min at 10 dB; 4 % of the
-	// time in turns, 3 % at 0.5): StartThreshold and StartEvidence decide
-	// starts.
+	// run of MinResume; see TurnOptions.FluctuatingThreshold): the score is
+	// less sure of a voice under other voices, and at Threshold the
+	// detector let go of it mid-utterance.
 	DefaultFluctuatingThreshold = 0.25
 	// DefaultFluctuatingThreshold8k is the default at 8 kHz, where the
-	// telephone-band model is less sure of a voice in babble: at 0.25, 10
-	// of the 96 utterances at babble 10 dB began while the turn before was
-	// still open (1 at 0.5, 3 at this value; babble 0 dB frame F1 0.784,
-	// 0.713 and 0.754).
+	// telephone-band model is less sure of a voice in babble and 0.25 ran
+	// separate utterances together.
 	DefaultFluctuatingThreshold8k = 0.4
 	// EvidenceThreshold is the probability (or Threshold, if higher) at or
 	// above which a frame counts towards StartEvidence.
 	EvidenceThreshold = 0.9
 	// EvidenceWindow is how far back StartEvidence is counted.
-	EvidenceWindow    = time.Second
+	EvidenceWindow = time.Second
+	// DefaultMinSilence ends a turn: shorter splits utterances at their own
+	// pauses, longer makes every answer later.
 	DefaultMinSilence = 300 * time.Millisecond
 	DefaultPreRoll    = 300 * time.Millisecond
-	// MaxStartLag is how long after its onset a turn may be decided
-	// (StartThreshold reached late in a run, or StartEvidence gathered over
-	// up to EvidenceWindow, from a run that may have begun before it) and
-	// still get its whole pre-roll: the detector keeps PreRoll +
-	// MaxStartLag of audio. In babble the latest start seen was decided
-	// 1.46 s after its onset at 5 dB and 2 s at 0 dB (a run that began
-	// well before its first near-sure frame; with FluctuatingThreshold
-	// runs begin early). A later start gets the last PreRoll +
-	// MaxStartLag, still from before its onset unless it came more than
-	// that after it.
+	// MaxStartLag is how long after its onset a turn may be decided (a run
+	// that became sure late, or evidence gathered over up to
+	// EvidenceWindow) and still get its whole pre-roll: the detector keeps
+	// PreRoll + MaxStartLag of audio. A later start gets the last PreRoll +
+	// MaxStartLag.
 	MaxStartLag         = 2 * time.Second
 	DefaultMaxUtterance = 30 * time.Second
 )

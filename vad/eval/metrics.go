@@ -159,12 +159,8 @@ func Evaluate(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions) (R
 // in babble starts few of them.
 //
 // Both are means over runs from FalseStartOffsets into pcm (those inside
-// its first half). In babble a detector's path depends on where it
-// started: the background it has learnt decides which hops are quiet
-// enough to learn from next. Single 20-minute runs of the same babble at
-// 10 dB from start points between 0 and 1.9 s ranged 0.55-0.70 starts/min
-// (the spectral VAD's earlier one-hop score, StartEvidence off), 0.65-1.05
-// with StartEvidence at 400 ms.
+// its first half): in babble a detector's path depends on where it started
+// (the spread of single runs is in docs/vad.md).
 func FalseStarts(pcm []int16, mk NewClassifier, topt vad.TurnOptions) (perMin, inTurn float64, err error) {
 	rate := topt.SampleRate
 	if rate == 0 {

@@ -102,9 +102,8 @@ func (d *Dataset) Record(pcm []int16, labels []bool, weight func(frame int) floa
 // EndSpan of the pause after each utterance. The model sees the last
 // 320 ms, and an utterance's tail is often buried in the noise, so it learns
 // to hold on for a while after the audible end; the hops that end a turn are
-// a small part of the corpus and do not pull back by themselves. Weighted
-// 1, the end of turn came 60-100 ms after MinSilence at 10 and 20 dB; 5,
-// 40 ms; 10, 20 ms.
+// a small part of the corpus and do not pull back by themselves (the
+// weights tried: docs/vad.md).
 const (
 	EndWeight = 10
 	EndSpan   = 200 * time.Millisecond
