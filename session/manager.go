@@ -104,6 +104,10 @@ func NewManager(cfg Config) (*Manager, error) {
 	}
 	m.se = se
 	if _, err := m.newAPI(cfg.Log); err != nil {
+		if m.muxPC != nil {
+			_ = m.udpMux.Close()
+			_ = m.muxPC.Close()
+		}
 		return nil, err
 	}
 	return m, nil
