@@ -12,9 +12,9 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
 
 	"github.com/duplex-ai/duplex/events"
-	"github.com/duplex-ai/duplex/internal/ratelimit"
 	"github.com/duplex-ai/duplex/media"
 	"github.com/duplex-ai/duplex/transcript"
 )
@@ -66,7 +66,7 @@ type Call struct {
 	// nanoseconds since created (monotonic).
 	lastActive atomic.Int64
 	cmdMu      sync.Mutex
-	cmdRate    *ratelimit.Bucket
+	cmdRate    *rate.Limiter
 	cmdWarn    time.Time
 }
 
@@ -76,7 +76,7 @@ func newCall(m *Manager, id, secret, clientIP string) *Call {
 		id:        id,
 		secret:    secret,
 		clientIP:  clientIP,
-		cmdRate:   ratelimit.NewBucket(m.cfg.CommandRate, m.cfg.CommandBurst),
+		cmdRate:   rate.NewLimiter(rate.Limit(m.cfg.CommandRate), m.cfg.CommandBurst),
 		m:         m,
 		log:       m.cfg.Log.With().Str("call_id", id).Logger(),
 		ctx:       ctx,
@@ -422,7 +422,7 @@ func (c *Call) allowCommand() bool {
 	c.cmdMu.Lock()
 	defer c.cmdMu.Unlock()
 	now := time.Now()
-	if c.cmdRate.Allow(now) {
+	if c.cmdRate.AllowN(now, 1) {
 		return true
 	}
 	if now.Sub(c.cmdWarn) >= time.Second {

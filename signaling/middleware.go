@@ -93,7 +93,7 @@ func (s *Server) limit(w http.ResponseWriter, r *http.Request) bool {
 	if s.rate == nil || !strings.HasPrefix(r.URL.Path, "/v1/") {
 		return true
 	}
-	ok, retry := s.rate.Allow(s.clientIP(r), s.opt.Now())
+	ok, retry := s.rate.allow(s.clientIP(r), s.opt.Now())
 	if ok {
 		return true
 	}

@@ -22,7 +22,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
-	"github.com/duplex-ai/duplex/internal/ratelimit"
 	"github.com/duplex-ai/duplex/session"
 	"github.com/duplex-ai/duplex/transcript"
 )
@@ -76,7 +75,7 @@ type Server struct {
 	opt       Options
 	mux       *http.ServeMux
 	keyHashes [][sha256.Size]byte
-	rate      *ratelimit.Keyed
+	rate      *keyedLimiter
 }
 
 // New returns a Server for mgr.
@@ -104,7 +103,7 @@ func New(mgr *session.Manager, opt Options) *Server {
 		if burst <= 0 {
 			burst = max(1, int(4*opt.RateLimit))
 		}
-		s.rate = ratelimit.NewKeyed(opt.RateLimit, burst, 0)
+		s.rate = newKeyedLimiter(opt.RateLimit, burst, maxRateKeys)
 	}
 	s.mux.HandleFunc("POST /v1/calls", s.createCall)
 	s.mux.HandleFunc("POST /v1/tokens", s.mintToken)
