@@ -3,6 +3,7 @@ package oaihttp
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -58,6 +59,13 @@ func (e *APIError) Unwrap() error {
 	default:
 		return ErrStatus
 	}
+}
+
+// ReadAPIError builds the APIError of resp, a non-2xx answer to req,
+// reading a bounded part of its body, for clients that do not use Do.
+func ReadAPIError(req *http.Request, resp *http.Response) *APIError {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	return newAPIError(req.Method, req.URL, resp, b, time.Now())
 }
 
 func newAPIError(method string, u *url.URL, resp *http.Response, body []byte, now time.Time) *APIError {

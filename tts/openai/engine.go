@@ -82,13 +82,11 @@ type speechRequest struct {
 }
 
 // maxErrorBody bounds the error body read for its message.
-const maxErrorBody = 64 << 10
-
 // Synthesize sends the request and returns once the response headers have
 // arrived; the audio then streams through Next. opt.Voice overrides the
 // default voice; opt.Language is not sent (the voices are multilingual).
 // Errors: ErrEmptyText, ErrClosed, *APIError (ErrUnauthorized,
-// ErrRateLimited, ErrServer, ErrRequest), ErrBadResponse,
+// ErrRateLimited, ErrServer, ErrStatus), ErrBadResponse,
 // ErrFirstByteTimeout, ErrTimeout, the context's error, or the transport's.
 func (e *Engine) Synthesize(ctx context.Context, text string, opt tts.Options) (tts.Stream, error) {
 	if strings.TrimSpace(text) == "" {
@@ -122,9 +120,7 @@ func (e *Engine) Synthesize(ctx context.Context, text string, opt tts.Options) (
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "audio/pcm, application/octet-stream, */*")
-	if e.opt.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+e.opt.APIKey)
-	}
+	oaihttp.Authorize(req, e.opt.APIKey)
 	resp, err := e.client.Do(req)
 	if err != nil {
 		err = s.stopErr(err)
@@ -133,7 +129,7 @@ func (e *Engine) Synthesize(ctx context.Context, text string, opt tts.Options) (
 	}
 	s.body = resp.Body
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		apiErr := readAPIError(resp)
+		apiErr := oaihttp.ReadAPIError(req, resp)
 		s.Close()
 		return nil, apiErr
 	}
@@ -143,13 +139,4 @@ func (e *Engine) Synthesize(ctx context.Context, text string, opt tts.Options) (
 		return nil, fmt.Errorf("%w: HTTP %d with %s body, not PCM: %q", ErrBadResponse, resp.StatusCode, mt, msg)
 	}
 	return s, nil
-}
-
-// readAPIError builds the APIError of a non-2xx response; the body and
-// Retry-After are read as the other OpenAI-compatible clients read them.
-func readAPIError(resp *http.Response) *APIError {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	e := &APIError{StatusCode: resp.StatusCode, RetryAfter: oaihttp.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
-	e.Message, e.Type, e.Code = oaihttp.ParseErrorBody(b)
-	return e
 }

@@ -188,7 +188,7 @@ func TestHTTPErrors(t *testing.T) {
 			ErrRateLimited, "Rate limit reached", 7 * time.Second},
 		{"500", 500, nil, `{"error":{"message":"The server had an error while processing your request.","type":"server_error"}}`,
 			ErrServer, "server had an error", 0},
-		{"400 fastapi detail", 400, nil, `{"detail":"Voice 'zzz' not found"}`, ErrRequest, "Voice 'zzz' not found", 0},
+		{"400 fastapi detail", 400, nil, `{"detail":"Voice 'zzz' not found"}`, ErrStatus, "Voice 'zzz' not found", 0},
 		{"502 html", 502, map[string]string{"Content-Type": "text/html"}, "<html>Bad Gateway</html>", ErrServer, "Bad Gateway", 0},
 	}
 	for _, tt := range tests {
@@ -214,7 +214,7 @@ func TestHTTPErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.msg) || !strings.Contains(err.Error(), "HTTP") {
 				t.Fatalf("message %q lacks %q", err, tt.msg)
 			}
-			for _, other := range []error{ErrUnauthorized, ErrRateLimited, ErrServer, ErrRequest} {
+			for _, other := range []error{ErrUnauthorized, ErrRateLimited, ErrServer, ErrStatus} {
 				if other != tt.want && errors.Is(err, other) {
 					t.Fatalf("err %v also matches %v", err, other)
 				}
