@@ -180,8 +180,8 @@ func FuzzResampler(f *testing.F) {
 			if ceil := (fed*int64(out) + int64(in) - 1) / int64(in); int64(len(got)) > ceil {
 				t.Fatalf("%d→%d: %d outputs from %d inputs (at most %d)", in, out, len(got), fed, ceil)
 			}
-			if p := r.Pending(); p < 0 || p > r.half {
-				t.Fatalf("%d→%d: %d inputs pending, half-width %d", in, out, p, r.half)
+			if p := r.Pending(); p < 0 || p > r.HalfWidth() {
+				t.Fatalf("%d→%d: %d inputs pending, half-width %d", in, out, p, r.HalfWidth())
 			}
 		}
 		got = r.Flush(got)

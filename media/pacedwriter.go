@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/duplex-ai/duplex/internal/dsp"
 )
 
 const (
@@ -154,7 +156,7 @@ func NewPacedWriter(w SampleWriter, opt PacedWriterOptions) (*PacedWriter, error
 // new one behind it. PCM enqueued after ClearQueue plays: cancel the
 // producer before clearing.
 func (p *PacedWriter) Enqueue(id int, pcm []int16, sampleRate int) error {
-	if sampleRate <= 0 || sampleRate > maxResampleRate {
+	if sampleRate <= 0 || sampleRate > dsp.MaxResampleRate {
 		return fmt.Errorf("%w: %d Hz", ErrInvalidSampleRate, sampleRate)
 	}
 	p.mu.Lock()
