@@ -2,6 +2,8 @@ package vad
 
 import (
 	"math"
+
+	"github.com/duplex-ai/duplex/internal/dsp"
 )
 
 // SpectralVAD is the production frame classifier. Every 10 ms it measures
@@ -47,7 +49,8 @@ type SpectralVAD struct {
 	subCount       int
 	subIdx         int
 
-	dec *decimator3 // 48 kHz → 16 kHz, nil otherwise
+	rs  *dsp.Resampler // 48 kHz → 16 kHz, nil otherwise
+	dec []int16        // rs's output for the current frame
 
 	hops     int     // hops analysed since Reset
 	score    float64 // smoothed score (dB)
@@ -111,7 +114,10 @@ func NewClassifier(opt Options) (*SpectralVAD, error) {
 		v.rate = 8000
 	}
 	if opt.SampleRate == 48000 {
-		v.dec = newDecimator3()
+		if v.rs, err = dsp.NewResampler(48000, 16000); err != nil {
+			return nil, err
+		}
+		v.dec = make([]int16, 0, 2*v.hop) // grows to the longest frame's output
 	}
 	v.hop = v.rate / hopsPerSecond
 	v.n = 256
@@ -203,8 +209,8 @@ func (v *SpectralVAD) Reset() {
 	if v.model != nil {
 		v.model.reset()
 	}
-	if v.dec != nil {
-		v.dec.reset()
+	if v.rs != nil {
+		v.rs.Reset()
 	}
 }
 
@@ -233,50 +239,42 @@ func (v *SpectralVAD) Prob(frame []int16) float64 {
 // prob analyses frame and returns the best probability of the hops it
 // completed (or the last one) and the frame's energy (sum of squares).
 func (v *SpectralVAD) prob(frame []int16) (float64, float64) {
+	if v.rs == nil {
+		return v.feed(frame)
+	}
+	var e float64
+	for _, s := range frame {
+		x := float64(s)
+		e += x * x
+	}
+	v.dec = v.rs.Process(v.dec[:0], frame)
+	p, _ := v.feed(v.dec)
+	return p, e
+}
+
+// feed analyses samples at the analysis rate, whole runs at a time (this
+// runs on every frame of every call), and returns prob's two results.
+func (v *SpectralVAD) feed(frame []int16) (float64, float64) {
 	best := -1.0
 	var e float64
-	if v.dec != nil {
-		for _, s := range frame {
+	for len(frame) > 0 {
+		at := v.n - v.hop + v.pos
+		k := min(v.hop-v.pos, len(frame))
+		dst := v.buf[at : at+k]
+		for i, s := range frame[:k] {
 			x := float64(s)
+			dst[i] = x
 			e += x * x
-			y, ok := v.dec.push(x)
-			if ok {
-				if p, done := v.pushSample(y); done && p > best {
-					best = p
-				}
-			}
 		}
-	} else {
-		// Whole runs of samples at a time: this path runs on every frame
-		// of every call.
-		for len(frame) > 0 {
-			at := v.n - v.hop + v.pos
-			k := min(v.hop-v.pos, len(frame))
-			dst := v.buf[at : at+k]
-			for i, s := range frame[:k] {
-				x := float64(s)
-				dst[i] = x
-				e += x * x
-			}
-			frame = frame[k:]
-			if v.pos += k; v.pos == v.hop {
-				best = max(best, v.endHop())
-			}
+		frame = frame[k:]
+		if v.pos += k; v.pos == v.hop {
+			best = max(best, v.endHop())
 		}
 	}
 	if best < 0 {
 		return v.lastProb, e
 	}
 	return best, e
-}
-
-func (v *SpectralVAD) pushSample(x float64) (float64, bool) {
-	v.buf[v.n-v.hop+v.pos] = x
-	v.pos++
-	if v.pos < v.hop {
-		return 0, false
-	}
-	return v.endHop(), true
 }
 
 // endHop analyses the completed hop and makes room for the next one.
@@ -472,62 +470,4 @@ func (v *SpectralVAD) rotateMinima() {
 		v.curMin[b] = math.Inf(1)
 	}
 	v.subIdx = (v.subIdx + 1) % noiseSubWins
-}
-
-// decimator3 turns 48 kHz into 16 kHz with a 36-tap windowed-sinc low-pass
-// (cut-off 7.2 kHz), computing only the kept outputs.
-type decimator3 struct {
-	taps  []float64
-	hist  []float64 // circular, len(taps)
-	idx   int
-	phase int
-}
-
-func newDecimator3() *decimator3 {
-	const n = 36
-	d := &decimator3{taps: make([]float64, n), hist: make([]float64, n)}
-	fc := 7200.0 / 48000
-	var sum float64
-	for i := range d.taps {
-		t := float64(i) - float64(n-1)/2
-		s := 2 * fc
-		if t != 0 {
-			s = math.Sin(2*math.Pi*fc*t) / (math.Pi * t)
-		}
-		w := 0.42 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(n-1)) + 0.08*math.Cos(4*math.Pi*float64(i)/float64(n-1))
-		d.taps[i] = s * w
-		sum += d.taps[i]
-	}
-	for i := range d.taps {
-		d.taps[i] /= sum
-	}
-	return d
-}
-
-func (d *decimator3) reset() {
-	clear(d.hist)
-	d.idx, d.phase = 0, 0
-}
-
-func (d *decimator3) push(x float64) (float64, bool) {
-	d.hist[d.idx] = x
-	d.idx++
-	if d.idx == len(d.hist) {
-		d.idx = 0
-	}
-	d.phase++
-	if d.phase < 3 {
-		return 0, false
-	}
-	d.phase = 0
-	var y float64
-	j := d.idx // oldest sample
-	for _, t := range d.taps {
-		y += t * d.hist[j]
-		j++
-		if j == len(d.hist) {
-			j = 0
-		}
-	}
-	return y, true
 }
