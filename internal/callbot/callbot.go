@@ -16,9 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
-	"github.com/pion/rtcp"
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
@@ -176,46 +173,36 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	c := &call{
 		opt:       opt,
-		log:       opt.Log,
 		hc:        hc,
 		sc:        sc,
 		enc:       enc,
 		clip:      clip,
 		stop:      make(chan struct{}),
-		connected: make(chan struct{}),
-		failed:    make(chan struct{}),
 		dcOpen:    make(chan struct{}),
 	}
 	return c.run(ctx, endpoint)
 }
 
 type call struct {
+	peer // its mu also guards the fields marked below
 	opt  Options
-	log  zerolog.Logger
 	hc   *http.Client
 	sc   *script // owned by the audio sender goroutine
 	enc  *media.OpusEncoder
 	clip *ivfClip
 
-	pc    *webrtc.PeerConnection
 	audio *webrtc.TrackLocalStaticSample
 	video *webrtc.TrackLocalStaticSample
 	pli   chan struct{}
 
-	wg        sync.WaitGroup
-	stop      chan struct{} // closed: senders stop
-	stopOnce  sync.Once
-	connected chan struct{}
-	connOnce  sync.Once
-	failed    chan struct{}
-	failOnce  sync.Once
-	dcOpen    chan struct{}
-	openOnce  sync.Once
+	stop     chan struct{} // closed: senders stop
+	stopOnce sync.Once
+	dcOpen   chan struct{}
+	openOnce sync.Once
 
 	lastVoiced atomic.Int64 // unix ns of the last voiced packet received
 
-	mu        sync.Mutex
-	closing   bool
+	// Guarded by mu.
 	events    []timedEvent
 	dropped   int
 	errs      []string
@@ -247,54 +234,10 @@ func (c *call) addErr(format string, args ...any) {
 	c.log.Warn().Msg(msg)
 }
 
-// enter registers a goroutine running a pion callback; false once the call
-// is shutting down.
-func (c *call) enter() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closing {
-		return false
-	}
-	c.wg.Add(1)
-	return true
-}
-
-func (c *call) goJoined(f func()) {
-	if !c.enter() {
-		return
-	}
-	go func() {
-		defer c.wg.Done()
-		f()
-	}()
-}
-
-func (c *call) newPeerConnection() (*webrtc.PeerConnection, error) {
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		return nil, err
-	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
-		return nil, err
-	}
-	se := webrtc.SettingEngine{}
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	if c.opt.Net != nil {
-		se.SetNet(c.opt.Net)
-	} else {
-		se.SetIncludeLoopbackCandidate(true)
-	}
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
-	return api.NewPeerConnection(webrtc.Configuration{})
-}
-
 func (c *call) run(ctx context.Context, endpoint *url.URL) (*Result, error) {
-	pc, err := c.newPeerConnection()
-	if err != nil {
+	if err := c.open(peerConfig{net: c.opt.Net}, c.opt.Log); err != nil {
 		return nil, fmt.Errorf("callbot: peer connection: %w", err)
 	}
-	c.pc = pc
 	callURL, err := c.setUp(ctx, endpoint)
 	if err != nil {
 		c.shutdown()
@@ -397,33 +340,11 @@ func (c *call) setUp(ctx context.Context, endpoint *url.URL) (callURL string, er
 	if err != nil {
 		return "", fmt.Errorf("callbot: %w", err)
 	}
-	answer, callURL, err := postOffer(ctx, c.hc, endpoint, c.opt.Token, offer)
-	if err != nil {
-		return "", err
-	}
-	c.log.Debug().Str("call", callURL).Msg("answer received")
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		if callURL != "" {
-			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hangUpTimeout)
-			_ = hangUp(hctx, c.hc, callURL, c.opt.Token)
-			cancel()
-		}
-		return "", fmt.Errorf("callbot: the server's answer was rejected: %w", err)
-	}
-	return callURL, nil
+	return c.answer(ctx, c.hc, endpoint, c.opt.Token, offer)
 }
 
 // handle wires the peer connection's and data channel's callbacks.
 func (c *call) handle(dc *webrtc.DataChannel) {
-	c.pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		c.log.Debug().Str("state", s.String()).Msg("connection state")
-		switch s {
-		case webrtc.PeerConnectionStateConnected:
-			c.connOnce.Do(func() { close(c.connected) })
-		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
-			c.failOnce.Do(func() { close(c.failed) })
-		}
-	})
 	c.pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if !c.enter() {
 			return
@@ -489,11 +410,8 @@ func (c *call) receive(tr *webrtc.TrackRemote) {
 	c.mu.Unlock()
 	if !mine {
 		c.log.Debug().Str("kind", tr.Kind().String()).Msg("ignoring extra track")
-		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
-				return
-			}
-		}
+		drain(tr)
+		return
 	}
 	dec, err := media.NewOpusDecoder(media.OpusSampleRate, 1)
 	if mt := tr.Codec().MimeType; !strings.EqualFold(mt, webrtc.MimeTypeOpus) {
@@ -501,11 +419,8 @@ func (c *call) receive(tr *webrtc.TrackRemote) {
 	}
 	if err != nil {
 		c.addErr("audio: %v", err)
-		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
-				return
-			}
-		}
+		drain(tr)
+		return
 	}
 	r.dec = dec
 	for {
@@ -527,45 +442,12 @@ func (c *call) receive(tr *webrtc.TrackRemote) {
 	}
 }
 
-// readRTCP keeps the sender's interceptors running; PLIs go to pli.
-func (c *call) readRTCP(s *webrtc.RTPSender, pli chan<- struct{}) {
-	c.goJoined(func() {
-		for {
-			pkts, _, err := s.ReadRTCP()
-			if err != nil {
-				return
-			}
-			if pli == nil {
-				continue
-			}
-			for _, p := range pkts {
-				switch p.(type) {
-				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-					select {
-					case pli <- struct{}{}:
-					default:
-					}
-				}
-			}
-		}
-	})
-}
-
 func (c *call) waitConnected(ctx context.Context) bool {
-	t := time.NewTimer(connectTimeout)
-	defer t.Stop()
-	select {
-	case <-c.connected:
-		c.log.Debug().Msg("connected")
-		return true
-	case <-c.failed:
-		c.addErr("connection failed before it was established")
-	case <-t.C:
-		c.addErr("not connected after %s", connectTimeout)
-	case <-ctx.Done():
-		c.addErr("call cut short while connecting: %v", ctx.Err())
+	if err := c.peer.waitConnected(ctx, time.Now(), connectTimeout); err != nil {
+		c.addErr("%v", err)
+		return false
 	}
-	return false
+	return true
 }
 
 // converse sends the audio (and video), then waits for the tail. The
@@ -720,13 +602,7 @@ func (c *call) sendVideo() {
 // goroutine the call started.
 func (c *call) shutdown() {
 	c.stopOnce.Do(func() { close(c.stop) })
-	c.mu.Lock()
-	c.closing = true
-	c.mu.Unlock()
-	if err := c.pc.GracefulClose(); err != nil {
-		c.log.Debug().Err(err).Msg("close")
-	}
-	c.wg.Wait()
+	c.close(true)
 }
 
 // gatheredOffer creates an offer, applies it and waits for ICE gathering

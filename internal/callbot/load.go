@@ -15,8 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
 	"github.com/rs/zerolog"
@@ -481,27 +479,18 @@ const (
 )
 
 type loadCaller struct {
-	lt  *loadTest
-	idx int
-	log zerolog.Logger
-	rng *rand.Rand // sender goroutine only
+	peer // its mu also guards the reply watch
+	lt   *loadTest
+	idx  int
+	rng  *rand.Rand // sender goroutine only
 
-	pc    *webrtc.PeerConnection
 	track *webrtc.TrackLocalStaticSample
-
-	connected chan struct{}
-	connOnce  sync.Once
-	failed    chan struct{}
-	failOnce  sync.Once
-	wg        sync.WaitGroup // every goroutine of the call, joined at the end
 
 	postedAt, connectedAt time.Time // set by run before the senders start
 	setupOK, hungUp       bool
 	lostConn              bool
 
 	// Reply watch: written by the track goroutine, read by the sender.
-	mu         sync.Mutex
-	closing    bool      // no more goroutines join wg
 	speaking   bool      // from the start of a turn to its last speech frame
 	overlap    bool      // voiced reply audio arrived while speaking
 	watchFrom  time.Time // the turn's last speech frame was sent
@@ -521,57 +510,15 @@ type loadCaller struct {
 func newLoadCaller(lt *loadTest, idx int) *loadCaller {
 	return &loadCaller{
 		lt: lt, idx: idx,
-		log:       lt.opt.Log.With().Int("caller", idx).Logger(),
-		rng:       rand.New(rand.NewPCG(lt.opt.Seed, uint64(idx))),
-		connected: make(chan struct{}),
-		failed:    make(chan struct{}),
+		rng: rand.New(rand.NewPCG(lt.opt.Seed, uint64(idx))),
 	}
-}
-
-// enter registers a goroutine running a pion callback; false once the call
-// is shutting down.
-func (c *loadCaller) enter() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closing {
-		return false
-	}
-	c.wg.Add(1)
-	return true
 }
 
 // shutdown closes the peer connection and joins every goroutine.
-func (c *loadCaller) shutdown() {
-	c.mu.Lock()
-	c.closing = true
-	c.mu.Unlock()
-	if c.pc != nil {
-		_ = c.pc.Close()
-	}
-	c.wg.Wait()
-}
+func (c *loadCaller) shutdown() { c.close(false) }
 
 func (c *loadCaller) ok() bool {
 	return c.setupOK && !c.lostConn && c.hungUp && c.noReply == 0
-}
-
-// newLoadPeerConnection is callbot's usual peer connection, IPv4 UDP
-// only, with RTCP reports as its only interceptor (no NACK, stats or TWCC:
-// a lighter caller leaves more of a shared machine to the server).
-func newLoadPeerConnection() (*webrtc.PeerConnection, error) {
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		return nil, err
-	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
-		return nil, err
-	}
-	se := webrtc.SettingEngine{}
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
 }
 
 // run sets the call up, reports setupDone (once), talks until the load
@@ -586,19 +533,12 @@ func (c *loadCaller) run(ctx context.Context, setupDone func()) {
 		c.shutdown()
 		return
 	}
-	t := time.NewTimer(loadSetupTimeout - time.Since(c.postedAt))
-	select {
-	case <-c.connected:
+	if err := c.waitConnected(ctx, c.postedAt, loadSetupTimeout); err != nil {
+		lt.addErr("%v", err)
+	} else {
 		c.connectedAt = time.Now()
 		c.setupOK = true
-	case <-c.failed:
-		lt.addErr("connection failed before it was established")
-	case <-t.C:
-		lt.addErr("not connected %s after the offer", loadSetupTimeout)
-	case <-ctx.Done():
-		lt.addErr("cut short while connecting: %v", ctx.Err())
 	}
-	t.Stop()
 	once()
 	if c.setupOK {
 		senderDone := make(chan struct{})
@@ -642,11 +582,11 @@ func shortErr(err error) string {
 
 // setUp adds the audio track and the events channel and exchanges SDP.
 func (c *loadCaller) setUp(ctx context.Context) (string, error) {
-	pc, err := newLoadPeerConnection()
-	if err != nil {
+	if err := c.open(peerConfig{light: true}, c.lt.opt.Log.With().Int("caller", c.idx).Logger()); err != nil {
 		return "", fmt.Errorf("peer connection: %w", err)
 	}
-	c.pc = pc
+	pc := c.pc
+	var err error
 	c.track, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: sampleRate, Channels: 2}, "audio", "callbot")
 	if err != nil {
 		return "", fmt.Errorf("audio track: %w", err)
@@ -655,31 +595,12 @@ func (c *loadCaller) setUp(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("audio transceiver: %w", err)
 	}
-	sender := tr.Sender()
-	if !c.enter() {
-		return "", errors.New("shutting down")
-	}
-	go func() {
-		defer c.wg.Done()
-		for {
-			if _, _, err := sender.ReadRTCP(); err != nil {
-				return
-			}
-		}
-	}()
+	c.readRTCP(tr.Sender(), nil)
 	dc, err := pc.CreateDataChannel("events", nil)
 	if err != nil {
 		return "", fmt.Errorf("data channel: %w", err)
 	}
 	dc.OnMessage(func(webrtc.DataChannelMessage) { c.lt.events.Add(1) })
-	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		switch s {
-		case webrtc.PeerConnectionStateConnected:
-			c.connOnce.Do(func() { close(c.connected) })
-		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
-			c.failOnce.Do(func() { close(c.failed) })
-		}
-	})
 	var trackOnce sync.Once
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if !c.enter() {
@@ -694,11 +615,7 @@ func (c *loadCaller) setUp(ctx context.Context) (string, error) {
 			c.receive(tr)
 			return
 		}
-		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
-				return
-			}
-		}
+		drain(tr)
 	})
 	offer, err := gatheredOffer(ctx, pc)
 	if err != nil {
@@ -707,18 +624,12 @@ func (c *loadCaller) setUp(ctx context.Context) (string, error) {
 	c.postedAt = time.Now()
 	pctx, cancel := context.WithTimeout(ctx, loadSetupTimeout)
 	defer cancel()
-	answer, callURL, err := postOffer(pctx, c.lt.hc, c.lt.endpoint, c.lt.opt.Token, offer)
+	callURL, err := c.answer(pctx, c.lt.hc, c.lt.endpoint, c.lt.opt.Token, offer)
 	if err != nil {
 		return "", fmt.Errorf("offer: %s", shortErr(err))
 	}
 	if callURL == "" {
 		return "", errNoLocation
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hangUpTimeout)
-		_ = hangUp(hctx, c.lt.hc, callURL, c.lt.opt.Token)
-		cancel()
-		return "", fmt.Errorf("the server's answer was rejected: %w", err)
 	}
 	return callURL, nil
 }

@@ -128,7 +128,7 @@ func TestScriptSequence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &call{sc: s, log: zerolog.Nop()}
+	c := &call{sc: s, peer: peer{log: zerolog.Nop()}}
 	now := time.Unix(1000, 0)
 	var kinds strings.Builder
 	step := func(n int) {
@@ -174,7 +174,7 @@ func TestScriptTimeouts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &call{sc: s, log: zerolog.Nop()}
+	c := &call{sc: s, peer: peer{log: zerolog.Nop()}}
 	now := time.Unix(1000, 0)
 	for range 30 {
 		s.next(c, now)
