@@ -12,7 +12,7 @@ import (
 )
 
 func TestJudge(t *testing.T) {
-	good := callbot.LoadResult{Turns: 200, TurnsAnswered: 200, LatencyMS: callbot.Percentiles{P50: 400, P95: 600, Max: 900}, Audio: callbot.Continuity{Frames: 10000, GapFraction: 0.005, LateFraction: 0.002}}
+	good := callbot.LoadResult{Turns: 200, TurnsAnswered: 200, Summary: callbot.Summary{LatencyMS: callbot.Percentiles{P50: 400, P95: 600, Max: 900}}, Audio: callbot.Continuity{Frames: 10000, GapFraction: 0.005, LateFraction: 0.002}}
 	if ok, why := judge(&good); !ok {
 		t.Fatalf("good step rejected: %s", why)
 	}
@@ -71,7 +71,7 @@ func TestBenchLine(t *testing.T) {
 func TestCapacityMarkdown(t *testing.T) {
 	res := func(calls int, cpu float64) *callbot.LoadResult {
 		return &callbot.LoadResult{Calls: calls, CallsOK: calls, Turns: 2 * calls, TurnsAnswered: 2 * calls,
-			LatencyMS: callbot.Percentiles{P50: 380, P95: 450, Max: 700}, Audio: callbot.Continuity{Frames: int64(300 * calls)},
+			Summary: callbot.Summary{LatencyMS: callbot.Percentiles{P50: 380, P95: 450, Max: 700}}, Audio: callbot.Continuity{Frames: int64(300 * calls)},
 			Server: callbot.ServerUsage{CPUCores: cpu, CPUPerCallPct: 100 * cpu / float64(calls), RSSBytes: 40<<20 + int64(calls)<<20}}
 	}
 	ours := &target{name: "duplex", steps: []int{25, 50, 100}, startRSS: 30 << 20, profStep: 100,

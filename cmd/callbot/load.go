@@ -103,29 +103,16 @@ func runLoad(fs *flag.FlagSet, lf loadFlags, cf commonFlags, stdout, stderr io.W
 		fmt.Fprintf(stderr, "callbot: %v\n", err)
 		return 2
 	}
-	if cf.asJSON {
-		if !printJSON(stdout, res, `{"ok":false,"errors":["encoding the result failed"]}`) {
-			res.OK = false
-		}
-	} else {
-		printLoad(stdout, res)
-	}
-	if !res.OK {
-		return 1
-	}
-	return 0
+	return finish(stdout, cf.asJSON, res, &res.Summary, `{"ok":false,"errors":["encoding the result failed"]}`,
+		func() { printLoad(stdout, res) })
 }
 
 func printLoad(w io.Writer, r *callbot.LoadResult) {
-	status := "OK"
-	if !r.OK {
-		status = "FAILED"
-	}
 	mode := ""
 	if r.Idle {
 		mode = " (idle)"
 	}
-	fmt.Fprintf(w, "load%s: %s: %d calls, %d ok, %d failed; ramp %.1f s, hold %.1f s\n", mode, status, r.Calls, r.CallsOK, r.CallsFailed, r.RampS, r.HoldS)
+	fmt.Fprintf(w, "load%s: %s: %d calls, %d ok, %d failed; ramp %.1f s, hold %.1f s\n", mode, status(r.Summary), r.Calls, r.CallsOK, r.CallsFailed, r.RampS, r.HoldS)
 	fmt.Fprintf(w, "setup: p50 %.0f ms, p95 %.0f ms, max %.0f ms\n", r.SetupMS.P50, r.SetupMS.P95, r.SetupMS.Max)
 	if !r.Idle {
 		fmt.Fprintf(w, "turns: %d, answered %d (%d talked over); latency p50 %.0f ms, p95 %.0f ms, max %.0f ms\n", r.Turns, r.TurnsAnswered, r.TurnsTalkedOver, r.LatencyMS.P50, r.LatencyMS.P95, r.LatencyMS.Max)
@@ -140,9 +127,7 @@ func printLoad(w io.Writer, r *callbot.LoadResult) {
 		fmt.Fprintf(w, "server sampling: %s\n", s.Error)
 	}
 	fmt.Fprintf(w, "callbot itself: %.2f cores; the whole machine: %.2f cores busy\n", r.BotCPUCores, r.MachineCPUCores)
-	for _, e := range r.Errors {
-		fmt.Fprintf(w, "error: %s\n", e)
-	}
+	printErrors(w, r.Summary)
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }

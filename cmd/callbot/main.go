@@ -148,7 +148,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	res, err := callbot.Run(ctx, opt)
 	if err != nil {
 		log.Error().Err(err).Msg("call failed")
-		res = &callbot.Result{Turns: []callbot.Turn{}, Errors: []string{err.Error()}}
+		res = &callbot.Result{Summary: callbot.Summary{Errors: []string{err.Error()}}, Turns: []callbot.Turn{}}
 	} else if *record != "" {
 		if err := wav.WriteFile(*record, res.Received, 48000); err != nil {
 			res.Errors = append(res.Errors, fmt.Sprintf("record: %v", err))
@@ -158,17 +158,39 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	if *asJSON {
-		if !printJSON(stdout, res, `{"ok":false,"turns":[],"errors":["encoding the result failed"]}`) {
-			res.OK = false
+	return finish(stdout, *asJSON, res, &res.Summary, `{"ok":false,"turns":[],"errors":["encoding the result failed"]}`,
+		func() { printSummary(stdout, res) })
+}
+
+// finish prints the result of either mode (as JSON, or as text by
+// printText) and returns the exit code: 0 when the run went well, else 1.
+func finish(stdout io.Writer, asJSON bool, res any, sum *callbot.Summary, fallback string, printText func()) int {
+	if asJSON {
+		if !printJSON(stdout, res, fallback) {
+			sum.OK = false
 		}
 	} else {
-		printSummary(stdout, res)
+		printText()
 	}
-	if !res.OK {
+	if !sum.OK {
 		return 1
 	}
 	return 0
+}
+
+// status and printErrors give the text summary's first and last
+// lines, the same in both modes.
+func status(sum callbot.Summary) string {
+	if sum.OK {
+		return "OK"
+	}
+	return "FAILED"
+}
+
+func printErrors(w io.Writer, sum callbot.Summary) {
+	for _, e := range sum.Errors {
+		fmt.Fprintf(w, "error: %s\n", e)
+	}
 }
 
 // loadWAVs reads the files; when their rates differ, all are resampled to
@@ -214,11 +236,7 @@ func nonZero(d time.Duration) time.Duration {
 }
 
 func printSummary(w io.Writer, res *callbot.Result) {
-	status := "OK"
-	if !res.OK {
-		status = "FAILED"
-	}
-	fmt.Fprintf(w, "call %s: %s\n", orDash(res.CallURL), status)
+	fmt.Fprintf(w, "call %s: %s\n", orDash(res.CallURL), status(res.Summary))
 	fmt.Fprintf(w, "audio: sent %.0f ms, received %.0f ms above -45 dBFS\n", res.AudioSentMS, res.AudioReceivedMS)
 	for i, t := range res.Turns {
 		fmt.Fprintf(w, "turn %d: user %q → reply %q", i+1, t.User, t.Reply)
@@ -242,9 +260,7 @@ func printSummary(w io.Writer, res *callbot.Result) {
 	if res.BargeInStopMS.Max > 0 {
 		fmt.Fprintf(w, "barge-in stop: p50 %.0f ms, p95 %.0f ms, max %.0f ms\n", res.BargeInStopMS.P50, res.BargeInStopMS.P95, res.BargeInStopMS.Max)
 	}
-	for _, e := range res.Errors {
-		fmt.Fprintf(w, "error: %s\n", e)
-	}
+	printErrors(w, res.Summary)
 }
 
 func orDash(s string) string {

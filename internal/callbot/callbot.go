@@ -106,15 +106,23 @@ type Percentiles struct {
 	Max float64 `json:"max"`
 }
 
+// Summary is the part of the JSON summary both modes share: whether the
+// run went well, the turn latency (see Result and LoadResult) and the
+// problems met.
+type Summary struct {
+	OK        bool        `json:"ok"`
+	LatencyMS Percentiles `json:"latency_ms"`
+	Errors    []string    `json:"errors"`
+}
+
 // Result is what happened during the call.
 type Result struct {
-	OK          bool    `json:"ok"`
+	Summary
 	CallURL     string  `json:"call_url,omitempty"`
 	AudioSentMS float64 `json:"audio_sent_ms"`
 	// AudioReceivedMS counts received audio above -45 dBFS (RMS per packet).
-	AudioReceivedMS float64     `json:"audio_received_ms"`
-	Turns           []Turn      `json:"turns"`
-	LatencyMS       Percentiles `json:"latency_ms"`
+	AudioReceivedMS float64 `json:"audio_received_ms"`
+	Turns           []Turn  `json:"turns"`
 	// BargeInStopMS summarises Turn.BargeInStopMS over the turns that have it.
 	BargeInStopMS Percentiles    `json:"barge_in_stop_ms"`
 	Events        []events.Event `json:"-"`
@@ -126,8 +134,7 @@ type Result struct {
 	// Sent is what was sent, 48 kHz mono, on the same timeline: every
 	// frame from the first to the hang up (lead, turns, the silence between
 	// them and during the tail).
-	Sent   []int16  `json:"-"`
-	Errors []string `json:"errors"`
+	Sent []int16 `json:"-"`
 }
 
 // Run places the call and returns when it has been hung up. The error is
@@ -172,13 +179,13 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		hc = &http.Client{Transport: tr}
 	}
 	c := &call{
-		opt:       opt,
-		hc:        hc,
-		sc:        sc,
-		enc:       enc,
-		clip:      clip,
-		stop:      make(chan struct{}),
-		dcOpen:    make(chan struct{}),
+		opt:    opt,
+		hc:     hc,
+		sc:     sc,
+		enc:    enc,
+		clip:   clip,
+		stop:   make(chan struct{}),
+		dcOpen: make(chan struct{}),
 	}
 	return c.run(ctx, endpoint)
 }
@@ -244,7 +251,7 @@ func (c *call) run(ctx context.Context, endpoint *url.URL) (*Result, error) {
 		return nil, err
 	}
 
-	res := &Result{CallURL: callURL, Errors: []string{}}
+	res := &Result{Summary: Summary{Errors: []string{}}, CallURL: callURL}
 	if callURL == "" {
 		c.addErr("signaling: %v", errNoLocation)
 	}

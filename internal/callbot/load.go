@@ -85,8 +85,11 @@ type LoadOptions struct {
 
 // LoadResult summarises a load run.
 type LoadResult struct {
-	OK    bool `json:"ok"`
-	Calls int  `json:"calls"`
+	// Summary.LatencyMS, per answered turn: the last speech frame of the
+	// utterance sent → the first voiced reply frame received (from audio
+	// alone, so it works with servers that send no events).
+	Summary
+	Calls int `json:"calls"`
 	// CallsOK were set up, stayed connected, got reply audio after every
 	// turn (within TurnTimeout) and were hung up; the others failed.
 	CallsOK     int  `json:"calls_ok"`
@@ -106,10 +109,6 @@ type LoadResult struct {
 	// while their utterance was spoken (the previous reply ran long or
 	// stalled for 800 ms): they have no latency.
 	TurnsTalkedOver int `json:"turns_talked_over"`
-	// LatencyMS, per answered turn: the last speech frame of the utterance
-	// sent → the first voiced reply frame received (from audio alone, so
-	// it works with servers that send no events).
-	LatencyMS Percentiles `json:"latency_ms"`
 	// Audio is the continuity of the reply audio of every call.
 	Audio Continuity `json:"audio"`
 	// Server is the server process's CPU and memory during the hold.
@@ -119,9 +118,8 @@ type LoadResult struct {
 	BotCPUCores float64 `json:"bot_cpu_cores"`
 	// MachineCPUCores is how busy all processors were during the hold:
 	// minus the server and the bot, what other processes took.
-	MachineCPUCores float64  `json:"machine_cpu_cores"`
-	EventsReceived  int64    `json:"events_received"`
-	Errors          []string `json:"errors"`
+	MachineCPUCores float64 `json:"machine_cpu_cores"`
+	EventsReceived  int64   `json:"events_received"`
 }
 
 // ServerUsage is sampled from /proc/PID or the server's /metrics.
@@ -306,7 +304,7 @@ func (lt *loadTest) addErr(format string, args ...any) {
 
 func (lt *loadTest) run(ctx context.Context, probe usageProbe) *LoadResult {
 	opt := lt.opt
-	res := &LoadResult{Calls: opt.Calls, Idle: opt.Idle, Errors: []string{}}
+	res := &LoadResult{Summary: Summary{Errors: []string{}}, Calls: opt.Calls, Idle: opt.Idle}
 	res.Server.Source = probe.source()
 	_, base, err := probe.sample(ctx)
 	if err != nil {
