@@ -1,8 +1,12 @@
 package main
 
 import (
+	"errors"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +127,93 @@ func TestEncodeCost(t *testing.T) {
 	}
 	if _, ok := encodeCost("nothing", 1600); ok {
 		t.Fatal("estimate without a profile")
+	}
+}
+
+var updateGolden = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// goldenReports are fixed capReports that between them take every branch
+// of the markdown writer.
+func goldenReports() map[string]*capReport {
+	t0 := time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
+	res := func(calls int, cpu float64) *callbot.LoadResult {
+		return &callbot.LoadResult{Calls: calls, CallsOK: calls, Turns: 2 * calls, TurnsAnswered: 2 * calls, HoldS: 15,
+			Summary:     callbot.Summary{LatencyMS: callbot.Percentiles{P50: 380, P95: 450, Max: 700}},
+			SetupMS:     callbot.Percentiles{P50: 40, P95: 90, Max: 120},
+			Audio:       callbot.Continuity{Frames: int64(300 * calls), Gaps: 3, GapFraction: 0.001, LateFrames: 2, LateFraction: 0.0007, Lost: 1},
+			Server:      callbot.ServerUsage{CPUCores: cpu, CPUPerCallPct: 100 * cpu / float64(calls), RSSBytes: 40<<20 + int64(calls)<<20},
+			BotCPUCores: 0.4}
+	}
+	failing := res(100, 1.5)
+	failing.TurnsTalkedOver = 3
+	failing.Errors = []string{"hang up: DELETE: 404 no such call", "audio: decode | pipe"}
+	missed := &capReport{started: t0, ended: t0.Add(7*time.Minute + 400*time.Millisecond), load0: "0.50 0.40 0.30", load1: "1.90 1.20 0.70", busyBefore: 0.12,
+		ours: &target{name: "duplex", steps: []int{25, 50, 100}, startRSS: 30 << 20, profStep: 100,
+			idleStep: &capStep{calls: 100, idle: true, holds: true, res: res(100, 0.2), others: 0.05},
+			results: []*capStep{
+				{calls: 25, holds: true, res: res(25, 0.3), others: 0.1},
+				{calls: 50, holds: true, res: res(50, 0.6), others: 0.2},
+				{calls: 100, why: "gaps 2.0 %", res: failing, rerun: true, others: 0.3},
+			}},
+		peer: &target{name: "aiortc", steps: []int{5, 10, 20}, startRSS: 80 << 20,
+			results: []*capStep{{calls: 5, holds: true, res: res(5, 0.3)}, {calls: 10, err: errors.New("peer: exit status 1")}, {calls: 20, skipped: "time budget"}}},
+		peerErr:    errors.New("python3: aiortc | not installed"),
+		serverArgs: []string{"/tmp/x/duplex", "-pipeline", "canned", "-data-dir=", "-listen", "127.0.0.1:0"},
+		pprofTop: `Duration: 9s, Total samples = 7.75s (86.10%)
+      flat  flat%   sum%        cum   cum%
+     0.01s  0.12% 85.84%      4.03s 50.06%  github.com/duplex-ai/duplex/media.(*PacedWriter).writeFrame
+         0     0% 57.76%      3.60s 46.46%  github.com/duplex-ai/duplex/media.(*OpusEncoder).Encode`,
+		micro: []microRow{
+			{microBench: microBenches[0], nsOp: 25000, bytesOp: 0, allocsOp: 0, found: true},
+			{microBench: microBenches[5], nsOp: 60000, bytesOp: 16, allocsOp: 1, found: true},
+			{microBench: microBenches[6]},
+		},
+		microErr: errors.New("go test: exit status 1"),
+		microCmd: "go test -run ^$ -bench . ./media/ ./vad/",
+		warnings: []string{"a", "b", "c", "d", "e", "f"},
+	}
+	held := &capReport{started: t0, ended: t0.Add(3 * time.Minute), load0: "0.1 0.1 0.1", load1: "1.0 0.5 0.2",
+		ours: &target{name: "duplex", steps: []int{50, 100}, startRSS: 30 << 20, profStep: 100,
+			idleStep: &capStep{calls: 100, idle: true, holds: true, res: res(100, 0.1)},
+			results:  []*capStep{{calls: 50, holds: true, res: res(50, 0.5)}, {calls: 100, holds: true, res: res(100, 1.0)}}},
+		peer: &target{name: "aiortc", steps: []int{10, 20}, startRSS: 80 << 20,
+			idleStep: &capStep{calls: 20, idle: true, holds: true, res: res(20, 0.2)},
+			results:  []*capStep{{calls: 10, holds: true, res: res(10, 0.6)}, {calls: 20, why: "latency p95 1200 ms", res: res(20, 1.4)}}},
+		serverArgs: []string{"bin/duplex", "-pipeline", "canned"},
+		micro:      []microRow{{microBench: microBenches[1], nsOp: 9000, found: true}},
+		microCmd:   "go test -run ^$ -bench Resample ./media/",
+	}
+	none := &capReport{started: t0, ended: t0.Add(time.Second), serverArgs: []string{"duplex"},
+		ours: &target{name: "duplex", steps: []int{10}, results: []*capStep{{calls: 10, err: errors.New("start: no such file")}}}}
+	return map[string]*capReport{"missed": missed, "held": held, "none": none}
+}
+
+// TestCapacityMarkdownGolden pins the report's bytes for fixed inputs; the
+// machine's CPU model, core count and Go version are masked.
+func TestCapacityMarkdownGolden(t *testing.T) {
+	for name, r := range goldenReports() {
+		t.Run(name, func(t *testing.T) {
+			md := r.markdown(config{serverBin: "bin/duplex"}, "abc1234")
+			md = strings.ReplaceAll(md, benchmd.CPUModel(), "CPU-MODEL")
+			md = strings.ReplaceAll(md, fmt.Sprintf("%d logical cores", runtime.NumCPU()), "N logical cores")
+			md = strings.ReplaceAll(md, fmt.Sprintf("same %d cores", runtime.NumCPU()), "same N cores")
+			md = strings.ReplaceAll(md, runtime.Version(), "GO-VERSION")
+			path := filepath.Join("testdata", "capacity-"+name+".golden")
+			if *updateGolden {
+				if err := os.MkdirAll("testdata", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(md), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if md != string(want) {
+				t.Fatalf("report differs from %s:\n%s", path, md)
+			}
+		})
 	}
 }
