@@ -9,6 +9,7 @@ pkgs=(
   espeak-ng sox           # test utterances and audio checks
   libespeak-ng-dev        # tts/espeak (cgo)
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us   # stt/sphinx (cgo) and its en-US model
+  libturbojpeg0-dev       # camera snapshots' JPEG (internal/turbojpeg, cgo)
   chromium                # browser end-to-end tests (e2e/browser)
 )
 
