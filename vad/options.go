@@ -21,7 +21,7 @@ const (
 type Options struct {
 	// SampleRate of the PCM given to Prob: 8000, 16000 or 48000 Hz
 	// (default 16000). 48 kHz input is resampled to 16 kHz internally by
-	// dsp.Resampler, the media path's resampler (it holds back 1 ms).
+	// dsp.Resampler, the media path's filter (delayed by 1 ms).
 	SampleRate int
 	// FrameDuration is the length of one frame: 10, 20 or 30 ms (default 20 ms).
 	// Prob accepts other lengths too (it analyses the stream in 10 ms hops and

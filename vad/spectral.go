@@ -114,7 +114,7 @@ func NewClassifier(opt Options) (*SpectralVAD, error) {
 		v.rate = 8000
 	}
 	if opt.SampleRate == 48000 {
-		if v.rs, err = dsp.NewResampler(48000, 16000); err != nil {
+		if v.rs, err = dsp.NewDelayedResampler(48000, 16000); err != nil {
 			return nil, err
 		}
 		v.dec = make([]int16, 0, 2*v.hop) // grows to the longest frame's output

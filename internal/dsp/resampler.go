@@ -45,6 +45,7 @@ type Resampler struct {
 	phase    int   // its phase in [0, up)
 	inCount  int64 // input samples since Reset
 	outCount int64 // outputs since Reset
+	delayed  bool  // NewDelayedResampler
 }
 
 // NewResampler returns a resampler from inRate to outRate (Hz).
@@ -89,6 +90,21 @@ func NewResampler(inRate, outRate int) (*Resampler, error) {
 	return r, nil
 }
 
+// NewDelayedResampler is NewResampler for frame-locked consumers (the VAD):
+// instead of holding back the last HalfWidth input samples it delays the
+// signal by them (as if the input began with that many zeros, which count
+// as input), so each Process returns every output its input allows: 960
+// samples at 48 kHz give 320 at 16 kHz, every call.
+func NewDelayedResampler(inRate, outRate int) (*Resampler, error) {
+	r, err := NewResampler(inRate, outRate)
+	if err != nil {
+		return nil, err
+	}
+	r.delayed = true
+	r.Reset()
+	return r, nil
+}
+
 // Reset drops buffered input and restarts the stream (as if new).
 func (r *Resampler) Reset() {
 	// x[-half+1 .. -1] are zeros.
@@ -99,6 +115,11 @@ func (r *Resampler) Reset() {
 	clear(r.buf)
 	r.bufStart = -int64(r.half - 1)
 	r.pos, r.phase, r.inCount, r.outCount = 0, 0, 0, 0
+	if r.delayed {
+		r.buf = r.buf[:2*r.half-1]
+		clear(r.buf)
+		r.inCount = int64(r.half)
+	}
 }
 
 // Process appends the resampled src to dst and returns it. Outputs whose
