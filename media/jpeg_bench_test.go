@@ -6,13 +6,13 @@ import (
 	"image/jpeg"
 	"testing"
 
-	"github.com/duplex-ai/duplex/internal/jpegenc"
 	"github.com/duplex-ai/duplex/internal/turbojpeg"
 )
 
 // BenchmarkJPEGEncoders: the snapshot path's encode step (EncodeJPEG's
-// input, a 4:2:0 camera frame) by each candidate encoder, quality 80, on
-// the realistic scene key frame scaled to 1200×800 and 640×480.
+// input, a 4:2:0 camera frame) by libjpeg-turbo and image/jpeg, quality
+// 80, on the realistic scene key frame scaled to 1200×800 and 640×480
+// (BENCHMARKS.md, "JPEG encoder").
 func BenchmarkJPEGEncoders(b *testing.B) {
 	img, _, _, err := DecodeVP8KeyFrame(vp8Frames(b, "scene-1280x720.ivf")[0], 0, 0)
 	if err != nil {
@@ -21,17 +21,6 @@ func BenchmarkJPEGEncoders(b *testing.B) {
 	for _, size := range [][2]int{{1200, 800}, {640, 480}} {
 		frame := scaleYCbCr420(img, size[0], size[1])
 		name := fmt.Sprintf("%dx%d", size[0], size[1])
-		b.Run(name+"/jpegenc", func(b *testing.B) {
-			var e jpegenc.Encoder
-			var out []byte
-			b.ReportAllocs()
-			for b.Loop() {
-				if out, err = e.Encode(out[:0], frame, DefaultJPEGQuality); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(len(out)), "bytes")
-		})
 		b.Run(name+"/image-jpeg", func(b *testing.B) {
 			var buf bytes.Buffer
 			b.ReportAllocs()

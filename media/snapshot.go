@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/duplex-ai/duplex/internal/jpegenc"
+	"github.com/duplex-ai/duplex/internal/turbojpeg"
 
 	"golang.org/x/image/draw"
 )
@@ -62,7 +62,7 @@ func FitWithin(w, h, maxW, maxH int) (int, int) {
 // DefaultJPEGQuality). It returns the JPEG and the image it encodes (img
 // itself when no scaling was needed). A 4:2:0 *image.YCbCr (what the VP8
 // decoder makes) is scaled plane by plane with area averaging and encoded by
-// internal/jpegenc; other images are scaled with golang.org/x/image/draw's
+// libjpeg-turbo (internal/turbojpeg) straight from its planes; other images are scaled with golang.org/x/image/draw's
 // Catmull-Rom and encoded by image/jpeg.
 func EncodeJPEG(img image.Image, maxW, maxH, quality int) ([]byte, image.Image, error) {
 	if img == nil || img.Bounds().Empty() {
@@ -80,11 +80,11 @@ func EncodeJPEG(img image.Image, maxW, maxH, quality int) ([]byte, image.Image, 
 	scaled := ScaleToFit(img, maxW, maxH)
 	b := scaled.Bounds()
 	if y, ok := scaled.(*image.YCbCr); ok && y.SubsampleRatio == image.YCbCrSubsampleRatio420 {
-		// The VP8 decoder's output: encoded straight from its planes,
-		// five times faster than image/jpeg (BENCHMARKS.md).
-		e := jpegEncoders.Get().(*jpegenc.Encoder)
+		// The VP8 decoder's output: ten times faster than image/jpeg
+		// (BENCHMARKS.md, "JPEG encoder").
+		e := jpegEncoders.Get().(*turbojpeg.Encoder)
 		defer jpegEncoders.Put(e)
-		out, err := e.Encode(make([]byte, 0, b.Dx()*b.Dy()/8+1024), y, quality)
+		out, err := e.Encode(nil, y, quality)
 		if err != nil {
 			return nil, nil, fmt.Errorf("media: jpeg encode: %w", err)
 		}
@@ -98,9 +98,9 @@ func EncodeJPEG(img image.Image, maxW, maxH, quality int) ([]byte, image.Image, 
 	return buf.Bytes(), scaled, nil
 }
 
-// jpegEncoders keeps encoders (and their block buffers) between snapshots
-// of all calls.
-var jpegEncoders = sync.Pool{New: func() any { return new(jpegenc.Encoder) }}
+// jpegEncoders keeps encoders (libjpeg-turbo compressors) between
+// snapshots of all calls; one dropped by the pool is freed by its finalizer.
+var jpegEncoders = sync.Pool{New: func() any { return new(turbojpeg.Encoder) }}
 
 // ScaleToFit returns img scaled down to fit within maxW×maxH (FitWithin),
 // or img itself if it already fits. See EncodeJPEG for the filters.

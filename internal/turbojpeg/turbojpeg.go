@@ -44,10 +44,12 @@ var (
 // Encoder holds a TurboJPEG compressor. Not safe for concurrent use; the
 // zero value is ready, Close frees it (a finalizer does too).
 type Encoder struct {
-	h C.tjhandle
+	h   C.tjhandle
+	buf []byte // libjpeg-turbo's worst-case output buffer, reused
 }
 
-// Encode appends img as a JPEG at quality (1..100) to dst and returns it.
+// Encode appends img as a JPEG at quality (1..100) to dst and returns it;
+// dst grows by the JPEG's size only.
 func (e *Encoder) Encode(dst []byte, img *image.YCbCr, quality int) ([]byte, error) {
 	r := img.Rect
 	if img.SubsampleRatio != image.YCbCrSubsampleRatio420 || r.Empty() || quality < 1 || quality > 100 {
@@ -61,21 +63,17 @@ func (e *Encoder) Encode(dst []byte, img *image.YCbCr, quality int) ([]byte, err
 	}
 	w, h := r.Dx(), r.Dy()
 	need := int(C.tjBufSize(C.int(w), C.int(h), C.TJSAMP_420))
-	n0 := len(dst)
-	if cap(dst)-n0 < need {
-		grown := make([]byte, n0, n0+need)
-		copy(grown, dst)
-		dst = grown
+	if len(e.buf) < need {
+		e.buf = make([]byte, need)
 	}
-	out := dst[n0 : n0+need]
 	yi, ci := img.YOffset(r.Min.X, r.Min.Y), img.COffset(r.Min.X, r.Min.Y)
 	size := C.encode420(e.h, (*C.uchar)(unsafe.Pointer(&img.Y[yi])), (*C.uchar)(unsafe.Pointer(&img.Cb[ci])),
 		(*C.uchar)(unsafe.Pointer(&img.Cr[ci])), C.int(w), C.int(h), C.int(img.YStride), C.int(img.CStride),
-		(*C.uchar)(unsafe.Pointer(&out[0])), C.ulong(need), C.int(quality))
+		(*C.uchar)(unsafe.Pointer(&e.buf[0])), C.ulong(need), C.int(quality))
 	if size == 0 {
-		return dst[:n0], fmt.Errorf("%w: %s", ErrEncode, C.GoString(C.tjGetErrorStr2(e.h)))
+		return dst, fmt.Errorf("%w: %s", ErrEncode, C.GoString(C.tjGetErrorStr2(e.h)))
 	}
-	return dst[:n0+int(size)], nil
+	return append(dst, e.buf[:size]...), nil
 }
 
 // Close frees the compressor; the Encoder can be used again after.
