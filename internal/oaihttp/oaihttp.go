@@ -36,6 +36,18 @@ type Timeouts struct {
 	Total time.Duration
 }
 
+// OrDefault reads a timeout option: zero means def, negative means
+// disabled (0, as Timeouts wants it).
+func OrDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
 // Endpoint joins a base URL such as "http://localhost:11434/v1" (with or
 // without a trailing slash) and a path such as "chat/completions".
 func Endpoint(base, path string) (string, error) {

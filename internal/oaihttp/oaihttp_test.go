@@ -157,3 +157,11 @@ func TestDoCallerCancel(t *testing.T) {
 		t.Fatalf("err %v, want the caller's Canceled", err)
 	}
 }
+
+func TestOrDefault(t *testing.T) {
+	for _, c := range [][3]time.Duration{{0, 5, 5}, {-1, 5, 0}, {3, 5, 3}} {
+		if got := OrDefault(c[0], c[1]); got != c[2] {
+			t.Errorf("OrDefault(%v, %v) = %v, want %v", c[0], c[1], got, c[2])
+		}
+	}
+}

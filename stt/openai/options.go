@@ -3,6 +3,8 @@ package openai
 import (
 	"net/http"
 	"time"
+
+	"github.com/duplex-ai/duplex/internal/oaihttp"
 )
 
 // Defaults for Options.
@@ -80,19 +82,7 @@ func (o *Options) setDefaults() {
 	if o.HTTPClient == nil {
 		o.HTTPClient = http.DefaultClient
 	}
-	o.FirstByteTimeout = orDefault(o.FirstByteTimeout, DefaultFirstByteTimeout)
-	o.IdleTimeout = orDefault(o.IdleTimeout, DefaultIdleTimeout)
-	o.Timeout = orDefault(o.Timeout, DefaultTimeout)
-}
-
-// orDefault: zero means the default, negative means disabled (0 for
-// oaihttp).
-func orDefault(d, def time.Duration) time.Duration {
-	switch {
-	case d == 0:
-		return def
-	case d < 0:
-		return 0
-	}
-	return d
+	o.FirstByteTimeout = oaihttp.OrDefault(o.FirstByteTimeout, DefaultFirstByteTimeout)
+	o.IdleTimeout = oaihttp.OrDefault(o.IdleTimeout, DefaultIdleTimeout)
+	o.Timeout = oaihttp.OrDefault(o.Timeout, DefaultTimeout)
 }
