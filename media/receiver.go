@@ -306,27 +306,26 @@ func (r *AudioReceiver) releaseUntil(target uint16, emit func(Frame)) {
 			r.next = target
 			return
 		}
-		slot := &r.held[int(r.next)%len(r.held)]
-		if slot.used && slot.seq == r.next {
-			r.take(slot, emit)
-			continue
-		}
-		r.lost.Add(1)
-		r.advance(false)
+		r.releaseNext(emit)
 	}
 }
 
 // releaseAll decodes every held packet, declaring the holes lost.
 func (r *AudioReceiver) releaseAll(emit func(Frame)) {
 	for r.nHeld > 0 {
-		slot := &r.held[int(r.next)%len(r.held)]
-		if slot.used && slot.seq == r.next {
-			r.take(slot, emit)
-			continue
-		}
-		r.lost.Add(1)
-		r.advance(false)
+		r.releaseNext(emit)
 	}
+}
+
+// releaseNext decodes r.next if it is held, or declares it lost.
+func (r *AudioReceiver) releaseNext(emit func(Frame)) {
+	slot := &r.held[int(r.next)%len(r.held)]
+	if slot.used && slot.seq == r.next {
+		r.take(slot, emit)
+		return
+	}
+	r.lost.Add(1)
+	r.advance(false)
 }
 
 // decode conceals the gap before the packet (from its RTP timestamp),
