@@ -223,10 +223,7 @@ func (p *PacedWriter) EndUtterance(id int) {
 func (p *PacedWriter) ClearQueue() time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var n int64
-	for _, u := range p.queue {
-		n += int64(u.remaining())
-	}
+	n := p.queuedSamples()
 	clear(p.queue)
 	p.queue = p.queue[:0]
 	p.cur = nil
@@ -271,11 +268,16 @@ func (p *PacedWriter) Played(id int) time.Duration {
 func (p *PacedWriter) Queued() time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return samplesToDuration(p.queuedSamples(), OpusSampleRate)
+}
+
+// queuedSamples is the audio waiting in the queue, at 48 kHz; p.mu held.
+func (p *PacedWriter) queuedSamples() int64 {
 	var n int64
 	for _, u := range p.queue {
 		n += int64(u.remaining())
 	}
-	return samplesToDuration(n, OpusSampleRate)
+	return n
 }
 
 // Pause holds the queue: nothing is written until Resume, and nothing is
