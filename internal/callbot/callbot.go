@@ -172,12 +172,8 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("callbot: opus encoder: %w", err)
 	}
-	hc := opt.HTTPClient
-	if hc == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		defer tr.CloseIdleConnections()
-		hc = &http.Client{Transport: tr}
-	}
+	hc, closeIdle := clientOr(opt.HTTPClient, 0)
+	defer closeIdle()
 	c := &call{
 		opt:    opt,
 		hc:     hc,

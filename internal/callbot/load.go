@@ -248,13 +248,8 @@ func RunLoad(ctx context.Context, opt LoadOptions) (*LoadResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("callbot: load: %w", err)
 	}
-	hc := opt.HTTPClient
-	if hc == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 32
-		defer tr.CloseIdleConnections()
-		hc = &http.Client{Transport: tr}
-	}
+	hc, closeIdle := clientOr(opt.HTTPClient, 32)
+	defer closeIdle()
 	var probe usageProbe
 	if opt.ServerPID > 0 {
 		probe = procProbe{opt.ServerPID}

@@ -121,3 +121,17 @@ func hangUp(ctx context.Context, hc *http.Client, callURL, token string) error {
 }
 
 var errNoLocation = errors.New("the server's 201 carried no Location header, so the call cannot be hung up")
+
+// clientOr returns hc, or else a private client (up to idlePerHost idle
+// connections per host; 0: Go's default) and the func that closes its idle
+// connections.
+func clientOr(hc *http.Client, idlePerHost int) (*http.Client, func()) {
+	if hc != nil {
+		return hc, func() {}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if idlePerHost > 0 {
+		tr.MaxIdleConnsPerHost = idlePerHost
+	}
+	return &http.Client{Transport: tr}, tr.CloseIdleConnections
+}
