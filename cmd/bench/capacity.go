@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/duplex-ai/duplex/internal/benchmd"
 	"github.com/duplex-ai/duplex/internal/wav"
 )
 
@@ -147,16 +146,7 @@ func runCapacity(ctx context.Context, c config) error {
 	}
 	rep.ended = time.Now()
 	rep.load1 = loadAvg()
-	md := rep.markdown(c, commit)
-	fmt.Print(md)
-	if c.out == "" {
-		return nil
-	}
-	if err := benchmd.WriteSection(c.out, "capacity-bench", "", md); err != nil {
-		return err
-	}
-	logf("wrote the capacity-bench section of %s", c.out)
-	return nil
+	return publish(c, "capacity-bench", rep.markdown(c, commit))
 }
 
 // peerDeps makes sure Debian's aiortc imports under /usr/bin/python3,

@@ -137,15 +137,20 @@ func run(ctx context.Context, c config) error {
 	rep.load1 = loadAvg()
 	rep.took = time.Since(rep.started)
 
-	md := rep.markdown()
+	return publish(c, "dialogue-bench", rep.markdown())
+}
+
+// publish prints a scenario's markdown and writes it into its marked
+// section of c.out (if set).
+func publish(c config, section, md string) error {
 	fmt.Print(md)
 	if c.out == "" {
 		return nil
 	}
-	if err := benchmd.WriteSection(c.out, "dialogue-bench", "", md); err != nil {
+	if err := benchmd.WriteSection(c.out, section, "", md); err != nil {
 		return err
 	}
-	logf("wrote the dialogue-bench section of %s", c.out)
+	logf("wrote the %s section of %s", section, c.out)
 	return nil
 }
 
