@@ -7,9 +7,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/media"
-	"github.com/duplex-ai/duplex/session"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/tts"
 )
 
@@ -85,16 +84,16 @@ func (c *Canned) ReplyDuration() time.Duration {
 	return time.Duration(len(c.reply)) * time.Second / media.OpusSampleRate
 }
 
-// Name implements session.Pipeline.
+// Name implements pipeline.Pipeline.
 func (*Canned) Name() string { return "canned" }
 
-// Engines implements session.Pipeline.
+// Engines implements pipeline.Pipeline.
 func (c *Canned) Engines() map[string]string {
 	return map[string]string{"stt": "none", "llm": "canned", "tts": c.tts + " (cached)"}
 }
 
-// Run implements session.Pipeline.
-func (c *Canned) Run(ctx context.Context, io *session.IO) error {
+// Run implements pipeline.Pipeline.
+func (c *Canned) Run(ctx context.Context, io *pipeline.IO) error {
 	type playout struct {
 		id     int
 		played time.Duration
@@ -115,13 +114,13 @@ func (c *Canned) Run(ctx context.Context, io *session.IO) error {
 		id       int  // current reply
 		playing  bool // reply id is queued or playing
 		pos      int  // samples of reply id handed to the writer
-		state    = events.StateListening
+		state    = pipeline.StateListening
 	)
-	io.Send(events.Event{Type: events.TypeState, State: state})
-	setState := func(s string) {
+	io.Emit(pipeline.StateChanged{State: state})
+	setState := func(s pipeline.State) {
 		if s != state {
 			state = s
-			io.Send(events.Event{Type: events.TypeState, State: s})
+			io.Emit(pipeline.StateChanged{State: s})
 		}
 	}
 	chunk := int(cannedChunk * media.OpusSampleRate / time.Second)
@@ -155,7 +154,7 @@ func (c *Canned) Run(ctx context.Context, io *session.IO) error {
 				switch ev.Kind {
 				case SpeechStarted:
 					speaking = true
-					setState(events.StateUserSpeaking)
+					setState(pipeline.StateUserSpeaking)
 				case SpeechEnded:
 					speaking = false
 					stop()
@@ -164,7 +163,7 @@ func (c *Canned) Run(ctx context.Context, io *session.IO) error {
 					if err := feed(0); err != nil {
 						return err
 					}
-					setState(events.StateThinking)
+					setState(pipeline.StateThinking)
 				}
 			}
 		case p := <-plays:
@@ -174,25 +173,25 @@ func (c *Canned) Run(ctx context.Context, io *session.IO) error {
 			if p.done {
 				playing = false
 				if !speaking {
-					setState(events.StateListening)
+					setState(pipeline.StateListening)
 				}
 				continue
 			}
 			if !speaking {
-				setState(events.StateSpeaking)
+				setState(pipeline.StateSpeaking)
 			}
 			if err := feed(p.played); err != nil {
 				return err
 			}
 		case cmd := <-io.Commands:
-			if cmd.Type == events.TypeResponseCancel {
+			if cmd.Kind == pipeline.CmdResponseCancel {
 				stop()
 				if !speaking {
-					setState(events.StateListening)
+					setState(pipeline.StateListening)
 				}
 				continue
 			}
-			io.Send(events.Event{Type: events.TypeError, Code: events.CodeUnsupported, Message: "the canned pipeline answers every turn with the same recorded reply; " + cmd.Type + " has no effect"})
+			io.Emit(pipeline.Error{Code: pipeline.CodeUnsupported, Message: "the canned pipeline answers every turn with the same recorded reply; " + string(cmd.Kind) + " has no effect"})
 		}
 	}
 }

@@ -6,11 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/duplex-ai/duplex/events"
 	dmedia "github.com/duplex-ai/duplex/media"
-	"github.com/duplex-ai/duplex/session"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/tts"
 )
 
@@ -28,7 +26,7 @@ func newCannedHarness(t *testing.T, replyMS int) (*harness, *Canned) {
 	}
 	h := &harness{
 		t: t, clock: newFakeClock(), rec: &recorder{},
-		frames: make(chan dmedia.Frame), cmds: make(chan events.Command),
+		frames: make(chan dmedia.Frame), cmds: make(chan pipeline.Command),
 		evs: make(chan events.Event, 4096),
 	}
 	out, err := dmedia.NewPacedWriter(h.rec, dmedia.PacedWriterOptions{Clock: h.clock})
@@ -36,7 +34,7 @@ func newCannedHarness(t *testing.T, replyMS int) (*harness, *Canned) {
 		t.Fatal(err)
 	}
 	h.out = out
-	io := session.NewIO("test", h.frames, h.cmds, out, zerolog.Nop(), func(ev events.Event) { h.evs <- ev })
+	io := h.io(out)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx, io) }()
@@ -126,7 +124,7 @@ func TestCannedTurns(t *testing.T) {
 	h.waitFor("thinking", isState(events.StateThinking))
 	h.waitPlaying("speaking", isState(events.StateSpeaking))
 	h.tick(5)
-	h.cmds <- events.Command{Type: events.TypeResponseCancel}
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdResponseCancel}
 	h.waitFor("listening after cancel", isState(events.StateListening))
 	n := h.rec.count()
 	h.tick(20)
@@ -134,7 +132,7 @@ func TestCannedTurns(t *testing.T) {
 		t.Errorf("%d frames written after response.cancel", got)
 	}
 
-	h.cmds <- events.Command{Type: events.TypeInputText, Text: "hi"}
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdInputText, Text: "hi"}
 	if ev := h.waitFor("error", isType(events.TypeError)); ev.Code != events.CodeUnsupported {
 		t.Errorf("input.text: %+v", ev)
 	}

@@ -6,9 +6,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/media"
-	"github.com/duplex-ai/duplex/session"
+	"github.com/duplex-ai/duplex/pipeline"
 )
 
 // Echo returns the caller's audio to them. It proves the media path
@@ -24,17 +23,17 @@ type Echo struct {
 	Delay time.Duration
 }
 
-// Name implements session.Pipeline.
+// Name implements pipeline.Pipeline.
 func (Echo) Name() string { return "echo" }
 
-// Engines implements session.Pipeline.
+// Engines implements pipeline.Pipeline.
 func (Echo) Engines() map[string]string {
 	return map[string]string{"stt": "none", "llm": "none", "tts": "none"}
 }
 
-// Run implements session.Pipeline.
-func (e Echo) Run(ctx context.Context, io *session.IO) error {
-	io.Send(events.Event{Type: events.TypeState, State: events.StateListening})
+// Run implements pipeline.Pipeline.
+func (e Echo) Run(ctx context.Context, io *pipeline.IO) error {
+	io.Emit(pipeline.StateChanged{State: pipeline.StateListening})
 	if e.NewDetector == nil {
 		return e.runDelayed(ctx, io)
 	}
@@ -44,7 +43,7 @@ func (e Echo) Run(ctx context.Context, io *session.IO) error {
 // runDelayed queues frames on the paced writer; whenever less than half the
 // delay is queued (at the start, or after the caller went quiet and the
 // queue drained) silence is inserted first, so the echo keeps its delay.
-func (e Echo) runDelayed(ctx context.Context, io *session.IO) error {
+func (e Echo) runDelayed(ctx context.Context, io *pipeline.IO) error {
 	delay := e.Delay
 	if delay <= 0 {
 		delay = time.Second
@@ -71,7 +70,7 @@ func (e Echo) runDelayed(ctx context.Context, io *session.IO) error {
 }
 
 // runTurns plays back each utterance as soon as the detector ends it.
-func (e Echo) runTurns(ctx context.Context, io *session.IO) error {
+func (e Echo) runTurns(ctx context.Context, io *pipeline.IO) error {
 	det := e.NewDetector()
 	type playout struct {
 		id   int
@@ -92,12 +91,12 @@ func (e Echo) runTurns(ctx context.Context, io *session.IO) error {
 		speaking bool
 		id       int
 		playing  = map[int]bool{}
-		state    = events.StateListening
+		state    = pipeline.StateListening
 	)
-	setState := func(s string) {
+	setState := func(s pipeline.State) {
 		if s != state {
 			state = s
-			io.Send(events.Event{Type: events.TypeState, State: s})
+			io.Emit(pipeline.StateChanged{State: s})
 		}
 	}
 	for {
@@ -114,7 +113,7 @@ func (e Echo) runTurns(ctx context.Context, io *session.IO) error {
 				case SpeechStarted:
 					speaking = true
 					utt = append(utt[:0], det.PreRoll()...)
-					setState(events.StateUserSpeaking)
+					setState(pipeline.StateUserSpeaking)
 				case SpeechEnded:
 					speaking = false
 					id++
@@ -124,7 +123,7 @@ func (e Echo) runTurns(ctx context.Context, io *session.IO) error {
 					io.Out.EndUtterance(id)
 					playing[id] = true
 					utt = utt[:0]
-					setState(events.StateThinking)
+					setState(pipeline.StateThinking)
 				}
 			}
 		case p := <-plays:
@@ -134,27 +133,27 @@ func (e Echo) runTurns(ctx context.Context, io *session.IO) error {
 			if p.done {
 				delete(playing, p.id)
 				if len(playing) == 0 && !speaking {
-					setState(events.StateListening)
+					setState(pipeline.StateListening)
 				}
 			} else if !speaking {
-				setState(events.StateSpeaking)
+				setState(pipeline.StateSpeaking)
 			}
 		case cmd := <-io.Commands:
 			echoCommand(io, cmd)
-			if cmd.Type == events.TypeResponseCancel {
+			if cmd.Kind == pipeline.CmdResponseCancel {
 				clear(playing)
 				if !speaking {
-					setState(events.StateListening)
+					setState(pipeline.StateListening)
 				}
 			}
 		}
 	}
 }
 
-func echoCommand(io *session.IO, cmd events.Command) {
-	if cmd.Type == events.TypeResponseCancel {
+func echoCommand(io *pipeline.IO, cmd pipeline.Command) {
+	if cmd.Kind == pipeline.CmdResponseCancel {
 		io.Out.ClearQueue()
 		return
 	}
-	io.Send(events.Event{Type: events.TypeError, Code: events.CodeUnsupported, Message: "the echo pipeline only echoes audio; " + cmd.Type + " has no effect"})
+	io.Emit(pipeline.Error{Code: pipeline.CodeUnsupported, Message: "the echo pipeline only echoes audio; " + string(cmd.Kind) + " has no effect"})
 }

@@ -10,10 +10,10 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/clock"
 	"github.com/duplex-ai/duplex/llm"
 	"github.com/duplex-ai/duplex/media"
-	"github.com/duplex-ai/duplex/session"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/stt"
 	"github.com/duplex-ai/duplex/tts"
 )
@@ -31,28 +31,36 @@ func NewAssistant(opt Options) (*Assistant, error) {
 	if opt.STT == nil || opt.LLM == nil || opt.TTS == nil || opt.NewDetector == nil {
 		return nil, errors.New("dialogue: STT, LLM, TTS and NewDetector are required")
 	}
-	if opt.Mode != "" && opt.Mode != events.ModeFullDuplex && opt.Mode != events.ModeHalfDuplex {
-		return nil, fmt.Errorf("dialogue: mode %q: want %s or %s", opt.Mode, events.ModeFullDuplex, events.ModeHalfDuplex)
+	if opt.Mode != "" && !opt.Mode.Valid() {
+		return nil, fmt.Errorf("dialogue: mode %q: want %s or %s", opt.Mode, pipeline.ModeFullDuplex, pipeline.ModeHalfDuplex)
 	}
 	opt.setDefaults()
 	return &Assistant{opt: opt}, nil
 }
 
-// Name implements session.Pipeline.
+// Name implements pipeline.Pipeline.
 func (a *Assistant) Name() string { return "assistant" }
 
-// Mode implements session.Pipeline's optional mode report.
-func (a *Assistant) Mode() string { return a.opt.Mode }
+// Mode implements pipeline.Moder.
+func (a *Assistant) Mode() pipeline.Mode { return a.opt.Mode }
 
-// Engines implements session.Pipeline.
+// Engines implements pipeline.Pipeline.
 func (a *Assistant) Engines() map[string]string {
 	return map[string]string{"stt": a.opt.STT.Name(), "llm": a.opt.LLM.Name(), "tts": a.opt.TTS.Name()}
 }
 
-// Run implements session.Pipeline.
-func (a *Assistant) Run(ctx context.Context, io *session.IO) error {
+// Run implements pipeline.Pipeline.
+func (a *Assistant) Run(ctx context.Context, io *pipeline.IO) error {
+	clk := a.opt.Clock
+	if clk == nil {
+		clk = io.Clock
+	}
+	if clk == nil {
+		clk = clock.Real()
+	}
 	e := &engine{
 		o:       &a.opt,
+		clk:     clk,
 		io:      io,
 		log:     io.Log,
 		ctx:     ctx,
@@ -63,7 +71,7 @@ func (a *Assistant) Run(ctx context.Context, io *session.IO) error {
 		playCh:  make(chan playMsg, 64),
 		sttCh:   make(chan sttResult, 4),
 	}
-	e.eyes = &eyes{video: io.Video, maxW: a.opt.ImageMaxWidth, maxH: a.opt.ImageMaxHeight, q: a.opt.JPEGQuality, wait: a.opt.SnapshotWait, log: io.Log}
+	e.eyes = &eyes{video: io.Camera, maxW: a.opt.ImageMaxWidth, maxH: a.opt.ImageMaxHeight, q: a.opt.JPEGQuality, wait: a.opt.SnapshotWait, log: io.Log}
 	io.Out.SetOnPlayout(e.onPlayout)
 	defer io.Out.SetOnPlayout(nil)
 	return e.run()
@@ -96,13 +104,14 @@ type userTurn struct {
 
 type engine struct {
 	o   *Options
-	io  *session.IO
+	io  *pipeline.IO
 	log zerolog.Logger
 	ctx context.Context
 	det Detector
+	clk clock.Clock
 
-	mode   string
-	state  string
+	mode   pipeline.Mode
+	state  pipeline.State
 	turnID int
 	uttSeq int
 	hist   history
@@ -112,8 +121,8 @@ type engine struct {
 	user     *userTurn
 	ignoring bool // half duplex: speech over the assistant is ignored
 	reply    *reply
-	metrics  *events.TurnMetrics
-	resumeT  Timer
+	metrics  *pipeline.Metrics
+	resumeT  clock.Timer
 	replyCh  chan replyMsg
 	playCh   chan playMsg
 	sttCh    chan sttResult
@@ -122,7 +131,7 @@ type engine struct {
 
 func (e *engine) run() error {
 	defer e.shutdown()
-	e.setState(events.StateListening)
+	e.setState(pipeline.StateListening)
 	for {
 		var resumeC <-chan time.Time
 		if e.resumeT != nil {
@@ -162,14 +171,14 @@ func (e *engine) shutdown() {
 	e.wg.Wait()
 }
 
-func (e *engine) send(ev events.Event) { e.io.Send(ev) }
+func (e *engine) emit(ev pipeline.Event) { e.io.Emit(ev) }
 
-func (e *engine) setState(s string) {
+func (e *engine) setState(s pipeline.State) {
 	if e.state == s {
 		return
 	}
 	e.state = s
-	e.send(events.Event{Type: events.TypeState, State: s})
+	e.emit(pipeline.StateChanged{State: s, TurnID: e.turnID})
 }
 
 // onPlayout runs on the paced writer's goroutine: forward the first frame
@@ -218,7 +227,7 @@ func (e *engine) onTurnEvent(ev TurnEvent, now time.Duration) {
 	}
 	switch ev.Kind {
 	case SpeechStarted:
-		if e.reply != nil && e.mode == events.ModeHalfDuplex {
+		if e.reply != nil && e.mode == pipeline.ModeHalfDuplex {
 			e.ignoring = true
 			return
 		}
@@ -263,7 +272,7 @@ func (e *engine) startUser(ptt bool, onset time.Duration) {
 	// recognizer may have to wait for a decoder); an open error comes back
 	// from Finish as an STT failure of the turn.
 	stream := openAsync(e.ctx, e.o.STT, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg)
-	if v := e.io.Video(); v != nil {
+	if v := e.io.Camera(); v != nil {
 		v.Refresh() // a fresh picture, ready by the end of the turn
 	}
 	u := &userTurn{stream: stream, ptt: ptt, onset: onset}
@@ -272,7 +281,7 @@ func (e *engine) startUser(ptt bool, onset time.Duration) {
 		u.pauseAt = onset + e.o.MinInterruption
 	}
 	e.user = u
-	e.setState(events.StateUserSpeaking)
+	e.setState(pipeline.StateUserSpeaking)
 	if ptt && e.reply != nil {
 		// Push-to-talk is explicit: the reply stops at once.
 		e.interrupt("interrupted")
@@ -284,11 +293,11 @@ func (e *engine) startUser(ptt bool, onset time.Duration) {
 func (e *engine) endUser() {
 	u := e.user
 	e.user = nil
-	u.endWall = e.o.Clock.Now()
+	u.endWall = e.clk.Now()
 	if r := e.reply; r != nil && !r.paused {
 		e.setState(replyState(r)) // the reply went on (false interruption)
 	} else {
-		e.setState(events.StateThinking)
+		e.setState(pipeline.StateThinking)
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, e.o.STTTimeout)
 	e.wg.Add(1)
@@ -301,7 +310,7 @@ func (e *engine) endUser() {
 			err = fmt.Errorf("no transcript within %v: %w", e.o.STTTimeout, err)
 		}
 		select {
-		case e.sttCh <- sttResult{turn: u, res: res, err: err, at: e.o.Clock.Now()}:
+		case e.sttCh <- sttResult{turn: u, res: res, err: err, at: e.clk.Now()}:
 		case <-e.ctx.Done():
 		}
 	}()
@@ -331,11 +340,11 @@ func (e *engine) onTranscript(r sttResult) {
 	}
 	if text == "" {
 		if e.reply == nil && e.user == nil {
-			e.setState(events.StateListening)
+			e.setState(pipeline.StateListening)
 		}
 		return
 	}
-	m := &events.TurnMetrics{
+	m := &pipeline.Metrics{
 		EndpointMS:       u.endMS,
 		STTMS:            ms(r.at.Sub(u.endWall)),
 		SpeechDurationMS: ms(u.speech),
@@ -345,32 +354,32 @@ func (e *engine) onTranscript(r sttResult) {
 
 // ---- client commands ----
 
-func (e *engine) onCommand(c events.Command) {
-	switch c.Type {
-	case events.TypeInputText:
+func (e *engine) onCommand(c pipeline.Command) {
+	switch c.Kind {
+	case pipeline.CmdInputText:
 		if e.reply != nil {
 			e.interrupt("interrupted")
 		}
-		e.newTurn(c.Text, &events.TurnMetrics{}, e.o.Clock.Now())
-	case events.TypeResponseCancel:
+		e.newTurn(c.Text, &pipeline.Metrics{}, e.clk.Now())
+	case pipeline.CmdResponseCancel:
 		if e.reply != nil {
 			e.interrupt("cancelled")
 			if e.user == nil {
-				e.setState(events.StateListening)
+				e.setState(pipeline.StateListening)
 			}
 		}
-	case events.TypeSessionUpdate:
+	case pipeline.CmdSessionUpdate:
 		e.mode = c.Mode
-		e.log.Info().Str("mode", c.Mode).Msg("mode changed")
-		e.send(events.Event{Type: events.TypeSessionReady, CallID: e.io.CallID, Mode: e.mode, Pipeline: "assistant"})
-	case events.TypeInputAudioStart:
+		e.log.Info().Str("mode", string(c.Mode)).Msg("mode changed")
+		e.emit(pipeline.ModeChanged{Mode: e.mode})
+	case pipeline.CmdInputAudioStart:
 		if e.user != nil && !e.user.ptt {
 			e.user.ptt = true
 			return
 		}
 		e.det.Reset()
 		e.startUser(true, 0)
-	case events.TypeInputAudioStop:
+	case pipeline.CmdInputAudioStop:
 		if e.user != nil && e.user.ptt {
 			e.det.Reset()
 			e.endUser()
@@ -381,10 +390,10 @@ func (e *engine) onCommand(c events.Command) {
 // ---- replies ----
 
 // newTurn records the user's words and starts the reply.
-func (e *engine) newTurn(text string, m *events.TurnMetrics, endWall time.Time) {
+func (e *engine) newTurn(text string, m *pipeline.Metrics, endWall time.Time) {
 	e.turnID++
-	now := e.o.Clock.Now()
-	e.send(events.Event{Type: events.TypeTranscriptFinal, TurnID: e.turnID, Text: text})
+	now := e.clk.Now()
+	e.emit(pipeline.TranscriptFinal{TurnID: e.turnID, Text: text})
 	e.hist.add(llm.Message{Role: llm.RoleUser, Text: text, At: now})
 	e.hist.trim(now)
 	req := llm.Request{
@@ -416,13 +425,13 @@ func (e *engine) startReply(req llm.Request, fixed string, apology bool, endWall
 	}
 	e.reply = r
 	if e.user == nil {
-		e.setState(events.StateThinking)
+		e.setState(pipeline.StateThinking)
 	}
 	opt := produceOptions{
 		llm: e.o.LLM, tts: e.o.TTS, req: req, fixed: fixed, look: look,
 		ttsOpt:     tts.Options{Voice: e.o.Voice, Language: e.o.Language},
 		llmTimeout: e.o.LLMTimeout, ttsTimeout: e.o.TTSTimeout, maxChars: e.o.MaxReplyChars,
-		now: e.o.Clock.Now,
+		clk: e.clk,
 		send: func(m replyMsg) {
 			select {
 			case e.replyCh <- m:
@@ -446,7 +455,7 @@ func (e *engine) onReply(m replyMsg) {
 	switch m.kind {
 	case msgDelta:
 		r.text.WriteString(m.text)
-		e.send(events.Event{Type: events.TypeReplyDelta, TurnID: r.turnID, Text: m.text})
+		e.emit(pipeline.ReplyDelta{TurnID: r.turnID, Text: m.text})
 	case msgFirstToken:
 		r.firstToken = m.at
 	case msgTTSStart:
@@ -473,9 +482,9 @@ func (e *engine) onPlay(p playMsg) {
 		return
 	}
 	if r.firstAudio.IsZero() {
-		r.firstAudio = e.o.Clock.Now()
+		r.firstAudio = e.clk.Now()
 		if e.user == nil && !r.paused {
-			e.setState(events.StateSpeaking)
+			e.setState(pipeline.StateSpeaking)
 		}
 		e.emitMetrics(r)
 	}
@@ -500,7 +509,7 @@ func (e *engine) emitMetrics(r *reply) {
 	if !r.ttsFirst.IsZero() && !r.ttsStart.IsZero() {
 		m.TTSFirstAudioMS = ms(r.ttsFirst.Sub(r.ttsStart))
 	}
-	e.send(events.Event{Type: events.TypeTurnMetrics, TurnID: r.turnID, Metrics: m})
+	e.emit(pipeline.TurnMetrics{TurnID: r.turnID, Metrics: *m})
 	if mt := e.o.Metrics; mt != nil {
 		mt.TurnLatency.Observe(m.LatencyMS / 1000)
 		mt.StageSeconds.WithLabelValues("endpoint").Observe(m.EndpointMS / 1000)
@@ -513,14 +522,14 @@ func (e *engine) emitMetrics(r *reply) {
 // finishReply: everything was produced and played.
 func (e *engine) finishReply(r *reply) {
 	text := strings.TrimSpace(r.text.String())
-	e.send(events.Event{Type: events.TypeReplyDone, TurnID: r.turnID, Text: text})
+	e.emit(pipeline.ReplyDone{TurnID: r.turnID, Text: text})
 	if !r.apology && text != "" {
-		e.hist.add(llm.Message{Role: llm.RoleAssistant, Text: text, At: e.o.Clock.Now()})
+		e.hist.add(llm.Message{Role: llm.RoleAssistant, Text: text, At: e.clk.Now()})
 	}
 	e.reply = nil
 	e.stopResumeTimer()
 	if e.user == nil {
-		e.setState(events.StateListening)
+		e.setState(pipeline.StateListening)
 	}
 }
 
@@ -535,7 +544,7 @@ func (e *engine) pauseReply() {
 	e.io.Out.Pause()
 	if !e.o.NoResume {
 		e.stopResumeTimer()
-		e.resumeT = e.o.Clock.NewTimer(e.o.FalseInterruptionTimeout)
+		e.resumeT = e.clk.NewTimer(e.o.FalseInterruptionTimeout)
 	} else {
 		e.interrupt("interrupted")
 	}
@@ -559,11 +568,11 @@ func (e *engine) resume() {
 }
 
 // replyState is the state shown while r is under way.
-func replyState(r *reply) string {
+func replyState(r *reply) pipeline.State {
 	if r.firstAudio.IsZero() {
-		return events.StateThinking
+		return pipeline.StateThinking
 	}
-	return events.StateSpeaking
+	return pipeline.StateSpeaking
 }
 
 func (e *engine) onResumeTimeout() {
@@ -601,9 +610,9 @@ func (e *engine) interrupt(outcome string) {
 	e.io.Out.Resume()
 	e.stopResumeTimer()
 	heard := r.heard(e.io.Out.Played(r.uttID))
-	e.send(events.Event{Type: events.TypeReplyInterrupted, TurnID: r.turnID, Heard: heard, Text: strings.TrimSpace(r.text.String())})
+	e.emit(pipeline.ReplyInterrupted{TurnID: r.turnID, Heard: heard, Text: strings.TrimSpace(r.text.String())})
 	if !r.apology && heard != "" {
-		e.hist.add(llm.Message{Role: llm.RoleAssistant, Text: heard, Interrupted: true, At: e.o.Clock.Now()})
+		e.hist.add(llm.Message{Role: llm.RoleAssistant, Text: heard, Interrupted: true, At: e.clk.Now()})
 	}
 	e.reply = nil
 	if e.o.Metrics != nil {
@@ -627,7 +636,7 @@ func (e *engine) replyFailed(r *reply, stage string, err error) {
 		return
 	}
 	if e.user == nil {
-		e.setState(events.StateListening)
+		e.setState(pipeline.StateListening)
 	}
 }
 
@@ -636,15 +645,15 @@ func (e *engine) stageError(stage string, err error) {
 	if e.o.Metrics != nil {
 		e.o.Metrics.Errors.WithLabelValues(stage).Inc()
 	}
-	e.send(events.Event{Type: events.TypeError, Code: events.CodeBackendFailed, Message: stage + ": " + err.Error()})
+	e.emit(pipeline.Error{Code: pipeline.CodeBackendFailed, Message: stage + ": " + err.Error()})
 	if stage == "tts" || e.reply != nil {
 		if e.user == nil && e.reply == nil {
-			e.setState(events.StateListening)
+			e.setState(pipeline.StateListening)
 		}
 		return
 	}
 	what := map[string]string{"stt": "understanding you", "llm": "thinking of an answer"}[stage]
-	e.startReply(llm.Request{}, "Sorry, I had a problem "+what+". Please try again.", true, e.o.Clock.Now(), nil)
+	e.startReply(llm.Request{}, "Sorry, I had a problem "+what+". Please try again.", true, e.clk.Now(), nil)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -7,13 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/llm"
 	dmedia "github.com/duplex-ai/duplex/media"
-	"github.com/duplex-ai/duplex/session"
+	"github.com/duplex-ai/duplex/pipeline"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -28,7 +27,7 @@ type harness struct {
 	rec    *recorder
 	out    *dmedia.PacedWriter
 	frames chan dmedia.Frame
-	cmds   chan events.Command
+	cmds   chan pipeline.Command
 	evs    chan events.Event
 	seen   []events.Event
 	stt    *fakeSTT
@@ -41,7 +40,7 @@ func newHarness(t *testing.T, mut func(*Options)) *harness {
 	t.Helper()
 	h := &harness{
 		t: t, clock: newFakeClock(), rec: &recorder{},
-		frames: make(chan dmedia.Frame), cmds: make(chan events.Command),
+		frames: make(chan dmedia.Frame), cmds: make(chan pipeline.Command),
 		evs: make(chan events.Event, 4096),
 		stt: &fakeSTT{}, llm: &fakeLLM{reply: story}, tts: &fakeTTS{},
 	}
@@ -63,7 +62,7 @@ func newHarness(t *testing.T, mut func(*Options)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	io := session.NewIO("test", h.frames, h.cmds, out, zerolog.Nop(), func(ev events.Event) { h.evs <- ev })
+	io := h.io(out)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, io) }()
@@ -138,6 +137,26 @@ func (h *harness) waitFor(what string, pred func(events.Event) bool) events.Even
 	}
 }
 
+// waitFiring waits for pred while firing the clock's timers due within d
+// (a timer armed after the first look still fires).
+func (h *harness) waitFiring(what string, d time.Duration, pred func(events.Event) bool) events.Event {
+	h.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		h.clock.fire(d)
+		select {
+		case ev := <-h.evs:
+			h.seen = append(h.seen, ev)
+			if pred(ev) {
+				return ev
+			}
+		case <-time.After(time.Millisecond):
+		case <-deadline:
+			h.t.Fatalf("no %s; saw %s", what, h.trace())
+		}
+	}
+}
+
 // waitPlaying waits for pred while ticking the writer.
 func (h *harness) waitPlaying(what string, pred func(events.Event) bool) events.Event {
 	h.t.Helper()
@@ -192,13 +211,17 @@ func TestNormalTurn(t *testing.T) {
 	h := newHarness(t, nil)
 	h.llm.reply = "It is three o'clock. Anything else?"
 	h.say("what time is it", 20)
-	h.waitFor("user_speaking", isState(events.StateUserSpeaking))
+	if ev := h.waitFor("user_speaking", isState(events.StateUserSpeaking)); ev.TurnID != 0 {
+		t.Fatalf("user_speaking before the first turn carries turn_id %d", ev.TurnID)
+	}
 	h.waitFor("thinking", isState(events.StateThinking))
 	fin := h.waitFor("transcript", isType(events.TypeTranscriptFinal))
 	if fin.Text != "what time is it" || fin.TurnID != 1 {
 		t.Fatalf("transcript %+v", fin)
 	}
-	h.waitPlaying("speaking", isState(events.StateSpeaking))
+	if ev := h.waitPlaying("speaking", isState(events.StateSpeaking)); ev.TurnID != 1 {
+		t.Fatalf("speaking carries turn_id %d, want 1", ev.TurnID)
+	}
 	m := h.waitFor("metrics", isType(events.TypeTurnMetrics))
 	if m.Metrics == nil || m.Metrics.EndpointMS != 200 || m.Metrics.LatencyMS < m.Metrics.EndpointMS {
 		t.Fatalf("metrics %+v", m.Metrics)
@@ -207,7 +230,9 @@ func TestNormalTurn(t *testing.T) {
 	if done.Text != "It is three o'clock. Anything else?" {
 		t.Fatalf("reply.done %q", done.Text)
 	}
-	h.waitFor("listening", isState(events.StateListening))
+	if ev := h.waitFor("listening", isState(events.StateListening)); ev.TurnID != 1 {
+		t.Fatalf("listening after turn 1 carries turn_id %d", ev.TurnID)
+	}
 	// All of the reply's audio went out: 35 bytes × 10 ms = 350 ms, plus padding.
 	if p := h.out.Played(1); p < 340*time.Millisecond || p > 400*time.Millisecond {
 		t.Fatalf("played %v of the reply", p)
@@ -401,7 +426,7 @@ func TestFalseInterruptionResumes(t *testing.T) {
 }
 
 func TestHalfDuplexIgnoresSpeechWhileSpeaking(t *testing.T) {
-	h := newHarness(t, func(o *Options) { o.Mode = events.ModeHalfDuplex })
+	h := newHarness(t, func(o *Options) { o.Mode = pipeline.ModeHalfDuplex })
 	h.llm.reply = "A short answer for you. With two sentences."
 	h.say("hello", 20)
 	h.waitPlaying("speaking", isState(events.StateSpeaking))
@@ -417,24 +442,24 @@ func TestHalfDuplexIgnoresSpeechWhileSpeaking(t *testing.T) {
 	h.say("tell me a story", 20)
 	h.waitPlaying("speaking", isState(events.StateSpeaking))
 	h.stt.say("stop")
-	h.cmds <- events.Command{Type: events.TypeInputAudioStart}
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdInputAudioStart}
 	h.waitFor("interrupted by push-to-talk", isType(events.TypeReplyInterrupted))
 	h.silence(5)
-	h.cmds <- events.Command{Type: events.TypeInputAudioStop}
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdInputAudioStop}
 	fin := h.waitFor("push-to-talk transcript", func(e events.Event) bool { return e.Type == events.TypeTranscriptFinal && e.Text == "stop" })
 	_ = fin
 }
 
 func TestTextInputAndCancel(t *testing.T) {
 	h := newHarness(t, nil)
-	h.cmds <- events.Command{Type: events.TypeInputText, Text: "tell me a story"}
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdInputText, Text: "tell me a story"}
 	fin := h.waitFor("transcript", isType(events.TypeTranscriptFinal))
 	if fin.Text != "tell me a story" {
 		t.Fatalf("%+v", fin)
 	}
 	h.waitPlaying("speaking", isState(events.StateSpeaking))
 	h.tick(30)
-	h.cmds <- events.Command{Type: events.TypeResponseCancel}
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdResponseCancel}
 	ev := h.waitFor("interrupted", isType(events.TypeReplyInterrupted))
 	if !strings.HasPrefix(story, ev.Heard) || ev.Heard == "" {
 		t.Fatalf("heard %q", ev.Heard)
@@ -481,7 +506,7 @@ func TestStageFailures(t *testing.T) {
 		h := newHarness(t, func(o *Options) { o.LLMTimeout = 50 * time.Millisecond })
 		h.llm.stall = true
 		h.say("hello", 20)
-		ev := h.waitFor("error", isType(events.TypeError))
+		ev := h.waitFiring("error", 50*time.Millisecond, isType(events.TypeError))
 		if !strings.Contains(ev.Message, "no reply within") {
 			t.Fatalf("%+v", ev)
 		}

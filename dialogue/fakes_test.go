@@ -8,10 +8,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/webrtc/v4/pkg/media"
+	"github.com/rs/zerolog"
 
+	"github.com/duplex-ai/duplex/clock"
+	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/llm"
 	dmedia "github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/stt"
 	"github.com/duplex-ai/duplex/tts"
 )
@@ -44,7 +47,7 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func (c *fakeClock) NewTimer(d time.Duration) Timer {
+func (c *fakeClock) NewTimer(d time.Duration) clock.Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := &fakeTimer{c: make(chan time.Time, 1), at: c.now.Add(d), active: true}
@@ -60,17 +63,31 @@ func (c *fakeClock) fire(d time.Duration) int {
 	for _, t := range c.timers {
 		if t.active && !t.at.After(c.now.Add(d)) {
 			t.active = false
-			t.c <- c.now
+			if t.f != nil {
+				go t.f()
+			} else {
+				t.c <- c.now
+			}
 			n++
 		}
 	}
 	return n
 }
 
-func (c *fakeClock) NewTicker(time.Duration) dmedia.Ticker { return fakeTicker{c.tickC} }
+func (c *fakeClock) NewTicker(time.Duration) clock.Ticker { return fakeTicker{c.tickC} }
+
+// AfterFunc runs f when fire reaches it.
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{f: f, at: c.now.Add(d), active: true}
+	c.timers = append(c.timers, t)
+	return t
+}
 
 type fakeTimer struct {
 	c      chan time.Time
+	f      func()
 	at     time.Time
 	active bool
 }
@@ -94,7 +111,7 @@ type recorder struct {
 	n  int
 }
 
-func (r *recorder) WriteSample(media.Sample) error {
+func (r *recorder) WriteSample(dmedia.Sample) error {
 	r.mu.Lock()
 	r.n++
 	r.mu.Unlock()
@@ -326,3 +343,16 @@ func (s *fakeTTSStream) Next() (tts.Chunk, error) {
 	return c, nil
 }
 func (s *fakeTTSStream) Close() error { return nil }
+
+// io is the pipeline IO of a harness: events reach the test as the events
+// protocol's wire messages.
+func (h *harness) io(out pipeline.AudioOut) *pipeline.IO {
+	return &pipeline.IO{
+		CallID: "test", Frames: h.frames, Commands: h.cmds, Out: out, Log: zerolog.Nop(),
+		Events: pipeline.SinkFunc(func(ev pipeline.Event) {
+			if w, ok := events.Wire(ev); ok {
+				h.evs <- w
+			}
+		}),
+	}
+}

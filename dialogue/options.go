@@ -3,38 +3,12 @@ package dialogue
 import (
 	"time"
 
-	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/clock"
 	"github.com/duplex-ai/duplex/llm"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/stt"
 	"github.com/duplex-ai/duplex/tts"
 )
-
-// Clock gives the engine time and timers; tests inject a fake.
-type Clock interface {
-	Now() time.Time
-	NewTimer(d time.Duration) Timer
-}
-
-// Timer is a stoppable one-shot timer.
-type Timer interface {
-	C() <-chan time.Time
-	Stop() bool
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-func (realClock) NewTimer(d time.Duration) Timer {
-	return realTimer{time.NewTimer(d)}
-}
-
-type realTimer struct{ t *time.Timer }
-
-func (t realTimer) C() <-chan time.Time { return t.t.C }
-func (t realTimer) Stop() bool          { return t.t.Stop() }
-
-// RealClock is the wall clock.
-func RealClock() Clock { return realClock{} }
 
 // Options configures the Assistant pipeline. Zero values take the
 // documented defaults.
@@ -45,8 +19,8 @@ type Options struct {
 	// NewDetector returns a fresh turn detector for one call. Required.
 	NewDetector func() Detector
 
-	// Mode is events.ModeFullDuplex (default) or events.ModeHalfDuplex.
-	Mode string
+	// Mode is pipeline.ModeFullDuplex (default) or pipeline.ModeHalfDuplex.
+	Mode pipeline.Mode
 	// MinInterruption is how long the user must speak over the assistant
 	// before it pauses (full duplex); default 120 ms, measured from the
 	// speech onset.
@@ -74,8 +48,9 @@ type Options struct {
 	Language string
 	// SystemPrompt is passed to the LLM; empty uses the backend's default.
 	SystemPrompt string
-	// Clock defaults to the wall clock.
-	Clock Clock
+	// Clock times turns, timeouts and the false-interruption wait; default
+	// the call's clock (pipeline.IO.Clock), else the wall clock.
+	Clock clock.Clock
 	// Metrics receives per-turn figures; nil records nothing.
 	Metrics *Metrics
 	// ImageMaxWidth×ImageMaxHeight bound the camera picture given to the
@@ -90,7 +65,7 @@ type Options struct {
 
 func (o *Options) setDefaults() {
 	if o.Mode == "" {
-		o.Mode = events.ModeFullDuplex
+		o.Mode = pipeline.ModeFullDuplex
 	}
 	if o.MinInterruption <= 0 {
 		o.MinInterruption = 120 * time.Millisecond
@@ -115,9 +90,6 @@ func (o *Options) setDefaults() {
 	}
 	if o.TTSTimeout <= 0 {
 		o.TTSTimeout = 10 * time.Second
-	}
-	if o.Clock == nil {
-		o.Clock = RealClock()
 	}
 	if o.ImageMaxWidth <= 0 || o.ImageMaxHeight <= 0 {
 		o.ImageMaxWidth, o.ImageMaxHeight = 1200, 800

@@ -11,13 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v4/pkg/media"
 	"github.com/rs/zerolog"
 
+	"github.com/duplex-ai/duplex/clock"
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/llm"
 	dmedia "github.com/duplex-ai/duplex/media"
-	"github.com/duplex-ai/duplex/session"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/stt"
 	"github.com/duplex-ai/duplex/tts"
 )
@@ -173,13 +173,12 @@ func (s *delayedTTSStream) Close() error { return nil }
 // through a forwarding goroutine that records each tick's time (the value
 // time.Ticker sent), so the tick phase can be taken out of the figure.
 type tickClock struct {
+	clock.Clock
 	mu    sync.Mutex
 	ticks []time.Time // since the last reset
 }
 
-func (c *tickClock) Now() time.Time { return time.Now() }
-
-func (c *tickClock) NewTicker(d time.Duration) dmedia.Ticker {
+func (c *tickClock) NewTicker(d time.Duration) clock.Ticker {
 	t := &fwdTicker{real: time.NewTicker(d), c: make(chan time.Time), stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(t.done)
@@ -245,7 +244,7 @@ type stampWriter struct {
 	first time.Time
 }
 
-func (w *stampWriter) WriteSample(media.Sample) error {
+func (w *stampWriter) WriteSample(dmedia.Sample) error {
 	now := time.Now()
 	w.mu.Lock()
 	if w.armed && w.first.IsZero() {
@@ -287,9 +286,9 @@ func (w *stampWriter) firstWrite() time.Time {
 //	go test -run '^$' -bench TurnOverhead -benchtime 30x ./dialogue/
 func BenchmarkTurnOverhead(b *testing.B) {
 	st := &ohStages{}
-	clock := &tickClock{}
+	tc := &tickClock{Clock: clock.Real()}
 	rec := &stampWriter{}
-	out, err := dmedia.NewPacedWriter(rec, dmedia.PacedWriterOptions{Clock: clock})
+	out, err := dmedia.NewPacedWriter(rec, dmedia.PacedWriterOptions{Clock: tc})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -297,20 +296,25 @@ func BenchmarkTurnOverhead(b *testing.B) {
 	a, err := NewAssistant(Options{
 		STT: &delayedSTT{st}, LLM: &delayedLLM{st}, TTS: &delayedTTS{st},
 		NewDetector: func() Detector { return &fakeDetector{} },
-		Clock:       RealClock(),
+		Clock:       clock.Real(),
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
 	frames := make(chan dmedia.Frame)
-	cmds := make(chan events.Command)
+	cmds := make(chan pipeline.Command)
 	evs := make(chan events.Event, 4096)
-	sio := session.NewIO("bench", frames, cmds, out, zerolog.Nop(), func(ev events.Event) {
-		select {
-		case evs <- ev:
-		default: // never block the engine; the driver drains
-		}
-	})
+	sio := &pipeline.IO{CallID: "bench", Frames: frames, Commands: cmds, Out: out, Log: zerolog.Nop(),
+		Events: pipeline.SinkFunc(func(ev pipeline.Event) {
+			w, ok := events.Wire(ev)
+			if !ok {
+				return
+			}
+			select {
+			case evs <- w:
+			default: // never block the engine; the driver drains
+			}
+		})}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, sio) }()
@@ -340,7 +344,7 @@ func BenchmarkTurnOverhead(b *testing.B) {
 	turn := func() sample {
 		time.Sleep(time.Duration(rng.Int64N(int64(dmedia.FrameDuration))))
 		st.reset()
-		clock.reset()
+		tc.reset()
 		rec.arm()
 		for range 2 * fdStart {
 			send(speech)
@@ -383,7 +387,7 @@ func BenchmarkTurnOverhead(b *testing.B) {
 		inCalls, chunkAt := st.stt+st.llm+st.tts, st.chunkAt
 		st.mu.Unlock()
 		var phase time.Duration
-		if t, ok := clock.tickBefore(w); ok && t.After(chunkAt) {
+		if t, ok := tc.tickBefore(w); ok && t.After(chunkAt) {
 			phase = t.Sub(chunkAt)
 		}
 		return sample{

@@ -9,8 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/duplex-ai/duplex/clock"
 	"github.com/duplex-ai/duplex/llm"
-	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/tts"
 )
 
@@ -20,7 +21,7 @@ import (
 type gate struct {
 	mu     sync.Mutex
 	closed bool
-	out    *media.PacedWriter
+	out    pipeline.AudioOut
 }
 
 var errGateClosed = errors.New("dialogue: reply cancelled")
@@ -170,7 +171,7 @@ type produceOptions struct {
 	// look, when set, attaches the camera picture to the request.
 	look func(ctx context.Context) (cur, prev *llm.Image)
 	send func(replyMsg)
-	now  func() time.Time
+	clk  clock.Clock
 }
 
 // produce runs the reply: the LLM reader feeds the chunker, the speaker
@@ -200,7 +201,7 @@ func (r *reply) produce(o produceOptions) {
 func (r *reply) readLLM(o produceOptions, pieces chan<- string) {
 	ctx, cancel := context.WithCancel(r.ctx)
 	defer cancel()
-	timer := time.AfterFunc(o.llmTimeout, cancel)
+	timer := o.clk.AfterFunc(o.llmTimeout, cancel)
 	defer timer.Stop()
 	fail := func(err error) {
 		if r.ctx.Err() != nil {
@@ -244,7 +245,7 @@ func (r *reply) readLLM(o produceOptions, pieces chan<- string) {
 		if first {
 			first = false
 			timer.Stop()
-			o.send(replyMsg{reply: r, kind: msgFirstToken, at: o.now()})
+			o.send(replyMsg{reply: r, kind: msgFirstToken, at: o.clk.Now()})
 		}
 		capped := false
 		if total+len(d) > o.maxChars {
@@ -294,10 +295,10 @@ func (r *reply) speakPiece(o produceOptions, text string, pos time.Duration) (sp
 	sp := spokenPiece{text: text, start: pos, end: pos}
 	ctx, cancel := context.WithCancel(r.ctx)
 	defer cancel()
-	timer := time.AfterFunc(o.ttsTimeout, cancel)
+	timer := o.clk.AfterFunc(o.ttsTimeout, cancel)
 	defer timer.Stop()
 	if pos == 0 {
-		o.send(replyMsg{reply: r, kind: msgTTSStart, at: o.now()})
+		o.send(replyMsg{reply: r, kind: msgTTSStart, at: o.clk.Now()})
 	}
 	stream, err := o.tts.Synthesize(ctx, text, o.ttsOpt)
 	if err != nil {
@@ -325,7 +326,7 @@ func (r *reply) speakPiece(o produceOptions, text string, pos time.Duration) (sp
 			timer.Stop()
 			first = false
 			if pos == 0 {
-				o.send(replyMsg{reply: r, kind: msgFirstAudio, at: o.now()})
+				o.send(replyMsg{reply: r, kind: msgFirstAudio, at: o.clk.Now()})
 			}
 		}
 		if ch.SampleRate <= 0 {

@@ -9,13 +9,14 @@ import (
 
 	"github.com/duplex-ai/duplex/llm"
 	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/pipeline"
 )
 
 // eyes gives a reply the caller's camera picture. It runs in the reply's
 // producer goroutine (a wait for a key frame never blocks the engine) and
 // remembers the previous look for "what changed".
 type eyes struct {
-	video func() *media.VideoReceiver
+	video func() pipeline.VideoSource
 	maxW  int
 	maxH  int
 	q     int

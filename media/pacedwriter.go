@@ -6,8 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/webrtc/v4/pkg/media"
-
+	"github.com/duplex-ai/duplex/clock"
 	"github.com/duplex-ai/duplex/internal/dsp"
 )
 
@@ -19,16 +18,26 @@ const (
 	compactAfter = OpusSampleRate
 )
 
-// SampleWriter accepts encoded media samples; *webrtc.TrackLocalStaticSample
-// satisfies it. Sample.Data is only valid during the call.
+// Sample is one encoded frame handed to a SampleWriter.
+type Sample struct {
+	Data      []byte
+	Timestamp time.Time
+	Duration  time.Duration
+	// PrevDroppedPackets is how many frame times of silence (not sent)
+	// came just before this sample.
+	PrevDroppedPackets uint16
+}
+
+// SampleWriter accepts encoded media samples (OpusRTPWriter). Sample.Data
+// is only valid during the call.
 type SampleWriter interface {
-	WriteSample(s media.Sample) error
+	WriteSample(s Sample) error
 }
 
 // PacedWriterOptions configures a PacedWriter. The zero value is usable.
 type PacedWriterOptions struct {
-	// Clock paces the writes; default RealClock().
-	Clock Clock
+	// Clock paces the writes; default clock.Real().
+	Clock clock.Clock
 	// Encoder configures the 48 kHz Opus encoder (default 32 kbps VoIP).
 	Encoder EncoderOptions
 	// Channels is the number of Opus channels sent; default 1. With 2 the
@@ -69,8 +78,8 @@ func (u *utterance) remaining() int { return len(u.pcm) - u.off }
 // safe for concurrent use.
 type PacedWriter struct {
 	w       SampleWriter
-	clock   Clock
-	ticker  Ticker
+	clock   clock.Clock
+	ticker  clock.Ticker
 	onPlay  func(int, time.Duration, bool)
 	maxIdle int
 	hook    func()
@@ -112,7 +121,7 @@ func NewPacedWriter(w SampleWriter, opt PacedWriterOptions) (*PacedWriter, error
 		return nil, fmt.Errorf("%w: nil SampleWriter", ErrInvalidOption)
 	}
 	if opt.Clock == nil {
-		opt.Clock = RealClock()
+		opt.Clock = clock.Real()
 	}
 	if opt.Channels == 0 {
 		opt.Channels = 1
@@ -389,7 +398,7 @@ func (p *PacedWriter) markIdle() {
 func (p *PacedWriter) loop() {
 	defer close(p.done)
 	defer p.ticker.Stop()
-	rt, _ := p.ticker.(ResettableTicker)
+	rt, _ := p.ticker.(clock.ResettableTicker)
 	for {
 		select {
 		case <-p.stop:
@@ -493,7 +502,7 @@ func (p *PacedWriter) writeFrame() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	err = p.w.WriteSample(media.Sample{
+	err = p.w.WriteSample(Sample{
 		Data:               data,
 		Timestamp:          p.clock.Now(),
 		Duration:           FrameDuration,

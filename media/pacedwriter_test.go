@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v4/pkg/media"
+	"github.com/duplex-ai/duplex/clock"
 )
 
 type sampleRec struct {
@@ -23,7 +23,7 @@ type recWriter struct {
 	err     error
 }
 
-func (w *recWriter) WriteSample(s media.Sample) error {
+func (w *recWriter) WriteSample(s Sample) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
@@ -439,7 +439,7 @@ type resetTicker struct {
 
 func (t resetTicker) Reset(d time.Duration) { t.resets <- d }
 
-func (c resetClock) NewTicker(d time.Duration) Ticker {
+func (c resetClock) NewTicker(d time.Duration) clock.Ticker {
 	return resetTicker{c.fakeClock.NewTicker(d).(*fakeTicker), c.resets}
 }
 

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
-	"github.com/pion/webrtc/v4/pkg/media"
 )
 
 // RTPWriter accepts RTP packets; *webrtc.TrackLocalStaticRTP satisfies it
@@ -43,7 +42,7 @@ func NewOpusRTPWriter(w RTPWriter) *OpusRTPWriter {
 }
 
 // WriteSample implements SampleWriter. Sample.Data is one Opus packet.
-func (o *OpusRTPWriter) WriteSample(s media.Sample) error {
+func (o *OpusRTPWriter) WriteSample(s Sample) error {
 	ticks := uint32(s.Duration * OpusSampleRate / time.Second)
 	if s.PrevDroppedPackets > 0 {
 		o.ts += ticks * uint32(s.PrevDroppedPackets)

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
-	"github.com/pion/webrtc/v4/pkg/media"
 )
 
 type rtpRecorder struct{ pkts []rtp.Packet }
@@ -21,7 +20,7 @@ func TestOpusRTPWriterGapIsNotLoss(t *testing.T) {
 	rec := &rtpRecorder{}
 	w := NewOpusRTPWriter(rec)
 	write := func(dropped uint16) {
-		if err := w.WriteSample(media.Sample{Data: []byte{1, 2, 3}, Duration: 20 * time.Millisecond, PrevDroppedPackets: dropped}); err != nil {
+		if err := w.WriteSample(Sample{Data: []byte{1, 2, 3}, Duration: 20 * time.Millisecond, PrevDroppedPackets: dropped}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,14 +7,16 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+
+	"github.com/duplex-ai/duplex/clock"
 )
 
 // VideoReceiverOptions configures a VideoReceiver. The zero value is usable
 // (but without RequestKeyFrame a fresh picture waits for the sender's next
 // periodic key frame).
 type VideoReceiverOptions struct {
-	// Clock stamps pictures and rate-limits PLIs; default RealClock().
-	Clock Clock
+	// Clock stamps pictures and rate-limits PLIs; default clock.Real().
+	Clock clock.Clock
 	// MaxAge: Snapshot returns the held picture if it is at most this old,
 	// otherwise asks for a new key frame and waits; default 2 s.
 	MaxAge time.Duration
@@ -97,7 +99,7 @@ type VideoReceiver struct {
 // defaults.
 func NewVideoReceiver(opt VideoReceiverOptions) (*VideoReceiver, error) {
 	if opt.Clock == nil {
-		opt.Clock = RealClock()
+		opt.Clock = clock.Real()
 	}
 	if opt.MaxAge == 0 {
 		opt.MaxAge = 2 * time.Second

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -16,12 +15,19 @@ import (
 
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/transcript"
 )
 
 // EventsLabel is the label of the client-created data channel that carries
-// JSON events and commands.
-const EventsLabel = "events"
+// the events protocol.
+const EventsLabel = events.Label
+
+// wire is the call's client protocol: the data channel and its codec.
+type wire struct {
+	dc    *webrtc.DataChannel
+	proto pipeline.Protocol
+}
 
 // Call is one live WebRTC call. Its supervisor goroutine, owned by the
 // Manager, tears it down exactly once; every other goroutine of the call
@@ -41,8 +47,13 @@ type Call struct {
 	out *media.PacedWriter
 
 	frames   chan media.Frame
-	commands chan events.Command
-	outbox   chan events.Event
+	commands chan pipeline.Command
+	outbox   chan pipeline.Event
+	// tqueue feeds the transcript writer; tstop ends it once the pipeline
+	// has returned, after it has written what is queued.
+	tqueue chan pipeline.Event
+	tstop  chan struct{}
+	tdone  chan struct{}
 
 	closeReq   chan CloseReason
 	done       chan struct{}
@@ -50,7 +61,7 @@ type Call struct {
 	connOnce   sync.Once
 	dcOpen     chan struct{}
 	dcOnce     sync.Once
-	dc         atomic.Pointer[webrtc.DataChannel]
+	wire       atomic.Pointer[wire]
 	video      atomic.Pointer[media.VideoReceiver]
 	mu         sync.Mutex // guards closing and wg.Add
 	closing    bool
@@ -60,7 +71,7 @@ type Call struct {
 	lostFrames atomic.Uint64
 	lostEvents atomic.Uint64
 
-	// busy: the last state event said thinking or speaking.
+	// busy: the pipeline's last state was thinking or speaking.
 	busy atomic.Bool
 	// lastActive is when the caller last spoke or sent a command, in
 	// nanoseconds since created (monotonic).
@@ -82,13 +93,16 @@ func newCall(m *Manager, id, secret, clientIP string) *Call {
 		ctx:       ctx,
 		cancel:    cancel,
 		frames:    make(chan media.Frame, m.cfg.FrameQueue),
-		commands:  make(chan events.Command, 32),
-		outbox:    make(chan events.Event, m.cfg.EventQueue),
+		commands:  make(chan pipeline.Command, 32),
+		outbox:    make(chan pipeline.Event, m.cfg.EventQueue),
+		tqueue:    make(chan pipeline.Event, transcriptQueue),
+		tstop:     make(chan struct{}),
+		tdone:     make(chan struct{}),
 		closeReq:  make(chan CloseReason, 1),
 		done:      make(chan struct{}),
 		connected: make(chan struct{}),
 		dcOpen:    make(chan struct{}),
-		created:   time.Now(),
+		created:   m.cfg.Clock.Now(),
 	}
 }
 
@@ -142,26 +156,26 @@ func (c *Call) goRun(fn func()) bool {
 // timeout or the maximum duration, and tears the call down.
 func (c *Call) supervise() {
 	cfg := &c.m.cfg
-	connect := time.NewTimer(cfg.ConnectTimeout)
+	connect := cfg.Clock.NewTimer(cfg.ConnectTimeout)
 	defer connect.Stop()
 	var maxC <-chan time.Time
 	if cfg.MaxDuration > 0 {
-		t := time.NewTimer(cfg.MaxDuration)
+		t := cfg.Clock.NewTimer(cfg.MaxDuration)
 		defer t.Stop()
-		maxC = t.C
+		maxC = t.C()
 	}
 	var idleC <-chan time.Time
 	if cfg.IdleTimeout > 0 {
 		every := min(max(cfg.IdleTimeout/8, 10*time.Millisecond), time.Second)
-		t := time.NewTicker(every)
+		t := cfg.Clock.NewTicker(every)
 		defer t.Stop()
-		idleC = t.C
+		idleC = t.C()
 	}
 	var reason CloseReason
 	for reason == "" {
 		select {
 		case reason = <-c.closeReq:
-		case <-connect.C:
+		case <-connect.C():
 			select {
 			case <-c.connected:
 			default:
@@ -172,7 +186,7 @@ func (c *Call) supervise() {
 		case <-idleC:
 			if c.busy.Load() {
 				c.markActive()
-			} else if time.Duration(int64(time.Since(c.created))-c.lastActive.Load()) > cfg.IdleTimeout {
+			} else if c.since()-time.Duration(c.lastActive.Load()) > cfg.IdleTimeout {
 				reason = ReasonIdleTimeout
 			}
 		}
@@ -181,7 +195,10 @@ func (c *Call) supervise() {
 }
 
 // markActive records caller activity now, for the idle timeout.
-func (c *Call) markActive() { c.lastActive.Store(int64(time.Since(c.created))) }
+func (c *Call) markActive() { c.lastActive.Store(int64(c.since())) }
+
+// since is the call's age on its clock.
+func (c *Call) since() time.Duration { return c.m.cfg.Clock.Now().Sub(c.created) }
 
 // attach stores a resource set up during negotiation, unless teardown has
 // begun; then the caller must release it.
@@ -211,6 +228,10 @@ func (c *Call) teardown(reason CloseReason) {
 		_ = out.Close()
 	}
 	c.reason = reason
+	// The pipeline has returned: the transcript writer writes what is
+	// queued, then call.end follows it.
+	close(c.tstop)
+	<-c.tdone
 	if c.tlog != nil {
 		if err := c.tlog.Close(string(reason)); err != nil {
 			c.log.Error().Err(err).Msg("transcript")
@@ -218,7 +239,7 @@ func (c *Call) teardown(reason CloseReason) {
 	}
 	c.m.remove(c, reason)
 	c.log.Info().Str("reason", string(reason)).
-		Dur("duration", time.Since(c.created)).
+		Dur("duration", c.since()).
 		Uint64("frames_dropped", c.lostFrames.Load()).
 		Uint64("events_dropped", c.lostEvents.Load()).
 		Msg("call closed")
@@ -288,16 +309,19 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 		c.log.Warn().Dur("timeout", c.m.cfg.GatherTimeout).Msg("ICE gathering incomplete; answering with the candidates so far")
 	}
 
-	io := &IO{CallID: c.id, Frames: c.frames, Commands: c.commands, Out: out, Log: c.log, send: c.send, video: c.video.Load}
-	pipeline := c.m.cfg.Pipeline
+	io := &pipeline.IO{
+		CallID: c.id, Frames: c.frames, Commands: c.commands, Out: out, Log: c.log,
+		Video: c.camera, Events: pipeline.SinkFunc(c.emit), Clock: c.m.cfg.Clock,
+	}
+	p := c.m.cfg.Pipeline
 	c.goRun(func() {
-		if err := pipeline.Run(c.ctx, io); err != nil && c.ctx.Err() == nil {
+		if err := p.Run(c.ctx, io); err != nil && c.ctx.Err() == nil {
 			c.log.Error().Err(err).Msg("pipeline failed")
 			c.requestClose(ReasonPipelineError)
 		}
 	})
 	c.goRun(c.writeEvents)
-	c.log.Info().Str("pipeline", pipeline.Name()).Msg("call created")
+	c.log.Info().Str("pipeline", p.Name()).Msg("call created")
 	return pc.LocalDescription().SDP, nil
 }
 
@@ -386,32 +410,34 @@ func (c *Call) pushFrame(f media.Frame) {
 }
 
 func (c *Call) onDataChannel(dc *webrtc.DataChannel) {
-	if dc.Label() != EventsLabel {
+	newProto, ok := c.m.cfg.Protocols[dc.Label()]
+	if !ok {
 		c.log.Warn().Str("label", dc.Label()).Msg("ignoring unknown data channel")
 		return
 	}
+	w := &wire{dc: dc, proto: newProto()}
 	dc.OnOpen(func() {
-		c.dc.Store(dc)
+		c.wire.Store(w)
 		c.dcOnce.Do(func() { close(c.dcOpen) })
 	})
 	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
 		if !c.allowCommand() {
 			return
 		}
-		if !msg.IsString {
-			c.send(events.Event{Type: events.TypeError, Code: events.CodeBadMessage, Message: "binary messages are not supported; send JSON text"})
-			return
-		}
-		cmd, err := events.ParseCommand(msg.Data)
+		cmd, err := w.proto.Decode(msg.Data, msg.IsString)
 		if err != nil {
-			c.send(events.ErrorEvent(err))
+			var pe pipeline.Error
+			if !errors.As(err, &pe) {
+				pe = pipeline.Error{Code: pipeline.CodeBadMessage, Message: err.Error()}
+			}
+			c.emit(pe)
 			return
 		}
 		c.markActive()
 		select {
 		case c.commands <- cmd:
 		default:
-			c.send(events.Event{Type: events.TypeError, Code: events.CodeTooLarge, Message: "too many commands queued; slow down"})
+			c.emit(pipeline.Error{Code: pipeline.CodeTooLarge, Message: "too many commands queued; slow down"})
 		}
 	})
 }
@@ -421,25 +447,43 @@ func (c *Call) onDataChannel(dc *webrtc.DataChannel) {
 func (c *Call) allowCommand() bool {
 	c.cmdMu.Lock()
 	defer c.cmdMu.Unlock()
-	now := time.Now()
+	now := c.m.cfg.Clock.Now()
 	if c.cmdRate.AllowN(now, 1) {
 		return true
 	}
 	if now.Sub(c.cmdWarn) >= time.Second {
 		c.cmdWarn = now
-		c.send(events.Event{Type: events.TypeError, Code: events.CodeRateLimited,
+		c.emit(pipeline.Error{Code: pipeline.CodeRateLimited,
 			Message: fmt.Sprintf("more than %g messages per second on the events channel: messages are being dropped", c.m.cfg.CommandRate)})
 	}
 	return false
 }
 
-// send queues an event without blocking, and records it in the transcript.
-func (c *Call) send(ev events.Event) {
-	if ev.Type == events.TypeState {
-		c.busy.Store(ev.State == events.StateThinking || ev.State == events.StateSpeaking)
+// camera is the pipeline's view of the caller's video.
+func (c *Call) camera() pipeline.VideoSource {
+	if v := c.video.Load(); v != nil {
+		return v
 	}
-	if c.tlog != nil {
-		c.tlog.Event(ev)
+	return nil
+}
+
+// transcriptQueue bounds the events waiting for the transcript writer;
+// only conversation events (a few per turn) are queued.
+const transcriptQueue = 1024
+
+// emit is the call's one event tap: it never blocks. It keeps the busy
+// state for drain and the idle timeout, queues conversation events for
+// the transcript writer and every event for the client's protocol.
+func (c *Call) emit(ev pipeline.Event) {
+	if s, ok := ev.(pipeline.StateChanged); ok {
+		c.busy.Store(s.State == pipeline.StateThinking || s.State == pipeline.StateSpeaking)
+	}
+	if c.tlog != nil && transcript.Records(ev) {
+		select {
+		case c.tqueue <- ev:
+		default:
+			c.log.Error().Msg("transcript queue full: entry lost")
+		}
 	}
 	select {
 	case c.outbox <- ev:
@@ -448,34 +492,66 @@ func (c *Call) send(ev events.Event) {
 	}
 }
 
-// writeEvents waits for the events channel to open, sends session.ready,
-// then forwards queued events until the call ends.
+// writeTranscript records the conversation off the engine goroutine until
+// tstop, then writes what is still queued.
+func (c *Call) writeTranscript() {
+	defer close(c.tdone)
+	for {
+		select {
+		case ev := <-c.tqueue:
+			c.tlog.Event(ev)
+		case <-c.tstop:
+			for {
+				select {
+				case ev := <-c.tqueue:
+					c.tlog.Event(ev)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// ready is the call's session.ready, in the given mode.
+func (c *Call) ready(mode pipeline.Mode) pipeline.Ready {
+	p := c.m.cfg.Pipeline
+	return pipeline.Ready{CallID: c.id, Mode: mode, Pipeline: p.Name(), Engines: p.Engines()}
+}
+
+// writeEvents waits for the client's protocol channel to open, sends Ready,
+// then encodes queued events until the call ends. It is the only sender of
+// Ready: at open, and as the answer to a mode change.
 func (c *Call) writeEvents() {
 	select {
 	case <-c.dcOpen:
 	case <-c.ctx.Done():
 		return
 	}
-	dc := c.dc.Load()
-	write := func(ev events.Event) {
-		b, err := json.Marshal(ev)
+	w := c.wire.Load()
+	write := func(ev pipeline.Event) {
+		msgs, err := w.proto.Encode(ev)
 		if err != nil {
-			c.log.Error().Err(err).Str("type", ev.Type).Msg("marshal event")
+			c.log.Error().Err(err).Str("protocol", w.proto.Name()).Msg("encode event")
 			return
 		}
-		if err := dc.SendText(string(b)); err != nil {
-			c.lostEvents.Add(1)
+		for _, b := range msgs {
+			if err := w.dc.SendText(string(b)); err != nil {
+				c.lostEvents.Add(1)
+			}
 		}
 	}
-	p := c.m.cfg.Pipeline
-	mode := events.ModeFullDuplex
-	if m, ok := p.(interface{ Mode() string }); ok {
+	mode := pipeline.ModeFullDuplex
+	if m, ok := c.m.cfg.Pipeline.(pipeline.Moder); ok {
 		mode = m.Mode()
 	}
-	write(events.Event{Type: events.TypeSessionReady, CallID: c.id, Mode: mode, Pipeline: p.Name(), Engines: p.Engines()})
+	write(c.ready(mode))
 	for {
 		select {
 		case ev := <-c.outbox:
+			if mc, ok := ev.(pipeline.ModeChanged); ok {
+				ev = c.ready(mc.Mode)
+			}
 			write(ev)
 		case <-c.ctx.Done():
 			return

@@ -7,13 +7,23 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
 
+	"github.com/duplex-ai/duplex/clock"
+	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/transcript"
 )
 
 // Config configures a Manager. Zero values take the documented defaults.
 type Config struct {
 	// Pipeline runs on every call. Required.
-	Pipeline Pipeline
+	Pipeline pipeline.Pipeline
+	// Protocols maps a data channel label to the codec of the client
+	// protocol it carries, one per call; default: the events protocol on
+	// the "events" channel.
+	Protocols map[string]func() pipeline.Protocol
+	// Clock times the call's limits (connect, idle, duration, command rate,
+	// drain) and is given to the pipeline; default the wall clock.
+	Clock clock.Clock
 	// MaxCalls caps concurrent calls; default 200.
 	MaxCalls int
 	// MaxCallsPerIP caps concurrent calls from one client address (as given
@@ -80,6 +90,12 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.PionLogLevel == "" {
 		c.PionLogLevel = "error"
+	}
+	if c.Protocols == nil {
+		c.Protocols = map[string]func() pipeline.Protocol{events.Label: events.NewCodec}
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Real()
 	}
 	if c.MaxCalls <= 0 {
 		c.MaxCalls = 200

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/duplex-ai/duplex/internal/testpeer"
+	"github.com/duplex-ai/duplex/pipeline"
 )
 
 // idlePipeline does nothing until its call ends.
@@ -19,7 +20,7 @@ type idlePipeline struct{}
 
 func (idlePipeline) Name() string               { return "idle" }
 func (idlePipeline) Engines() map[string]string { return nil }
-func (idlePipeline) Run(ctx context.Context, _ *IO) error {
+func (idlePipeline) Run(ctx context.Context, _ *pipeline.IO) error {
 	<-ctx.Done()
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/session"
 )
 
@@ -271,11 +272,11 @@ type busyPipeline struct{ release chan struct{} }
 
 func (busyPipeline) Name() string               { return "busy" }
 func (busyPipeline) Engines() map[string]string { return nil }
-func (b busyPipeline) Run(ctx context.Context, io *session.IO) error {
-	io.Send(events.Event{Type: events.TypeState, State: events.StateSpeaking})
+func (b busyPipeline) Run(ctx context.Context, io *pipeline.IO) error {
+	io.Emit(pipeline.StateChanged{State: pipeline.StateSpeaking})
 	select {
 	case <-b.release:
-		io.Send(events.Event{Type: events.TypeState, State: events.StateListening})
+		io.Emit(pipeline.StateChanged{State: pipeline.StateListening})
 	case <-ctx.Done():
 		return nil
 	}

@@ -18,8 +18,8 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
 
-	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/transcript"
 )
 
@@ -246,6 +246,11 @@ func (m *Manager) CreateWith(ctx context.Context, offer string, opt CreateOption
 	m.mu.Unlock()
 	m.total.Add(1)
 
+	if c.tlog != nil {
+		go c.writeTranscript() // joined by teardown (tdone)
+	} else {
+		close(c.tdone)
+	}
 	go func() {
 		defer m.wg.Done()
 		c.supervise()
@@ -302,13 +307,13 @@ func (m *Manager) Drain(ctx context.Context) {
 	calls := m.refuseNew()
 	deadline, hasDeadline := ctx.Deadline()
 	for _, c := range calls {
-		ev := events.Event{Type: events.TypeSessionEnding, Reason: string(ReasonServerShutdown)}
+		ev := pipeline.Ending{Reason: string(ReasonServerShutdown)}
 		if hasDeadline {
-			ev.DeadlineMS = float64(time.Until(deadline).Milliseconds())
+			ev.DeadlineMS = float64(deadline.Sub(m.cfg.Clock.Now()).Milliseconds())
 		}
-		c.send(ev)
+		c.emit(ev)
 	}
-	tick := time.NewTicker(20 * time.Millisecond)
+	tick := m.cfg.Clock.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		rest := calls[:0]
@@ -323,7 +328,7 @@ func (m *Manager) Drain(ctx context.Context) {
 			return
 		}
 		select {
-		case <-tick.C:
+		case <-tick.C():
 		case <-ctx.Done():
 		}
 	}

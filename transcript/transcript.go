@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/pipeline"
 )
 
 // Entry kinds.
@@ -184,29 +185,36 @@ type Log struct {
 	start  time.Time
 }
 
-// Event records the events that make up the conversation: final user
-// transcripts, finished and interrupted replies, turn metrics and errors.
-// Other events are ignored.
-func (l *Log) Event(ev events.Event) {
-	var e Entry
-	switch ev.Type {
-	case events.TypeTranscriptFinal:
-		e = Entry{Kind: KindUser, TurnID: ev.TurnID, Text: ev.Text}
-	case events.TypeReplyDone:
-		e = Entry{Kind: KindAssistant, TurnID: ev.TurnID, Text: ev.Text}
-	case events.TypeReplyInterrupted:
-		e = Entry{Kind: KindAssistant, TurnID: ev.TurnID, Text: ev.Text, Interrupted: true, Heard: ev.Heard}
-	case events.TypeTurnMetrics:
-		e = Entry{Kind: KindMetrics, TurnID: ev.TurnID, Metrics: ev.Metrics}
-	case events.TypeError:
-		if ev.Code != events.CodeBackendFailed {
-			return // a client's malformed command is not part of the conversation
-		}
-		e = Entry{Kind: KindError, Error: ev.Message}
-	default:
-		return
+// Records reports whether Event writes ev: final user transcripts,
+// finished and interrupted replies, turn metrics and backend errors.
+func Records(ev pipeline.Event) bool {
+	_, ok := entry(ev)
+	return ok
+}
+
+// Event records ev if it is part of the conversation (see Records).
+func (l *Log) Event(ev pipeline.Event) {
+	if e, ok := entry(ev); ok {
+		_ = l.write(e)
 	}
-	_ = l.write(e)
+}
+
+func entry(ev pipeline.Event) (Entry, bool) {
+	switch ev := ev.(type) {
+	case pipeline.TranscriptFinal:
+		return Entry{Kind: KindUser, TurnID: ev.TurnID, Text: ev.Text}, true
+	case pipeline.ReplyDone:
+		return Entry{Kind: KindAssistant, TurnID: ev.TurnID, Text: ev.Text}, true
+	case pipeline.ReplyInterrupted:
+		return Entry{Kind: KindAssistant, TurnID: ev.TurnID, Text: ev.Text, Interrupted: true, Heard: ev.Heard}, true
+	case pipeline.TurnMetrics:
+		m := events.TurnMetrics(ev.Metrics)
+		return Entry{Kind: KindMetrics, TurnID: ev.TurnID, Metrics: &m}, true
+	case pipeline.Error:
+		// A client's malformed command is not part of the conversation.
+		return Entry{Kind: KindError, Error: ev.Message}, ev.Code == pipeline.CodeBackendFailed
+	}
+	return Entry{}, false
 }
 
 // Close writes the call.end entry, syncs and closes the file.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/pipeline"
 )
 
 func TestLogRecordsTheConversation(t *testing.T) {
@@ -25,12 +25,12 @@ func TestLogRecordsTheConversation(t *testing.T) {
 	if _, err := st.Create(id, "other", "assistant"); err == nil {
 		t.Fatal("a second transcript for the same call was created")
 	}
-	l.Event(events.Event{Type: events.TypeState, State: events.StateThinking}) // ignored
-	l.Event(events.Event{Type: events.TypeTranscriptFinal, TurnID: 1, Text: "tell me a story"})
-	l.Event(events.Event{Type: events.TypeTurnMetrics, TurnID: 1, Metrics: &events.TurnMetrics{LatencyMS: 350}})
-	l.Event(events.Event{Type: events.TypeReplyInterrupted, TurnID: 1, Text: "Once upon a time. There was", Heard: "Once upon a time."})
-	l.Event(events.Event{Type: events.TypeError, Code: events.CodeBadMessage, Message: "bad json"}) // the client's, ignored
-	l.Event(events.Event{Type: events.TypeError, Code: events.CodeBackendFailed, Message: "llm: 500"})
+	l.Event(pipeline.StateChanged{State: pipeline.StateThinking}) // ignored
+	l.Event(pipeline.TranscriptFinal{TurnID: 1, Text: "tell me a story"})
+	l.Event(pipeline.TurnMetrics{TurnID: 1, Metrics: pipeline.Metrics{LatencyMS: 350}})
+	l.Event(pipeline.ReplyInterrupted{TurnID: 1, Text: "Once upon a time. There was", Heard: "Once upon a time."})
+	l.Event(pipeline.Error{Code: pipeline.CodeBadMessage, Message: "bad json"}) // the client's, ignored
+	l.Event(pipeline.Error{Code: pipeline.CodeBackendFailed, Message: "llm: 500"})
 
 	// Readable while the call runs, with the secret only.
 	b, err := st.Read(id, "s3cret")
@@ -69,7 +69,7 @@ func TestLogRecordsTheConversation(t *testing.T) {
 	if err := l.Close("client_hangup"); err != nil {
 		t.Fatal(err)
 	}
-	l.Event(events.Event{Type: events.TypeTranscriptFinal, TurnID: 2, Text: "after close"}) // dropped
+	l.Event(pipeline.TranscriptFinal{TurnID: 2, Text: "after close"}) // dropped
 	b, _ = st.Read(id, "s3cret")
 	es, _ = Entries(b)
 	if last := es[len(es)-1]; len(es) != 6 || last.Kind != KindEnd || last.Reason != "client_hangup" || last.DurationMS <= 0 {

@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/duplex-ai/duplex/dialogue"
+	pipelinepkg "github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/session"
 	"github.com/duplex-ai/duplex/signaling"
 	"github.com/duplex-ai/duplex/transcript"
@@ -82,7 +83,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		return err
 	}
 	var (
-		pipeline   session.Pipeline
+		pipeline   pipelinepkg.Pipeline
 		collectors []prometheus.Collector
 	)
 	switch cfg.pipeline {
@@ -102,7 +103,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		a, err := dialogue.NewAssistant(dialogue.Options{
 			STT: eng.stt, LLM: eng.llm, TTS: eng.tts,
 			NewDetector:              newDetector,
-			Mode:                     cfg.mode,
+			Mode:                     pipelinepkg.Mode(cfg.mode),
 			MinInterruption:          cfg.minInterruption,
 			FalseInterruptionTimeout: cfg.falseInterruption,
 			Memory:                   cfg.memory,

@@ -9,7 +9,7 @@ import (
 
 	"github.com/duplex-ai/duplex/dialogue"
 	"github.com/duplex-ai/duplex/llm/local"
-	"github.com/duplex-ai/duplex/session"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/stt/sphinx"
 	"github.com/duplex-ai/duplex/tts/espeak"
 	"github.com/duplex-ai/duplex/vad"
@@ -21,7 +21,7 @@ import (
 // then skip. To enable them, return the pipeline the server starts by
 // default, built as cmd/duplex builds it (and t.Skip with the reason if its
 // models are missing on this machine).
-func assistantPipeline(t *testing.T) session.Pipeline {
+func assistantPipeline(t *testing.T) pipeline.Pipeline {
 	t.Helper()
 	s, err := sphinx.NewEngine(sphinx.Options{})
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/duplex-ai/duplex/internal/wav"
 	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/session"
 	"github.com/duplex-ai/duplex/signaling"
 	"github.com/duplex-ai/duplex/web"
@@ -45,9 +46,9 @@ type server struct {
 
 // newServer starts a server whose calls run pipeline. The assistant
 // scenarios get their pipeline from assistantPipeline.
-func newServer(t *testing.T, pipeline session.Pipeline) *server {
+func newServer(t *testing.T, p pipeline.Pipeline) *server {
 	t.Helper()
-	return newServerConfig(t, session.Config{Pipeline: pipeline})
+	return newServerConfig(t, session.Config{Pipeline: p})
 }
 
 // newServerConfig starts a server from cfg; loopback candidates are always

@@ -28,6 +28,7 @@ import (
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/callbot"
 	"github.com/duplex-ai/duplex/internal/wav"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/session"
 	"github.com/duplex-ai/duplex/signaling"
 	"github.com/duplex-ai/duplex/vad"
@@ -351,7 +352,7 @@ func num(m map[string]any, k string) float64 {
 // The test bed
 
 type bedOptions struct {
-	pipeline session.Pipeline
+	pipeline pipeline.Pipeline
 	seed     int64
 	// jitter, when > 0, delays every delivered packet (both directions) by
 	// a uniform random time in [0, jitter]; each host's inbound queue stays
@@ -515,7 +516,7 @@ func (b *bed) waitIdle(timeout time.Duration) {
 
 // echoPipeline is the turn-based echo: VAD end of turn, then the
 // utterance (with its pre-roll) is played back.
-func echoPipeline(t *testing.T) session.Pipeline {
+func echoPipeline(t *testing.T) pipeline.Pipeline {
 	t.Helper()
 	det, err := dialogue.VADFactory(vad.TurnOptions{})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/duplex-ai/duplex/dialogue"
 	"github.com/duplex-ai/duplex/internal/callbot"
 	"github.com/duplex-ai/duplex/llm/local"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/session"
 	"github.com/duplex-ai/duplex/stt/sphinx"
 	"github.com/duplex-ai/duplex/tts/espeak"
@@ -125,7 +126,7 @@ func TestCallerVanishes(t *testing.T) {
 
 // assistantPipeline builds the server's default offline assistant
 // (pocketsphinx → local → espeak-ng), as cmd/duplex does, or skips.
-func assistantPipeline(t *testing.T) session.Pipeline {
+func assistantPipeline(t *testing.T) pipeline.Pipeline {
 	t.Helper()
 	unavailable := func(err error) {
 		t.Helper()

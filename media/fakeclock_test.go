@@ -4,10 +4,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/duplex-ai/duplex/clock"
 )
 
 // fakeClock is a manual clock: Tick advances Now by the ticker period and
-// delivers one tick (blocking until the reader takes it).
+// delivers one tick (blocking until the reader takes it). Its timers never
+// fire: the writer and the receiver use none.
 type fakeClock struct {
 	mu     sync.Mutex
 	now    time.Time
@@ -31,7 +34,15 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
-func (c *fakeClock) NewTicker(d time.Duration) Ticker {
+func (c *fakeClock) NewTimer(d time.Duration) clock.Timer {
+	return clock.NewManual(c.Now()).NewTimer(d)
+}
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	return clock.NewManual(c.Now()).AfterFunc(d, f)
+}
+
+func (c *fakeClock) NewTicker(d time.Duration) clock.Ticker {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ticker = &fakeTicker{c: make(chan time.Time), d: d, stopped: make(chan struct{})}
@@ -54,15 +65,3 @@ func (c *fakeClock) Tick(t testing.TB) {
 
 func (t *fakeTicker) C() <-chan time.Time { return t.c }
 func (t *fakeTicker) Stop()               { t.once.Do(func() { close(t.stopped) }) }
-
-func TestRealClock(t *testing.T) {
-	c := RealClock()
-	if c.Now().IsZero() {
-		t.Fatal("zero time")
-	}
-	tk := c.NewTicker(time.Millisecond)
-	defer tk.Stop()
-	if (<-tk.C()).IsZero() {
-		t.Fatal("zero tick")
-	}
-}

@@ -1,0 +1,140 @@
+package pipeline
+
+// State is what the assistant is doing.
+type State string
+
+// Assistant states.
+const (
+	StateListening    State = "listening"
+	StateUserSpeaking State = "user_speaking"
+	StateThinking     State = "thinking"
+	StateSpeaking     State = "speaking"
+)
+
+// Mode is the conversation mode.
+type Mode string
+
+// Conversation modes.
+const (
+	// ModeFullDuplex: the user can barge in on the assistant.
+	ModeFullDuplex Mode = "full_duplex"
+	// ModeHalfDuplex: speech over the assistant is ignored (walkie-talkie).
+	ModeHalfDuplex Mode = "half_duplex"
+)
+
+// Valid reports whether m is a known mode.
+func (m Mode) Valid() bool { return m == ModeFullDuplex || m == ModeHalfDuplex }
+
+// ErrorCode classifies an Error event.
+type ErrorCode string
+
+// Error codes.
+const (
+	CodeBadMessage    ErrorCode = "bad_message"
+	CodeUnknownType   ErrorCode = "unknown_type"
+	CodeTooLarge      ErrorCode = "too_large"
+	CodeBackendFailed ErrorCode = "backend_failed"
+	CodeUnsupported   ErrorCode = "unsupported"
+	CodeRateLimited   ErrorCode = "rate_limited"
+)
+
+// Event is one thing that happened on a call, as a pipeline or the session
+// reports it. The concrete types below are all there is; a Protocol turns
+// them into its wire messages.
+type Event interface{ event() }
+
+// Ready: the call is set up (or its mode changed).
+type Ready struct {
+	CallID   string
+	Mode     Mode
+	Pipeline string
+	Engines  map[string]string
+}
+
+// ModeChanged: the client switched the conversation mode. The session
+// answers with Ready.
+type ModeChanged struct{ Mode Mode }
+
+// StateChanged: the assistant's state changed. TurnID is the latest turn
+// (0 before the first).
+type StateChanged struct {
+	State  State
+	TurnID int
+}
+
+// TranscriptPartial is an interim transcript of what the user is saying.
+type TranscriptPartial struct {
+	TurnID int
+	Text   string
+}
+
+// TranscriptFinal is what the user said in a turn.
+type TranscriptFinal struct {
+	TurnID int
+	Text   string
+}
+
+// ReplyDelta is the next piece of the reply's text.
+type ReplyDelta struct {
+	TurnID int
+	Text   string
+}
+
+// ReplyDone: the reply was produced and played in full.
+type ReplyDone struct {
+	TurnID int
+	Text   string
+}
+
+// ReplyInterrupted: the reply was cut off; Heard is the part the user heard.
+type ReplyInterrupted struct {
+	TurnID int
+	Text   string
+	Heard  string
+}
+
+// Metrics is the latency breakdown of one turn, in milliseconds. LatencyMS
+// runs from the detected end of the user's speech to the first reply audio
+// frame sent.
+type Metrics struct {
+	LatencyMS        float64
+	EndpointMS       float64
+	STTMS            float64
+	LLMFirstTokenMS  float64
+	TTSFirstAudioMS  float64
+	SpeechDurationMS float64
+}
+
+// TurnMetrics reports a turn's latency once its first audio is sent.
+type TurnMetrics struct {
+	TurnID  int
+	Metrics Metrics
+}
+
+// Error reports a failure the client should know about.
+type Error struct {
+	Code    ErrorCode
+	Message string
+}
+
+// Error implements error, so a Protocol can return one from Decode.
+func (e Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+// Ending: the server is shutting down; the call ends once the reply in
+// progress is over, or after DeadlineMS (0: no deadline).
+type Ending struct {
+	Reason     string
+	DeadlineMS float64
+}
+
+func (Ready) event()             {}
+func (ModeChanged) event()       {}
+func (StateChanged) event()      {}
+func (TranscriptPartial) event() {}
+func (TranscriptFinal) event()   {}
+func (ReplyDelta) event()        {}
+func (ReplyDone) event()         {}
+func (ReplyInterrupted) event()  {}
+func (TurnMetrics) event()       {}
+func (Error) event()             {}
+func (Ending) event()            {}
