@@ -16,15 +16,15 @@ const goldenCall = "5f0c3b9e8a7d41e2b6c09a1d2e3f4a5b"
 // goldenServer names the internal event behind each golden server message
 // in testdata/golden/server, recorded from the code before the codec.
 var goldenServer = map[string]pipeline.Event{
-	"session_ready":             pipeline.Ready{CallID: goldenCall, Mode: pipeline.ModeFullDuplex, Pipeline: "assistant", Engines: map[string]string{"stt": "sphinx", "llm": "local", "tts": "espeak"}},
-	"session_ready_echo":        pipeline.Ready{CallID: goldenCall, Mode: pipeline.ModeFullDuplex, Pipeline: "echo", Engines: map[string]string{"stt": "none", "llm": "none", "tts": "none"}},
-	"session_ready_update":      pipeline.Ready{CallID: goldenCall, Mode: pipeline.ModeHalfDuplex, Pipeline: "assistant"},
-	"state_listening":           pipeline.StateChanged{State: pipeline.StateListening},
-	"state_user_speaking":       pipeline.StateChanged{State: pipeline.StateUserSpeaking},
-	"state_thinking":            pipeline.StateChanged{State: pipeline.StateThinking},
-	"state_speaking":            pipeline.StateChanged{State: pipeline.StateSpeaking},
+	"session_ready":        pipeline.Ready{CallID: goldenCall, Mode: pipeline.ModeFullDuplex, Pipeline: "assistant", Engines: map[string]string{"stt": "sphinx", "llm": "local", "tts": "espeak"}},
+	"session_ready_echo":   pipeline.Ready{CallID: goldenCall, Mode: pipeline.ModeFullDuplex, Pipeline: "echo", Engines: map[string]string{"stt": "none", "llm": "none", "tts": "none"}},
+	"session_ready_update": pipeline.Ready{CallID: goldenCall, Mode: pipeline.ModeHalfDuplex, Pipeline: "assistant"},
+	"state_listening":      pipeline.StateChanged{State: pipeline.StateListening},
+	"state_user_speaking":  pipeline.StateChanged{State: pipeline.StateUserSpeaking},
+	"state_thinking":       pipeline.StateChanged{State: pipeline.StateThinking},
+	"state_speaking":       pipeline.StateChanged{State: pipeline.StateSpeaking},
 	// Added with turn_id (not recorded from the old code, which had none).
-	"state_speaking_turn": pipeline.StateChanged{State: pipeline.StateSpeaking, TurnID: 3},
+	"state_speaking_turn":       pipeline.StateChanged{State: pipeline.StateSpeaking, TurnID: 3},
 	"transcript_final":          pipeline.TranscriptFinal{TurnID: 3, Text: "What's the weather like tomorrow?"},
 	"reply_delta":               pipeline.ReplyDelta{TurnID: 3, Text: " Tomorrow looks"},
 	"reply_done":                pipeline.ReplyDone{TurnID: 3, Text: "Tomorrow looks sunny, with a high of 21 degrees."},
