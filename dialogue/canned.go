@@ -94,18 +94,8 @@ func (c *Canned) Engines() map[string]string {
 
 // Run implements pipeline.Pipeline.
 func (c *Canned) Run(ctx context.Context, io *pipeline.IO) error {
-	type playout struct {
-		id     int
-		played time.Duration
-		done   bool
-	}
-	plays := make(chan playout, 64)
-	io.Out.SetOnPlayout(func(id int, played time.Duration, done bool) {
-		select {
-		case plays <- playout{id, played, done}:
-		default: // the next frame reports again
-		}
-	})
+	plays := newPlayouts(nil)
+	io.Out.SetOnPlayout(plays.report)
 	defer io.Out.SetOnPlayout(nil)
 
 	det := c.newDetector()
@@ -145,6 +135,23 @@ func (c *Canned) Run(ctx context.Context, io *pipeline.IO) error {
 			playing = false
 		}
 	}
+	onPlay := func(p playMsg) error {
+		if !playing || p.id != id {
+			return nil
+		}
+		if p.done {
+			playing = false
+			if !speaking {
+				setState(pipeline.StateListening)
+			}
+			return nil
+		}
+		if !speaking {
+			setState(pipeline.StateSpeaking)
+		}
+		return feed(p.played)
+	}
+	var buf []playMsg
 	for {
 		select {
 		case <-ctx.Done():
@@ -166,22 +173,12 @@ func (c *Canned) Run(ctx context.Context, io *pipeline.IO) error {
 					setState(pipeline.StateThinking)
 				}
 			}
-		case p := <-plays:
-			if !playing || p.id != id {
-				continue
-			}
-			if p.done {
-				playing = false
-				if !speaking {
-					setState(pipeline.StateListening)
+		case <-plays.C():
+			buf = plays.take(buf)
+			for _, p := range buf {
+				if err := onPlay(p); err != nil {
+					return err
 				}
-				continue
-			}
-			if !speaking {
-				setState(pipeline.StateSpeaking)
-			}
-			if err := feed(p.played); err != nil {
-				return err
 			}
 		case cmd := <-io.Commands:
 			if cmd.Kind == pipeline.CmdResponseCancel {

@@ -72,19 +72,8 @@ func (e Echo) runDelayed(ctx context.Context, io *pipeline.IO) error {
 // runTurns plays back each utterance as soon as the detector ends it.
 func (e Echo) runTurns(ctx context.Context, io *pipeline.IO) error {
 	det := e.NewDetector()
-	type playout struct {
-		id   int
-		done bool
-	}
-	plays := make(chan playout, 64)
-	io.Out.SetOnPlayout(func(id int, played time.Duration, done bool) {
-		if done || played == media.FrameDuration {
-			select {
-			case plays <- playout{id, done}:
-			default:
-			}
-		}
-	})
+	plays := newPlayouts(firstFrame)
+	io.Out.SetOnPlayout(plays.report)
 	defer io.Out.SetOnPlayout(nil)
 	var (
 		utt      []int16
@@ -99,6 +88,20 @@ func (e Echo) runTurns(ctx context.Context, io *pipeline.IO) error {
 			io.Emit(pipeline.StateChanged{State: s})
 		}
 	}
+	onPlay := func(p playMsg) {
+		if !playing[p.id] {
+			return
+		}
+		if p.done {
+			delete(playing, p.id)
+			if len(playing) == 0 && !speaking {
+				setState(pipeline.StateListening)
+			}
+		} else if !speaking {
+			setState(pipeline.StateSpeaking)
+		}
+	}
+	var buf []playMsg
 	for {
 		select {
 		case <-ctx.Done():
@@ -126,17 +129,10 @@ func (e Echo) runTurns(ctx context.Context, io *pipeline.IO) error {
 					setState(pipeline.StateThinking)
 				}
 			}
-		case p := <-plays:
-			if !playing[p.id] {
-				continue
-			}
-			if p.done {
-				delete(playing, p.id)
-				if len(playing) == 0 && !speaking {
-					setState(pipeline.StateListening)
-				}
-			} else if !speaking {
-				setState(pipeline.StateSpeaking)
+		case <-plays.C():
+			buf = plays.take(buf)
+			for _, p := range buf {
+				onPlay(p)
 			}
 		case cmd := <-io.Commands:
 			echoCommand(io, cmd)

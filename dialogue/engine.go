@@ -68,18 +68,13 @@ func (a *Assistant) Run(ctx context.Context, io *pipeline.IO) error {
 		mode:    a.opt.Mode,
 		hist:    history{window: a.opt.Memory, max: a.opt.MaxHistory},
 		replyCh: make(chan replyMsg, 256),
-		playCh:  make(chan playMsg, 64),
+		plays:   newPlayouts(firstFrame),
 		sttCh:   make(chan sttResult, 4),
 	}
 	e.eyes = &eyes{video: io.Camera, maxW: a.opt.ImageMaxWidth, maxH: a.opt.ImageMaxHeight, q: a.opt.JPEGQuality, wait: a.opt.SnapshotWait, log: io.Log}
-	io.Out.SetOnPlayout(e.onPlayout)
+	io.Out.SetOnPlayout(e.plays.report)
 	defer io.Out.SetOnPlayout(nil)
 	return e.run()
-}
-
-type playMsg struct {
-	id   int
-	done bool
 }
 
 type sttResult struct {
@@ -124,7 +119,8 @@ type engine struct {
 	metrics  *pipeline.Metrics
 	resumeT  clock.Timer
 	replyCh  chan replyMsg
-	playCh   chan playMsg
+	plays    *playouts
+	playBuf  []playMsg
 	sttCh    chan sttResult
 	wg       sync.WaitGroup
 }
@@ -148,8 +144,11 @@ func (e *engine) run() error {
 			e.onTranscript(r)
 		case m := <-e.replyCh:
 			e.onReply(m)
-		case p := <-e.playCh:
-			e.onPlay(p)
+		case <-e.plays.C():
+			e.playBuf = e.plays.take(e.playBuf)
+			for _, p := range e.playBuf {
+				e.onPlay(p)
+			}
 		case <-resumeC:
 			e.resumeT = nil
 			e.onResumeTimeout()
@@ -179,25 +178,6 @@ func (e *engine) setState(s pipeline.State) {
 	}
 	e.state = s
 	e.emit(pipeline.StateChanged{State: s, TurnID: e.turnID})
-}
-
-// onPlayout runs on the paced writer's goroutine: forward the first frame
-// and the end of each utterance, never blocking it.
-func (e *engine) onPlayout(id int, played time.Duration, done bool) {
-	if !done && played != media.FrameDuration {
-		return
-	}
-	select {
-	case e.playCh <- playMsg{id: id, done: done}:
-	default:
-		if done {
-			// The end must not be lost: block briefly rather than drop it.
-			select {
-			case e.playCh <- playMsg{id: id, done: done}:
-			case <-e.ctx.Done():
-			}
-		}
-	}
 }
 
 // ---- caller audio ----
