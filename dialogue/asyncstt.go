@@ -28,13 +28,13 @@ type asyncStream struct {
 
 var _ stt.Stream = (*asyncStream)(nil)
 
-func openAsync(ctx context.Context, eng stt.Engine, opt stt.StreamOptions, wg *sync.WaitGroup) *asyncStream {
+func openAsync(ctx context.Context, open func(context.Context, stt.StreamOptions) (stt.Stream, error), opt stt.StreamOptions, wg *sync.WaitGroup) *asyncStream {
 	a := &asyncStream{ready: make(chan struct{})}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(a.ready)
-		s, err := eng.NewStream(ctx, opt)
+		s, err := open(ctx, opt)
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		switch {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/duplex-ai/duplex/brain"
 	"github.com/duplex-ai/duplex/clock"
 	"github.com/duplex-ai/duplex/llm"
 	"github.com/duplex-ai/duplex/media"
@@ -28,8 +29,8 @@ type Assistant struct {
 
 // NewAssistant checks the options and returns the pipeline.
 func NewAssistant(opt Options) (*Assistant, error) {
-	if opt.STT == nil || opt.LLM == nil || opt.TTS == nil || opt.NewDetector == nil {
-		return nil, errors.New("dialogue: STT, LLM, TTS and NewDetector are required")
+	if opt.NewDetector == nil || (opt.Brain == nil && (opt.STT == nil || opt.LLM == nil || opt.TTS == nil)) {
+		return nil, errors.New("dialogue: NewDetector and a Brain (or STT, LLM and TTS) are required")
 	}
 	if opt.Mode != "" && !opt.Mode.Valid() {
 		return nil, fmt.Errorf("dialogue: mode %q: want %s or %s", opt.Mode, pipeline.ModeFullDuplex, pipeline.ModeHalfDuplex)
@@ -46,7 +47,25 @@ func (a *Assistant) Mode() pipeline.Mode { return a.opt.Mode }
 
 // Engines implements pipeline.Pipeline.
 func (a *Assistant) Engines() map[string]string {
-	return map[string]string{"stt": a.opt.STT.Name(), "llm": a.opt.LLM.Name(), "tts": a.opt.TTS.Name()}
+	if a.opt.Brain != nil {
+		return a.opt.Brain.Engines()
+	}
+	return (&Cascade{STT: a.opt.STT, LLM: a.opt.LLM, TTS: a.opt.TTS}).Engines()
+}
+
+// brain is the call's brain: Options.Brain, or the cascade of the
+// options' engines on the call's clock.
+func (a *Assistant) brain(clk clock.Clock) brain.Brain {
+	if a.opt.Brain != nil {
+		return a.opt.Brain
+	}
+	o := &a.opt
+	return &Cascade{
+		STT: o.STT, LLM: o.LLM, TTS: o.TTS,
+		TTSOptions: tts.Options{Voice: o.Voice, Language: o.Language},
+		LLMTimeout: o.LLMTimeout, TTSTimeout: o.TTSTimeout, MaxReplyChars: o.MaxReplyChars,
+		Clock: clk,
+	}
 }
 
 // Run implements pipeline.Pipeline.
@@ -58,9 +77,14 @@ func (a *Assistant) Run(ctx context.Context, io *pipeline.IO) error {
 	if clk == nil {
 		clk = clock.Real()
 	}
+	sess, err := a.brain(clk).NewSession(ctx)
+	if err != nil {
+		return fmt.Errorf("dialogue: brain: %w", err)
+	}
 	e := &engine{
 		o:       &a.opt,
 		clk:     clk,
+		brain:   sess,
 		io:      io,
 		log:     io.Log,
 		ctx:     ctx,
@@ -104,6 +128,8 @@ type engine struct {
 	ctx context.Context
 	det Detector
 	clk clock.Clock
+	// brain produces replies; the engine keeps turn-taking.
+	brain brain.Session
 
 	mode   pipeline.Mode
 	state  pipeline.State
@@ -168,6 +194,9 @@ func (e *engine) shutdown() {
 		e.resumeT.Stop()
 	}
 	e.wg.Wait()
+	if err := e.brain.Close(); err != nil {
+		e.log.Debug().Err(err).Msg("brain close")
+	}
 }
 
 func (e *engine) emit(ev pipeline.Event) { e.io.Emit(ev) }
@@ -251,7 +280,7 @@ func (e *engine) startUser(ptt bool, onset time.Duration) {
 	// abandon recognition. It opens off the engine goroutine (a pooled
 	// recognizer may have to wait for a decoder); an open error comes back
 	// from Finish as an STT failure of the turn.
-	stream := openAsync(e.ctx, e.o.STT, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg)
+	stream := openAsync(e.ctx, e.brain.Hear, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg)
 	if v := e.io.Camera(); v != nil {
 		v.Refresh() // a fresh picture, ready by the end of the turn
 	}
@@ -306,7 +335,7 @@ func (e *engine) onTranscript(r sttResult) {
 		if overReply {
 			e.resume()
 		}
-		e.stageError("stt", r.err)
+		e.stageError(brain.StageSTT, r.err)
 		return
 	}
 	text := strings.TrimSpace(r.res.Text)
@@ -407,23 +436,18 @@ func (e *engine) startReply(req llm.Request, fixed string, apology bool, endWall
 	if e.user == nil {
 		e.setState(pipeline.StateThinking)
 	}
-	opt := produceOptions{
-		llm: e.o.LLM, tts: e.o.TTS, req: req, fixed: fixed, look: look,
-		ttsOpt:     tts.Options{Voice: e.o.Voice, Language: e.o.Language},
-		llmTimeout: e.o.LLMTimeout, ttsTimeout: e.o.TTSTimeout, maxChars: e.o.MaxReplyChars,
-		clk: e.clk,
-		send: func(m replyMsg) {
-			select {
-			case e.replyCh <- m:
-			case <-e.ctx.Done():
-			}
-		},
-	}
+	breq := brain.Request{TurnID: r.turnID, LLM: req, Say: fixed, Look: look}
+	out := replyOutput{r: r, send: func(m replyMsg) {
+		select {
+		case e.replyCh <- m:
+		case <-e.ctx.Done():
+		}
+	}}
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
 		defer cancel()
-		r.produce(opt)
+		e.brain.Respond(ctx, breq, out)
 	}()
 }
 
@@ -589,7 +613,9 @@ func (e *engine) interrupt(outcome string) {
 	e.io.Out.ClearQueue()
 	e.io.Out.Resume()
 	e.stopResumeTimer()
-	heard := r.heard(e.io.Out.Played(r.uttID))
+	played := e.io.Out.Played(r.uttID)
+	heard := r.heard(played)
+	e.brain.Truncate(r.turnID, played, heard)
 	e.emit(pipeline.ReplyInterrupted{TurnID: r.turnID, Heard: heard, Text: strings.TrimSpace(r.text.String())})
 	if !r.apology && heard != "" {
 		e.hist.add(llm.Message{Role: llm.RoleAssistant, Text: heard, Interrupted: true, At: e.clk.Now()})
@@ -602,8 +628,8 @@ func (e *engine) interrupt(outcome string) {
 
 // replyFailed turns a backend failure into an error event and a spoken
 // apology; the call goes on.
-func (e *engine) replyFailed(r *reply, stage string, err error) {
-	e.log.Warn().Str("stage", stage).Err(err).Msg("reply failed")
+func (e *engine) replyFailed(r *reply, stage brain.Stage, err error) {
+	e.log.Warn().Str("stage", string(stage)).Err(err).Msg("reply failed")
 	played := e.io.Out.Played(r.uttID) > 0
 	r.cancel()
 	r.gate.close()
@@ -621,18 +647,18 @@ func (e *engine) replyFailed(r *reply, stage string, err error) {
 }
 
 // stageError reports a failed stage and apologises aloud.
-func (e *engine) stageError(stage string, err error) {
+func (e *engine) stageError(stage brain.Stage, err error) {
 	if e.o.Metrics != nil {
-		e.o.Metrics.Errors.WithLabelValues(stage).Inc()
+		e.o.Metrics.Errors.WithLabelValues(string(stage)).Inc()
 	}
-	e.emit(pipeline.Error{Code: pipeline.CodeBackendFailed, Message: stage + ": " + err.Error()})
-	if stage == "tts" || e.reply != nil {
+	e.emit(pipeline.Error{Code: pipeline.CodeBackendFailed, Message: string(stage) + ": " + err.Error()})
+	if stage == brain.StageTTS || e.reply != nil {
 		if e.user == nil && e.reply == nil {
 			e.setState(pipeline.StateListening)
 		}
 		return
 	}
-	what := map[string]string{"stt": "understanding you", "llm": "thinking of an answer"}[stage]
+	what := map[brain.Stage]string{brain.StageSTT: "understanding you", brain.StageLLM: "thinking of an answer"}[stage]
 	e.startReply(llm.Request{}, "Sorry, I had a problem "+what+". Please try again.", true, e.clk.Now(), nil)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/duplex-ai/duplex/brain"
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/llm"
 	dmedia "github.com/duplex-ai/duplex/media"
@@ -531,10 +532,10 @@ func TestStageFailures(t *testing.T) {
 }
 
 func TestHeardText(t *testing.T) {
-	pieces := []spokenPiece{
-		{text: "Hello there.", start: 0, end: 120 * time.Millisecond, marks: []wordMark{{0, 0}, {6, 60 * time.Millisecond}}},
-		{text: "How are you?", start: 120 * time.Millisecond, end: 240 * time.Millisecond, marks: []wordMark{{0, 120 * time.Millisecond}, {4, 160 * time.Millisecond}, {8, 200 * time.Millisecond}}},
-		{text: "No marks here.", start: 240 * time.Millisecond, end: 400 * time.Millisecond},
+	pieces := []brain.Piece{
+		{Text: "Hello there.", Start: 0, End: 120 * time.Millisecond, Marks: []brain.WordMark{{TextOffset: 0, At: 0}, {TextOffset: 6, At: 60 * time.Millisecond}}},
+		{Text: "How are you?", Start: 120 * time.Millisecond, End: 240 * time.Millisecond, Marks: []brain.WordMark{{TextOffset: 0, At: 120 * time.Millisecond}, {TextOffset: 4, At: 160 * time.Millisecond}, {TextOffset: 8, At: 200 * time.Millisecond}}},
+		{Text: "No marks here.", Start: 240 * time.Millisecond, End: 400 * time.Millisecond},
 	}
 	cases := []struct {
 		played time.Duration

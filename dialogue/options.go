@@ -3,6 +3,7 @@ package dialogue
 import (
 	"time"
 
+	"github.com/duplex-ai/duplex/brain"
 	"github.com/duplex-ai/duplex/clock"
 	"github.com/duplex-ai/duplex/llm"
 	"github.com/duplex-ai/duplex/pipeline"
@@ -13,9 +14,13 @@ import (
 // Options configures the Assistant pipeline. Zero values take the
 // documented defaults.
 type Options struct {
-	STT stt.Engine
-	LLM llm.Engine
-	TTS tts.Engine
+	// Brain produces the replies. Nil means the cascade of STT, LLM and
+	// TTS below (then all three are required and the timeouts, voice and
+	// reply cap apply to it).
+	Brain brain.Brain
+	STT   stt.Engine
+	LLM   llm.Engine
+	TTS   tts.Engine
 	// NewDetector returns a fresh turn detector for one call. Required.
 	NewDetector func() Detector
 

@@ -1,0 +1,100 @@
+package dialogue
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/duplex-ai/duplex/brain"
+	"github.com/duplex-ai/duplex/events"
+)
+
+// recordingBrain is a Brain of its own (the cascade underneath) that
+// records what the engine asks of it.
+type recordingBrain struct {
+	*Cascade
+	mu        sync.Mutex
+	sessions  int
+	closed    int
+	requests  []brain.Request
+	truncated []truncation
+}
+
+type truncation struct {
+	turn   int
+	played time.Duration
+	heard  string
+}
+
+func (b *recordingBrain) Engines() map[string]string { return map[string]string{"model": "recording"} }
+
+func (b *recordingBrain) NewSession(context.Context) (brain.Session, error) {
+	b.mu.Lock()
+	b.sessions++
+	b.mu.Unlock()
+	return b, nil
+}
+
+func (b *recordingBrain) Respond(ctx context.Context, req brain.Request, out brain.Output) {
+	b.mu.Lock()
+	b.requests = append(b.requests, req)
+	b.mu.Unlock()
+	b.Cascade.Respond(ctx, req, out)
+}
+
+func (b *recordingBrain) Truncate(turn int, played time.Duration, heard string) {
+	b.mu.Lock()
+	b.truncated = append(b.truncated, truncation{turn, played, heard})
+	b.mu.Unlock()
+}
+
+func (b *recordingBrain) Close() error {
+	b.mu.Lock()
+	b.closed++
+	b.mu.Unlock()
+	return nil
+}
+
+// TestBrainSeam: a Brain given in Options produces the replies, is told
+// what the user heard when cut off, and is closed with the call.
+func TestBrainSeam(t *testing.T) {
+	var rb *recordingBrain
+	t.Cleanup(func() { // runs after the harness has ended the call
+		if rb.closed != 1 {
+			t.Errorf("brain session closed %d times, want once", rb.closed)
+		}
+	})
+	h := newHarness(t, func(o *Options) {
+		rb = &recordingBrain{Cascade: &Cascade{STT: o.STT, LLM: o.LLM, TTS: o.TTS, LLMTimeout: time.Minute, TTSTimeout: time.Minute, MaxReplyChars: 4000, Clock: o.Clock}}
+		o.Brain = rb
+	})
+	h.say("tell me a story", 20)
+	h.waitPlaying("speaking", isState(events.StateSpeaking))
+	h.tick(40)
+	h.stt.say("stop")
+	h.speech(20)
+	h.silence(fdEnd)
+	ev := h.waitFor("reply.interrupted", isType(events.TypeReplyInterrupted))
+	rb.mu.Lock()
+	defer rb.mu.Unlock()
+	if rb.sessions != 1 {
+		t.Fatalf("%d sessions, want 1", rb.sessions)
+	}
+	if len(rb.requests) == 0 || rb.requests[0].TurnID != 1 || rb.requests[0].LLM.History[len(rb.requests[0].LLM.History)-1].Text != "tell me a story" {
+		t.Fatalf("requests %+v", rb.requests)
+	}
+	if len(rb.truncated) != 1 {
+		t.Fatalf("truncations %+v, want one", rb.truncated)
+	}
+	if tr := rb.truncated[0]; tr.turn != 1 || tr.heard != ev.Heard || tr.played <= 0 {
+		t.Fatalf("truncation %+v, want turn 1, heard %q, played > 0", tr, ev.Heard)
+	}
+	a, err := NewAssistant(Options{Brain: rb, NewDetector: func() Detector { return &fakeDetector{} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Engines()["model"]; got != "recording" {
+		t.Fatalf("Engines = %v, want the brain's", a.Engines())
+	}
+}

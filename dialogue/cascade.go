@@ -1,0 +1,236 @@
+package dialogue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/duplex-ai/duplex/brain"
+	"github.com/duplex-ai/duplex/clock"
+	"github.com/duplex-ai/duplex/llm"
+	"github.com/duplex-ai/duplex/stt"
+	"github.com/duplex-ai/duplex/tts"
+)
+
+// Cascade is the brain that chains STT → LLM → chunker → TTS. It keeps no
+// per-call state: the engine's memory is the conversation.
+type Cascade struct {
+	STT stt.Engine
+	LLM llm.Engine
+	TTS tts.Engine
+	// TTSOptions are given to every synthesis (voice, language).
+	TTSOptions tts.Options
+	// LLMTimeout bounds the wait for the first token, TTSTimeout the wait
+	// for one piece's first audio; MaxReplyChars caps a reply's text.
+	LLMTimeout, TTSTimeout time.Duration
+	MaxReplyChars          int
+	// Clock runs the timeouts; nil is the wall clock.
+	Clock clock.Clock
+}
+
+var _ brain.Brain = (*Cascade)(nil)
+
+// Engines implements brain.Brain.
+func (c *Cascade) Engines() map[string]string {
+	return map[string]string{"stt": c.STT.Name(), "llm": c.LLM.Name(), "tts": c.TTS.Name()}
+}
+
+// NewSession implements brain.Brain: the cascade itself serves the call.
+func (c *Cascade) NewSession(context.Context) (brain.Session, error) { return c, nil }
+
+// Hear implements brain.Session.
+func (c *Cascade) Hear(ctx context.Context, opt stt.StreamOptions) (stt.Stream, error) {
+	return c.STT.NewStream(ctx, opt)
+}
+
+// Truncate implements brain.Session: the engine's memory is all there is.
+func (c *Cascade) Truncate(int, time.Duration, string) {}
+
+// Close implements brain.Session.
+func (c *Cascade) Close() error { return nil }
+
+func (c *Cascade) clock() clock.Clock {
+	if c.Clock == nil {
+		return clock.Real()
+	}
+	return c.Clock
+}
+
+// Respond implements brain.Session: the LLM reader feeds the chunker, the
+// speaker synthesizes pieces in order and queues their audio. It returns
+// when both are done.
+func (c *Cascade) Respond(ctx context.Context, req brain.Request, out brain.Output) {
+	pieces := make(chan string, 16)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(pieces)
+		if req.Say != "" {
+			out.Delta(req.Say)
+			select {
+			case pieces <- req.Say:
+			case <-ctx.Done():
+			}
+			return
+		}
+		c.readLLM(ctx, req, out, pieces)
+	}()
+	c.speak(ctx, out, pieces)
+	wg.Wait()
+}
+
+func (c *Cascade) readLLM(rctx context.Context, req brain.Request, out brain.Output, pieces chan<- string) {
+	ctx, cancel := context.WithCancel(rctx)
+	defer cancel()
+	clk := c.clock()
+	timer := clk.AfterFunc(c.LLMTimeout, cancel)
+	defer timer.Stop()
+	fail := func(err error) {
+		if rctx.Err() != nil {
+			return // cancelled by the engine, not a failure
+		}
+		if !timer.Stop() && ctx.Err() != nil {
+			err = fmt.Errorf("no reply within %v: %w", c.LLMTimeout, err)
+		}
+		out.Failed(brain.StageLLM, err)
+	}
+	lreq := req.LLM
+	if req.Look != nil {
+		lreq.Image, lreq.PreviousImage = req.Look(ctx)
+	}
+	stream, err := c.LLM.Stream(ctx, lreq)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer stream.Close()
+	chunker := tts.NewChunker(tts.ChunkerOptions{})
+	emit := func(ps []string) bool {
+		for _, p := range ps {
+			select {
+			case pieces <- p:
+			case <-rctx.Done():
+				return false
+			}
+		}
+		return true
+	}
+	total, first := 0, true
+	for {
+		d, err := stream.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			fail(err)
+			return
+		}
+		if first {
+			first = false
+			timer.Stop()
+			out.Mark(brain.FirstToken, clk.Now())
+		}
+		capped := false
+		if total+len(d) > c.MaxReplyChars {
+			d, capped = d[:max(0, c.MaxReplyChars-total)], true
+		}
+		total += len(d)
+		if d != "" {
+			out.Delta(d)
+			if !emit(chunker.Push(d)) {
+				return
+			}
+		}
+		if capped {
+			break
+		}
+	}
+	emit(chunker.Flush())
+}
+
+// speak synthesizes pieces in order, queueing audio as it comes, and
+// reports each piece's place in the reply's audio.
+func (c *Cascade) speak(ctx context.Context, out brain.Output, pieces <-chan string) {
+	var pos time.Duration
+	failed := false
+	n := 0
+	for piece := range pieces {
+		if failed || ctx.Err() != nil {
+			continue // drain so the reader never blocks
+		}
+		sp, err := c.speakPiece(ctx, out, n, piece, pos)
+		n++
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, brain.ErrCancelled) {
+				out.Failed(brain.StageTTS, err)
+			}
+			failed = true
+			continue
+		}
+		pos = sp.End
+	}
+	if failed || ctx.Err() != nil {
+		return
+	}
+	out.Produced(pos > 0)
+}
+
+func (c *Cascade) speakPiece(rctx context.Context, out brain.Output, i int, text string, pos time.Duration) (brain.Piece, error) {
+	sp := brain.Piece{Text: text, Start: pos, End: pos}
+	ctx, cancel := context.WithCancel(rctx)
+	defer cancel()
+	clk := c.clock()
+	timer := clk.AfterFunc(c.TTSTimeout, cancel)
+	defer timer.Stop()
+	if pos == 0 {
+		out.Mark(brain.SpeechStart, clk.Now())
+	}
+	stream, err := c.TTS.Synthesize(ctx, text, c.TTSOptions)
+	if err != nil {
+		return sp, err
+	}
+	defer stream.Close()
+	out.Spoken(i, sp)
+	var samples int64
+	first := true
+	for {
+		ch, err := stream.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if !timer.Stop() && ctx.Err() != nil && rctx.Err() == nil {
+				err = fmt.Errorf("no audio within %v: %w", c.TTSTimeout, err)
+			}
+			return sp, err
+		}
+		if first {
+			timer.Stop()
+			first = false
+			if pos == 0 {
+				out.Mark(brain.FirstAudio, clk.Now())
+			}
+		}
+		if ch.SampleRate <= 0 {
+			return sp, fmt.Errorf("tts chunk without a sample rate")
+		}
+		for _, m := range ch.Marks {
+			sp.Marks = append(sp.Marks, brain.WordMark{TextOffset: m.TextOffset, At: pos + time.Duration(m.Sample)*time.Second/time.Duration(ch.SampleRate)})
+		}
+		if len(ch.PCM) == 0 {
+			continue
+		}
+		samples += int64(len(ch.PCM))
+		sp.End = pos + time.Duration(samples)*time.Second/time.Duration(ch.SampleRate)
+		// Record where this audio sits before it can play.
+		out.Spoken(i, brain.Piece{Text: sp.Text, Start: sp.Start, End: sp.End, Marks: append([]brain.WordMark(nil), sp.Marks...)})
+		if err := out.Audio(ch.PCM, ch.SampleRate); err != nil {
+			return sp, err
+		}
+	}
+	return sp, nil
+}
