@@ -70,6 +70,8 @@ type Call struct {
 	created    time.Time
 	lostFrames atomic.Uint64
 	lostEvents atomic.Uint64
+	// lostCommands counts client messages dropped by the rate limit.
+	lostCommands atomic.Uint64
 
 	// busy: the pipeline's last state was thinking or speaking.
 	busy atomic.Bool
@@ -242,6 +244,7 @@ func (c *Call) teardown(reason CloseReason) {
 		Dur("duration", c.since()).
 		Uint64("frames_dropped", c.lostFrames.Load()).
 		Uint64("events_dropped", c.lostEvents.Load()).
+		Uint64("commands_dropped", c.lostCommands.Load()).
 		Msg("call closed")
 	close(c.done)
 }
@@ -277,6 +280,7 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 	}
 	c.goRun(func() { drainRTCP(sender) })
 	out, err := media.NewPacedWriter(media.NewOpusRTPWriter(track), media.PacedWriterOptions{
+		Clock:   c.m.cfg.Clock,
 		Encoder: media.EncoderOptions{Complexity: c.m.cfg.OpusComplexity},
 	})
 	if err != nil {
@@ -375,6 +379,7 @@ func (c *Call) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			// Held pictures are scaled on arrival to what the model gets, so
 			// a turn's end pays only for the JPEG.
 			MaxWidth: media.ImageMaxWidth, MaxHeight: media.ImageMaxHeight,
+			Clock: c.m.cfg.Clock,
 			RequestKeyFrame: func() error {
 				return c.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 			},
@@ -451,6 +456,7 @@ func (c *Call) allowCommand() bool {
 	if c.cmdRate.AllowN(now, 1) {
 		return true
 	}
+	c.lostCommands.Add(1)
 	if now.Sub(c.cmdWarn) >= time.Second {
 		c.cmdWarn = now
 		c.emit(pipeline.Error{Code: pipeline.CodeRateLimited,

@@ -1,8 +1,22 @@
 package session
 
-import "github.com/duplex-ai/duplex/transcript"
+import (
+	"time"
+
+	"github.com/duplex-ai/duplex/transcript"
+)
 
 // WrapCreateLog lets a test wrap how m opens transcripts.
 func WrapCreateLog(m *Manager, wrap func(next func(id, secret, pipeline string) (*transcript.Log, error)) func(id, secret, pipeline string) (*transcript.Log, error)) {
 	m.createLog = wrap(m.createLog)
 }
+
+// LastActive is how long after its start c last saw caller activity, on
+// the call's clock.
+func LastActive(c *Call) time.Duration { return time.Duration(c.lastActive.Load()) }
+
+// Age is how long c has existed, on the call's clock.
+func Age(c *Call) time.Duration { return c.since() }
+
+// DroppedCommands is how many client messages c's rate limit dropped.
+func DroppedCommands(c *Call) uint64 { return c.lostCommands.Load() }

@@ -14,6 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
 
+	"github.com/duplex-ai/duplex/clock"
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/media"
 	"github.com/duplex-ai/duplex/pipeline"
@@ -172,27 +173,79 @@ func waitDone(t *testing.T, c *session.Call, within time.Duration) session.Close
 	}
 }
 
+// manualClock is a manual clock reading now, and a context for waits.
+func manualClock(t *testing.T) (*clock.Manual, context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return clock.NewManual(time.Now()), ctx
+}
+
+// armed waits until n calls have armed their timers (connect, maximum
+// duration, idle ticker, the paced writer's ticker: four each).
+func armed(t *testing.T, ctx context.Context, mc *clock.Manual, n int) {
+	t.Helper()
+	if err := mc.WaitFor(ctx, 4*n); err != nil {
+		t.Fatalf("%d calls' timers not armed: %v", n, err)
+	}
+}
+
+// heardAt waits until p's call has taken a loud frame at the clock's
+// current time, so the next step of the clock finds it active.
+func heardAt(t *testing.T, ctx context.Context, p *peer) {
+	t.Helper()
+	for session.LastActive(p.call) < session.Age(p.call) {
+		select {
+		case <-ctx.Done():
+			t.Fatal("no caller activity reached the call")
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
 func TestIdleTimeout(t *testing.T) {
-	m := newManager(t, session.Config{IdleTimeout: 600 * time.Millisecond})
+	mc, ctx := manualClock(t)
+	m := newManager(t, session.Config{IdleTimeout: 600 * time.Millisecond, Clock: mc})
 	quiet, loud := dial(t, m), dial(t, m)
+	armed(t, ctx, mc, 2)
 	stop := make(chan struct{})
 	wq := quiet.speak(t, 0, stop)
 	stopLoud := make(chan struct{})
 	wl := loud.speak(t, 0.3, stopLoud)
 	defer func() { close(stop); wq.Wait() }()
 
-	// The silent caller is ended for idleness; the speaking one is not.
+	// 100 ms steps, each taken once the speaking caller was heard: the
+	// silent caller is ended for idleness after 600 ms, the speaking one
+	// never is.
+	for range 6 {
+		heardAt(t, ctx, loud)
+		mc.Advance(100 * time.Millisecond)
+	}
+	select {
+	case <-quiet.call.Done():
+		t.Fatalf("quiet call ended at 600 ms, before its idle timeout: %s", quiet.call.Reason())
+	default:
+	}
+	heardAt(t, ctx, loud)
+	mc.Advance(100 * time.Millisecond)
 	if r := waitDone(t, quiet.call, 15*time.Second); r != session.ReasonIdleTimeout {
 		t.Fatalf("quiet call: reason %s, want %s", r, session.ReasonIdleTimeout)
+	}
+	for range 10 {
+		heardAt(t, ctx, loud)
+		mc.Advance(100 * time.Millisecond)
 	}
 	select {
 	case <-loud.call.Done():
 		t.Fatalf("speaking call ended: %s", loud.call.Reason())
-	case <-time.After(1500 * time.Millisecond):
+	default:
 	}
 	// Once it falls silent, it is ended too.
 	close(stopLoud)
 	wl.Wait()
+	for i := 0; i < 8; i++ {
+		mc.Advance(100 * time.Millisecond)
+	}
 	if r := waitDone(t, loud.call, 15*time.Second); r != session.ReasonIdleTimeout {
 		t.Fatalf("loud call after it fell silent: reason %s", r)
 	}
@@ -202,18 +255,28 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 func TestMaxDuration(t *testing.T) {
-	m := newManager(t, session.Config{MaxDuration: 700 * time.Millisecond})
+	mc, ctx := manualClock(t)
+	m := newManager(t, session.Config{MaxDuration: 700 * time.Millisecond, Clock: mc})
 	p := dial(t, m)
+	armed(t, ctx, mc, 1)
 	stop := make(chan struct{})
 	w := p.speak(t, 0.3, stop)
 	defer func() { close(stop); w.Wait() }()
+	mc.Advance(699 * time.Millisecond)
+	select {
+	case <-p.call.Done():
+		t.Fatalf("call ended before its maximum duration: %s", p.call.Reason())
+	default:
+	}
+	mc.Advance(time.Millisecond)
 	if r := waitDone(t, p.call, 15*time.Second); r != session.ReasonMaxDuration {
 		t.Fatalf("reason %s, want %s", r, session.ReasonMaxDuration)
 	}
 }
 
 func TestCommandLimits(t *testing.T) {
-	m := newManager(t, session.Config{CommandRate: 5, CommandBurst: 5})
+	mc, ctx := manualClock(t)
+	m := newManager(t, session.Config{CommandRate: 5, CommandBurst: 5, Clock: mc})
 	p := dial(t, m)
 	// The answer caps data-channel messages, and pion refuses to send more.
 	if !strings.Contains(p.answer, "a=max-message-size:65536") {
@@ -230,37 +293,47 @@ func TestCommandLimits(t *testing.T) {
 	if ev := p.next(t, events.TypeError); ev.Code != events.CodeTooLarge {
 		t.Fatalf("long input.text: %+v, want too_large", ev)
 	}
-	// A flood: the bucket lets its burst through, then drops with one warning.
+	// A flood: the bucket lets its burst through, then drops with one
+	// warning. The clock stands still, so nothing refills.
 	for i := 0; i < 50; i++ {
 		if err := p.dc.SendText(`{"type":"bogus"}`); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// 4 got through (5 in the burst minus the one input.text); once the
+	// other 46 were dropped, a second later the bucket holds 5 again. The
+	// echo pipeline answers the marker after everything the flood caused
+	// (one ordered channel).
+	for session.DroppedCommands(p.call) < 46 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d messages dropped, want 46", session.DroppedCommands(p.call))
+		case <-time.After(time.Millisecond):
+		}
+	}
+	mc.Advance(time.Second)
+	if err := p.dc.SendText(`{"type":"input.text","text":"marker"}`); err != nil {
+		t.Fatal(err)
+	}
 	unknown, limited := 0, 0
-	deadline := time.After(2 * time.Second)
 collect:
 	for {
-		select {
-		case ev := <-p.events:
-			switch ev.Code {
-			case events.CodeUnknownType:
-				unknown++
-			case events.CodeRateLimited:
-				limited++
-			}
-		case <-deadline:
+		ev := p.next(t, events.TypeError)
+		switch ev.Code {
+		case events.CodeUnknownType:
+			unknown++
+		case events.CodeRateLimited:
+			limited++
+		case events.CodeUnsupported:
 			break collect
 		}
 	}
-	// 5 left in the burst minus the one input.text, plus what refilled at
-	// 5/s while the flood was read.
-	if unknown < 3 || unknown > 12 || limited < 1 || limited > 3 {
-		t.Fatalf("flood of 50: %d answered, %d rate_limited warnings", unknown, limited)
+	if unknown != 4 || limited != 1 || session.DroppedCommands(p.call) != 46 {
+		t.Fatalf("flood of 50: %d answered, %d rate_limited warnings; want 4 and 1", unknown, limited)
 	}
 	if m.Active() != 1 {
 		t.Fatal("the flood ended the call")
 	}
-	time.Sleep(time.Second) // refill
 	_ = p.dc.SendText(`{"type":"bogus"}`)
 	if ev := p.next(t, events.TypeError); ev.Code != events.CodeUnknownType {
 		t.Fatalf("after the flood: %+v", ev)

@@ -309,7 +309,7 @@ func (m *Manager) Drain(ctx context.Context) {
 	for _, c := range calls {
 		ev := pipeline.Ending{Reason: string(ReasonServerShutdown)}
 		if hasDeadline {
-			ev.DeadlineMS = float64(deadline.Sub(m.cfg.Clock.Now()).Milliseconds())
+			ev.DeadlineMS = float64(time.Until(deadline).Milliseconds()) // a context deadline is wall time
 		}
 		c.emit(ev)
 	}

@@ -102,7 +102,8 @@ func TestCreateRefusesOneWayAudio(t *testing.T) {
 }
 
 func TestConnectTimeout(t *testing.T) {
-	m := newManager(t, session.Config{ConnectTimeout: 300 * time.Millisecond})
+	mc, ctx := manualClock(t)
+	m := newManager(t, session.Config{ConnectTimeout: 300 * time.Millisecond, Clock: mc})
 	offer, err := testpeer.Offer(false) // its peer is closed: it never connects
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +112,14 @@ func TestConnectTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	armed(t, ctx, mc, 1)
+	mc.Advance(299 * time.Millisecond)
+	select {
+	case <-c.Done():
+		t.Fatalf("call reaped before its connect timeout: %s", c.Reason())
+	default:
+	}
+	mc.Advance(time.Millisecond)
 	select {
 	case <-c.Done():
 	case <-time.After(20 * time.Second):
