@@ -10,6 +10,7 @@ import (
 	"github.com/duplex-ai/duplex/media"
 	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/tts"
+	"github.com/duplex-ai/duplex/vad"
 )
 
 const (
@@ -158,11 +159,11 @@ func (c *Canned) Run(ctx context.Context, io *pipeline.IO) error {
 			return nil
 		case f := <-io.Frames:
 			for _, ev := range det.Push(f.PCM, f.At) {
-				switch ev.Kind {
-				case SpeechStarted:
+				switch ev.Type {
+				case vad.SpeechStarted:
 					speaking = true
 					setState(pipeline.StateUserSpeaking)
-				case SpeechEnded:
+				case vad.SpeechEnded:
 					speaking = false
 					stop()
 					id++

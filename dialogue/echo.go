@@ -8,6 +8,7 @@ import (
 
 	"github.com/duplex-ai/duplex/media"
 	"github.com/duplex-ai/duplex/pipeline"
+	"github.com/duplex-ai/duplex/vad"
 )
 
 // Echo returns the caller's audio to them. It proves the media path
@@ -112,12 +113,12 @@ func (e Echo) runTurns(ctx context.Context, io *pipeline.IO) error {
 				utt = append(utt, f.PCM...)
 			}
 			for _, ev := range evs {
-				switch ev.Kind {
-				case SpeechStarted:
+				switch ev.Type {
+				case vad.SpeechStarted:
 					speaking = true
 					utt = append(utt[:0], det.PreRoll()...)
 					setState(pipeline.StateUserSpeaking)
-				case SpeechEnded:
+				case vad.SpeechEnded:
 					speaking = false
 					id++
 					if err := io.Out.Enqueue(id, utt, media.PipelineSampleRate); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/stt"
 	"github.com/duplex-ai/duplex/tts"
+	"github.com/duplex-ai/duplex/vad"
 )
 
 // Assistant is the full-duplex dialogue pipeline: VAD → STT → LLM → TTS,
@@ -229,13 +230,13 @@ func (e *engine) onFrame(f media.Frame) {
 	}
 }
 
-func (e *engine) onTurnEvent(ev TurnEvent, now time.Duration) {
+func (e *engine) onTurnEvent(ev vad.Event, now time.Duration) {
 	decided := ev.DecidedAt
 	if decided == 0 {
 		decided = now
 	}
-	switch ev.Kind {
-	case SpeechStarted:
+	switch ev.Type {
+	case vad.SpeechStarted:
 		if e.reply != nil && e.mode == pipeline.ModeHalfDuplex {
 			e.ignoring = true
 			return
@@ -247,7 +248,7 @@ func (e *engine) onTurnEvent(ev TurnEvent, now time.Duration) {
 				e.pauseReply()
 			}
 		}
-	case SpeechEnded:
+	case vad.SpeechEnded:
 		if e.ignoring {
 			e.ignoring = false
 			return

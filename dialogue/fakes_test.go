@@ -17,6 +17,7 @@ import (
 	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/stt"
 	"github.com/duplex-ai/duplex/tts"
+	"github.com/duplex-ai/duplex/vad"
 )
 
 // ---- clocks ----
@@ -141,7 +142,7 @@ const (
 	fdEnd   = 10 // 200 ms of silence ends it
 )
 
-func (d *fakeDetector) Push(pcm []int16, at time.Duration) []TurnEvent {
+func (d *fakeDetector) Push(pcm []int16, at time.Duration) []vad.Event {
 	if len(pcm) > 0 && pcm[0] != 0 {
 		if d.capped {
 			return nil // wait for silence after a cut
@@ -149,7 +150,7 @@ func (d *fakeDetector) Push(pcm []int16, at time.Duration) []TurnEvent {
 		if d.maxFrames > 0 && d.active && d.speech+1 >= d.maxFrames {
 			d.active, d.capped, d.speech = false, true, 0
 			end := at + dmedia.FrameDuration
-			return []TurnEvent{{Kind: SpeechEnded, At: end, Duration: end - d.onset, Capped: true}}
+			return []vad.Event{{Type: vad.SpeechEnded, At: end, Duration: end - d.onset, Capped: true}}
 		}
 		if d.speech == 0 {
 			d.onset = at
@@ -159,7 +160,7 @@ func (d *fakeDetector) Push(pcm []int16, at time.Duration) []TurnEvent {
 		d.preroll = append(d.preroll, pcm...)
 		if !d.active && d.speech >= fdStart {
 			d.active = true
-			return []TurnEvent{{Kind: SpeechStarted, At: d.onset}}
+			return []vad.Event{{Type: vad.SpeechStarted, At: d.onset}}
 		}
 		return nil
 	}
@@ -174,7 +175,7 @@ func (d *fakeDetector) Push(pcm []int16, at time.Duration) []TurnEvent {
 		d.active = false
 		d.speech = 0
 		end := at + dmedia.FrameDuration - fdEnd*dmedia.FrameDuration
-		return []TurnEvent{{Kind: SpeechEnded, At: end, Duration: end - d.onset}}
+		return []vad.Event{{Type: vad.SpeechEnded, At: end, Duration: end - d.onset}}
 	}
 	return nil
 }

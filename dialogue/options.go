@@ -9,6 +9,7 @@ import (
 	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/stt"
 	"github.com/duplex-ai/duplex/tts"
+	"github.com/duplex-ai/duplex/vad"
 )
 
 // Options configures the Assistant pipeline. Zero values take the
@@ -107,35 +108,12 @@ func (o *Options) setDefaults() {
 	}
 }
 
-// TurnEventKind says whether speech started or ended.
-type TurnEventKind int
-
-// Turn event kinds.
-const (
-	SpeechStarted TurnEventKind = iota + 1
-	SpeechEnded
-)
-
-// TurnEvent is what a Detector reports. Times are media times of the
-// caller's audio (media.Frame.At), not wall clock.
-type TurnEvent struct {
-	Kind TurnEventKind
-	// At is the speech onset for SpeechStarted and the end of speech (the
-	// end of the last speech frame) for SpeechEnded.
-	At time.Duration
-	// DecidedAt is the end of the frame at which the detector decided.
-	DecidedAt time.Duration
-	// Duration of the utterance (SpeechEnded).
-	Duration time.Duration
-	// Capped marks an utterance cut at the maximum length.
-	Capped bool
-}
-
 // Detector is the per-call voice activity and turn detector.
 type Detector interface {
 	// Push classifies one 20 ms frame of 16 kHz PCM at media time at and
 	// returns the turn starts and ends it caused, in order (usually none).
-	Push(pcm []int16, at time.Duration) []TurnEvent
+	// Times are media times of the caller's audio, not wall clock.
+	Push(pcm []int16, at time.Duration) []vad.Event
 	// PreRoll returns the audio from shortly before the onset up to the
 	// current frame (valid right after SpeechStarted), for STT.
 	PreRoll() []int16
