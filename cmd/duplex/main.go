@@ -21,7 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/duplex-ai/duplex/dialogue"
-	pipelinepkg "github.com/duplex-ai/duplex/pipeline"
+	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/session"
 	"github.com/duplex-ai/duplex/signaling"
 	"github.com/duplex-ai/duplex/transcript"
@@ -83,14 +83,14 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		return err
 	}
 	var (
-		pipeline   pipelinepkg.Pipeline
+		pl         pipeline.Pipeline
 		collectors []prometheus.Collector
 	)
 	switch cfg.pipeline {
 	case "echo":
-		pipeline = dialogue.Echo{Delay: cfg.echoDelay}
+		pl = dialogue.Echo{Delay: cfg.echoDelay}
 		if cfg.echoDelay <= 0 {
-			pipeline = dialogue.Echo{NewDetector: newDetector}
+			pl = dialogue.Echo{NewDetector: newDetector}
 		}
 	case "assistant":
 		eng, err := buildEngines(ctx, cfg)
@@ -103,7 +103,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		a, err := dialogue.NewAssistant(dialogue.Options{
 			STT: eng.stt, LLM: eng.llm, TTS: eng.tts,
 			NewDetector:              newDetector,
-			Mode:                     pipelinepkg.Mode(cfg.mode),
+			Mode:                     pipeline.Mode(cfg.mode),
 			MinInterruption:          cfg.minInterruption,
 			FalseInterruptionTimeout: cfg.falseInterruption,
 			Memory:                   cfg.memory,
@@ -115,14 +115,14 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		if err != nil {
 			return err
 		}
-		pipeline = a
+		pl = a
 		log.Info().Str("stt", eng.stt.Name()).Str("llm", eng.llm.Name()).Str("tts", eng.tts.Name()).Str("mode", cfg.mode).Msg("assistant pipeline")
 	case "canned":
 		c, err := buildCanned(ctx, cfg, newDetector)
 		if err != nil {
 			return err
 		}
-		pipeline = c
+		pl = c
 		log.Info().Dur("reply", c.ReplyDuration()).Msg("canned pipeline")
 	}
 	var store *transcript.Store
@@ -132,7 +132,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		}
 	}
 	mgr, err := session.NewManager(session.Config{
-		Pipeline:       pipeline,
+		Pipeline:       pl,
 		MaxCalls:       cfg.maxCalls,
 		MaxCallsPerIP:  cfg.maxCallsPerIP,
 		IdleTimeout:    orNever(cfg.idleTimeout),
@@ -174,7 +174,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		_ = mgr.Close(session.ReasonServerShutdown)
 		return err
 	}
-	log.Info().Str("addr", ln.Addr().String()).Str("pipeline", pipeline.Name()).Int("max_calls", cfg.maxCalls).
+	log.Info().Str("addr", ln.Addr().String()).Str("pipeline", pl.Name()).Int("max_calls", cfg.maxCalls).
 		Bool("auth", len(cfg.apiKeys) > 0).Str("data_dir", cfg.dataDir).Msg("duplex listening")
 	if ready != nil {
 		ready <- ln.Addr().String()
