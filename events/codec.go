@@ -14,6 +14,8 @@ const Label = "events"
 // one value serves any number of calls.
 type Codec struct{}
 
+var _ pipeline.Protocol = Codec{}
+
 // NewCodec returns the events codec.
 func NewCodec() pipeline.Protocol { return Codec{} }
 

@@ -23,6 +23,12 @@ import (
 // the events protocol.
 const EventsLabel = events.Label
 
+// The call's media as the pipeline sees it.
+var (
+	_ pipeline.AudioOut    = (*media.PacedWriter)(nil)
+	_ pipeline.VideoSource = (*media.VideoReceiver)(nil)
+)
+
 // wire is the call's client protocol: the data channel and its codec.
 type wire struct {
 	dc    *webrtc.DataChannel
