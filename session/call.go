@@ -44,7 +44,9 @@ type Call struct {
 	clientIP string
 	m        *Manager
 	log      zerolog.Logger
-	tlog     *transcript.Log
+	// protocols maps data channel labels to the codecs this call accepts.
+	protocols map[string]func() pipeline.Protocol
+	tlog      *transcript.Log
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -97,6 +99,7 @@ func newCall(m *Manager, id, secret, clientIP string) *Call {
 		clientIP:  clientIP,
 		cmdRate:   rate.NewLimiter(rate.Limit(m.cfg.CommandRate), m.cfg.CommandBurst),
 		m:         m,
+		protocols: m.cfg.Protocols,
 		log:       m.cfg.Log.With().Str("call_id", id).Logger(),
 		ctx:       ctx,
 		cancel:    cancel,
@@ -421,7 +424,7 @@ func (c *Call) pushFrame(f media.Frame) {
 }
 
 func (c *Call) onDataChannel(dc *webrtc.DataChannel) {
-	newProto, ok := c.m.cfg.Protocols[dc.Label()]
+	newProto, ok := c.protocols[dc.Label()]
 	if !ok {
 		c.log.Warn().Str("label", dc.Label()).Msg("ignoring unknown data channel")
 		return

@@ -34,7 +34,12 @@ type peer struct {
 
 func dial(t *testing.T, m *session.Manager) *peer {
 	t.Helper()
-	p, err := connect(m)
+	return dialWith(t, m, session.CreateOptions{})
+}
+
+func dialWith(t *testing.T, m *session.Manager, opt session.CreateOptions) *peer {
+	t.Helper()
+	p, err := connectWith(m, opt)
 	if p != nil {
 		t.Cleanup(func() { _ = p.pc.Close() })
 	}
@@ -46,7 +51,9 @@ func dial(t *testing.T, m *session.Manager) *peer {
 
 // connect places a call on m and waits until its events channel is open.
 // On error, the returned peer (if any) still needs closing.
-func connect(m *session.Manager) (*peer, error) {
+func connect(m *session.Manager) (*peer, error) { return connectWith(m, session.CreateOptions{}) }
+
+func connectWith(m *session.Manager, opt session.CreateOptions) (*peer, error) {
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(true)
@@ -90,7 +97,7 @@ func connect(m *session.Manager) (*peer, error) {
 		return nil, err
 	}
 	<-gathered
-	call, answer, err := m.Create(context.Background(), pc.LocalDescription().SDP)
+	call, answer, err := m.CreateWith(context.Background(), pc.LocalDescription().SDP, opt)
 	if err != nil {
 		_ = pc.Close()
 		return nil, err

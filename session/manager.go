@@ -170,6 +170,10 @@ type CreateOptions struct {
 	// ClientIP is the caller's address, for Config.MaxCallsPerIP; empty
 	// means unknown (not counted).
 	ClientIP string
+	// Protocols, when set, replaces Config.Protocols for this call: a
+	// signaling route that speaks one client protocol offers only its
+	// codec.
+	Protocols map[string]func() pipeline.Protocol
 }
 
 // Create negotiates a new call from an SDP offer and returns it with the
@@ -213,6 +217,9 @@ func (m *Manager) CreateWith(ctx context.Context, offer string, opt CreateOption
 	m.wg.Add(1)
 	m.mu.Unlock()
 	c := newCall(m, id, secret, opt.ClientIP)
+	if opt.Protocols != nil {
+		c.protocols = opt.Protocols
+	}
 	// abandon gives the place back when the call does not start.
 	abandon := func(err error) (*Call, string, error) {
 		m.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/testpeer"
@@ -109,5 +110,37 @@ func TestReadyOnOpenAndModeChange(t *testing.T) {
 	again := p.next(t, events.TypeSessionReady)
 	if again.CallID != first.CallID || again.Mode != events.ModeHalfDuplex || again.Pipeline != "modes" || again.Engines["llm"] != "none" {
 		t.Fatalf("session.ready after the update %+v", again)
+	}
+}
+
+// helloCodec is a protocol of its own: Ready is {"type":"hello"}, nothing
+// else is sent, every message is a response.cancel.
+type helloCodec struct{}
+
+func (helloCodec) Name() string { return "hello" }
+func (helloCodec) Encode(ev pipeline.Event) ([][]byte, error) {
+	if _, ok := ev.(pipeline.Ready); ok {
+		return [][]byte{[]byte(`{"type":"hello"}`)}, nil
+	}
+	return nil, nil
+}
+func (helloCodec) Decode([]byte, bool) (pipeline.Command, error) {
+	return pipeline.Command{Kind: pipeline.CmdResponseCancel}, nil
+}
+
+// TestProtocolPerCall: the codec comes from the call's options, keyed by
+// the data channel's label.
+func TestProtocolPerCall(t *testing.T) {
+	m := newManager(t, session.Config{})
+	p := dialWith(t, m, session.CreateOptions{Protocols: map[string]func() pipeline.Protocol{
+		events.Label: func() pipeline.Protocol { return helloCodec{} },
+	}})
+	if ev := p.next(t, "hello"); ev.Type != "hello" {
+		t.Fatalf("first message %+v, want the codec's hello", ev)
+	}
+	select {
+	case ev := <-p.events:
+		t.Fatalf("the codec sends only hello, got %+v", ev)
+	case <-time.After(200 * time.Millisecond):
 	}
 }
