@@ -201,12 +201,28 @@ func armed(t *testing.T, ctx context.Context, mc *clock.Manual, n int) {
 // current time, so the next step of the clock finds it active.
 func heardAt(t *testing.T, ctx context.Context, p *peer) {
 	t.Helper()
-	for session.LastActive(p.call) < session.Age(p.call) {
+	until(t, ctx, "caller activity reached the call", func() bool { return session.LastActive(p.call) >= session.Age(p.call) })
+}
+
+// until polls cond until it holds or ctx ends.
+func until(t *testing.T, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
 		select {
 		case <-ctx.Done():
-			t.Fatal("no caller activity reached the call")
+			t.Fatalf("never: %s", what)
 		case <-time.After(time.Millisecond):
 		}
+	}
+}
+
+// ended reports whether c has ended already.
+func ended(c *session.Call) bool {
+	select {
+	case <-c.Done():
+		return true
+	default:
+		return false
 	}
 }
 
@@ -224,28 +240,23 @@ func TestIdleTimeout(t *testing.T) {
 	// 100 ms steps, each taken once the speaking caller was heard: the
 	// silent caller is ended for idleness after 600 ms, the speaking one
 	// never is.
-	for range 6 {
-		heardAt(t, ctx, loud)
-		mc.Advance(100 * time.Millisecond)
+	steps := func(n int) {
+		for range n {
+			heardAt(t, ctx, loud)
+			mc.Advance(100 * time.Millisecond)
+		}
 	}
-	select {
-	case <-quiet.call.Done():
+	steps(6)
+	if ended(quiet.call) {
 		t.Fatalf("quiet call ended at 600 ms, before its idle timeout: %s", quiet.call.Reason())
-	default:
 	}
-	heardAt(t, ctx, loud)
-	mc.Advance(100 * time.Millisecond)
+	steps(1)
 	if r := waitDone(t, quiet.call, 15*time.Second); r != session.ReasonIdleTimeout {
 		t.Fatalf("quiet call: reason %s, want %s", r, session.ReasonIdleTimeout)
 	}
-	for range 10 {
-		heardAt(t, ctx, loud)
-		mc.Advance(100 * time.Millisecond)
-	}
-	select {
-	case <-loud.call.Done():
+	steps(10)
+	if ended(loud.call) {
 		t.Fatalf("speaking call ended: %s", loud.call.Reason())
-	default:
 	}
 	// Once it falls silent, it is ended too.
 	close(stopLoud)
@@ -270,10 +281,8 @@ func TestMaxDuration(t *testing.T) {
 	w := p.speak(t, 0.3, stop)
 	defer func() { close(stop); w.Wait() }()
 	mc.Advance(699 * time.Millisecond)
-	select {
-	case <-p.call.Done():
+	if ended(p.call) {
 		t.Fatalf("call ended before its maximum duration: %s", p.call.Reason())
-	default:
 	}
 	mc.Advance(time.Millisecond)
 	if r := waitDone(t, p.call, 15*time.Second); r != session.ReasonMaxDuration {
@@ -311,13 +320,7 @@ func TestCommandLimits(t *testing.T) {
 	// other 46 were dropped, a second later the bucket holds 5 again. The
 	// echo pipeline answers the marker after everything the flood caused
 	// (one ordered channel).
-	for session.DroppedCommands(p.call) < 46 {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%d messages dropped, want 46", session.DroppedCommands(p.call))
-		case <-time.After(time.Millisecond):
-		}
-	}
+	until(t, ctx, "46 messages dropped", func() bool { return session.DroppedCommands(p.call) >= 46 })
 	mc.Advance(time.Second)
 	if err := p.dc.SendText(`{"type":"input.text","text":"marker"}`); err != nil {
 		t.Fatal(err)
