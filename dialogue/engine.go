@@ -96,7 +96,7 @@ func (a *Assistant) Run(ctx context.Context, io *pipeline.IO) error {
 		plays:   newPlayouts(firstFrame),
 		sttCh:   make(chan sttResult, 4),
 	}
-	e.eyes = &eyes{video: io.Camera, maxW: a.opt.ImageMaxWidth, maxH: a.opt.ImageMaxHeight, q: a.opt.JPEGQuality, wait: a.opt.SnapshotWait, log: io.Log}
+	e.eyes = &eyes{video: io.Camera, maxW: a.opt.ImageMaxWidth, maxH: a.opt.ImageMaxHeight, q: a.opt.JPEGQuality, wait: a.opt.SnapshotWait, clk: clk, log: io.Log}
 	io.Out.SetOnPlayout(e.plays.report)
 	defer io.Out.SetOnPlayout(nil)
 	return e.run()
@@ -309,14 +309,16 @@ func (e *engine) endUser() {
 	} else {
 		e.setState(pipeline.StateThinking)
 	}
-	ctx, cancel := context.WithTimeout(e.ctx, e.o.STTTimeout)
+	ctx, cancel := context.WithCancel(e.ctx)
+	timer := e.clk.AfterFunc(e.o.STTTimeout, cancel)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
 		defer cancel()
 		res, err := u.stream.Finish(ctx)
+		timedOut := !timer.Stop() && e.ctx.Err() == nil
 		_ = u.stream.Close()
-		if err != nil && ctx.Err() == context.DeadlineExceeded {
+		if err != nil && timedOut {
 			err = fmt.Errorf("no transcript within %v: %w", e.o.STTTimeout, err)
 		}
 		select {

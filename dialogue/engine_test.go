@@ -503,6 +503,22 @@ func TestStageFailures(t *testing.T) {
 		}
 		h.waitFor("listening", isState(events.StateListening))
 	})
+	t.Run("stt stall", func(t *testing.T) {
+		h := newHarness(t, func(o *Options) { o.STTTimeout = 2 * time.Second })
+		h.stt.mu.Lock()
+		h.stt.stall = true
+		h.stt.mu.Unlock()
+		h.say("hello", 20)
+		h.waitFor("thinking", isState(events.StateThinking))
+		if n := h.clock.fire(time.Second); n != 0 {
+			t.Fatalf("%d timers fired a second into the wait", n)
+		}
+		ev := h.waitFiring("error", 2*time.Second, isType(events.TypeError))
+		if !strings.HasPrefix(ev.Message, "stt: no transcript within 2s") {
+			t.Fatalf("%+v", ev)
+		}
+		h.waitPlaying("apology", isType(events.TypeReplyDone))
+	})
 	t.Run("llm stall", func(t *testing.T) {
 		h := newHarness(t, func(o *Options) { o.LLMTimeout = 50 * time.Millisecond })
 		h.llm.stall = true

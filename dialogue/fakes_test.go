@@ -196,6 +196,8 @@ type fakeSTT struct {
 	partial string
 	err     error
 	written int
+	// stall makes Finish wait for its context.
+	stall bool
 }
 
 func (s *fakeSTT) Name() string { return "fake-stt" }
@@ -229,6 +231,13 @@ func (f *fakeSTTStream) Partial() string {
 	return f.s.partial
 }
 func (f *fakeSTTStream) Finish(ctx context.Context) (stt.Result, error) {
+	f.s.mu.Lock()
+	stall := f.s.stall
+	f.s.mu.Unlock()
+	if stall {
+		<-ctx.Done()
+		return stt.Result{}, ctx.Err()
+	}
 	f.s.mu.Lock()
 	defer f.s.mu.Unlock()
 	if f.s.err != nil {

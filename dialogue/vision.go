@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/duplex-ai/duplex/clock"
 	"github.com/duplex-ai/duplex/llm"
 	"github.com/duplex-ai/duplex/media"
 	"github.com/duplex-ai/duplex/pipeline"
@@ -21,6 +22,7 @@ type eyes struct {
 	maxH  int
 	q     int
 	wait  time.Duration
+	clk   clock.Clock
 	log   zerolog.Logger
 
 	mu   sync.Mutex
@@ -38,8 +40,10 @@ func (e *eyes) look(ctx context.Context, since time.Time) (cur, prev *llm.Image)
 	}
 	snap := v.Latest()
 	if snap == nil || snap.Captured.Before(since) {
-		wctx, cancel := context.WithTimeout(ctx, e.wait)
+		wctx, cancel := context.WithCancel(ctx)
+		t := e.clk.AfterFunc(e.wait, cancel)
 		s, err := v.Snapshot(wctx)
+		t.Stop()
 		cancel()
 		if err == nil {
 			snap = s

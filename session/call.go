@@ -311,14 +311,13 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 	if err := pc.SetLocalDescription(answer); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
-	gctx, cancel := context.WithTimeout(ctx, c.m.cfg.GatherTimeout)
-	defer cancel()
+	gt := c.m.cfg.Clock.NewTimer(c.m.cfg.GatherTimeout)
+	defer gt.Stop()
 	select {
 	case <-gathered:
-	case <-gctx.Done():
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case <-gt.C():
 		c.log.Warn().Dur("timeout", c.m.cfg.GatherTimeout).Msg("ICE gathering incomplete; answering with the candidates so far")
 	}
 
