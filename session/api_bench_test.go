@@ -1,24 +1,16 @@
 package session
 
 import (
-	"context"
 	"testing"
 
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
 )
 
-// idle is a pipeline that does nothing (dialogue imports session).
-type idle struct{}
-
-func (idle) Name() string                         { return "idle" }
-func (idle) Engines() map[string]string           { return nil }
-func (idle) Run(ctx context.Context, _ *IO) error { <-ctx.Done(); return nil }
-
 // BenchmarkCallAPI measures what building a pion API per call (for its
 // logger) adds to a peer connection's own set-up.
 func BenchmarkCallAPI(b *testing.B) {
-	m, err := NewManager(Config{Pipeline: idle{}, Log: zerolog.Nop()})
+	m, err := NewManager(Config{Pipeline: idlePipeline{}, Log: zerolog.Nop()})
 	if err != nil {
 		b.Fatal(err)
 	}
