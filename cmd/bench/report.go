@@ -141,7 +141,7 @@ func (r *report) markdown() string {
 
 	// ---- C ----
 	p("### C. Engine overhead (fake engines, `BenchmarkTurnOverhead`)\n\n")
-	p("Method: `%s` (package dialogue, test-only). The Assistant runs with fake engines of fixed delay (STT `Finish` 100 ms, LLM first token 150 ms after `Stream`, TTS first chunk 80 ms after `Synthesize`), a fake detector (speech = non-zero frames; 200 ms of silence ends the turn), `dialogue.RealClock` and a real-clock `media.PacedWriter` over a recording SampleWriter; one engine for all turns, one warm-up turn not counted, each turn started at a seeded random point of the 20 ms tick cycle, caller frames every 20 ms during the reply. ", o.command)
+	p("Method: `%s` (package dialogue, test-only). The Assistant runs with fake engines of fixed delay (STT `Finish` 100 ms, LLM first token 150 ms after `Stream`, TTS first chunk 80 ms after `Synthesize`), a fake detector (speech = non-zero frames; 200 ms of silence ends the turn), `clock.Real()` and a real-clock `media.PacedWriter` over a recording SampleWriter; one engine for all turns, one warm-up turn not counted, each turn started at a seeded random point of the 20 ms tick cycle, caller frames every 20 ms during the reply. ", o.command)
 	p("Overhead = (first reply frame written to the SampleWriter − the turn-ending frame handed to the engine) − the time measured inside the three engine calls − the tick phase (TTS first chunk → the writer tick that wrote it, 0–20 ms; ticks recorded by a forwarding ticker). Raw = first frame − hand-off − the nominal 330 ms (phase and timer overshoot included).\n\n")
 	p("| overhead p50 | p95 | max | tick phase p50 / p95 | raw p50 / p95 |\n|---:|---:|---:|---:|---:|\n")
 	m := o.metrics
