@@ -66,14 +66,7 @@ func ParseClientEvent(data []byte) (Event, error) {
 		return nil, err
 	}
 	if err := validateClient(ev); err != nil {
-		err.Kind, err.EventID, err.EventType = ErrInvalidValue, ev.header().EventID, ev.EventType()
-		switch err.Code {
-		case "":
-			err.Code = CodeInvalidValue
-		case CodeMissingParameter:
-			err.Kind = ErrMissingField
-		}
-		return nil, err
+		return nil, err.finish(ev.header().EventID, ev.EventType())
 	}
 	return ev, nil
 }
@@ -135,6 +128,18 @@ func parse(data []byte, table map[string]spec, aliases map[string]string) (Event
 	h := ev.header()
 	h.Type = typ
 	return ev, nil
+}
+
+// finish completes a validation failure: its kind follows its code.
+func (e *Error) finish(eventID, eventType string) *Error {
+	e.Kind, e.EventID, e.EventType = ErrInvalidValue, eventID, eventType
+	switch e.Code {
+	case "":
+		e.Code = CodeInvalidValue
+	case CodeMissingParameter:
+		e.Kind = ErrMissingField
+	}
+	return e
 }
 
 func (e *Error) set(kind error, code, param, msg string) *Error {

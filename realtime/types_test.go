@@ -116,3 +116,12 @@ func TestErrorFor(t *testing.T) {
 		t.Errorf("non-parse error: %+v", other.Error)
 	}
 }
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
