@@ -147,9 +147,9 @@ func (it Item) MarshalJSON() ([]byte, error) {
 	return json.Marshal(plain(it))
 }
 
-// ContentPart is one part of a message. An audio part always carries the
-// "transcript" key, null until known: the official client rejects an
-// input_audio part without it.
+// ContentPart is one part of a message. The official client's item schema
+// requires "text" on text parts (even "") and "transcript" on an
+// input_audio part (null until known), so those keys are always written.
 type ContentPart struct {
 	Type       string  `json:"type"`
 	Text       string  `json:"text,omitempty"`
@@ -159,14 +159,20 @@ type ContentPart struct {
 	Detail     string  `json:"detail,omitempty"`    // auto|low|high
 }
 
-// MarshalJSON writes "transcript" (null when unknown) on audio parts.
+// MarshalJSON writes the keys the official client requires.
 func (p ContentPart) MarshalJSON() ([]byte, error) {
 	type plain ContentPart
-	if p.Type == PartInputAudio || p.Type == PartOutputAudio {
+	switch p.Type {
+	case PartInputAudio, PartOutputAudio:
 		return json.Marshal(struct {
 			plain
 			Transcript *string `json:"transcript"`
 		}{plain(p), p.Transcript})
+	case PartInputText, PartOutputText:
+		return json.Marshal(struct {
+			plain
+			Text string `json:"text"`
+		}{plain(p), p.Text})
 	}
 	return json.Marshal(plain(p))
 }

@@ -15,8 +15,9 @@ func mustMarshal(t *testing.T, ev Event, ids *IDs) string {
 	return string(b)
 }
 
-// The official client rejects an input_audio part without "transcript" and
-// an item or response without its list: those keys are always written.
+// The official client rejects an input_audio part without "transcript", a
+// text part without "text" and an item or response without its list:
+// those keys are always written.
 func TestRequiredKeysAlwaysWritten(t *testing.T) {
 	ids := NewIDsPrefix("t")
 	for _, tc := range []struct {
@@ -33,9 +34,11 @@ func TestRequiredKeysAlwaysWritten(t *testing.T) {
 			`{"type":"response.created","event_id":"event_t3","response":{"id":"resp_1","object":"realtime.response","status":"in_progress","output":[]}}`},
 		{&InputAudioBufferCommitted{ItemID: "item_u1"},
 			`{"type":"input_audio_buffer.committed","event_id":"event_t4","previous_item_id":null,"item_id":"item_u1"}`},
-		// A text part has no transcript key.
+		// A text part has no transcript key, and always its text.
+		{&ResponseContentPartAdded{ContentRef: ContentRef{ResponseID: "r", ItemID: "i"}, Part: ContentPart{Type: PartOutputText}},
+			`{"type":"response.content_part.added","event_id":"event_t5","response_id":"r","item_id":"i","output_index":0,"content_index":0,"part":{"type":"output_text","text":""}}`},
 		{&ConversationItemDone{Item: Item{Type: ItemMessage, Role: RoleUser, Content: []ContentPart{{Type: PartInputText, Text: "hi"}}}},
-			`{"type":"conversation.item.done","event_id":"event_t5","previous_item_id":null,"item":{"type":"message","role":"user","content":[{"type":"input_text","text":"hi"}]}}`},
+			`{"type":"conversation.item.done","event_id":"event_t6","previous_item_id":null,"item":{"type":"message","role":"user","content":[{"type":"input_text","text":"hi"}]}}`},
 	} {
 		if got := mustMarshal(t, tc.ev, ids); got != tc.want {
 			t.Errorf("got  %s\nwant %s", got, tc.want)
