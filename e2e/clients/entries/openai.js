@@ -5,5 +5,6 @@ export {
   RealtimeSession,
   OpenAIRealtimeWebRTC,
   OpenAIRealtimeWebSocket,
+  OpenAIRealtimeBase,
 } from '@openai/agents-realtime';
 export { version as agentsRealtimeVersion } from '../node_modules/@openai/agents-realtime/package.json';
