@@ -8,6 +8,7 @@
 // The protocol tests against a Duplex server come with the two codecs;
 // what runs now checks that each bundle loads and its classes construct,
 // that the requests the clients send match docs/clients.md, that a turn
-// encoded by package realtime replays into the SDK's session history, and
+// encoded by package realtime replays into the SDK's session history, that
+// messages encoded by package rtvi reach Pipecat's callbacks, and
 // that Pipecat's mic works with a media manager that needs no network.
 package clients
