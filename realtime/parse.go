@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -121,7 +122,7 @@ func parse(data []byte, table map[string]spec, aliases map[string]string) (Event
 	if err := json.Unmarshal(data, ev); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return nil, e.set(ErrInvalidValue, CodeInvalidValue, te.Field, fmt.Sprintf("%s: %s must be %s, not %s", typ, te.Field, te.Type, te.Value))
+			return nil, e.set(ErrInvalidValue, CodeInvalidValue, te.Field, fmt.Sprintf("%s: %s must be %s, not %s", typ, te.Field, jsonKind(te.Type), te.Value))
 		}
 		return nil, e.set(ErrInvalidValue, CodeInvalidValue, "", fmt.Sprintf("%s: %v", typ, err))
 	}
@@ -145,6 +146,27 @@ func (e *Error) finish(eventID, eventType string) *Error {
 func (e *Error) set(kind error, code, param, msg string) *Error {
 	e.Kind, e.Code, e.Param, e.Message = kind, code, param, msg
 	return e
+}
+
+// jsonKind names a Go type as the JSON it is decoded from.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
 }
 
 func isNull(raw json.RawMessage) bool { return strings.TrimSpace(string(raw)) == "null" }

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -133,6 +134,20 @@ func TestParseClientEventErrors(t *testing.T) {
 		if ev != nil || !errors.Is(err, tc.kind) || pe.Code != tc.code || pe.Param != tc.param || pe.EventID != tc.eventID || pe.Message == "" {
 			t.Errorf("%s:\n got kind=%v code=%s param=%s event_id=%s msg=%q\nwant kind=%v code=%s param=%s event_id=%s",
 				tc.in, pe.Kind, pe.Code, pe.Param, pe.EventID, pe.Message, tc.kind, tc.code, tc.param, tc.eventID)
+		}
+	}
+}
+
+// Type errors name the JSON expected, not the Go type.
+func TestTypeErrorMessages(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"type":"session.update","session":{"audio":{"input":{"turn_detection":5}}}}`:             "session.audio.input.turn_detection must be an object, not number",
+		`{"type":"conversation.item.truncate","item_id":"a","content_index":0,"audio_end_ms":"1"}`: "audio_end_ms must be an integer, not string",
+		`{"type":"session.update","session":{"output_modalities":"audio"}}`:                        "session.output_modalities must be an array, not string",
+	} {
+		_, err := ParseClientEvent([]byte(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", in, err, want)
 		}
 	}
 }
