@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -181,7 +182,7 @@ func Parse(msg []byte) (Inbound, error) {
 		if err := json.Unmarshal(env.Data, dst); err != nil {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) && te.Field != "" {
-				return e.set(ErrInvalidValue, fmt.Sprintf("%s: data.%s must be %s", typ, te.Field, te.Type))
+				return e.set(ErrInvalidValue, fmt.Sprintf("%s: data.%s must be %s", typ, te.Field, jsonKind(te.Type)))
 			}
 			return e.set(ErrInvalidValue, typ+": data must be an object")
 		}
@@ -238,6 +239,27 @@ func Parse(msg []byte) (Inbound, error) {
 func (e *Error) set(kind error, msg string) *Error {
 	e.Kind, e.Message = kind, msg
 	return e
+}
+
+// jsonKind names a Go type as the JSON it is decoded from.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
 }
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -143,6 +144,17 @@ func TestParseErrors(t *testing.T) {
 			reply.ID != tc.id || data.Error != pe.Message || data.Fatal {
 			t.Errorf("%s: reply %s", tc.in, pe.Reply())
 		}
+	}
+}
+
+func TestTypeErrorMessage(t *testing.T) {
+	_, err := Parse([]byte(`{"id":"i","label":"rtvi-ai","type":"send-text","data":{"content":3}}`))
+	if err == nil || !strings.Contains(err.Error(), "data.content must be a string") {
+		t.Errorf("%v", err)
+	}
+	_, err = ParsePatch([]byte(`{"pc_id":"a","candidates":{}}`))
+	if err == nil || !strings.Contains(err.Error(), "candidates must be an array") {
+		t.Errorf("%v", err)
 	}
 }
 

@@ -76,7 +76,7 @@ func ParsePatch(body []byte) (PatchRequest, error) {
 
 func jsonProblem(err error) string {
 	if te, ok := err.(*json.UnmarshalTypeError); ok && te.Field != "" {
-		return te.Field + " must be " + te.Type.String()
+		return te.Field + " must be " + jsonKind(te.Type)
 	}
 	return "body is not a JSON object"
 }
