@@ -91,6 +91,7 @@ func (a *Assistant) Run(ctx context.Context, io *pipeline.IO) error {
 		ctx:     ctx,
 		det:     a.opt.NewDetector(),
 		mode:    a.opt.Mode,
+		system:  a.opt.SystemPrompt,
 		hist:    history{window: a.opt.Memory, max: a.opt.MaxHistory},
 		replyCh: make(chan replyMsg, 256),
 		plays:   newPlayouts(firstFrame),
@@ -132,7 +133,9 @@ type engine struct {
 	// brain produces replies; the engine keeps turn-taking.
 	brain brain.Session
 
-	mode   pipeline.Mode
+	mode pipeline.Mode
+	// system is this call's system prompt (the client may replace it).
+	system string
 	state  pipeline.State
 	turnID int
 	uttSeq int
@@ -384,6 +387,9 @@ func (e *engine) onCommand(c pipeline.Command) {
 		e.mode = c.Mode
 		e.log.Info().Str("mode", string(c.Mode)).Msg("mode changed")
 		e.emit(pipeline.ModeChanged{Mode: e.mode})
+	case pipeline.CmdInstructions:
+		e.system = c.Text
+		e.log.Info().Int("chars", len(c.Text)).Msg("instructions changed")
 	case pipeline.CmdInputAudioStart:
 		if e.user != nil && !e.user.ptt {
 			e.user.ptt = true
@@ -409,7 +415,7 @@ func (e *engine) newTurn(text string, m *pipeline.Metrics, endWall time.Time) {
 	e.hist.add(llm.Message{Role: llm.RoleUser, Text: text, At: now})
 	e.hist.trim(now)
 	req := llm.Request{
-		System:   e.o.SystemPrompt,
+		System:   e.system,
 		History:  e.hist.snapshot(),
 		Now:      now,
 		Language: e.o.Language,
@@ -619,7 +625,7 @@ func (e *engine) interrupt(outcome string) {
 	played := e.io.Out.Played(r.uttID)
 	heard := r.heard(played)
 	e.brain.Truncate(r.turnID, played, heard)
-	e.emit(pipeline.ReplyInterrupted{TurnID: r.turnID, Heard: heard, Text: strings.TrimSpace(r.text.String())})
+	e.emit(pipeline.ReplyInterrupted{TurnID: r.turnID, Heard: heard, Text: strings.TrimSpace(r.text.String()), PlayedMS: ms(played)})
 	if !r.apology && heard != "" {
 		e.hist.add(llm.Message{Role: llm.RoleAssistant, Text: heard, Interrupted: true, At: e.clk.Now()})
 	}

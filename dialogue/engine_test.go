@@ -601,3 +601,14 @@ func TestIsBackchannel(t *testing.T) {
 		}
 	}
 }
+
+func TestInstructionsReplaceTheSystemPrompt(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.SystemPrompt = "server default" })
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdInstructions, Text: "Be brief."}
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdInputText, Text: "hello"}
+	h.waitPlaying("reply", isType(events.TypeReplyDone))
+	reqs := h.llm.requests()
+	if len(reqs) == 0 || reqs[len(reqs)-1].System != "Be brief." {
+		t.Fatalf("LLM requests %+v: want system prompt %q", reqs, "Be brief.")
+	}
+}

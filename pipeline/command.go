@@ -16,6 +16,13 @@ const (
 	// audio between them is one user turn, whatever the VAD says.
 	CmdInputAudioStart CommandKind = "input.audio.start"
 	CmdInputAudioStop  CommandKind = "input.audio.stop"
+	// CmdInstructions replaces the system prompt with Text (a client
+	// protocol's session instructions).
+	CmdInstructions CommandKind = "instructions"
+	// CmdReply never reaches the pipeline: the codec answered the message
+	// itself (Reply, sent back through its Encode as a Reply event) or
+	// ignores it (Reply nil).
+	CmdReply CommandKind = "reply"
 )
 
 // Command is one validated client command.
@@ -25,4 +32,8 @@ type Command struct {
 	Text string
 	// Mode of CmdSessionUpdate.
 	Mode Mode
+	// Reply, when set on any command, is the codec's own answer to the
+	// message: the session emits it as a Reply event before passing the
+	// command on (unless the kind is CmdReply).
+	Reply any
 }

@@ -91,7 +91,14 @@ type ReplyInterrupted struct {
 	TurnID int
 	Text   string
 	Heard  string
+	// PlayedMS is how much of the reply's audio was played out.
+	PlayedMS float64
 }
+
+// Reply is a codec's answer to a client message (Command.Reply), routed
+// through the call's event tap so it goes out in order with the rest;
+// only the codec that made it encodes it.
+type Reply struct{ Payload any }
 
 // Metrics is the latency breakdown of one turn, in milliseconds. LatencyMS
 // runs from the detected end of the user's speech to the first reply audio
@@ -138,3 +145,4 @@ func (ReplyInterrupted) event()  {}
 func (TurnMetrics) event()       {}
 func (Error) event()             {}
 func (Ending) event()            {}
+func (Reply) event()             {}

@@ -447,6 +447,12 @@ func (c *Call) onDataChannel(dc *webrtc.DataChannel) {
 			return
 		}
 		c.markActive()
+		if cmd.Reply != nil {
+			c.emit(pipeline.Reply{Payload: cmd.Reply})
+		}
+		if cmd.Kind == pipeline.CmdReply {
+			return
+		}
 		select {
 		case c.commands <- cmd:
 		default:
