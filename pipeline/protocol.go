@@ -14,3 +14,9 @@ type Protocol interface {
 	// returns an *Error, which the session sends back through Encode.
 	Decode(msg []byte, text bool) (Command, error)
 }
+
+// Opener is a Protocol with commands for the pipeline when its channel
+// opens, e.g. the session defaults a client key was minted with.
+type Opener interface {
+	Open() []Command
+}

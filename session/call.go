@@ -432,6 +432,15 @@ func (c *Call) onDataChannel(dc *webrtc.DataChannel) {
 	dc.OnOpen(func() {
 		c.wire.Store(w)
 		c.dcOnce.Do(func() { close(c.dcOpen) })
+		if o, ok := w.proto.(pipeline.Opener); ok {
+			for _, cmd := range o.Open() {
+				select {
+				case c.commands <- cmd:
+				default:
+					c.log.Warn().Str("kind", string(cmd.Kind)).Msg("command queue full: opening command lost")
+				}
+			}
+		}
 	})
 	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
 		if !c.allowCommand() {

@@ -92,6 +92,15 @@ func (c *Codec) Instructions() string {
 	return *c.session.Instructions
 }
 
+// Open implements pipeline.Opener: instructions the call was set up with
+// (a minted key's session, the multipart session part) apply from the start.
+func (c *Codec) Open() []pipeline.Command {
+	if t := c.Instructions(); t != "" {
+		return []pipeline.Command{{Kind: pipeline.CmdInstructions, Text: t}}
+	}
+	return nil
+}
+
 // ---- Encode: pipeline events → server events ----
 
 // Encode implements pipeline.Protocol.

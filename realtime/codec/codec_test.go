@@ -263,3 +263,13 @@ func TestDefaultsFromMintedSession(t *testing.T) {
 		t.Fatalf("%+v", s)
 	}
 }
+
+func TestOpenAppliesMintedInstructions(t *testing.T) {
+	if cmds := New(nil).Open(); len(cmds) != 0 {
+		t.Fatalf("%+v", cmds)
+	}
+	cmds := New(&realtime.Session{Instructions: ptr("Speak French.")}).Open()
+	if len(cmds) != 1 || cmds[0].Kind != pipeline.CmdInstructions || cmds[0].Text != "Speak French." {
+		t.Fatalf("%+v", cmds)
+	}
+}
