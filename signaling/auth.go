@@ -119,6 +119,9 @@ func (s *Server) authorized(r *http.Request, tokens bool) error {
 			return err
 		}
 		return nil
+	case tokens && strings.HasPrefix(b, ekPrefix+tokenPrefix):
+		// An ephemeral key from /v1/realtime/client_secrets.
+		return VerifyToken(s.opt.TokenSecret, b[len(ekPrefix):], s.opt.Now())
 	default:
 		return errors.New("invalid API key or token")
 	}

@@ -79,7 +79,8 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	h.Set("Access-Control-Expose-Headers", "Location, Retry-After")
 	if r.Method == http.MethodOptions {
 		h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match")
+		// X-OpenAI-Agents-SDK: the OpenAI Agents SDK sends it with every offer.
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, X-OpenAI-Agents-SDK")
 		h.Set("Access-Control-Max-Age", "600")
 		w.WriteHeader(http.StatusNoContent)
 		return false

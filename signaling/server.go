@@ -76,6 +76,7 @@ type Server struct {
 	mux       *http.ServeMux
 	keyHashes [][sha256.Size]byte
 	rate      *keyedLimiter
+	secrets   secrets
 }
 
 // New returns a Server for mgr.
@@ -110,6 +111,9 @@ func New(mgr *session.Manager, opt Options) *Server {
 	s.mux.HandleFunc("PATCH /v1/calls/{id}", s.patchCall)
 	s.mux.HandleFunc("DELETE /v1/calls/{id}", s.deleteCall)
 	s.mux.HandleFunc("GET /v1/calls/{id}/transcript", s.getTranscript)
+	s.mux.HandleFunc("POST /v1/realtime/calls", s.createRealtimeCall)
+	s.mux.HandleFunc("DELETE /v1/realtime/calls/{id}", s.deleteRealtimeCall)
+	s.mux.HandleFunc("POST /v1/realtime/client_secrets", s.mintClientSecret)
 	s.mux.HandleFunc("OPTIONS /v1/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusForbidden, "cross-origin requests need an Origin header from an allowed origin")
 	})
