@@ -23,6 +23,9 @@ const (
 	// itself (Reply, sent back through its Encode as a Reply event) or
 	// ignores it (Reply nil).
 	CmdReply CommandKind = "reply"
+	// CmdHangup: the client asks the server to end the call; the session
+	// closes it.
+	CmdHangup CommandKind = "hangup"
 )
 
 // Command is one validated client command.

@@ -459,7 +459,11 @@ func (c *Call) onDataChannel(dc *webrtc.DataChannel) {
 		if cmd.Reply != nil {
 			c.emit(pipeline.Reply{Payload: cmd.Reply})
 		}
-		if cmd.Kind == pipeline.CmdReply {
+		switch cmd.Kind {
+		case pipeline.CmdReply:
+			return
+		case pipeline.CmdHangup:
+			c.requestClose(ReasonClientHangup)
 			return
 		}
 		select {
