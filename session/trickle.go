@@ -41,3 +41,14 @@ func parseTrickleFragment(frag string) (cands []webrtc.ICECandidateInit, end boo
 	}
 	return cands, end, nil
 }
+
+// AddICECandidates applies candidates trickled as RTCIceCandidateInit
+// (SmallWebRTC's PATCH). The error wraps ErrBadCandidate.
+func (c *Call) AddICECandidates(cands []webrtc.ICECandidateInit) error {
+	for _, init := range cands {
+		if err := c.pc.AddICECandidate(init); err != nil {
+			return fmt.Errorf("%w: %w", ErrBadCandidate, err)
+		}
+	}
+	return nil
+}

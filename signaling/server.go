@@ -67,6 +67,9 @@ type Options struct {
 	Transcripts *transcript.Store
 	// Now is the clock of tokens and rate limits; default time.Now.
 	Now func() time.Time
+	// SmallWebRTCPath is where Pipecat clients POST and PATCH (SmallWebRTC
+	// signaling, RTVI on the chat channel); default DefaultSmallWebRTCPath.
+	SmallWebRTCPath string
 }
 
 // Server is the HTTP front of a session.Manager.
@@ -114,6 +117,11 @@ func New(mgr *session.Manager, opt Options) *Server {
 	s.mux.HandleFunc("POST /v1/realtime/calls", s.createRealtimeCall)
 	s.mux.HandleFunc("DELETE /v1/realtime/calls/{id}", s.deleteRealtimeCall)
 	s.mux.HandleFunc("POST /v1/realtime/client_secrets", s.mintClientSecret)
+	if opt.SmallWebRTCPath == "" {
+		opt.SmallWebRTCPath = DefaultSmallWebRTCPath
+	}
+	s.mux.HandleFunc("POST "+opt.SmallWebRTCPath, s.smallWebRTCOffer)
+	s.mux.HandleFunc("PATCH "+opt.SmallWebRTCPath, s.smallWebRTCPatch)
 	s.mux.HandleFunc("OPTIONS /v1/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusForbidden, "cross-origin requests need an Origin header from an allowed origin")
 	})
