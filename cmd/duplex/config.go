@@ -65,6 +65,7 @@ type config struct {
 	tokenSecret    string
 	tokenTTL       time.Duration
 	corsOrigins    stringList
+	smallWebRTC    string
 	rateLimit      float64
 	rateBurst      int
 	trustedProxies stringList
@@ -131,6 +132,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.Var(&c.apiKeys, "api-key", "API key required (Authorization: Bearer KEY) to create calls, mint tokens and read /v1/config; repeatable; none = open server")
 	fs.StringVar(&c.tokenSecret, "token-secret", "", "HMAC secret of call tokens (POST /v1/tokens, `duplex token`); empty with -api-key = a random one per process")
 	fs.DurationVar(&c.tokenTTL, "token-ttl", 10*time.Minute, "lifetime of tokens minted by POST /v1/tokens")
+	fs.StringVar(&c.smallWebRTC, "smallwebrtc-path", "/api/offer", "path where Pipecat clients (SmallWebRTC transport, RTVI) post their offer")
 	fs.Var(&c.corsOrigins, "cors-origin", "web origin allowed to call the API from a browser (https://app.example, or *); repeatable")
 	fs.Float64Var(&c.rateLimit, "rate-limit", 10, "API requests per second per client address (0: no limit)")
 	fs.IntVar(&c.rateBurst, "rate-burst", 0, "burst of -rate-limit (0: 4 × the rate)")

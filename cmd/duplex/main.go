@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -244,6 +245,10 @@ func signalingOptions(cfg *config, log zerolog.Logger) (signaling.Options, error
 		Web: web.Handler(), Log: log,
 		APIKeys: cfg.apiKeys, TokenTTL: cfg.tokenTTL, CORSOrigins: cfg.corsOrigins,
 		RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst,
+		SmallWebRTCPath: cfg.smallWebRTC,
+	}
+	if !strings.HasPrefix(cfg.smallWebRTC, "/") || strings.ContainsAny(cfg.smallWebRTC, " {}") {
+		return o, fmt.Errorf("-smallwebrtc-path %q: want an absolute URL path such as /api/offer", cfg.smallWebRTC)
 	}
 	for _, p := range cfg.trustedProxies {
 		pfx, err := netip.ParsePrefix(p)
