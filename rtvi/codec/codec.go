@@ -5,6 +5,7 @@ package codec
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,8 @@ type Codec struct {
 	// llm: bot-llm-started sent for the reply in progress; tts likewise.
 	llm, tts bool
 	segment  int
+	// pending is reply text not yet sent as a sentence (bot-output).
+	pending string
 }
 
 var _ pipeline.Protocol = (*Codec)(nil)
@@ -89,16 +92,16 @@ func (c *Codec) encode(ev pipeline.Event) []msg {
 			c.tts = true
 			out = append(out, msg{typ: rtvi.TypeBotTTSStarted})
 		}
-		c.segment++
-		seg, spoken := c.segment, true
-		return append(out,
-			msg{typ: rtvi.TypeBotLLMText, data: rtvi.TextData{Text: ev.Text}},
-			msg{typ: rtvi.TypeBotTTSText, data: rtvi.TextData{Text: ev.Text}},
-			msg{typ: rtvi.TypeBotOutput, data: rtvi.BotOutputData{Text: ev.Text, AggregatedBy: "sentence",
-				SegmentID: &seg, WillBeSpoken: &spoken, SpokenStatus: rtvi.SpokenNew}})
+		out = append(out, msg{typ: rtvi.TypeBotLLMText, data: rtvi.TextData{Text: ev.Text}})
+		c.pending += ev.Text
+		if t := strings.TrimSpace(c.pending); t != "" && strings.ContainsAny(t[len(t)-1:], ".!?") {
+			out = append(out, c.sentence()...)
+		}
+		return out
 	case pipeline.ReplyDone:
-		return c.stopReply()
+		return append(c.sentence(), c.stopReply()...)
 	case pipeline.ReplyInterrupted:
+		c.pending = "" // never spoken
 		out := c.stopReply()
 		if c.botSpeaking {
 			c.botSpeaking = false
@@ -128,6 +131,23 @@ func (c *Codec) encode(ev pipeline.Event) []msg {
 
 func (c *Codec) transcript(text string, final bool) rtvi.TranscriptData {
 	return rtvi.TranscriptData{Text: text, Final: final, Timestamp: c.now().UTC().Format(time.RFC3339Nano), UserID: "user"}
+}
+
+// sentence sends the pending reply text as one bot-tts-text and bot-output
+// segment (RTVI 2.x: spoken_status "new" with the full sentence).
+func (c *Codec) sentence() []msg {
+	t := strings.TrimSpace(c.pending)
+	c.pending = ""
+	if t == "" {
+		return nil
+	}
+	c.segment++
+	seg, spoken := c.segment, true
+	return []msg{
+		{typ: rtvi.TypeBotTTSText, data: rtvi.TextData{Text: t}},
+		{typ: rtvi.TypeBotOutput, data: rtvi.BotOutputData{Text: t, AggregatedBy: "sentence",
+			SegmentID: &seg, WillBeSpoken: &spoken, SpokenStatus: rtvi.SpokenNew}},
+	}
 }
 
 // stopReply closes the reply's LLM and TTS brackets.

@@ -136,3 +136,25 @@ func TestDecode(t *testing.T) {
 		}
 	}
 }
+
+// TestBotOutputBySentence: word deltas are bot-llm-text each; bot-output
+// and bot-tts-text carry whole sentences; an interrupted sentence that was
+// never finished is not reported as output.
+func TestBotOutputBySentence(t *testing.T) {
+	c := New(nil)
+	got := encode(t, c, pipeline.ReplyDelta{Text: "It's "}, pipeline.ReplyDelta{Text: "noon. "}, pipeline.ReplyDelta{Text: "Anything "},
+		pipeline.ReplyInterrupted{Heard: "It's noon."})
+	want := []string{"bot-llm-started", "bot-tts-started", "bot-llm-text", "bot-llm-text", "bot-tts-text", "bot-output", "bot-llm-text", "bot-llm-stopped", "bot-tts-stopped"}
+	if !reflect.DeepEqual(types(got), want) {
+		t.Fatalf("messages\n got %v\nwant %v", types(got), want)
+	}
+	var out rtvi.BotOutputData
+	_ = json.Unmarshal(got[5].Data, &out)
+	if out.Text != "It's noon." {
+		t.Fatalf("%+v", out)
+	}
+	got = encode(t, c, pipeline.ReplyDelta{Text: "Bye"}, pipeline.ReplyDone{Text: "Bye"})
+	if tt := types(got); tt[len(tt)-3] != "bot-output" {
+		t.Fatalf("the unfinished last sentence is not sent at the end: %v", tt)
+	}
+}
