@@ -5,10 +5,13 @@
 // package.json / package-lock.json and bundled for the browser into build/
 // by build.mjs; scripts/deps.sh (make deps) installs and builds them.
 //
-// The protocol tests against a Duplex server come with the two codecs;
-// what runs now checks that each bundle loads and its classes construct,
-// that the requests the clients send match docs/clients.md, that a turn
-// encoded by package realtime replays into the SDK's session history, that
-// messages encoded by package rtvi reach Pipecat's callbacks, and
-// that Pipecat's mic works with a media manager that needs no network.
+// live_test.go runs each client against a real Duplex server (signaling,
+// session and the offline assistant in process, loopback only) with a
+// spoken fake microphone: the client's own API must report the user's
+// transcript and the reply, reply audio must arrive (WebRTC stats), and a
+// barge-in over a story must show as Pipecat and the SDK report one. The
+// other tests check that each bundle loads and its classes construct,
+// that the requests the clients send match docs/clients.md, that encoded
+// turns replay into the SDK's history and Pipecat's callbacks, and that
+// Pipecat's mic works with a media manager that needs no network.
 package clients

@@ -181,6 +181,13 @@ func chromium(t *testing.T) string {
 // newBrowser starts Chromium (flags from STACK-NOTES.md) and opens pageURL.
 func newBrowser(t *testing.T, pageURL string) *browser {
 	t.Helper()
+	return newBrowserMic(t, pageURL, toneWAV(t))
+}
+
+// newBrowserMic is newBrowser with mic (a WAV file, looped) as the
+// fake microphone.
+func newBrowserMic(t *testing.T, pageURL, mic string) *browser {
+	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium(t)),
 		chromedp.UserDataDir(t.TempDir()),
@@ -189,7 +196,7 @@ func newBrowser(t *testing.T, pageURL string) *browser {
 		chromedp.Flag("disable-gpu", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-file-for-fake-audio-capture", toneWAV(t)),
+		chromedp.Flag("use-file-for-fake-audio-capture", mic),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),

@@ -1,0 +1,324 @@
+package clients
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/duplex-ai/duplex/dialogue"
+	"github.com/duplex-ai/duplex/internal/wav"
+	"github.com/duplex-ai/duplex/llm/local"
+	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/session"
+	"github.com/duplex-ai/duplex/signaling"
+	"github.com/duplex-ai/duplex/stt/sphinx"
+	"github.com/duplex-ai/duplex/tts/espeak"
+	"github.com/duplex-ai/duplex/vad"
+)
+
+// The live tests: each official client, in Chromium with a spoken fake
+// microphone, against a real Duplex server (signaling, session and the
+// offline assistant in process; loopback only). The microphone says
+// "what time is it", waits for the answer, asks for a story and, while
+// the story is being told, says "stop talking please".
+
+// assistant is the server's default offline assistant (pocketsphinx,
+// the local language model, espeak-ng), as cmd/duplex builds it.
+func assistant(t *testing.T) *dialogue.Assistant {
+	t.Helper()
+	s, err := sphinx.NewEngine(sphinx.Options{})
+	if err != nil {
+		skipOrFail(t, fmt.Sprintf("offline STT: %v (make test installs pocketsphinx)", err))
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Warm(t.Context()); err != nil {
+		t.Fatalf("offline STT: %v", err)
+	}
+	tt, err := espeak.New(espeak.Options{})
+	if err != nil {
+		skipOrFail(t, fmt.Sprintf("offline TTS: %v (make test installs libespeak-ng-dev)", err))
+	}
+	t.Cleanup(func() { _ = tt.Close() })
+	det, err := dialogue.VADFactory(vad.TurnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := dialogue.NewAssistant(dialogue.Options{STT: s, LLM: local.New(local.Options{}), TTS: tt, NewDetector: det, Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// liveServer serves the test page and bundle beside a real Duplex
+// signaling server on one origin.
+func liveServer(t *testing.T, bundle string) string {
+	t.Helper()
+	file := bundlePath(t, bundle)
+	mgr, err := session.NewManager(session.Config{Pipeline: assistant(t), IncludeLoopback: true,
+		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := signaling.New(mgr, signaling.Options{Log: zerolog.Nop()})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'self' blob: data:; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; connect-src 'self'")
+		fmt.Fprintf(w, page+statsJS, bundle)
+	})
+	mux.HandleFunc("GET /bundle/"+bundle+".js", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, file) })
+	mux.Handle("/", sig)
+	hs := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		hs.CloseClientConnections()
+		hs.Close()
+		_ = mgr.Close(session.ReasonServerShutdown)
+	})
+	return hs.URL
+}
+
+// statsJS adds inboundEnergy(pc): the received audio's totalAudioEnergy
+// (WebRTC stats), which grows while reply audio arrives.
+const statsJS = `<script>
+async function inboundEnergy(pc) {
+  let e = 0;
+  (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio') e += s.totalAudioEnergy || 0; });
+  return e;
+}
+</script>`
+
+// conversationWAV renders the microphone: the question, a pause long
+// enough for the answer, a request for a story, and a barge-in over it.
+func conversationWAV(t *testing.T) string {
+	t.Helper()
+	espeakPath, err := exec.LookPath("espeak-ng")
+	if err != nil {
+		skipOrFail(t, "espeak-ng not found (make test installs it)")
+	}
+	const rate = 48000
+	dir := t.TempDir()
+	say := func(text string) []int16 {
+		raw := filepath.Join(dir, "say.wav")
+		if out, err := exec.Command(espeakPath, "-v", "en-us", "-s", "150", "-w", raw, text).CombinedOutput(); err != nil {
+			t.Fatalf("espeak-ng: %v %s", err, out)
+		}
+		pcm, r, err := wav.ReadFile(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pcm, err = media.Resample(pcm, r, rate); err != nil {
+			t.Fatal(err)
+		}
+		return pcm
+	}
+	quiet := func(d time.Duration) []int16 { return make([]int16, int(d*rate/time.Second)) }
+	var pcm []int16
+	for _, p := range [][]int16{
+		quiet(time.Second), say("What time is it?"), quiet(7 * time.Second),
+		say("Tell me a story."), quiet(4 * time.Second),
+		say("Stop talking please."), quiet(30 * time.Second),
+	} {
+		pcm = append(pcm, p...)
+	}
+	path := filepath.Join(dir, "mic.wav")
+	if err := wav.WriteFile(path, pcm, rate); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// poll evaluates js (returning a JSON value or null) every 250 ms until
+// it is not null or timeout passes.
+func (b *browser) poll(what string, timeout time.Duration, js string, out any) {
+	b.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var raw any
+		b.eval(js, &raw)
+		if raw != nil {
+			b.eval(js, out)
+			return
+		}
+		if time.Now().After(deadline) {
+			var log any
+			b.eval(`window.__log || null`, &log)
+			b.t.Fatalf("timed out after %s waiting for %s; client log: %v", timeout, what, log)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+var chromiumMu sync.Mutex // one live call at a time: the machine is small
+
+// TestOpenAIAgentsSDKLive: the Agents SDK's RealtimeSession, on an ek_ key
+// minted by the server, holds a spoken conversation with Duplex.
+func TestOpenAIAgentsSDKLive(t *testing.T) {
+	chromiumMu.Lock()
+	defer chromiumMu.Unlock()
+	url := liveServer(t, "openai")
+	b := newBrowserMic(t, url+"/", conversationWAV(t))
+	var key string
+	b.eval(`(async () => {
+		const r = await fetch('/v1/realtime/client_secrets', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({ session: { type: 'realtime', instructions: 'Be brief.' } }) });
+		return (await r.json()).value;
+	})()`, &key)
+	if !strings.HasPrefix(key, "ek_") {
+		t.Fatalf("minted key %q", key)
+	}
+	var connected string
+	b.eval(`(async () => {
+		const m = window.DuplexOpenAI;
+		window.__log = [];
+		const agent = new m.RealtimeAgent({ name: 'duplex-test', instructions: 'Be brief.' });
+		const session = new m.RealtimeSession(agent);
+		window.__session = session;
+		session.on('transport_event', (e) => { if (e.type !== 'response.output_audio_transcript.delta') window.__log.push(e.type); });
+		session.on('error', (e) => window.__log.push('error: ' + JSON.stringify(e.error && e.error.error || e.error || e)));
+		await session.connect({ apiKey: '`+key+`', url: location.origin + '/v1/realtime/calls' });
+		return session.transport.status;
+	})()`, &connected)
+	if connected != "connected" {
+		t.Fatalf("status %q after connect", connected)
+	}
+	// The first turn, as the SDK's history reports it.
+	const firstTurn = `(() => {
+		const h = window.__session.history.filter((i) => i.type === 'message');
+		const u = h.find((i) => i.role === 'user' && i.content[0] && i.content[0].transcript);
+		const a = h.find((i) => i.role === 'assistant' && i.status === 'completed' && i.content[0] && i.content[0].transcript);
+		return u && a ? { user: u.content[0].transcript, reply: a.content[0].transcript } : null;
+	})()`
+	var turn struct{ User, Reply string }
+	b.poll("the first turn in the SDK's history", 40*time.Second, firstTurn, &turn)
+	t.Logf("history: user %q, assistant %q", turn.User, turn.Reply)
+	if !strings.Contains(strings.ToLower(turn.User), "time") || !strings.HasPrefix(turn.Reply, "It's ") {
+		t.Errorf("first turn %+v: want the question about the time and the hour", turn)
+	}
+	var energy float64
+	b.eval(`inboundEnergy(window.__session.transport.connectionState.peerConnection)`, &energy)
+	t.Logf("reply audio: totalAudioEnergy %.4g", energy)
+	if energy <= 0 {
+		t.Errorf("no reply audio received (totalAudioEnergy %v)", energy)
+	}
+	// The story is cut by "stop talking please": the SDK sees the buffer
+	// cleared and the reply kept as heard (incomplete).
+	const interrupted = `(() => {
+		const a = window.__session.history.find((i) => i.type === 'message' && i.role === 'assistant' && i.status === 'incomplete');
+		return a && window.__log.includes('output_audio_buffer.cleared') ? { reply: (a.content[0] && a.content[0].transcript) || '' } : null;
+	})()`
+	var cut struct{ Reply string }
+	b.poll("an interrupted reply in the SDK's history", 40*time.Second, interrupted, &cut)
+	t.Logf("interrupted reply as heard: %q", cut.Reply)
+	var log []string
+	b.eval(`window.__log`, &log)
+	for i, want := range []string{"output_audio_buffer.cleared", "response.done", "conversation.item.truncated"} {
+		if !containsAfter(log, want, "output_audio_buffer.cleared") {
+			t.Errorf("event %d %s missing after the barge-in: %v", i, want, log)
+		}
+	}
+	for _, l := range log {
+		if strings.HasPrefix(l, "error: ") {
+			t.Errorf("the SDK reported %s", l)
+		}
+	}
+	b.eval(`(async () => { window.__session.close(); return true; })()`, new(bool))
+}
+
+// containsAfter reports whether want occurs at or after the first from.
+func containsAfter(log []string, want, from string) bool {
+	for i, l := range log {
+		if l == from {
+			for _, m := range log[i:] {
+				if m == want {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return false
+}
+
+// TestPipecatClientLive: Pipecat's client-js on the SmallWebRTC transport
+// (offline media manager) holds a spoken conversation with Duplex.
+func TestPipecatClientLive(t *testing.T) {
+	chromiumMu.Lock()
+	defer chromiumMu.Unlock()
+	url := liveServer(t, "pipecat")
+	b := newBrowserMic(t, url+"/", conversationWAV(t))
+	var ready string
+	b.eval(`(async () => {
+		const m = window.DuplexPipecat;
+		window.__log = [];
+		window.__user = [];
+		window.__bot = [];
+		const log = (s) => window.__log.push(s);
+		const transport = m.createTransport();
+		window.__transport = transport;
+		const client = new m.PipecatClient({ transport, enableMic: true, enableCam: false, callbacks: {
+			onUserStartedSpeaking: () => log('user-started-speaking'),
+			onUserStoppedSpeaking: () => log('user-stopped-speaking'),
+			onBotStartedSpeaking: () => log('bot-started-speaking'),
+			onBotStoppedSpeaking: () => log('bot-stopped-speaking'),
+			onUserTranscript: (d) => { if (d.final) window.__user.push(d.text); },
+			onBotOutput: (d) => window.__bot.push(d.text),
+			onError: (e) => log('error: ' + JSON.stringify(e.data || e)),
+			// The app plays the bot's track (the media manager does not).
+			onTrackStarted: (track, p) => {
+				if (p && p.local || track.kind !== 'audio') return;
+				const a = new Audio();
+				a.srcObject = new MediaStream([track]);
+				a.play();
+			},
+		} });
+		window.__client = client;
+		const r = await client.connect({ webrtcRequestParams: { endpoint: location.origin + '/api/offer' } });
+		return (r && r.version) || client.state;
+	})()`, &ready)
+	t.Logf("connected: %s", ready)
+	const firstTurn = `(() => {
+		const u = window.__user.find((s) => /time/i.test(s));
+		return u && window.__bot.length ? { user: u, reply: window.__bot[0] } : null; // one sentence
+	})()`
+	var turn struct{ User, Reply string }
+	b.poll("the first turn through client-js callbacks", 40*time.Second, firstTurn, &turn)
+	t.Logf("callbacks: user %q, bot %q", turn.User, turn.Reply)
+	if !strings.HasPrefix(turn.Reply, "It's ") {
+		t.Errorf("bot output %q: want the hour", turn.Reply)
+	}
+	var energy float64
+	b.poll("reply audio", 20*time.Second, `(async () => { const e = await inboundEnergy(window.__transport.pc); return e > 0 ? e : null; })()`, &energy)
+	t.Logf("reply audio: totalAudioEnergy %.4g", energy)
+	// The barge-in: user-started-speaking while the bot speaks, then
+	// bot-stopped-speaking, as Pipecat reports an interruption.
+	const cut = `(() => {
+		const l = window.__log;
+		let bot = false;
+		for (let i = 0; i < l.length; i++) {
+			if (l[i] === 'bot-started-speaking') bot = true;
+			if (l[i] === 'bot-stopped-speaking') bot = false;
+			if (bot && l[i] === 'user-started-speaking' && l[i + 1] === 'bot-stopped-speaking') return i;
+		}
+		return null;
+	})()`
+	var at int
+	b.poll("an interruption (user-started-speaking then bot-stopped-speaking)", 40*time.Second, cut, &at)
+	var log []string
+	b.eval(`window.__log`, &log)
+	t.Logf("client-js events: %v", log)
+	for _, l := range log {
+		if strings.HasPrefix(l, "error: ") {
+			t.Errorf("client-js reported %s", l)
+		}
+	}
+	b.eval(`(async () => { await window.__client.disconnect(); return true; })()`, new(bool))
+}
