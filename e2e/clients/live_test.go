@@ -218,8 +218,18 @@ func TestOpenAIAgentsSDKLive(t *testing.T) {
 	var cut struct{ Reply string }
 	b.poll("an interrupted reply in the SDK's history", 40*time.Second, interrupted, &cut)
 	t.Logf("interrupted reply as heard: %q", cut.Reply)
+	// After the barge-in's own answer the audio stops: no reply energy
+	// arrives while nobody speaks (the story would go on for half a minute).
+	b.poll("the answer to the barge-in", 30*time.Second, `(() => {
+		const l = window.__log, i = l.lastIndexOf('output_audio_buffer.cleared');
+		return i >= 0 && l.indexOf('output_audio_buffer.stopped', i) > 0 ? true : null;
+	})()`, new(bool))
+	b.expectQuiet(`window.__session.transport.connectionState.peerConnection`, energy)
 	var log []string
 	b.eval(`window.__log`, &log)
+	var hist []string
+	b.eval(`window.__session.history.filter((i) => i.type === 'message').map((i) => i.role + ' ' + i.status + ': ' + ((i.content[0] && (i.content[0].transcript || i.content[0].text)) || ''))`, &hist)
+	t.Logf("history: %q", hist)
 	for i, want := range []string{"output_audio_buffer.cleared", "response.done", "conversation.item.truncated"} {
 		if !containsAfter(log, want, "output_audio_buffer.cleared") {
 			t.Errorf("event %d %s missing after the barge-in: %v", i, want, log)
@@ -231,6 +241,24 @@ func TestOpenAIAgentsSDKLive(t *testing.T) {
 		}
 	}
 	b.eval(`(async () => { window.__session.close(); return true; })()`, new(bool))
+}
+
+// expectQuiet checks that almost no audio energy arrives on pc (a JS
+// expression) over 1.5 s, against ref, the energy of the first reply.
+func (b *browser) expectQuiet(pc string, ref float64) {
+	b.t.Helper()
+	var e struct{ Before, After float64 }
+	b.eval(`(async () => {
+		const pc = `+pc+`;
+		await new Promise((r) => setTimeout(r, 500)); // the jitter buffer drains
+		const before = await inboundEnergy(pc);
+		await new Promise((r) => setTimeout(r, 1500));
+		return { before, after: await inboundEnergy(pc) };
+	})()`, &e)
+	b.t.Logf("reply audio energy over 1.5 s after the bot stopped: %.3g (first reply: %.3g)", e.After-e.Before, ref)
+	if e.After-e.Before > 0.05*ref {
+		b.t.Errorf("audio keeps arriving after the bot stopped: %.3g in 1.5 s (first reply %.3g)", e.After-e.Before, ref)
+	}
 }
 
 // containsAfter reports whether want occurs at or after the first from.
@@ -312,6 +340,11 @@ func TestPipecatClientLive(t *testing.T) {
 	})()`
 	var at int
 	b.poll("an interruption (user-started-speaking then bot-stopped-speaking)", 40*time.Second, cut, &at)
+	b.poll("the bot to stop after the barge-in's answer", 30*time.Second, fmt.Sprintf(`(() => {
+		const l = window.__log;
+		return l.length > %d && l.indexOf('bot-started-speaking', %d) > 0 && l[l.length - 1] === 'bot-stopped-speaking' ? true : null;
+	})()`, at+2, at+2), new(bool))
+	b.expectQuiet(`window.__transport.pc`, energy)
 	var log []string
 	b.eval(`window.__log`, &log)
 	t.Logf("client-js events: %v", log)
