@@ -387,9 +387,14 @@ func (e *engine) onCommand(c pipeline.Command) {
 		e.mode = c.Mode
 		e.log.Info().Str("mode", string(c.Mode)).Msg("mode changed")
 		e.emit(pipeline.ModeChanged{Mode: e.mode})
-	case pipeline.CmdInstructions:
-		e.system = c.Text
-		e.log.Info().Int("chars", len(c.Text)).Msg("instructions changed")
+	case pipeline.CmdConfigure:
+		if c.Instructions != nil {
+			e.system = *c.Instructions
+			e.log.Info().Int("chars", len(e.system)).Msg("instructions changed")
+		}
+		if c.Turn != nil {
+			e.tune(*c.Turn)
+		}
 	case pipeline.CmdInputAudioStart:
 		if e.user != nil && !e.user.ptt {
 			e.user.ptt = true
@@ -403,6 +408,21 @@ func (e *engine) onCommand(c pipeline.Command) {
 			e.endUser()
 		}
 	}
+}
+
+// tune applies a client's turn-detection settings to this call's
+// detector (rebuilt: speech in progress is forgotten).
+func (e *engine) tune(ts pipeline.TurnSettings) {
+	t, ok := e.det.(Tunable)
+	if !ok {
+		e.emit(pipeline.Error{Code: pipeline.CodeUnsupported, Message: "this pipeline's turn detector cannot be tuned"})
+		return
+	}
+	if err := t.Tune(ts); err != nil {
+		e.emit(pipeline.Error{Code: pipeline.CodeBadMessage, Message: "turn detection: " + err.Error()})
+		return
+	}
+	e.log.Info().Float64("threshold", ts.Threshold).Dur("prefix", ts.PrefixPadding).Dur("silence", ts.Silence).Msg("turn detection tuned")
 }
 
 // ---- replies ----

@@ -14,6 +14,7 @@ import (
 	"github.com/duplex-ai/duplex/llm"
 	dmedia "github.com/duplex-ai/duplex/media"
 	"github.com/duplex-ai/duplex/pipeline"
+	"github.com/duplex-ai/duplex/vad"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -604,11 +605,46 @@ func TestIsBackchannel(t *testing.T) {
 
 func TestInstructionsReplaceTheSystemPrompt(t *testing.T) {
 	h := newHarness(t, func(o *Options) { o.SystemPrompt = "server default" })
-	h.cmds <- pipeline.Command{Kind: pipeline.CmdInstructions, Text: "Be brief."}
+	brief := "Be brief."
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdConfigure, Instructions: &brief}
 	h.cmds <- pipeline.Command{Kind: pipeline.CmdInputText, Text: "hello"}
 	h.waitPlaying("reply", isType(events.TypeReplyDone))
 	reqs := h.llm.requests()
 	if len(reqs) == 0 || reqs[len(reqs)-1].System != "Be brief." {
 		t.Fatalf("LLM requests %+v: want system prompt %q", reqs, "Be brief.")
+	}
+}
+
+func TestTuneUntunableDetector(t *testing.T) {
+	h := newHarness(t, nil)
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdConfigure, Turn: &pipeline.TurnSettings{Silence: 500 * time.Millisecond}}
+	ev := h.waitFor("error", isType(events.TypeError))
+	if ev.Code != string(pipeline.CodeUnsupported) {
+		t.Fatalf("%+v", ev)
+	}
+}
+
+func TestVADDetectorTune(t *testing.T) {
+	mk, err := VADFactory(vad.TurnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := mk().(*VADDetector)
+	before := d.d.Options()
+	if err := d.Tune(pipeline.TurnSettings{Threshold: 0.7, PrefixPadding: 200 * time.Millisecond, Silence: 650 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	o := d.d.Options()
+	if o.Threshold != 0.7 || o.PreRoll != 200*time.Millisecond || o.MinSilence != 650*time.Millisecond || o.StartThreshold < 0.7 {
+		t.Fatalf("tuned options %+v (before %+v)", o, before)
+	}
+	if o.MinSpeech != before.MinSpeech {
+		t.Fatalf("MinSpeech changed: %v → %v", before.MinSpeech, o.MinSpeech)
+	}
+	if err := d.Tune(pipeline.TurnSettings{Threshold: 1.5}); err == nil {
+		t.Fatal("threshold 1.5 accepted")
+	}
+	if d.d.Options().Threshold != 0.7 {
+		t.Fatal("a rejected setting changed the detector")
 	}
 }

@@ -120,3 +120,9 @@ type Detector interface {
 	// Reset forgets any speech in progress.
 	Reset()
 }
+
+// Tunable is a Detector a client may tune per call (OpenAI Realtime's
+// server_vad parameters); it forgets any speech in progress.
+type Tunable interface {
+	Tune(pipeline.TurnSettings) error
+}

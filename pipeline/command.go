@@ -1,5 +1,7 @@
 package pipeline
 
+import "time"
+
 // CommandKind names a client command. The values are the command names of
 // the events protocol.
 type CommandKind string
@@ -16,9 +18,9 @@ const (
 	// audio between them is one user turn, whatever the VAD says.
 	CmdInputAudioStart CommandKind = "input.audio.start"
 	CmdInputAudioStop  CommandKind = "input.audio.stop"
-	// CmdInstructions replaces the system prompt with Text (a client
-	// protocol's session instructions).
-	CmdInstructions CommandKind = "instructions"
+	// CmdConfigure applies a client protocol's session settings: the set
+	// fields of Instructions (the system prompt) and Turn (turn detection).
+	CmdConfigure CommandKind = "configure"
 	// CmdReply never reaches the pipeline: the codec answered the message
 	// itself (Reply, sent back through its Encode as a Reply event) or
 	// ignores it (Reply nil).
@@ -35,8 +37,24 @@ type Command struct {
 	Text string
 	// Mode of CmdSessionUpdate.
 	Mode Mode
+	// Instructions, when set, replace the system prompt (CmdConfigure).
+	Instructions *string
+	// Turn, when set, tunes turn detection (CmdConfigure).
+	Turn *TurnSettings
 	// Reply, when set on any command, is the codec's own answer to the
 	// message: the session emits it as a Reply event before passing the
 	// command on (unless the kind is CmdReply).
 	Reply any
+}
+
+// TurnSettings tune a call's turn detection; zero fields keep the
+// server's setting.
+type TurnSettings struct {
+	// Threshold is the speech probability (0 … 1) at which a frame counts
+	// as speech.
+	Threshold float64
+	// PrefixPadding is the audio before the detected onset given to STT.
+	PrefixPadding time.Duration
+	// Silence is how much silence ends the user's turn.
+	Silence time.Duration
 }

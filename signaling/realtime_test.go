@@ -179,7 +179,7 @@ func TestRealtimeDataChannel(t *testing.T) {
 		t.Fatalf("answer %v", v)
 	}
 	// The instructions reached the pipeline (echo says it cannot use them).
-	if v := next(); v["type"] != "error" || !strings.Contains(v["error"].(map[string]any)["message"].(string), "instructions") {
+	if v := next(); v["type"] != "error" || !strings.Contains(v["error"].(map[string]any)["message"].(string), "configure") {
 		t.Fatalf("pipeline's answer %v", v)
 	}
 	_ = dc.SendText(`{"type":"bogus","event_id":"ev9"}`)

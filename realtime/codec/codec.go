@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/realtime"
@@ -96,7 +97,7 @@ func (c *Codec) Instructions() string {
 // (a minted key's session, the multipart session part) apply from the start.
 func (c *Codec) Open() []pipeline.Command {
 	if t := c.Instructions(); t != "" {
-		return []pipeline.Command{{Kind: pipeline.CmdInstructions, Text: t}}
+		return []pipeline.Command{{Kind: pipeline.CmdConfigure, Instructions: &t}}
 	}
 	return nil
 }
@@ -412,9 +413,13 @@ func (c *Codec) Decode(msg []byte, text bool) (pipeline.Command, error) {
 func (c *Codec) update(id string, s *realtime.Session) pipeline.Command {
 	var errs []realtime.Event
 	cmd := pipeline.Command{Kind: pipeline.CmdReply}
+	configure := func() {
+		cmd.Kind = pipeline.CmdConfigure
+	}
 	if s.Instructions != nil && (c.session.Instructions == nil || *c.session.Instructions != *s.Instructions) {
 		c.session.Instructions = ptr(*s.Instructions)
-		cmd = pipeline.Command{Kind: pipeline.CmdInstructions, Text: *s.Instructions}
+		cmd.Instructions = ptr(*s.Instructions)
+		configure()
 	}
 	if len(s.OutputModalities) > 0 && !contains(s.OutputModalities, realtime.ModalityAudio) {
 		errs = append(errs, unsupported(id, "session.output_modalities", "Duplex always answers with audio (and its transcript)"))
@@ -424,9 +429,12 @@ func (c *Codec) update(id string, s *realtime.Session) pipeline.Command {
 		switch {
 		case td.IsNull():
 			errs = append(errs, unsupported(id, "session.audio.input.turn_detection", "client-committed turns (turn_detection null) are not supported: Duplex detects turns itself"))
-		case td.Present && td.Value.Type == realtime.TurnServerVAD &&
-			(td.Value.Threshold != nil || td.Value.PrefixPaddingMs != nil || td.Value.SilenceDurationMs != nil):
-			errs = append(errs, unsupported(id, "session.audio.input.turn_detection", "server_vad parameters are fixed by the server; its own VAD settings stay in force"))
+		case td.Present:
+			if ts, ok := turnSettings(*td.Value); ok {
+				cmd.Turn = &ts
+				configure()
+			}
+			c.session.Audio.Input.TurnDetection = realtime.Some(*td.Value)
 		}
 	}
 	if s.Audio != nil && s.Audio.Output != nil && s.Audio.Output.Voice != "" {
@@ -437,6 +445,39 @@ func (c *Codec) update(id string, s *realtime.Session) pipeline.Command {
 	}
 	cmd.Reply = append(errs, &realtime.SessionUpdated{Session: cloneSession(c.session)})
 	return cmd
+}
+
+// Silence that ends a turn for semantic_vad's eagerness; medium and auto
+// keep the server's.
+const (
+	eagerLowSilence  = 800 * time.Millisecond
+	eagerHighSilence = 200 * time.Millisecond
+)
+
+// turnSettings maps turn_detection to the detector's settings; false when
+// it changes nothing.
+func turnSettings(td realtime.TurnDetection) (pipeline.TurnSettings, bool) {
+	var ts pipeline.TurnSettings
+	switch td.Type {
+	case realtime.TurnServerVAD:
+		if td.Threshold != nil {
+			ts.Threshold = *td.Threshold
+		}
+		if td.PrefixPaddingMs != nil {
+			ts.PrefixPadding = time.Duration(*td.PrefixPaddingMs) * time.Millisecond
+		}
+		if td.SilenceDurationMs != nil {
+			ts.Silence = time.Duration(*td.SilenceDurationMs) * time.Millisecond
+		}
+	case realtime.TurnSemanticVAD:
+		switch td.Eagerness {
+		case realtime.EagernessLow:
+			ts.Silence = eagerLowSilence
+		case realtime.EagernessHigh:
+			ts.Silence = eagerHighSilence
+		}
+	}
+	return ts, ts != (pipeline.TurnSettings{})
 }
 
 func cloneSession(s realtime.Session) realtime.Session {

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/realtime"
@@ -202,7 +203,7 @@ func TestSessionUpdate(t *testing.T) {
 	c, seen := New(nil), map[string]bool{}
 	// The Agents SDK's first message.
 	cmd := decode(t, c, `{"type":"session.update","session":{"type":"realtime","instructions":"Be brief.","model":"gpt-realtime-2.1","output_modalities":["audio"],"audio":{"input":{"format":{"type":"audio/pcm","rate":24000},"noise_reduction":null,"transcription":{"model":"gpt-4o-mini-transcribe"},"turn_detection":{"type":"semantic_vad"}},"output":{"format":{"type":"audio/pcm","rate":24000},"speed":1}}}}`)
-	if cmd.Kind != pipeline.CmdInstructions || cmd.Text != "Be brief." {
+	if cmd.Kind != pipeline.CmdConfigure || *cmd.Instructions != "Be brief." || cmd.Turn != nil {
 		t.Fatalf("%+v", cmd)
 	}
 	r := replies(t, c, seen, cmd)
@@ -215,6 +216,19 @@ func TestSessionUpdate(t *testing.T) {
 	// The tracing update: nothing changes but the client still gets its answer.
 	cmd = decode(t, c, `{"type":"session.update","session":{"type":"realtime","tracing":"auto"}}`)
 	if cmd.Kind != pipeline.CmdReply || !reflect.DeepEqual(types(replies(t, c, seen, cmd)), []string{"session.updated"}) {
+		t.Fatalf("%+v", cmd)
+	}
+	// server_vad parameters tune the detector; semantic_vad eagerness the silence.
+	cmd = decode(t, c, `{"type":"session.update","session":{"type":"realtime","audio":{"input":{"turn_detection":{"type":"server_vad","threshold":0.6,"prefix_padding_ms":200,"silence_duration_ms":700}}}}}`)
+	if cmd.Kind != pipeline.CmdConfigure || cmd.Instructions != nil || *cmd.Turn != (pipeline.TurnSettings{Threshold: 0.6, PrefixPadding: 200 * time.Millisecond, Silence: 700 * time.Millisecond}) {
+		t.Fatalf("%+v", cmd)
+	}
+	r = replies(t, c, seen, cmd)
+	if td := r[0].(*realtime.SessionUpdated).Session.Audio.Input.TurnDetection; td.Value == nil || *td.Value.SilenceDurationMs != 700 {
+		t.Fatalf("session.updated turn_detection %+v", td)
+	}
+	cmd = decode(t, c, `{"type":"session.update","session":{"type":"realtime","audio":{"input":{"turn_detection":{"type":"semantic_vad","eagerness":"high"}}}}}`)
+	if cmd.Kind != pipeline.CmdConfigure || cmd.Turn.Silence != eagerHighSilence {
 		t.Fatalf("%+v", cmd)
 	}
 	cmd = decode(t, c, `{"type":"session.update","event_id":"u3","session":{"type":"realtime","audio":{"input":{"turn_detection":null},"output":{"voice":"marin"}}}}`)
@@ -269,7 +283,7 @@ func TestOpenAppliesMintedInstructions(t *testing.T) {
 		t.Fatalf("%+v", cmds)
 	}
 	cmds := New(&realtime.Session{Instructions: ptr("Speak French.")}).Open()
-	if len(cmds) != 1 || cmds[0].Kind != pipeline.CmdInstructions || cmds[0].Text != "Speak French." {
+	if len(cmds) != 1 || cmds[0].Kind != pipeline.CmdConfigure || *cmds[0].Instructions != "Speak French." {
 		t.Fatalf("%+v", cmds)
 	}
 }
