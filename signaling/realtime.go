@@ -150,6 +150,9 @@ func (s *Server) createRealtimeCall(w http.ResponseWriter, r *http.Request) {
 		if part.Instructions != nil {
 			merged.Instructions = part.Instructions
 		}
+		if part.Audio != nil {
+			merged.Audio = part.Audio
+		}
 		defaults = &merged
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opt.CreateTimeout)

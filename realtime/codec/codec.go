@@ -25,6 +25,8 @@ const maxItems = 64
 // different goroutines; mu guards everything they share.
 type Codec struct {
 	ids *realtime.IDs
+	// openTurn is the turn detection of the session defaults (read-only).
+	openTurn *pipeline.TurnSettings
 
 	mu      sync.Mutex
 	session realtime.Session
@@ -73,6 +75,14 @@ func New(defaults *realtime.Session) *Codec {
 		s := *defaults.Instructions
 		c.session.Instructions = &s
 	}
+	if defaults != nil && defaults.Audio != nil && defaults.Audio.Input != nil {
+		if td := defaults.Audio.Input.TurnDetection; td.Present && td.Value != nil {
+			c.session.Audio.Input.TurnDetection = realtime.Some(*td.Value)
+			if ts, ok := turnSettings(*td.Value); ok {
+				c.openTurn = &ts
+			}
+		}
+	}
 	return c
 }
 
@@ -93,13 +103,18 @@ func (c *Codec) Instructions() string {
 	return *c.session.Instructions
 }
 
-// Open implements pipeline.Opener: instructions the call was set up with
-// (a minted key's session, the multipart session part) apply from the start.
+// Open implements pipeline.Opener: the instructions and turn detection the
+// call was set up with (a minted key's session, the multipart session
+// part) apply from the start.
 func (c *Codec) Open() []pipeline.Command {
+	cmd := pipeline.Command{Kind: pipeline.CmdConfigure, Turn: c.openTurn}
 	if t := c.Instructions(); t != "" {
-		return []pipeline.Command{{Kind: pipeline.CmdConfigure, Instructions: &t}}
+		cmd.Instructions = &t
 	}
-	return nil
+	if cmd.Instructions == nil && cmd.Turn == nil {
+		return nil
+	}
+	return []pipeline.Command{cmd}
 }
 
 // ---- Encode: pipeline events → server events ----

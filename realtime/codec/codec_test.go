@@ -287,3 +287,17 @@ func TestOpenAppliesMintedInstructions(t *testing.T) {
 		t.Fatalf("%+v", cmds)
 	}
 }
+
+func TestOpenAppliesMintedTurnDetection(t *testing.T) {
+	silence := 900
+	c := New(&realtime.Session{Audio: &realtime.SessionAudio{Input: &realtime.AudioInput{
+		TurnDetection: realtime.Some(realtime.TurnDetection{Type: realtime.TurnServerVAD, SilenceDurationMs: &silence})}}})
+	cmds := c.Open()
+	if len(cmds) != 1 || cmds[0].Instructions != nil || cmds[0].Turn == nil || cmds[0].Turn.Silence != 900*time.Millisecond {
+		t.Fatalf("%+v", cmds)
+	}
+	got := run(t, c, map[string]bool{}, pipeline.Ready{})
+	if td := got[0].(*realtime.SessionCreated).Session.Audio.Input.TurnDetection; td.Value == nil || *td.Value.SilenceDurationMs != 900 {
+		t.Fatalf("session.created turn_detection %+v", td)
+	}
+}
