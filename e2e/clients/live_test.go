@@ -225,6 +225,18 @@ func TestOpenAIAgentsSDKLive(t *testing.T) {
 		return i >= 0 && l.indexOf('output_audio_buffer.stopped', i) > 0 ? true : null;
 	})()`, new(bool))
 	b.expectQuiet(`window.__session.transport.connectionState.peerConnection`, energy)
+	// Typed input: sendMessage (conversation.item.create + response.create).
+	b.eval(`(async () => { window.__session.sendMessage('What is the date?'); return true; })()`, new(bool))
+	var typed struct{ Reply string }
+	b.poll("the answer to a typed message", 30*time.Second, `(() => {
+		const h = window.__session.history.filter((i) => i.type === 'message');
+		const u = h.findIndex((i) => i.role === 'user' && i.content[0] && i.content[0].type === 'input_text');
+		const a = u >= 0 && h.slice(u + 1).find((i) => i.role === 'assistant' && i.status === 'completed');
+		return a ? { reply: a.content[0].transcript } : null;
+	})()`, &typed)
+	if !strings.HasPrefix(typed.Reply, "Today is ") {
+		t.Errorf("typed question answered %q, want the date", typed.Reply)
+	}
 	var log []string
 	b.eval(`window.__log`, &log)
 	var hist []string
@@ -345,6 +357,13 @@ func TestPipecatClientLive(t *testing.T) {
 		return l.length > %d && l.indexOf('bot-started-speaking', %d) > 0 && l[l.length - 1] === 'bot-stopped-speaking' ? true : null;
 	})()`, at+2, at+2), new(bool))
 	b.expectQuiet(`window.__transport.pc`, energy)
+	// Typed input: send-text.
+	b.eval(`(async () => { window.__bot = []; window.__client.sendText('What is the date?'); return true; })()`, new(bool))
+	var typed string
+	b.poll("the answer to send-text", 30*time.Second, `window.__bot.length ? window.__bot.join(' ') : null`, &typed)
+	if !strings.HasPrefix(typed, "Today is ") {
+		t.Errorf("send-text answered %q, want the date", typed)
+	}
 	var log []string
 	b.eval(`window.__log`, &log)
 	t.Logf("client-js events: %v", log)
