@@ -38,8 +38,12 @@ type Codec struct {
 	resp *response
 	// cancelled: the client asked to stop the response in progress.
 	cancelled bool
-	items     map[string]realtime.Item
-	order     []string
+	// typedCreate: a typed item started a response; the client's
+	// response.create that follows it is answered by that response, even
+	// if it has already ended.
+	typedCreate bool
+	items       map[string]realtime.Item
+	order       []string
 }
 
 type userItem struct {
@@ -409,7 +413,8 @@ func (c *Codec) Decode(msg []byte, text bool) (pipeline.Command, error) {
 	case *realtime.ResponseCreate:
 		// A typed item starts its response at once; a response.create
 		// right after it is answered by that response.created.
-		if c.resp != nil || (c.user != nil && c.user.typed) {
+		if c.typedCreate || c.resp != nil {
+			c.typedCreate = false
 			return reply(), nil
 		}
 		return reply(unsupported(id, "", "response.create without new input is not supported: Duplex answers each user turn")), nil
@@ -536,5 +541,6 @@ func (c *Codec) create(id string, ev *realtime.ConversationItemCreate) pipeline.
 		iid = c.ids.Item()
 	}
 	c.user = &userItem{id: iid, typed: true}
+	c.typedCreate = true
 	return pipeline.Command{Kind: pipeline.CmdInputText, Text: t}
 }

@@ -197,6 +197,16 @@ func TestTypedInput(t *testing.T) {
 	if p := got[0].(*realtime.ConversationItemAdded).Item.Content[0]; p.Type != realtime.PartInputText || p.Text != "hello there" {
 		t.Fatalf("part %+v", p)
 	}
+	// A reply that ends before the client's response.create arrives still
+	// answers it; a second response.create has nothing to answer.
+	decode(t, c, `{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"again"}]}}`)
+	run(t, c, seen, pipeline.TranscriptFinal{TurnID: 2, Text: "again"}, pipeline.ReplyDone{TurnID: 2, Text: "Okay."})
+	if r := replies(t, c, seen, decode(t, c, `{"type":"response.create","event_id":"rc2"}`)); len(r) != 0 {
+		t.Fatalf("late response.create answered with %v", types(r))
+	}
+	if r := replies(t, c, seen, decode(t, c, `{"type":"response.create","event_id":"rc3"}`)); len(r) != 1 || r[0].(*realtime.ErrorEvent).Error.EventID != "rc3" {
+		t.Fatalf("response.create with no input: %v", types(r))
+	}
 }
 
 func TestSessionUpdate(t *testing.T) {
