@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -63,8 +64,14 @@ func assistant(t *testing.T) *dialogue.Assistant {
 func liveServer(t *testing.T, bundle string) string {
 	t.Helper()
 	file := bundlePath(t, bundle)
+	lvl := zerolog.WarnLevel
+	if l, err := zerolog.ParseLevel(os.Getenv("DUPLEX_TEST_LOG")); err == nil && l != zerolog.NoLevel {
+		lvl = l // DUPLEX_TEST_LOG=debug shows the engine's turn decisions
+	}
+	logs := &testLog{t: t}
+	t.Cleanup(logs.stop) // runs last: pion may log while the calls close
 	mgr, err := session.NewManager(session.Config{Pipeline: assistant(t), IncludeLoopback: true,
-		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
+		Log: zerolog.New(zerolog.ConsoleWriter{Out: logs, NoColor: true, TimeFormat: "15:04:05.000"}).Level(lvl).With().Timestamp().Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +91,28 @@ func liveServer(t *testing.T, bundle string) string {
 		_ = mgr.Close(session.ReasonServerShutdown)
 	})
 	return hs.URL
+}
+
+// testLog writes the server's log to the test log until stop.
+type testLog struct {
+	t       *testing.T
+	mu      sync.Mutex
+	stopped bool
+}
+
+func (l *testLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.stopped {
+		l.t.Log(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func (l *testLog) stop() {
+	l.mu.Lock()
+	l.stopped = true
+	l.mu.Unlock()
 }
 
 // statsJS adds inboundEnergy(pc): the received audio's totalAudioEnergy
@@ -262,7 +291,7 @@ func (b *browser) expectQuiet(pc string, ref float64) {
 	var e struct{ Before, After float64 }
 	b.eval(`(async () => {
 		const pc = `+pc+`;
-		await new Promise((r) => setTimeout(r, 500)); // the jitter buffer drains
+		await new Promise((r) => setTimeout(r, 1500)); // playout and the jitter buffer drain
 		const before = await inboundEnergy(pc);
 		await new Promise((r) => setTimeout(r, 1500));
 		return { before, after: await inboundEnergy(pc) };
