@@ -29,7 +29,7 @@ import (
 // microphone, against a real Duplex server (signaling, session and the
 // offline assistant in process; loopback only). The microphone says
 // "what time is it", waits for the answer, asks for a story and, while
-// the story is being told, says "stop talking please".
+// the story is being told, says "stop talking please" (twice).
 
 // assistant is the server's default offline assistant (pocketsphinx,
 // the local language model, espeak-ng), as cmd/duplex builds it.
@@ -154,6 +154,9 @@ func conversationWAV(t *testing.T) string {
 	for _, p := range [][]int16{
 		quiet(time.Second), say("What time is it?"), quiet(7 * time.Second),
 		say("Tell me a story."), quiet(4 * time.Second),
+		// Said twice: under load (make test runs -race beside other
+		// packages) the first may land before the story starts or go unheard.
+		say("Stop talking please."), quiet(4 * time.Second),
 		say("Stop talking please."), quiet(30 * time.Second),
 	} {
 		pcm = append(pcm, p...)
