@@ -290,13 +290,14 @@ func TestOpenAIAgentsSDKLive(t *testing.T) {
 }
 
 // settledJS is a poll expression: true once window.__log has not changed
-// for 2 s and done(log) holds (the conversation has come to rest; the
-// offline STT may split a barge-in into several turns).
+// for 5 s (longer than the pause between the two barge-in phrases) and
+// done(log) holds: the conversation has come to rest (the offline STT may
+// also split a barge-in into several turns).
 func settledJS(done string) string {
 	return `(() => {
 		const l = window.__log, now = performance.now();
 		if (window.__n !== l.length) { window.__n = l.length; window.__since = now; return null; }
-		return now - window.__since > 2000 && (` + done + `)(l) ? true : null;
+		return now - window.__since > 5000 && (` + done + `)(l) ? true : null;
 	})()`
 }
 
