@@ -209,7 +209,7 @@ func newBrowserMic(t *testing.T, pageURL, mic string) *browser {
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	ctx, tcancel := context.WithTimeout(ctx, 90*time.Second)
+	ctx, tcancel := context.WithTimeout(ctx, 150*time.Second) // the live tests run a whole conversation
 	b := &browser{t: t, ctx: ctx, consoleDone: make(chan struct{}), cancel: func() { tcancel(); cancel(); acancel() }}
 	msgs := chromedp.Console(ctx) // starts the browser; subscribes before the page loads
 	go b.collect(msgs)
