@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin
 ADDR ?= :8080
 
-.PHONY: all deps build run test vet fmt bench clean vad-eval vad-train fuzz
+.PHONY: all deps build run test test-short vet fmt bench clean vad-eval vad-train fuzz
 
 all: build
 
@@ -27,6 +27,11 @@ vet:
 
 test: deps vet
 	$(GO) test -race -count=1 -timeout 12m ./...
+
+# The fast tier (under a minute): unit tests only; whole calls, real
+# browsers, network-fault runs and corpus training are skipped (internal/testtier).
+test-short:
+	$(GO) test -short -count=1 ./...
 
 # Native Go fuzzing: every FuzzXxx target for FUZZTIME each (see scripts/fuzz.sh);
 # the seed corpora in testdata/fuzz also run as plain tests under `make test`.

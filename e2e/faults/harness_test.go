@@ -27,6 +27,7 @@ import (
 	"github.com/duplex-ai/duplex/dialogue"
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/callbot"
+	"github.com/duplex-ai/duplex/internal/testtier"
 	"github.com/duplex-ai/duplex/internal/wav"
 	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/session"
@@ -35,6 +36,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if testtier.SkipPackage("network-fault calls in real time") {
+		return
+	}
 	zerolog.TimeFieldFormat = zerolog.TimeFormatUnixMs // log lines to the ms
 	goleak.VerifyTestMain(m)
 }

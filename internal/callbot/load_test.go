@@ -16,6 +16,8 @@ import (
 	"github.com/duplex-ai/duplex/session"
 	"github.com/duplex-ai/duplex/signaling"
 	"github.com/duplex-ai/duplex/vad"
+
+	"github.com/duplex-ai/duplex/internal/testtier"
 )
 
 func TestContinuityTracker(t *testing.T) {
@@ -132,6 +134,7 @@ func startCannedServer(t *testing.T) (*httptest.Server, func()) {
 // TestRunLoadCanned: three callers talk to the canned pipeline for a few
 // seconds; every turn gets the reply, measured from audio alone.
 func TestRunLoadCanned(t *testing.T) {
+	testtier.Slow(t, "whole calls in real time")
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	pcm, rate := speak(t, "what time is it")
 	srv, stop := startCannedServer(t)
@@ -177,6 +180,7 @@ func TestRunLoadCanned(t *testing.T) {
 
 // TestRunLoadIdle: idle callers, resources read from the server's /metrics.
 func TestRunLoadIdle(t *testing.T) {
+	testtier.Slow(t, "whole calls in real time")
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv, stop := startCannedServer(t)
 	defer stop()

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/duplex-ai/duplex/stt"
+
+	"github.com/duplex-ai/duplex/internal/testtier"
 )
 
 func TestRecognizesSkillPhrases(t *testing.T) {
@@ -252,6 +254,7 @@ func TestEngineErrors(t *testing.T) {
 
 // Three callers share two decoders; run under -race.
 func TestConcurrentStreams(t *testing.T) {
+	testtier.Slow(t, "long pocketsphinx decodes")
 	requireTools(t, true)
 	e := newTestEngine(t, Options{PoolSize: 2})
 	pcm := speak(t, "en-us", "tell me a story")
