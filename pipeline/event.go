@@ -68,10 +68,12 @@ type TranscriptPartial struct {
 	Text   string
 }
 
-// TranscriptFinal is what the user said in a turn.
+// TranscriptFinal is what the user said in a turn. Partial: the call
+// ended while the user was speaking; Text is what the recogniser had.
 type TranscriptFinal struct {
-	TurnID int
-	Text   string
+	TurnID  int
+	Text    string
+	Partial bool
 }
 
 // ReplyDelta is the next piece of the reply's text.
@@ -86,11 +88,14 @@ type ReplyDone struct {
 	Text   string
 }
 
-// ReplyInterrupted: the reply was cut off; Heard is the part the user heard.
+// ReplyInterrupted: the reply was cut off; Heard is the part the user
+// heard, Text all that was planned so far. Reason is empty for a barge-in
+// or a cancel, else the close reason of the call that cut it (Ended).
 type ReplyInterrupted struct {
 	TurnID int
 	Text   string
 	Heard  string
+	Reason string
 }
 
 // Metrics is the latency breakdown of one turn, in milliseconds. LatencyMS
