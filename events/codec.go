@@ -80,13 +80,13 @@ func Wire(ev pipeline.Event) (Event, bool) {
 	case pipeline.TranscriptPartial:
 		return Event{Type: TypeTranscriptPartial, TurnID: ev.TurnID, Text: ev.Text}, true
 	case pipeline.TranscriptFinal:
-		return Event{Type: TypeTranscriptFinal, TurnID: ev.TurnID, Text: ev.Text}, true
+		return Event{Type: TypeTranscriptFinal, TurnID: ev.TurnID, Text: ev.Text, Partial: ev.Partial}, true
 	case pipeline.ReplyDelta:
 		return Event{Type: TypeReplyDelta, TurnID: ev.TurnID, Text: ev.Text}, true
 	case pipeline.ReplyDone:
 		return Event{Type: TypeReplyDone, TurnID: ev.TurnID, Text: ev.Text}, true
 	case pipeline.ReplyInterrupted:
-		return Event{Type: TypeReplyInterrupted, TurnID: ev.TurnID, Text: ev.Text, Heard: ev.Heard}, true
+		return Event{Type: TypeReplyInterrupted, TurnID: ev.TurnID, Text: ev.Text, Heard: ev.Heard, Reason: ev.Reason}, true
 	case pipeline.TurnMetrics:
 		m := TurnMetrics(ev.Metrics)
 		return Event{Type: TypeTurnMetrics, TurnID: ev.TurnID, Metrics: &m}, true

@@ -72,10 +72,14 @@ type Event struct {
 	TurnID int    `json:"turn_id,omitempty"`
 	Text   string `json:"text,omitempty"`
 	// reply.interrupted: the part of the reply the user actually heard.
-	Heard   string       `json:"heard,omitempty"`
+	Heard string `json:"heard,omitempty"`
+	// transcript.final: the call ended before the user's turn did; Text
+	// is what the recogniser had.
+	Partial bool         `json:"partial,omitempty"`
 	Metrics *TurnMetrics `json:"metrics,omitempty"`
 
-	// session.ending
+	// session.ending; reply.interrupted when the end of the call cut the
+	// reply (the call's close reason)
 	Reason     string  `json:"reason,omitempty"`
 	DeadlineMS float64 `json:"deadline_ms,omitempty"`
 
