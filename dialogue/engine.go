@@ -162,6 +162,7 @@ func (e *engine) run() error {
 		}
 		select {
 		case <-e.ctx.Done():
+			e.endOfCall()
 			return nil
 		case f := <-e.io.Frames:
 			e.onFrame(f)
@@ -182,6 +183,27 @@ func (e *engine) run() error {
 		}
 	}
 }
+
+// endOfCall records what the end of the call cut short, as a barge-in
+// does: the reply in progress as interrupted at the playback position
+// (with the call's close reason), then the user's unfinished turn as a
+// partial transcript of what the recogniser has.
+func (e *engine) endOfCall() {
+	reason := pipeline.EndReason(e.ctx)
+	if reason == "" {
+		reason = reasonEnded
+	}
+	if e.reply != nil {
+		e.cutReply("ended", reason)
+	}
+	if u := e.user; u != nil {
+		e.emit(pipeline.TranscriptFinal{TurnID: e.turnID + 1, Text: strings.TrimSpace(u.stream.Partial()), Partial: true})
+	}
+}
+
+// reasonEnded is the reason recorded when a pipeline's context ends
+// without a pipeline.Ended cause.
+const reasonEnded = "ended"
 
 func (e *engine) shutdown() {
 	if e.reply != nil {
@@ -606,7 +628,11 @@ func (e *engine) stopResumeTimer() {
 
 // interrupt ends the current reply: cancel production, drop queued audio,
 // keep only what the user heard.
-func (e *engine) interrupt(outcome string) {
+func (e *engine) interrupt(outcome string) { e.cutReply(outcome, "") }
+
+// cutReply interrupts the current reply; reason is empty for the user's
+// barge-in or cancel, else why the call ended (reply.interrupted's reason).
+func (e *engine) cutReply(outcome, reason string) {
 	r := e.reply
 	if r == nil {
 		return
@@ -619,7 +645,7 @@ func (e *engine) interrupt(outcome string) {
 	played := e.io.Out.Played(r.uttID)
 	heard := r.heard(played)
 	e.brain.Truncate(r.turnID, played, heard)
-	e.emit(pipeline.ReplyInterrupted{TurnID: r.turnID, Heard: heard, Text: strings.TrimSpace(r.text.String())})
+	e.emit(pipeline.ReplyInterrupted{TurnID: r.turnID, Heard: heard, Text: strings.TrimSpace(r.text.String()), Reason: reason})
 	if !r.apology && heard != "" {
 		e.hist.add(llm.Message{Role: llm.RoleAssistant, Text: heard, Interrupted: true, At: e.clk.Now()})
 	}

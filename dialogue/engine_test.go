@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +36,8 @@ type harness struct {
 	llm    *fakeLLM
 	tts    *fakeTTS
 	at     time.Duration
+	// stop ends Run with a cause and waits for it, once.
+	stop func(cause error)
 }
 
 func newHarness(t *testing.T, mut func(*Options)) *harness {
@@ -64,14 +67,20 @@ func newHarness(t *testing.T, mut func(*Options)) *harness {
 		t.Fatal(err)
 	}
 	io := h.io(out)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, io) }()
+	var once sync.Once
+	h.stop = func(cause error) {
+		once.Do(func() {
+			cancel(cause)
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+		h.stop(nil)
 		_ = out.Close()
 	})
 	h.waitFor("initial listening", isState(events.StateListening))
