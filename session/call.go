@@ -50,6 +50,15 @@ type Call struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
+	// pctx is the pipeline's context: teardown ends it first, with the
+	// close reason as its cause (pipeline.Ended), and waits for pdone.
+	pctx    context.Context
+	pcancel context.CancelCauseFunc
+	pdone   chan struct{}
+	// estop ends the events writer once the pipeline has returned, after
+	// it has sent what is queued; edone follows.
+	estop chan struct{}
+	edone chan struct{}
 
 	pc  *webrtc.PeerConnection
 	out *media.PacedWriter
@@ -73,6 +82,7 @@ type Call struct {
 	video      atomic.Pointer[media.VideoReceiver]
 	mu         sync.Mutex // guards closing and wg.Add
 	closing    bool
+	running    bool // the pipeline and the events writer were started
 	wg         sync.WaitGroup
 	reason     CloseReason
 	created    time.Time
@@ -93,6 +103,7 @@ type Call struct {
 
 func newCall(m *Manager, id, secret, clientIP string) *Call {
 	ctx, cancel := context.WithCancel(context.Background())
+	pctx, pcancel := context.WithCancelCause(ctx)
 	return &Call{
 		id:        id,
 		secret:    secret,
@@ -103,6 +114,11 @@ func newCall(m *Manager, id, secret, clientIP string) *Call {
 		log:       m.cfg.Log.With().Str("call_id", id).Logger(),
 		ctx:       ctx,
 		cancel:    cancel,
+		pctx:      pctx,
+		pcancel:   pcancel,
+		pdone:     make(chan struct{}),
+		estop:     make(chan struct{}),
+		edone:     make(chan struct{}),
 		frames:    make(chan media.Frame, m.cfg.FrameQueue),
 		commands:  make(chan pipeline.Command, 32),
 		outbox:    make(chan pipeline.Event, m.cfg.EventQueue),
@@ -223,11 +239,43 @@ func (c *Call) attach(set func()) bool {
 	return true
 }
 
+// startRun starts the pipeline and the events writer, unless teardown has
+// begun.
+func (c *Call) startRun(pipe, writer func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	c.running = true
+	c.wg.Add(2)
+	go func() {
+		defer c.wg.Done()
+		defer close(c.pdone)
+		pipe()
+	}()
+	go func() {
+		defer c.wg.Done()
+		defer close(c.edone)
+		writer()
+	}()
+}
+
 func (c *Call) teardown(reason CloseReason) {
 	c.mu.Lock()
 	c.closing = true
-	pc, out := c.pc, c.out
+	pc, out, running := c.pc, c.out, c.running
 	c.mu.Unlock()
+	// The pipeline ends first, told why, while media and the data channel
+	// are still up: what the end cut short (the reply at its playback
+	// position, the user's unfinished turn) reaches the transcript and, if
+	// the caller is still there, the client.
+	c.pcancel(pipeline.Ended{Reason: string(reason)})
+	if running {
+		<-c.pdone
+		close(c.estop)
+		<-c.edone
+	}
 	c.cancel()
 	if pc != nil {
 		if err := pc.Close(); err != nil {
@@ -326,13 +374,12 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 		Video: c.camera, Events: pipeline.SinkFunc(c.emit), Clock: c.m.cfg.Clock,
 	}
 	p := c.m.cfg.Pipeline
-	c.goRun(func() {
-		if err := p.Run(c.ctx, io); err != nil && c.ctx.Err() == nil {
+	c.startRun(func() {
+		if err := p.Run(c.pctx, io); err != nil && c.pctx.Err() == nil {
 			c.log.Error().Err(err).Msg("pipeline failed")
 			c.requestClose(ReasonPipelineError)
 		}
-	})
-	c.goRun(c.writeEvents)
+	}, c.writeEvents)
 	c.log.Info().Str("pipeline", p.Name()).Msg("call created")
 	return pc.LocalDescription().SDP, nil
 }
@@ -533,12 +580,20 @@ func (c *Call) ready(mode pipeline.Mode) pipeline.Ready {
 	return pipeline.Ready{CallID: c.id, Mode: mode, Pipeline: p.Name(), Engines: p.Engines()}
 }
 
+// flushTimeout bounds the wait for the client to take the events of a
+// call's end before the peer connection closes (a vanished caller never
+// takes them). It is a network bound, on the wall clock.
+const flushTimeout = 500 * time.Millisecond
+
 // writeEvents waits for the client's protocol channel to open, sends Ready,
-// then encodes queued events until the call ends. It is the only sender of
-// Ready: at open, and as the answer to a mode change.
+// then encodes queued events until estop, when it sends what is still
+// queued. It is the only sender of Ready: at open, and as the answer to a
+// mode change.
 func (c *Call) writeEvents() {
 	select {
 	case <-c.dcOpen:
+	case <-c.estop:
+		return
 	case <-c.ctx.Done():
 		return
 	}
@@ -560,16 +615,39 @@ func (c *Call) writeEvents() {
 		mode = m.Mode()
 	}
 	write(c.ready(mode))
+	send := func(ev pipeline.Event) {
+		if mc, ok := ev.(pipeline.ModeChanged); ok {
+			ev = c.ready(mc.Mode)
+		}
+		write(ev)
+	}
 	for {
 		select {
 		case ev := <-c.outbox:
-			if mc, ok := ev.(pipeline.ModeChanged); ok {
-				ev = c.ready(mc.Mode)
+			send(ev)
+		case <-c.estop:
+			for {
+				select {
+				case ev := <-c.outbox:
+					send(ev)
+				default:
+					c.flush(w.dc)
+					return
+				}
 			}
-			write(ev)
 		case <-c.ctx.Done():
 			return
 		}
+	}
+}
+
+// flush waits, up to flushTimeout, until dc has handed everything sent to
+// the network, so closing the peer connection does not drop the last
+// events.
+func (c *Call) flush(dc *webrtc.DataChannel) {
+	deadline := time.Now().Add(flushTimeout)
+	for dc.ReadyState() == webrtc.DataChannelStateOpen && dc.BufferedAmount() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
