@@ -62,6 +62,8 @@ type Call struct {
 
 	pc  *webrtc.PeerConnection
 	out *media.PacedWriter
+	// pout is out as the pipeline sees it; set with out.
+	pout atomic.Pointer[callerOut]
 
 	frames   chan media.Frame
 	commands chan pipeline.Command
@@ -270,6 +272,10 @@ func (c *Call) teardown(reason CloseReason) {
 	// are still up: what the end cut short (the reply at its playback
 	// position, the user's unfinished turn) reaches the transcript and, if
 	// the caller is still there, the client.
+	// A vanished caller heard nothing sent after they went silent.
+	if o := c.pout.Load(); o != nil && reason == ReasonICEFailed {
+		o.vanished()
+	}
 	c.pcancel(pipeline.Ended{Reason: string(reason)})
 	if running {
 		<-c.pdone
@@ -343,7 +349,7 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("session: paced writer: %w", err)
 	}
-	if !c.attach(func() { c.out = out }) {
+	if !c.attach(func() { c.out = out; c.pout.Store(newCallerOut(out)) }) {
 		_ = out.Close()
 		return "", ErrClosed
 	}
@@ -370,7 +376,7 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 	}
 
 	io := &pipeline.IO{
-		CallID: c.id, Frames: c.frames, Commands: c.commands, Out: out, Log: c.log,
+		CallID: c.id, Frames: c.frames, Commands: c.commands, Out: c.pout.Load(), Log: c.log,
 		Video: c.camera, Events: pipeline.SinkFunc(c.emit), Clock: c.m.cfg.Clock,
 	}
 	p := c.m.cfg.Pipeline
@@ -455,6 +461,9 @@ func (c *Call) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 }
 
 func (c *Call) pushFrame(f media.Frame) {
+	if o := c.pout.Load(); o != nil {
+		o.heardFrom()
+	}
 	var e float64
 	for _, v := range f.PCM {
 		e += float64(v) * float64(v)
