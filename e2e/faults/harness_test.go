@@ -32,6 +32,7 @@ import (
 	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/session"
 	"github.com/duplex-ai/duplex/signaling"
+	"github.com/duplex-ai/duplex/transcript"
 	"github.com/duplex-ai/duplex/vad"
 )
 
@@ -362,6 +363,8 @@ type bedOptions struct {
 	// a uniform random time in [0, jitter]; each host's inbound queue stays
 	// first in, first out, as on a real path: packets bunch, never reorder.
 	jitter time.Duration
+	// transcripts, when set, keeps the calls' transcripts and serves them.
+	transcripts *transcript.Store
 }
 
 // bed is a Duplex server and a caller network on one vnet router.
@@ -447,13 +450,14 @@ func newBed(t *testing.T, opt bedOptions) *bed {
 		ICEDisconnectedTimeout: iceDisconnected,
 		ICEFailedTimeout:       iceFailed,
 		ICEKeepalive:           iceKeepalive,
+		Transcripts:            opt.transcripts,
 		Log:                    b.serverLog,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.mgr = mgr
-	b.hs = httptest.NewServer(signaling.New(mgr, signaling.Options{Log: b.serverLog}))
+	b.hs = httptest.NewServer(signaling.New(mgr, signaling.Options{Log: b.serverLog, Transcripts: opt.transcripts}))
 	t.Cleanup(b.close)
 	return b
 }
