@@ -51,7 +51,7 @@ func (c *fakeClock) advance(d time.Duration) {
 func (c *fakeClock) NewTimer(d time.Duration) clock.Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t := &fakeTimer{c: make(chan time.Time, 1), at: c.now.Add(d), active: true}
+	t := &fakeTimer{clk: c, c: make(chan time.Time, 1), at: c.now.Add(d), active: true}
 	c.timers = append(c.timers, t)
 	return t
 }
@@ -81,12 +81,13 @@ func (c *fakeClock) NewTicker(time.Duration) clock.Ticker { return fakeTicker{c.
 func (c *fakeClock) AfterFunc(d time.Duration, f func()) clock.Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t := &fakeTimer{f: f, at: c.now.Add(d), active: true}
+	t := &fakeTimer{clk: c, f: f, at: c.now.Add(d), active: true}
 	c.timers = append(c.timers, t)
 	return t
 }
 
 type fakeTimer struct {
+	clk    *fakeClock // its mu guards active
 	c      chan time.Time
 	f      func()
 	at     time.Time
@@ -95,6 +96,8 @@ type fakeTimer struct {
 
 func (t *fakeTimer) C() <-chan time.Time { return t.c }
 func (t *fakeTimer) Stop() bool {
+	t.clk.mu.Lock()
+	defer t.clk.mu.Unlock()
 	was := t.active
 	t.active = false
 	return was
