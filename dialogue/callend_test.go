@@ -137,3 +137,22 @@ func (h *harness) streamOpen() {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestCallEndWhileRecognising: the user's turn has ended but its
+// transcript has not come back when the call ends: it is recorded as a
+// partial turn too, not dropped.
+func TestCallEndWhileRecognising(t *testing.T) {
+	h := newHarness(t, nil)
+	h.stt.mu.Lock()
+	h.stt.partial, h.stt.stall = "what time", true
+	h.stt.mu.Unlock()
+	h.speech(20)
+	h.streamOpen()
+	h.silence(fdEnd)
+	h.waitFor("thinking", isState(events.StateThinking))
+	h.stop(pipeline.Ended{Reason: "client_hangup"})
+	ev := h.waitFor("transcript.final", isType(events.TypeTranscriptFinal))
+	if !ev.Partial || ev.Text != "what time" || ev.TurnID != 1 {
+		t.Fatalf("transcript.final %+v, want partial turn 1 \"what time\"", ev)
+	}
+}

@@ -140,16 +140,19 @@ type engine struct {
 	eyes   *eyes
 	adapt  stt.Adaptation // the caller's voice and channel, for the recognizer
 
-	user     *userTurn
-	ignoring bool // half duplex: speech over the assistant is ignored
-	reply    *reply
-	metrics  *pipeline.Metrics
-	resumeT  clock.Timer
-	replyCh  chan replyMsg
-	plays    *playouts
-	playBuf  []playMsg
-	sttCh    chan sttResult
-	wg       sync.WaitGroup
+	user *userTurn
+	// finishing is the last ended user turn whose transcript has not come
+	// back yet.
+	finishing *userTurn
+	ignoring  bool // half duplex: speech over the assistant is ignored
+	reply     *reply
+	metrics   *pipeline.Metrics
+	resumeT   clock.Timer
+	replyCh   chan replyMsg
+	plays     *playouts
+	playBuf   []playMsg
+	sttCh     chan sttResult
+	wg        sync.WaitGroup
 }
 
 func (e *engine) run() error {
@@ -186,8 +189,9 @@ func (e *engine) run() error {
 
 // endOfCall records what the end of the call cut short, as a barge-in
 // does: the reply in progress as interrupted at the playback position
-// (with the call's close reason), then the user's unfinished turn as a
-// partial transcript of what the recogniser has.
+// (with the call's close reason), then the user's unfinished turns (one
+// being recognised, one being spoken) as partial transcripts of what the
+// recogniser has.
 func (e *engine) endOfCall() {
 	reason := pipeline.EndReason(e.ctx)
 	if reason == "" {
@@ -196,8 +200,13 @@ func (e *engine) endOfCall() {
 	if e.reply != nil {
 		e.cutReply("ended", reason)
 	}
-	if u := e.user; u != nil {
-		e.emit(pipeline.TranscriptFinal{TurnID: e.turnID + 1, Text: strings.TrimSpace(u.stream.Partial()), Partial: true})
+	// A turn still being recognised, then the one still being spoken.
+	turn := e.turnID
+	for _, u := range []*userTurn{e.finishing, e.user} {
+		if u != nil {
+			turn++
+			e.emit(pipeline.TranscriptFinal{TurnID: turn, Text: strings.TrimSpace(u.stream.Partial()), Partial: true})
+		}
 	}
 }
 
@@ -325,6 +334,7 @@ func (e *engine) startUser(ptt bool, onset time.Duration) {
 func (e *engine) endUser() {
 	u := e.user
 	e.user = nil
+	e.finishing = u
 	u.endWall = e.clk.Now()
 	if r := e.reply; r != nil && !r.paused {
 		e.setState(replyState(r)) // the reply went on (false interruption)
@@ -352,6 +362,9 @@ func (e *engine) endUser() {
 
 func (e *engine) onTranscript(r sttResult) {
 	u := r.turn
+	if u == e.finishing {
+		e.finishing = nil
+	}
 	overReply := u.over != nil && u.over == e.reply
 	if r.err != nil {
 		if e.ctx.Err() != nil {
