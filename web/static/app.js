@@ -285,7 +285,9 @@
     const bits = [entry.role === 'user' ? 'You' : 'Assistant'];
     if (entry.source === 'text') bits.push('typed');
     if (entry.turnId != null) bits.push('turn ' + entry.turnId);
-    if (entry.interrupted) bits.push('interrupted');
+    // reason: the end of the call cut the reply; partial: it cut the user.
+    if (entry.interrupted) bits.push(entry.reason ? 'cut off: call ended (' + entry.reason.replace(/_/g, ' ') + ')' : 'interrupted');
+    if (entry.partial) bits.push('unfinished: call ended');
     if (entry.latencyMs != null) bits.push(Math.round(entry.latencyMs) + ' ms');
     meta.textContent = bits.join(' · ');
     if (entry.metrics) meta.title = metricsTitle(entry.metrics);
@@ -302,7 +304,7 @@
         const rest = document.createElement('span');
         rest.className = 'unheard';
         rest.textContent = full.slice(heard.length);
-        rest.title = 'Not heard: the reply was interrupted';
+        rest.title = entry.reason ? 'Not heard: the call ended' : 'Not heard: the reply was interrupted';
         text.appendChild(rest);
       }
     } else {
@@ -408,9 +410,14 @@
       case 'transcript.partial':
         userLine(turnId, typeof ev.text === 'string' ? ev.text : '', false);
         break;
-      case 'transcript.final':
-        userLine(turnId, typeof ev.text === 'string' ? ev.text : '', true);
+      case 'transcript.final': {
+        const e = userLine(turnId, typeof ev.text === 'string' ? ev.text : '', true);
+        if (ev.partial === true) {
+          e.partial = true;
+          renderEntry(e);
+        }
         break;
+      }
       case 'reply.delta': {
         const e = assistantLine(turnId);
         e.text += typeof ev.text === 'string' ? ev.text : '';
@@ -428,6 +435,7 @@
         const e = assistantLine(turnId);
         if (typeof ev.text === 'string' && ev.text) e.text = ev.text;
         e.heard = typeof ev.heard === 'string' ? ev.heard : '';
+        e.reason = typeof ev.reason === 'string' ? ev.reason : '';
         e.interrupted = true;
         e.final = true;
         renderEntry(e);
