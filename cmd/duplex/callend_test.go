@@ -128,8 +128,9 @@ func cutReplyAt(t *testing.T, dataDir, callURL string, res *callbot.Result, reas
 	hi := spokenSpan(t, eng, strings.Join(planned[:min(len(heard)+1, len(planned))], " "))
 	recv := voicedSpan(res.Received, 48000)
 	// Pieces are synthesized one sentence at a time (pauses between
-	// them) and the last packets may be in flight: a little slack.
-	const slack = 400 * time.Millisecond
+	// them) and the last packets may be in flight: a little slack (the
+	// runs measured at most 140 ms short of the lower bound).
+	const slack = 300 * time.Millisecond
 	t.Logf("%s: heard %q (%d of %d words); caller received %v of voiced reply, heard words span %v..%v",
 		reason, a.Heard, len(heard), len(planned), recv.Round(time.Millisecond), lo.Round(time.Millisecond), hi.Round(time.Millisecond))
 	if recv < lo-slack || recv > hi+slack {

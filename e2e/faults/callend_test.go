@@ -155,7 +155,7 @@ func TestCallerVanishesMidReply(t *testing.T) {
 	lo := spokenSpan(t, eng, strings.Join(heard[:len(heard)-1], " "))
 	hi := spokenSpan(t, eng, strings.Join(planned[:min(len(heard)+1, len(planned))], " "))
 	recv := voicedSpan(o.res.Received, 48000)
-	const slack = 400 * time.Millisecond // sentence pauses, packets in flight
+	const slack = 300 * time.Millisecond // sentence pauses, packets in flight
 	t.Logf("heard %q (%d of %d words); caller received %v of voiced reply, heard words span %v..%v",
 		a.Heard, len(heard), len(planned), recv.Round(time.Millisecond), lo.Round(time.Millisecond), hi.Round(time.Millisecond))
 	if recv < lo-slack || recv > hi+slack {
