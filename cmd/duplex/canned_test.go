@@ -9,14 +9,11 @@ import (
 
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/callbot"
-
-	"github.com/duplex-ai/duplex/internal/testtier"
 )
 
 // TestCannedCall: -pipeline canned answers each of two spoken turns with
 // the cached espeak-ng reply, with state events only.
 func TestCannedCall(t *testing.T) {
-	testtier.Slow(t, "whole calls in real time")
 	args := []string{"-pipeline", "canned"}
 	if _, err := parseConfig([]string{"-data-dir="}, func(string) string { return "" }); err == nil {
 		args = append(args, "-data-dir=") // no transcripts from this test

@@ -93,7 +93,6 @@ func speakVoice(t *testing.T, voice, text string) ([]int16, int) {
 // the reply cross-correlates with what was sent, one echo delay later. Bad
 // input in between leaves the server healthy, and shutdown drains.
 func TestEchoCall(t *testing.T) {
-	testtier.Slow(t, "whole calls in real time")
 	base := startServer(t, "-pipeline", "echo", "-echo-delay", "1s")
 
 	for _, tc := range []struct {
@@ -210,7 +209,6 @@ func ncc(a, b []float64, lag int) float64 {
 // TestEchoTurns: with the default echo (turn-based, VAD on), one utterance
 // comes back once it has ended, and the state events show the turn.
 func TestEchoTurns(t *testing.T) {
-	testtier.Slow(t, "whole calls in real time")
 	base := startServer(t, "-pipeline", "echo")
 	pcm, rate := speak(t, "this is a test of the turn based echo one two three four five")
 	speech := time.Duration(len(pcm)) * time.Second / time.Duration(rate)
@@ -262,6 +260,7 @@ func startServer(t *testing.T, args ...string) string {
 // stop cancels run's context and returns what run returned.
 func startServerCtl(t *testing.T, args ...string) (string, func() error) {
 	t.Helper()
+	testtier.Slow(t, "a whole server and calls in real time")
 	cfg, err := parseConfig(append([]string{"-addr", "127.0.0.1:0", "-data-dir", t.TempDir()}, args...), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +303,6 @@ func (w *signalWriter) Write(p []byte) (int, error) {
 // 503, the live call is told (session.ending), its reply plays to the end,
 // the transcript is closed with the reason, and run returns nil (exit 0).
 func TestGracefulShutdown(t *testing.T) {
-	testtier.Slow(t, "whole calls in real time")
 	base, stop := startServerCtl(t, "-pipeline", "echo", "-shutdown-grace", "30s")
 	defer stop()
 	q, rate := speak(t, "this sentence is echoed back while the server shuts down")
@@ -401,7 +399,6 @@ func containsAny(s string, subs []string) bool {
 // TestAssistantCall is the acceptance test of the default offline pipeline
 // (sphinx → local → espeak): two spoken questions, two right answers.
 func TestAssistantCall(t *testing.T) {
-	testtier.Slow(t, "whole calls in real time")
 	base := startServer(t)
 	q1, rate := speak(t, "what time is it")
 	// en-us+f2: with plain en-us, pocketsphinx hears "twelve times seventy"
@@ -433,7 +430,6 @@ func TestAssistantCall(t *testing.T) {
 // question; the story stops, only its heard part is reported, and the
 // question is answered.
 func TestAssistantBargeIn(t *testing.T) {
-	testtier.Slow(t, "whole calls in real time")
 	base := startServer(t)
 	story, rate := speak(t, "tell me a story")
 	q, _ := speak(t, "what time is it")
@@ -516,7 +512,6 @@ func fetchTranscript(t *testing.T, callURL string) []transcript.Entry {
 // you see" and is told red; without a camera the assistant says it cannot
 // see.
 func TestAssistantSees(t *testing.T) {
-	testtier.Slow(t, "whole calls in real time")
 	base := startServer(t)
 	q, rate := speak(t, "what do you see")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -543,7 +538,6 @@ func TestAssistantSees(t *testing.T) {
 // TestTokenAuth: a server with an API key refuses anonymous callers; a
 // token from `duplex token` (same secret) lets callbot in.
 func TestTokenAuth(t *testing.T) {
-	testtier.Slow(t, "whole calls in real time")
 	base := startServer(t, "-pipeline", "echo", "-echo-delay", "1s", "-api-key", "k-123", "-token-secret", "shh")
 	q, rate := speak(t, "hello")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
