@@ -82,7 +82,7 @@ func TestCallEndRecordsUserPartial(t *testing.T) {
 	h.stt.mu.Unlock()
 	h.speech(fdStart + 10)
 	h.waitFor("user_speaking", isState(events.StateUserSpeaking))
-	h.streamOpen()
+	h.streamOpen(1)
 	h.stop(pipeline.Ended{Reason: "client_hangup"})
 	ev := h.waitFor("transcript.final", isType(events.TypeTranscriptFinal))
 	if !ev.Partial || ev.Text != "what is the" || ev.TurnID != 1 {
@@ -105,7 +105,7 @@ func TestCallEndDuringBargeIn(t *testing.T) {
 	h.speech(fdStart + 2)
 	h.tick(1)
 	h.speech(5)
-	h.streamOpen()
+	h.streamOpen(2)
 	played := h.out.Played(1)
 	h.stop(pipeline.Ended{Reason: "max_duration"})
 	ev := h.waitFor("reply.interrupted", isType(events.TypeReplyInterrupted))
@@ -119,16 +119,16 @@ func TestCallEndDuringBargeIn(t *testing.T) {
 	}
 }
 
-// streamOpen waits until the user's STT stream has opened (audio reached
-// it), so its partial is readable.
-func (h *harness) streamOpen() {
+// streamOpen waits until the call's nth STT stream has opened and audio
+// reached it, so its partial is readable.
+func (h *harness) streamOpen(nth int) {
 	h.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		h.stt.mu.Lock()
-		n := h.stt.written
+		n, streams := h.stt.written, h.stt.streams
 		h.stt.mu.Unlock()
-		if n > 0 {
+		if streams >= nth && n > 0 {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -147,7 +147,7 @@ func TestCallEndWhileRecognising(t *testing.T) {
 	h.stt.partial, h.stt.stall = "what time", true
 	h.stt.mu.Unlock()
 	h.speech(20)
-	h.streamOpen()
+	h.streamOpen(1)
 	h.silence(fdEnd)
 	h.waitFor("thinking", isState(events.StateThinking))
 	h.stop(pipeline.Ended{Reason: "client_hangup"})
