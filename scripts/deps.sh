@@ -15,6 +15,8 @@ pkgs=(
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us   # stt/sphinx (cgo) and its en-US model
   libturbojpeg0-dev       # camera snapshots' JPEG (internal/turbojpeg, cgo)
   chromium                # browser end-to-end tests (e2e/browser)
+  libavcodec-dev libavutil-dev libswscale-dev   # media video decoder (cgo): H.264, VP8, VP9
+  ffmpeg                  # camera test streams (media, callbot -video)
 )
 
 missing=()
