@@ -56,10 +56,7 @@ func TestSnapshotScaleAreaAverage(t *testing.T) {
 }
 
 func BenchmarkSnapshotScale720p(b *testing.B) {
-	img, _, _, err := DecodeVP8KeyFrame(vp8Frames(b, "scene-1280x720.ivf")[0], 0, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
+	img := keyPicture(b, "scene-1280x720.ivf")
 	b.ReportAllocs()
 	for b.Loop() {
 		ScaleToFit(img, ImageMaxWidth, ImageMaxHeight)

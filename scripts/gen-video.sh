@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Generates the small VP8 test streams in media/testdata (IVF, 2 s, 15 fps,
+# Generates the small VP8, VP9 and H.264 test streams in media/testdata (IVF, 2 s, 15 fps,
 # one key frame per second). Needs ffmpeg (Debian package `ffmpeg`, with
 # libvpx). The outputs are committed; run this again only to change them.
 #
@@ -41,4 +41,21 @@ for size in 640x480 1280x720; do
 done
 gen scene 1280x720 "mandelbrot=s=1280x720:r=15" -t 1 -b:v 1000k -crf 4 -qmin 4 -qmax 50
 
-ls -l "$out"/*.ivf
+# One second of a solid colour in each codec at 320x240 (one key frame),
+# a moving testsrc at 160x120, and an H.264 4:4:4 stream (the libswscale
+# path). H.264: constrained baseline, as cameras send; VP8/VP9: realtime.
+h264=(-c:v libx264 -profile:v baseline -preset veryfast -tune zerolatency -pix_fmt yuv420p -f h264)
+vpx8=(-c:v libvpx -deadline realtime -cpu-used 8 -f ivf)
+vpx9=(-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -f ivf)
+lavfi() { ffmpeg -hide_banner -loglevel error -y -f lavfi -i "$1" "${@:2}"; }
+for c in red green blue; do
+  lavfi "color=c=$c:s=320x240:r=15" -t 1 -g 15 "${h264[@]}" "$out/$c-320x240.h264"
+  lavfi "color=c=$c:s=320x240:r=15" -t 1 -g 15 "${vpx8[@]}" "$out/$c-320x240-vp8.ivf"
+  lavfi "color=c=$c:s=320x240:r=15" -t 1 -g 15 "${vpx9[@]}" "$out/$c-320x240-vp9.ivf"
+done
+lavfi testsrc=s=160x120:r=15 -t 1 -g 15 "${h264[@]}" "$out/testsrc-160x120-h264.h264"
+lavfi testsrc=s=160x120:r=15 -t 1 -g 15 "${vpx8[@]}" "$out/testsrc-160x120-vp8.ivf"
+lavfi testsrc=s=160x120:r=15 -t 1 -g 15 "${vpx9[@]}" "$out/testsrc-160x120-vp9.ivf"
+lavfi color=c=red:s=160x120:r=15 -t 0.4 -c:v libx264 -profile:v high444 -tune zerolatency -pix_fmt yuv444p -f h264 "$out/red-160x120-444.h264"
+
+ls -l "$out"/*.ivf "$out"/*.h264

@@ -1,60 +1,39 @@
 package media
 
 import (
-	"bytes"
-	"errors"
 	"image"
-	"io"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
-	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
 )
 
-// vp8Frames reads the frames of testdata/name (made by scripts/gen-video.sh).
-func vp8Frames(t testing.TB, name string) [][]byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatalf("%v (run scripts/gen-video.sh)", err)
-	}
-	r, _, err := ivfreader.NewWith(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var frames [][]byte
-	for {
-		f, _, err := r.ParseNextFrame()
-		if errors.Is(err, io.EOF) {
-			return frames
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames = append(frames, f)
-	}
-}
-
 // keyFrameIndexes returns the indexes of the key frames.
-func keyFrameIndexes(frames [][]byte) []int {
+func keyFrameIndexes(c VideoCodec, frames [][]byte) []int {
 	var k []int
 	for i, f := range frames {
-		if len(f) > 0 && f[0]&1 == 0 {
+		if isKeyFrame(c, f) {
 			k = append(k, i)
 		}
 	}
 	return k
 }
 
-// vp8Stream packetizes frames as a WebRTC sender would (RFC 7741 payload
-// descriptor with a picture ID, marker on each frame's last packet, 15 fps
-// timestamps). first[i] is the index of frame i's first packet.
-func vp8Stream(frames [][]byte, mtu uint16, seq0 uint16, ts0 uint32) (pkts []*rtp.Packet, first []int) {
-	pay := &codecs.VP8Payloader{EnablePictureID: true}
+// videoStream packetizes frames as a WebRTC sender would, with pion's
+// payloaders (VP8 with a picture ID; VP9 flexible mode; H.264 STAP-A for
+// SPS+PPS and FU-A beyond mtu), marker on each frame's last packet, 15 fps
+// timestamps. first[i] is the index of frame i's first packet.
+func videoStream(c VideoCodec, frames [][]byte, mtu uint16, seq0 uint16, ts0 uint32) (pkts []*rtp.Packet, first []int) {
+	var pay rtp.Payloader
+	switch c {
+	case VideoVP8:
+		pay = &codecs.VP8Payloader{EnablePictureID: true}
+	case VideoVP9:
+		pay = &codecs.VP9Payloader{}
+	case VideoH264:
+		pay = &codecs.H264Payloader{}
+	}
 	seq := seq0
 	for i, f := range frames {
 		first = append(first, len(pkts))
@@ -65,7 +44,7 @@ func vp8Stream(frames [][]byte, mtu uint16, seq0 uint16, ts0 uint32) (pkts []*rt
 					Version:        2,
 					PayloadType:    96,
 					SequenceNumber: seq,
-					Timestamp:      ts0 + uint32(i)*vp8ClockRate/15,
+					Timestamp:      ts0 + uint32(i)*videoClockRate/15,
 					SSRC:           42,
 					Marker:         j == len(parts)-1,
 				},
@@ -95,6 +74,7 @@ func newVideoReceiver(t testing.TB, opt VideoReceiverOptions) *VideoReceiver {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(v.Close)
 	return v
 }
 
@@ -130,4 +110,23 @@ func near(got, want [3]int, tol int) bool {
 		}
 	}
 	return true
+}
+
+// keyPicture decodes the first (key) frame of a test stream at full size.
+func keyPicture(tb testing.TB, name string) *image.YCbCr {
+	tb.Helper()
+	c, frames := videoFrames(tb, name)
+	d, err := NewVideoDecoder(c)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Decode(frames[0]); err != nil {
+		tb.Fatal(err)
+	}
+	img, _, _, err := d.Picture(0, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return img
 }
