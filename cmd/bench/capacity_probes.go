@@ -429,9 +429,9 @@ var microBenches = []microBench{
 	{"BenchmarkSpectralVAD/16kHz", "spectral VAD classifier (16 kHz)", "20 ms frame", true},
 	{"BenchmarkDetectorPush", "turn detector (VAD + turn state)", "20 ms frame", true},
 	{"BenchmarkOpusEncode", "Opus encode (48 kHz mono, 32 kbps VoIP)", "20 ms frame", true},
-	{"BenchmarkVP8PushInterFrames", "VP8 receive, inter-frame packet (assembly only)", "packet", false},
-	{"BenchmarkSnapshotDecode720p", "VP8 720p key frame decode", "key frame", false},
-	{"BenchmarkSnapshotPipeline720p", "VP8 720p key frame → ≤1200×800 JPEG", "snapshot", false},
+	{"BenchmarkVideoReceive/idle/H264-720p", "camera receive, 720p H.264 frame (depacketize + decode)", "frame", false},
+	{"BenchmarkVideoReceive/idle/VP8-720p", "camera receive, 720p VP8 frame (depacketize + decode)", "frame", false},
+	{"BenchmarkVideoPicture/H264-720p", "720p H.264 frame → ≤1200×800 JPEG (decode + scale + JPEG)", "picture", false},
 }
 
 type microRow struct {
