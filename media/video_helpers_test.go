@@ -13,7 +13,7 @@ import (
 func keyFrameIndexes(c VideoCodec, frames [][]byte) []int {
 	var k []int
 	for i, f := range frames {
-		if isKeyFrame(c, f) {
+		if IsKeyFrame(c, f) {
 			k = append(k, i)
 		}
 	}

@@ -341,7 +341,7 @@ func (v *VideoReceiver) Stats() VideoStats {
 
 // onFrame decodes one complete frame (Push's goroutine, decMu held).
 func (v *VideoReceiver) onFrame(data []byte, ts uint32, dropped uint16, now time.Time) {
-	key := isKeyFrame(v.opt.Codec, data)
+	key := IsKeyFrame(v.opt.Codec, data)
 	v.countFPS(ts)
 	v.mu.Lock()
 	v.stats.Frames++
@@ -486,9 +486,9 @@ func (v *VideoReceiver) end() {
 	v.mu.Unlock()
 }
 
-// isKeyFrame reports whether a complete frame is a key frame (one that
+// IsKeyFrame reports whether a complete frame is a key frame (one that
 // refers to no other).
-func isKeyFrame(c VideoCodec, b []byte) bool {
+func IsKeyFrame(c VideoCodec, b []byte) bool {
 	switch c {
 	case VideoVP8:
 		return len(b) >= 10 && b[0]&1 == 0 // RFC 6386 9.1: frame tag bit 0

@@ -55,7 +55,7 @@ type Options struct {
 	// Audio is a shortcut for a single turn (Turns must then be empty).
 	Audio     []int16
 	AudioRate int           // sample rate of Turns, Audio and BargeIn (required with any of them)
-	VideoPath string        // optional VP8 IVF file, sent in real time and looping
+	VideoPath string        // optional IVF (VP8, VP9) or H.264 Annex-B file, sent in real time and looping
 	Lead      time.Duration // silence sent before the first turn; 0 = 500 ms, negative = none
 	Tail      time.Duration // call time after the last audio ended; 0 = 3 s, negative = none
 	// Gap is the silence between the end of a reply and the next turn;
@@ -162,9 +162,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	var clip *ivfClip
+	var clip *videoClip
 	if opt.VideoPath != "" {
-		if clip, err = loadIVF(opt.VideoPath); err != nil {
+		if clip, err = loadVideo(opt.VideoPath); err != nil {
 			return nil, fmt.Errorf("callbot: video: %w", err)
 		}
 	}
@@ -192,7 +192,7 @@ type call struct {
 	hc   *http.Client
 	sc   *script // owned by the audio sender goroutine
 	enc  *media.OpusEncoder
-	clip *ivfClip
+	clip *videoClip
 
 	audio *webrtc.TrackLocalStaticSample
 	video *webrtc.TrackLocalStaticSample
@@ -322,7 +322,7 @@ func (c *call) setUp(ctx context.Context, endpoint *url.URL) (callURL string, er
 	}
 	c.readRTCP(atr.Sender(), nil)
 	if c.clip != nil {
-		c.video, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "callbot")
+		c.video, err = webrtc.NewTrackLocalStaticSample(c.clip.codec, "video", "callbot")
 		if err != nil {
 			return "", fmt.Errorf("callbot: video track: %w", err)
 		}
@@ -576,7 +576,7 @@ func (c *call) sendAudio(done chan<- struct{}) {
 	}
 }
 
-// sendVideo loops the IVF clip in real time until the call ends. After a
+// sendVideo loops the video clip in real time until the call ends. After a
 // PLI it skips to the clip's next key frame and sends it at once.
 func (c *call) sendVideo() {
 	clip := c.clip
