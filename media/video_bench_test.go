@@ -137,3 +137,48 @@ func BenchmarkVideoReceive(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkVideoDecodeNonRef: a VP8 720p stream with two temporal layers
+// (every other frame is referenced by none, as WebRTC senders do for
+// scalability), decoded with and without skipping non-reference frames
+// (what the receiver does while idle). Reports the share of frames that
+// produced a picture.
+func BenchmarkVideoDecodeNonRef(b *testing.B) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		b.Skip("ffmpeg not installed")
+	}
+	out := filepath.Join(b.TempDir(), "tl.ivf")
+	args := []string{"-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=s=1280x720:r=30", "-t", "2", "-g", "30",
+		"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "2M",
+		"-ts-parameters", "ts_number_layers=2:ts_target_bitrate=1000,2000:ts_rate_decimator=2,1:ts_periodicity=2:ts_layer_id=0,1:ts_layering_mode=2",
+		"-f", "ivf", out}
+	if o, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
+		b.Fatalf("ffmpeg: %v: %s", err, o)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := ParseIVF(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, skip := range []bool{false, true} {
+		b.Run(fmt.Sprintf("skip=%v", skip), func(b *testing.B) {
+			d := newVideoDecoder(b, VideoVP8)
+			d.SetSkipNonRef(skip)
+			i, pics := 0, 0
+			for b.Loop() {
+				got, err := d.Decode(f.Frames[i%len(f.Frames)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got {
+					pics++
+				}
+				i++
+			}
+			b.ReportMetric(float64(pics)/float64(i), "pictures/frame")
+		})
+	}
+}
