@@ -22,6 +22,9 @@ const (
 	// packet arrived is dropped; until then a NACK retransmission may
 	// complete it.
 	videoHold = 300 * time.Millisecond
+	// videoPadRing is how many recent padding-only sequence numbers are
+	// remembered to renumber packets reordered around them.
+	videoPadRing = 64
 )
 
 // VideoReceiverOptions configures a VideoReceiver. The zero value is usable
@@ -70,7 +73,7 @@ type VideoReceiverOptions struct {
 type VideoStats struct {
 	Codec        VideoCodec
 	Packets      uint64  // RTP packets pushed
-	BadPackets   uint64  // packets without payload (refused before assembly)
+	BadPackets   uint64  // padding-only packets (no payload): left out of assembly
 	Dropped      uint64  // packets the sample builder gave up on (loss, reordering beyond its window)
 	Frames       uint64  // complete frames assembled
 	KeyFrames    uint64  // complete key frames
@@ -109,6 +112,12 @@ type VideoReceiver struct {
 	fpsStart uint32
 	fpsN     int
 	fpsOK    bool
+	// Padding-only packets (bandwidth probes) are left out and the
+	// sequence numbers after them shifted down, so the sample builder does
+	// not take them for loss.
+	pads  [videoPadRing]uint16
+	nPads uint16 // total padding packets seen (mod 2^16, like sequence numbers)
+	held  int    // entries of pads in use
 
 	mu         sync.Mutex
 	img        *Snapshot
@@ -195,8 +204,9 @@ func NewVideoReceiver(opt VideoReceiverOptions) (*VideoReceiver, error) {
 	return v, nil
 }
 
-// Push adds one RTP packet of the track; the sample builder keeps it until
-// its frame is complete (it must not be modified). Each complete frame is
+// Push adds one RTP packet of the track. Its payload is kept until its
+// frame is complete: the caller must not reuse it (pion's ReadRTP returns
+// a new packet each time). Each complete frame is
 // decoded on this goroutine (about 0.4–1.5 ms at 720p, by codec), and a
 // picture made when one is due.
 func (v *VideoReceiver) Push(pkt *rtp.Packet) {
@@ -214,22 +224,37 @@ func (v *VideoReceiver) Push(pkt *rtp.Packet) {
 		v.stats.BadPackets++
 	}
 	v.mu.Unlock()
-	if !bad {
-		v.decMu.Lock()
-		if v.dec != nil {
-			v.sb.Push(pkt)
-			for s := v.sb.Pop(); s != nil; s = v.sb.Pop() {
-				v.onFrame(s.Data, s.PacketTimestamp, s.PrevDroppedPackets, now)
-			}
+	v.decMu.Lock()
+	if bad {
+		v.pads[int(v.nPads)%videoPadRing] = pkt.SequenceNumber
+		v.nPads++
+		v.held = min(v.held+1, videoPadRing)
+	} else if v.dec != nil {
+		q := *pkt
+		q.SequenceNumber -= v.padShift(pkt.SequenceNumber)
+		v.sb.Push(&q)
+		for s := v.sb.Pop(); s != nil; s = v.sb.Pop() {
+			v.onFrame(s.Data, s.PacketTimestamp, s.PrevDroppedPackets, now)
 		}
-		v.decMu.Unlock()
 	}
+	v.decMu.Unlock()
 	v.mu.Lock()
 	send := v.pliDueLocked(now)
 	v.mu.Unlock()
 	if send {
 		v.sendPLI()
 	}
+}
+
+// padShift is how many padding packets came before seq in sequence order.
+func (v *VideoReceiver) padShift(seq uint16) uint16 {
+	shift := v.nPads
+	for i := range v.held {
+		if int16(v.pads[i]-seq) > 0 {
+			shift-- // a padding packet after seq (seq arrived late)
+		}
+	}
+	return shift
 }
 
 // Run reads packets from src and pushes them until src fails or ctx is
@@ -354,9 +379,9 @@ func (v *VideoReceiver) onFrame(data []byte, ts uint32, dropped uint16, now time
 		v.awaitKey = true
 	}
 	if len(data) > v.opt.MaxFrameBytes {
-		v.awaitKey = !key || v.awaitKey
+		v.awaitKey = true // later frames may refer to this one
 		v.stats.Skipped++
-		v.needKey = v.needKey || v.awaitKey
+		v.needKey = true
 		v.mu.Unlock()
 		return
 	}

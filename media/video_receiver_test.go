@@ -415,3 +415,48 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Padding-only packets (bandwidth probes, in the media stream's sequence)
+// are not loss: every frame is still decoded and no PLI goes out, also
+// when a packet arrives after a padding packet that followed it.
+func TestVideoReceiverPadding(t *testing.T) {
+	for c, file := range codecFiles {
+		t.Run(c.String(), func(t *testing.T) {
+			_, frames := videoFrames(t, fmt.Sprintf(file, "green"))
+			pkts, _ := videoStream(c, frames, 300, 65530, 0)
+			var in []*rtp.Packet
+			seq := uint16(65530)
+			for i, p := range pkts {
+				q := *p
+				q.SequenceNumber = seq
+				seq++
+				in = append(in, &q)
+				if p.Marker && i%3 == 0 { // three probes after every third marker
+					for range 3 {
+						in = append(in, &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: p.Timestamp, Padding: true}})
+						seq++
+					}
+				}
+			}
+			// Swap a packet with the padding packet after it.
+			for i := 1; i+1 < len(in); i++ {
+				if len(in[i].Payload) > 0 && len(in[i+1].Payload) == 0 {
+					in[i], in[i+1] = in[i+1], in[i]
+					break
+				}
+			}
+			clk := newFakeClock()
+			var p plis
+			v := newVideoReceiver(t, VideoReceiverOptions{Codec: c, Clock: clk, RequestKeyFrame: p.request})
+			pushAll(v, clk, in)
+			st := v.Stats()
+			n := uint64(len(frames) - 1)
+			if st.Frames != n || st.Decoded != n || st.Dropped != 0 || st.BadPackets == 0 || p.n != 0 {
+				t.Fatalf("stats %+v, %d PLIs", st, p.n)
+			}
+			if s := v.Latest(); s == nil || !near(meanRGB(s.Image, 160, 120, 4), [3]int{0, 128, 0}, 12) {
+				t.Fatalf("picture %+v", s)
+			}
+		})
+	}
+}
