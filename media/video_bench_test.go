@@ -30,9 +30,9 @@ func benchStream(b *testing.B, c VideoCodec, size, rate string) [][]byte {
 	case VideoH264:
 		args, ext = []string{"-c:v", "libx264", "-profile:v", "baseline", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p", "-f", "h264"}, "h264"
 	case VideoVP8:
-		args = []string{"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-f", "ivf"}
+		args = []string{"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-pix_fmt", "yuv420p", "-f", "ivf"}
 	case VideoVP9:
-		args = []string{"-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-f", "ivf"}
+		args = []string{"-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-pix_fmt", "yuv420p", "-f", "ivf"}
 	}
 	out := filepath.Join(b.TempDir(), "s."+ext)
 	cmd := append([]string{"-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=s=" + size + ":r=30", "-t", "2", "-g", "30", "-b:v", rate}, args...)

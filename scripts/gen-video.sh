@@ -42,8 +42,8 @@ done
 gen scene 1280x720 "mandelbrot=s=1280x720:r=15" -t 1 -b:v 1000k -crf 4 -qmin 4 -qmax 50
 
 # One second of a solid colour in each codec at 320x240 (one key frame),
-# a moving testsrc at 160x120, and an H.264 4:4:4 stream (the libswscale
-# path). H.264: constrained baseline, as cameras send; VP8/VP9: realtime.
+# a moving testsrc at 160x120 (VP9 of this RGB source is profile 1, planar
+# GBR: with the H.264 4:4:4 stream it takes the libswscale path). H.264: constrained baseline, as cameras send; VP8/VP9: realtime.
 h264=(-c:v libx264 -profile:v baseline -preset veryfast -tune zerolatency -pix_fmt yuv420p -f h264)
 vpx8=(-c:v libvpx -deadline realtime -cpu-used 8 -f ivf)
 vpx9=(-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -f ivf)
