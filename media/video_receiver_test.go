@@ -460,3 +460,35 @@ func TestVideoReceiverPadding(t *testing.T) {
 		})
 	}
 }
+
+// Frames no other frame refers to (the upper layer of a two-layer VP8
+// stream) are skipped while idle and decoded while sampling; either way
+// the lower layer keeps the picture current.
+func TestVideoReceiverNonRefWhenIdle(t *testing.T) {
+	_, frames := videoFrames(t, "layers-160x120-vp8.ivf")
+	pkts, _ := videoStream(VideoVP8, frames, 1200, 0, 0)
+	n := uint64(len(frames) - 1)
+	for _, tc := range []struct {
+		name     string
+		sampling bool
+		decodeNR bool
+	}{{"idle", false, false}, {"sampling", true, false}, {"idle, DecodeNonRefWhenIdle", false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newFakeClock()
+			v := newVideoReceiver(t, VideoReceiverOptions{Clock: clk, DecodeNonRefWhenIdle: tc.decodeNR})
+			v.SetSampling(tc.sampling)
+			pushAll(v, clk, pkts)
+			st := v.Stats()
+			if st.Frames != n || st.Decoded+st.Skipped != n || st.DecodeErrors != 0 {
+				t.Fatalf("stats %+v", st)
+			}
+			skips := !tc.sampling && !tc.decodeNR
+			if skips && (st.Skipped < n/3 || st.Decoded < n/3) {
+				t.Fatalf("idle: %d decoded, %d skipped of %d; want about half skipped", st.Decoded, st.Skipped, n)
+			}
+			if !skips && st.Skipped != 0 {
+				t.Fatalf("%d skipped, want none", st.Skipped)
+			}
+		})
+	}
+}

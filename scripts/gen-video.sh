@@ -57,5 +57,9 @@ lavfi testsrc=s=160x120:r=15 -t 1 -g 15 "${h264[@]}" "$out/testsrc-160x120-h264.
 lavfi testsrc=s=160x120:r=15 -t 1 -g 15 "${vpx8[@]}" "$out/testsrc-160x120-vp8.ivf"
 lavfi testsrc=s=160x120:r=15 -t 1 -g 15 "${vpx9[@]}" "$out/testsrc-160x120-vp9.ivf"
 lavfi color=c=red:s=160x120:r=15 -t 0.4 -c:v libx264 -profile:v high444 -tune zerolatency -pix_fmt yuv444p -f h264 "$out/red-160x120-444.h264"
+# Two temporal layers: every other frame is referenced by none.
+lavfi testsrc=s=160x120:r=15 -t 1 -g 15 -c:v libvpx -deadline realtime -cpu-used 8 -pix_fmt yuv420p -b:v 300k \
+  -ts-parameters ts_number_layers=2:ts_target_bitrate=150,300:ts_rate_decimator=2,1:ts_periodicity=2:ts_layer_id=0,1:ts_layering_mode=2 \
+  -f ivf "$out/layers-160x120-vp8.ivf"
 
 ls -l "$out"/*.ivf "$out"/*.h264
