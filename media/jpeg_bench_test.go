@@ -14,7 +14,16 @@ import (
 // 80, on the realistic scene key frame scaled to 1200×800 and 640×480
 // (BENCHMARKS.md, "JPEG encoder").
 func BenchmarkJPEGEncoders(b *testing.B) {
-	img, _, _, err := DecodeVP8KeyFrame(vp8Frames(b, "scene-1280x720.ivf")[0], 0, 0)
+	codec, frames := videoFrames(b, "scene-1280x720.ivf")
+	dec, err := NewVideoDecoder(codec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dec.Close()
+	if _, err := dec.Decode(frames[0]); err != nil {
+		b.Fatal(err)
+	}
+	img, _, _, err := dec.Picture(0, 0)
 	if err != nil {
 		b.Fatal(err)
 	}

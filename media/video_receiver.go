@@ -9,6 +9,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
+
+	"github.com/duplex-ai/duplex/clock"
 )
 
 const (
@@ -33,8 +35,8 @@ type VideoReceiverOptions struct {
 	// Codec of the track: VideoVP8 (default), VideoVP9 or VideoH264
 	// (packetization-mode 1: single NAL, STAP-A, FU-A).
 	Codec VideoCodec
-	// Clock stamps pictures and rate-limits PLIs; default RealClock().
-	Clock Clock
+	// Clock stamps pictures and rate-limits PLIs; default clock.Real().
+	Clock clock.Clock
 	// MaxAge: Snapshot returns the held picture if it is at most this old,
 	// otherwise it waits for the next decoded frame; default 2 s.
 	MaxAge time.Duration
@@ -140,7 +142,7 @@ type VideoReceiver struct {
 // VideoReceiverOptions for defaults. Close it (or let Run return).
 func NewVideoReceiver(opt VideoReceiverOptions) (*VideoReceiver, error) {
 	if opt.Clock == nil {
-		opt.Clock = RealClock()
+		opt.Clock = clock.Real()
 	}
 	if opt.MaxAge == 0 {
 		opt.MaxAge = 2 * time.Second
