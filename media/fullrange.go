@@ -21,8 +21,8 @@ func clampByte(f float64) byte {
 	return byte(f + 0.5)
 }
 
-// fullRange expands a 4:2:0 image from limited to full range in place.
-func fullRange(m *image.YCbCr) {
+// FullRange expands a 4:2:0 image from limited to full range in place.
+func FullRange(m *image.YCbCr) {
 	b := m.Rect
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		i := m.YOffset(b.Min.X, y)

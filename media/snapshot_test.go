@@ -115,12 +115,18 @@ func rgbaOf(w, h int, c color.RGBA) *image.RGBA {
 	return m
 }
 
-func BenchmarkSnapshotJPEG(b *testing.B) {
-	img := keyPicture(b, "scene-1280x720.ivf")
-	scaled := ScaleToFit(img, ImageMaxWidth, ImageMaxHeight)
-	for b.Loop() {
-		if _, _, err := EncodeJPEG(scaled, ImageMaxWidth, ImageMaxHeight, DefaultJPEGQuality); err != nil {
-			b.Fatal(err)
+// rgbAt is the 8-bit RGB of img at (x, y).
+func rgbAt(img image.Image, x, y int) [3]int {
+	r, g, b, _ := img.At(x, y).RGBA()
+	return [3]int{int(r >> 8), int(g >> 8), int(b >> 8)}
+}
+
+// near reports whether every channel of got is within tol of want.
+func near(got, want [3]int, tol int) bool {
+	for i := range got {
+		if d := got[i] - want[i]; d > tol || d < -tol {
+			return false
 		}
 	}
+	return true
 }

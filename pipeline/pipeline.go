@@ -53,7 +53,7 @@ type AudioOut interface {
 	SetOnPlayout(fn func(id int, played time.Duration, done bool))
 }
 
-// VideoSource is the caller's camera (media.VideoReceiver).
+// VideoSource is the caller's camera (video.Receiver).
 type VideoSource interface {
 	// Refresh asks for a fresh picture (a key frame).
 	Refresh()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Generates the small VP8, VP9 and H.264 test streams in media/testdata (IVF, 2 s, 15 fps,
+# Generates the small VP8, VP9 and H.264 test streams in media/video/testdata (IVF, 2 s, 15 fps,
 # one key frame per second). Needs ffmpeg (Debian package `ffmpeg`, with
 # libvpx). The outputs are committed; run this again only to change them.
 #
@@ -9,10 +9,10 @@
 #   scene-1280x720.ivf  1 s of a detailed Mandelbrot zoom, ~44 KB key frame
 #                   (about a real 720p camera key frame; used by the benchmark)
 #
-# Usage: scripts/gen-video.sh [outdir]   (default media/testdata)
+# Usage: scripts/gen-video.sh [outdir]   (default media/video/testdata)
 set -euo pipefail
 
-out="${1:-$(dirname "$0")/../media/testdata}"
+out="${1:-$(dirname "$0")/../media/video/testdata}"
 mkdir -p "$out"
 
 if ! command -v ffmpeg >/dev/null; then

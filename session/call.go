@@ -15,6 +15,7 @@ import (
 
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/media/video"
 	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/transcript"
 )
@@ -26,7 +27,7 @@ const EventsLabel = events.Label
 // The call's media as the pipeline sees it.
 var (
 	_ pipeline.AudioOut    = (*media.PacedWriter)(nil)
-	_ pipeline.VideoSource = (*media.VideoReceiver)(nil)
+	_ pipeline.VideoSource = (*video.Receiver)(nil)
 )
 
 // wire is the call's client protocol: the data channel and its codec.
@@ -81,7 +82,7 @@ type Call struct {
 	dcOpen     chan struct{}
 	dcOnce     sync.Once
 	wire       atomic.Pointer[wire]
-	video      atomic.Pointer[media.VideoReceiver]
+	video      atomic.Pointer[video.Receiver]
 	mu         sync.Mutex // guards closing and wg.Add
 	closing    bool
 	running    bool // the pipeline and the events writer were started
@@ -436,7 +437,7 @@ func (c *Call) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		})
 	default:
 		ssrc := uint32(track.SSRC())
-		vr, err := media.NewVideoReceiver(media.VideoReceiverOptions{
+		vr, err := video.NewReceiver(video.ReceiverOptions{
 			// Held pictures are scaled on arrival to what the model gets, so
 			// a turn's end pays only for the JPEG.
 			MaxWidth: media.ImageMaxWidth, MaxHeight: media.ImageMaxHeight,

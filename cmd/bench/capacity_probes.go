@@ -458,7 +458,7 @@ func runMicro(ctx context.Context) ([]microRow, string, error) {
 		}
 	}
 	pattern := "^(" + strings.Join(names, "|") + ")$"
-	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", "1", "./media/", "./vad/"}
+	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", "1", "./media/", "./media/video/", "./vad/"}
 	mctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(mctx, goBin, args...).CombinedOutput()

@@ -517,7 +517,7 @@ func TestAssistantSees(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	res, err := callbot.Run(ctx, callbot.Options{Server: base, Turns: [][]int16{q}, AudioRate: rate,
-		VideoPath: filepath.Join("..", "..", "media", "testdata", "red-640x480.ivf"), Log: zerolog.Nop()})
+		VideoPath: filepath.Join("..", "..", "media", "video", "testdata", "red-640x480.ivf"), Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/media/video"
 )
 
 // maxVideoBytes caps the video file loaded into memory.
@@ -65,17 +65,17 @@ func parseVideo(data []byte) (*videoClip, error) {
 // parseIVF reads a VP8 or VP9 IVF file; every size is checked against the
 // data before use.
 func parseIVF(data []byte) (*videoClip, error) {
-	ivf, err := media.ParseIVF(data)
+	ivf, err := video.ParseIVF(data)
 	if err != nil {
 		return nil, err
 	}
 	clip := &videoClip{}
-	var codec media.VideoCodec
+	var codec video.Codec
 	switch ivf.FourCC {
 	case "VP80":
-		codec, clip.codec = media.VideoVP8, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+		codec, clip.codec = video.VP8, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
 	case "VP90":
-		codec, clip.codec = media.VideoVP9, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9, ClockRate: 90000}
+		codec, clip.codec = video.VP9, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9, ClockRate: 90000}
 	default:
 		return nil, fmt.Errorf("ivf: codec %q, need VP80 or VP90", ivf.FourCC)
 	}
@@ -96,23 +96,23 @@ func parseIVF(data []byte) (*videoClip, error) {
 func parseAnnexB(data []byte) (*videoClip, error) {
 	clip := &videoClip{
 		codec:    webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: h264Fmtp},
-		frames:   media.SplitAnnexB(data),
+		frames:   video.SplitAnnexB(data),
 		interval: annexBInterval,
 	}
-	if err := clip.markKeys(media.VideoH264); err != nil {
+	if err := clip.markKeys(video.H264); err != nil {
 		return nil, fmt.Errorf("h264: %w", err)
 	}
 	return clip, nil
 }
 
-func (c *videoClip) markKeys(codec media.VideoCodec) error {
+func (c *videoClip) markKeys(codec video.Codec) error {
 	if len(c.frames) == 0 {
 		return errors.New("no frames")
 	}
 	hasKey := false
 	c.key = make([]bool, len(c.frames))
 	for i, f := range c.frames {
-		c.key[i] = media.IsKeyFrame(codec, f)
+		c.key[i] = video.IsKeyFrame(codec, f)
 		hasKey = hasKey || c.key[i]
 	}
 	if !hasKey {

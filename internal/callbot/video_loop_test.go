@@ -10,14 +10,16 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
+	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
 	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/media/video"
 )
 
 // Each codec's clip, sent by the callbot's peer connection as a track of
 // that codec, is negotiated, packetized by pion, received by a second pion
-// peer and decoded by media.VideoReceiver: the picture is the clip's red.
+// peer and decoded by video.Receiver: the picture is the clip's red.
 func TestVideoLoopbackEachCodec(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	for _, name := range []string{"h264", "vp8", "vp9"} {
@@ -48,16 +50,16 @@ func loopback(t *testing.T, clip *videoClip) (*media.Snapshot, string) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	c := &call{}
-	send, err := c.newPeerConnection()
-	if err != nil {
+	var ps, pr peer
+	if err := ps.open(peerConfig{}, zerolog.Nop()); err != nil {
 		t.Fatal(err)
 	}
+	send := ps.pc
 	defer send.Close()
-	recv, err := c.newPeerConnection()
-	if err != nil {
+	if err := pr.open(peerConfig{}, zerolog.Nop()); err != nil {
 		t.Fatal(err)
 	}
+	recv := pr.pc
 	defer recv.Close()
 
 	track, err := webrtc.NewTrackLocalStaticSample(clip.codec, "video", "callbot")
@@ -101,13 +103,13 @@ func loopback(t *testing.T, clip *videoClip) (*media.Snapshot, string) {
 	got := make(chan result, 1)
 	recv.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		mime := tr.Codec().MimeType
-		vc, err := media.VideoCodecFromMime(mime)
+		vc, err := video.CodecFromMime(mime)
 		if err != nil {
 			got <- result{err: err}
 			return
 		}
 		ssrc := uint32(tr.SSRC())
-		vr, err := media.NewVideoReceiver(media.VideoReceiverOptions{Codec: vc, RequestKeyFrame: func() error {
+		vr, err := video.NewReceiver(video.ReceiverOptions{Codec: vc, RequestKeyFrame: func() error {
 			return recv.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 		}})
 		if err != nil {

@@ -1,4 +1,4 @@
-package media
+package video
 
 /*
 #cgo pkg-config: libavcodec libavutil libswscale
@@ -43,6 +43,7 @@ import "C"
 
 import (
 	"fmt"
+	"github.com/duplex-ai/duplex/media"
 	"image"
 	"sync"
 	"unsafe"
@@ -60,13 +61,13 @@ const (
 	videoMaxFrameBytes = 16 << 20
 )
 
-// VideoDecoder decodes one H.264, VP8 or VP9 stream with libavcodec, one
+// Decoder decodes one H.264, VP8 or VP9 stream with libavcodec, one
 // thread, no frame delay. It is stateful (inter frames refer to earlier
 // ones): one per stream, used from one goroutine, closed when done. Bad
-// input returns an error wrapping ErrVideoDecode and never crashes; the
+// input returns an error wrapping ErrDecode and never crashes; the
 // decoder recovers at the next key frame.
-type VideoDecoder struct {
-	codec VideoCodec
+type Decoder struct {
+	codec Codec
 	ctx   *C.AVCodecContext
 	frame *C.AVFrame // the newest picture
 	tmp   *C.AVFrame // receives; moved to frame on success
@@ -77,49 +78,49 @@ type VideoDecoder struct {
 	have  bool // frame holds a decoded picture
 }
 
-// NewVideoDecoder opens a libavcodec decoder for codec.
-func NewVideoDecoder(codec VideoCodec) (*VideoDecoder, error) {
+// NewDecoder opens a libavcodec decoder for codec.
+func NewDecoder(codec Codec) (*Decoder, error) {
 	var id C.enum_AVCodecID
 	switch codec {
-	case VideoVP8:
+	case VP8:
 		id = C.AV_CODEC_ID_VP8
-	case VideoVP9:
+	case VP9:
 		id = C.AV_CODEC_ID_VP9
-	case VideoH264:
+	case H264:
 		id = C.AV_CODEC_ID_H264
 	default:
-		return nil, fmt.Errorf("%w: %v", ErrVideoCodec, codec)
+		return nil, fmt.Errorf("%w: %v", ErrCodec, codec)
 	}
 	quietOnce.Do(func() { C.av_log_set_level(C.AV_LOG_QUIET) })
 	dec := C.avcodec_find_decoder(id)
 	if dec == nil {
-		return nil, fmt.Errorf("%w: libavcodec has no %v decoder", ErrVideoCodec, codec)
+		return nil, fmt.Errorf("%w: libavcodec has no %v decoder", ErrCodec, codec)
 	}
-	d := &VideoDecoder{codec: codec}
+	d := &Decoder{codec: codec}
 	d.ctx = C.avcodec_alloc_context3(dec)
 	d.frame = C.av_frame_alloc()
 	d.tmp = C.av_frame_alloc()
 	d.pkt = C.av_packet_alloc()
 	if d.ctx == nil || d.frame == nil || d.tmp == nil || d.pkt == nil {
 		d.Close()
-		return nil, fmt.Errorf("%w: out of memory", ErrVideoDecode)
+		return nil, fmt.Errorf("%w: out of memory", ErrDecode)
 	}
 	d.ctx.thread_count = 1
 	d.ctx.flags |= C.AV_CODEC_FLAG_LOW_DELAY
 	d.ctx.max_pixels = videoMaxPixels
 	if r := C.avcodec_open2(d.ctx, dec, nil); r < 0 {
 		d.Close()
-		return nil, fmt.Errorf("%w: open %v: %s", ErrVideoDecode, codec, averr(r))
+		return nil, fmt.Errorf("%w: open %v: %s", ErrDecode, codec, averr(r))
 	}
 	return d, nil
 }
 
 // Codec is the decoder's codec.
-func (d *VideoDecoder) Codec() VideoCodec { return d.codec }
+func (d *Decoder) Codec() Codec { return d.codec }
 
 // SetSkipNonRef makes the decoder skip frames no other frame refers to
 // (libavcodec's AVDISCARD_NONREF) while on: they are not decoded at all.
-func (d *VideoDecoder) SetSkipNonRef(on bool) {
+func (d *Decoder) SetSkipNonRef(on bool) {
 	if d.ctx == nil {
 		return
 	}
@@ -133,22 +134,22 @@ func (d *VideoDecoder) SetSkipNonRef(on bool) {
 // Decode decodes one complete compressed frame (an H.264 access unit in
 // Annex-B form, a VP8 frame or a VP9 frame/superframe). It reports whether
 // a picture came out; Picture converts it. data is not retained.
-func (d *VideoDecoder) Decode(data []byte) (bool, error) {
+func (d *Decoder) Decode(data []byte) (bool, error) {
 	if d.ctx == nil {
-		return false, fmt.Errorf("%w: decoder closed", ErrVideoDecode)
+		return false, fmt.Errorf("%w: decoder closed", ErrDecode)
 	}
 	if len(data) == 0 {
-		return false, fmt.Errorf("%w: empty frame", ErrVideoDecode)
+		return false, fmt.Errorf("%w: empty frame", ErrDecode)
 	}
 	if len(data) > videoMaxFrameBytes {
-		return false, fmt.Errorf("%w: frame of %d bytes", ErrVideoDecode, len(data))
+		return false, fmt.Errorf("%w: frame of %d bytes", ErrDecode, len(data))
 	}
 	if need := len(data) + C.AV_INPUT_BUFFER_PADDING_SIZE; need > d.bufN {
 		C.av_free(unsafe.Pointer(d.buf))
 		d.buf = (*C.uint8_t)(C.av_malloc(C.size_t(need)))
 		if d.buf == nil {
 			d.bufN = 0
-			return false, fmt.Errorf("%w: out of memory", ErrVideoDecode)
+			return false, fmt.Errorf("%w: out of memory", ErrDecode)
 		}
 		d.bufN = need
 	}
@@ -157,7 +158,7 @@ func (d *VideoDecoder) Decode(data []byte) (bool, error) {
 	clear(in[len(data) : len(data)+C.AV_INPUT_BUFFER_PADDING_SIZE])
 	r := C.dx_send(d.ctx, d.pkt, d.buf, C.int(len(data)))
 	if r < 0 && r != C.dx_eagain() {
-		return false, fmt.Errorf("%w: %v: %s", ErrVideoDecode, d.codec, averr(r))
+		return false, fmt.Errorf("%w: %v: %s", ErrDecode, d.codec, averr(r))
 	}
 	got := false
 	for {
@@ -166,7 +167,7 @@ func (d *VideoDecoder) Decode(data []byte) (bool, error) {
 			break
 		}
 		if r < 0 {
-			return got, fmt.Errorf("%w: %v: %s", ErrVideoDecode, d.codec, averr(r))
+			return got, fmt.Errorf("%w: %v: %s", ErrDecode, d.codec, averr(r))
 		}
 		// A later frame replaces an earlier one: the newest is kept.
 		C.av_frame_unref(d.frame)
@@ -182,19 +183,19 @@ func (d *VideoDecoder) Decode(data []byte) (bool, error) {
 // Picture returns the last decoded picture as full-range 4:2:0 (what
 // color.YCbCr and image/jpeg assume), downscaled to fit maxW×maxH (aspect
 // kept; <= 0 means no limit), in a new image the caller owns, and the
-// decoded size. ErrNoVideo if nothing was decoded yet.
-func (d *VideoDecoder) Picture(maxW, maxH int) (*image.YCbCr, int, int, error) {
+// decoded size. media.ErrNoVideo if nothing was decoded yet.
+func (d *Decoder) Picture(maxW, maxH int) (*image.YCbCr, int, int, error) {
 	if d.ctx == nil || !d.have {
-		return nil, 0, 0, ErrNoVideo
+		return nil, 0, 0, media.ErrNoVideo
 	}
 	f := d.frame
 	sw, sh := int(f.width), int(f.height)
 	if sw <= 0 || sh <= 0 || sw*sh > videoMaxPixels {
-		return nil, sw, sh, fmt.Errorf("%w: %dx%d", ErrVideoFrameSize, sw, sh)
+		return nil, sw, sh, fmt.Errorf("%w: %dx%d", ErrFrameSize, sw, sh)
 	}
 	w, h := sw, sh
 	if maxW > 0 && maxH > 0 {
-		w, h = FitWithin(sw, sh, maxW, maxH)
+		w, h = media.FitWithin(sw, sh, maxW, maxH)
 	}
 	format := C.enum_AVPixelFormat(f.format)
 	if format == C.AV_PIX_FMT_YUV420P || format == C.AV_PIX_FMT_YUVJ420P {
@@ -203,7 +204,7 @@ func (d *VideoDecoder) Picture(maxW, maxH int) (*image.YCbCr, int, int, error) {
 		cw, ch := (sw+1)/2, (sh+1)/2
 		ys, cs := int(f.linesize[0]), int(f.linesize[1])
 		if ys < sw || cs < cw || int(f.linesize[2]) != cs {
-			return nil, sw, sh, fmt.Errorf("%w: odd plane layout", ErrVideoDecode)
+			return nil, sw, sh, fmt.Errorf("%w: odd plane layout", ErrDecode)
 		}
 		src := &image.YCbCr{
 			Y:              unsafe.Slice((*byte)(unsafe.Pointer(f.data[0])), ys*(sh-1)+sw),
@@ -216,7 +217,7 @@ func (d *VideoDecoder) Picture(maxW, maxH int) (*image.YCbCr, int, int, error) {
 		}
 		var img *image.YCbCr
 		if w != sw || h != sh {
-			img = scaleYCbCr420(src, w, h)
+			img = media.ScaleYCbCr420(src, w, h)
 		} else {
 			img = image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
 			for y := range sh {
@@ -228,7 +229,7 @@ func (d *VideoDecoder) Picture(maxW, maxH int) (*image.YCbCr, int, int, error) {
 			}
 		}
 		if !full {
-			fullRange(img)
+			media.FullRange(img)
 		}
 		return img, sw, sh, nil
 	}
@@ -240,13 +241,13 @@ func (d *VideoDecoder) Picture(maxW, maxH int) (*image.YCbCr, int, int, error) {
 		(*C.uint8_t)(unsafe.Pointer(&img.Cr[0])), C.int(img.YStride), C.int(img.CStride))
 	if r < 0 {
 		name := C.GoString(C.av_get_pix_fmt_name(format))
-		return nil, sw, sh, fmt.Errorf("%w: convert %s: %s", ErrVideoDecode, name, averr(r))
+		return nil, sw, sh, fmt.Errorf("%w: convert %s: %s", ErrDecode, name, averr(r))
 	}
 	return img, sw, sh, nil
 }
 
 // Close frees the decoder; safe to call twice.
-func (d *VideoDecoder) Close() {
+func (d *Decoder) Close() {
 	if d.ctx != nil {
 		C.avcodec_free_context(&d.ctx)
 	}

@@ -1,8 +1,9 @@
-package media
+package video
 
 import (
 	"context"
 	"fmt"
+	"github.com/duplex-ai/duplex/media"
 	"sync"
 	"time"
 
@@ -29,12 +30,12 @@ const (
 	videoPadRing = 64
 )
 
-// VideoReceiverOptions configures a VideoReceiver. The zero value is usable
+// ReceiverOptions configures a Receiver. The zero value is usable
 // (VP8, no PLIs).
-type VideoReceiverOptions struct {
-	// Codec of the track: VideoVP8 (default), VideoVP9 or VideoH264
+type ReceiverOptions struct {
+	// Codec of the track: VP8 (default), VP9 or H264
 	// (packetization-mode 1: single NAL, STAP-A, FU-A).
-	Codec VideoCodec
+	Codec Codec
 	// Clock stamps pictures and rate-limits PLIs; default clock.Real().
 	Clock clock.Clock
 	// MaxAge: Snapshot returns the held picture if it is at most this old,
@@ -67,13 +68,13 @@ type VideoReceiverOptions struct {
 	// RTCP PLI for the track's SSRC. It is called without locks held from
 	// Push (Run's goroutine), Refresh or Snapshot, so possibly concurrently:
 	// it must be safe for concurrent use (pc.WriteRTCP is) and should not
-	// block. Errors are only counted (VideoStats.PLIErrors).
+	// block. Errors are only counted (Stats.PLIErrors).
 	RequestKeyFrame func() error
 }
 
-// VideoStats are running counters of a VideoReceiver.
-type VideoStats struct {
-	Codec        VideoCodec
+// Stats are running counters of a Receiver.
+type Stats struct {
+	Codec        Codec
 	Packets      uint64  // RTP packets pushed
 	BadPackets   uint64  // padding-only packets (no payload): left out of assembly
 	Dropped      uint64  // packets the sample builder gave up on (loss, reordering beyond its window)
@@ -90,7 +91,7 @@ type VideoStats struct {
 	FPS          float64 // frame rate over the last second or more of RTP time
 }
 
-// VideoReceiver decodes every frame of one RTP video track (VP8, VP9 or
+// Receiver decodes every frame of one RTP video track (VP8, VP9 or
 // H.264) with libavcodec and keeps the latest picture, scaled to
 // MaxWidth×MaxHeight, plus a ring of timestamped ones. Decoding every frame
 // keeps the decoder's references current, so a picture is at most one
@@ -102,12 +103,12 @@ type VideoStats struct {
 //
 // Push and Run must be called from one goroutine; every other method from
 // any. Close (or Run's return) frees the decoder.
-type VideoReceiver struct {
-	opt VideoReceiverOptions
+type Receiver struct {
+	opt ReceiverOptions
 
 	// Push's goroutine only (and Close, under decMu)
 	decMu    sync.Mutex
-	dec      *VideoDecoder
+	dec      *Decoder
 	sb       *samplebuilder.SampleBuilder
 	awaitKey bool // decoder has no valid reference: frames wait for a key frame
 	skipping bool // decoder set to skip non-reference frames
@@ -122,8 +123,8 @@ type VideoReceiver struct {
 	held  int    // entries of pads in use
 
 	mu         sync.Mutex
-	img        *Snapshot
-	ring       []*Snapshot // circular, oldest at ringAt when full
+	img        *media.Snapshot
+	ring       []*media.Snapshot // circular, oldest at ringAt when full
 	ringAt     int
 	want       bool // a picture is wanted from the next decoded frame
 	needKey    bool // a key frame is needed: PLIs continue until one decodes
@@ -135,12 +136,12 @@ type VideoReceiver struct {
 	ended      bool
 	lastPacket time.Time
 	changed    chan struct{} // closed (and replaced) on a new picture or the end
-	stats      VideoStats
+	stats      Stats
 }
 
-// NewVideoReceiver returns a receiver with its decoder; see
-// VideoReceiverOptions for defaults. Close it (or let Run return).
-func NewVideoReceiver(opt VideoReceiverOptions) (*VideoReceiver, error) {
+// NewReceiver returns a receiver with its decoder; see
+// ReceiverOptions for defaults. Close it (or let Run return).
+func NewReceiver(opt ReceiverOptions) (*Receiver, error) {
 	if opt.Clock == nil {
 		opt.Clock = clock.Real()
 	}
@@ -167,38 +168,38 @@ func NewVideoReceiver(opt VideoReceiverOptions) (*VideoReceiver, error) {
 	}
 	switch {
 	case opt.MaxAge < 0:
-		return nil, fmt.Errorf("%w: MaxAge %v", ErrInvalidOption, opt.MaxAge)
+		return nil, fmt.Errorf("%w: MaxAge %v", media.ErrInvalidOption, opt.MaxAge)
 	case opt.PLIInterval < 0:
-		return nil, fmt.Errorf("%w: PLIInterval %v", ErrInvalidOption, opt.PLIInterval)
+		return nil, fmt.Errorf("%w: PLIInterval %v", media.ErrInvalidOption, opt.PLIInterval)
 	case opt.SampleInterval < 0:
-		return nil, fmt.Errorf("%w: SampleInterval %v", ErrInvalidOption, opt.SampleInterval)
+		return nil, fmt.Errorf("%w: SampleInterval %v", media.ErrInvalidOption, opt.SampleInterval)
 	case opt.Ring < 1 || opt.Ring > 256:
-		return nil, fmt.Errorf("%w: Ring %d (want 1..256)", ErrInvalidOption, opt.Ring)
+		return nil, fmt.Errorf("%w: Ring %d (want 1..256)", media.ErrInvalidOption, opt.Ring)
 	case opt.MaxWidth < 16 || opt.MaxHeight < 16:
-		return nil, fmt.Errorf("%w: MaxWidth×MaxHeight %dx%d (want both >= 16)", ErrInvalidOption, opt.MaxWidth, opt.MaxHeight)
+		return nil, fmt.Errorf("%w: MaxWidth×MaxHeight %dx%d (want both >= 16)", media.ErrInvalidOption, opt.MaxWidth, opt.MaxHeight)
 	case opt.MaxFrameBytes < 1024 || opt.MaxFrameBytes > 64<<20:
-		return nil, fmt.Errorf("%w: MaxFrameBytes %d (want 1 KiB..64 MiB)", ErrInvalidOption, opt.MaxFrameBytes)
+		return nil, fmt.Errorf("%w: MaxFrameBytes %d (want 1 KiB..64 MiB)", media.ErrInvalidOption, opt.MaxFrameBytes)
 	}
 	var dep rtp.Depacketizer
 	switch opt.Codec {
-	case VideoVP8:
+	case VP8:
 		dep = &codecs.VP8Packet{}
-	case VideoVP9:
+	case VP9:
 		dep = &codecs.VP9Packet{}
-	case VideoH264:
+	case H264:
 		dep = &codecs.H264Packet{}
 	default:
-		return nil, fmt.Errorf("%w: %v", ErrVideoCodec, opt.Codec)
+		return nil, fmt.Errorf("%w: %v", ErrCodec, opt.Codec)
 	}
-	dec, err := NewVideoDecoder(opt.Codec)
+	dec, err := NewDecoder(opt.Codec)
 	if err != nil {
 		return nil, err
 	}
-	v := &VideoReceiver{
+	v := &Receiver{
 		opt:      opt,
 		dec:      dec,
 		awaitKey: true,
-		ring:     make([]*Snapshot, 0, opt.Ring),
+		ring:     make([]*media.Snapshot, 0, opt.Ring),
 		changed:  make(chan struct{}),
 	}
 	v.stats.Codec = opt.Codec
@@ -211,7 +212,7 @@ func NewVideoReceiver(opt VideoReceiverOptions) (*VideoReceiver, error) {
 // a new packet each time). Each complete frame is
 // decoded on this goroutine (about 0.4–1.5 ms at 720p, by codec), and a
 // picture made when one is due.
-func (v *VideoReceiver) Push(pkt *rtp.Packet) {
+func (v *Receiver) Push(pkt *rtp.Packet) {
 	if pkt == nil {
 		return
 	}
@@ -249,7 +250,7 @@ func (v *VideoReceiver) Push(pkt *rtp.Packet) {
 }
 
 // padShift is how many padding packets came before seq in sequence order.
-func (v *VideoReceiver) padShift(seq uint16) uint16 {
+func (v *Receiver) padShift(seq uint16) uint16 {
 	shift := v.nPads
 	for i := range v.held {
 		if int16(v.pads[i]-seq) > 0 {
@@ -262,17 +263,17 @@ func (v *VideoReceiver) padShift(seq uint16) uint16 {
 // Run reads packets from src and pushes them until src fails or ctx is
 // cancelled, like AudioReceiver.Run: nil on io.EOF or a closed connection,
 // ctx.Err() on cancellation, other read errors wrapped. When it returns
-// the stream is marked ended (waiting Snapshots return ErrNoVideo) and the
+// the stream is marked ended (waiting Snapshots return media.ErrNoVideo) and the
 // decoder freed; pictures already made stay available.
-func (v *VideoReceiver) Run(ctx context.Context, src RTPSource) error {
+func (v *Receiver) Run(ctx context.Context, src media.RTPSource) error {
 	defer v.Close()
-	_, err := readRTP(ctx, src, v.Push)
+	_, err := media.ReadRTP(ctx, src, v.Push)
 	return err
 }
 
 // Close ends the stream and frees the decoder; safe to call twice and from
 // any goroutine. Pictures already made stay available.
-func (v *VideoReceiver) Close() {
+func (v *Receiver) Close() {
 	v.decMu.Lock()
 	if v.dec != nil {
 		v.dec.Close()
@@ -285,7 +286,7 @@ func (v *VideoReceiver) Close() {
 // Refresh asks for a picture from the next decoded frame (and, if the
 // decoder has no valid reference, a key frame). Call it when a fresh view
 // will be needed soon, e.g. when the user starts speaking.
-func (v *VideoReceiver) Refresh() {
+func (v *Receiver) Refresh() {
 	v.mu.Lock()
 	v.want = true
 	send := v.pliDueLocked(v.opt.Clock.Now())
@@ -298,7 +299,7 @@ func (v *VideoReceiver) Refresh() {
 // SetSampling turns sampling on (a picture every SampleInterval into the
 // ring, non-reference frames decoded) or off (every IdleInterval). The
 // engine turns it on while the user speaks.
-func (v *VideoReceiver) SetSampling(on bool) {
+func (v *Receiver) SetSampling(on bool) {
 	v.mu.Lock()
 	v.sampling = on
 	v.mu.Unlock()
@@ -306,11 +307,11 @@ func (v *VideoReceiver) SetSampling(on bool) {
 
 // Snapshot returns the held picture if it is at most MaxAge old. Otherwise
 // it asks for a picture from the next decoded frame (as Refresh) and waits
-// for it or ctx. It returns ErrNoVideo at once, without waiting, if no
+// for it or ctx. It returns media.ErrNoVideo at once, without waiting, if no
 // packet ever arrived, the stream ended, or no packet arrived for MaxAge;
 // and ctx's error (wrapped) if ctx ends first — Latest then still gives
 // the stale picture, if any.
-func (v *VideoReceiver) Snapshot(ctx context.Context) (*Snapshot, error) {
+func (v *Receiver) Snapshot(ctx context.Context) (*media.Snapshot, error) {
 	v.mu.Lock()
 	now := v.opt.Clock.Now()
 	if v.img != nil && now.Sub(v.img.Captured) <= v.opt.MaxAge {
@@ -320,7 +321,7 @@ func (v *VideoReceiver) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	if !v.started || v.ended || now.Sub(v.lastPacket) > v.opt.MaxAge {
 		v.mu.Unlock()
-		return nil, ErrNoVideo
+		return nil, media.ErrNoVideo
 	}
 	var id uint64
 	if v.img != nil {
@@ -347,27 +348,27 @@ func (v *VideoReceiver) Snapshot(ctx context.Context) (*Snapshot, error) {
 			return img, nil
 		}
 		if ended {
-			return nil, ErrNoVideo
+			return nil, media.ErrNoVideo
 		}
 	}
 }
 
 // Latest returns the last picture whatever its age, nil if none.
-func (v *VideoReceiver) Latest() *Snapshot {
+func (v *Receiver) Latest() *media.Snapshot {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.img
 }
 
 // Stats returns the counters; safe from any goroutine.
-func (v *VideoReceiver) Stats() VideoStats {
+func (v *Receiver) Stats() Stats {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.stats
 }
 
 // onFrame decodes one complete frame (Push's goroutine, decMu held).
-func (v *VideoReceiver) onFrame(data []byte, ts uint32, dropped uint16, now time.Time) {
+func (v *Receiver) onFrame(data []byte, ts uint32, dropped uint16, now time.Time) {
 	key := IsKeyFrame(v.opt.Codec, data)
 	v.countFPS(ts)
 	v.mu.Lock()
@@ -445,7 +446,7 @@ func (v *VideoReceiver) onFrame(data []byte, ts uint32, dropped uint16, now time
 	if v.img != nil {
 		id = v.img.ID + 1
 	}
-	v.img = &Snapshot{Image: img, Captured: now, Width: w, Height: h, ID: id}
+	v.img = &media.Snapshot{Image: img, Captured: now, Width: w, Height: h, ID: id}
 	if len(v.ring) < cap(v.ring) {
 		v.ring = append(v.ring, v.img)
 	} else {
@@ -461,7 +462,7 @@ func (v *VideoReceiver) onFrame(data []byte, ts uint32, dropped uint16, now time
 
 // countFPS estimates the frame rate over windows of at least one second
 // of RTP time (Push's goroutine).
-func (v *VideoReceiver) countFPS(ts uint32) {
+func (v *Receiver) countFPS(ts uint32) {
 	if !v.fpsOK {
 		v.fpsOK, v.fpsStart, v.fpsN = true, ts, 0
 		return
@@ -482,7 +483,7 @@ func (v *VideoReceiver) countFPS(ts uint32) {
 
 // pliDueLocked reports whether a PLI should be sent now and, if so,
 // records it. v.mu must be held.
-func (v *VideoReceiver) pliDueLocked(now time.Time) bool {
+func (v *Receiver) pliDueLocked(now time.Time) bool {
 	if !v.needKey || v.opt.RequestKeyFrame == nil {
 		return false
 	}
@@ -496,7 +497,7 @@ func (v *VideoReceiver) pliDueLocked(now time.Time) bool {
 }
 
 // sendPLI calls RequestKeyFrame without holding v.mu.
-func (v *VideoReceiver) sendPLI() {
+func (v *Receiver) sendPLI() {
 	if err := v.opt.RequestKeyFrame(); err != nil {
 		v.mu.Lock()
 		v.stats.PLIErrors++
@@ -505,7 +506,7 @@ func (v *VideoReceiver) sendPLI() {
 }
 
 // end marks the stream ended and wakes waiting Snapshots.
-func (v *VideoReceiver) end() {
+func (v *Receiver) end() {
 	v.mu.Lock()
 	v.ended = true
 	close(v.changed)
@@ -515,13 +516,13 @@ func (v *VideoReceiver) end() {
 
 // IsKeyFrame reports whether a complete frame is a key frame (one that
 // refers to no other).
-func IsKeyFrame(c VideoCodec, b []byte) bool {
+func IsKeyFrame(c Codec, b []byte) bool {
 	switch c {
-	case VideoVP8:
+	case VP8:
 		return len(b) >= 10 && b[0]&1 == 0 // RFC 6386 9.1: frame tag bit 0
-	case VideoVP9:
+	case VP9:
 		return vp9IsKey(b)
-	case VideoH264:
+	case H264:
 		return H264IsKey(b)
 	}
 	return false

@@ -1,9 +1,10 @@
-package media
+package video
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/duplex-ai/duplex/media"
 	"testing"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 )
 
 // FuzzVideoDecoder: any bytes, as a first frame and a second one, never
-// crash the decoder; failures wrap ErrVideoDecode or ErrVideoFrameSize.
+// crash the decoder; failures wrap ErrDecode or ErrFrameSize.
 // Seeds (testdata/fuzz/FuzzVideoDecoder): real key and inter frames of each
 // codec.
 func FuzzVideoDecoder(f *testing.F) {
@@ -20,17 +21,17 @@ func FuzzVideoDecoder(f *testing.F) {
 		f.Add(uint8(c), frames[0], frames[1])
 	}
 	f.Fuzz(func(t *testing.T, codec uint8, first, second []byte) {
-		d, err := NewVideoDecoder(VideoCodec(codec % 3))
+		d, err := NewDecoder(Codec(codec % 3))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer d.Close()
 		for _, b := range [][]byte{first, second} {
-			if _, err := d.Decode(b); err != nil && !errors.Is(err, ErrVideoDecode) {
+			if _, err := d.Decode(b); err != nil && !errors.Is(err, ErrDecode) {
 				t.Fatalf("decode: %v", err)
 			}
-			if _, _, _, err := d.Picture(64, 64); err != nil && !errors.Is(err, ErrNoVideo) &&
-				!errors.Is(err, ErrVideoDecode) && !errors.Is(err, ErrVideoFrameSize) {
+			if _, _, _, err := d.Picture(64, 64); err != nil && !errors.Is(err, media.ErrNoVideo) &&
+				!errors.Is(err, ErrDecode) && !errors.Is(err, ErrFrameSize) {
 				t.Fatalf("picture: %v", err)
 			}
 		}
@@ -38,7 +39,7 @@ func FuzzVideoDecoder(f *testing.F) {
 }
 
 // FuzzVideoReceiver feeds packets built from the fuzz input into a
-// VideoReceiver of the codec the first byte picks: each packet is a
+// Receiver of the codec the first byte picks: each packet is a
 // control byte (marker, sequence step, timestamp step, clock step), a
 // length and a payload. No crash; counters consistent. Seeds: real streams
 // of each codec in that format.
@@ -68,11 +69,11 @@ func FuzzVideoReceiver(f *testing.F) {
 		if len(data) == 0 {
 			return
 		}
-		codec := VideoCodec(data[0] % 3)
+		codec := Codec(data[0] % 3)
 		data = data[1:]
 		clk := newFakeClock()
 		calls := 0
-		v, err := NewVideoReceiver(VideoReceiverOptions{Codec: codec, Clock: clk, MaxWidth: 320, MaxHeight: 240, IdleInterval: -1,
+		v, err := NewReceiver(ReceiverOptions{Codec: codec, Clock: clk, MaxWidth: 320, MaxHeight: 240, IdleInterval: -1,
 			MaxFrameBytes: 64 << 10, RequestKeyFrame: func() error { calls++; return nil }})
 		if err != nil {
 			t.Fatal(err)
@@ -96,7 +97,7 @@ func FuzzVideoReceiver(f *testing.F) {
 				ts += uint32(ctl) << 16 // jumps, both ways after wrap
 			}
 			v.Push(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: ctl&1 != 0}, Payload: payload})
-			clk.advance(time.Duration(ctl>>5) * 10 * time.Millisecond)
+			clk.Advance(time.Duration(ctl>>5) * 10 * time.Millisecond)
 			n++
 		}
 		st := v.Stats()
@@ -107,7 +108,7 @@ func FuzzVideoReceiver(f *testing.F) {
 			if b := s.Image.Bounds(); b.Dx() > 320 || b.Dy() > 240 {
 				t.Fatalf("image %v", b)
 			}
-			if _, _, err := EncodeJPEG(s.Image, 100, 100, 50); err != nil {
+			if _, _, err := media.EncodeJPEG(s.Image, 100, 100, 50); err != nil {
 				t.Fatal(err)
 			}
 		}

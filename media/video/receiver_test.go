@@ -1,9 +1,11 @@
-package media
+package video
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/duplex-ai/duplex/clock"
+	"github.com/duplex-ai/duplex/media"
 	"image"
 	"io"
 	"testing"
@@ -15,16 +17,16 @@ import (
 
 // pushAll pushes pkts into v, advancing clk by one frame (1/15 s) whenever
 // the RTP timestamp moves on.
-func pushAll(v *VideoReceiver, clk *fakeClock, pkts []*rtp.Packet) {
+func pushAll(v *Receiver, clk *clock.Manual, pkts []*rtp.Packet) {
 	for i, p := range pkts {
 		if clk != nil && i > 0 && p.Timestamp != pkts[i-1].Timestamp {
-			clk.advance(time.Second / 15)
+			clk.Advance(time.Second / 15)
 		}
 		v.Push(p)
 	}
 }
 
-var codecFiles = map[VideoCodec]string{VideoH264: "%s-320x240.h264", VideoVP8: "%s-320x240-vp8.ivf", VideoVP9: "%s-320x240-vp9.ivf"}
+var codecFiles = map[Codec]string{H264: "%s-320x240.h264", VP8: "%s-320x240-vp8.ivf", VP9: "%s-320x240-vp9.ivf"}
 
 // Each codec, packetized as a browser would (H.264: STAP-A and FU-A), is
 // decoded frame by frame and shows its colour.
@@ -36,7 +38,7 @@ func TestVideoReceiverColours(t *testing.T) {
 				_, frames := videoFrames(t, fmt.Sprintf(file, colour))
 				clk := newFakeClock()
 				var p plis
-				v := newVideoReceiver(t, VideoReceiverOptions{Codec: c, Clock: clk, RequestKeyFrame: p.request})
+				v := newVideoReceiver(t, ReceiverOptions{Codec: c, Clock: clk, RequestKeyFrame: p.request})
 				pkts, _ := videoStream(c, frames, 300, 65500, 1<<32-3000) // both wrap
 				pushAll(v, clk, pkts)
 				st := v.Stats()
@@ -66,8 +68,8 @@ func TestVideoReceiverBars(t *testing.T) {
 	for _, size := range []string{"640x480", "1280x720"} {
 		t.Run(size, func(t *testing.T) {
 			_, frames := videoFrames(t, "bars-"+size+".ivf")
-			v := newVideoReceiver(t, VideoReceiverOptions{})
-			pkts, _ := videoStream(VideoVP8, frames, 1200, 0, 0)
+			v := newVideoReceiver(t, ReceiverOptions{})
+			pkts, _ := videoStream(VP8, frames, 1200, 0, 0)
 			pushAll(v, nil, pkts)
 			snap := v.Latest()
 			if snap == nil || fmt.Sprintf("%dx%d", snap.Width, snap.Height) != size {
@@ -109,8 +111,8 @@ func squareCentre(t *testing.T, img image.Image) (float64, float64) {
 func TestVideoReceiverMovingSquare(t *testing.T) {
 	_, frames := videoFrames(t, "square-640x480.ivf")
 	clk := newFakeClock()
-	v := newVideoReceiver(t, VideoReceiverOptions{Clock: clk, IdleInterval: -1})
-	pkts, first := videoStream(VideoVP8, frames, 1200, 0, 0)
+	v := newVideoReceiver(t, ReceiverOptions{Clock: clk, IdleInterval: -1})
+	pkts, first := videoStream(VP8, frames, 1200, 0, 0)
 	const w, h, sq = 640, 480, 480 / 6
 	for i := 1; i < len(frames); i += 4 {
 		end := len(pkts)
@@ -130,7 +132,7 @@ func TestVideoReceiverMovingSquare(t *testing.T) {
 			t.Errorf("frame %d: square at y=%.1f", i-1, y)
 		}
 		v.Close()
-		v = newVideoReceiver(t, VideoReceiverOptions{Clock: clk, IdleInterval: -1})
+		v = newVideoReceiver(t, ReceiverOptions{Clock: clk, IdleInterval: -1})
 	}
 }
 
@@ -146,13 +148,13 @@ func TestVideoReceiverPLI(t *testing.T) {
 			pkts, first := videoStream(c, frames, 300, 0, 0)
 			clk := newFakeClock()
 			var p plis
-			v := newVideoReceiver(t, VideoReceiverOptions{Codec: c, Clock: clk, RequestKeyFrame: p.request})
+			v := newVideoReceiver(t, ReceiverOptions{Codec: c, Clock: clk, RequestKeyFrame: p.request})
 			// Joined mid-stream: inter frames only. One PLI, repeated after 1 s.
 			pushAll(v, clk, pkts[first[1]:first[8]])
 			if p.n != 1 || v.Latest() != nil {
 				t.Fatalf("start: %d PLIs, latest %v", p.n, v.Latest())
 			}
-			clk.advance(time.Second)
+			clk.Advance(time.Second)
 			pushAll(v, clk, pkts[first[8]:first[14]])
 			if p.n != 2 {
 				t.Fatalf("after 1 s: %d PLIs, want 2", p.n)
@@ -162,7 +164,7 @@ func TestVideoReceiverPLI(t *testing.T) {
 			if s := v.Latest(); s == nil || !near(meanRGB(s.Image, 160, 120, 4), [3]int{0, 0, 255}, 12) {
 				t.Fatalf("after the key frame: %+v", s)
 			}
-			clk.advance(3 * time.Second)
+			clk.Advance(3 * time.Second)
 			v.Refresh()
 			pushAll(v, clk, pkts[first[20]:first[23]])
 			st := v.Stats()
@@ -184,13 +186,13 @@ func TestVideoReceiverPLI(t *testing.T) {
 	}
 	// A failing RequestKeyFrame is counted and retried a second later.
 	_, frames := videoFrames(t, "red-320x240-vp8.ivf")
-	pkts, first := videoStream(VideoVP8, frames, 1200, 0, 0)
+	pkts, first := videoStream(VP8, frames, 1200, 0, 0)
 	clk := newFakeClock()
 	fails := 0
-	v := newVideoReceiver(t, VideoReceiverOptions{Clock: clk, RequestKeyFrame: func() error { fails++; return errors.New("no") }})
+	v := newVideoReceiver(t, ReceiverOptions{Clock: clk, RequestKeyFrame: func() error { fails++; return errors.New("no") }})
 	pushAll(v, clk, pkts[first[1]:first[4]])
 	v.Refresh()
-	clk.advance(time.Second)
+	clk.Advance(time.Second)
 	v.Refresh()
 	if st := v.Stats(); fails != 2 || st.PLIErrors != 2 {
 		t.Errorf("%d calls, stats %+v", fails, st)
@@ -199,12 +201,12 @@ func TestVideoReceiverPLI(t *testing.T) {
 
 func TestVideoSnapshot(t *testing.T) {
 	_, frames := videoFrames(t, "red-640x480.ivf")
-	pkts, first := videoStream(VideoVP8, frames, 1200, 0, 0)
+	pkts, first := videoStream(VP8, frames, 1200, 0, 0)
 	ctx := context.Background()
 
 	t.Run("no video", func(t *testing.T) {
-		v := newVideoReceiver(t, VideoReceiverOptions{})
-		if s, err := v.Snapshot(ctx); !errors.Is(err, ErrNoVideo) || s != nil {
+		v := newVideoReceiver(t, ReceiverOptions{})
+		if s, err := v.Snapshot(ctx); !errors.Is(err, media.ErrNoVideo) || s != nil {
 			t.Errorf("%v %v", s, err)
 		}
 	})
@@ -212,16 +214,16 @@ func TestVideoSnapshot(t *testing.T) {
 	t.Run("fresh, stale, next frame", func(t *testing.T) {
 		clk := newFakeClock()
 		var p plis
-		v := newVideoReceiver(t, VideoReceiverOptions{Clock: clk, RequestKeyFrame: p.request, IdleInterval: time.Hour})
+		v := newVideoReceiver(t, ReceiverOptions{Clock: clk, RequestKeyFrame: p.request, IdleInterval: time.Hour})
 		pushAll(v, clk, pkts[:first[3]])
 		s1, err := v.Snapshot(ctx)
 		if err != nil || s1.ID != 1 {
 			t.Fatalf("fresh: %+v %v", s1, err)
 		}
 		// Stale (video still flowing): the next decoded frame, no PLI.
-		clk.advance(2*time.Second + time.Millisecond)
+		clk.Advance(2*time.Second + time.Millisecond)
 		v.Push(pkts[first[3]])
-		done := make(chan *Snapshot)
+		done := make(chan *media.Snapshot)
 		go func() {
 			s, err := v.Snapshot(ctx)
 			if err != nil {
@@ -241,7 +243,7 @@ func TestVideoSnapshot(t *testing.T) {
 			t.Fatalf("next frame: %+v, %d PLIs", s2, p.n)
 		}
 		// Timeout: the stale picture stays available through Latest.
-		clk.advance(3 * time.Second)
+		clk.Advance(3 * time.Second)
 		tctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 		defer cancel()
 		v.Push(pkts[first[4]+1])
@@ -252,14 +254,14 @@ func TestVideoSnapshot(t *testing.T) {
 			t.Errorf("latest %+v", l)
 		}
 		// Stalled: no packet for longer than MaxAge means no video.
-		clk.advance(2*time.Second + time.Millisecond)
-		if _, err := v.Snapshot(ctx); !errors.Is(err, ErrNoVideo) {
+		clk.Advance(2*time.Second + time.Millisecond)
+		if _, err := v.Snapshot(ctx); !errors.Is(err, media.ErrNoVideo) {
 			t.Errorf("stalled: %v", err)
 		}
 	})
 
 	t.Run("stream ends while waiting", func(t *testing.T) {
-		v := newVideoReceiver(t, VideoReceiverOptions{})
+		v := newVideoReceiver(t, ReceiverOptions{})
 		src := &gatedSource{pkts: pkts[first[1]:first[5]], gate: make(chan struct{})}
 		runDone := make(chan error)
 		go func() { runDone <- v.Run(ctx, src) }()
@@ -274,13 +276,13 @@ func TestVideoSnapshot(t *testing.T) {
 		if err := <-runDone; err != nil {
 			t.Errorf("Run: %v", err)
 		}
-		if err := <-snapDone; !errors.Is(err, ErrNoVideo) {
+		if err := <-snapDone; !errors.Is(err, media.ErrNoVideo) {
 			t.Errorf("Snapshot: %v", err)
 		}
 	})
 
 	t.Run("Run cancelled", func(t *testing.T) {
-		v := newVideoReceiver(t, VideoReceiverOptions{})
+		v := newVideoReceiver(t, ReceiverOptions{})
 		cctx, cancel := context.WithCancel(ctx)
 		done := make(chan error)
 		go func() { done <- v.Run(cctx, &blockingSource{unblock: make(chan struct{})}) }()
@@ -291,9 +293,9 @@ func TestVideoSnapshot(t *testing.T) {
 	})
 
 	t.Run("input above the cap is downscaled", func(t *testing.T) {
-		v := newVideoReceiver(t, VideoReceiverOptions{MaxWidth: 640, MaxHeight: 640})
+		v := newVideoReceiver(t, ReceiverOptions{MaxWidth: 640, MaxHeight: 640})
 		_, f720 := videoFrames(t, "red-1280x720.ivf")
-		p720, _ := videoStream(VideoVP8, f720[:2], 1200, 0, 0)
+		p720, _ := videoStream(VP8, f720[:2], 1200, 0, 0)
 		pushAll(v, nil, p720)
 		s, err := v.Snapshot(ctx)
 		if err != nil {
@@ -308,12 +310,12 @@ func TestVideoSnapshot(t *testing.T) {
 	})
 
 	t.Run("options", func(t *testing.T) {
-		for _, o := range []VideoReceiverOptions{{MaxAge: -1}, {PLIInterval: -1}, {MaxWidth: 8, MaxHeight: 8}, {MaxFrameBytes: 10}, {Ring: -1}, {SampleInterval: -1}} {
-			if _, err := NewVideoReceiver(o); !errors.Is(err, ErrInvalidOption) {
+		for _, o := range []ReceiverOptions{{MaxAge: -1}, {PLIInterval: -1}, {MaxWidth: 8, MaxHeight: 8}, {MaxFrameBytes: 10}, {Ring: -1}, {SampleInterval: -1}} {
+			if _, err := NewReceiver(o); !errors.Is(err, media.ErrInvalidOption) {
 				t.Errorf("%+v: %v", o, err)
 			}
 		}
-		if _, err := NewVideoReceiver(VideoReceiverOptions{Codec: 7}); !errors.Is(err, ErrVideoCodec) {
+		if _, err := NewReceiver(ReceiverOptions{Codec: 7}); !errors.Is(err, ErrCodec) {
 			t.Errorf("codec 7: %v", err)
 		}
 	})
@@ -333,7 +335,7 @@ func TestVideoReceiverSampling(t *testing.T) {
 			pkts, _ := videoStream(c, frames, 1200, 0, 0)
 			clk := newFakeClock()
 			t0 := clk.Now()
-			v := newVideoReceiver(t, VideoReceiverOptions{Codec: c, Clock: clk, IdleInterval: 3 * time.Second})
+			v := newVideoReceiver(t, ReceiverOptions{Codec: c, Clock: clk, IdleInterval: 3 * time.Second})
 			v.SetSampling(true)
 			pushAll(v, clk, pkts)
 			st := v.Stats()
@@ -341,7 +343,7 @@ func TestVideoReceiverSampling(t *testing.T) {
 			if st.Pictures != 4 || st.Decoded != 59 || st.FPS < 14.5 || st.FPS > 15.5 {
 				t.Fatalf("stats %+v", st)
 			}
-			colour := func(s *Snapshot) [3]int { return meanRGB(s.Image, 160, 120, 4) }
+			colour := func(s *media.Snapshot) [3]int { return meanRGB(s.Image, 160, 120, 4) }
 			red, green, blue := [3]int{255, 0, 0}, [3]int{0, 128, 0}, [3]int{0, 0, 255}
 			for _, tc := range []struct {
 				at   time.Duration
@@ -369,10 +371,10 @@ func TestVideoReceiverSampling(t *testing.T) {
 
 func TestVideoReceiverRing(t *testing.T) {
 	_, frames := videoFrames(t, "red-320x240-vp8.ivf")
-	pkts, _ := videoStream(VideoVP8, frames, 1200, 0, 0)
+	pkts, _ := videoStream(VP8, frames, 1200, 0, 0)
 	clk := newFakeClock()
 	t0 := clk.Now()
-	v := newVideoReceiver(t, VideoReceiverOptions{Clock: clk, IdleInterval: -1, Ring: 4})
+	v := newVideoReceiver(t, ReceiverOptions{Clock: clk, IdleInterval: -1, Ring: 4})
 	if v.PictureAt(t0) != nil || v.PicturesBetween(t0, t0.Add(time.Hour), 3) != nil {
 		t.Fatal("pictures before any frame")
 	}
@@ -447,7 +449,7 @@ func TestVideoReceiverPadding(t *testing.T) {
 			}
 			clk := newFakeClock()
 			var p plis
-			v := newVideoReceiver(t, VideoReceiverOptions{Codec: c, Clock: clk, RequestKeyFrame: p.request})
+			v := newVideoReceiver(t, ReceiverOptions{Codec: c, Clock: clk, RequestKeyFrame: p.request})
 			pushAll(v, clk, in)
 			st := v.Stats()
 			n := uint64(len(frames) - 1)
@@ -466,7 +468,7 @@ func TestVideoReceiverPadding(t *testing.T) {
 // the lower layer keeps the picture current.
 func TestVideoReceiverNonRefWhenIdle(t *testing.T) {
 	_, frames := videoFrames(t, "layers-160x120-vp8.ivf")
-	pkts, _ := videoStream(VideoVP8, frames, 1200, 0, 0)
+	pkts, _ := videoStream(VP8, frames, 1200, 0, 0)
 	n := uint64(len(frames) - 1)
 	for _, tc := range []struct {
 		name     string
@@ -475,7 +477,7 @@ func TestVideoReceiverNonRefWhenIdle(t *testing.T) {
 	}{{"idle", false, false}, {"sampling", true, false}, {"idle, DecodeNonRefWhenIdle", false, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := newFakeClock()
-			v := newVideoReceiver(t, VideoReceiverOptions{Clock: clk, DecodeNonRefWhenIdle: tc.decodeNR})
+			v := newVideoReceiver(t, ReceiverOptions{Clock: clk, DecodeNonRefWhenIdle: tc.decodeNR})
 			v.SetSampling(tc.sampling)
 			pushAll(v, clk, pkts)
 			st := v.Stats()

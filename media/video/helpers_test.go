@@ -1,6 +1,9 @@
-package media
+package video
 
 import (
+	"errors"
+	"github.com/duplex-ai/duplex/clock"
+	"github.com/pion/interceptor"
 	"image"
 	"testing"
 	"time"
@@ -10,7 +13,7 @@ import (
 )
 
 // keyFrameIndexes returns the indexes of the key frames.
-func keyFrameIndexes(c VideoCodec, frames [][]byte) []int {
+func keyFrameIndexes(c Codec, frames [][]byte) []int {
 	var k []int
 	for i, f := range frames {
 		if IsKeyFrame(c, f) {
@@ -24,14 +27,14 @@ func keyFrameIndexes(c VideoCodec, frames [][]byte) []int {
 // payloaders (VP8 with a picture ID; VP9 flexible mode; H.264 STAP-A for
 // SPS+PPS and FU-A beyond mtu), marker on each frame's last packet, 15 fps
 // timestamps. first[i] is the index of frame i's first packet.
-func videoStream(c VideoCodec, frames [][]byte, mtu uint16, seq0 uint16, ts0 uint32) (pkts []*rtp.Packet, first []int) {
+func videoStream(c Codec, frames [][]byte, mtu uint16, seq0 uint16, ts0 uint32) (pkts []*rtp.Packet, first []int) {
 	var pay rtp.Payloader
 	switch c {
-	case VideoVP8:
+	case VP8:
 		pay = &codecs.VP8Payloader{EnablePictureID: true}
-	case VideoVP9:
+	case VP9:
 		pay = &codecs.VP9Payloader{}
-	case VideoH264:
+	case H264:
 		pay = &codecs.H264Payloader{}
 	}
 	seq := seq0
@@ -56,11 +59,9 @@ func videoStream(c VideoCodec, frames [][]byte, mtu uint16, seq0 uint16, ts0 uin
 	return pkts, first
 }
 
-// advance moves the fake clock forward.
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+// newFakeClock is the manual clock the receiver tests step.
+func newFakeClock() *clock.Manual {
+	return clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
 // plis counts RequestKeyFrame calls.
@@ -68,9 +69,9 @@ type plis struct{ n int }
 
 func (p *plis) request() error { p.n++; return nil }
 
-func newVideoReceiver(t testing.TB, opt VideoReceiverOptions) *VideoReceiver {
+func newVideoReceiver(t testing.TB, opt ReceiverOptions) *Receiver {
 	t.Helper()
-	v, err := NewVideoReceiver(opt)
+	v, err := NewReceiver(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func near(got, want [3]int, tol int) bool {
 func keyPicture(tb testing.TB, name string) *image.YCbCr {
 	tb.Helper()
 	c, frames := videoFrames(tb, name)
-	d, err := NewVideoDecoder(c)
+	d, err := NewDecoder(c)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -129,4 +130,18 @@ func keyPicture(tb testing.TB, name string) *image.YCbCr {
 		tb.Fatal(err)
 	}
 	return img
+}
+
+// blockingSource blocks ReadRTP until SetReadDeadline is called, as a
+// track does when the call's context ends.
+type blockingSource struct{ unblock chan struct{} }
+
+func (s *blockingSource) ReadRTP() (*rtp.Packet, interceptor.Attributes, error) {
+	<-s.unblock
+	return nil, nil, errors.New("i/o timeout")
+}
+
+func (s *blockingSource) SetReadDeadline(time.Time) error {
+	close(s.unblock)
+	return nil
 }

@@ -1,4 +1,4 @@
-package media
+package video
 
 import (
 	"encoding/binary"
@@ -16,11 +16,11 @@ type IVF struct {
 }
 
 // ParseIVF parses an IVF file held in memory; every size is checked
-// against the data before use. Errors wrap ErrVideoFile.
+// against the data before use. Errors wrap ErrFile.
 func ParseIVF(data []byte) (*IVF, error) {
 	const fileHeader, frameHeader = 32, 12
 	if len(data) < fileHeader || string(data[:4]) != "DKIF" {
-		return nil, fmt.Errorf("%w: not an IVF file", ErrVideoFile)
+		return nil, fmt.Errorf("%w: not an IVF file", ErrFile)
 	}
 	hl := int(binary.LittleEndian.Uint16(data[6:]))
 	if hl < fileHeader || hl > len(data) {
@@ -35,12 +35,12 @@ func ParseIVF(data []byte) (*IVF, error) {
 	}
 	for off := hl; off < len(data); {
 		if len(data)-off < frameHeader {
-			return nil, fmt.Errorf("%w: ivf: truncated frame header", ErrVideoFile)
+			return nil, fmt.Errorf("%w: ivf: truncated frame header", ErrFile)
 		}
 		size := int64(binary.LittleEndian.Uint32(data[off:]))
 		off += frameHeader
 		if size > int64(len(data)-off) {
-			return nil, fmt.Errorf("%w: ivf: frame of %d bytes overruns the file", ErrVideoFile, size)
+			return nil, fmt.Errorf("%w: ivf: frame of %d bytes overruns the file", ErrFile, size)
 		}
 		if size > 0 {
 			f.Frames = append(f.Frames, data[off:off+int(size):off+int(size)])
@@ -50,15 +50,15 @@ func ParseIVF(data []byte) (*IVF, error) {
 	return f, nil
 }
 
-// Codec maps the IVF FourCC to a VideoCodec (ErrVideoCodec otherwise).
-func (f *IVF) Codec() (VideoCodec, error) {
+// Codec maps the IVF FourCC to a Codec (ErrCodec otherwise).
+func (f *IVF) Codec() (Codec, error) {
 	switch f.FourCC {
 	case "VP80":
-		return VideoVP8, nil
+		return VP8, nil
 	case "VP90":
-		return VideoVP9, nil
+		return VP9, nil
 	}
-	return 0, fmt.Errorf("%w: ivf fourcc %q", ErrVideoCodec, f.FourCC)
+	return 0, fmt.Errorf("%w: ivf fourcc %q", ErrCodec, f.FourCC)
 }
 
 // SplitAnnexB splits an H.264 Annex-B byte stream into access units (each

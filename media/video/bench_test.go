@@ -1,7 +1,8 @@
-package media
+package video
 
 import (
 	"fmt"
+	"github.com/duplex-ai/duplex/media"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +20,7 @@ var benchSizes = []struct {
 // benchStream encodes 2 s of ffmpeg's moving testsrc at 30 fps with a key
 // frame every 30 frames (H.264 constrained baseline; VP8/VP9 realtime) and
 // returns its frames. Skips without ffmpeg.
-func benchStream(b *testing.B, c VideoCodec, size, rate string) [][]byte {
+func benchStream(b *testing.B, c Codec, size, rate string) [][]byte {
 	b.Helper()
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		b.Skip("ffmpeg not installed")
@@ -27,11 +28,11 @@ func benchStream(b *testing.B, c VideoCodec, size, rate string) [][]byte {
 	var args []string
 	ext := "ivf"
 	switch c {
-	case VideoH264:
+	case H264:
 		args, ext = []string{"-c:v", "libx264", "-profile:v", "baseline", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p", "-f", "h264"}, "h264"
-	case VideoVP8:
+	case VP8:
 		args = []string{"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-pix_fmt", "yuv420p", "-f", "ivf"}
-	case VideoVP9:
+	case VP9:
 		args = []string{"-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-pix_fmt", "yuv420p", "-f", "ivf"}
 	}
 	out := filepath.Join(b.TempDir(), "s."+ext)
@@ -43,7 +44,7 @@ func benchStream(b *testing.B, c VideoCodec, size, rate string) [][]byte {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if c == VideoH264 {
+	if c == H264 {
 		return SplitAnnexB(data)
 	}
 	f, err := ParseIVF(data)
@@ -53,8 +54,8 @@ func benchStream(b *testing.B, c VideoCodec, size, rate string) [][]byte {
 	return f.Frames
 }
 
-func forEachBenchStream(b *testing.B, fn func(b *testing.B, c VideoCodec, frames [][]byte)) {
-	for _, c := range []VideoCodec{VideoH264, VideoVP8, VideoVP9} {
+func forEachBenchStream(b *testing.B, fn func(b *testing.B, c Codec, frames [][]byte)) {
+	for _, c := range []Codec{H264, VP8, VP9} {
 		for _, s := range benchSizes {
 			b.Run(fmt.Sprintf("%v-%s", c, s.name), func(b *testing.B) {
 				fn(b, c, benchStream(b, c, s.size, s.rate))
@@ -66,7 +67,7 @@ func forEachBenchStream(b *testing.B, fn func(b *testing.B, c VideoCodec, frames
 // BenchmarkVideoDecode: libavcodec decode of one frame (every frame of the
 // stream in turn, key frames included), one thread.
 func BenchmarkVideoDecode(b *testing.B) {
-	forEachBenchStream(b, func(b *testing.B, c VideoCodec, frames [][]byte) {
+	forEachBenchStream(b, func(b *testing.B, c Codec, frames [][]byte) {
 		d := newVideoDecoder(b, c)
 		i := 0
 		for b.Loop() {
@@ -81,18 +82,18 @@ func BenchmarkVideoDecode(b *testing.B) {
 // BenchmarkVideoPicture: decode + scale to ≤1200×800 + full range + JPEG
 // (quality 80) of one frame: what a turn's image costs on top of decoding.
 func BenchmarkVideoPicture(b *testing.B) {
-	forEachBenchStream(b, func(b *testing.B, c VideoCodec, frames [][]byte) {
+	forEachBenchStream(b, func(b *testing.B, c Codec, frames [][]byte) {
 		d := newVideoDecoder(b, c)
 		i := 0
 		for b.Loop() {
 			if _, err := d.Decode(frames[i%len(frames)]); err != nil {
 				b.Fatal(err)
 			}
-			img, _, _, err := d.Picture(ImageMaxWidth, ImageMaxHeight)
+			img, _, _, err := d.Picture(media.ImageMaxWidth, media.ImageMaxHeight)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, _, err := EncodeJPEG(img, ImageMaxWidth, ImageMaxHeight, DefaultJPEGQuality); err != nil {
+			if _, _, err := media.EncodeJPEG(img, media.ImageMaxWidth, media.ImageMaxHeight, media.DefaultJPEGQuality); err != nil {
 				b.Fatal(err)
 			}
 			i++
@@ -107,11 +108,11 @@ func BenchmarkVideoPicture(b *testing.B) {
 func BenchmarkVideoReceive(b *testing.B) {
 	for _, mode := range []string{"idle", "sampling"} {
 		b.Run(mode, func(b *testing.B) {
-			forEachBenchStream(b, func(b *testing.B, c VideoCodec, frames [][]byte) {
+			forEachBenchStream(b, func(b *testing.B, c Codec, frames [][]byte) {
 				pkts, first := videoStream(c, frames, 1200, 0, 0)
 				first = append(first, len(pkts))
 				clk := newFakeClock()
-				v := newVideoReceiver(b, VideoReceiverOptions{Codec: c, Clock: clk, MaxWidth: ImageMaxWidth, MaxHeight: ImageMaxHeight})
+				v := newVideoReceiver(b, ReceiverOptions{Codec: c, Clock: clk, MaxWidth: media.ImageMaxWidth, MaxHeight: media.ImageMaxHeight})
 				v.SetSampling(mode == "sampling")
 				n, loops := 0, 0
 				span := uint32(len(frames)) * videoClockRate / 15
@@ -123,7 +124,7 @@ func BenchmarkVideoReceive(b *testing.B) {
 						q.Timestamp += uint32(loops) * span
 						v.Push(&q)
 					}
-					clk.advance(time.Second / 30)
+					clk.Advance(time.Second / 30)
 					n++
 					if n%len(frames) == 0 {
 						loops++
@@ -165,7 +166,7 @@ func BenchmarkVideoDecodeNonRef(b *testing.B) {
 	}
 	for _, skip := range []bool{false, true} {
 		b.Run(fmt.Sprintf("skip=%v", skip), func(b *testing.B) {
-			d := newVideoDecoder(b, VideoVP8)
+			d := newVideoDecoder(b, VP8)
 			d.SetSkipNonRef(skip)
 			i, pics := 0, 0
 			for b.Loop() {

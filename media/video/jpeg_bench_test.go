@@ -1,8 +1,9 @@
-package media
+package video
 
 import (
 	"bytes"
 	"fmt"
+	"github.com/duplex-ai/duplex/media"
 	"image/jpeg"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 // (BENCHMARKS.md, "JPEG encoder").
 func BenchmarkJPEGEncoders(b *testing.B) {
 	codec, frames := videoFrames(b, "scene-1280x720.ivf")
-	dec, err := NewVideoDecoder(codec)
+	dec, err := NewDecoder(codec)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -28,14 +29,14 @@ func BenchmarkJPEGEncoders(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, size := range [][2]int{{1200, 800}, {640, 480}} {
-		frame := scaleYCbCr420(img, size[0], size[1])
+		frame := media.ScaleYCbCr420(img, size[0], size[1])
 		name := fmt.Sprintf("%dx%d", size[0], size[1])
 		b.Run(name+"/image-jpeg", func(b *testing.B) {
 			var buf bytes.Buffer
 			b.ReportAllocs()
 			for b.Loop() {
 				buf.Reset()
-				if err := jpeg.Encode(&buf, frame, &jpeg.Options{Quality: DefaultJPEGQuality}); err != nil {
+				if err := jpeg.Encode(&buf, frame, &jpeg.Options{Quality: media.DefaultJPEGQuality}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -47,11 +48,29 @@ func BenchmarkJPEGEncoders(b *testing.B) {
 			var out []byte
 			b.ReportAllocs()
 			for b.Loop() {
-				if out, err = e.Encode(out[:0], frame, DefaultJPEGQuality); err != nil {
+				if out, err = e.Encode(out[:0], frame, media.DefaultJPEGQuality); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(len(out)), "bytes")
 		})
+	}
+}
+
+func BenchmarkSnapshotScale720p(b *testing.B) {
+	img := keyPicture(b, "scene-1280x720.ivf")
+	b.ReportAllocs()
+	for b.Loop() {
+		media.ScaleToFit(img, media.ImageMaxWidth, media.ImageMaxHeight)
+	}
+}
+
+func BenchmarkSnapshotJPEG(b *testing.B) {
+	img := keyPicture(b, "scene-1280x720.ivf")
+	scaled := media.ScaleToFit(img, media.ImageMaxWidth, media.ImageMaxHeight)
+	for b.Loop() {
+		if _, _, err := media.EncodeJPEG(scaled, media.ImageMaxWidth, media.ImageMaxHeight, media.DefaultJPEGQuality); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,14 +1,16 @@
-package media
+package video
+
+import "github.com/duplex-ai/duplex/media"
 
 import "time"
 
 // PictureAt returns the picture the camera showed at t: the latest one
 // captured at or before t, else the oldest one held; nil if none. A turn
 // asks for the moment of its question.
-func (v *VideoReceiver) PictureAt(t time.Time) *Snapshot {
+func (v *Receiver) PictureAt(t time.Time) *media.Snapshot {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	var best, oldest *Snapshot
+	var best, oldest *media.Snapshot
 	for _, s := range v.ring {
 		if oldest == nil || s.ID < oldest.ID {
 			oldest = s
@@ -26,12 +28,12 @@ func (v *VideoReceiver) PictureAt(t time.Time) *Snapshot {
 // PicturesBetween returns up to n of the held pictures captured within
 // [from, to], oldest first, spread evenly across it (the first and last
 // always among them): the frames across a turn for motion questions.
-func (v *VideoReceiver) PicturesBetween(from, to time.Time, n int) []*Snapshot {
+func (v *Receiver) PicturesBetween(from, to time.Time, n int) []*media.Snapshot {
 	if n <= 0 {
 		return nil
 	}
 	v.mu.Lock()
-	var in []*Snapshot
+	var in []*media.Snapshot
 	for i := range v.ring {
 		// Oldest first: the ring starts at ringAt once full.
 		s := v.ring[(v.ringAt+i)%len(v.ring)]
@@ -46,7 +48,7 @@ func (v *VideoReceiver) PicturesBetween(from, to time.Time, n int) []*Snapshot {
 	if n == 1 {
 		return in[len(in)-1:]
 	}
-	out := make([]*Snapshot, n)
+	out := make([]*media.Snapshot, n)
 	for i := range n {
 		out[i] = in[i*(len(in)-1)/(n-1)]
 	}

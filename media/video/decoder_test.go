@@ -1,7 +1,8 @@
-package media
+package video
 
 import (
 	"errors"
+	"github.com/duplex-ai/duplex/media"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,14 +11,14 @@ import (
 
 // videoFrames loads the frames of a test stream: IVF (VP8, VP9) or H.264
 // Annex-B (.h264).
-func videoFrames(t testing.TB, name string) (VideoCodec, [][]byte) {
+func videoFrames(t testing.TB, name string) (Codec, [][]byte) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.HasSuffix(name, ".h264") {
-		return VideoH264, SplitAnnexB(data)
+		return H264, SplitAnnexB(data)
 	}
 	f, err := ParseIVF(data)
 	if err != nil {
@@ -30,9 +31,9 @@ func videoFrames(t testing.TB, name string) (VideoCodec, [][]byte) {
 	return c, f.Frames
 }
 
-func newVideoDecoder(t testing.TB, c VideoCodec) *VideoDecoder {
+func newVideoDecoder(t testing.TB, c Codec) *Decoder {
 	t.Helper()
-	d, err := NewVideoDecoder(c)
+	d, err := NewDecoder(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,21 +123,21 @@ func TestVideoDecoderScalesAndMoves(t *testing.T) {
 	}
 }
 
-// Bad input is an error wrapping ErrVideoDecode, and the decoder still
+// Bad input is an error wrapping ErrDecode, and the decoder still
 // decodes the next good stream after it.
 func TestVideoDecoderErrors(t *testing.T) {
-	if _, err := NewVideoDecoder(VideoCodec(9)); !errors.Is(err, ErrVideoCodec) {
+	if _, err := NewDecoder(Codec(9)); !errors.Is(err, ErrCodec) {
 		t.Fatalf("codec 9: %v", err)
 	}
-	d := newVideoDecoder(t, VideoH264)
-	if _, _, _, err := d.Picture(0, 0); !errors.Is(err, ErrNoVideo) {
+	d := newVideoDecoder(t, H264)
+	if _, _, _, err := d.Picture(0, 0); !errors.Is(err, media.ErrNoVideo) {
 		t.Fatalf("picture before decode: %v", err)
 	}
-	if _, err := d.Decode(nil); !errors.Is(err, ErrVideoDecode) {
+	if _, err := d.Decode(nil); !errors.Is(err, ErrDecode) {
 		t.Fatalf("empty frame: %v", err)
 	}
 	_, vp8 := videoFrames(t, "red-320x240-vp8.ivf")
-	for _, c := range []VideoCodec{VideoH264, VideoVP9} {
+	for _, c := range []Codec{H264, VP9} {
 		d := newVideoDecoder(t, c)
 		if got, err := d.Decode(vp8[0]); err == nil && got {
 			t.Errorf("%v decoded a VP8 frame", c)
@@ -156,7 +157,7 @@ func TestVideoDecoderErrors(t *testing.T) {
 	}
 	d.Close()
 	d.Close()
-	if _, err := d.Decode(h264[0]); !errors.Is(err, ErrVideoDecode) {
+	if _, err := d.Decode(h264[0]); !errors.Is(err, ErrDecode) {
 		t.Fatalf("decode after close: %v", err)
 	}
 }
@@ -192,12 +193,12 @@ func TestParseIVFErrors(t *testing.T) {
 		"cut":     data[:32+5],
 	}
 	for name, b := range bad {
-		if _, err := ParseIVF(b); !errors.Is(err, ErrVideoFile) {
+		if _, err := ParseIVF(b); !errors.Is(err, ErrFile) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	f.FourCC = "AV01"
-	if _, err := f.Codec(); !errors.Is(err, ErrVideoCodec) {
+	if _, err := f.Codec(); !errors.Is(err, ErrCodec) {
 		t.Fatal(err)
 	}
 }
