@@ -211,11 +211,19 @@ func Build(ctx context.Context, cfg Config) (*Corpus, error) {
 		}
 	}
 	c.SpeechPower = sp / float64(max(nsp, 1))
-	// Babble talkers: random sequences of utterances from the same voices,
-	// for the mixture and (from a random stream of their own, so its length
-	// does not change the mixture) for the noise-only stretch.
-	// Each talker is added into the sum as soon as it is rendered, so a
-	// long noise-only stretch costs one track of memory, not six.
+	if err := c.addBabble(r); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// addBabble renders c's babble tracks: random sequences of utterances from
+// c.Config's voices, for the mixture and (from a random stream of their
+// own, so its length does not change the mixture) for the noise-only
+// stretch. Each talker is added into the sum as soon as it is rendered, so
+// a long noise-only stretch costs one track of memory, not six.
+func (c *Corpus) addBabble(r *renderer) error {
+	cfg := c.Config
 	for part, need := range []int{len(c.Clean), samplesOf(cfg.NoiseOnly)} {
 		brng := rand.New(rand.NewPCG(cfg.Seed, uint64(2+part)))
 		sum := make([]float64, need)
@@ -226,7 +234,7 @@ func Build(ctx context.Context, cfg Config) (*Corpus, error) {
 				v := cfg.Voices[brng.IntN(len(cfg.Voices))]
 				x, err := r.render(v.Name, cfg.Speeds[brng.IntN(len(cfg.Speeds))], texts[v.Lang][brng.IntN(len(texts[v.Lang]))])
 				if err != nil {
-					return nil, err
+					return err
 				}
 				g := 1 / math.Sqrt(activePower(x))
 				for _, s := range x {
@@ -240,7 +248,7 @@ func Build(ctx context.Context, cfg Config) (*Corpus, error) {
 		}
 		c.babble[part] = sum
 	}
-	return c, nil
+	return nil
 }
 
 func samplesOf(d time.Duration) int { return int(int64(d) * Rate / int64(time.Second)) }

@@ -64,7 +64,7 @@ func Matrix(c *Corpus, snrs []float64, topt vad.TurnOptions, cs []Contender) ([]
 				return nil, err
 			}
 			row := Row{Noise: label, SNR: cd.SNR, VAD: ct.Name, Result: res, FalsePerMin: math.NaN()}
-			if noise != nil {
+			if len(noise) > 0 {
 				if row.FalsePerMin, row.NoiseInTurn, err = FalseStarts(noise, ct.New, topt); err != nil {
 					return nil, err
 				}

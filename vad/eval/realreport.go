@@ -1,0 +1,143 @@
+package eval
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/duplex-ai/duplex/internal/benchmd"
+	"github.com/duplex-ai/duplex/vad"
+)
+
+// RealSet is one real-speech corpus and its accuracy rows.
+type RealSet struct {
+	Name   string // e.g. "FSDD digit strings"
+	Corpus *Corpus
+	Rows   []Row
+	Sweep  []SweepRow
+}
+
+// RealConditions are the mixtures of the real-speech section: clean, and
+// every noise at 20, 10, 5 and 0 dB.
+func RealConditions() []float64 { return []float64{20, 10, 5, 0} }
+
+// SplitRate is the share of utterances that started more than one turn.
+func SplitRate(r Result) float64 { return float64(r.SplitUtts) / float64(max(r.Utts, 1)) }
+
+// TurnsPerUtt is the mean number of turns an utterance started (a missed
+// one counts 0).
+func TurnsPerUtt(r Result) float64 {
+	return float64(r.Utts-r.Missed+r.Splits) / float64(max(r.Utts, 1))
+}
+
+// RealCorpusMarkdown describes one real-speech corpus.
+func RealCorpusMarkdown(name string, c *Corpus, how string) string {
+	var speech time.Duration
+	for _, l := range c.Labels {
+		if l {
+			speech += FrameTime
+		}
+	}
+	speakers := map[string]int{}
+	var order []string
+	for _, u := range c.Utts {
+		if speakers[u.Voice] == 0 {
+			order = append(order, u.Voice)
+		}
+		speakers[u.Voice]++
+	}
+	var who []string
+	for _, v := range order {
+		who = append(who, fmt.Sprintf("%s ×%d", strings.SplitN(v, ":", 2)[1], speakers[v]))
+	}
+	if len(who) > 6 {
+		who = append(who[:6], "…")
+	}
+	return fmt.Sprintf("- %s: %d utterances (%s of audio, %s labelled speech; %s). %s Pauses %v–%v between utterances, "+
+		"each normalised to %.0f dBFS ±%.0f dB active level, seed %d.\n",
+		name, len(c.Utts), c.Duration().Round(time.Second), speech.Round(time.Second), strings.Join(who, ", "), how,
+		c.Config.PauseMin, c.Config.PauseMax, speechLevel, levelSpread, c.Config.Seed)
+}
+
+// RealTableMarkdown renders the accuracy rows of every set, with turns per
+// utterance and the split rate.
+func RealTableMarkdown(sets []RealSet, topt vad.TurnOptions) string {
+	var b strings.Builder
+	ms := topt.MinSilence
+	if ms == 0 {
+		ms = vad.DefaultMinSilence
+	}
+	fmt.Fprintf(&b, "Turn detector defaults (MinSilence %v, as `-vad-min-silence`). Columns as in the synthetic table; "+
+		"turns/utt = turns started per utterance (missed ones count 0); split = utterances that started more than one turn.\n\n", ms)
+	b.WriteString("| speech | noise | SNR dB | VAD | precision | recall | F1 | onset | EOT extra | missed | turns/utt | split |\n")
+	b.WriteString("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, s := range sets {
+		for _, r := range s.Rows {
+			x := r.Result
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %.3f | %.3f | **%.3f** | %s/%s | %s/%s | %s | %.2f | %d (%.1f %%) |\n",
+				s.Name, r.Noise, snrCell(r.SNR), r.VAD, x.Precision, x.Recall, x.F1,
+				msf(Percentile(x.Onset, 50)), msf(Percentile(x.Onset, 95)),
+				endMS(Percentile(x.EndExtra, 50)), endMS(Percentile(x.EndExtra, 95)),
+				missedCell(x), TurnsPerUtt(x), x.SplitUtts, 100*SplitRate(x))
+		}
+	}
+	return b.String()
+}
+
+func snrCell(snr float64) string {
+	if math.IsInf(snr, 1) {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f", snr)
+}
+
+// RealVerdictMarkdown checks the real-speech targets of issue 21 for vadName:
+// frame F1 ≥ 0.95 at 20 dB and ≥ 0.90 at 10 dB for white and pink, and a
+// split rate ≤ 5 % in every condition at 10 dB and above, per set.
+func RealVerdictMarkdown(sets []RealSet, vadName string) string {
+	var b strings.Builder
+	b.WriteString("Targets on real speech (" + vadName + " VAD):\n\n")
+	for _, s := range sets {
+		line := func(target string, ok bool, got []string) {
+			v := "**met**"
+			if !ok {
+				v = "**missed**"
+			}
+			fmt.Fprintf(&b, "- %s, %s: %s (%s)\n", s.Name, target, v, strings.Join(got, ", "))
+		}
+		f1 := func(target string, snr, want float64) {
+			ok, got := true, []string(nil)
+			for _, r := range s.Rows {
+				if r.VAD == vadName && r.SNR == snr && (r.Noise == "white" || r.Noise == "pink") {
+					ok = ok && r.Result.F1 >= want
+					got = append(got, fmt.Sprintf("%s %.3f", r.Noise, r.Result.F1))
+				}
+			}
+			line(target, ok, got)
+		}
+		f1("frame F1 ≥ 0.95 at 20 dB, white and pink", 20, 0.95)
+		f1("frame F1 ≥ 0.90 at 10 dB, white and pink", 10, 0.90)
+		ok, worst, worstRate := true, "", -1.0
+		for _, r := range s.Rows {
+			if r.VAD != vadName || (!math.IsInf(r.SNR, 1) && r.SNR < 10) {
+				continue
+			}
+			sr := SplitRate(r.Result)
+			ok = ok && sr <= 0.05
+			if sr > worstRate {
+				worst, worstRate = fmt.Sprintf("worst %s %s %.1f %%", r.Noise, snrLabel(r.SNR), 100*sr), sr
+			}
+		}
+		line("split rate ≤ 5 % at 10 dB and above", ok, []string{worst})
+	}
+	return b.String()
+}
+
+// WriteRealSection replaces the real-speech section of BENCHMARKS.md.
+func WriteRealSection(path, body string) error {
+	if err := benchmd.WriteSection(path, "vad-eval-real", "## Voice activity detection on real speech (`make vad-eval`)", body); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	return nil
+}
