@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -18,6 +19,7 @@ import (
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/callbot"
 	"github.com/duplex-ai/duplex/internal/wav"
+	"github.com/duplex-ai/duplex/vad/eval"
 )
 
 // voices are the espeak-ng voices the caller speaks with.
@@ -496,6 +498,155 @@ func runOverhead(ctx context.Context, benchtime string) (*overheadResult, error)
 	for _, k := range []string{"p50-overhead-ms", "p95-overhead-ms"} {
 		if _, ok := r.metrics[k]; !ok {
 			return nil, fmt.Errorf("no %s in %q", k, r.line)
+		}
+	}
+	return r, nil
+}
+
+// ---- scenario R: real recordings ----
+
+// realConfig makes the FSDD digit strings of scenario R: three per
+// speaker, 3-6 digits with 100-400 ms gaps (as in vad-eval's corpus).
+func realConfig() eval.RealConfig {
+	return eval.RealConfig{Seed: 21, Speakers: eval.FSDDSpeakers, Strings: 3, DigitsMin: 3, DigitsMax: 6,
+		GapMin: 100 * time.Millisecond, GapMax: 400 * time.Millisecond}
+}
+
+// realRepeats is how often each librivox sentence is spoken in R.
+const realRepeats = 2
+
+var digitWords = strings.Fields("zero one two three four five six seven eight nine")
+
+// realClip is one recording spoken in R, at 16 kHz, as recorded.
+type realClip struct {
+	source, text string
+	pcm          []int16
+}
+
+// realClips reads the librivox sentences and makes FSDD digit strings;
+// each corpus whose folder is absent is left out with a note.
+func realClips(fsddDir, librivoxDir string) ([]realClip, []string, error) {
+	var out []realClip
+	var notes []string
+	add := func(s eval.Spoken, text string) {
+		pcm := make([]int16, len(s.PCM))
+		for i, v := range s.PCM {
+			pcm[i] = int16(max(-32768, min(32767, math.Round(v))))
+		}
+		out = append(out, realClip{source: s.Source + ":" + s.Speaker, text: text, pcm: pcm})
+	}
+	sent, err := eval.Sentences(librivoxDir)
+	switch {
+	case errors.Is(err, eval.ErrNoRecordings):
+		notes = append(notes, fmt.Sprintf("librivox sentences left out: %v", err))
+	case err != nil:
+		return nil, nil, err
+	default:
+		for range realRepeats {
+			for _, s := range sent {
+				add(s, s.Text)
+			}
+		}
+	}
+	digits, err := eval.DigitStrings(fsddDir, realConfig())
+	switch {
+	case errors.Is(err, eval.ErrNoRecordings):
+		notes = append(notes, fmt.Sprintf("FSDD digit strings left out: %v", err))
+	case err != nil:
+		return nil, nil, err
+	default:
+		for _, s := range digits {
+			var words []string
+			for _, d := range strings.Fields(s.Text) {
+				n, _ := strconv.Atoi(d)
+				words = append(words, digitWords[n])
+			}
+			add(s, strings.Join(words, " "))
+		}
+	}
+	return out, notes, nil
+}
+
+type realRow struct {
+	clip    int // index into resultR.clips, -1 if the turn matched none
+	user    string
+	reply   string
+	latency float64
+	server  float64
+}
+
+type resultR struct {
+	ok       bool
+	errors   []string
+	notes    []string
+	clips    []realClip
+	rows     []realRow
+	missing  []int
+	latency  callbot.Percentiles
+	nLatency int
+	bySource map[string]callbot.Percentiles // "librivox", "fsdd"
+	nSource  map[string]int
+	metrics  []events.TurnMetrics
+	took     time.Duration
+}
+
+// runR speaks the real recordings in one call, like A (each once the
+// previous reply is over), and measures the same client latency.
+func runR(ctx context.Context, base, fsddDir, librivoxDir string, verbose bool) (*resultR, error) {
+	clips, notes, err := realClips(fsddDir, librivoxDir)
+	if err != nil {
+		return nil, err
+	}
+	r := &resultR{notes: notes, clips: clips, bySource: map[string]callbot.Percentiles{}, nSource: map[string]int{}}
+	if len(clips) == 0 {
+		return r, nil
+	}
+	turns := make([][]int16, len(clips))
+	qs := make([]question, len(clips))
+	for i, c := range clips {
+		turns[i], qs[i] = c.pcm, question{text: c.text}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	from := time.Now()
+	res, err := callbot.Run(cctx, callbot.Options{
+		Server: base, Turns: turns, AudioRate: eval.Rate,
+		TurnTimeout: 20 * time.Second, Tail: 5 * time.Second, Wait: len(turns), Log: zerolog.Nop(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.ok, r.errors, r.latency, r.took = res.OK, res.Errors, res.LatencyMS, time.Since(from)
+	for _, ev := range res.Events {
+		if ev.Type == events.TypeTurnMetrics && ev.Metrics != nil {
+			r.metrics = append(r.metrics, *ev.Metrics)
+		}
+	}
+	match := align(qs, res.Turns)
+	used := make([]bool, len(clips))
+	lat := map[string][]float64{}
+	for i, t := range res.Turns {
+		row := realRow{clip: match[i], user: t.User, reply: t.Reply, latency: t.LatencyMS, server: t.ServerLatencyMS}
+		src := "unmatched"
+		if row.clip >= 0 {
+			used[row.clip] = true
+			src = strings.SplitN(clips[row.clip].source, ":", 2)[0]
+		}
+		if t.LatencyMS > 0 {
+			r.nLatency++
+			lat[src] = append(lat[src], t.LatencyMS)
+		}
+		r.rows = append(r.rows, row)
+		if verbose {
+			logf("R %2d %-10s %q → %q (%.0f ms, server %.0f ms)", i+1, src, t.User, t.Reply, t.LatencyMS, t.ServerLatencyMS)
+		}
+	}
+	for src, v := range lat {
+		r.bySource[src], r.nSource[src] = nearestRank(v), len(v)
+	}
+	for j, u := range used {
+		if !u {
+			r.missing = append(r.missing, j)
 		}
 	}
 	return r, nil
