@@ -76,6 +76,13 @@ func runReal(out, fsddDir, librivoxDir string) error {
 			return err
 		}
 		sets[i].Rows = rows
+		alt, err := c.Relabel(eval.AltFloorDB)
+		if err != nil {
+			return err
+		}
+		if sets[i].AltRows, err = eval.Matrix(alt, eval.RealConditions(), topt, eval.Contenders()); err != nil {
+			return err
+		}
 		mixes := [][]int16{c.Mix(eval.White, math.Inf(1)), c.Mix(eval.White, 20), c.Mix(eval.Pink, 20), c.Mix(eval.Babble, 20),
 			c.Mix(eval.White, 10), c.Mix(eval.Pink, 10), c.Mix(eval.Babble, 10)}
 		if sets[i].Sweep, err = eval.SweepMinSilence(c, sweepVals, mixes, eval.Contenders()[0].New); err != nil {

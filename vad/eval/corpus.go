@@ -122,6 +122,7 @@ type Corpus struct {
 	Bridged     []bool    // frames labelled speech only as a bridged gap (quiet in the clean signal)
 	Utts        []Utterance
 	SpeechPower float64      // mean power of labelled frames (int16 units²)
+	spans       [][2]int     // first and last frame of each placed recording (BuildReal)
 	babble      [2][]float64 // the talkers summed: [0] for the mixture, [1] for the noise-only stretch
 }
 
@@ -290,11 +291,16 @@ func activePower(x []float64) float64 {
 // frames in bridged too), and returns the first and last speech frame (-1 if
 // none).
 func labelFrames(clean []float64, labels, bridged []bool, f0, f1 int) (int, int) {
+	return labelFramesAt(clean, labels, bridged, f0, f1, LabelFloorDB)
+}
+
+// labelFramesAt is labelFrames with floorDB in place of LabelFloorDB.
+func labelFramesAt(clean []float64, labels, bridged []bool, f0, f1 int, floorDB float64) (int, int) {
 	var peak float64
 	for f := f0; f <= f1; f++ {
 		peak = max(peak, framePower(clean, f))
 	}
-	floor := peak * math.Pow(10, LabelFloorDB/10)
+	floor := peak * math.Pow(10, floorDB/10)
 	first, last := -1, -1
 	for f := f0; f <= f1; f++ {
 		if peak > 0 && framePower(clean, f) >= floor {

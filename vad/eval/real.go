@@ -218,6 +218,7 @@ func BuildReal(ctx context.Context, cfg Config, items []Spoken) (*Corpus, error)
 		if first < 0 {
 			continue
 		}
+		c.spans = append(c.spans, [2]int{f0, f1})
 		c.Utts = append(c.Utts, Utterance{Start: time.Duration(first) * FrameTime, End: time.Duration(last+1) * FrameTime,
 			Voice: it.Source + ":" + it.Speaker, Text: it.Text})
 	}
@@ -235,4 +236,26 @@ func BuildReal(ctx context.Context, cfg Config, items []Spoken) (*Corpus, error)
 		return nil, err
 	}
 	return c, nil
+}
+
+// Relabel returns a copy of c (sharing its audio) whose labels use floorDB
+// instead of LabelFloorDB; the speech level, and so every mixture, stays
+// that of c. It shows how much of a score rests on an utterance's quiet
+// frames: a real recording's decays and room tone lie 25-40 dB below its
+// peak, where espeak-ng's output is silent. Only for BuildReal corpora.
+func (c *Corpus) Relabel(floorDB float64) (*Corpus, error) {
+	if len(c.spans) != len(c.Utts) {
+		return nil, fmt.Errorf("eval: Relabel needs a BuildReal corpus")
+	}
+	n := *c
+	n.Labels = make([]bool, len(c.Labels))
+	n.Bridged = make([]bool, len(c.Bridged))
+	n.Utts = nil
+	for i, sp := range c.spans {
+		first, last := labelFramesAt(c.Clean, n.Labels, n.Bridged, sp[0], sp[1], floorDB)
+		u := c.Utts[i]
+		u.Start, u.End = time.Duration(first)*FrameTime, time.Duration(last+1)*FrameTime
+		n.Utts = append(n.Utts, u)
+	}
+	return &n, nil
 }

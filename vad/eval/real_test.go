@@ -166,3 +166,40 @@ func TestSentencesTestdata(t *testing.T) {
 		}
 	}
 }
+
+// TestRelabel: a recording whose last 200 ms lie 30 dB below the rest is
+// speech to the end under the 40 dB rule and ends 200 ms earlier under
+// Relabel(-25), on the same audio.
+func TestRelabel(t *testing.T) {
+	loud := burst(16000, 400)
+	x := make([]float64, 0, 9600)
+	for _, s := range loud {
+		x = append(x, float64(s))
+	}
+	for _, s := range burst(16000, 200) {
+		x = append(x, float64(s)*math.Pow(10, -30.0/20))
+	}
+	cfg := DefaultConfig()
+	cfg.Talkers, cfg.NoiseOnly = 0, 0
+	c, err := BuildReal(context.Background(), cfg, []Spoken{{Source: "test", Speaker: "a", PCM: x}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alt, err := c.Relabel(-25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, v := c.Utts[0], alt.Utts[0]
+	if d := u.End - u.Start; d != 600*time.Millisecond {
+		t.Errorf("40 dB labels: %v of speech, want 600ms", d)
+	}
+	if v.Start != u.Start || v.End != u.End-200*time.Millisecond {
+		t.Errorf("25 dB labels: %v-%v, want %v-%v", v.Start, v.End, u.Start, u.End-200*time.Millisecond)
+	}
+	if alt.SpeechPower != c.SpeechPower || &alt.Clean[0] != &c.Clean[0] {
+		t.Error("Relabel changed the audio or its level")
+	}
+	if _, err := (&Corpus{Utts: []Utterance{{}}}).Relabel(-25); err == nil {
+		t.Error("Relabel of a corpus without spans: no error")
+	}
+}
