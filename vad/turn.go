@@ -53,6 +53,11 @@ const (
 	// MaxStartLag.
 	MaxStartLag         = 2 * time.Second
 	DefaultMaxUtterance = 30 * time.Second
+	// DefaultShortRun is the default of TurnOptions.ShortRun: a spoken
+	// digit or short word lasts 250-600 ms.
+	DefaultShortRun = 600 * time.Millisecond
+	// MinRunGap is the shortest gap that ends a run of speech for ShortRun.
+	MinRunGap = 100 * time.Millisecond
 )
 
 // TurnOptions configure a [Detector]. The zero value means all defaults.
@@ -108,6 +113,14 @@ type TurnOptions struct {
 	// off (by less than MinResume). FrameDuration or less: every speech
 	// frame counts, as in a steady background.
 	MinResume time.Duration
+	// ShortRunHold (default 0: off) is added to MinSilence after a run of
+	// speech shorter than ShortRun: a lone word or digit may be followed
+	// by more ("three … seven … one"). It costs that much latency after
+	// a one-word turn ("yes").
+	ShortRunHold time.Duration
+	// ShortRun is the longest run ShortRunHold applies after (default
+	// DefaultShortRun). Gaps under MinRunGap do not break a run.
+	ShortRun time.Duration
 	// PreRoll is how much audio before the detected onset PreRoll returns at a
 	// start, so speech-to-text hears the whole first syllable (default 300 ms).
 	PreRoll time.Duration
@@ -158,8 +171,11 @@ func (o TurnOptions) withDefaults() (TurnOptions, error) {
 	if o.MaxUtterance == 0 {
 		o.MaxUtterance = DefaultMaxUtterance
 	}
+	if o.ShortRun == 0 {
+		o.ShortRun = DefaultShortRun
+	}
 	switch {
-	case o.MinSpeech < 0 || o.MinSilence < 0 || o.PreRoll < 0 || o.MinResume < 0:
+	case o.MinSpeech < 0 || o.MinSilence < 0 || o.PreRoll < 0 || o.MinResume < 0 || o.ShortRunHold < 0 || o.ShortRun < 0:
 		return o, fmt.Errorf("%w: negative duration", ErrOption)
 	case o.StartEvidence > EvidenceWindow:
 		return o, fmt.Errorf("%w: StartEvidence %v above EvidenceWindow %v", ErrOption, o.StartEvidence, EvidenceWindow)
@@ -249,6 +265,7 @@ type Detector struct {
 	inCand      bool
 	uttStart    time.Duration
 	lastSpeech  time.Duration // end of the last speech frame
+	runStart    time.Duration // in a turn, start of the run that lastSpeech ends (ShortRun)
 	lastProb    float64
 	weakRun     bool // in a turn, the current run of weak frames has counted (MinResume)
 	ev          evidence
@@ -382,6 +399,7 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 			d.ev.clear()
 			d.uttStart = onset
 			d.lastSpeech = end
+			d.runStart = onset
 			d.snapshotPreRoll(onset-d.opt.PreRoll, end)
 			d.events = append(d.events, Event{Type: SpeechStarted, At: onset, DecidedAt: end})
 		}
@@ -404,10 +422,12 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 			}
 			if end-d.candStart >= d.opt.MinResume {
 				d.inCand = false
+				d.newRun(d.candStart)
 				d.lastSpeech = end
 				d.weakRun = weak
 			}
 		case speech:
+			d.newRun(at)
 			d.lastSpeech = end
 			d.inCand = false // (the background may have turned steady mid-run)
 		default:
@@ -415,7 +435,11 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 		}
 		// A run pending since before MinSilence ran out holds the decision
 		// until it counts or breaks off.
-		if end-d.lastSpeech >= d.opt.MinSilence && !(d.inCand && d.candStart-d.lastSpeech < d.opt.MinSilence) {
+		silence := d.opt.MinSilence
+		if d.lastSpeech-d.runStart < d.opt.ShortRun {
+			silence += d.opt.ShortRunHold
+		}
+		if end-d.lastSpeech >= silence && !(d.inCand && d.candStart-d.lastSpeech < silence) {
 			d.state = stateIdle
 			d.events = append(d.events, Event{Type: SpeechEnded, At: d.lastSpeech, DecidedAt: end,
 				Duration: d.lastSpeech - d.uttStart})
@@ -432,6 +456,14 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 		} else if end-d.lastSpeech >= d.opt.MinSilence {
 			d.state = stateIdle
 		}
+	}
+}
+
+// newRun notes a speech frame (or counted run) starting at from: after a
+// gap of MinRunGap or more it starts a new run (ShortRun).
+func (d *Detector) newRun(from time.Duration) {
+	if from-d.lastSpeech >= MinRunGap {
+		d.runStart = from
 	}
 }
 
