@@ -90,6 +90,28 @@ func runReal(out, fsddDir, librivoxDir string) error {
 		}
 	}
 
+	// What holding the end of turn after a short run (a digit, a word)
+	// does to splits, on real and on the synthetic corpus (no noise-only
+	// stretch: false starts are not measured here).
+	scfg := eval.DefaultConfig()
+	scfg.NoiseOnly = 0
+	syn, err := eval.Build(ctx, scfg)
+	if err != nil {
+		return err
+	}
+	holdCorpora, holdNames := []*eval.Corpus{}, []string{}
+	for _, s := range sets {
+		holdCorpora, holdNames = append(holdCorpora, s.Corpus), append(holdNames, s.Name)
+	}
+	holdCorpora, holdNames = append(holdCorpora, syn), append(holdNames, "synthetic (espeak-ng)")
+	holdConds := []eval.Condition{{Kind: eval.White, SNR: math.Inf(1)}, {Kind: eval.White, SNR: 20}, {Kind: eval.Pink, SNR: 20},
+		{Kind: eval.Babble, SNR: 20}, {Kind: eval.White, SNR: 10}, {Kind: eval.Pink, SNR: 10}, {Kind: eval.Babble, SNR: 10}}
+	holds, err := eval.SweepShortRunHold(holdCorpora, []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond,
+		300 * time.Millisecond, 400 * time.Millisecond}, holdConds, eval.Contenders()[0].New)
+	if err != nil {
+		return err
+	}
+
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured %s on %s, %s, %s/%s, by `go run ./cmd/vad-eval -sections real` (part of `make vad-eval`); took %s.\n\n",
 		time.Now().UTC().Format("2006-01-02"), eval.Machine(), runtime.Version(), runtime.GOOS, runtime.GOARCH,
@@ -112,6 +134,9 @@ func runReal(out, fsddDir, librivoxDir string) error {
 		b.WriteString("\n")
 		b.WriteString(eval.SweepMarkdown(s.Sweep, s.Name+", clean + white/pink/babble at 20 and 10 dB pooled"))
 	}
+	b.WriteString("\n")
+	b.WriteString(eval.HoldMarkdown(holds, holdNames, "clean + white/pink/babble at 20 and 10 dB pooled; the synthetic corpus is the section above's (seed "+
+		fmt.Sprint(scfg.Seed)+")"))
 	report := b.String()
 	fmt.Print(report)
 	if out != "" {

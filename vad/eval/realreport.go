@@ -163,3 +163,63 @@ func WriteRealSection(path, body string) error {
 	}
 	return nil
 }
+
+// HoldRow is one line of the ShortRunHold sweep: turn splitting and end
+// delay on real and synthetic speech at one setting.
+type HoldRow struct {
+	Hold time.Duration
+	Sets []SweepRow // one per corpus, in the order given
+}
+
+// SweepShortRunHold measures, per corpus, splits and end-of-turn delay of
+// the spectral VAD at each ShortRunHold (MinSilence at its default), over
+// the given conditions pooled.
+func SweepShortRunHold(cs []*Corpus, holds []time.Duration, conds []Condition, mk NewClassifier) ([]HoldRow, error) {
+	var out []HoldRow
+	for _, h := range holds {
+		row := HoldRow{Hold: h}
+		for _, c := range cs {
+			sr := SweepRow{MinSilence: vad.DefaultMinSilence}
+			var ends []time.Duration
+			for _, cd := range conds {
+				r, err := Evaluate(c, c.Mix(cd.Kind, cd.SNR), mk, vad.TurnOptions{ShortRunHold: h})
+				if err != nil {
+					return nil, err
+				}
+				sr.Utts += r.Utts
+				sr.Splits += r.SplitUtts
+				ends = append(ends, r.EndExtra...)
+			}
+			sr.EndMedian, sr.EndP95 = Percentile(ends, 50), Percentile(ends, 95)
+			row.Sets = append(row.Sets, sr)
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// HoldMarkdown renders the ShortRunHold sweep; names label the corpora.
+func HoldMarkdown(rows []HoldRow, names []string, what string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ShortRunHold sweep (vad.TurnOptions: after a run of speech shorter than %v, the end of turn waits MinSilence + ShortRunHold; "+
+		"off by default), spectral VAD, MinSilence %v, %s. Per corpus: utterances split into more than one turn, and EOT extra "+
+		"(end decided − labelled end − MinSilence) median/p95 ms:\n\n", vad.DefaultShortRun, vad.DefaultMinSilence, what)
+	b.WriteString("| ShortRunHold ms |")
+	for _, n := range names {
+		fmt.Fprintf(&b, " %s: split | EOT extra |", n)
+	}
+	b.WriteString("\n|---:|")
+	for range names {
+		b.WriteString("---:|---:|")
+	}
+	b.WriteString("\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s |", msf(r.Hold))
+		for _, s := range r.Sets {
+			fmt.Fprintf(&b, " %d/%d (%.1f %%) | %s/%s |", s.Splits, s.Utts, 100*float64(s.Splits)/float64(max(s.Utts, 1)),
+				endMS(s.EndMedian), endMS(s.EndP95))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
