@@ -677,7 +677,7 @@ func TestDetectorFluctuatingThreshold(t *testing.T) {
 // by default.
 func TestDetectorShortRunHold(t *testing.T) {
 	digits := padded(repeat(15, 1), repeat(18, 0), repeat(15, 1), repeat(10, 0)) // runs 20–320 and 680–980 ms
-	long := padded(repeat(40, 1))                                  // 20–820 ms
+	long := padded(repeat(40, 1))                                                // 20–820 ms
 	started := Event{Type: SpeechStarted, At: 20 * ms, DecidedAt: 120 * ms}
 	cases := []struct {
 		name  string
