@@ -47,7 +47,7 @@ import (
 
 const (
 	// totalTimeout bounds the whole run.
-	totalTimeout = 10 * time.Minute
+	totalTimeout = 25 * time.Minute
 	// healthTimeout bounds the server's start-up.
 	healthTimeout = 20 * time.Second
 	// stopTimeout: after SIGTERM, the server is killed if still running.

@@ -568,7 +568,8 @@ func realClips(fsddDir, librivoxDir string) ([]realClip, []string, error) {
 }
 
 type realRow struct {
-	clip    int // index into resultR.clips, -1 if the turn matched none
+	clip    int    // index into resultR.clips, -1 if the turn matched none
+	group   string // the call: librivox or fsdd
 	user    string
 	reply   string
 	latency float64
@@ -590,64 +591,80 @@ type resultR struct {
 	took     time.Duration
 }
 
-// runR speaks the real recordings in one call, like A (each once the
-// previous reply is over), and measures the same client latency.
+// runR speaks the real recordings, one call per corpus (librivox, then
+// FSDD), like A: each recording once the previous reply is over. The
+// client latency is measured the same way.
 func runR(ctx context.Context, base, fsddDir, librivoxDir string, verbose bool) (*resultR, error) {
 	clips, notes, err := realClips(fsddDir, librivoxDir)
 	if err != nil {
 		return nil, err
 	}
 	r := &resultR{notes: notes, clips: clips, bySource: map[string]callbot.Percentiles{}, nSource: map[string]int{}}
-	if len(clips) == 0 {
-		return r, nil
-	}
-	turns := make([][]int16, len(clips))
-	qs := make([]question, len(clips))
-	for i, c := range clips {
-		turns[i], qs[i] = c.pcm, question{text: c.text}
-	}
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	from := time.Now()
-	res, err := callbot.Run(cctx, callbot.Options{
-		Server: base, Turns: turns, AudioRate: eval.Rate,
-		TurnTimeout: 20 * time.Second, Tail: 5 * time.Second, Wait: len(turns), Log: zerolog.Nop(),
-	})
-	if err != nil {
-		return nil, err
-	}
-	r.ok, r.errors, r.latency, r.took = res.OK, res.Errors, res.LatencyMS, time.Since(from)
-	for _, ev := range res.Events {
-		if ev.Type == events.TypeTurnMetrics && ev.Metrics != nil {
-			r.metrics = append(r.metrics, *ev.Metrics)
-		}
-	}
-	match := align(qs, res.Turns)
-	used := make([]bool, len(clips))
+	start := time.Now()
 	lat := map[string][]float64{}
-	for i, t := range res.Turns {
-		row := realRow{clip: match[i], user: t.User, reply: t.Reply, latency: t.LatencyMS, server: t.ServerLatencyMS}
-		src := "unmatched"
-		if row.clip >= 0 {
-			used[row.clip] = true
-			src = strings.SplitN(clips[row.clip].source, ":", 2)[0]
+	var all []float64
+	r.ok = true
+	for _, group := range []string{"librivox", "fsdd"} {
+		var idx []int
+		for i, c := range clips {
+			if strings.HasPrefix(c.source, group+":") {
+				idx = append(idx, i)
+			}
 		}
-		if t.LatencyMS > 0 {
-			r.nLatency++
-			lat[src] = append(lat[src], t.LatencyMS)
+		if len(idx) == 0 {
+			continue
 		}
-		r.rows = append(r.rows, row)
-		if verbose {
-			logf("R %2d %-10s %q → %q (%.0f ms, server %.0f ms)", i+1, src, t.User, t.Reply, t.LatencyMS, t.ServerLatencyMS)
+		turns := make([][]int16, len(idx))
+		qs := make([]question, len(idx))
+		for k, i := range idx {
+			turns[k], qs[k] = clips[i].pcm, question{text: clips[i].text}
+		}
+		cctx, cancel := context.WithTimeout(ctx, time.Duration(len(idx))*30*time.Second)
+		res, err := callbot.Run(cctx, callbot.Options{
+			Server: base, Turns: turns, AudioRate: eval.Rate,
+			TurnTimeout: 20 * time.Second, Tail: 5 * time.Second, Wait: len(turns), Log: zerolog.Nop(),
+		})
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("%s call: %w", group, err)
+		}
+		r.ok = r.ok && res.OK
+		for _, e := range res.Errors {
+			r.errors = append(r.errors, group+": "+e)
+		}
+		for _, ev := range res.Events {
+			if ev.Type == events.TypeTurnMetrics && ev.Metrics != nil {
+				r.metrics = append(r.metrics, *ev.Metrics)
+			}
+		}
+		match := align(qs, res.Turns)
+		used := make([]bool, len(idx))
+		for i, t := range res.Turns {
+			row := realRow{clip: -1, group: group, user: t.User, reply: t.Reply, latency: t.LatencyMS, server: t.ServerLatencyMS}
+			if j := match[i]; j >= 0 {
+				used[j] = true
+				row.clip = idx[j]
+			}
+			if t.LatencyMS > 0 {
+				r.nLatency++
+				lat[group] = append(lat[group], t.LatencyMS)
+				all = append(all, t.LatencyMS)
+			}
+			r.rows = append(r.rows, row)
+			if verbose {
+				logf("R %2d %-9s %q → %q (%.0f ms, server %.0f ms)", len(r.rows), group, t.User, t.Reply, t.LatencyMS, t.ServerLatencyMS)
+			}
+		}
+		for j, u := range used {
+			if !u {
+				r.missing = append(r.missing, idx[j])
+			}
 		}
 	}
+	r.latency = nearestRank(all)
 	for src, v := range lat {
 		r.bySource[src], r.nSource[src] = nearestRank(v), len(v)
 	}
-	for j, u := range used {
-		if !u {
-			r.missing = append(r.missing, j)
-		}
-	}
+	r.took = time.Since(start)
 	return r, nil
 }
