@@ -106,8 +106,10 @@ func runReal(out, fsddDir, librivoxDir string) error {
 	holdCorpora, holdNames = append(holdCorpora, syn), append(holdNames, "synthetic (espeak-ng)")
 	holdConds := []eval.Condition{{Kind: eval.White, SNR: math.Inf(1)}, {Kind: eval.White, SNR: 20}, {Kind: eval.Pink, SNR: 20},
 		{Kind: eval.Babble, SNR: 20}, {Kind: eval.White, SNR: 10}, {Kind: eval.Pink, SNR: 10}, {Kind: eval.Babble, SNR: 10}}
-	holds, err := eval.SweepShortRunHold(holdCorpora, []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond,
-		300 * time.Millisecond, 400 * time.Millisecond}, holdConds, eval.Contenders()[0].New)
+	ms := time.Millisecond
+	holds, err := eval.SweepShortRunHold(holdCorpora, []vad.TurnOptions{{}, {ShortRunHold: 100 * ms}, {ShortRunHold: 200 * ms},
+		{ShortRunHold: 300 * ms}, {ShortRunHold: 400 * ms}, {ShortRunHold: 200 * ms, ShortRun: 1000 * ms},
+		{ShortRunHold: 300 * ms, ShortRun: 1000 * ms}, {ShortRunHold: 300 * ms, ShortRun: 1500 * ms}}, holdConds, eval.Contenders()[0].New)
 	if err != nil {
 		return err
 	}

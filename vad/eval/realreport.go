@@ -167,22 +167,22 @@ func WriteRealSection(path, body string) error {
 // HoldRow is one line of the ShortRunHold sweep: turn splitting and end
 // delay on real and synthetic speech at one setting.
 type HoldRow struct {
-	Hold time.Duration
-	Sets []SweepRow // one per corpus, in the order given
+	Hold, ShortRun time.Duration
+	Sets           []SweepRow // one per corpus, in the order given
 }
 
 // SweepShortRunHold measures, per corpus, splits and end-of-turn delay of
-// the spectral VAD at each ShortRunHold (MinSilence at its default), over
-// the given conditions pooled.
-func SweepShortRunHold(cs []*Corpus, holds []time.Duration, conds []Condition, mk NewClassifier) ([]HoldRow, error) {
+// the spectral VAD at each setting (ShortRunHold and ShortRun; the other
+// options at their defaults), over the given conditions pooled.
+func SweepShortRunHold(cs []*Corpus, settings []vad.TurnOptions, conds []Condition, mk NewClassifier) ([]HoldRow, error) {
 	var out []HoldRow
-	for _, h := range holds {
-		row := HoldRow{Hold: h}
+	for _, o := range settings {
+		row := HoldRow{Hold: o.ShortRunHold, ShortRun: o.ShortRun}
 		for _, c := range cs {
 			sr := SweepRow{MinSilence: vad.DefaultMinSilence}
 			var ends []time.Duration
 			for _, cd := range conds {
-				r, err := Evaluate(c, c.Mix(cd.Kind, cd.SNR), mk, vad.TurnOptions{ShortRunHold: h})
+				r, err := Evaluate(c, c.Mix(cd.Kind, cd.SNR), mk, vad.TurnOptions{ShortRunHold: o.ShortRunHold, ShortRun: o.ShortRun})
 				if err != nil {
 					return nil, err
 				}
@@ -201,20 +201,24 @@ func SweepShortRunHold(cs []*Corpus, holds []time.Duration, conds []Condition, m
 // HoldMarkdown renders the ShortRunHold sweep; names label the corpora.
 func HoldMarkdown(rows []HoldRow, names []string, what string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "ShortRunHold sweep (vad.TurnOptions: after a run of speech shorter than %v, the end of turn waits MinSilence + ShortRunHold; "+
+	fmt.Fprintf(&b, "ShortRunHold sweep (vad.TurnOptions: after a run of speech shorter than ShortRun, default %v, the end of turn waits MinSilence + ShortRunHold; "+
 		"off by default), spectral VAD, MinSilence %v, %s. Per corpus: utterances split into more than one turn, and EOT extra "+
 		"(end decided − labelled end − MinSilence) median/p95 ms:\n\n", vad.DefaultShortRun, vad.DefaultMinSilence, what)
-	b.WriteString("| ShortRunHold ms |")
+	b.WriteString("| ShortRunHold ms | ShortRun ms |")
 	for _, n := range names {
 		fmt.Fprintf(&b, " %s: split | EOT extra |", n)
 	}
-	b.WriteString("\n|---:|")
+	b.WriteString("\n|---:|---:|")
 	for range names {
 		b.WriteString("---:|---:|")
 	}
 	b.WriteString("\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s |", msf(r.Hold))
+		sr := r.ShortRun
+		if sr == 0 {
+			sr = vad.DefaultShortRun
+		}
+		fmt.Fprintf(&b, "| %s | %s |", msf(r.Hold), msf(sr))
 		for _, s := range r.Sets {
 			fmt.Fprintf(&b, " %d/%d (%.1f %%) | %s/%s |", s.Splits, s.Utts, 100*float64(s.Splits)/float64(max(s.Utts, 1)),
 				endMS(s.EndMedian), endMS(s.EndP95))
