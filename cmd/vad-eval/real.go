@@ -90,6 +90,17 @@ func runReal(out, fsddDir, librivoxDir string) error {
 		}
 	}
 
+	sepConds := []eval.Condition{{Kind: eval.White, SNR: 20}, {Kind: eval.Pink, SNR: 20}, {Kind: eval.White, SNR: 10}, {Kind: eval.Pink, SNR: 10}}
+	var sepNames []string
+	var seps [][]eval.Separability
+	for _, s := range sets {
+		sp, err := eval.MeasureSeparability(s.Corpus, sepConds, eval.Contenders()[0].New)
+		if err != nil {
+			return err
+		}
+		sepNames, seps = append(sepNames, s.Name), append(seps, sp)
+	}
+
 	// What holding the end of turn after a short run (a digit, a word)
 	// does to splits, on real and on the synthetic corpus (no noise-only
 	// stretch: false starts are not measured here).
@@ -132,9 +143,11 @@ func runReal(out, fsddDir, librivoxDir string) error {
 	b.WriteString(eval.RealTableMarkdown(sets, topt))
 	b.WriteString("\n")
 	b.WriteString(eval.RealVerdictMarkdown(sets, eval.Contenders()[0].Name))
+	b.WriteString("\n")
+	b.WriteString(eval.SeparabilityMarkdown(sepNames, seps, eval.Contenders()[0].Name))
 	for _, s := range sets {
 		b.WriteString("\n")
-		b.WriteString(eval.SweepMarkdown(s.Sweep, s.Name+", clean + white/pink/babble at 20 and 10 dB pooled"))
+		b.WriteString(eval.RealSweepMarkdown(s.Sweep, s.Name+", clean + white/pink/babble at 20 and 10 dB pooled"))
 	}
 	b.WriteString("\n")
 	b.WriteString(eval.HoldMarkdown(holds, holdNames, "clean + white/pink/babble at 20 and 10 dB pooled; the synthetic corpus is the section above's (seed "+

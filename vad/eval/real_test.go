@@ -203,3 +203,13 @@ func TestRelabel(t *testing.T) {
 		t.Error("Relabel of a corpus without spans: no error")
 	}
 }
+
+func TestBestF1(t *testing.T) {
+	scores := []float64{0.9, 0.8, 0.7, 0.6, 0.2, 0.1}
+	labels := []bool{true, true, false, true, false, false}
+	// p ≥ 0.6: tp 3, fp 1 → F1 6/7; p ≥ 0.8: tp 2 → 0.8.
+	f1, th := bestF1(scores, labels)
+	if math.Abs(f1-6.0/7) > 1e-9 || th != 0.6 {
+		t.Errorf("best F1 %.3f at %.2f, want 0.857 at 0.60", f1, th)
+	}
+}

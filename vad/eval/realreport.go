@@ -1,8 +1,10 @@
 package eval
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -148,7 +150,11 @@ func RealVerdictMarkdown(sets []RealSet, vadName string) string {
 			sr := SplitRate(r.Result)
 			ok = ok && sr <= 0.05
 			if sr > worstRate {
-				worst, worstRate = fmt.Sprintf("worst %s %s %.1f %%", r.Noise, snrLabel(r.SNR), 100*sr), sr
+				cond := r.Noise
+				if !math.IsInf(r.SNR, 1) {
+					cond += " " + snrLabel(r.SNR)
+				}
+				worst, worstRate = fmt.Sprintf("worst %s %.1f %%", cond, 100*sr), sr
 			}
 		}
 		line("split rate ≤ 5 % at 10 dB and above", ok, []string{worst})
@@ -224,6 +230,92 @@ func HoldMarkdown(rows []HoldRow, names []string, what string) string {
 				endMS(s.EndMedian), endMS(s.EndP95))
 		}
 		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// RealSweepMarkdown renders a MinSilence sweep with the real section's
+// split measure (utterances that started more than one turn) beside the
+// extra turns.
+func RealSweepMarkdown(rows []SweepRow, what string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "MinSilence sweep, spectral VAD, %s:\n\n", what)
+	b.WriteString("| MinSilence ms | utterances | split | extra turns | EOT extra median/p95 ms |\n|---:|---:|---:|---:|---:|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %d | %d (%.1f %%) | %d | %s/%s |\n", msf(r.MinSilence), r.Utts, r.SplitUtts,
+			100*float64(r.SplitUtts)/float64(max(r.Utts, 1)), r.Splits, msf(r.EndMedian), msf(r.EndP95))
+	}
+	return b.String()
+}
+
+// Separability is how well a classifier's frame probability alone tells
+// speech frames from the rest on one mixture: its ROC AUC, and the best
+// frame F1 any fixed threshold reaches (chosen on the same audio, so an
+// upper bound for the frame decision, not a score to quote).
+type Separability struct {
+	Cond                    Condition
+	AUC, BestF1, BestThresh float64
+}
+
+// MeasureSeparability runs mk (under a default detector) over c mixed
+// with each condition.
+func MeasureSeparability(c *Corpus, conds []Condition, mk NewClassifier) ([]Separability, error) {
+	var out []Separability
+	for _, cd := range conds {
+		probs, _, _, err := runDetector(c.Mix(cd.Kind, cd.SNR), mk, vad.TurnOptions{})
+		if err != nil {
+			return nil, err
+		}
+		labels := c.Labels[:min(len(probs), len(c.Labels))]
+		probs = probs[:len(labels)]
+		f1, th := bestF1(probs, labels)
+		out = append(out, Separability{Cond: cd, AUC: AUC(probs, labels), BestF1: f1, BestThresh: th})
+	}
+	return out, nil
+}
+
+// bestF1 is the highest F1 of "score ≥ t" against labels over every t,
+// and that t.
+func bestF1(scores []float64, labels []bool) (float64, float64) {
+	idx := make([]int, len(scores))
+	var pos float64
+	for i := range idx {
+		idx[i] = i
+		if labels[i] {
+			pos++
+		}
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
+	var tp, fp, best, th float64
+	for i := 0; i < len(idx); {
+		j := i
+		for ; j < len(idx) && scores[idx[j]] == scores[idx[i]]; j++ {
+			if labels[idx[j]] {
+				tp++
+			} else {
+				fp++
+			}
+		}
+		if tp > 0 {
+			if f := 2 * tp / (tp + fp + pos); f > best {
+				best, th = f, scores[idx[i]]
+			}
+		}
+		i = j
+	}
+	return best, th
+}
+
+// SeparabilityMarkdown renders one line per set.
+func SeparabilityMarkdown(names []string, seps [][]Separability, vadName string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "What the %s VAD's frame probability alone can do (ROC AUC; best frame F1 of any fixed threshold, chosen on the same audio — an upper bound, not the VAD's figure):\n\n", vadName)
+	for i, n := range names {
+		var cells []string
+		for _, s := range seps[i] {
+			cells = append(cells, fmt.Sprintf("%s %.0f dB AUC %.3f, best F1 %.3f at p ≥ %.2f", s.Cond.Kind, s.Cond.SNR, s.AUC, s.BestF1, s.BestThresh))
+		}
+		fmt.Fprintf(&b, "- %s: %s\n", n, strings.Join(cells, "; "))
 	}
 	return b.String()
 }

@@ -39,6 +39,7 @@ type Row struct {
 type SweepRow struct {
 	MinSilence   time.Duration
 	Utts, Splits int
+	SplitUtts    int // utterances that started more than one turn
 	EndMedian    time.Duration
 	EndP95       time.Duration
 }
@@ -90,6 +91,7 @@ func SweepMinSilence(c *Corpus, values []time.Duration, mixes [][]int16, mk NewC
 			}
 			row.Utts += r.Utts
 			row.Splits += r.Splits
+			row.SplitUtts += r.SplitUtts
 			ends = append(ends, r.EndExtra...)
 		}
 		row.EndMedian, row.EndP95 = Percentile(ends, 50), Percentile(ends, 95)
