@@ -71,7 +71,7 @@ func runReal(out, fsddDir, librivoxDir string) error {
 	sweepVals := []time.Duration{300 * time.Millisecond, 400 * time.Millisecond, 500 * time.Millisecond, 600 * time.Millisecond}
 	for i := range sets {
 		c := sets[i].Corpus
-		rows, err := eval.Matrix(c, eval.RealConditions(), topt, eval.Contenders())
+		rows, err := eval.Matrix(c, eval.RealSNRs(), topt, eval.Contenders())
 		if err != nil {
 			return err
 		}
@@ -80,7 +80,7 @@ func runReal(out, fsddDir, librivoxDir string) error {
 		if err != nil {
 			return err
 		}
-		if sets[i].AltRows, err = eval.Matrix(alt, eval.RealConditions(), topt, eval.Contenders()); err != nil {
+		if sets[i].AltRows, err = eval.Matrix(alt, eval.RealSNRs(), topt, eval.Contenders()); err != nil {
 			return err
 		}
 		mixes := [][]int16{c.Mix(eval.White, math.Inf(1)), c.Mix(eval.White, 20), c.Mix(eval.Pink, 20), c.Mix(eval.Babble, 20),

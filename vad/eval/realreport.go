@@ -28,9 +28,9 @@ type RealSet struct {
 // recordings' decays and room tone.
 const AltFloorDB = -25.0
 
-// RealConditions are the mixtures of the real-speech section: clean, and
-// every noise at 20, 10, 5 and 0 dB.
-func RealConditions() []float64 { return []float64{20, 10, 5, 0} }
+// RealSNRs are the SNRs of the real-speech section (Matrix adds clean
+// speech): every noise at 20, 10, 5 and 0 dB.
+func RealSNRs() []float64 { return []float64{20, 10, 5, 0} }
 
 // SplitRate is the share of utterances that started more than one turn.
 func SplitRate(r Result) float64 { return float64(r.SplitUtts) / float64(max(r.Utts, 1)) }
