@@ -266,7 +266,12 @@ func (r *report) markdownR() string {
 	p("\nServer breakdown (`turn.metrics`, p50 / p95 ms; `speech` = speech_duration_ms, the utterance the VAD cut):\n\n")
 	p("| call | turns | speech | endpoint | stt | llm first token | tts first audio | latency_ms |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	p("%s", stageRows("A: espeak-ng", a.metrics))
-	p("%s\n", stageRows("R: real", rr.metrics))
+	for _, g := range []string{"librivox", "fsdd"} {
+		if ms := rr.metrics[g]; len(ms) > 0 {
+			p("%s", stageRows("R: "+g+" call", ms))
+		}
+	}
+	p("\n")
 	p("<details><summary>the %d turns of R</summary>\n\n", len(rr.rows))
 	p("| # | recording | said | transcript | reply | client ms | server ms |\n|---:|---|---|---|---|---:|---:|\n")
 	for i, row := range rr.rows {

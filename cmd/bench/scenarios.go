@@ -587,7 +587,7 @@ type resultR struct {
 	nLatency int
 	bySource map[string]callbot.Percentiles // "librivox", "fsdd"
 	nSource  map[string]int
-	metrics  []events.TurnMetrics
+	metrics  map[string][]events.TurnMetrics // per call
 	took     time.Duration
 }
 
@@ -599,7 +599,8 @@ func runR(ctx context.Context, base, fsddDir, librivoxDir string, verbose bool) 
 	if err != nil {
 		return nil, err
 	}
-	r := &resultR{notes: notes, clips: clips, bySource: map[string]callbot.Percentiles{}, nSource: map[string]int{}}
+	r := &resultR{notes: notes, clips: clips, bySource: map[string]callbot.Percentiles{}, nSource: map[string]int{},
+		metrics: map[string][]events.TurnMetrics{}}
 	start := time.Now()
 	lat := map[string][]float64{}
 	var all []float64
@@ -634,7 +635,7 @@ func runR(ctx context.Context, base, fsddDir, librivoxDir string, verbose bool) 
 		}
 		for _, ev := range res.Events {
 			if ev.Type == events.TypeTurnMetrics && ev.Metrics != nil {
-				r.metrics = append(r.metrics, *ev.Metrics)
+				r.metrics[group] = append(r.metrics[group], *ev.Metrics)
 			}
 		}
 		match := align(qs, res.Turns)
