@@ -69,6 +69,9 @@ const (
 	StageSTT Stage = "stt"
 	StageLLM Stage = "llm"
 	StageTTS Stage = "tts"
+	// StageModel is a speech-to-speech model's reply (it has no separate
+	// LLM and TTS stages).
+	StageModel Stage = "model"
 )
 
 // Milestone is a moment of a reply's production, for the turn metrics.

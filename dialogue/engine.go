@@ -700,7 +700,7 @@ func (e *engine) stageError(stage brain.Stage, err error) {
 		}
 		return
 	}
-	what := map[brain.Stage]string{brain.StageSTT: "understanding you", brain.StageLLM: "thinking of an answer"}[stage]
+	what := map[brain.Stage]string{brain.StageSTT: "understanding you", brain.StageLLM: "thinking of an answer", brain.StageModel: "answering you"}[stage]
 	e.startReply(llm.Request{}, "Sorry, I had a problem "+what+". Please try again.", true, e.clk.Now(), nil)
 }
 
