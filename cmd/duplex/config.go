@@ -74,6 +74,11 @@ type config struct {
 	dataDir        string
 	opusComplexity int
 	pprof          bool
+
+	realtimeURL, realtimeModel string
+	realtimeTurns              string
+	realtimeTranscribe         string
+	realtimeTimeout            time.Duration
 }
 
 // envName maps a flag name to its environment variable: -udp-port-min → DUPLEX_UDP_PORT_MIN.
@@ -90,7 +95,12 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.StringVar(&c.logFormat, "log-format", "console", "log format: console or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.pionLogLevel, "pion-log-level", "error", "least severe of pion's own log lines to keep (trace, debug, info, warn, error); they carry the call id and never go below -log-level")
-	fs.StringVar(&c.pipeline, "pipeline", "assistant", "what a call runs: assistant (VAD → STT → LLM → TTS), echo, or canned (VAD + one cached espeak reply per turn: the capacity benchmark)")
+	fs.StringVar(&c.pipeline, "pipeline", "assistant", "what a call runs: assistant (VAD → STT → LLM → TTS), realtime (VAD + a speech-to-speech model over the OpenAI Realtime WebSocket), echo, or canned (VAD + one cached espeak reply per turn: the capacity benchmark)")
+	fs.StringVar(&c.realtimeURL, "realtime-url", "wss://api.openai.com/v1/realtime", "-pipeline realtime: the Realtime WebSocket endpoint (the model goes in its query); key from DUPLEX_OPENAI_API_KEY or OPENAI_API_KEY")
+	fs.StringVar(&c.realtimeModel, "realtime-model", "gpt-realtime", "-pipeline realtime: the speech-to-speech model")
+	fs.StringVar(&c.realtimeTurns, "realtime-turns", "duplex", "-pipeline realtime: who ends the user's turn: duplex (Duplex's VAD; the model's is off)")
+	fs.StringVar(&c.realtimeTranscribe, "realtime-transcribe", "gpt-4o-mini-transcribe", "-pipeline realtime: the model's input transcription model (the words decide barge-in versus backchannel)")
+	fs.DurationVar(&c.realtimeTimeout, "realtime-timeout", 15*time.Second, "-pipeline realtime: longest wait to connect, for a transcript and for a reply's first audio")
 	fs.StringVar(&c.mode, "mode", "full-duplex", "conversation mode: full-duplex (barge-in) or half-duplex")
 	fs.StringVar(&c.stt, "stt", "sphinx", "speech-to-text: sphinx (offline) or openai (OpenAI-compatible /audio/transcriptions)")
 	fs.StringVar(&c.sttURL, "stt-url", "https://api.openai.com/v1", "base URL of the OpenAI-compatible STT server")
@@ -174,7 +184,8 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		name, val string
 		ok        []string
 	}{
-		{"pipeline", c.pipeline, []string{"assistant", "echo", "canned"}},
+		{"pipeline", c.pipeline, []string{"assistant", "realtime", "echo", "canned"}},
+		{"realtime-turns", c.realtimeTurns, []string{"duplex"}},
 		{"stt", c.stt, []string{"sphinx", "openai"}},
 		{"llm", c.llm, []string{"local", "openai"}},
 		{"tts", c.tts, []string{"espeak", "openai"}},
@@ -195,6 +206,9 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	}
 	if c.rateLimit < 0 || c.rateBurst < 0 || c.maxCallsPerIP < 0 || c.idleTimeout < 0 || c.maxDuration < 0 {
 		return nil, fmt.Errorf("-rate-limit, -rate-burst, -max-calls-per-ip, -idle-timeout and -max-call-duration must not be negative")
+	}
+	if c.realtimeTimeout <= 0 {
+		return nil, fmt.Errorf("-realtime-timeout %s: want > 0", c.realtimeTimeout)
 	}
 	if c.opusComplexity < 1 || c.opusComplexity > 10 {
 		return nil, fmt.Errorf("-opus-complexity %d: want 1..10", c.opusComplexity)

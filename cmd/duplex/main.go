@@ -117,6 +117,16 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		}
 		pl = a
 		log.Info().Str("stt", eng.stt.Name()).Str("llm", eng.llm.Name()).Str("tts", eng.tts.Name()).Str("mode", cfg.mode).Msg("assistant pipeline")
+	case "realtime":
+		metrics := dialogue.NewMetrics()
+		collectors = append(collectors, metrics.TurnLatency, metrics.StageSeconds, metrics.Turns, metrics.Interruptions, metrics.Errors)
+		a, closeFn, err := buildRealtime(cfg, newDetector, metrics, log)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		pl = a
+		log.Info().Str("url", cfg.realtimeURL).Str("model", cfg.realtimeModel).Str("turns", cfg.realtimeTurns).Str("mode", cfg.mode).Msg("realtime pipeline")
 	case "canned":
 		c, err := buildCanned(ctx, cfg, newDetector)
 		if err != nil {

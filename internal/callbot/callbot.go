@@ -122,7 +122,10 @@ type Result struct {
 	AudioSentMS float64 `json:"audio_sent_ms"`
 	// AudioReceivedMS counts received audio above -45 dBFS (RMS per packet).
 	AudioReceivedMS float64 `json:"audio_received_ms"`
-	Turns           []Turn  `json:"turns"`
+	// AudioPacketsMS is all the audio received, silence included (the
+	// server sends no packets while it is quiet).
+	AudioPacketsMS float64 `json:"audio_packets_ms"`
+	Turns          []Turn  `json:"turns"`
 	// BargeInStopMS summarises Turn.BargeInStopMS over the turns that have it.
 	BargeInStopMS Percentiles    `json:"barge_in_stop_ms"`
 	Events        []events.Event `json:"-"`
@@ -282,6 +285,7 @@ func (c *call) run(ctx context.Context, endpoint *url.URL) (*Result, error) {
 	if c.rx != nil {
 		res.Received = c.rx.timeline(c.t0)
 		res.AudioReceivedMS = float64(c.rx.voicedSamples) * 1000 / sampleRate
+		res.AudioPacketsMS = float64(c.rx.samples) * 1000 / sampleRate
 		voiced = c.rx.voiced
 		c.errs = append(c.errs, c.rx.problems()...)
 		c.log.Debug().Int("packets", c.rx.packets).Int("lost", c.rx.lost).Int("late", c.rx.late).Msg("reply audio")

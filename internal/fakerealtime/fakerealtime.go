@@ -45,8 +45,11 @@ type Options struct {
 	// SessionLimit, when set, ends each socket after that long with a
 	// session_expired error, as the provider's session time limit does.
 	SessionLimit time.Duration
-	// Reply makes the reply text from the user's last words; default
-	// "You said: <words>." (or a fixed sentence).
+	// Transcribe, when set, hears the n-th committed user audio (from 0);
+	// else SetTranscript's words are heard.
+	Transcribe func(n int, pcm []int16) string
+	// Reply makes the reply text from the user's last words ("": a
+	// response with no output); default "You said: <words>."
 	Reply func(user string) string
 }
 
@@ -89,6 +92,7 @@ type Server struct {
 	truncations []Truncation
 	images      int
 	upgrades    int
+	commits     int
 	conns       int
 	changed     chan struct{}
 	wg          sync.WaitGroup
@@ -473,10 +477,15 @@ func (c *sconn) commit(e *wire.InputAudioBufferCommit) {
 		c.errorFor(e, wire.CodeCommitEmpty, "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio.")
 		return
 	}
+	pcm := c.buf
 	c.buf = nil
 	c.s.mu.Lock()
-	words := c.s.transcript
+	words, n := c.s.transcript, c.s.commits
+	c.s.commits++
 	c.s.mu.Unlock()
+	if c.s.opt.Transcribe != nil {
+		words = c.s.opt.Transcribe(n, pcm)
+	}
 	it := &item{id: c.s.ids.Item(), role: wire.RoleUser, text: words}
 	c.lastUsr = words
 	prev := c.add(it)
@@ -538,6 +547,9 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string) {
 		return
 	}
 	text := c.s.opt.Reply(user)
+	if text == "" {
+		return // a response with no output
+	}
 	pcm, err := synth(ctx, c.s.opt.TTS, text)
 	if err != nil {
 		if ctx.Err() == nil {
