@@ -2,6 +2,8 @@ package dialogue
 
 import (
 	"context"
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,7 +27,7 @@ func realtimeHarness(t *testing.T, fo fakerealtime.Options, mut func(*rtbrain.Co
 	t.Cleanup(fake.Close) // after the call has ended (cleanups run last first)
 	h := newHarness(t, func(o *Options) {
 		cfg := rtbrain.Config{URL: fake.URL(), Model: "fake-realtime", APIKey: fo.APIKey, Instructions: "Be brief.", Voice: "alloy",
-			Timeout: 10 * time.Second, Fallback: voice}
+			Timeout: 10 * time.Second, Fallback: voice, Clock: o.Clock}
 		if mut != nil {
 			mut(&cfg)
 		}
@@ -129,4 +131,162 @@ func TestRealtimeBrainBargeIn(t *testing.T) {
 		}
 	}()
 	h.waitPlaying("second reply", isType(events.TypeReplyDelta))
+}
+
+// turn speaks one user turn the fake hears as words.
+func (h *harness) rtTurn(fake *fakerealtime.Server, words string) {
+	fake.SetTranscript(words)
+	h.speech(20)
+	h.silence(fdEnd)
+}
+
+// apology waits for an error event naming want and the spoken apology
+// after it.
+func (h *harness) apology(want string) {
+	h.t.Helper()
+	ev := h.waitFor("error", isType(events.TypeError))
+	if !strings.Contains(ev.Message, want) {
+		h.t.Fatalf("error %q, want it to say %q", ev.Message, want)
+	}
+	h.spokenApology()
+}
+
+func (h *harness) spokenApology() {
+	h.t.Helper()
+	done := h.waitPlaying("apology", isType(events.TypeReplyDone))
+	if !strings.HasPrefix(done.Text, "Sorry") {
+		h.t.Fatalf("reply %q after the error, want an apology", done.Text)
+	}
+	h.waitFor("listening", isState(events.StateListening))
+}
+
+// answered waits for the model's reply to words.
+func (h *harness) answered(words string) {
+	h.t.Helper()
+	done := h.waitPlaying("reply", isType(events.TypeReplyDone))
+	if want := "You said: " + words + "."; done.Text != want {
+		h.t.Fatalf("reply %q, want %q; saw %s", done.Text, want, h.trace())
+	}
+}
+
+// TestRealtimeFaultRefused: nothing listens at the URL.
+func TestRealtimeFaultRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	h, _ := realtimeHarness(t, fakerealtime.Options{}, func(c *rtbrain.Config) { c.URL = "ws://" + addr + "/v1/realtime" })
+	h.speech(20)
+	h.silence(fdEnd)
+	h.apology("connect")
+	h.speech(20) // the call goes on
+	h.silence(fdEnd)
+	h.apology("connect")
+}
+
+// TestRealtimeFault401: a wrong key.
+func TestRealtimeFault401(t *testing.T) {
+	h, fake := realtimeHarness(t, fakerealtime.Options{APIKey: "sk-right"}, func(c *rtbrain.Config) { c.APIKey = "sk-wrong" })
+	h.rtTurn(fake, "hello")
+	h.apology("401")
+}
+
+// TestRealtimeFault429: a 429 with Retry-After is an apology; no dial
+// happens before the wait is over, and after it the call works.
+func TestRealtimeFault429(t *testing.T) {
+	h, fake := realtimeHarness(t, fakerealtime.Options{}, nil)
+	fake.SetFault(fakerealtime.Fault{Status: 429, RetryAfter: "30"})
+	h.rtTurn(fake, "hello")
+	h.apology("retry after 30s")
+	h.rtTurn(fake, "hello again")
+	h.apology("retry after 30s")
+	if _, up := fake.Conns(); up != 1 {
+		t.Fatalf("%d upgrades, want 1: Retry-After not honoured", up)
+	}
+	h.clock.advance(31 * time.Second)
+	h.rtTurn(fake, "and now")
+	h.answered("and now")
+}
+
+// TestRealtimeFaultErrorEvent: the model answers with an error event.
+func TestRealtimeFaultErrorEvent(t *testing.T) {
+	h, fake := realtimeHarness(t, fakerealtime.Options{}, nil)
+	fake.SetFault(fakerealtime.Fault{ResponseError: true})
+	h.rtTurn(fake, "hello")
+	h.apology("server had an error")
+	h.rtTurn(fake, "hello again")
+	h.answered("hello again")
+}
+
+// TestRealtimeFaultDrop: the socket drops mid-reply; the next turn
+// reconnects and re-sends the conversation as text before its audio.
+func TestRealtimeFaultDrop(t *testing.T) {
+	h, fake := realtimeHarness(t, fakerealtime.Options{}, nil)
+	h.rtTurn(fake, "first words")
+	h.answered("first words")
+	fake.SetFault(fakerealtime.Fault{DropAfter: 300 * time.Millisecond})
+	h.rtTurn(fake, "tell me more")
+	h.apology("model:")
+	h.rtTurn(fake, "are you there")
+	h.answered("are you there")
+	if c, _ := fake.Conns(); c != 2 {
+		t.Fatalf("%d sockets, want 2", c)
+	}
+	// On the second socket: session.update, the conversation so far as
+	// text items, then the new turn's audio.
+	evs := fake.Received()
+	second := 0
+	for i, ev := range evs {
+		if ev.EventType() == wire.TypeSessionUpdate {
+			second = i
+		}
+	}
+	var resent []string
+	for _, ev := range evs[second+1:] {
+		ci, ok := ev.(*wire.ConversationItemCreate)
+		if !ok {
+			break // the turn's audio
+		}
+		resent = append(resent, ci.Item.Role+": "+ci.Item.Content[0].Text)
+	}
+	want := "user: first words|assistant: You said: first words.|user: tell me more"
+	if strings.Join(resent, "|") != want {
+		t.Fatalf("re-sent %q, want %q", strings.Join(resent, "|"), want)
+	}
+}
+
+// TestRealtimeFaultSessionLimit: the provider ends the session mid-reply
+// (session_expired, then the socket closes); the call goes on on a new one.
+func TestRealtimeFaultSessionLimit(t *testing.T) {
+	h, fake := realtimeHarness(t, fakerealtime.Options{SessionLimit: 3 * time.Second, Reply: func(u string) string {
+		if u == "tell me a story" {
+			return story
+		}
+		return "You said: " + u + "."
+	}}, nil)
+	h.rtTurn(fake, "tell me a story")
+	h.apology("session")
+	h.rtTurn(fake, "are you there")
+	h.answered("are you there")
+}
+
+// TestRealtimeFaultTimeout: a model that never answers times out; the
+// response is cancelled and the next turn is answered.
+func TestRealtimeFaultTimeout(t *testing.T) {
+	h, fake := realtimeHarness(t, fakerealtime.Options{}, nil)
+	fake.SetFault(fakerealtime.Fault{Silent: true})
+	h.rtTurn(fake, "hello")
+	waitFake(t, fake, "response.create", func(evs []wire.Event) bool { return fakerealtime.Count(evs, wire.TypeResponseCreate) == 1 })
+	ev := h.waitFiring("timeout error", 10*time.Second, isType(events.TypeError))
+	if !strings.Contains(ev.Message, "no reply within 10s") {
+		t.Fatalf("error %q", ev.Message)
+	}
+	h.spokenApology()
+	if n := fakerealtime.Count(fake.Received(), wire.TypeResponseCancel); n != 1 {
+		t.Fatalf("%d response.cancel after the timeout, want 1", n)
+	}
+	h.rtTurn(fake, "hello again")
+	h.answered("hello again")
 }
