@@ -290,3 +290,29 @@ func TestRealtimeFaultTimeout(t *testing.T) {
 	h.rtTurn(fake, "hello again")
 	h.answered("hello again")
 }
+
+// TestRealtimeServerTurns: with -realtime-turns server|semantic the
+// model's VAD ends the turn (Duplex sends no commit) and Duplex still
+// creates the response.
+func TestRealtimeServerTurns(t *testing.T) {
+	for _, mode := range []struct{ turns, vad string }{{rtbrain.TurnsServer, wire.TurnServerVAD}, {rtbrain.TurnsSemantic, wire.TurnSemanticVAD}} {
+		t.Run(mode.turns, func(t *testing.T) {
+			h, fake := realtimeHarness(t, fakerealtime.Options{}, func(c *rtbrain.Config) { c.Turns = mode.turns })
+			h.rtTurn(fake, "what time is it")
+			h.answered("what time is it")
+			h.rtTurn(fake, "and the date")
+			h.answered("and the date")
+			evs := fake.Received()
+			su := evs[0].(*wire.SessionUpdate).Session.Audio.Input.TurnDetection.Value
+			if su == nil || su.Type != mode.vad || su.CreateResponse == nil || *su.CreateResponse {
+				t.Fatalf("turn_detection %+v, want %s without create_response", su, mode.vad)
+			}
+			if n := fakerealtime.Count(evs, wire.TypeInputAudioBufferCommit); n != 0 {
+				t.Fatalf("%d commits sent: the model's VAD should commit", n)
+			}
+			if n := fakerealtime.Count(evs, wire.TypeResponseCreate); n != 2 {
+				t.Fatalf("%d response.create, want 2", n)
+			}
+		})
+	}
+}

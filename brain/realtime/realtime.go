@@ -205,9 +205,8 @@ type session struct {
 	hearing     *hearStream
 	// busy is closed by the response.done of the last response.create:
 	// the server takes one response at a time.
-	busy         chan struct{}
-	closed       bool
-	serverSpeech func(started bool)
+	busy   chan struct{}
+	closed bool
 }
 
 // connect returns the live connection, dialing (and re-sending the
@@ -303,12 +302,14 @@ func (s *session) sessionObject() wire.Session {
 		Transcription: wire.Some(wire.Transcription{Model: cfg.TranscriptionModel, Language: cfg.Language}),
 	}
 	switch cfg.Turns {
+	// The model's VAD ends turns, but Duplex creates the responses and
+	// decides barge-ins (its own VAD stops the audio within ~100 ms).
 	case TurnsServer:
 		f := false
-		in.TurnDetection = wire.Some(wire.TurnDetection{Type: wire.TurnServerVAD, InterruptResponse: &f})
+		in.TurnDetection = wire.Some(wire.TurnDetection{Type: wire.TurnServerVAD, CreateResponse: &f, InterruptResponse: &f})
 	case TurnsSemantic:
 		f := false
-		in.TurnDetection = wire.Some(wire.TurnDetection{Type: wire.TurnSemanticVAD, InterruptResponse: &f})
+		in.TurnDetection = wire.Some(wire.TurnDetection{Type: wire.TurnSemanticVAD, CreateResponse: &f, InterruptResponse: &f})
 	default:
 		in.TurnDetection = wire.Null[wire.TurnDetection]()
 	}
@@ -422,12 +423,9 @@ func (s *session) dispatch(c *conn, ev wire.Event) {
 	switch e := ev.(type) {
 	case *wire.ErrorEvent:
 		s.onError(c, e)
-	case *wire.InputAudioBufferCommitted, *wire.InputTranscriptionCompleted, *wire.InputTranscriptionFailed, *wire.InputTranscriptionDelta:
+	case *wire.InputAudioBufferCommitted, *wire.InputTranscriptionCompleted, *wire.InputTranscriptionFailed, *wire.InputTranscriptionDelta,
+		*wire.InputAudioBufferSpeechStarted, *wire.InputAudioBufferSpeechStopped:
 		s.toHearing(ev)
-	case *wire.InputAudioBufferSpeechStarted:
-		s.serverVAD(true)
-	case *wire.InputAudioBufferSpeechStopped:
-		s.serverVAD(false)
 	case *wire.ResponseCreated:
 		if r := s.current(c, ""); r != nil {
 			r.setID(e.Response.ID)
@@ -563,7 +561,7 @@ func (s *session) Hear(ctx context.Context, _ stt.StreamOptions) (stt.Stream, er
 	if err != nil {
 		return nil, err
 	}
-	h := &hearStream{s: s, c: c, rs: rs, events: make(chan wire.Event, 16)}
+	h := &hearStream{s: s, c: c, rs: rs, events: make(chan wire.Event, 256)}
 	s.mu.Lock()
 	s.hearing = h
 	s.mu.Unlock()
@@ -623,13 +621,24 @@ func (h *hearStream) Partial() string {
 	return h.partial
 }
 
-// Finish implements stt.Stream: commit, then the item's transcript. An
-// empty buffer is no speech.
+// Finish implements stt.Stream. With Duplex's turns it commits and
+// returns the item's transcript (an empty buffer is no speech); with the
+// model's it waits for the model's VAD to commit what it heard.
 func (h *hearStream) Finish(ctx context.Context) (stt.Result, error) {
 	s := h.s
 	h.buf = h.rs.Flush(h.buf[:0])
 	if len(h.buf) > 0 {
 		s.send(h.c, &wire.InputAudioBufferAppend{Audio: encodePCM(h.buf)})
+	}
+	h.mu.Lock()
+	h.finished = true
+	h.mu.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	t := s.cfg.Clock.AfterFunc(s.cfg.Timeout, cancel)
+	defer t.Stop()
+	if s.cfg.Turns != TurnsDuplex {
+		return h.finishServer(ctx, t)
 	}
 	commit := &wire.InputAudioBufferCommit{}
 	commit.EventID = s.ids.Event()
@@ -641,14 +650,7 @@ func (h *hearStream) Finish(ctx context.Context) (stt.Result, error) {
 		delete(s.waiters, commit.EventID)
 		s.mu.Unlock()
 	}()
-	h.mu.Lock()
-	h.finished = true
-	h.mu.Unlock()
 	s.send(h.c, commit)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	t := s.cfg.Clock.AfterFunc(s.cfg.Timeout, cancel)
-	defer t.Stop()
 	item := ""
 	for {
 		select {
@@ -668,11 +670,7 @@ func (h *hearStream) Finish(ctx context.Context) (stt.Result, error) {
 				}
 			case *wire.InputTranscriptionCompleted:
 				if e.ItemID == item {
-					text := strings.TrimSpace(e.Transcript)
-					s.mu.Lock()
-					s.pendingUser, s.pendingConn = text, h.c
-					s.mu.Unlock()
-					return stt.Result{Text: text, Confidence: -1}, nil
+					return h.heard(strings.TrimSpace(e.Transcript)), nil
 				}
 			case *wire.InputTranscriptionFailed:
 				if e.ItemID == item {
@@ -682,12 +680,82 @@ func (h *hearStream) Finish(ctx context.Context) (stt.Result, error) {
 		case <-h.c.done:
 			return stt.Result{}, h.c.err
 		case <-ctx.Done():
-			if t.Stop() || s.ctx.Err() != nil {
-				return stt.Result{}, ctx.Err()
-			}
-			return stt.Result{}, fmt.Errorf("realtime: no transcript within %v", s.cfg.Timeout)
+			return stt.Result{}, h.expired(t)
 		}
 	}
+}
+
+// trailingSilence follows the caller's turn with the model's VAD on, so
+// it hears the turn end (server_vad waits 500 ms of silence by default).
+const trailingSilence = time.Second
+
+// finishServer waits for the model's VAD: every item it committed while
+// the caller spoke, transcribed, and none still being spoken.
+func (h *hearStream) finishServer(ctx context.Context, t clock.Timer) (stt.Result, error) {
+	s := h.s
+	s.send(h.c, &wire.InputAudioBufferAppend{Audio: encodePCM(make([]int16, int(trailingSilence*SampleRate/time.Second)))})
+	var items []string
+	texts := map[string]string{}
+	speaking := false
+	done := func() bool {
+		if speaking || len(items) == 0 {
+			return false
+		}
+		for _, it := range items {
+			if _, ok := texts[it]; !ok {
+				return false
+			}
+		}
+		return true
+	}
+	for {
+		select {
+		case ev := <-h.events:
+			switch e := ev.(type) {
+			case *wire.InputAudioBufferSpeechStarted:
+				speaking = true
+			case *wire.InputAudioBufferSpeechStopped:
+				speaking = false
+			case *wire.InputAudioBufferCommitted:
+				items = append(items, e.ItemID)
+			case *wire.InputTranscriptionCompleted:
+				texts[e.ItemID] = strings.TrimSpace(e.Transcript)
+			case *wire.InputTranscriptionFailed:
+				texts[e.ItemID] = ""
+			}
+			if done() {
+				var words []string
+				for _, it := range items {
+					if texts[it] != "" {
+						words = append(words, texts[it])
+					}
+				}
+				return h.heard(strings.Join(words, " ")), nil
+			}
+		case <-h.c.done:
+			return stt.Result{}, h.c.err
+		case <-ctx.Done():
+			if len(items) == 0 && !speaking && s.ctx.Err() == nil {
+				return stt.Result{Confidence: -1}, nil // the model heard no speech
+			}
+			return stt.Result{}, h.expired(t)
+		}
+	}
+}
+
+// heard records the turn as committed on this socket and returns it.
+func (h *hearStream) heard(text string) stt.Result {
+	h.s.mu.Lock()
+	h.s.pendingUser, h.s.pendingConn = text, h.c
+	h.s.mu.Unlock()
+	return stt.Result{Text: text, Confidence: -1}
+}
+
+func (h *hearStream) expired(t clock.Timer) error {
+	if t.Stop() || h.s.ctx.Err() != nil {
+		return context.Canceled
+	}
+	return fmt.Errorf("realtime: no transcript within %v", h.s.cfg.Timeout)
 }
 
 // Close implements stt.Stream: audio never committed is discarded.
@@ -696,7 +764,7 @@ func (h *hearStream) Close() error {
 	fin := h.finished
 	h.finished = true
 	h.mu.Unlock()
-	if !fin && h.c.alive() {
+	if !fin && h.c.alive() && h.s.cfg.Turns == TurnsDuplex {
 		h.s.send(h.c, &wire.InputAudioBufferClear{})
 	}
 	h.s.mu.Lock()
@@ -705,17 +773,6 @@ func (h *hearStream) Close() error {
 	}
 	h.s.mu.Unlock()
 	return nil
-}
-
-// serverVAD is the model's own turn detection (server|semantic): logged;
-// Duplex's VAD still drives barge-in.
-func (s *session) serverVAD(started bool) {
-	s.mu.Lock()
-	f := s.serverSpeech
-	s.mu.Unlock()
-	if f != nil {
-		f(started)
-	}
 }
 
 // ---- replies ----

@@ -98,7 +98,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.StringVar(&c.pipeline, "pipeline", "assistant", "what a call runs: assistant (VAD → STT → LLM → TTS), realtime (VAD + a speech-to-speech model over the OpenAI Realtime WebSocket), echo, or canned (VAD + one cached espeak reply per turn: the capacity benchmark)")
 	fs.StringVar(&c.realtimeURL, "realtime-url", "wss://api.openai.com/v1/realtime", "-pipeline realtime: the Realtime WebSocket endpoint (the model goes in its query); key from DUPLEX_OPENAI_API_KEY or OPENAI_API_KEY")
 	fs.StringVar(&c.realtimeModel, "realtime-model", "gpt-realtime", "-pipeline realtime: the speech-to-speech model")
-	fs.StringVar(&c.realtimeTurns, "realtime-turns", "duplex", "-pipeline realtime: who ends the user's turn: duplex (Duplex's VAD; the model's is off)")
+	fs.StringVar(&c.realtimeTurns, "realtime-turns", "duplex", "-pipeline realtime: who ends the user's turn: duplex (Duplex's VAD; the model's is off), server (the model's server_vad) or semantic (its semantic_vad); Duplex's VAD drives barge-in in every mode")
 	fs.StringVar(&c.realtimeTranscribe, "realtime-transcribe", "gpt-4o-mini-transcribe", "-pipeline realtime: the model's input transcription model (the words decide barge-in versus backchannel)")
 	fs.DurationVar(&c.realtimeTimeout, "realtime-timeout", 15*time.Second, "-pipeline realtime: longest wait to connect, for a transcript and for a reply's first audio")
 	fs.StringVar(&c.mode, "mode", "full-duplex", "conversation mode: full-duplex (barge-in) or half-duplex")
@@ -185,7 +185,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		ok        []string
 	}{
 		{"pipeline", c.pipeline, []string{"assistant", "realtime", "echo", "canned"}},
-		{"realtime-turns", c.realtimeTurns, []string{"duplex"}},
+		{"realtime-turns", c.realtimeTurns, []string{"duplex", "server", "semantic"}},
 		{"stt", c.stt, []string{"sphinx", "openai"}},
 		{"llm", c.llm, []string{"local", "openai"}},
 		{"tts", c.tts, []string{"espeak", "openai"}},

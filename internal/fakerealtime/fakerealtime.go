@@ -274,7 +274,26 @@ type sconn struct {
 	lastUsr string // last user words
 	active  *activeResp
 	wg      sync.WaitGroup
+	vad     vadState
 }
+
+// vadState is the server VAD over the input buffer (server_vad and
+// semantic_vad alike): 20 ms frames, speech above an RMS threshold, the
+// turn committed after 500 ms of silence.
+type vadState struct {
+	pending   []int16 // samples not yet in a whole frame
+	pos       int     // audio_*_ms clock: samples of input so far
+	speaking  bool
+	silence   int // frames of silence within speech
+	item      string
+	startedMs int
+}
+
+const (
+	vadFrame   = SampleRate / 50
+	vadRMS     = 300
+	vadSilence = 25 // frames: 500 ms, server_vad's default silence_duration_ms
+)
 
 type activeResp struct {
 	id     string
@@ -365,14 +384,18 @@ func (c *sconn) handle(ev wire.Event) {
 		}
 		c.mu.Lock()
 		c.buf = append(c.buf, pcm...)
+		td := c.session.Audio.Input.TurnDetection
 		c.mu.Unlock()
+		if td.Value != nil {
+			c.serverVAD(pcm, td.Value)
+		}
 	case *wire.InputAudioBufferClear:
 		c.mu.Lock()
 		c.buf = nil
 		c.mu.Unlock()
 		c.send(&wire.InputAudioBufferCleared{})
 	case *wire.InputAudioBufferCommit:
-		c.commit(e)
+		c.commit(e, "")
 	case *wire.ConversationItemCreate:
 		c.mu.Lock()
 		it := &item{id: e.Item.ID, role: e.Item.Role}
@@ -467,10 +490,46 @@ func (c *sconn) add(it *item) *string {
 	return prev
 }
 
+// serverVAD runs the model's turn detection over appended audio: speech
+// started/stopped events, then the commit it makes itself (and, if the
+// session asks, the response).
+func (c *sconn) serverVAD(pcm []int16, td *wire.TurnDetection) {
+	v := &c.vad
+	v.pending = append(v.pending, pcm...)
+	for len(v.pending) >= vadFrame {
+		f := v.pending[:vadFrame]
+		v.pending = v.pending[vadFrame:]
+		var sum float64
+		for _, x := range f {
+			sum += float64(x) * float64(x)
+		}
+		loud := sum/vadFrame > vadRMS*vadRMS
+		v.pos += vadFrame
+		ms := v.pos * 1000 / SampleRate
+		switch {
+		case loud && !v.speaking:
+			v.speaking, v.silence, v.item, v.startedMs = true, 0, c.s.ids.Item(), ms-20
+			c.send(&wire.InputAudioBufferSpeechStarted{AudioStartMs: v.startedMs, ItemID: v.item})
+		case loud:
+			v.silence = 0
+		case v.speaking:
+			v.silence++
+			if v.silence >= vadSilence {
+				v.speaking = false
+				c.send(&wire.InputAudioBufferSpeechStopped{AudioEndMs: ms - vadSilence*20, ItemID: v.item})
+				c.commit(&wire.InputAudioBufferCommit{}, v.item)
+				if td.CreateResponse == nil || *td.CreateResponse {
+					c.handle(&wire.ResponseCreate{})
+				}
+			}
+		}
+	}
+}
+
 // minCommit is the least audio a commit accepts (100 ms, as the service).
 const minCommit = SampleRate / 10
 
-func (c *sconn) commit(e *wire.InputAudioBufferCommit) {
+func (c *sconn) commit(e *wire.InputAudioBufferCommit, id string) {
 	c.mu.Lock()
 	if len(c.buf) < minCommit {
 		c.mu.Unlock()
@@ -486,7 +545,10 @@ func (c *sconn) commit(e *wire.InputAudioBufferCommit) {
 	if c.s.opt.Transcribe != nil {
 		words = c.s.opt.Transcribe(n, pcm)
 	}
-	it := &item{id: c.s.ids.Item(), role: wire.RoleUser, text: words}
+	if id == "" {
+		id = c.s.ids.Item()
+	}
+	it := &item{id: id, role: wire.RoleUser, text: words}
 	c.lastUsr = words
 	prev := c.add(it)
 	c.mu.Unlock()
