@@ -863,8 +863,14 @@ func (s *session) Respond(ctx context.Context, req brain.Request, out brain.Outp
 		s.say(ctx, req.Say, out)
 		return
 	}
+	// What a new socket is told first is the conversation before this
+	// turn (the engine's memory: truncated to what was heard).
+	prior, turn := req.LLM.History, (*llm.Message)(nil)
+	if n := len(prior); n > 0 && prior[n-1].Role == llm.RoleUser {
+		prior, turn = prior[:n-1], &prior[n-1]
+	}
 	s.mu.Lock()
-	s.history = append([]llm.Message(nil), req.LLM.History...)
+	s.history = append([]llm.Message(nil), prior...)
 	s.mu.Unlock()
 	c, err := s.connect(ctx)
 	if err != nil {
@@ -876,13 +882,14 @@ func (s *session) Respond(ctx context.Context, req brain.Request, out brain.Outp
 	// The user's turn: already in the model's conversation as audio when
 	// Finish committed it on this socket, else sent as text.
 	s.mu.Lock()
-	committed := s.pendingConn == c && len(req.LLM.History) > 0 && s.pendingUser == req.LLM.History[len(req.LLM.History)-1].Text
+	committed := turn != nil && s.pendingConn == c && s.pendingUser == turn.Text
 	s.pendingUser, s.pendingConn = "", nil
+	if turn != nil {
+		s.history = append(s.history, *turn)
+	}
 	s.mu.Unlock()
-	if !committed && len(req.LLM.History) > 0 {
-		if last := req.LLM.History[len(req.LLM.History)-1]; last.Role == llm.RoleUser {
-			s.send(c, &wire.ConversationItemCreate{Item: textItem(last)})
-		}
+	if turn != nil && !committed {
+		s.send(c, &wire.ConversationItemCreate{Item: textItem(*turn)})
 	}
 	if req.Look != nil {
 		if cur, _ := req.Look(ctx); cur != nil && len(cur.JPEG) > 0 {
