@@ -74,7 +74,7 @@ func TestRealtimeCall(t *testing.T) {
 	if d := float64(tr[0].AudioEndMs) - res.AudioPacketsMS; d < -40 || d > 40 {
 		t.Errorf("audio_end_ms %d, caller received %.0f ms of audio", tr[0].AudioEndMs, res.AudioPacketsMS)
 	}
-	if fake.Images() == 0 {
-		t.Errorf("no input_image reached the model")
+	if imgs := fake.Images(); len(imgs) == 0 || imgs[0].Width != 640 || imgs[0].Height != 480 {
+		t.Errorf("input_image parts %+v, want the 640×480 camera still", imgs)
 	}
 }

@@ -9,11 +9,15 @@
 package fakerealtime
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"image"
+	_ "image/jpeg" // input_image parts
+	_ "image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -90,7 +94,7 @@ type Server struct {
 	fault       Fault
 	received    []wire.Event
 	truncations []Truncation
-	images      int
+	images      []image.Config
 	upgrades    int
 	commits     int
 	conns       int
@@ -407,11 +411,15 @@ func (c *sconn) handle(ev wire.Event) {
 			case wire.PartInputText, wire.PartOutputText:
 				it.text += p.Text
 			case wire.PartInputImage:
-				if strings.HasPrefix(p.ImageURL, "data:image/jpeg;base64,") || strings.HasPrefix(p.ImageURL, "data:image/png;base64,") {
-					c.s.mu.Lock()
-					c.s.images++
-					c.s.mu.Unlock()
+				cfg, err := decodeImage(p.ImageURL)
+				if err != nil {
+					c.mu.Unlock()
+					c.errorFor(ev, wire.CodeInvalidValue, "input_image: "+err.Error())
+					return
 				}
+				c.s.mu.Lock()
+				c.s.images = append(c.s.images, cfg)
+				c.s.mu.Unlock()
 			}
 		}
 		if it.role == wire.RoleUser && it.text != "" {
@@ -600,16 +608,20 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string) {
 		<-ctx.Done()
 		return
 	}
-	if !wait(c.s.opt.Delay) {
-		return
-	}
+	// The reply is voiced during the delay, so the first audio goes out
+	// Delay after response.create whatever espeak-ng takes.
+	t0 := time.Now()
 	if f.ResponseError {
+		if !wait(c.s.opt.Delay) {
+			return
+		}
 		c.send(&wire.ErrorEvent{Error: wire.ErrorObject{Type: wire.ErrorTypeServer, Code: wire.CodeServerError, Message: "The server had an error while processing your request."}})
 		status = wire.StatusFailed
 		return
 	}
 	text := c.s.opt.Reply(user)
 	if text == "" {
+		wait(c.s.opt.Delay)
 		return // a response with no output
 	}
 	pcm, err := synth(ctx, c.s.opt.TTS, text)
@@ -618,6 +630,9 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string) {
 			c.send(&wire.ErrorEvent{Error: wire.ErrorObject{Type: wire.ErrorTypeServer, Code: wire.CodeServerError, Message: err.Error()}})
 			status = wire.StatusFailed
 		}
+		return
+	}
+	if !wait(c.s.opt.Delay - time.Since(t0)) {
 		return
 	}
 	it := &item{id: c.s.ids.Item(), role: wire.RoleAssistant}
@@ -671,11 +686,38 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string) {
 	out = []wire.Item{msg}
 }
 
-// Images is how many input_image parts arrived.
-func (s *Server) Images() int {
+// Commits is how many user turns were committed (by the client or the
+// server VAD).
+func (s *Server) Commits() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.images
+	return s.commits
+}
+
+// Images returns the size of each input_image that arrived.
+func (s *Server) Images() []image.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]image.Config(nil), s.images...)
+}
+
+// decodeImage reads an image_url data URL (JPEG or PNG).
+func decodeImage(url string) (image.Config, error) {
+	var b64 string
+	for _, p := range []string{"data:image/jpeg;base64,", "data:image/png;base64,"} {
+		if strings.HasPrefix(url, p) {
+			b64 = url[len(p):]
+		}
+	}
+	if b64 == "" {
+		return image.Config{}, errors.New("want a data:image/jpeg or data:image/png base64 URL")
+	}
+	b, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return image.Config{}, err
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	return cfg, err
 }
 
 func synth(ctx context.Context, e tts.Engine, text string) ([]int16, error) {
