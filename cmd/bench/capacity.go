@@ -23,12 +23,20 @@ import (
 // runScenarios runs what -only selects.
 func runScenarios(ctx context.Context, c config) error {
 	switch capOpt.only {
-	case "", "dialogue", "capacity":
+	case "", "dialogue", "capacity", "realtime":
 	default:
-		return fmt.Errorf("-only %q: want dialogue or capacity", capOpt.only)
+		return fmt.Errorf("-only %q: want dialogue, capacity or realtime", capOpt.only)
+	}
+	if capOpt.only == "realtime" {
+		return runRealtime(ctx, c) // realtime.go
 	}
 	if capOpt.only != "capacity" {
 		if err := run(ctx, c); err != nil {
+			return err
+		}
+	}
+	if capOpt.only == "" {
+		if err := runRealtime(ctx, c); err != nil {
 			return err
 		}
 	}
