@@ -316,3 +316,40 @@ func TestRealtimeServerTurns(t *testing.T) {
 		})
 	}
 }
+
+// TestRealtimeBackchannel: "mm-hmm" over the reply does not interrupt it
+// (no response.cancel); the model forgets that turn at the next one
+// (conversation.item.delete), as Duplex's memory does.
+func TestRealtimeBackchannel(t *testing.T) {
+	h, fake := realtimeHarness(t, fakerealtime.Options{Reply: func(u string) string {
+		if u == "tell me a story" {
+			return story
+		}
+		return "You said: " + u + "."
+	}}, nil)
+	h.rtTurn(fake, "tell me a story")
+	h.waitPlaying("speaking", isState(events.StateSpeaking))
+	h.rtTurn(fake, "mm-hmm")
+	h.waitFor("user speaking", isState(events.StateUserSpeaking))
+	h.waitPlaying("the reply resumed", isState(events.StateSpeaking))
+	h.none("an interruption", isType(events.TypeReplyInterrupted))
+	evs := fake.Received()
+	if n := fakerealtime.Count(evs, wire.TypeResponseCancel); n != 0 {
+		t.Fatalf("%d response.cancel for a backchannel", n)
+	}
+	h.rtTurn(fake, "what time is it")
+	h.answered("what time is it")
+	evs = fake.Received()
+	var commits, deletes []string
+	for _, ev := range evs {
+		switch ev.EventType() {
+		case wire.TypeInputAudioBufferCommit:
+			commits = append(commits, "commit")
+		case wire.TypeConversationItemDelete:
+			deletes = append(deletes, ev.(*wire.ConversationItemDelete).ItemID)
+		}
+	}
+	if len(commits) != 3 || len(deletes) != 1 {
+		t.Fatalf("%d commits, deletes %v: want 3 and the backchannel's item", len(commits), deletes)
+	}
+}

@@ -68,8 +68,8 @@ type Config struct {
 	// first audio; default 15 s.
 	Timeout time.Duration
 	// Fallback speaks the engine's own sentences (apologies) when set: it
-	// works when the model cannot be reached. Without it they are asked
-	// of the model.
+	// works when the model cannot be reached. Without it they are text
+	// only (the error event and reply.done carry them).
 	Fallback        tts.Engine
 	FallbackOptions tts.Options
 	// Clock runs the timeouts; nil is the wall clock.
@@ -156,7 +156,7 @@ func (c *conn) fail(err error) {
 	c.once.Do(func() {
 		c.err = err
 		close(c.done)
-		c.ws.Close(websocket.StatusNormalClosure, "")
+		c.ws.CloseNow() // fail may run on the engine goroutine: no close handshake
 	})
 }
 
@@ -194,15 +194,16 @@ type session struct {
 	history   []llm.Message
 	// pendingUser is the user turn committed as audio on c and not yet
 	// answered; a Respond for another text sends the text instead.
-	pendingUser string
-	pendingConn *conn
-	resp        *response
-	lastItem    string // the last reply's assistant item, for truncation
-	lastTurn    int
-	lastConn    *conn
-	generated   time.Duration // audio generated for lastItem
-	waiters     map[string]chan wire.Event
-	hearing     *hearStream
+	pendingUser  string
+	pendingConn  *conn
+	pendingItems []string // its items: deleted if no reply takes them (a backchannel)
+	resp         *response
+	lastItem     string // the last reply's assistant item, for truncation
+	lastTurn     int
+	lastConn     *conn
+	generated    time.Duration // audio generated for lastItem
+	waiters      map[string]chan wire.Event
+	hearing      *hearStream
 	// busy is closed by the response.done of the last response.create:
 	// the server takes one response at a time.
 	busy   chan struct{}
@@ -564,7 +565,17 @@ func (s *session) Hear(ctx context.Context, _ stt.StreamOptions) (stt.Stream, er
 	h := &hearStream{s: s, c: c, rs: rs, events: make(chan wire.Event, 256)}
 	s.mu.Lock()
 	s.hearing = h
+	// The last turn got no reply (a backchannel over the reply, noise):
+	// the model forgets it, as Duplex did.
+	stale := s.pendingItems
+	if s.pendingConn != c {
+		stale = nil
+	}
+	s.pendingUser, s.pendingConn, s.pendingItems = "", nil, nil
 	s.mu.Unlock()
+	for _, it := range stale {
+		s.send(c, &wire.ConversationItemDelete{ItemID: it})
+	}
 	return h, nil
 }
 
@@ -670,7 +681,7 @@ func (h *hearStream) Finish(ctx context.Context) (stt.Result, error) {
 				}
 			case *wire.InputTranscriptionCompleted:
 				if e.ItemID == item {
-					return h.heard(strings.TrimSpace(e.Transcript)), nil
+					return h.heard(strings.TrimSpace(e.Transcript), item), nil
 				}
 			case *wire.InputTranscriptionFailed:
 				if e.ItemID == item {
@@ -730,7 +741,7 @@ func (h *hearStream) finishServer(ctx context.Context, t clock.Timer) (stt.Resul
 						words = append(words, texts[it])
 					}
 				}
-				return h.heard(strings.Join(words, " ")), nil
+				return h.heard(strings.Join(words, " "), items...), nil
 			}
 		case <-h.c.done:
 			return stt.Result{}, h.c.err
@@ -744,9 +755,9 @@ func (h *hearStream) finishServer(ctx context.Context, t clock.Timer) (stt.Resul
 }
 
 // heard records the turn as committed on this socket and returns it.
-func (h *hearStream) heard(text string) stt.Result {
+func (h *hearStream) heard(text string, items ...string) stt.Result {
 	h.s.mu.Lock()
-	h.s.pendingUser, h.s.pendingConn = text, h.c
+	h.s.pendingUser, h.s.pendingConn, h.s.pendingItems = text, h.c, items
 	h.s.mu.Unlock()
 	return stt.Result{Text: text, Confidence: -1}
 }
@@ -883,7 +894,7 @@ func (s *session) Respond(ctx context.Context, req brain.Request, out brain.Outp
 	// Finish committed it on this socket, else sent as text.
 	s.mu.Lock()
 	committed := turn != nil && s.pendingConn == c && s.pendingUser == turn.Text
-	s.pendingUser, s.pendingConn = "", nil
+	s.pendingUser, s.pendingConn, s.pendingItems = "", nil, nil
 	if turn != nil {
 		s.history = append(s.history, *turn)
 	}

@@ -431,6 +431,16 @@ func (c *sconn) handle(ev wire.Event) {
 		out.ID, out.Object, out.Status = it.id, "realtime.item", wire.StatusCompleted
 		c.send(&wire.ConversationItemAdded{PreviousItemID: prev, Item: out})
 		c.send(&wire.ConversationItemDone{PreviousItemID: prev, Item: out})
+	case *wire.ConversationItemDelete:
+		c.mu.Lock()
+		_, ok := c.items[e.ItemID]
+		delete(c.items, e.ItemID)
+		c.mu.Unlock()
+		if !ok {
+			c.errorFor(ev, wire.CodeItemNotFound, "no item "+e.ItemID)
+			return
+		}
+		c.send(&wire.ConversationItemDeleted{ItemID: e.ItemID})
 	case *wire.ConversationItemTruncate:
 		c.mu.Lock()
 		it := c.items[e.ItemID]
