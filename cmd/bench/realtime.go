@@ -35,7 +35,7 @@ var rtOpt struct {
 
 func init() {
 	flag.DurationVar(&rtOpt.delay, "realtime-delay", 300*time.Millisecond, "realtime: the fake model's fixed delay to first audio")
-	flag.IntVar(&rtOpt.turns, "realtime-turns", 10, "realtime: question turns per -realtime-turns mode (one call)")
+	flag.IntVar(&rtOpt.turns, "realtime-questions", 20, "realtime: question turns per -realtime-turns mode (one call)")
 	flag.IntVar(&rtOpt.barges, "realtime-barge-ins", 5, "realtime: barge-in calls per mode")
 }
 
@@ -45,6 +45,8 @@ const (
 	rtStory    = "Once upon a time there was a small robot. It liked to sing songs in the rain. One day it met a cat who could dance. They became friends and travelled far away."
 	rtBarge    = "stop please"
 )
+
+const rtHeading = "## Realtime brain: `-pipeline realtime` against the fake model (`go run ./cmd/bench -only realtime`)"
 
 type rtMode struct {
 	turns                string
@@ -111,7 +113,12 @@ func runRealtime(ctx context.Context, c config) error {
 		}
 	}
 	b.WriteString("\n")
-	return publish(c, "realtime-bench", b.String())
+	fmt.Print(b.String())
+	if c.out == "" {
+		return nil
+	}
+	// Its own heading the first time (publish writes sections without one).
+	return benchmd.WriteSection(c.out, "realtime-bench", rtHeading, b.String())
 }
 
 func runRealtimeMode(ctx context.Context, bin string, voice *espeak.Engine, turns string, q, storyQ, barge clip, verbose bool) (*rtMode, error) {
