@@ -824,7 +824,6 @@ func (r *response) audio(pcm []int16, at time.Time) {
 	}
 	if !r.first {
 		r.first = true
-		r.out.Mark(brain.SpeechStart, at)
 		r.out.Mark(brain.FirstAudio, at)
 	}
 	start := time.Duration(r.samples) * time.Second / SampleRate
@@ -945,6 +944,9 @@ func (s *session) Respond(ctx context.Context, req brain.Request, out brain.Outp
 	s.mu.Lock()
 	s.busy = make(chan struct{})
 	s.mu.Unlock()
+	// turn.metrics tts_first_audio_ms is then the model's time to first
+	// audio, from response.create.
+	out.Mark(brain.SpeechStart, s.cfg.Clock.Now())
 	s.send(c, &wire.ResponseCreate{})
 	select {
 	case <-r.done:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/callbot"
 	"github.com/duplex-ai/duplex/internal/fakerealtime"
 	wire "github.com/duplex-ai/duplex/realtime"
@@ -29,7 +30,7 @@ func TestRealtimeCall(t *testing.T) {
 	}
 	defer voice.Close()
 	heard := []string{"tell me a story", "stop"}
-	fake := fakerealtime.Start(fakerealtime.Options{TTS: voice, APIKey: "sk-fake",
+	fake := fakerealtime.Start(fakerealtime.Options{TTS: voice, APIKey: "sk-fake", Delay: 200 * time.Millisecond,
 		Transcribe: func(n int, _ []int16) string { return heard[min(n, len(heard)-1)] },
 		Reply: func(user string) string {
 			if user == "stop" {
@@ -62,6 +63,20 @@ func TestRealtimeCall(t *testing.T) {
 	}
 	if st.LatencyMS <= 0 {
 		t.Errorf("no turn latency: %+v", st)
+	}
+	// turn.metrics: the model's first words come after its 200 ms delay
+	// (llm_first_token_ms is the model's time from response.create).
+	var m *events.TurnMetrics
+	for _, ev := range res.Events {
+		if ev.Type == events.TypeTurnMetrics && ev.Metrics != nil {
+			m = ev.Metrics
+			break
+		}
+	}
+	if m == nil || m.LLMFirstTokenMS < 200 || m.LLMFirstTokenMS > m.LatencyMS {
+		t.Errorf("turn.metrics %+v: want llm_first_token_ms (the model's) ≥ its 200 ms delay", m)
+	} else {
+		t.Logf("turn.metrics %+v", *m)
 	}
 	evs := fake.Received()
 	if n := fakerealtime.Count(evs, wire.TypeResponseCancel); n != 1 {
