@@ -10,6 +10,7 @@ import (
 	rtbrain "github.com/duplex-ai/duplex/brain/realtime"
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/fakerealtime"
+	"github.com/duplex-ai/duplex/pipeline"
 	wire "github.com/duplex-ai/duplex/realtime"
 	"github.com/duplex-ai/duplex/tts/espeak"
 )
@@ -352,4 +353,37 @@ func TestRealtimeBackchannel(t *testing.T) {
 	if len(commits) != 3 || len(deletes) != 1 {
 		t.Fatalf("%d commits, deletes %v: want 3 and the backchannel's item", len(commits), deletes)
 	}
+}
+
+// TestRealtimeTextAndPushToTalk: a typed turn goes to the model as an
+// input_text item (the first on a new socket, so the socket opens for
+// it); a push-to-talk turn is committed when the button is released; a
+// cancel command cancels the model's response.
+func TestRealtimeTextAndPushToTalk(t *testing.T) {
+	h, fake := realtimeHarness(t, fakerealtime.Options{}, nil)
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdInputText, Text: "hello there"}
+	h.answered("hello there")
+	fake.SetTranscript("what time is it")
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdInputAudioStart}
+	h.speech(20)
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdInputAudioStop}
+	h.answered("what time is it")
+	evs := fake.Received()
+	var items []string
+	for _, ev := range evs {
+		if ci, ok := ev.(*wire.ConversationItemCreate); ok {
+			items = append(items, ci.Item.Content[0].Type+": "+ci.Item.Content[0].Text)
+		}
+	}
+	if strings.Join(items, "|") != "input_text: hello there" {
+		t.Fatalf("items created %q: want the typed turn once", items)
+	}
+	if n := fakerealtime.Count(evs, wire.TypeInputAudioBufferCommit); n != 1 {
+		t.Fatalf("%d commits, want the push-to-talk turn's", n)
+	}
+	fake.SetTranscript("tell me more")
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdInputText, Text: "tell me more"}
+	h.waitFor("the reply starting", isType(events.TypeReplyDelta))
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdResponseCancel}
+	waitFake(t, fake, "response.cancel", func(evs []wire.Event) bool { return fakerealtime.Count(evs, wire.TypeResponseCancel) == 1 })
 }
