@@ -243,7 +243,7 @@ func (s *session) connect(ctx context.Context) (*conn, error) {
 		if resp != nil {
 			switch resp.StatusCode {
 			case http.StatusTooManyRequests:
-				ra := retryAfter(resp.Header.Get("Retry-After"))
+				ra := retryAfter(resp.Header.Get("Retry-After"), s.cfg.Clock.Now())
 				s.mu.Lock()
 				s.notBefore = s.cfg.Clock.Now().Add(ra)
 				s.mu.Unlock()
@@ -278,12 +278,13 @@ func (s *session) connect(ctx context.Context) (*conn, error) {
 	return c, nil
 }
 
-func retryAfter(v string) time.Duration {
+// retryAfter reads Retry-After: seconds or an HTTP date (from now).
+func retryAfter(v string, now time.Time) time.Duration {
 	if n, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && n >= 0 {
 		return time.Duration(n * float64(time.Second))
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(0, time.Until(t))
+		return max(0, t.Sub(now))
 	}
 	return time.Second
 }
