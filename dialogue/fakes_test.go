@@ -92,7 +92,6 @@ type fakeTimer struct {
 	f      func()
 	at     time.Time
 	active bool
-	mu     *sync.Mutex // the clock's: fire reads active from the test goroutine
 }
 
 func (t *fakeTimer) C() <-chan time.Time { return t.c }
