@@ -13,6 +13,8 @@ import (
 	"github.com/duplex-ai/duplex/pipeline"
 	wire "github.com/duplex-ai/duplex/realtime"
 	"github.com/duplex-ai/duplex/tts/espeak"
+
+	"github.com/duplex-ai/duplex/internal/testtier"
 )
 
 // realtimeHarness is the engine with the speech-to-speech brain against
@@ -197,6 +199,7 @@ func TestRealtimeFault401(t *testing.T) {
 // TestRealtimeFault429: a 429 with Retry-After is an apology; no dial
 // happens before the wait is over, and after it the call works.
 func TestRealtimeFault429(t *testing.T) {
+	testtier.Slow(t, "a conversation with the fake model in real time")
 	h, fake := realtimeHarness(t, fakerealtime.Options{}, nil)
 	fake.SetFault(fakerealtime.Fault{Status: 429, RetryAfter: "30"})
 	h.rtTurn(fake, "hello")
@@ -213,6 +216,7 @@ func TestRealtimeFault429(t *testing.T) {
 
 // TestRealtimeFaultErrorEvent: the model answers with an error event.
 func TestRealtimeFaultErrorEvent(t *testing.T) {
+	testtier.Slow(t, "a conversation with the fake model in real time")
 	h, fake := realtimeHarness(t, fakerealtime.Options{}, nil)
 	fake.SetFault(fakerealtime.Fault{ResponseError: true})
 	h.rtTurn(fake, "hello")
@@ -224,6 +228,7 @@ func TestRealtimeFaultErrorEvent(t *testing.T) {
 // TestRealtimeFaultDrop: the socket drops mid-reply; the next turn
 // reconnects and re-sends the conversation as text before its audio.
 func TestRealtimeFaultDrop(t *testing.T) {
+	testtier.Slow(t, "a conversation with the fake model in real time")
 	h, fake := realtimeHarness(t, fakerealtime.Options{}, nil)
 	h.rtTurn(fake, "first words")
 	h.answered("first words")
@@ -261,6 +266,7 @@ func TestRealtimeFaultDrop(t *testing.T) {
 // TestRealtimeFaultSessionLimit: the provider ends the session mid-reply
 // (session_expired, then the socket closes); the call goes on on a new one.
 func TestRealtimeFaultSessionLimit(t *testing.T) {
+	testtier.Slow(t, "a conversation with the fake model in real time")
 	h, fake := realtimeHarness(t, fakerealtime.Options{SessionLimit: 3 * time.Second, Reply: func(u string) string {
 		if u == "tell me a story" {
 			return story
@@ -276,6 +282,7 @@ func TestRealtimeFaultSessionLimit(t *testing.T) {
 // TestRealtimeFaultTimeout: a model that never answers times out; the
 // response is cancelled and the next turn is answered.
 func TestRealtimeFaultTimeout(t *testing.T) {
+	testtier.Slow(t, "a conversation with the fake model in real time")
 	h, fake := realtimeHarness(t, fakerealtime.Options{}, nil)
 	fake.SetFault(fakerealtime.Fault{Silent: true})
 	h.rtTurn(fake, "hello")
@@ -296,6 +303,7 @@ func TestRealtimeFaultTimeout(t *testing.T) {
 // model's VAD ends the turn (Duplex sends no commit) and Duplex still
 // creates the response.
 func TestRealtimeServerTurns(t *testing.T) {
+	testtier.Slow(t, "a conversation with the fake model in real time")
 	for _, mode := range []struct{ turns, vad string }{{rtbrain.TurnsServer, wire.TurnServerVAD}, {rtbrain.TurnsSemantic, wire.TurnSemanticVAD}} {
 		t.Run(mode.turns, func(t *testing.T) {
 			h, fake := realtimeHarness(t, fakerealtime.Options{}, func(c *rtbrain.Config) { c.Turns = mode.turns })
@@ -322,6 +330,7 @@ func TestRealtimeServerTurns(t *testing.T) {
 // (no response.cancel); the model forgets that turn at the next one
 // (conversation.item.delete), as Duplex's memory does.
 func TestRealtimeBackchannel(t *testing.T) {
+	testtier.Slow(t, "a conversation with the fake model in real time")
 	h, fake := realtimeHarness(t, fakerealtime.Options{Reply: func(u string) string {
 		if u == "tell me a story" {
 			return story
@@ -360,6 +369,7 @@ func TestRealtimeBackchannel(t *testing.T) {
 // it); a push-to-talk turn is committed when the button is released; a
 // cancel command cancels the model's response.
 func TestRealtimeTextAndPushToTalk(t *testing.T) {
+	testtier.Slow(t, "a conversation with the fake model in real time")
 	h, fake := realtimeHarness(t, fakerealtime.Options{}, nil)
 	h.cmds <- pipeline.Command{Kind: pipeline.CmdInputText, Text: "hello there"}
 	h.answered("hello there")
