@@ -346,8 +346,10 @@ func (c *sconn) run() {
 			c.send(wire.ErrorFor(err))
 			continue
 		}
-		c.s.record(ev)
+		// Recorded once handled, so a test that waits for an event also
+		// sees what handling it did (a truncation, an item).
 		c.handle(ev)
+		c.s.record(ev)
 	}
 }
 
