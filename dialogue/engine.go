@@ -498,16 +498,6 @@ func (e *engine) onReply(m replyMsg) {
 	case msgDelta:
 		r.text.WriteString(m.text)
 		e.emit(pipeline.ReplyDelta{TurnID: r.turnID, Text: m.text})
-	case msgFirstToken:
-		r.firstToken = m.at
-	case msgTTSStart:
-		if r.ttsStart.IsZero() {
-			r.ttsStart = m.at
-		}
-	case msgFirstAudio:
-		if r.ttsFirst.IsZero() {
-			r.ttsFirst = m.at
-		}
 	case msgError:
 		e.replyFailed(r, m.stage, m.err)
 	case msgProduced:
@@ -545,11 +535,14 @@ func (e *engine) emitMetrics(r *reply) {
 	}
 	e.metrics = nil
 	m.LatencyMS = m.EndpointMS + ms(r.firstAudio.Sub(r.started))
-	if !r.firstToken.IsZero() {
-		m.LLMFirstTokenMS = ms(r.firstToken.Sub(r.started)) - m.STTMS
+	r.mu.Lock()
+	firstToken, ttsStart, ttsFirst := r.firstToken, r.ttsStart, r.ttsFirst
+	r.mu.Unlock()
+	if !firstToken.IsZero() {
+		m.LLMFirstTokenMS = ms(firstToken.Sub(r.started)) - m.STTMS
 	}
-	if !r.ttsFirst.IsZero() && !r.ttsStart.IsZero() {
-		m.TTSFirstAudioMS = ms(r.ttsFirst.Sub(r.ttsStart))
+	if !ttsFirst.IsZero() && !ttsStart.IsZero() {
+		m.TTSFirstAudioMS = ms(ttsFirst.Sub(ttsStart))
 	}
 	e.emit(pipeline.TurnMetrics{TurnID: r.turnID, Metrics: *m})
 	if mt := e.o.Metrics; mt != nil {

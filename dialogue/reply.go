@@ -103,9 +103,6 @@ type replyMsgKind int
 
 const (
 	msgDelta replyMsgKind = iota + 1
-	msgFirstToken
-	msgTTSStart
-	msgFirstAudio
 	msgError
 	msgProduced
 )
@@ -121,9 +118,14 @@ type reply struct {
 	gate    *gate
 
 	// spoken is written by the speaker as audio is queued, read by the
-	// engine on interruption; guarded by mu.
-	mu     sync.Mutex
-	spoken []brain.Piece
+	// engine on interruption; the milestones are set by the brain before
+	// the audio they time is queued, so the first playout always finds
+	// them. All guarded by mu.
+	mu         sync.Mutex
+	spoken     []brain.Piece
+	firstToken time.Time
+	ttsFirst   time.Time
+	ttsStart   time.Time
 
 	// engine-owned state
 	text       strings.Builder
@@ -133,9 +135,6 @@ type reply struct {
 	firstAudio time.Time
 	paused     bool
 	started    time.Time
-	firstToken time.Time
-	ttsFirst   time.Time
-	ttsStart   time.Time
 }
 
 // heard returns what the user heard after played of the reply's audio.
@@ -154,10 +153,24 @@ type replyOutput struct {
 
 func (o replyOutput) Delta(text string) { o.send(replyMsg{reply: o.r, kind: msgDelta, text: text}) }
 
+// Mark records a milestone at once (not through the engine's queue, which
+// the first playout could overtake); the first of each kind counts.
 func (o replyOutput) Mark(m brain.Milestone, at time.Time) {
-	k := map[brain.Milestone]replyMsgKind{brain.FirstToken: msgFirstToken, brain.SpeechStart: msgTTSStart, brain.FirstAudio: msgFirstAudio}[m]
-	if k != 0 {
-		o.send(replyMsg{reply: o.r, kind: k, at: at})
+	o.r.mu.Lock()
+	defer o.r.mu.Unlock()
+	var t *time.Time
+	switch m {
+	case brain.FirstToken:
+		t = &o.r.firstToken
+	case brain.SpeechStart:
+		t = &o.r.ttsStart
+	case brain.FirstAudio:
+		t = &o.r.ttsFirst
+	default:
+		return
+	}
+	if t.IsZero() {
+		*t = at
 	}
 }
 
