@@ -48,7 +48,7 @@ func TestRealtimeCall(t *testing.T) {
 	res, err := callbot.Run(ctx, callbot.Options{
 		Server: base, Turns: [][]int16{story}, AudioRate: rate,
 		BargeIn: q, BargeInAfter: 2 * time.Second, Tail: 4 * time.Second,
-		VideoPath: filepath.Join("..", "..", "media", "testdata", "red-640x480.ivf"), Log: zerolog.Nop(),
+		VideoPath: filepath.Join("..", "..", "media", "video", "testdata", "red-640x480.ivf"), Log: zerolog.Nop(),
 	})
 	if err != nil {
 		t.Fatal(err)
