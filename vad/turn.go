@@ -121,6 +121,10 @@ type TurnOptions struct {
 	// ShortRun is the longest run ShortRunHold applies after (default
 	// DefaultShortRun). Gaps under MinRunGap do not break a run.
 	ShortRun time.Duration
+	// Endpointing, when set, replaces MinSilence and ShortRunHold with the
+	// adaptive end-of-turn wait (see EndpointOptions and SetHint); nil is
+	// the fixed silence.
+	Endpointing *EndpointOptions
 	// PreRoll is how much audio before the detected onset PreRoll returns at a
 	// start, so speech-to-text hears the whole first syllable (default 300 ms).
 	PreRoll time.Duration
@@ -173,6 +177,13 @@ func (o TurnOptions) withDefaults() (TurnOptions, error) {
 	}
 	if o.ShortRun == 0 {
 		o.ShortRun = DefaultShortRun
+	}
+	if o.Endpointing != nil {
+		e, err := o.Endpointing.withDefaults()
+		if err != nil {
+			return o, err
+		}
+		o.Endpointing = &e
 	}
 	switch {
 	case o.MinSpeech < 0 || o.MinSilence < 0 || o.PreRoll < 0 || o.MinResume < 0 || o.ShortRunHold < 0 || o.ShortRun < 0:
@@ -227,6 +238,10 @@ type Event struct {
 	Duration time.Duration
 	// Capped (SpeechEnded only) reports that MaxUtterance cut the utterance.
 	Capped bool
+	// Wait (SpeechEnded only, adaptive endpointing only; else 0) is the
+	// silence the adaptive decision required; below MinSilence the turn
+	// was decided early.
+	Wait time.Duration
 }
 
 type turnState uint8
@@ -269,6 +284,7 @@ type Detector struct {
 	lastProb    float64
 	weakRun     bool // in a turn, the current run of weak frames has counted (MinResume)
 	ev          evidence
+	ep          *endpointer // nil: fixed silence
 	events      []Event
 	sampleNanos float64
 }
@@ -288,6 +304,9 @@ func NewDetector(c Classifier, opt TurnOptions) (*Detector, error) {
 	d.frameLen = int(int64(opt.SampleRate) * int64(opt.FrameDuration) / int64(time.Second))
 	if opt.StartEvidence > 0 {
 		d.ev = newEvidence(opt)
+	}
+	if opt.Endpointing != nil {
+		d.ep = &endpointer{opt: *opt.Endpointing}
 	}
 	d.frame = make([]int16, d.frameLen)
 	d.sampleNanos = float64(time.Second) / float64(opt.SampleRate)
@@ -356,6 +375,16 @@ func (d *Detector) LastProb() float64 { return d.lastProb }
 // applies.
 func (d *Detector) LastIsSpeech() bool { return d.lastProb >= d.frameThreshold() }
 
+// SetHint gives the adaptive end-of-turn decision what the words said so
+// far suggest (ClassifyPartial of the recogniser's partial); the hint holds
+// until the next SetHint or the end of the turn. Without Endpointing it
+// does nothing.
+func (d *Detector) SetHint(h Hint) {
+	if d.ep != nil {
+		d.ep.hint = h
+	}
+}
+
 // Reset forgets the stream: open turn (without an event), buffered samples,
 // pre-roll and the classifier's state.
 func (d *Detector) Reset() {
@@ -367,6 +396,9 @@ func (d *Detector) Reset() {
 	d.inCand, d.weakRun = false, false
 	d.lastProb = 0
 	d.ev.clear()
+	if d.ep != nil {
+		d.ep.reset()
+	}
 	d.events = d.events[:0]
 }
 
@@ -435,14 +467,26 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 		}
 		// A run pending since before MinSilence ran out holds the decision
 		// until it counts or breaks off.
-		silence := d.opt.MinSilence
-		if d.lastSpeech-d.runStart < d.opt.ShortRun {
-			silence += d.opt.ShortRunHold
+		short := d.lastSpeech-d.runStart < d.opt.ShortRun
+		var silence time.Duration
+		if d.ep != nil {
+			d.ep.note(frame, speech && end == d.lastSpeech)
+			silence = d.ep.wait(short)
+		} else {
+			silence = d.opt.MinSilence
+			if short {
+				silence += d.opt.ShortRunHold
+			}
 		}
 		if end-d.lastSpeech >= silence && !(d.inCand && d.candStart-d.lastSpeech < silence) {
 			d.state = stateIdle
+			var wait time.Duration
+			if d.ep != nil {
+				d.ep.reset()
+				wait = silence
+			}
 			d.events = append(d.events, Event{Type: SpeechEnded, At: d.lastSpeech, DecidedAt: end,
-				Duration: d.lastSpeech - d.uttStart})
+				Duration: d.lastSpeech - d.uttStart, Wait: wait})
 			return
 		}
 		if end-d.uttStart >= d.opt.MaxUtterance {
