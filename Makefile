@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin
 ADDR ?= :8080
 
-.PHONY: all deps build run test test-short vet fmt bench clean vad-eval vad-train fuzz
+.PHONY: all deps build run test test-short vet fmt bench clean vad-eval vad-train fuzz turn-eval
 
 all: build
 
@@ -52,6 +52,13 @@ clean:
 
 vad-eval: deps
 	$(GO) run ./cmd/vad-eval -out BENCHMARKS.md
+
+# End-of-turn latency vs false cut-offs on real and synthetic pauses
+# (FSDD from FSDD=DIR, default ../shared/corpus/fsdd; librivox from
+# pocketsphinx-testdata), written into BENCHMARKS.md.
+FSDD ?= ../shared/corpus/fsdd
+turn-eval: deps
+	$(GO) run ./cmd/turn-eval -fsdd $(FSDD) -out BENCHMARKS.md
 
 vad-train: deps
 	$(GO) run ./cmd/vad-train -out vad/model_weights.go
