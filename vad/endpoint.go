@@ -39,10 +39,10 @@ func (h Hint) String() string {
 const (
 	DefaultEndpointFloor    = 120 * time.Millisecond
 	DefaultEndpointCeiling  = 1200 * time.Millisecond
-	DefaultEndpointBase     = 200 * time.Millisecond
+	DefaultEndpointBase     = 150 * time.Millisecond
 	DefaultEndpointShort    = 300 * time.Millisecond
-	DefaultEndpointDigits   = 200 * time.Millisecond
-	DefaultEndpointContinue = 600 * time.Millisecond
+	DefaultEndpointDigits   = 800 * time.Millisecond
+	DefaultEndpointContinue = 900 * time.Millisecond
 	DefaultEndpointComplete = 80 * time.Millisecond
 	DefaultEndpointFall     = 60 * time.Millisecond
 	DefaultEndpointLevel    = 100 * time.Millisecond
