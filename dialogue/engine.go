@@ -119,6 +119,7 @@ type userTurn struct {
 	pauseAt time.Duration
 	endWall time.Time
 	endMS   float64
+	endWait time.Duration // the adaptive wait that ended it (0: fixed silence)
 	speech  time.Duration
 }
 
@@ -132,13 +133,14 @@ type engine struct {
 	// brain produces replies; the engine keeps turn-taking.
 	brain brain.Session
 
-	mode   pipeline.Mode
-	state  pipeline.State
-	turnID int
-	uttSeq int
-	hist   history
-	eyes   *eyes
-	adapt  stt.Adaptation // the caller's voice and channel, for the recognizer
+	mode     pipeline.Mode
+	hintTick int // frames while the user speaks (hint)
+	state    pipeline.State
+	turnID   int
+	uttSeq   int
+	hist     history
+	eyes     *eyes
+	adapt    stt.Adaptation // the caller's voice and channel, for the recognizer
 
 	user *userTurn
 	// finishing is the last ended user turn whose transcript has not come
@@ -248,6 +250,7 @@ func (e *engine) onFrame(f media.Frame) {
 		e.writeSTT(f.PCM)
 		return
 	}
+	e.hint()
 	evs := e.det.Push(f.PCM, f.At)
 	now := f.At + media.FrameDuration
 	if e.user != nil && len(evs) == 0 {
@@ -289,6 +292,7 @@ func (e *engine) onTurnEvent(ev vad.Event, now time.Duration) {
 		}
 		e.user.speech = ev.Duration
 		e.user.endMS = ms(decided - ev.At)
+		e.user.endWait = ev.Wait
 		e.endUser()
 	}
 }
@@ -396,6 +400,7 @@ func (e *engine) onTranscript(r sttResult) {
 		STTMS:            ms(r.at.Sub(u.endWall)),
 		SpeechDurationMS: ms(u.speech),
 	}
+	splitEndpoint(m, u.endWait, e.o.FixedSilence)
 	e.newTurn(text, m, u.endWall)
 }
 

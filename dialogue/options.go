@@ -23,7 +23,12 @@ type Options struct {
 	LLM   llm.Engine
 	TTS   tts.Engine
 	// NewDetector returns a fresh turn detector for one call. Required.
+	// A Detector that is also a Hinter gets the partial's hint.
 	NewDetector func() Detector
+	// FixedSilence is the fixed end-of-turn silence an adaptive
+	// detector's wait is compared with for turn.metrics' endpoint split
+	// (early or waited); default vad.DefaultMinSilence.
+	FixedSilence time.Duration
 
 	// Mode is pipeline.ModeFullDuplex (default) or pipeline.ModeHalfDuplex.
 	Mode pipeline.Mode

@@ -94,6 +94,8 @@ type Event struct {
 type TurnMetrics struct {
 	LatencyMS        float64 `json:"latency_ms"`
 	EndpointMS       float64 `json:"endpoint_ms,omitempty"`
+	EndpointWaitedMS float64 `json:"endpoint_waited_ms,omitempty"`
+	EndpointEarlyMS  float64 `json:"endpoint_early_ms,omitempty"`
 	STTMS            float64 `json:"stt_ms,omitempty"`
 	LLMFirstTokenMS  float64 `json:"llm_first_token_ms,omitempty"`
 	TTSFirstAudioMS  float64 `json:"tts_first_audio_ms,omitempty"`

@@ -102,8 +102,13 @@ type ReplyInterrupted struct {
 // runs from the detected end of the user's speech to the first reply audio
 // frame sent.
 type Metrics struct {
-	LatencyMS        float64
-	EndpointMS       float64
+	LatencyMS  float64
+	EndpointMS float64
+	// With adaptive endpointing (else 0), EndpointMS again, split by how
+	// the end was decided: after at least the fixed silence (waited), or
+	// before it (early: the words and contour said the turn had ended).
+	EndpointWaitedMS float64
+	EndpointEarlyMS  float64
 	STTMS            float64
 	LLMFirstTokenMS  float64
 	TTSFirstAudioMS  float64
