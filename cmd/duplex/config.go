@@ -40,6 +40,7 @@ type config struct {
 	echoDelay     time.Duration
 	vadMinSpeech  time.Duration
 	vadMinSilence time.Duration
+	endpointing   string
 	vadThreshold  float64
 	vadStart      float64
 	vadFluct      float64
@@ -126,7 +127,9 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.Var(&c.iceServers, "ice-server", "STUN/TURN URL, turn:user:pass@host:port for credentials; repeatable")
 	fs.DurationVar(&c.echoDelay, "echo-delay", 0, "echo pipeline: 0 plays each utterance back when it ends; > 0 plays everything back this much later")
 	fs.DurationVar(&c.vadMinSpeech, "vad-min-speech", vad.DefaultMinSpeech, "speech needed to start a turn")
-	fs.DurationVar(&c.vadMinSilence, "vad-min-silence", vad.DefaultMinSilence, "silence that ends a turn")
+	fs.DurationVar(&c.vadMinSilence, "vad-min-silence", vad.DefaultMinSilence, "silence that ends a turn (-endpointing fixed)")
+	fs.StringVar(&c.endpointing, "endpointing", "fixed",
+		"end of turn: fixed (-vad-min-silence) or adaptive (a wait of 120 ms-1.2 s from the partial's last words and the energy contour; see BENCHMARKS.md, turn-taking)")
 	fs.Float64Var(&c.vadThreshold, "vad-threshold", vad.DefaultThreshold, "speech probability threshold of the VAD (0..1; in a fluctuating background -vad-fluctuating-threshold applies)")
 	fs.Float64Var(&c.vadStart, "vad-start-threshold", 0,
 		"in a fluctuating background, probability one frame must reach for speech to start a turn (vad-threshold..1; 0: the larger of 0.998 and vad-threshold)")
@@ -190,6 +193,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		{"llm", c.llm, []string{"local", "openai"}},
 		{"tts", c.tts, []string{"espeak", "openai"}},
 		{"mode", c.mode, []string{"full-duplex", "half-duplex", "full_duplex", "half_duplex"}},
+		{"endpointing", c.endpointing, []string{"fixed", "adaptive"}},
 	} {
 		if !slices.Contains(ch.ok, ch.val) {
 			return nil, fmt.Errorf("-%s %q: want one of %s", ch.name, ch.val, strings.Join(ch.ok, ", "))

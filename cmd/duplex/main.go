@@ -103,6 +103,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		a, err := dialogue.NewAssistant(dialogue.Options{
 			STT: eng.stt, LLM: eng.llm, TTS: eng.tts,
 			NewDetector:              newDetector,
+			FixedSilence:             cfg.vadMinSilence,
 			Mode:                     pipeline.Mode(cfg.mode),
 			MinInterruption:          cfg.minInterruption,
 			FalseInterruptionTimeout: cfg.falseInterruption,
@@ -276,7 +277,11 @@ func signalingOptions(cfg *config, log zerolog.Logger) (signaling.Options, error
 
 // detectorFactory builds the per-call VAD from the -vad-* flags.
 func detectorFactory(cfg *config) (func() dialogue.Detector, error) {
-	return dialogue.VADFactory(vad.TurnOptions{MinSpeech: cfg.vadMinSpeech, MinSilence: cfg.vadMinSilence,
+	opt := vad.TurnOptions{MinSpeech: cfg.vadMinSpeech, MinSilence: cfg.vadMinSilence,
 		Threshold: cfg.vadThreshold, StartThreshold: cfg.vadStart, FluctuatingThreshold: cfg.vadFluct, MinResume: cfg.vadMinResume,
-		StartEvidence: cfg.vadEvidence})
+		StartEvidence: cfg.vadEvidence}
+	if cfg.endpointing == "adaptive" {
+		opt.Endpointing = &vad.EndpointOptions{}
+	}
+	return dialogue.VADFactory(opt)
 }
