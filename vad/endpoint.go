@@ -57,7 +57,7 @@ const (
 type EndpointOptions struct {
 	Floor, Ceiling time.Duration
 	Base           time.Duration
-	Short          time.Duration // + after a run shorter than TurnOptions.ShortRun (a lone word or digit)
+	Short          time.Duration // + after a run shorter than TurnOptions.ShortRun (a lone word or digit), unless HintComplete
 	Digits         time.Duration // + HintDigits
 	Continue       time.Duration // + HintContinue
 	Complete       time.Duration // − HintComplete
@@ -166,7 +166,7 @@ func (e *endpointer) falling() bool {
 func (e *endpointer) wait(short bool) time.Duration {
 	o := &e.opt
 	w := o.Base
-	if short {
+	if short && e.hint != HintComplete { // "yes", "stop": complete though short
 		w += o.Short
 	}
 	switch e.hint {
