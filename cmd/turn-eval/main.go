@@ -129,11 +129,12 @@ func run(out, fsddDir, librivoxDir string) error {
 			}
 		}
 	}
+	b.WriteString(verdict(items, sets, func(si, ci int) []eval.TurnOutcome { return res[key{si, ci}] }))
 	// Per set at the settings that matter, held out.
 	b.WriteString("\n#### Per set, held-out split\n\n")
 	b.WriteString("| setting | noise | set | items | cut-off (pauses) | mid-speech ends | latency p50/p95 | undecided |\n|---|---|---|---:|---:|---:|---:|---:|\n")
 	for si, s := range sets {
-		if !strings.HasPrefix(s.Name, "fixed 300") && !strings.Contains(s.Name, "base 200") {
+		if !strings.HasPrefix(s.Name, "fixed 300") && !strings.Contains(s.Name, "base 150") {
 			continue
 		}
 		for ci := range conds {
@@ -149,6 +150,59 @@ func run(out, fsddDir, librivoxDir string) error {
 		return nil
 	}
 	return benchmd.WriteSection(out, "turn-eval", "## Turn-taking: end of turn on real pauses (`make turn-eval`)", b.String())
+}
+
+// verdict compares, on the held-out split, the default adaptive setting
+// (base DefaultEndpointBase, with and without the partial) with fixed
+// 300 ms on both axes, and checks the issue's goal.
+func verdict(items []eval.TurnItem, sets []eval.TurnSetting, res func(si, ci int) []eval.TurnOutcome) string {
+	find := func(name string) int {
+		for i, s := range sets {
+			if s.Name == name {
+				return i
+			}
+		}
+		return -1
+	}
+	base := vad.DefaultEndpointBase.Milliseconds()
+	fixed := find("fixed 300 ms")
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n#### Verdict, held-out split, default base %d ms against fixed 300 ms\n\n", base)
+	b.WriteString("| setting | noise | real: cut-off | real: ended p50/p95 | synthetic: cut-off | synthetic: ended p50/p95 | beats fixed 300 ms on both axes (cut-off, p50 and p95) | goal: real cut-off ≤ 5 %, ended p50 ≤ 200 ms |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---|---|\n")
+	held := func(f func(eval.TurnItem) bool) func(eval.TurnItem) bool {
+		return func(it eval.TurnItem) bool { return !it.Tune && f(it) }
+	}
+	for _, name := range []string{fmt.Sprintf("adaptive base %d ms, audio only", base), fmt.Sprintf("adaptive base %d ms + partial", base)} {
+		si := find(name)
+		if si < 0 || fixed < 0 {
+			continue
+		}
+		for ci, cond := range []string{"clean", "10 dB white"} {
+			get := func(s int) (eval.TurnStats, eval.TurnStats, eval.TurnStats, eval.TurnStats) {
+				o := res(s, ci)
+				return eval.Summarise(items, o, held(func(it eval.TurnItem) bool { return it.Real })),
+					eval.Summarise(items, o, held(func(it eval.TurnItem) bool { return it.Real && !it.Paused() })),
+					eval.Summarise(items, o, held(func(it eval.TurnItem) bool { return !it.Real })),
+					eval.Summarise(items, o, held(func(it eval.TurnItem) bool { return !it.Real && !it.Paused() }))
+			}
+			r, re, sy, sye := get(si)
+			fr, fre, fsy, fsye := get(fixed)
+			p := func(t eval.TurnStats, q float64) time.Duration { return eval.Percentile(t.Latencies, q) }
+			beats := r.CutRate() <= fr.CutRate() && sy.CutRate() <= fsy.CutRate() &&
+				p(re, 50) <= p(fre, 50) && p(re, 95) <= p(fre, 95) && p(sye, 50) <= p(fsye, 50) && p(sye, 95) <= p(fsye, 95)
+			goal := r.CutRate() <= 0.05 && p(re, 50) <= 200*ms
+			yes := func(ok bool) string {
+				if ok {
+					return "yes"
+				}
+				return "**no**"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", name, cond, pct(r.Cuts, r.Pauses), lat(re),
+				pct(sy.Cuts, sy.Pauses), lat(sye), yes(beats), yes(goal))
+		}
+	}
+	return b.String()
 }
 
 func setNames(items []eval.TurnItem) []string {
