@@ -57,6 +57,10 @@ func settings() []eval.TurnSetting {
 				Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{Base: b * ms}}})
 		}
 	}
+	for _, lag := range []time.Duration{200, 400} {
+		s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + partial %d ms late", vad.DefaultEndpointBase.Milliseconds(), lag),
+			Oracle: true, PartialLag: lag * ms, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{}}})
+	}
 	return s
 }
 
@@ -173,7 +177,8 @@ func verdict(items []eval.TurnItem, sets []eval.TurnSetting, res func(si, ci int
 	held := func(f func(eval.TurnItem) bool) func(eval.TurnItem) bool {
 		return func(it eval.TurnItem) bool { return !it.Tune && f(it) }
 	}
-	for _, name := range []string{fmt.Sprintf("adaptive base %d ms, audio only", base), fmt.Sprintf("adaptive base %d ms + partial", base)} {
+	for _, name := range []string{fmt.Sprintf("adaptive base %d ms, audio only", base), fmt.Sprintf("adaptive base %d ms + partial", base),
+		fmt.Sprintf("adaptive base %d ms + partial 200 ms late", base), fmt.Sprintf("adaptive base %d ms + partial 400 ms late", base)} {
 		si := find(name)
 		if si < 0 || fixed < 0 {
 			continue
@@ -255,7 +260,7 @@ func itemsMarkdown(items []eval.TurnItem, cfg eval.TurnConfig) string {
 		"Synthetic: %d requests/questions (ended) and %d sentences cut at a comma or before their continuation (paused), "+
 		"in espeak-ng en-us (tuning), en-gb and festival slt (held out). \"+ partial\" settings give the decision the true "+
 		"words of each segment from its end on (an oracle for the streaming recogniser's partial; the librivox cut halves have none); "+
-		"\"audio only\" settings have no words.\n",
+		"\"audio only\" settings have no words; \"partial N ms late\" gives those words N ms after each segment's end.\n",
 		cfg.GapMin, cfg.GapMax, cfg.FillerEvery, cfg.CommaMin, cfg.CommaMax, cfg.SentenceRepeats, 12, 8)
 	return b.String()
 }

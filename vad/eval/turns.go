@@ -303,6 +303,9 @@ type TurnSetting struct {
 	// from the end of that segment on (the best a streaming recogniser's
 	// partial could do); false: audio only.
 	Oracle bool
+	// PartialLag delays the oracle partial after each segment's end (a
+	// streaming recogniser's lag).
+	PartialLag time.Duration
 }
 
 // TurnOutcome is one item run through one setting.
@@ -384,7 +387,7 @@ func RunTurns(items []TurnItem, s TurnSetting, snrDB float64, mk NewClassifier, 
 		heard := 0
 		for f := 0; (f+1)*FrameLen <= len(x); f++ {
 			at := time.Duration(f) * FrameTime
-			if s.Oracle && heard < len(segEnd) && f*FrameLen >= segEnd[heard] {
+			if s.Oracle && heard < len(segEnd) && f*FrameLen >= segEnd[heard]+samplesOf(s.PartialLag) {
 				heard++
 				d.SetHint(vad.ClassifyPartial(partial(it.Segs[:heard])))
 			}
