@@ -42,6 +42,7 @@ func TestAdaptiveEndpointHoldsDigitPause(t *testing.T) {
 	h.stt.mu.Unlock()
 	h.stt.say("my number is three seven")
 	h.speech(20)
+	h.streamOpen(1) // the partial is read from the open stream
 	h.silence(35)
 	h.speech(1)
 	h.none("a transcript inside the pause", isType(events.TypeTranscriptFinal))
@@ -68,6 +69,7 @@ func TestAdaptiveEndpointFinishedQuestionEarly(t *testing.T) {
 	for range 50 {
 		h.frame(8000)
 	}
+	h.streamOpen(1) // the partial is read from the open stream
 	for range 10 {
 		h.frame(800)
 	}
