@@ -6,6 +6,7 @@ package llm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"image"
 	"time"
@@ -19,6 +20,8 @@ const (
 	RoleSystem    Role = "system"
 	RoleUser      Role = "user"
 	RoleAssistant Role = "assistant"
+	// RoleTool is a tool's result, answering the assistant's call ToolCallID.
+	RoleTool Role = "tool"
 )
 
 // Message is one turn of the conversation.
@@ -30,6 +33,32 @@ type Message struct {
 	Interrupted bool
 	// At is when the turn happened.
 	At time.Time
+	// ToolCalls are the calls an assistant turn asked for.
+	ToolCalls []ToolCall
+	// ToolCallID is the call a RoleTool message answers.
+	ToolCallID string
+}
+
+// ToolDef is a function the model may call.
+type ToolDef struct {
+	Name        string
+	Description string
+	// Parameters is the JSON Schema of the arguments object.
+	Parameters json.RawMessage
+}
+
+// ToolCall is one call the model asked for; Arguments is a JSON object.
+type ToolCall struct {
+	ID        string
+	Name      string
+	Arguments string
+}
+
+// ToolCallStream is a Stream whose reply may end in tool calls. ToolCalls
+// is valid once Next has returned io.EOF.
+type ToolCallStream interface {
+	Stream
+	ToolCalls() []ToolCall
 }
 
 // Image is a camera snapshot attached to a user turn.
@@ -58,6 +87,8 @@ type Request struct {
 	Now time.Time
 	// Language is a BCP-47 hint for the reply, e.g. "en".
 	Language string
+	// Tools the model may call; empty offers none.
+	Tools []ToolDef
 }
 
 // Engine is a language model backend, safe for concurrent use.
