@@ -94,6 +94,10 @@ func Wire(ev pipeline.Event) (Event, bool) {
 		return Event{Type: TypeError, Code: string(ev.Code), Message: ev.Message}, true
 	case pipeline.Ending:
 		return Event{Type: TypeSessionEnding, Reason: ev.Reason, DeadlineMS: ev.DeadlineMS}, true
+	case pipeline.ToolStarted:
+		return Event{Type: TypeToolStarted, TurnID: ev.TurnID, ToolCallID: ev.CallID, Tool: ev.Name}, true
+	case pipeline.ToolDone:
+		return Event{Type: TypeToolDone, TurnID: ev.TurnID, ToolCallID: ev.CallID, Tool: ev.Name, DurationMS: ev.DurationMS, ToolError: ev.Error}, true
 	}
 	return Event{}, false
 }

@@ -44,6 +44,10 @@ var goldenServer = map[string]pipeline.Event{
 	"error_rate_limited":        pipeline.Error{Code: pipeline.CodeRateLimited, Message: "more than 20 messages per second on the events channel: messages are being dropped"},
 	"session_ending":            pipeline.Ending{Reason: "server_shutdown", DeadlineMS: 29999},
 	"session_ending_nodeadline": pipeline.Ending{Reason: "server_shutdown"},
+	// Added with tool calls.
+	"tool_started":     pipeline.ToolStarted{TurnID: 3, CallID: "call_abc", Name: "slow_lookup"},
+	"tool_done":        pipeline.ToolDone{TurnID: 3, CallID: "call_abc", Name: "slow_lookup", DurationMS: 812.5},
+	"tool_done_failed": pipeline.ToolDone{TurnID: 3, CallID: "call_def", Name: "counter", Error: "tools: tool timed out after 10s", DurationMS: 10000},
 }
 
 func golden(t *testing.T, path string) string {

@@ -17,6 +17,9 @@ const (
 	// TypeSessionEnding: the server is shutting down; the call ends once
 	// the reply in progress is over, or after DeadlineMS.
 	TypeSessionEnding = "session.ending"
+	// TypeToolStarted and TypeToolDone show a tool call running.
+	TypeToolStarted = "tool.started"
+	TypeToolDone    = "tool.done"
 )
 
 // Client → server command types.
@@ -82,6 +85,13 @@ type Event struct {
 	// reply (the call's close reason)
 	Reason     string  `json:"reason,omitempty"`
 	DeadlineMS float64 `json:"deadline_ms,omitempty"`
+
+	// tool.started, tool.done: the tool call's id and the tool's name;
+	// tool.done: how long it ran and, if it failed, why.
+	ToolCallID string  `json:"tool_call_id,omitempty"`
+	Tool       string  `json:"tool,omitempty"`
+	DurationMS float64 `json:"duration_ms,omitempty"`
+	ToolError  string  `json:"error,omitempty"`
 
 	// error
 	Code    string `json:"code,omitempty"`

@@ -137,6 +137,24 @@ type Ending struct {
 	DeadlineMS float64
 }
 
+// ToolStarted: the brain called a tool; CallID is the call's id (the
+// model's tool_call id), Name the tool's.
+type ToolStarted struct {
+	TurnID int
+	CallID string
+	Name   string
+}
+
+// ToolDone: a tool call ended; Error is empty when it succeeded. A call
+// ends once even when the reply that asked for it was cut off.
+type ToolDone struct {
+	TurnID     int
+	CallID     string
+	Name       string
+	Error      string
+	DurationMS float64
+}
+
 func (Ready) event()             {}
 func (ModeChanged) event()       {}
 func (StateChanged) event()      {}
@@ -148,3 +166,5 @@ func (ReplyInterrupted) event()  {}
 func (TurnMetrics) event()       {}
 func (Error) event()             {}
 func (Ending) event()            {}
+func (ToolStarted) event()       {}
+func (ToolDone) event()          {}
