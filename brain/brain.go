@@ -123,5 +123,14 @@ type Output interface {
 	Produced(audio bool)
 }
 
+// ToolReporter is implemented by an Output that shows tool calls (the
+// dialogue engine's: tool.started / tool.done, and an error event for a
+// failed call). A brain that runs tools reports each call's start and its
+// end exactly once, also after the reply was cancelled.
+type ToolReporter interface {
+	ToolStarted(turnID int, callID, name string)
+	ToolDone(turnID int, callID, name string, err error, took time.Duration)
+}
+
 // ErrCancelled is what Output.Audio returns once the reply was cancelled.
 var ErrCancelled = errors.New("brain: reply cancelled")

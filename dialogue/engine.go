@@ -496,6 +496,10 @@ func (e *engine) startReply(req llm.Request, fixed string, apology bool, endWall
 
 func (e *engine) onReply(m replyMsg) {
 	r := m.reply
+	if m.kind == msgTool {
+		e.onTool(m.tool) // a tool call outlives the reply that asked for it
+		return
+	}
 	if r != e.reply {
 		return // a cancelled reply's late news
 	}
@@ -700,6 +704,19 @@ func (e *engine) stageError(stage brain.Stage, err error) {
 	}
 	what := map[brain.Stage]string{brain.StageSTT: "understanding you", brain.StageLLM: "thinking of an answer", brain.StageModel: "answering you"}[stage]
 	e.startReply(llm.Request{}, "Sorry, I had a problem "+what+". Please try again.", true, e.clk.Now(), nil)
+}
+
+// onTool shows a tool call; a failed one is also an error event (the
+// brain speaks the apology; the call goes on).
+func (e *engine) onTool(ev pipeline.Event) {
+	e.emit(ev)
+	if d, ok := ev.(pipeline.ToolDone); ok && d.Error != "" {
+		e.log.Warn().Str("tool", d.Name).Str("id", d.CallID).Str("err", d.Error).Msg("tool call failed")
+		if e.o.Metrics != nil {
+			e.o.Metrics.Errors.WithLabelValues("tool").Inc()
+		}
+		e.emit(pipeline.Error{Code: pipeline.CodeBackendFailed, Message: "tool " + d.Name + ": " + d.Error})
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -97,6 +97,7 @@ type replyMsg struct {
 	err   error
 	at    time.Time
 	audio bool
+	tool  pipeline.Event // msgTool: ToolStarted or ToolDone
 }
 
 type replyMsgKind int
@@ -105,6 +106,7 @@ const (
 	msgDelta replyMsgKind = iota + 1
 	msgError
 	msgProduced
+	msgTool
 )
 
 // reply is one assistant answer in production. The brain's goroutines
@@ -190,6 +192,22 @@ func (o replyOutput) Spoken(i int, p brain.Piece) {
 
 func (o replyOutput) Failed(stage brain.Stage, err error) {
 	o.send(replyMsg{reply: o.r, kind: msgError, stage: stage, err: err})
+}
+
+var _ brain.ToolReporter = replyOutput{}
+
+// ToolStarted implements brain.ToolReporter.
+func (o replyOutput) ToolStarted(turnID int, callID, name string) {
+	o.send(replyMsg{reply: o.r, kind: msgTool, tool: pipeline.ToolStarted{TurnID: turnID, CallID: callID, Name: name}})
+}
+
+// ToolDone implements brain.ToolReporter.
+func (o replyOutput) ToolDone(turnID int, callID, name string, err error, took time.Duration) {
+	ev := pipeline.ToolDone{TurnID: turnID, CallID: callID, Name: name, DurationMS: ms(took)}
+	if err != nil {
+		ev.Error = err.Error()
+	}
+	o.send(replyMsg{reply: o.r, kind: msgTool, tool: ev})
 }
 
 func (o replyOutput) Produced(audio bool) {

@@ -215,6 +215,15 @@ func (r *Runner) MarkSpoken(calls ...*Call) {
 	}
 }
 
+// Unspeak undoes MarkSpoken: the reply was cut off after all.
+func (r *Runner) Unspeak(calls ...*Call) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range calls {
+		c.spoken = false
+	}
+}
+
 // Messages are calls and their results as conversation turns: one
 // assistant turn with the calls, then one tool turn per result.
 func Messages(calls []*Call, at time.Time) []llm.Message {
