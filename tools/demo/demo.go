@@ -20,6 +20,8 @@ type Tools struct {
 	Clock clock.Clock
 	// Delay is how long the slow tool takes; 0 is 2 s.
 	Delay time.Duration
+	// OnRun, if set, hears each run as it starts.
+	OnRun func(name string)
 
 	counter atomic.Int64
 	slow    atomic.Int64
@@ -42,7 +44,9 @@ func (d *Tools) Funcs() tools.Funcs {
 		{Tool: tools.Tool{Name: "counter", Description: "Increments a counter and returns its new value.",
 			InputSchema: json.RawMessage(`{"type":"object","properties":{}}`)},
 			Fn: func(context.Context, json.RawMessage) (string, error) {
-				return fmt.Sprintf(`{"count":%d}`, d.counter.Add(1)), nil
+				n := d.counter.Add(1)
+				d.ran("counter")
+				return fmt.Sprintf(`{"count":%d}`, n), nil
 			}},
 		{Tool: tools.Tool{Name: "slow_lookup", Description: "Looks up a topic; takes a while.",
 			InputSchema: json.RawMessage(`{"type":"object","properties":{"topic":{"type":"string"}},"required":["topic"]}`)},
@@ -58,6 +62,7 @@ func (d *Tools) slowLookup(ctx context.Context, args json.RawMessage) (string, e
 		return "", err
 	}
 	n := d.slow.Add(1)
+	d.ran("slow_lookup")
 	clk, delay := d.Clock, d.Delay
 	if clk == nil {
 		clk = clock.Real()
@@ -74,4 +79,10 @@ func (d *Tools) slowLookup(ctx context.Context, args json.RawMessage) (string, e
 	}
 	b, _ := json.Marshal(map[string]any{"topic": a.Topic, "answer": "the answer about " + a.Topic, "lookup": n})
 	return string(b), nil
+}
+
+func (d *Tools) ran(name string) {
+	if d.OnRun != nil {
+		d.OnRun(name)
+	}
 }
