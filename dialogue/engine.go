@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/duplex-ai/duplex/tools"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +67,7 @@ func (a *Assistant) brain(clk clock.Clock) brain.Brain {
 		TTSOptions: tts.Options{Voice: o.Voice, Language: o.Language},
 		LLMTimeout: o.LLMTimeout, TTSTimeout: o.TTSTimeout, MaxReplyChars: o.MaxReplyChars,
 		Clock: clk,
+		Tools: o.Tools, ToolOptions: tools.Options{Timeout: o.ToolTimeout},
 	}
 }
 

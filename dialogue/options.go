@@ -1,6 +1,7 @@
 package dialogue
 
 import (
+	"github.com/duplex-ai/duplex/tools"
 	"time"
 
 	"github.com/duplex-ai/duplex/brain"
@@ -54,6 +55,11 @@ type Options struct {
 	LLMTimeout time.Duration
 	// TTSTimeout bounds the wait for one piece's first audio; default 10 s.
 	TTSTimeout time.Duration
+	// Tools, when set, are offered to the LLM and run exactly once per
+	// call id (see Cascade.Tools); ToolTimeout bounds one call (default
+	// tools.DefaultTimeout).
+	Tools       *tools.Registry
+	ToolTimeout time.Duration
 	// Voice and Language go to TTS (and Language to STT and LLM).
 	Voice    string
 	Language string

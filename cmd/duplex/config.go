@@ -25,7 +25,23 @@ func (s *stringList) Set(v string) error {
 	return nil
 }
 
+// lineList is a repeatable flag whose values may hold commas (a command
+// line).
+type lineList []string
+
+func (s *lineList) String() string { return strings.Join(*s, "; ") }
+func (s *lineList) Set(v string) error {
+	if v = strings.TrimSpace(v); v != "" {
+		*s = append(*s, v)
+	}
+	return nil
+}
+
 type config struct {
+	mcpURLs       stringList
+	mcpCmds       lineList
+	toolsAllow    stringList
+	toolTimeout   time.Duration
 	addr          string
 	logFormat     string
 	logLevel      string
@@ -93,6 +109,10 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("duplex", flag.ContinueOnError)
 	fs.StringVar(&c.addr, "addr", ":8080", "HTTP listen address")
+	fs.Var(&c.mcpURLs, "mcp", "URL of a Streamable HTTP MCP server whose tools the assistant may call; repeatable")
+	fs.Var(&c.mcpCmds, "mcp-cmd", `command line of a stdio MCP server to start, e.g. "duplex mcp-demo"; repeatable`)
+	fs.Var(&c.toolsAllow, "tools-allow", "names of the tools that may run without confirmation; only these are offered (none: all); repeatable")
+	fs.DurationVar(&c.toolTimeout, "tool-timeout", 10*time.Second, "longest a tool call may run before it counts as failed")
 	fs.StringVar(&c.logFormat, "log-format", "console", "log format: console or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.pionLogLevel, "pion-log-level", "error", "least severe of pion's own log lines to keep (trace, debug, info, warn, error); they carry the call id and never go below -log-level")
@@ -213,6 +233,9 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	}
 	if c.realtimeTimeout <= 0 {
 		return nil, fmt.Errorf("-realtime-timeout %s: want > 0", c.realtimeTimeout)
+	}
+	if c.toolTimeout <= 0 {
+		return nil, fmt.Errorf("-tool-timeout %s: want > 0", c.toolTimeout)
 	}
 	if c.opusComplexity < 1 || c.opusComplexity > 10 {
 		return nil, fmt.Errorf("-opus-complexity %d: want 1..10", c.opusComplexity)

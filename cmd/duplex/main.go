@@ -40,6 +40,16 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "mcp-demo" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := mcpDemoCmd(ctx, os.Args[2:], os.Stderr)
+		stop()
+		if err != nil && !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "duplex mcp-demo:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	cfg, err := parseConfig(os.Args[1:], os.Getenv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -98,6 +108,16 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 			return err
 		}
 		defer eng.Close()
+		reg, closeTools, err := buildTools(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer closeTools()
+		if reg != nil {
+			for _, t := range reg.Tools() {
+				log.Info().Str("tool", t.Name).Msg("tool offered to the LLM")
+			}
+		}
 		metrics := dialogue.NewMetrics()
 		collectors = append(collectors, metrics.TurnLatency, metrics.StageSeconds, metrics.Turns, metrics.Interruptions, metrics.Errors)
 		a, err := dialogue.NewAssistant(dialogue.Options{
@@ -112,6 +132,8 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 			Language:                 cfg.language,
 			SystemPrompt:             cfg.systemPrompt,
 			Metrics:                  metrics,
+			Tools:                    reg,
+			ToolTimeout:              cfg.toolTimeout,
 		})
 		if err != nil {
 			return err
