@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 
@@ -44,7 +45,23 @@ func DialCommand(ctx context.Context, cmdline string) (*Client, error) {
 	if err != nil || len(args) == 0 {
 		return nil, fmt.Errorf("mcp: bad command %q: %v", cmdline, err)
 	}
-	return DialExec(ctx, exec.Command(args[0], args[1:]...))
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = childEnv(os.Environ())
+	return DialExec(ctx, cmd)
+}
+
+// childEnv keeps only the variables a program needs to run, so API keys
+// and secrets in duplex's environment do not reach a tool server.
+func childEnv(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "PATH", k == "HOME", k == "USER", k == "LANG", k == "TMPDIR", k == "TZ", strings.HasPrefix(k, "LC_"):
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // DialExec starts cmd and speaks MCP over its stdin and stdout.

@@ -174,3 +174,15 @@ func TestHTTPServerDropsMidCall(t *testing.T) {
 		t.Fatalf("runs %d", d.Runs("slow_lookup"))
 	}
 }
+
+// A -mcp-cmd server gets a minimal environment: no API keys.
+func TestDialCommandEnvHasNoSecrets(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "sk-secret")
+	t.Setenv("DUPLEX_MCP_DEMO", "1")
+	// Without DUPLEX_MCP_DEMO in its environment the child is a plain test
+	// binary, not an MCP server: connecting must fail.
+	if c, err := mcp.DialCommand(context.Background(), os.Args[0]+" -test.run=^$"); err == nil {
+		c.Close()
+		t.Fatal("the child saw DUPLEX_MCP_DEMO: the environment was passed through")
+	}
+}
