@@ -12,6 +12,7 @@ import (
 
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/llm"
+	"github.com/duplex-ai/duplex/llm/local"
 	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/tools"
 	"github.com/duplex-ai/duplex/tools/demo"
@@ -263,5 +264,30 @@ func TestMaliciousToolResultBounded(t *testing.T) {
 	reply := h.waitPlaying("reply.done", isType(events.TypeReplyDone))
 	if reply.Text != "Got something odd." {
 		t.Fatalf("reply %q", reply.Text)
+	}
+}
+
+// The offline brain's skills run as tools through the same path.
+func TestOfflineSkillsAsTools(t *testing.T) {
+	var loc *local.Engine
+	h := newHarness(t, func(o *Options) {
+		loc = local.New(local.Options{Now: o.Clock.Now})
+		reg := tools.NewRegistry()
+		if err := reg.Add(context.Background(), loc.Tools()); err != nil {
+			t.Fatal(err)
+		}
+		o.LLM, o.Tools = loc, reg
+	})
+	h.text("what is twelve times seven")
+	st := h.waitFor("tool.started", isType(events.TypeToolStarted))
+	if st.Tool != "calculate" {
+		t.Fatalf("tool.started %+v", st)
+	}
+	reply := h.waitPlaying("reply.done", isType(events.TypeReplyDone))
+	if reply.Text != "Twelve times seven is 84." {
+		t.Fatalf("reply %q", reply.Text)
+	}
+	if n := count(h.seen, events.TypeToolDone); n != 1 {
+		t.Fatalf("%d tool.done, want 1; saw %s", n, h.trace())
 	}
 }

@@ -42,6 +42,7 @@ type config struct {
 	mcpCmds       lineList
 	toolsAllow    stringList
 	toolTimeout   time.Duration
+	localTools    bool
 	addr          string
 	logFormat     string
 	logLevel      string
@@ -112,6 +113,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.Var(&c.mcpURLs, "mcp", "URL of a Streamable HTTP MCP server whose tools the assistant may call; repeatable")
 	fs.Var(&c.mcpCmds, "mcp-cmd", `command line of a stdio MCP server to start, e.g. "duplex mcp-demo"; repeatable`)
 	fs.Var(&c.toolsAllow, "tools-allow", "names of the tools that may run without confirmation; only these are offered (none: all); repeatable")
+	fs.BoolVar(&c.localTools, "local-tools", false, "with -llm local: run the time, date and arithmetic skills as tools (tool.started/tool.done), the same path as MCP tools")
 	fs.DurationVar(&c.toolTimeout, "tool-timeout", 10*time.Second, "longest a tool call may run before it counts as failed")
 	fs.StringVar(&c.logFormat, "log-format", "console", "log format: console or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")

@@ -21,9 +21,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/duplex-ai/duplex/dialogue"
+	llmlocal "github.com/duplex-ai/duplex/llm/local"
 	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/session"
 	"github.com/duplex-ai/duplex/signaling"
+	"github.com/duplex-ai/duplex/tools"
 	"github.com/duplex-ai/duplex/transcript"
 	"github.com/duplex-ai/duplex/vad"
 	"github.com/duplex-ai/duplex/web"
@@ -108,7 +110,11 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 			return err
 		}
 		defer eng.Close()
-		reg, closeTools, err := buildTools(ctx, cfg)
+		var local tools.Provider
+		if le, ok := eng.llm.(*llmlocal.Engine); ok && cfg.localTools {
+			local = le.Tools()
+		}
+		reg, closeTools, err := buildTools(ctx, cfg, local)
 		if err != nil {
 			return err
 		}

@@ -16,17 +16,22 @@ import (
 
 // buildTools connects the -mcp and -mcp-cmd servers; nil when there are
 // none. close ends their sessions (and stdio servers' processes).
-func buildTools(ctx context.Context, cfg *config) (reg *tools.Registry, closeAll func(), err error) {
+func buildTools(ctx context.Context, cfg *config, local tools.Provider) (reg *tools.Registry, closeAll func(), err error) {
 	var clients []*mcp.Client
 	closeAll = func() {
 		for _, c := range clients {
 			_ = c.Close()
 		}
 	}
-	if len(cfg.mcpURLs) == 0 && len(cfg.mcpCmds) == 0 {
+	if len(cfg.mcpURLs) == 0 && len(cfg.mcpCmds) == 0 && local == nil {
 		return nil, closeAll, nil
 	}
 	reg = tools.NewRegistry()
+	if local != nil {
+		if err := reg.Add(ctx, local); err != nil {
+			return nil, nil, fmt.Errorf("-local-tools: %w", err)
+		}
+	}
 	add := func(what string, dial func(context.Context) (*mcp.Client, error)) error {
 		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()

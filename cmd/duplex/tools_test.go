@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	llmlocal "github.com/duplex-ai/duplex/llm/local"
 	"github.com/duplex-ai/duplex/tools/demo"
 	"github.com/duplex-ai/duplex/tools/mcp/demoserver"
 )
@@ -20,7 +21,7 @@ func TestToolFlags(t *testing.T) {
 		t.Fatalf("config %+v", cfg)
 	}
 	cfg.mcpCmds = nil // no such program here
-	reg, closeAll, err := buildTools(context.Background(), cfg)
+	reg, closeAll, err := buildTools(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,11 +29,19 @@ func TestToolFlags(t *testing.T) {
 	if ts := reg.Tools(); len(ts) != 1 || ts[0].Name != "counter" {
 		t.Fatalf("offered %+v, want counter only (-tools-allow)", ts)
 	}
+	local, closeLocal, err := buildTools(context.Background(), &config{}, llmlocal.New(llmlocal.Options{}).Tools())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeLocal()
+	if n := len(local.Tools()); n != 3 {
+		t.Fatalf("%d local tools, want 3", n)
+	}
 	if _, err := parseConfig([]string{"-tool-timeout", "0s"}, func(string) string { return "" }); err == nil {
 		t.Fatal("-tool-timeout 0 accepted")
 	}
 	cfg.mcpURLs = []string{"http://127.0.0.1:1/mcp"}
-	if _, _, err := buildTools(context.Background(), cfg); err == nil {
+	if _, _, err := buildTools(context.Background(), cfg, nil); err == nil {
 		t.Fatal("an unreachable -mcp server was accepted")
 	}
 }

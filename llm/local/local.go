@@ -49,7 +49,7 @@ func (e *Engine) Name() string { return "local" }
 // (it is cheap) and handed out as word deltas.
 func (e *Engine) Stream(ctx context.Context, req llm.Request) (llm.Stream, error) {
 	n := len(req.History)
-	if n == 0 || req.History[n-1].Role != llm.RoleUser {
+	if n == 0 || (req.History[n-1].Role != llm.RoleUser && (req.History[n-1].Role != llm.RoleTool || len(req.Tools) == 0)) {
 		return nil, llm.ErrNoUserTurn
 	}
 	if err := ctx.Err(); err != nil {
@@ -57,6 +57,11 @@ func (e *Engine) Stream(ctx context.Context, req llm.Request) (llm.Stream, error
 	}
 	if req.Now.IsZero() {
 		req.Now = e.now()
+	}
+	if len(req.Tools) > 0 {
+		if reply, calls, ok := toolTurn(req); ok {
+			return &stream{ctx: ctx, deltas: splitDeltas(reply), calls: calls}, nil
+		}
 	}
 	_, reply := respond(req)
 	return &stream{ctx: ctx, deltas: splitDeltas(reply)}, nil
@@ -102,6 +107,20 @@ type stream struct {
 	mu     sync.Mutex
 	deltas []string
 	closed bool
+	calls  []llm.ToolCall
+	ended  bool
+}
+
+var _ llm.ToolCallStream = (*stream)(nil)
+
+// ToolCalls returns the reply's tool calls once Next has returned io.EOF.
+func (s *stream) ToolCalls() []llm.ToolCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ended {
+		return nil
+	}
+	return s.calls
 }
 
 // Next returns the next word, io.EOF at the end, ctx.Err() once the
@@ -116,6 +135,7 @@ func (s *stream) Next() (string, error) {
 		return "", err
 	}
 	if len(s.deltas) == 0 {
+		s.ended = true
 		return "", io.EOF
 	}
 	d := s.deltas[0]
