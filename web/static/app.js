@@ -453,6 +453,23 @@
         }
         break;
       }
+      case 'tool.started':
+      case 'tool.done': {
+        // Show which tools are running; the notice goes when the last ends.
+        const running = duplex.toolsRunning || (duplex.toolsRunning = {});
+        const id = typeof ev.tool_call_id === 'string' ? ev.tool_call_id : '';
+        if (ev.type === 'tool.started') running[id] = typeof ev.tool === 'string' ? ev.tool : 'a tool';
+        else delete running[id];
+        const names = Object.values(running);
+        if (names.length) {
+          showNotice('Running ' + names.join(', ') + '…');
+          duplex.toolNotice = true;
+        } else if (duplex.toolNotice) {
+          clearNotice();
+          duplex.toolNotice = false;
+        }
+        break;
+      }
       case 'session.ending':
         showNotice('The server is shutting down: this call ends after the current reply. Call again in a moment.');
         break;
