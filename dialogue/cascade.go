@@ -114,9 +114,6 @@ func (c *Cascade) readLLM(rctx context.Context, req brain.Request, out brain.Out
 	if req.Look != nil {
 		lreq.Image, lreq.PreviousImage = req.Look(rctx)
 	}
-	if ts != nil {
-		ts.prepare(req.TurnID, &lreq, c.clock().Now())
-	}
 	chunker := tts.NewChunker(tts.ChunkerOptions{})
 	emit := func(ps []string) bool {
 		for _, p := range ps {
@@ -127,6 +124,18 @@ func (c *Cascade) readLLM(rctx context.Context, req brain.Request, out brain.Out
 			}
 		}
 		return true
+	}
+	say := func(s string) bool {
+		out.Delta(s + " ")
+		return emit([]string{s})
+	}
+	if ts != nil {
+		// A call an earlier, interrupted reply started is still running:
+		// its result belongs in this answer.
+		if !ts.wait(rctx, ts.runner.Running(), say) {
+			return
+		}
+		ts.prepare(req.TurnID, &lreq, c.clock().Now())
 	}
 	st := &llmState{first: true}
 	for round := 0; ; round++ {
@@ -141,10 +150,7 @@ func (c *Cascade) readLLM(rctx context.Context, req brain.Request, out brain.Out
 		if !emit(chunker.Flush()) {
 			return
 		}
-		msgs, ok := ts.run(rctx, req.TurnID, calls, text, out, func(say string) bool {
-			out.Delta(say + " ")
-			return emit([]string{say})
-		})
+		msgs, ok := ts.run(rctx, req.TurnID, calls, text, out, say)
 		if !ok {
 			return
 		}

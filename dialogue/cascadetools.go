@@ -61,6 +61,35 @@ func (s *toolSession) Close() error {
 	return nil
 }
 
+// wait waits for calls, saying the preamble once if that takes longer
+// than PreambleAfter; false when the reply was cancelled meanwhile.
+func (s *toolSession) wait(ctx context.Context, calls []*tools.Call, say func(string) bool) bool {
+	after, preamble := s.PreambleAfter, s.Preamble
+	if after <= 0 {
+		after = DefaultPreambleAfter
+	}
+	if preamble == "" {
+		preamble = DefaultPreamble
+	}
+	timer := s.clock().NewTimer(after)
+	defer timer.Stop()
+	for _, c := range calls {
+		for waiting := true; waiting; {
+			select {
+			case <-c.Done():
+				waiting = false
+			case <-timer.C():
+				if !say(preamble) {
+					return false
+				}
+			case <-ctx.Done():
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // prepare offers the tools and carries the results not yet heard into the
 // request, just before the new user turn.
 func (s *toolSession) prepare(turnID int, req *llm.Request, now time.Time) {
@@ -114,28 +143,8 @@ func (s *toolSession) run(ctx context.Context, turnID int, calls []llm.ToolCall,
 	if ctx.Err() != nil {
 		return nil, false
 	}
-	after, preamble := s.PreambleAfter, s.Preamble
-	if after <= 0 {
-		after = DefaultPreambleAfter
-	}
-	if preamble == "" {
-		preamble = DefaultPreamble
-	}
-	timer := s.clock().NewTimer(after)
-	defer timer.Stop()
-	for _, c := range started {
-		for waiting := true; waiting; {
-			select {
-			case <-c.Done():
-				waiting = false
-			case <-timer.C():
-				if !say(preamble) {
-					return nil, false
-				}
-			case <-ctx.Done():
-				return nil, false
-			}
-		}
+	if !s.wait(ctx, started, say) {
+		return nil, false
 	}
 	failed := false
 	for _, c := range started {

@@ -291,3 +291,34 @@ func TestOfflineSkillsAsTools(t *testing.T) {
 		t.Fatalf("%d tool.done, want 1; saw %s", n, h.trace())
 	}
 }
+
+// The user asks again while the interrupted tool still runs: the next
+// answer waits for it (with the preamble) instead of asking again.
+func TestNextTurnWaitsForRunningTool(t *testing.T) {
+	d := &demo.Tools{Delay: 2 * time.Second}
+	l := &scriptLLM{script: func(req llm.Request) (string, []llm.ToolCall, bool) {
+		if res, ok := toolResult(req, "call_1"); ok {
+			var r struct{ Answer string }
+			_ = json.Unmarshal([]byte(res), &r)
+			return "Found: " + r.Answer + ".", nil, false
+		}
+		if lastUser(req) == "look up otters" {
+			return "", []llm.ToolCall{{ID: "call_1", Name: "slow_lookup", Arguments: `{"topic":"otters"}`}}, false
+		}
+		return "I don't know.", nil, false
+	}}
+	h := toolHarness(t, l, func(o *Options) []tools.Provider { d.Clock = o.Clock; return []tools.Provider{d.Funcs()} })
+	h.text("look up otters")
+	h.waitFor("tool.started", isType(events.TypeToolStarted))
+	h.text("hurry up") // interrupts the first reply while the tool runs
+	h.waitFor("interrupted", isType(events.TypeReplyInterrupted))
+	h.waitFiring("preamble", 700*time.Millisecond, isDeltaWith(DefaultPreamble))
+	h.waitFiring("tool.done", 2*time.Second, isType(events.TypeToolDone))
+	reply := h.waitPlaying("reply.done", isType(events.TypeReplyDone))
+	if !strings.Contains(reply.Text, "the answer about otters") || reply.TurnID != 2 {
+		t.Fatalf("turn %d answer %q lacks the tool result", reply.TurnID, reply.Text)
+	}
+	if n := d.Runs("slow_lookup"); n != 1 {
+		t.Fatalf("slow_lookup ran %d times", n)
+	}
+}

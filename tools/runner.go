@@ -205,6 +205,19 @@ func (r *Runner) Unspoken() []*Call {
 	return out
 }
 
+// Running returns the calls still running, in start order.
+func (r *Runner) Running() []*Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*Call
+	for _, c := range r.order {
+		if c.state == Running {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // MarkSpoken records that a reply using these calls' results was heard in
 // full; they are no longer carried into later requests.
 func (r *Runner) MarkSpoken(calls ...*Call) {
