@@ -128,8 +128,9 @@ type Output interface {
 // failed call). A brain that runs tools reports each call's start and its
 // end exactly once, also after the reply was cancelled.
 type ToolReporter interface {
-	ToolStarted(turnID int, callID, name string)
-	ToolDone(turnID int, callID, name string, err error, took time.Duration)
+	ToolStarted(turnID int, call llm.ToolCall)
+	// ToolDone: result is the bounded result, or err the failure.
+	ToolDone(turnID int, call llm.ToolCall, result string, err error, took time.Duration)
 }
 
 // ErrCancelled is what Output.Audio returns once the reply was cancelled.

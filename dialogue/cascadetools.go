@@ -124,10 +124,10 @@ func (s *toolSession) run(ctx context.Context, turnID int, calls []llm.ToolCall,
 			return
 		}
 		if !ev.Done {
-			rep.ToolStarted(ev.TurnID, ev.ID, ev.Name)
+			rep.ToolStarted(ev.TurnID, ev.Call)
 			return
 		}
-		rep.ToolDone(ev.TurnID, ev.ID, ev.Name, ev.Err, ev.Duration)
+		rep.ToolDone(ev.TurnID, ev.Call, ev.Result, ev.Err, ev.Duration)
 	}
 	var started []*tools.Call
 	for _, tc := range calls {

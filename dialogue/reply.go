@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/duplex-ai/duplex/brain"
+	"github.com/duplex-ai/duplex/llm"
 	"github.com/duplex-ai/duplex/pipeline"
 )
 
@@ -197,13 +198,13 @@ func (o replyOutput) Failed(stage brain.Stage, err error) {
 var _ brain.ToolReporter = replyOutput{}
 
 // ToolStarted implements brain.ToolReporter.
-func (o replyOutput) ToolStarted(turnID int, callID, name string) {
-	o.send(replyMsg{reply: o.r, kind: msgTool, tool: pipeline.ToolStarted{TurnID: turnID, CallID: callID, Name: name}})
+func (o replyOutput) ToolStarted(turnID int, c llm.ToolCall) {
+	o.send(replyMsg{reply: o.r, kind: msgTool, tool: pipeline.ToolStarted{TurnID: turnID, CallID: c.ID, Name: c.Name, Arguments: c.Arguments}})
 }
 
 // ToolDone implements brain.ToolReporter.
-func (o replyOutput) ToolDone(turnID int, callID, name string, err error, took time.Duration) {
-	ev := pipeline.ToolDone{TurnID: turnID, CallID: callID, Name: name, DurationMS: ms(took)}
+func (o replyOutput) ToolDone(turnID int, c llm.ToolCall, result string, err error, took time.Duration) {
+	ev := pipeline.ToolDone{TurnID: turnID, CallID: c.ID, Name: c.Name, Result: result, DurationMS: ms(took)}
 	if err != nil {
 		ev.Error = err.Error()
 	}

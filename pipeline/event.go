@@ -143,6 +143,10 @@ type ToolStarted struct {
 	TurnID int
 	CallID string
 	Name   string
+	// Arguments is the call's JSON arguments (for protocols that carry
+	// them, e.g. a Realtime function_call item; the events protocol does
+	// not).
+	Arguments string
 }
 
 // ToolDone: a tool call ended; Error is empty when it succeeded. A call
@@ -153,6 +157,9 @@ type ToolDone struct {
 	Name       string
 	Error      string
 	DurationMS float64
+	// Result is the bounded result given to the model (for a Realtime
+	// function_call_output; the events protocol does not carry it).
+	Result string
 }
 
 func (Ready) event()             {}

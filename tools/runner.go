@@ -36,9 +36,11 @@ const (
 
 // Event reports a call's start (Done false) or end to the page.
 type Event struct {
-	TurnID   int
-	ID, Name string
-	Done     bool
+	TurnID int
+	Call   llm.ToolCall
+	Done   bool
+	// Result is the bounded result, Err the failure (Done only).
+	Result   string
 	Err      error
 	Duration time.Duration
 }
@@ -118,7 +120,7 @@ func (r *Runner) Start(turnID int, tc llm.ToolCall, report func(Event)) *Call {
 	r.order = append(r.order, c)
 	r.mu.Unlock()
 	if report != nil {
-		report(Event{TurnID: turnID, ID: tc.ID, Name: tc.Name})
+		report(Event{TurnID: turnID, Call: tc})
 	}
 	finish := func(res string, err error) {
 		c.once.Do(func() {
@@ -129,7 +131,7 @@ func (r *Runner) Start(turnID int, tc llm.ToolCall, report func(Event)) *Call {
 			r.mu.Unlock()
 			close(c.done)
 			if report != nil {
-				report(Event{TurnID: turnID, ID: tc.ID, Name: tc.Name, Done: true, Err: err, Duration: c.duration})
+				report(Event{TurnID: turnID, Call: tc, Done: true, Result: c.result, Err: err, Duration: c.duration})
 			}
 		})
 	}

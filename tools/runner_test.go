@@ -61,7 +61,7 @@ func TestSameIDRunsOnce(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(evs) != 2 || evs[0].Done || !evs[1].Done || evs[1].Err != nil || evs[0].ID != "call_1" {
+	if len(evs) != 2 || evs[0].Done || !evs[1].Done || evs[1].Err != nil || evs[0].Call.ID != "call_1" || evs[1].Result != `{"count":1}` {
 		t.Fatalf("events %+v", evs)
 	}
 }
