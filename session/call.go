@@ -437,7 +437,15 @@ func (c *Call) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		})
 	default:
 		ssrc := uint32(track.SSRC())
+		codec, err := video.CodecFromMime(track.Codec().MimeType)
+		if err != nil {
+			// Only negotiated codecs arrive; this guards a registration
+			// the receiver cannot decode.
+			log.Error().Err(err).Msg("video receiver")
+			return
+		}
 		vr, err := video.NewReceiver(video.ReceiverOptions{
+			Codec: codec,
 			// Held pictures are scaled on arrival to what the model gets, so
 			// a turn's end pays only for the JPEG.
 			MaxWidth: media.ImageMaxWidth, MaxHeight: media.ImageMaxHeight,

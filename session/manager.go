@@ -113,6 +113,24 @@ func NewManager(cfg Config) (*Manager, error) {
 	return m, nil
 }
 
+// cameraCodecs are the video codecs a call accepts. The answer lists the
+// ones both sides have in the offer's order, so a client whose hardware
+// encodes H.264 and offers it first sends H.264. H.264 is packetization
+// mode 1 only (what video.Receiver depacketizes): constrained baseline
+// (42e0), main (4d00) and baseline (4200, which pion and Chrome also offer
+// and libavcodec decodes without FMO/ASO, features no camera encoder uses);
+// pion matches an offer's profile-level-id by profile, not level.
+var cameraCodecs = []webrtc.RTPCodecParameters{
+	{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, PayloadType: 96},
+	{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}, PayloadType: 102},
+	{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f"}, PayloadType: 104},
+	{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f"}, PayloadType: 106},
+	{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9, ClockRate: 90000, SDPFmtpLine: "profile-id=0"}, PayloadType: 98},
+}
+
 // newAPI builds one call's pion API: the shared settings, with pion's logs
 // going to log (the call's logger), and its own media engine and
 // interceptors, which take the logger when registered. About 6–10 µs, a
@@ -127,11 +145,12 @@ func (m *Manager) newAPI(log zerolog.Logger) (*webrtc.API, error) {
 		return nil, fmt.Errorf("session: register opus: %w", err)
 	}
 	videoFB := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
-	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB},
-		PayloadType:        96,
-	}, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, fmt.Errorf("session: register vp8: %w", err)
+	for _, c := range cameraCodecs {
+		c.RTCPFeedback = videoFB
+		if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: c.RTPCodecCapability, PayloadType: c.PayloadType},
+			webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("session: register %s: %w", c.MimeType, err)
+		}
 	}
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, ir, webrtc.WithInterceptorLoggerFactory(logs)); err != nil {
