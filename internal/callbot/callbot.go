@@ -334,6 +334,11 @@ func (c *call) setUp(ctx context.Context, endpoint *url.URL) (callURL string, er
 		if err != nil {
 			return "", fmt.Errorf("callbot: video transceiver: %w", err)
 		}
+		// A camera file has one codec: offer only it, as a hardware
+		// encoder would.
+		if err := vtr.SetCodecPreferences([]webrtc.RTPCodecParameters{{RTPCodecCapability: c.clip.codec}}); err != nil {
+			return "", fmt.Errorf("callbot: video codec: %w", err)
+		}
 		c.pli = make(chan struct{}, 1)
 		c.readRTCP(vtr.Sender(), c.pli)
 	}
