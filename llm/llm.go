@@ -83,6 +83,9 @@ type Request struct {
 	// PreviousImage is the snapshot of the previous look, for "what
 	// changed"; may be nil.
 	PreviousImage *Image
+	// Frames are up to three pictures across the user's turn, oldest
+	// first, for questions about motion; nil with fewer than two.
+	Frames []*Image
 	// Now is the current time (injected so answers about time are testable).
 	Now time.Time
 	// Language is a BCP-47 hint for the reply, e.g. "en".

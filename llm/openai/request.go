@@ -150,18 +150,34 @@ func buildMessages(req llm.Request, defaultSystem, marker string) ([]chatMessage
 			msgs[i].Content = nil
 		}
 	}
-	if req.Image != nil && msgs[len(msgs)-1].Role == string(llm.RoleUser) {
-		url, err := dataURL(req.Image)
+	// The frames across the turn (oldest first) come before the picture
+	// of the question's end, which is last; a frame that is that picture
+	// is not sent twice.
+	var imgs []*llm.Image
+	for _, f := range req.Frames {
+		if f != nil && (req.Image == nil || !f.Captured.Equal(req.Image.Captured)) {
+			imgs = append(imgs, f)
+		}
+	}
+	if req.Image != nil {
+		imgs = append(imgs, req.Image)
+	}
+	if msgs[len(msgs)-1].Role != string(llm.RoleUser) {
+		imgs = nil // a tool round: the pictures went with the user's turn
+	}
+	var parts []contentPart
+	for _, img := range imgs {
+		url, err := dataURL(img)
 		if err != nil {
 			return nil, err
 		}
 		if url != "" {
-			last := &msgs[len(msgs)-1]
-			last.Content = []contentPart{
-				{Type: "text", Text: turns[len(turns)-1].text},
-				{Type: "image_url", ImageURL: &imageURL{URL: url}},
-			}
+			parts = append(parts, contentPart{Type: "image_url", ImageURL: &imageURL{URL: url}})
 		}
+	}
+	if len(parts) > 0 {
+		last := &msgs[len(msgs)-1]
+		last.Content = append([]contentPart{{Type: "text", Text: turns[len(turns)-1].text}}, parts...)
 	}
 	return msgs, nil
 }
