@@ -59,6 +59,9 @@ type Request struct {
 	// Look, when set, returns the caller's camera picture for the turn and
 	// the previous one (nil without video).
 	Look func(ctx context.Context) (cur, prev *llm.Image)
+	// Frames, when set, returns up to three pictures across the user's
+	// turn, oldest first (llm.Request.Frames).
+	Frames func(ctx context.Context) []*llm.Image
 }
 
 // Stage names a stage in failures and milestones.

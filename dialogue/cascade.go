@@ -114,6 +114,9 @@ func (c *Cascade) readLLM(rctx context.Context, req brain.Request, out brain.Out
 	if req.Look != nil {
 		lreq.Image, lreq.PreviousImage = req.Look(rctx)
 	}
+	if req.Frames != nil {
+		lreq.Frames = req.Frames(rctx)
+	}
 	chunker := tts.NewChunker(tts.ChunkerOptions{})
 	emit := func(ps []string) bool {
 		for _, p := range ps {

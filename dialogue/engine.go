@@ -319,9 +319,7 @@ func (e *engine) startUser(ptt bool, onset time.Duration) {
 	// recognizer may have to wait for a decoder); an open error comes back
 	// from Finish as an STT failure of the turn.
 	stream := openAsync(e.ctx, e.brain.Hear, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg)
-	if v := e.io.Camera(); v != nil {
-		v.Refresh() // a fresh picture, ready by the end of the turn
-	}
+	e.eyes.speaking(true)
 	u := &userTurn{stream: stream, ptt: ptt, onset: onset}
 	if e.reply != nil {
 		u.over = e.reply
@@ -342,6 +340,7 @@ func (e *engine) endUser() {
 	e.user = nil
 	e.finishing = u
 	u.endWall = e.clk.Now()
+	e.eyes.speaking(false)
 	if r := e.reply; r != nil && !r.paused {
 		e.setState(replyState(r)) // the reply went on (false interruption)
 	} else {
@@ -457,9 +456,11 @@ func (e *engine) newTurn(text string, m *pipeline.Metrics, endWall time.Time) {
 		Language: e.o.Language,
 	}
 	e.metrics = m
-	// A picture taken since the user started this turn is fresh enough.
-	since := endWall.Add(-time.Duration(m.SpeechDurationMS * float64(time.Millisecond)))
-	e.startReply(req, "", false, endWall, func(ctx context.Context) (cur, prev *llm.Image) { return e.eyes.look(ctx, since) })
+	// The camera as the user spoke: speech ended EndpointMS before the turn did.
+	to := endWall.Add(-time.Duration(m.EndpointMS * float64(time.Millisecond)))
+	w := window{from: to.Add(-time.Duration(m.SpeechDurationMS * float64(time.Millisecond))), to: to}
+	e.eyes.turn = w
+	e.startReply(req, "", false, endWall, func(ctx context.Context) (cur, prev *llm.Image) { return e.eyes.look(ctx, w) })
 	if e.o.Metrics != nil {
 		e.o.Metrics.Turns.Inc()
 	}
@@ -482,6 +483,10 @@ func (e *engine) startReply(req llm.Request, fixed string, apology bool, endWall
 		e.setState(pipeline.StateThinking)
 	}
 	breq := brain.Request{TurnID: r.turnID, LLM: req, Say: fixed, Look: look}
+	if look != nil {
+		w := e.eyes.turn
+		breq.Frames = func(context.Context) []*llm.Image { return e.eyes.frames(w) }
+	}
 	out := replyOutput{r: r, send: func(m replyMsg) {
 		select {
 		case e.replyCh <- m:
