@@ -276,7 +276,9 @@ func TestRequestBody(t *testing.T) {
 	t.Run("frames across the turn", func(t *testing.T) {
 		o := server(t, handler)
 		r3 := req
-		f := func(b byte, at time.Time) *llm.Image { return &llm.Image{JPEG: append([]byte{b}, jpg...), Captured: at} }
+		f := func(b byte, at time.Time) *llm.Image {
+			return &llm.Image{JPEG: append([]byte{b}, jpg...), Captured: at}
+		}
 		last := f(3, t0.Add(2*time.Second))
 		r3.Frames = []*llm.Image{f(1, t0), f(2, t0.Add(time.Second)), last}
 		r3.Image = last
