@@ -444,6 +444,11 @@ func (c *Call) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			log.Error().Err(err).Msg("video receiver")
 			return
 		}
+		if !c.m.takeVideo() {
+			log.Warn().Int("max_video_calls", c.m.cfg.MaxVideoCalls).Msg("video call limit reached: camera not decoded")
+			c.goRun(func() { drain(track) })
+			return
+		}
 		vr, err := video.NewReceiver(video.ReceiverOptions{
 			Codec: codec,
 			// Held pictures are scaled on arrival to what the model gets, so
@@ -455,17 +460,33 @@ func (c *Call) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			},
 		})
 		if err != nil {
+			c.m.releaseVideo()
 			log.Error().Err(err).Msg("video receiver")
 			return
 		}
 		c.video.Store(vr)
-		c.goRun(func() {
+		if !c.goRun(func() {
+			defer c.m.releaseVideo()
 			if err := vr.Run(c.ctx, track); err != nil && !errors.Is(err, context.Canceled) {
 				log.Debug().Err(err).Msg("video receiver stopped")
 			}
 			st := vr.Stats()
-			log.Info().Uint64("frames", st.Frames).Uint64("key_frames", st.KeyFrames).Int("width", st.Width).Int("height", st.Height).Msg("video track ended")
-		})
+			log.Info().Str("codec", st.Codec.String()).Uint64("frames", st.Frames).Uint64("key_frames", st.KeyFrames).Int("width", st.Width).Int("height", st.Height).Msg("video track ended")
+		}) {
+			vr.Close() // the call is closing
+			c.m.releaseVideo()
+		}
+	}
+}
+
+// drain reads and drops a track's packets until it ends (the call
+// closes), so pion's buffers do not fill with what nobody decodes.
+func drain(track *webrtc.TrackRemote) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := track.Read(buf); err != nil {
+			return
+		}
 	}
 }
 

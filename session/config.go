@@ -29,6 +29,12 @@ type Config struct {
 	// MaxCallsPerIP caps concurrent calls from one client address (as given
 	// to CreateWith); 0 means no cap.
 	MaxCallsPerIP int
+	// MaxVideoCalls caps the cameras decoded at once (each 720p 30 fps
+	// camera costs 2–5 % of a core, BENCHMARKS.md "Video decode"), so a
+	// server full of cameras cannot starve audio: a call over the cap is
+	// audio-only to the assistant (its video is read and dropped). 0 means
+	// no cap; negative decodes no camera.
+	MaxVideoCalls int
 	// IdleTimeout ends a call when the caller sent no audio above
 	// ActivityLevel and no command for this long while the assistant was
 	// not thinking or speaking; default 5 min, negative disables.

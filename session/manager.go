@@ -35,6 +35,7 @@ type Manager struct {
 	calls   map[string]*Call
 	pending int // calls admitted whose transcript is being created (counted against MaxCalls)
 	perIP   map[string]int
+	video   int // cameras being decoded (Config.MaxVideoCalls)
 	closed  bool
 	wg      sync.WaitGroup // one per call supervisor, and one per creation in flight
 
@@ -395,6 +396,31 @@ func (m *Manager) remove(c *Call, reason CloseReason) {
 	m.mu.Unlock()
 	v, _ := m.reasons.LoadOrStore(reason, new(atomic.Uint64))
 	v.(*atomic.Uint64).Add(1)
+}
+
+// takeVideo reserves a place for one more decoded camera; false when
+// MaxVideoCalls are decoding. releaseVideo gives it back.
+func (m *Manager) takeVideo() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cfg.MaxVideoCalls < 0 || (m.cfg.MaxVideoCalls > 0 && m.video >= m.cfg.MaxVideoCalls) {
+		return false
+	}
+	m.video++
+	return true
+}
+
+func (m *Manager) releaseVideo() {
+	m.mu.Lock()
+	m.video--
+	m.mu.Unlock()
+}
+
+// VideoCalls returns how many cameras are being decoded.
+func (m *Manager) VideoCalls() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.video
 }
 
 // releaseIP gives back one of ip's places in MaxCallsPerIP; mu is held.

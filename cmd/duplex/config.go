@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -87,6 +88,7 @@ type config struct {
 	rateBurst      int
 	trustedProxies stringList
 	maxCallsPerIP  int
+	maxVideoCalls  int
 	idleTimeout    time.Duration
 	maxDuration    time.Duration
 	dataDir        string
@@ -171,6 +173,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.IntVar(&c.rateBurst, "rate-burst", 0, "burst of -rate-limit (0: 4 × the rate)")
 	fs.Var(&c.trustedProxies, "trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For names the client; repeatable")
 	fs.IntVar(&c.maxCallsPerIP, "max-calls-per-ip", 20, "maximum concurrent calls from one client address (0: no limit)")
+	fs.IntVar(&c.maxVideoCalls, "max-video-calls", 8*runtime.NumCPU(), "maximum cameras decoded at once; calls beyond it are audio-only to the assistant (0: no limit, -1: decode none)")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 5*time.Minute, "end a call after this long without caller speech or commands while the assistant is quiet (0: never)")
 	fs.DurationVar(&c.maxDuration, "max-call-duration", 2*time.Hour, "end a call this long after it started (0: never)")
 	fs.IntVar(&c.opusComplexity, "opus-complexity", 5, "libopus complexity 1..10 of the audio sent to callers (5: half the CPU of 10, same quality on speech)")

@@ -174,6 +174,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		Pipeline:       pl,
 		MaxCalls:       cfg.maxCalls,
 		MaxCallsPerIP:  cfg.maxCallsPerIP,
+		MaxVideoCalls:  cfg.maxVideoCalls,
 		IdleTimeout:    orNever(cfg.idleTimeout),
 		MaxDuration:    orNever(cfg.maxDuration),
 		ICEServers:     ice,

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,5 +85,49 @@ func TestAssistantSeesWhileAsked(t *testing.T) {
 		if !strings.Contains(reply, "red") || strings.Contains(reply, "blue") || strings.Contains(reply, "green") {
 			t.Errorf("%s: reply %q, want red (shown as the question ended) and neither blue nor green", c.name, reply)
 		}
+	}
+}
+
+// TestMaxVideoCalls: with -max-video-calls 1, of two callers showing red at
+// once one is told red and the other, whose camera is not decoded, that
+// the assistant cannot see; both calls go on.
+func TestMaxVideoCalls(t *testing.T) {
+	base := startServer(t, "-max-video-calls", "1")
+	q, rate := speak(t, "what do you see")
+	clip := filepath.Join("..", "..", "media", "video", "testdata", "red-320x240-vp8.ivf")
+	replies := make(chan string, 2)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			res, err := callbot.Run(ctx, callbot.Options{Server: base, Turns: [][]int16{q}, AudioRate: rate,
+				VideoPath: clip, Lead: time.Second, Log: zerolog.Nop()})
+			switch {
+			case err != nil:
+				replies <- "error: " + err.Error()
+			case len(res.Turns) != 1:
+				replies <- fmt.Sprintf("turns %+v errors %v", res.Turns, res.Errors)
+			default:
+				replies <- res.Turns[0].Reply
+			}
+		}()
+	}
+	wg.Wait()
+	close(replies)
+	var red, blind int
+	for r := range replies {
+		t.Logf("reply: %q", r)
+		switch {
+		case strings.Contains(strings.ToLower(r), "red"):
+			red++
+		case strings.Contains(r, "can't see"):
+			blind++
+		}
+	}
+	if red != 1 || blind != 1 {
+		t.Fatalf("%d callers saw red and %d could not see, want one each", red, blind)
 	}
 }
