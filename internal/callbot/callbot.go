@@ -326,21 +326,10 @@ func (c *call) setUp(ctx context.Context, endpoint *url.URL) (callURL string, er
 	}
 	c.readRTCP(atr.Sender(), nil)
 	if c.clip != nil {
-		c.video, err = webrtc.NewTrackLocalStaticSample(c.clip.codec, "video", "callbot")
-		if err != nil {
-			return "", fmt.Errorf("callbot: video track: %w", err)
-		}
-		vtr, err := pc.AddTransceiverFromTrack(c.video, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err != nil {
-			return "", fmt.Errorf("callbot: video transceiver: %w", err)
-		}
-		// A camera file has one codec: offer only it, as a hardware
-		// encoder would.
-		if err := vtr.SetCodecPreferences([]webrtc.RTPCodecParameters{{RTPCodecCapability: c.clip.codec}}); err != nil {
-			return "", fmt.Errorf("callbot: video codec: %w", err)
-		}
 		c.pli = make(chan struct{}, 1)
-		c.readRTCP(vtr.Sender(), c.pli)
+		if c.video, err = c.addVideo(c.clip, c.pli); err != nil {
+			return "", fmt.Errorf("callbot: %w", err)
+		}
 	}
 	dc, err := pc.CreateDataChannel("events", nil) // ordered, reliable
 	if err != nil {
@@ -585,28 +574,10 @@ func (c *call) sendAudio(done chan<- struct{}) {
 	}
 }
 
-// sendVideo loops the video clip in real time until the call ends. After a
-// PLI it skips to the clip's next key frame and sends it at once.
+// sendVideo loops the video clip in real time until the call ends.
 func (c *call) sendVideo() {
-	clip := c.clip
-	tick := time.NewTicker(clip.interval)
-	defer tick.Stop()
-	i := clip.nextKey(0)
-	for {
-		err := c.video.WriteSample(pmedia.Sample{Data: clip.frames[i], Duration: clip.interval})
-		if err != nil {
-			c.addErr("video: write: %v", err)
-			return
-		}
-		i = (i + 1) % len(clip.frames)
-		select {
-		case <-c.stop:
-			return
-		case <-c.pli:
-			i = clip.nextKey(i)
-			c.log.Debug().Int("frame", i).Msg("PLI: sending the next key frame")
-		case <-tick.C:
-		}
+	if err := playClip(c.clip, c.video, c.pli, c.stop, c.log); err != nil {
+		c.addErr("video: write: %v", err)
 	}
 }
 

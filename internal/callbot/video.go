@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+	pmedia "github.com/pion/webrtc/v4/pkg/media"
+	"github.com/rs/zerolog"
 
 	"github.com/duplex-ai/duplex/media/video"
 )
@@ -130,4 +132,44 @@ func (c *videoClip) nextKey(i int) int {
 		}
 	}
 	return i % len(c.frames)
+}
+
+// playClip loops clip on track in real time until stop closes. After a PLI
+// it skips to the clip's next key frame and sends it at once.
+func playClip(clip *videoClip, track *webrtc.TrackLocalStaticSample, pli <-chan struct{}, stop <-chan struct{}, log zerolog.Logger) error {
+	tick := time.NewTicker(clip.interval)
+	defer tick.Stop()
+	i := clip.nextKey(0)
+	for {
+		if err := track.WriteSample(pmedia.Sample{Data: clip.frames[i], Duration: clip.interval}); err != nil {
+			return err
+		}
+		i = (i + 1) % len(clip.frames)
+		select {
+		case <-stop:
+			return nil
+		case <-pli:
+			i = clip.nextKey(i)
+			log.Debug().Int("frame", i).Msg("PLI: sending the next key frame")
+		case <-tick.C:
+		}
+	}
+}
+
+// addVideo adds a send-only track for clip that offers only the clip's
+// codec, as a hardware encoder would; PLIs from the server go to pli.
+func (p *peer) addVideo(clip *videoClip, pli chan<- struct{}) (*webrtc.TrackLocalStaticSample, error) {
+	track, err := webrtc.NewTrackLocalStaticSample(clip.codec, "video", "callbot")
+	if err != nil {
+		return nil, fmt.Errorf("video track: %w", err)
+	}
+	vtr, err := p.pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return nil, fmt.Errorf("video transceiver: %w", err)
+	}
+	if err := vtr.SetCodecPreferences([]webrtc.RTPCodecParameters{{RTPCodecCapability: clip.codec}}); err != nil {
+		return nil, fmt.Errorf("video codec: %w", err)
+	}
+	p.readRTCP(vtr.Sender(), pli)
+	return track, nil
 }
