@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -80,8 +81,12 @@ func runCapacity(ctx context.Context, c config) error {
 		return err
 	}
 
-	logf("capacity: Go micro-benchmarks…")
-	rep.micro, rep.microCmd, rep.microErr = runMicro(ctx)
+	if capOpt.micro {
+		logf("capacity: Go micro-benchmarks…")
+		rep.micro, rep.microCmd, rep.microErr = runMicro(ctx)
+	} else {
+		rep.microErr = errors.New("skipped (-capacity-micro=false)")
+	}
 	if rep.microErr != nil {
 		logf("capacity: micro-benchmarks: %v", rep.microErr)
 	}
@@ -94,7 +99,7 @@ func runCapacity(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	rep.serverArgs = serverFlags(bin, addr)
+	rep.serverArgs = serverArgs(bin, addr)
 	srv, err := startChild(ctx, rep.serverArgs, "http://"+addr)
 	if err != nil {
 		return err
@@ -154,6 +159,9 @@ func runCapacity(ctx context.Context, c config) error {
 	}
 	rep.ended = time.Now()
 	rep.load1 = loadAvg()
+	if capOpt.camera != "" {
+		return publish(c, "capacity-camera-bench", rep.markdown(c, commit))
+	}
 	return publish(c, "capacity-bench", rep.markdown(c, commit))
 }
 

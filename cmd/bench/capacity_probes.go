@@ -132,6 +132,9 @@ func (t *target) runStep(ctx context.Context, calls int, idle bool, utt clip, pr
 	if !idle {
 		opt.Utterance, opt.AudioRate = utt.pcm, utt.rate
 	}
+	if t.name == "duplex" {
+		opt.VideoPath = capOpt.camera
+	}
 	st.res, st.err = callbot.RunLoad(ctx, opt)
 	if prof != nil {
 		if p := <-prof; len(p) > 0 {
