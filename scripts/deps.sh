@@ -17,6 +17,8 @@ pkgs=(
   chromium                # browser end-to-end tests (e2e/browser)
   libavcodec-dev libavutil-dev libswscale-dev   # media video decoder (cgo): H.264, VP8, VP9
   ffmpeg                  # camera test streams (media, callbot -video)
+  pocketsphinx-testdata   # real human recordings (stt/sphinx tests, cmd/stt-eval)
+  festival festvox-us-slt-hts   # a non-espeak voice (text2wave) for cmd/stt-eval
 )
 
 missing=()
