@@ -37,6 +37,12 @@ type Message struct {
 	ToolCalls []ToolCall
 	// ToolCallID is the call a RoleTool message answers.
 	ToolCallID string
+	// NotUnderstood marks a spoken user turn the recogniser did not take
+	// as a request it knows (stt.Result.NotUnderstood): Text is only what
+	// a general model heard, with Confidence in [0,1] (-1 unknown). A
+	// brain that matches requests must not force it into one.
+	NotUnderstood bool
+	Confidence    float64
 }
 
 // ToolDef is a function the model may call.
