@@ -7,8 +7,11 @@
 // Skills: greeting, time, date, arithmetic on spoken or written numbers,
 // repeating what the user (or the assistant) said, a long story, help, a
 // description of the camera picture from measured colours, brightness and
-// change, short acknowledgements and goodbyes. Anything else gets a short
-// reply explaining how to connect a real model server.
+// change, short acknowledgements and goodbyes. A spoken turn the
+// recogniser did not understand (llm.Message.NotUnderstood) is quoted when
+// it was heard confidently, with what the brain can do, and never answered
+// with a skill; a string of digits is quoted, not summed. Anything else
+// gets a short reply explaining how to connect a real model server.
 package local
 
 import (
