@@ -402,7 +402,7 @@ func (e *engine) onTranscript(r sttResult) {
 		SpeechDurationMS: ms(u.speech),
 	}
 	splitEndpoint(m, u.endWait, e.o.FixedSilence)
-	e.newTurn(text, m, u.endWall)
+	e.newTurn(text, &r.res, m, u.endWall)
 }
 
 // ---- client commands ----
@@ -413,7 +413,7 @@ func (e *engine) onCommand(c pipeline.Command) {
 		if e.reply != nil {
 			e.interrupt("interrupted")
 		}
-		e.newTurn(c.Text, &pipeline.Metrics{}, e.clk.Now())
+		e.newTurn(c.Text, nil, &pipeline.Metrics{}, e.clk.Now())
 	case pipeline.CmdResponseCancel:
 		if e.reply != nil {
 			e.interrupt("cancelled")
@@ -442,12 +442,20 @@ func (e *engine) onCommand(c pipeline.Command) {
 
 // ---- replies ----
 
-// newTurn records the user's words and starts the reply.
-func (e *engine) newTurn(text string, m *pipeline.Metrics, endWall time.Time) {
+// newTurn records the user's words and starts the reply; heard is the
+// recogniser's result, nil for typed input.
+func (e *engine) newTurn(text string, heard *stt.Result, m *pipeline.Metrics, endWall time.Time) {
 	e.turnID++
 	now := e.clk.Now()
-	e.emit(pipeline.TranscriptFinal{TurnID: e.turnID, Text: text})
-	e.hist.add(llm.Message{Role: llm.RoleUser, Text: text, At: now})
+	ev := pipeline.TranscriptFinal{TurnID: e.turnID, Text: text}
+	msg := llm.Message{Role: llm.RoleUser, Text: text, At: now}
+	if heard != nil {
+		understood := !heard.NotUnderstood
+		ev.Understood = &understood
+		msg.NotUnderstood, msg.Confidence = heard.NotUnderstood, heard.Confidence
+	}
+	e.emit(ev)
+	e.hist.add(msg)
 	e.hist.trim(now)
 	req := llm.Request{
 		System:   e.o.SystemPrompt,

@@ -226,7 +226,7 @@ func TestNormalTurn(t *testing.T) {
 	}
 	h.waitFor("thinking", isState(events.StateThinking))
 	fin := h.waitFor("transcript", isType(events.TypeTranscriptFinal))
-	if fin.Text != "what time is it" || fin.TurnID != 1 {
+	if fin.Text != "what time is it" || fin.TurnID != 1 || fin.Understood == nil || !*fin.Understood {
 		t.Fatalf("transcript %+v", fin)
 	}
 	if ev := h.waitPlaying("speaking", isState(events.StateSpeaking)); ev.TurnID != 1 {

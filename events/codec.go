@@ -80,7 +80,7 @@ func Wire(ev pipeline.Event) (Event, bool) {
 	case pipeline.TranscriptPartial:
 		return Event{Type: TypeTranscriptPartial, TurnID: ev.TurnID, Text: ev.Text}, true
 	case pipeline.TranscriptFinal:
-		return Event{Type: TypeTranscriptFinal, TurnID: ev.TurnID, Text: ev.Text, Partial: ev.Partial}, true
+		return Event{Type: TypeTranscriptFinal, TurnID: ev.TurnID, Text: ev.Text, Understood: ev.Understood, Partial: ev.Partial}, true
 	case pipeline.ReplyDelta:
 		return Event{Type: TypeReplyDelta, TurnID: ev.TurnID, Text: ev.Text}, true
 	case pipeline.ReplyDone:

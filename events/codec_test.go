@@ -32,8 +32,10 @@ var goldenServer = map[string]pipeline.Event{
 	"reply_interrupted":         pipeline.ReplyInterrupted{TurnID: 3, Heard: "Tomorrow looks sunny,", Text: "Tomorrow looks sunny, with a high of"},
 	"reply_interrupted_unheard": pipeline.ReplyInterrupted{TurnID: 4, Text: "Tomorrow"},
 	// Added with the close reason and partial turns of a call's end.
-	"reply_interrupted_ended":   pipeline.ReplyInterrupted{TurnID: 3, Heard: "Tomorrow looks sunny,", Text: "Tomorrow looks sunny, with a high of", Reason: "server_shutdown"},
-	"transcript_final_partial":  pipeline.TranscriptFinal{TurnID: 4, Text: "what is", Partial: true},
+	"reply_interrupted_ended":  pipeline.ReplyInterrupted{TurnID: 3, Heard: "Tomorrow looks sunny,", Text: "Tomorrow looks sunny, with a high of", Reason: "server_shutdown"},
+	"transcript_final_partial": pipeline.TranscriptFinal{TurnID: 4, Text: "what is", Partial: true},
+	// Added with the recogniser's rejection of speech it does not know.
+	"transcript_final_heard":    pipeline.TranscriptFinal{TurnID: 5, Text: "go forward ten meters", Understood: new(bool)},
 	"turn_metrics":              pipeline.TurnMetrics{TurnID: 3, Metrics: pipeline.Metrics{LatencyMS: 742.5, EndpointMS: 300, STTMS: 120.4, LLMFirstTokenMS: 180.2, TTSFirstAudioMS: 95.1, SpeechDurationMS: 1830}},
 	"turn_metrics_text":         pipeline.TurnMetrics{TurnID: 5, Metrics: pipeline.Metrics{LatencyMS: 12.25}},
 	"error_backend":             pipeline.Error{Code: pipeline.CodeBackendFailed, Message: "llm: connection refused"},

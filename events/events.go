@@ -74,6 +74,10 @@ type Event struct {
 	// transcript.*, reply.*, turn.metrics
 	TurnID int    `json:"turn_id,omitempty"`
 	Text   string `json:"text,omitempty"`
+	// transcript.final of speech: whether the recogniser took Text as a
+	// request it knows (false: Text is only what it heard). Absent for
+	// typed input.
+	Understood *bool `json:"understood,omitempty"`
 	// reply.interrupted: the part of the reply the user actually heard.
 	Heard string `json:"heard,omitempty"`
 	// transcript.final: the call ended before the user's turn did; Text

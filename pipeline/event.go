@@ -71,9 +71,13 @@ type TranscriptPartial struct {
 // TranscriptFinal is what the user said in a turn. Partial: the call
 // ended while the user was speaking; Text is what the recogniser had.
 type TranscriptFinal struct {
-	TurnID  int
-	Text    string
-	Partial bool
+	// Understood (speech only; nil for typed input): whether the
+	// recogniser took Text as a request it knows; false: Text is only
+	// what it heard.
+	Understood *bool
+	TurnID     int
+	Text       string
+	Partial    bool
 }
 
 // ReplyDelta is the next piece of the reply's text.
