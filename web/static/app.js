@@ -280,11 +280,14 @@
     const text = li.lastChild;
     li.classList.toggle('pending', !entry.final);
     li.classList.toggle('interrupted', !!entry.interrupted);
+    li.classList.toggle('not-understood', entry.understood === false);
     if (entry.turnId != null) li.dataset.turnId = String(entry.turnId);
 
     const bits = [entry.role === 'user' ? 'You' : 'Assistant'];
     if (entry.source === 'text') bits.push('typed');
     if (entry.turnId != null) bits.push('turn ' + entry.turnId);
+    // understood: false: the words are only what the recogniser heard.
+    if (entry.understood === false) bits.push('heard, not understood');
     // reason: the end of the call cut the reply; partial: it cut the user.
     if (entry.interrupted) bits.push(entry.reason ? 'cut off: call ended (' + entry.reason.replace(/_/g, ' ') + ')' : 'interrupted');
     if (entry.partial) bits.push('unfinished: call ended');
@@ -345,7 +348,7 @@
     return null;
   }
 
-  function userLine(turnId, text, final) {
+  function userLine(turnId, text, final, understood) {
     let e = findEntry('user', turnId);
     if (!e && final) {
       e = unassignedTyped(text);
@@ -357,6 +360,7 @@
     }
     if (typeof text === 'string') e.text = text;
     if (final) e.final = true;
+    if (typeof understood === 'boolean') e.understood = understood;
     renderEntry(e);
     return e;
   }
@@ -411,7 +415,7 @@
         userLine(turnId, typeof ev.text === 'string' ? ev.text : '', false);
         break;
       case 'transcript.final': {
-        const e = userLine(turnId, typeof ev.text === 'string' ? ev.text : '', true);
+        const e = userLine(turnId, typeof ev.text === 'string' ? ev.text : '', true, ev.understood);
         if (ev.partial === true) {
           e.partial = true;
           renderEntry(e);
