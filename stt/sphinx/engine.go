@@ -13,7 +13,8 @@
 // within a calibrated margin of the loop's and its pronunciation has about
 // as many phones as the loop found (Options.MinMargin). Otherwise the
 // utterance is decoded with the general n-gram model and returned marked
-// NotUnderstood, with the per-word posterior as the confidence. A result
+// NotUnderstood, with the per-word posterior as the confidence, unless
+// that model heard the grammar's phrase word for word. A result
 // made only of spoken digits comes back as numerals ("3719").
 //
 // A decoder costs about 0.3 s to build and is not thread-safe, so the

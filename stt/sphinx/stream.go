@@ -413,8 +413,16 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return stt.Result{}, err
 	}
-	// Not one of the skills: what the general model hears, marked so.
-	return s.lmPass(ctx, !s.eng.opt.NoRejection)
+	// Not one of the skills: what the general model hears, marked so;
+	// unless it heard the grammar's phrase word for word on its own.
+	res, err := s.lmPass(ctx, !s.eng.opt.NoRejection)
+	if err == nil && res.NotUnderstood && len(words) > 0 && res.Text == strings.Join(words, " ") {
+		res.NotUnderstood = false
+		if d, ok := DigitString(words); ok {
+			res.Text = d
+		}
+	}
+	return res, err
 }
 
 // lmPass decodes the utterance with the general LM. Its confidence is the
