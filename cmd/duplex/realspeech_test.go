@@ -19,6 +19,10 @@ import (
 
 // -real-fsdd runs TestRealSpeechNoSkillAnswer on FSDD digit strings too
 // (an eval, not part of make test: the corpus may not be copied here).
+// realAll calls with every recording (about 4.5 minutes); by default one
+// of each kind (a read sentence, a card name, a command, digits).
+var realAll = flag.Bool("real-all", false, "TestRealSpeechNoSkillAnswer: every pocketsphinx-testdata recording, not one of each kind")
+
 var realFSDD = flag.String("real-fsdd", "", "FSDD folder (e.g. ../../../shared/corpus/fsdd): also call with digit strings from it")
 
 // skillAnswer matches the offline brain's skill answers: a sum, the time,
@@ -39,6 +43,10 @@ func TestRealSpeechNoSkillAnswer(t *testing.T) {
 	var turns [][]int16
 	wavs, _ := filepath.Glob(dir + "/librivox/*.wav")
 	cards, _ := filepath.Glob(dir + "/cards/*.wav")
+	raws := []string{"goforward.raw", "numbers.raw", "something.raw", "tidigits/dhd.2934z.raw"}
+	if !*realAll && len(wavs) > 0 && len(cards) > 0 {
+		wavs, cards, raws = wavs[:1], cards[:1], []string{"goforward.raw", "numbers.raw"}
+	}
 	for _, f := range append(wavs, cards...) {
 		pcm, rate, err := wav.ReadFile(f)
 		if err != nil || rate != 16000 {
@@ -46,7 +54,7 @@ func TestRealSpeechNoSkillAnswer(t *testing.T) {
 		}
 		turns = append(turns, pcm)
 	}
-	for _, f := range []string{"goforward.raw", "numbers.raw", "something.raw", "tidigits/dhd.2934z.raw"} {
+	for _, f := range raws {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
