@@ -102,6 +102,10 @@ type Call struct {
 	cmdMu      sync.Mutex
 	cmdRate    *rate.Limiter
 	cmdWarn    time.Time
+
+	// restartMu serialises ICE restarts and resumes (restart.go, resume.go).
+	restartMu sync.Mutex
+	link      linkState
 }
 
 func newCall(m *Manager, id, secret, clientIP string) *Call {
@@ -410,9 +414,12 @@ func (c *Call) onConnectionState(s webrtc.PeerConnectionState) {
 	switch s {
 	case webrtc.PeerConnectionStateConnected:
 		c.connOnce.Do(func() { close(c.connected) })
+		c.transportRegained()
 		c.log.Info().Msg("call connected")
 	case webrtc.PeerConnectionStateFailed:
-		c.requestClose(ReasonICEFailed)
+		if !c.transportLost() {
+			c.requestClose(ReasonICEFailed)
+		}
 	case webrtc.PeerConnectionStateClosed:
 		c.requestClose(ReasonPeerClosed)
 	}

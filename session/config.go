@@ -77,6 +77,10 @@ type Config struct {
 	// ICEDisconnectedTimeout, ICEFailedTimeout, ICEKeepalive tune ICE;
 	// defaults 5 s, 10 s, 2 s.
 	ICEDisconnectedTimeout, ICEFailedTimeout, ICEKeepalive time.Duration
+	// ResumeWindow keeps a call whose transport failed (ICE failed) for
+	// this long, waiting for an ICE restart or a resume; then it ends with
+	// ReasonResumeExpired. Zero: the call ends at once with ReasonICEFailed.
+	ResumeWindow time.Duration
 	// IncludeLoopback gathers loopback candidates (tests, single-host setups).
 	IncludeLoopback bool
 	// Net replaces the OS network (pion vnet in tests).

@@ -172,6 +172,7 @@ func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", "/v1/calls/"+call.ID()+"?secret="+call.Secret())
+	w.Header().Set("ETag", call.ETag())
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer)
 }
@@ -199,6 +200,14 @@ func (s *Server) patchCall(w http.ResponseWriter, r *http.Request) {
 	frag, err := s.readBody(w, r, "application/trickle-ice-sdpfrag")
 	if err != nil {
 		s.bodyError(w, err)
+		return
+	}
+	if !ifMatch(r.Header.Get("If-Match"), call.ETag()) {
+		writeError(w, http.StatusPreconditionFailed, "If-Match does not name the call's current ICE session (its ETag)")
+		return
+	}
+	if call.IsRestart(frag) {
+		s.restartICE(w, r, call, frag)
 		return
 	}
 	if err := call.AddCandidates(frag); err != nil {
