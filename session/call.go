@@ -65,6 +65,13 @@ type Call struct {
 	out *media.PacedWriter
 	// pout is out as the pipeline sees it; set with out.
 	pout atomic.Pointer[callerOut]
+	// track is the assistant's audio; a resumed call's new peer
+	// connection sends the same track.
+	track *webrtc.TrackLocalStaticRTP
+	// rewired signals writeEvents that a resumed call's channel opened.
+	rewired chan struct{}
+	// resumeKey is the call's current resume credential (resume.go).
+	resumeKey string
 
 	frames   chan media.Frame
 	commands chan pipeline.Command
@@ -136,6 +143,7 @@ func newCall(m *Manager, id, secret, clientIP string) *Call {
 		done:      make(chan struct{}),
 		connected: make(chan struct{}),
 		dcOpen:    make(chan struct{}),
+		rewired:   make(chan struct{}, 1),
 		created:   m.cfg.Clock.Now(),
 	}
 }
@@ -331,9 +339,7 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 		_ = pc.Close()
 		return "", ErrClosed
 	}
-	pc.OnConnectionStateChange(c.onConnectionState)
-	pc.OnTrack(c.onTrack)
-	pc.OnDataChannel(c.onDataChannel)
+	c.bindPeer(pc)
 
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
@@ -346,6 +352,7 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: cannot send audio: %w", ErrBadOffer, err)
 	}
+	c.track = track
 	c.goRun(func() { drainRTCP(sender) })
 	out, err := media.NewPacedWriter(media.NewOpusRTPWriter(track), media.PacedWriterOptions{
 		Clock:   c.m.cfg.Clock,
@@ -402,7 +409,7 @@ func (c *Call) AddCandidates(frag string) error {
 		return err
 	}
 	for _, init := range cands {
-		if err := c.pc.AddICECandidate(init); err != nil {
+		if err := c.peer().AddICECandidate(init); err != nil {
 			return fmt.Errorf("%w: %w", ErrBadCandidate, err)
 		}
 	}
@@ -463,7 +470,7 @@ func (c *Call) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			MaxWidth: media.ImageMaxWidth, MaxHeight: media.ImageMaxHeight,
 			Clock: c.m.cfg.Clock,
 			RequestKeyFrame: func() error {
-				return c.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+				return c.peer().WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 			},
 		})
 		if err != nil {
@@ -523,7 +530,12 @@ func (c *Call) onDataChannel(dc *webrtc.DataChannel) {
 	}
 	w := &wire{dc: dc, proto: newProto()}
 	dc.OnOpen(func() {
-		c.wire.Store(w)
+		if c.wire.Swap(w) != nil {
+			select {
+			case c.rewired <- struct{}{}:
+			default:
+			}
+		}
 		c.dcOnce.Do(func() { close(c.dcOpen) })
 	})
 	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
@@ -643,8 +655,8 @@ func (c *Call) writeEvents() {
 	case <-c.ctx.Done():
 		return
 	}
-	w := c.wire.Load()
 	write := func(ev pipeline.Event) {
+		w := c.wire.Load()
 		msgs, err := w.proto.Encode(ev)
 		if err != nil {
 			c.log.Error().Err(err).Str("protocol", w.proto.Name()).Msg("encode event")
@@ -663,6 +675,7 @@ func (c *Call) writeEvents() {
 	write(c.ready(mode))
 	send := func(ev pipeline.Event) {
 		if mc, ok := ev.(pipeline.ModeChanged); ok {
+			mode = mc.Mode
 			ev = c.ready(mc.Mode)
 		}
 		write(ev)
@@ -671,13 +684,16 @@ func (c *Call) writeEvents() {
 		select {
 		case ev := <-c.outbox:
 			send(ev)
+		case <-c.rewired:
+			// A resumed call's new channel: Ready again, in the current mode.
+			write(c.ready(mode))
 		case <-c.estop:
 			for {
 				select {
 				case ev := <-c.outbox:
 					send(ev)
 				default:
-					c.flush(w.dc)
+					c.flush(c.wire.Load().dc)
 					return
 				}
 			}

@@ -26,6 +26,7 @@ func (c *Call) transportLost() bool {
 	c.link.back = back
 	c.link.mu.Unlock()
 	c.log.Info().Dur("window", window).Msg("transport lost: waiting for an ICE restart or a resume")
+	c.cancelReply() // not played into the void, nor replayed: history keeps what was heard
 	t := c.m.cfg.Clock.NewTimer(window)
 	if !c.goRun(func() {
 		defer t.Stop()

@@ -49,6 +49,8 @@ type Manager struct {
 
 	total   atomic.Uint64
 	reasons sync.Map // CloseReason → *atomic.Uint64
+
+	resumes resumeIndex // resume credentials (resume.go)
 }
 
 // NewManager checks the configuration and builds the pion settings that
@@ -270,6 +272,7 @@ func (m *Manager) CreateWith(ctx context.Context, offer string, opt CreateOption
 	}
 	m.pending--
 	m.calls[id] = c
+	m.resumes.issue(c)
 	m.mu.Unlock()
 	m.total.Add(1)
 
@@ -393,6 +396,7 @@ func (m *Manager) remove(c *Call, reason CloseReason) {
 	m.mu.Lock()
 	delete(m.calls, c.id)
 	m.releaseIP(c.clientIP)
+	m.resumes.retire(c, reason, m.cfg.Clock.Now())
 	m.mu.Unlock()
 	v, _ := m.reasons.LoadOrStore(reason, new(atomic.Uint64))
 	v.(*atomic.Uint64).Add(1)

@@ -76,10 +76,10 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	}
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", origin)
-	h.Set("Access-Control-Expose-Headers", "Location, Retry-After, ETag, Link")
+	h.Set("Access-Control-Expose-Headers", "Location, Retry-After, ETag, Duplex-Resume")
 	if r.Method == http.MethodOptions {
 		h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, Duplex-Resume")
 		h.Set("Access-Control-Max-Age", "600")
 		w.WriteHeader(http.StatusNoContent)
 		return false

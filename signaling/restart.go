@@ -10,6 +10,10 @@ import (
 	"github.com/duplex-ai/duplex/session"
 )
 
+// ResumeHeader carries a call's resume credential: in the 201 of POST
+// /v1/calls, and in a POST /v1/calls that resumes that call.
+const ResumeHeader = "Duplex-Resume"
+
 // restartICE answers a PATCH that carries new ICE credentials (RFC 9725
 // §4.3.2): 200 with the server's new credentials and candidates, and the
 // new ICE session's ETag.

@@ -233,3 +233,65 @@ func TestICERestart(t *testing.T) {
 		t.Fatalf("after restart: %+v, want unknown_type", ev)
 	}
 }
+
+// TestResumeAttachesNewPeer: a second peer connection that presents the
+// call's resume credential is attached to the same call (same Location,
+// session.ready for the same id) and gets a new credential; the spent one
+// and an unknown one resume nothing; the call stays one call.
+func TestResumeAttachesNewPeer(t *testing.T) {
+	ts, mgr := newServer(t, 5)
+	post := func(p *restartPeer, cred string) (int, http.Header, string) {
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/v1/calls", strings.NewReader(p.offer(t, false)))
+		req.Header.Set("Content-Type", "application/sdp")
+		if cred != "" {
+			req.Header.Set(ResumeHeader, cred)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == http.StatusCreated {
+			if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(b)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	first := newRestartPeer(t)
+	status, h1, body := post(first, "")
+	if status != http.StatusCreated || h1.Get(ResumeHeader) == "" {
+		t.Fatalf("create: %d %q, resume credential %q", status, body, h1.Get(ResumeHeader))
+	}
+	ready := first.next(t, events.TypeSessionReady)
+
+	second := newRestartPeer(t)
+	status, h2, body := post(second, h1.Get(ResumeHeader))
+	if status != http.StatusCreated {
+		t.Fatalf("resume: %d %s", status, body)
+	}
+	if h2.Get("Location") != h1.Get("Location") {
+		t.Fatalf("resumed Location %q, want %q", h2.Get("Location"), h1.Get("Location"))
+	}
+	if c := h2.Get(ResumeHeader); c == "" || c == h1.Get(ResumeHeader) {
+		t.Fatalf("resume credential after resume %q: want a new one", c)
+	}
+	if r := second.next(t, events.TypeSessionReady); r.CallID != ready.CallID {
+		t.Fatalf("session.ready on the new peer for %s, want %s", r.CallID, ready.CallID)
+	}
+	if err := second.dc.SendText(`{"type":"bogus"}`); err != nil {
+		t.Fatal(err)
+	}
+	if ev := second.next(t, events.TypeError); ev.Code != events.CodeUnknownType {
+		t.Fatalf("on the resumed peer: %+v", ev)
+	}
+	if mgr.Total() != 1 || mgr.Active() != 1 {
+		t.Fatalf("%d calls created, %d live: want one", mgr.Total(), mgr.Active())
+	}
+	for name, cred := range map[string]string{"spent": h1.Get(ResumeHeader), "unknown": strings.Repeat("ab", 16)} {
+		if status, _, body := post(newRestartPeer(t), cred); status != http.StatusNotFound {
+			t.Fatalf("%s credential: %d %s, want 404", name, status, body)
+		}
+	}
+}

@@ -151,9 +151,21 @@ func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opt.CreateTimeout)
 	defer cancel()
-	call, answer, err := s.mgr.CreateWith(ctx, offer, session.CreateOptions{ClientIP: s.clientIP(r)})
+	var call *session.Call
+	var answer string
+	if cred := r.Header.Get(ResumeHeader); cred != "" {
+		call, answer, err = s.mgr.Resume(ctx, cred, offer)
+	} else {
+		call, answer, err = s.mgr.CreateWith(ctx, offer, session.CreateOptions{ClientIP: s.clientIP(r)})
+	}
 	switch {
 	case err == nil:
+	case errors.Is(err, session.ErrResumeExpired):
+		writeError(w, http.StatusGone, err.Error())
+		return
+	case errors.Is(err, session.ErrResumeUnknown):
+		writeError(w, http.StatusNotFound, "no call to resume with this credential (each one is single use)")
+		return
 	case errors.Is(err, session.ErrTooManyCallsFromIP):
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusTooManyRequests, err.Error())
@@ -173,6 +185,9 @@ func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", "/v1/calls/"+call.ID()+"?secret="+call.Secret())
 	w.Header().Set("ETag", call.ETag())
+	if cred := call.ResumeCredential(); cred != "" {
+		w.Header().Set(ResumeHeader, cred)
+	}
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer)
 }

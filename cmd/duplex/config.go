@@ -90,6 +90,7 @@ type config struct {
 	maxCallsPerIP  int
 	maxVideoCalls  int
 	idleTimeout    time.Duration
+	resumeWindow   time.Duration
 	maxDuration    time.Duration
 	dataDir        string
 	opusComplexity int
@@ -174,6 +175,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.Var(&c.trustedProxies, "trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For names the client; repeatable")
 	fs.IntVar(&c.maxCallsPerIP, "max-calls-per-ip", 20, "maximum concurrent calls from one client address (0: no limit)")
 	fs.IntVar(&c.maxVideoCalls, "max-video-calls", 8*runtime.NumCPU(), "maximum cameras decoded at once; calls beyond it are audio-only to the assistant (0: no limit, -1: decode none)")
+	fs.DurationVar(&c.resumeWindow, "resume-window", 30*time.Second, "keep a call whose network failed this long for an ICE restart or a resume (0: end it at once)")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 5*time.Minute, "end a call after this long without caller speech or commands while the assistant is quiet (0: never)")
 	fs.DurationVar(&c.maxDuration, "max-call-duration", 2*time.Hour, "end a call this long after it started (0: never)")
 	fs.IntVar(&c.opusComplexity, "opus-complexity", 5, "libopus complexity 1..10 of the audio sent to callers (5: half the CPU of 10, same quality on speech)")
@@ -233,8 +235,8 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 			return nil, fmt.Errorf("-trusted-proxy %q: want a CIDR such as 10.0.0.0/8: %w", p, err)
 		}
 	}
-	if c.rateLimit < 0 || c.rateBurst < 0 || c.maxCallsPerIP < 0 || c.idleTimeout < 0 || c.maxDuration < 0 {
-		return nil, fmt.Errorf("-rate-limit, -rate-burst, -max-calls-per-ip, -idle-timeout and -max-call-duration must not be negative")
+	if c.rateLimit < 0 || c.rateBurst < 0 || c.maxCallsPerIP < 0 || c.idleTimeout < 0 || c.maxDuration < 0 || c.resumeWindow < 0 {
+		return nil, fmt.Errorf("-rate-limit, -rate-burst, -max-calls-per-ip, -idle-timeout, -max-call-duration and -resume-window must not be negative")
 	}
 	if c.realtimeTimeout <= 0 {
 		return nil, fmt.Errorf("-realtime-timeout %s: want > 0", c.realtimeTimeout)

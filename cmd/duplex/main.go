@@ -176,6 +176,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		MaxCallsPerIP:  cfg.maxCallsPerIP,
 		MaxVideoCalls:  cfg.maxVideoCalls,
 		IdleTimeout:    orNever(cfg.idleTimeout),
+		ResumeWindow:   cfg.resumeWindow,
 		MaxDuration:    orNever(cfg.maxDuration),
 		ICEServers:     ice,
 		PublicIPs:      cfg.publicIPs,
