@@ -64,6 +64,9 @@ type Config struct {
 	UDPPortMin, UDPPortMax uint16
 	// UDPMuxPort, when non-zero, serves every call on this one UDP port.
 	UDPMuxPort int
+	// TCPPort, when non-zero, also offers passive ICE-TCP candidates for
+	// every call on this one TCP port (clients whose network blocks UDP).
+	TCPPort int
 	// DTLSTimeout bounds the DTLS handshake; default 10 s (pion has none).
 	DTLSTimeout time.Duration
 	// ConnectTimeout ends a call that has not connected this long after the

@@ -30,6 +30,8 @@ type Manager struct {
 	pionLevel zerolog.Level        // Config.PionLogLevel
 	udpMux    ice.UDPMux
 	muxPC     net.PacketConn
+	tcpMux    ice.TCPMux
+	tcpLn     net.Listener
 
 	mu      sync.Mutex
 	calls   map[string]*Call
@@ -105,12 +107,15 @@ func NewManager(cfg Config) (*Manager, error) {
 		m.udpMux = webrtc.NewICEUDPMux(nil, pc)
 		se.SetICEUDPMux(m.udpMux)
 	}
+	if cfg.TCPPort != 0 {
+		if err := m.listenTCP(&se); err != nil {
+			m.closeMuxes()
+			return nil, err
+		}
+	}
 	m.se = se
 	if _, err := m.newAPI(cfg.Log); err != nil {
-		if m.muxPC != nil {
-			_ = m.udpMux.Close()
-			_ = m.muxPC.Close()
-		}
+		m.closeMuxes()
 		return nil, err
 	}
 	return m, nil
@@ -383,12 +388,7 @@ func (m *Manager) Close(reason CloseReason) error {
 		c.requestClose(reason)
 	}
 	m.wg.Wait()
-	if m.udpMux != nil {
-		_ = m.udpMux.Close()
-	}
-	if m.muxPC != nil {
-		_ = m.muxPC.Close()
-	}
+	m.closeMuxes()
 	return nil
 }
 

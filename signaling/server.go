@@ -67,6 +67,8 @@ type Options struct {
 	Transcripts *transcript.Store
 	// Now is the clock of tokens and rate limits; default time.Now.
 	Now func() time.Time
+	// TURN, when set, adds the built-in TURN server to /v1/config.
+	TURN *TURNOptions
 }
 
 // Server is the HTTP front of a session.Manager.
@@ -291,6 +293,10 @@ func (s *Server) config(w http.ResponseWriter, r *http.Request) {
 		cred, _ := is.Credential.(string)
 		cfg.ICEServers = append(cfg.ICEServers, ICEServer{URLs: is.URLs, Username: is.Username, Credential: cred})
 	}
+	if s.opt.TURN != nil {
+		cfg.ICEServers = append(cfg.ICEServers, s.turnServer(r))
+	}
+	w.Header().Set("Cache-Control", "no-store") // credentials are minted per request
 	writeJSON(w, http.StatusOK, cfg)
 }
 

@@ -54,6 +54,9 @@ type config struct {
 	udpPortMin    uint
 	udpPortMax    uint
 	udpMuxPort    int
+	tcpPort       int
+	turnListen    string
+	turnRelayIP   string
 	iceServers    stringList
 	echoDelay     time.Duration
 	vadMinSpeech  time.Duration
@@ -149,6 +152,9 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.UintVar(&c.udpPortMin, "udp-port-min", 0, "lowest UDP port for ICE (0: any)")
 	fs.UintVar(&c.udpPortMax, "udp-port-max", 0, "highest UDP port for ICE (0: any)")
 	fs.IntVar(&c.udpMuxPort, "udp-mux-port", 0, "serve all calls on this one UDP port (0: off)")
+	fs.IntVar(&c.tcpPort, "tcp-port", 0, "also offer passive ICE-TCP candidates on this one TCP port, for callers whose network blocks UDP (0: off)")
+	fs.StringVar(&c.turnListen, "turn-listen", "", "run the built-in TURN server on this host:port, UDP and TCP (e.g. :3478), advertised with per-request credentials in /v1/config (empty: off)")
+	fs.StringVar(&c.turnRelayIP, "turn-relay-ip", "", "address of the built-in TURN server's relays; default the first -public-ip, else the -turn-listen host")
 	fs.Var(&c.iceServers, "ice-server", "STUN/TURN URL, turn:user:pass@host:port for credentials; repeatable")
 	fs.DurationVar(&c.echoDelay, "echo-delay", 0, "echo pipeline: 0 plays each utterance back when it ends; > 0 plays everything back this much later")
 	fs.DurationVar(&c.vadMinSpeech, "vad-min-speech", vad.DefaultMinSpeech, "speech needed to start a turn")

@@ -183,6 +183,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		UDPPortMin:     uint16(cfg.udpPortMin),
 		UDPPortMax:     uint16(cfg.udpPortMax),
 		UDPMuxPort:     cfg.udpMuxPort,
+		TCPPort:        cfg.tcpPort,
 		DTLSTimeout:    cfg.dtlsTimeout,
 		Transcripts:    store,
 		OpusComplexity: cfg.opusComplexity,
@@ -198,6 +199,16 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		return err
 	}
 	sopt.Collectors, sopt.Transcripts = collectors, store
+	if cfg.turnListen != "" {
+		ts, topt, err := startTURN(cfg, sopt.TokenSecret)
+		if err != nil {
+			_ = mgr.Close(session.ReasonServerShutdown)
+			return err
+		}
+		defer ts.Close()
+		sopt.TURN = topt
+		log.Info().Str("listen", cfg.turnListen).Int("port", ts.Port()).Msg("TURN server listening (UDP and TCP)")
+	}
 	var handler http.Handler = signaling.New(mgr, sopt)
 	if cfg.pprof {
 		handler = withPprof(handler)
