@@ -69,6 +69,9 @@ type Options struct {
 	Now func() time.Time
 	// TURN, when set, adds the built-in TURN server to /v1/config.
 	TURN *TURNOptions
+	// NodeID, when set, names this node in call URLs and resume
+	// credentials ({node}.{id}) so that a proxy can route them (node.go).
+	NodeID string
 }
 
 // Server is the HTTP front of a session.Manager.
@@ -156,7 +159,7 @@ func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
 	var call *session.Call
 	var answer string
 	if cred := r.Header.Get(ResumeHeader); cred != "" {
-		call, answer, err = s.mgr.Resume(ctx, cred, offer)
+		call, answer, err = s.mgr.Resume(ctx, s.local(cred), offer)
 	} else {
 		call, answer, err = s.mgr.CreateWith(ctx, offer, session.CreateOptions{ClientIP: s.clientIP(r)})
 	}
@@ -185,10 +188,10 @@ func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/sdp")
-	w.Header().Set("Location", "/v1/calls/"+call.ID()+"?secret="+call.Secret())
+	w.Header().Set("Location", "/v1/calls/"+s.onNode(call.ID())+"?secret="+call.Secret())
 	w.Header().Set("ETag", call.ETag())
 	if cred := call.ResumeCredential(); cred != "" {
-		w.Header().Set(ResumeHeader, cred)
+		w.Header().Set(ResumeHeader, s.onNode(cred))
 	}
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer)
@@ -197,7 +200,7 @@ func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
 // call finds the call of a /v1/calls/{id} request and checks its secret
 // (?secret= from the Location URL); on failure it has answered.
 func (s *Server) call(w http.ResponseWriter, r *http.Request) (*session.Call, bool) {
-	call, err := s.mgr.Authorize(r.PathValue("id"), r.URL.Query().Get("secret"))
+	call, err := s.mgr.Authorize(s.local(r.PathValue("id")), r.URL.Query().Get("secret"))
 	switch {
 	case errors.Is(err, session.ErrForbidden):
 		writeError(w, http.StatusForbidden, "wrong or missing call secret: use the Location URL returned by POST /v1/calls")
@@ -248,7 +251,7 @@ func (s *Server) getTranscript(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "transcripts are not kept (see -data-dir)")
 		return
 	}
-	b, err := s.opt.Transcripts.Read(r.PathValue("id"), r.URL.Query().Get("secret"))
+	b, err := s.opt.Transcripts.Read(s.local(r.PathValue("id")), r.URL.Query().Get("secret"))
 	switch {
 	case errors.Is(err, transcript.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no such call")
@@ -268,6 +271,12 @@ func (s *Server) getTranscript(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.mgr.Draining() {
+		// The balancer's readiness check: send no new calls here.
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "draining")
+		return
+	}
 	_, _ = io.WriteString(w, "ok")
 }
 

@@ -55,6 +55,7 @@ type config struct {
 	udpPortMax    uint
 	udpMuxPort    int
 	tcpPort       int
+	nodeID        string
 	turnListen    string
 	turnRelayIP   string
 	iceServers    stringList
@@ -152,6 +153,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.UintVar(&c.udpPortMin, "udp-port-min", 0, "lowest UDP port for ICE (0: any)")
 	fs.UintVar(&c.udpPortMax, "udp-port-max", 0, "highest UDP port for ICE (0: any)")
 	fs.IntVar(&c.udpMuxPort, "udp-mux-port", 0, "serve all calls on this one UDP port (0: off)")
+	fs.StringVar(&c.nodeID, "node-id", defaultNodeID(), "this node's name in call URLs (/v1/calls/{node}.{id}) and resume credentials, for a proxy in front of many nodes; letters, digits, - and _ (default: the host name)")
 	fs.IntVar(&c.tcpPort, "tcp-port", 0, "also offer passive ICE-TCP candidates on this one TCP port, for callers whose network blocks UDP (0: off)")
 	fs.StringVar(&c.turnListen, "turn-listen", "", "run the built-in TURN server on this host:port, UDP and TCP (e.g. :3478), advertised with per-request credentials in /v1/config (empty: off)")
 	fs.StringVar(&c.turnRelayIP, "turn-relay-ip", "", "address of the built-in TURN server's relays; default the first -public-ip, else the -turn-listen host")

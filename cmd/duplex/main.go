@@ -295,7 +295,10 @@ func signalingOptions(cfg *config, log zerolog.Logger) (signaling.Options, error
 	o := signaling.Options{
 		Web: web.Handler(), Log: log,
 		APIKeys: cfg.apiKeys, TokenTTL: cfg.tokenTTL, CORSOrigins: cfg.corsOrigins,
-		RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst,
+		RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst, NodeID: cfg.nodeID,
+	}
+	if cfg.nodeID != "" && !signaling.ValidNodeID(cfg.nodeID) {
+		return o, fmt.Errorf("-node-id %q: use letters, digits, - and _ (at most 63)", cfg.nodeID)
 	}
 	for _, p := range cfg.trustedProxies {
 		pfx, err := netip.ParsePrefix(p)
