@@ -113,6 +113,8 @@ type Call struct {
 	// restartMu serialises ICE restarts and resumes (restart.go, resume.go).
 	restartMu sync.Mutex
 	link      linkState
+	// endingSent: session.ending has been handed to the client's channel.
+	endingSent atomic.Bool
 }
 
 func newCall(m *Manager, id, secret, clientIP string) *Call {
@@ -679,6 +681,9 @@ func (c *Call) writeEvents() {
 			ev = c.ready(mc.Mode)
 		}
 		write(ev)
+		if _, ok := ev.(pipeline.Ending); ok {
+			c.endingSent.Store(true)
+		}
 	}
 	for {
 		select {

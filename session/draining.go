@@ -7,3 +7,10 @@ func (m *Manager) Draining() bool {
 	defer m.mu.Unlock()
 	return m.closed
 }
+
+// eventsPending reports whether session.ending waits for, or in, the
+// client's open channel (not yet written, or not yet handed to SCTP).
+func (c *Call) eventsPending() bool {
+	w := c.wire.Load()
+	return w != nil && (!c.endingSent.Load() || w.dc.BufferedAmount() > 0)
+}

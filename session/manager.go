@@ -353,7 +353,10 @@ func (m *Manager) Drain(ctx context.Context) {
 	for {
 		rest := calls[:0]
 		for _, c := range calls {
-			if c.busy.Load() && ctx.Err() == nil {
+			// Wait for a reply in progress, and for session.ending to be
+			// handed to the client's channel (an idle call closed at once
+			// lost it).
+			if (c.busy.Load() || c.eventsPending()) && ctx.Err() == nil {
 				rest = append(rest, c)
 				continue
 			}
