@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin
 ADDR ?= :8080
 
-.PHONY: all deps build run test test-short vet fmt bench clean vad-eval vad-train fuzz turn-eval
+.PHONY: all deps build run test test-short vet fmt bench clean vad-eval vad-train fuzz turn-eval fleet-test
 
 all: build
 
@@ -43,7 +43,7 @@ fuzz: deps
 # engine overhead, capacity beside the aiortc peer, and the media
 # micro-benchmarks, written into BENCHMARKS.md. Every Go benchmark:
 # go test -run '^$$' -bench . -benchmem ./...
-bench: build
+bench: build fleet-test
 	$(GO) run ./cmd/vad-train -check
 	$(GO) run ./cmd/bench -server-bin $(BIN)/duplex -out BENCHMARKS.md
 
@@ -62,3 +62,14 @@ turn-eval: deps
 
 vad-train: deps
 	$(GO) run ./cmd/vad-train -out vad/model_weights.go
+
+# Many nodes behind a real nginx (deploy/nginx.conf) on loopback: 60 callbot
+# calls through the proxy, one node stopped with SIGTERM mid-test (about
+# 30 s; README "Running many nodes"). Needs Debian's nginx, installed here
+# only (not by `make deps`).
+fleet-test: build
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  echo "fleet-test: installing nginx"; $$SUDO apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nginx; }
+	DUPLEX_FLEET=1 DUPLEX_BIN=$(CURDIR)/$(BIN)/duplex $(GO) test -count=1 -v -timeout 5m -run TestFleet ./e2e/fleet
