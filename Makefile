@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin
 ADDR ?= :8080
 
-.PHONY: all deps build run test test-short vet fmt bench clean vad-eval vad-train fuzz turn-eval fleet-test
+.PHONY: all deps build run test test-short vet fmt bench clean vad-eval vad-train fuzz turn-eval fleet-test k8s-check
 
 all: build
 
@@ -67,9 +67,14 @@ vad-train: deps
 # calls through the proxy, one node stopped with SIGTERM mid-test (about
 # 30 s; README "Running many nodes"). Needs Debian's nginx, installed here
 # only (not by `make deps`).
-fleet-test: build
+fleet-test: build k8s-check
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
 	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
 	  echo "fleet-test: installing nginx"; $$SUDO apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nginx; }
 	DUPLEX_FLEET=1 DUPLEX_BIN=$(CURDIR)/$(BIN)/duplex $(GO) test -count=1 -v -timeout 5m -run TestFleet ./e2e/fleet
+
+# deploy/k8s against the Kubernetes schemas bundled in the npm package
+# kubernetes-models (offline after npm ci); part of fleet-test.
+k8s-check:
+	@cd deploy/k8s/check && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } && node check.mjs ../*.yaml
