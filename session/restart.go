@@ -82,22 +82,8 @@ func (c *Call) RestartICE(ctx context.Context, frag string) (string, error) {
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("%w: restart offer: %w", ErrBadCandidate, err)
 	}
-	answer, err := pc.CreateAnswer(nil)
-	if err != nil {
-		return "", fmt.Errorf("session: restart answer: %w", err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(answer); err != nil {
-		return "", fmt.Errorf("session: restart answer: %w", err)
-	}
-	gt := c.m.cfg.Clock.NewTimer(c.m.cfg.GatherTimeout)
-	defer gt.Stop()
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return "", ctx.Err()
-	case <-gt.C():
-		c.log.Warn().Msg("ICE gathering incomplete after restart; answering with the candidates so far")
+	if err := c.answerAgain(ctx, pc); err != nil {
+		return "", err
 	}
 	for _, init := range cands {
 		if err := pc.AddICECandidate(init); err != nil {
@@ -106,6 +92,55 @@ func (c *Call) RestartICE(ctx context.Context, frag string) (string, error) {
 	}
 	c.log.Info().Msg("ICE restarted")
 	return answerFragment(pc.LocalDescription().SDP), nil
+}
+
+// Renegotiate applies a complete new offer from the client to the call's
+// peer connection (an ICE restart when its credentials are new) and
+// returns the complete answer. The offer must keep the call's media
+// sections; the error wraps ErrBadOffer when pion refuses it.
+func (c *Call) Renegotiate(ctx context.Context, offer string) (string, error) {
+	if err := ValidateOffer(offer); err != nil {
+		return "", err
+	}
+	c.restartMu.Lock()
+	defer c.restartMu.Unlock()
+	c.mu.Lock()
+	pc, closing := c.pc, c.closing
+	c.mu.Unlock()
+	if pc == nil || closing {
+		return "", ErrClosed
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
+	}
+	if err := c.answerAgain(ctx, pc); err != nil {
+		return "", err
+	}
+	c.log.Info().Msg("renegotiated")
+	return pc.LocalDescription().SDP, nil
+}
+
+// answerAgain answers the remote offer just applied to pc and waits for
+// gathering (bounded by GatherTimeout).
+func (c *Call) answerAgain(ctx context.Context, pc *webrtc.PeerConnection) error {
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return fmt.Errorf("session: answer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return fmt.Errorf("session: answer: %w", err)
+	}
+	gt := c.m.cfg.Clock.NewTimer(c.m.cfg.GatherTimeout)
+	defer gt.Stop()
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-gt.C():
+		c.log.Warn().Msg("ICE gathering incomplete; answering with the candidates so far")
+	}
+	return nil
 }
 
 // iceCredentials returns the first a=ice-ufrag and a=ice-pwd values of an

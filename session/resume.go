@@ -150,6 +150,17 @@ func (m *Manager) Resume(ctx context.Context, cred, offer string) (*Call, string
 	return c, answer, nil
 }
 
+// Reattach attaches a new peer connection negotiated from offer to the
+// call, as Resume does, for a signaling route that has authorised the
+// caller itself (SmallWebRTC's restart_pc, for instance). It returns the
+// SDP answer.
+func (c *Call) Reattach(ctx context.Context, offer string) (string, error) {
+	if err := ValidateOffer(offer); err != nil {
+		return "", err
+	}
+	return c.reattach(ctx, offer)
+}
+
 // reattach replaces the call's peer connection with one negotiated from
 // offer, sending the call's audio track.
 func (c *Call) reattach(ctx context.Context, offer string) (string, error) {
