@@ -884,6 +884,9 @@
       const frag = await res.text();
       await pc.setRemoteDescription({ type: 'answer', sdp: withAnswerFragment(pc.remoteDescription.sdp, frag) });
       retry = false;
+      // A restart on a path that still worked never leaves "connected":
+      // no state change event will replace "reconnecting…".
+      if (pc.connectionState === 'connected') setConnectionState('connected');
     } catch (_) {
       // The network may still be down: try again shortly.
     } finally {
