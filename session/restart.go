@@ -90,6 +90,7 @@ func (c *Call) RestartICE(ctx context.Context, frag string) (string, error) {
 			return "", fmt.Errorf("%w: %w", ErrBadCandidate, err)
 		}
 	}
+	c.m.resumes.restarts.Add(1)
 	c.log.Info().Msg("ICE restarted")
 	return answerFragment(pc.LocalDescription().SDP), nil
 }
@@ -110,11 +111,18 @@ func (c *Call) Renegotiate(ctx context.Context, offer string) (string, error) {
 	if pc == nil || closing {
 		return "", ErrClosed
 	}
+	var prev string
+	if rd := pc.RemoteDescription(); rd != nil {
+		prev, _ = iceCredentials(rd.SDP)
+	}
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
 	if err := c.answerAgain(ctx, pc); err != nil {
 		return "", err
+	}
+	if ufrag, _ := iceCredentials(offer); ufrag != prev {
+		c.m.resumes.restarts.Add(1)
 	}
 	c.log.Info().Msg("renegotiated")
 	return pc.LocalDescription().SDP, nil

@@ -71,6 +71,9 @@ func TestRenegotiateRestartsICE(t *testing.T) {
 	if m.Active() != 1 {
 		t.Fatalf("%d live calls", m.Active())
 	}
+	if r, a := m.Reconnects(); r != 1 || a != 0 {
+		t.Fatalf("counted %d restarts and %d reattached, want 1 and 0", r, a)
+	}
 }
 
 // TestReattach: a new peer connection is attached to a live call; closing
@@ -149,5 +152,8 @@ func TestReattach(t *testing.T) {
 	}
 	if m.Active() != 1 || m.Total() != 1 {
 		t.Fatalf("%d live of %d calls", m.Active(), m.Total())
+	}
+	if r, a := m.Reconnects(); r != 0 || a != 1 {
+		t.Fatalf("counted %d restarts and %d reattached, want 0 and 1", r, a)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -38,6 +39,16 @@ const (
 type resumeIndex struct {
 	live    map[[sha256.Size]byte]*Call
 	expired map[[sha256.Size]byte]time.Time
+	// ICE restarts and peer connections attached (resumes and Reattach)
+	// that succeeded; atomic, not under the lock.
+	restarts, reattached atomic.Uint64
+}
+
+// Reconnects returns how many ICE restarts (PATCH or Renegotiate) and
+// how many new peer connections attached to live calls (Resume, Reattach)
+// have succeeded since start.
+func (m *Manager) Reconnects() (restarts, reattached uint64) {
+	return m.resumes.restarts.Load(), m.resumes.reattached.Load()
 }
 
 func resumeHash(cred string) [sha256.Size]byte { return sha256.Sum256([]byte(cred)) }
@@ -220,6 +231,7 @@ func (c *Call) reattach(ctx context.Context, offer string) (string, error) {
 		return fail(ctx.Err())
 	case <-gt.C():
 	}
+	c.m.resumes.reattached.Add(1)
 	c.log.Info().Msg("call resumed on a new peer connection")
 	return pc.LocalDescription().SDP, nil
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/duplex-ai/duplex/session"
 )
 
@@ -54,4 +56,23 @@ func ifMatch(header, etag string) bool {
 		}
 	}
 	return false
+}
+
+var (
+	restartsDesc   = prometheus.NewDesc("duplex_ice_restarts_total", "ICE restarts of live calls that succeeded.", nil, nil)
+	reattachedDesc = prometheus.NewDesc("duplex_calls_resumed_total", "New peer connections attached to live calls (resumes) that succeeded.", nil, nil)
+)
+
+// reconnectCollector exports the manager's restart and resume counts.
+type reconnectCollector struct{ mgr *session.Manager }
+
+func (c reconnectCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- restartsDesc
+	ch <- reattachedDesc
+}
+
+func (c reconnectCollector) Collect(ch chan<- prometheus.Metric) {
+	r, a := c.mgr.Reconnects()
+	ch <- prometheus.MustNewConstMetric(restartsDesc, prometheus.CounterValue, float64(r))
+	ch <- prometheus.MustNewConstMetric(reattachedDesc, prometheus.CounterValue, float64(a))
 }

@@ -225,6 +225,12 @@ func TestICERestart(t *testing.T) {
 	if mgr.Active() != 1 || mgr.Total() != 1 {
 		t.Fatalf("%d calls active of %d created, want the one call kept", mgr.Active(), mgr.Total())
 	}
+	if r, _ := mgr.Reconnects(); r != 1 {
+		t.Fatalf("%d ICE restarts counted, want 1", r)
+	}
+	if st, _, body := do(t, http.MethodGet, ts.URL+"/metrics", "", nil); st != http.StatusOK || !strings.Contains(body, "duplex_ice_restarts_total 1") {
+		t.Fatalf("/metrics does not count the restart: %d", st)
+	}
 	// The same call, over the restarted transport, still answers.
 	if err := p.dc.SendText(`{"type":"bogus"}`); err != nil {
 		t.Fatal(err)
@@ -288,6 +294,9 @@ func TestResumeAttachesNewPeer(t *testing.T) {
 	}
 	if mgr.Total() != 1 || mgr.Active() != 1 {
 		t.Fatalf("%d calls created, %d live: want one", mgr.Total(), mgr.Active())
+	}
+	if r, a := mgr.Reconnects(); r != 0 || a != 1 {
+		t.Fatalf("counted %d restarts and %d resumes, want 0 and 1", r, a)
 	}
 	for name, cred := range map[string]string{"spent": h1.Get(ResumeHeader), "unknown": strings.Repeat("ab", 16)} {
 		if status, _, body := post(newRestartPeer(t), cred); status != http.StatusNotFound {

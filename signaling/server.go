@@ -125,6 +125,7 @@ func New(mgr *session.Manager, opt Options) *Server {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewGoCollector(),
 		managerCollector{mgr},
+		reconnectCollector{mgr},
 	)
 	for _, c := range opt.Collectors {
 		reg.MustRegister(c)
