@@ -237,7 +237,9 @@ http {
 	defer cancel()
 	stopped := ns[stopNode]
 	for i := range calls {
-		if i == stopAfter {
+		// DUPLEX_FLEET_NO_STOP=1: the same load with no node stopped, to
+		// tell what the stop costs from what the load costs.
+		if i == stopAfter && os.Getenv("DUPLEX_FLEET_NO_STOP") == "" {
 			stopped.stopped = time.Now()
 			if err := stopped.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
@@ -256,10 +258,13 @@ http {
 		time.Sleep(time.Duration(float64(time.Second) / ramp))
 	}
 	wg.Wait()
-	select {
-	case <-stopped.exited:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s did not exit after SIGTERM", stopped.id)
+	noStop := os.Getenv("DUPLEX_FLEET_NO_STOP") != ""
+	if !noStop {
+		select {
+		case <-stopped.exited:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s did not exit after SIGTERM", stopped.id)
+		}
 	}
 
 	// Outcomes.
@@ -294,7 +299,20 @@ http {
 			continue
 		}
 		switch {
-		case nodeID == stopped.id && o.started.After(stopped.stopped):
+		case noStop:
+			// No node stopped: every call is judged as held below.
+			fallthrough
+		case nodeID != stopped.id:
+			// Both turns answered (callbot saw each reply begin and end),
+			// no error, hung up by the caller.
+			if !o.res.OK || end["reason"] != "client_hangup" || len(o.res.Turns) < 2 {
+				lost++
+				problems = append(problems, fmt.Sprintf("call %d on %s: ok=%v, %d turns, reason %v, errors %v",
+					i, nodeID, o.res.OK, len(o.res.Turns), end["reason"], o.res.Errors))
+				continue
+			}
+			held++
+		case o.started.After(stopped.stopped):
 			lost++
 			problems = append(problems, fmt.Sprintf("call %d landed on %s after its SIGTERM", i, nodeID))
 		case nodeID == stopped.id:
@@ -313,11 +331,6 @@ http {
 				continue
 			}
 			drained++
-		case o.res.OK && end["reason"] == "client_hangup" && len(o.res.Turns) >= 2:
-			held++
-		default:
-			lost++
-			problems = append(problems, fmt.Sprintf("call %d on %s: ok=%v, %d turns, reason %v, errors %v", i, nodeID, o.res.OK, len(o.res.Turns), end["reason"], o.res.Errors))
 		}
 	}
 	timer.mu.Lock()
