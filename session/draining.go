@@ -12,5 +12,8 @@ func (m *Manager) Draining() bool {
 // client's open channel (not yet written, or not yet handed to SCTP).
 func (c *Call) eventsPending() bool {
 	w := c.wire.Load()
-	return w != nil && (!c.endingSent.Load() || w.dc.BufferedAmount() > 0)
+	if w == nil || c.TransportDown() { // nothing will reach a dead transport
+		return false
+	}
+	return !c.endingSent.Load() || w.dc.BufferedAmount() > 0
 }
