@@ -64,3 +64,45 @@ func TestNodes(t *testing.T) {
 		t.Fatalf("the other node's healthz: %d", st)
 	}
 }
+
+func TestIfMatch(t *testing.T) {
+	const etag = `"abc"`
+	cases := []struct {
+		header string
+		want   bool
+	}{
+		{"", true}, {"*", true}, {` * `, true},
+		{`"abc"`, true}, {`"x", "abc"`, true},
+		{`"abd"`, false}, {`W/"abc"`, false}, {`abc`, false},
+	}
+	for _, c := range cases {
+		if got := ifMatch(c.header, etag); got != c.want {
+			t.Errorf("If-Match %q against %s: %v, want %v", c.header, etag, got, c.want)
+		}
+	}
+	if ifMatch(`""`, "") {
+		t.Error("an empty ETag matched")
+	}
+}
+
+func TestNodeIDs(t *testing.T) {
+	for id, want := range map[string]bool{
+		"node-0": true, "duplex_1": true, "A9": true,
+		"": false, "a.b": false, "a/b": false, "é": false, strings.Repeat("a", 64): false,
+	} {
+		if ValidNodeID(id) != want {
+			t.Errorf("ValidNodeID(%q) = %v", id, !want)
+		}
+	}
+	s := &Server{opt: Options{NodeID: "n1"}}
+	if got := s.local(s.onNode("abc")); got != "abc" {
+		t.Errorf("round trip: %q", got)
+	}
+	if got := s.local("n2.abc"); got != "n2.abc" {
+		t.Errorf("another node's id was stripped: %q", got)
+	}
+	plain := &Server{}
+	if plain.onNode("abc") != "abc" || plain.local("abc") != "abc" {
+		t.Error("without a node id, ids must pass unchanged")
+	}
+}
