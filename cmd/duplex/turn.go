@@ -28,6 +28,9 @@ func startTURN(cfg *config, tokenSecret []byte) (*turnsrv.Server, *signaling.TUR
 		relay = host
 	}
 	ip := net.ParseIP(relay)
+	if ip == nil && cfg.turnRelayIP != "" {
+		return nil, nil, fmt.Errorf("-turn-relay-ip %q is not an IP address", cfg.turnRelayIP)
+	}
 	if ip == nil || ip.IsUnspecified() {
 		return nil, nil, fmt.Errorf("-turn-listen: the relay address is unknown: set -turn-relay-ip or -public-ip (or listen on a specific IP)")
 	}
