@@ -90,7 +90,7 @@ func cutReplyAt(t *testing.T, dataDir, callURL string, res *callbot.Result, reas
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(dataDir, path.Base(u.Path)+".jsonl"))
+	b, err := os.ReadFile(filepath.Join(dataDir, callIDOf(u.Path)+".jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestHangUpMidUtterance(t *testing.T) {
 		t.Fatal(err)
 	}
 	es := fetchTranscript(t, res.CallURL)
-	b, err := os.ReadFile(filepath.Join(dir, path.Base(mustURL(t, res.CallURL).Path)+".jsonl"))
+	b, err := os.ReadFile(filepath.Join(dir, callIDOf(mustURL(t, res.CallURL).Path)+".jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,4 +274,11 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// callIDOf is the call id of a call URL's path (/v1/calls/{node}.{id}): the
+// transcript file's name.
+func callIDOf(p string) string {
+	base := path.Base(p)
+	return base[strings.LastIndex(base, ".")+1:]
 }
