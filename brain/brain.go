@@ -59,6 +59,9 @@ type Request struct {
 	// Look, when set, returns the caller's camera picture for the turn and
 	// the previous one (nil without video).
 	Look func(ctx context.Context) (cur, prev *llm.Image)
+	// Frames, when set, returns up to three pictures across the user's
+	// turn, oldest first (llm.Request.Frames).
+	Frames func(ctx context.Context) []*llm.Image
 }
 
 // Stage names a stage in failures and milestones.
@@ -69,6 +72,9 @@ const (
 	StageSTT Stage = "stt"
 	StageLLM Stage = "llm"
 	StageTTS Stage = "tts"
+	// StageModel is a speech-to-speech model's reply (it has no separate
+	// LLM and TTS stages).
+	StageModel Stage = "model"
 )
 
 // Milestone is a moment of a reply's production, for the turn metrics.
@@ -118,6 +124,16 @@ type Output interface {
 	// Produced reports that the reply is complete; audio tells whether it
 	// had any.
 	Produced(audio bool)
+}
+
+// ToolReporter is implemented by an Output that shows tool calls (the
+// dialogue engine's: tool.started / tool.done, and an error event for a
+// failed call). A brain that runs tools reports each call's start and its
+// end exactly once, also after the reply was cancelled.
+type ToolReporter interface {
+	ToolStarted(turnID int, call llm.ToolCall)
+	// ToolDone: result is the bounded result, or err the failure.
+	ToolDone(turnID int, call llm.ToolCall, result string, err error, took time.Duration)
 }
 
 // ErrCancelled is what Output.Audio returns once the reply was cancelled.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/duplex-ai/duplex/clock"
 	"github.com/duplex-ai/duplex/llm"
 	"github.com/duplex-ai/duplex/stt"
+	"github.com/duplex-ai/duplex/tools"
 	"github.com/duplex-ai/duplex/tts"
 )
 
@@ -29,6 +31,15 @@ type Cascade struct {
 	MaxReplyChars          int
 	// Clock runs the timeouts; nil is the wall clock.
 	Clock clock.Clock
+	// Tools, when set, are offered to the LLM each turn and run through a
+	// per-call tools.Runner (exactly once per call id); ToolOptions bound
+	// them (timeout, result size; their Clock defaults to Clock).
+	Tools       *tools.Registry
+	ToolOptions tools.Options
+	// Preamble is said when a tool takes longer than PreambleAfter;
+	// defaults "Let me check." and 700 ms.
+	Preamble      string
+	PreambleAfter time.Duration
 }
 
 var _ brain.Brain = (*Cascade)(nil)
@@ -38,8 +49,18 @@ func (c *Cascade) Engines() map[string]string {
 	return map[string]string{"stt": c.STT.Name(), "llm": c.LLM.Name(), "tts": c.TTS.Name()}
 }
 
-// NewSession implements brain.Brain: the cascade itself serves the call.
-func (c *Cascade) NewSession(context.Context) (brain.Session, error) { return c, nil }
+// NewSession implements brain.Brain: the cascade itself serves the call,
+// or, with tools, a session holding the call's tool runner.
+func (c *Cascade) NewSession(ctx context.Context) (brain.Session, error) {
+	if c.Tools == nil {
+		return c, nil
+	}
+	o := c.ToolOptions
+	if o.Clock == nil {
+		o.Clock = c.Clock
+	}
+	return &toolSession{Cascade: c, runner: tools.NewRunner(context.WithoutCancel(ctx), c.Tools, o), used: map[int][]*tools.Call{}}, nil
+}
 
 // Hear implements brain.Session.
 func (c *Cascade) Hear(ctx context.Context, opt stt.StreamOptions) (stt.Stream, error) {
@@ -63,6 +84,10 @@ func (c *Cascade) clock() clock.Clock {
 // speaker synthesizes pieces in order and queues their audio. It returns
 // when both are done.
 func (c *Cascade) Respond(ctx context.Context, req brain.Request, out brain.Output) {
+	c.respond(ctx, req, out, nil)
+}
+
+func (c *Cascade) respond(ctx context.Context, req brain.Request, out brain.Output, ts *toolSession) bool {
 	pieces := make(chan string, 16)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -77,13 +102,80 @@ func (c *Cascade) Respond(ctx context.Context, req brain.Request, out brain.Outp
 			}
 			return
 		}
-		c.readLLM(ctx, req, out, pieces)
+		c.readLLM(ctx, req, out, pieces, ts)
 	}()
-	c.speak(ctx, out, pieces)
+	produced := c.speak(ctx, out, pieces)
 	wg.Wait()
+	return produced
 }
 
-func (c *Cascade) readLLM(rctx context.Context, req brain.Request, out brain.Output, pieces chan<- string) {
+func (c *Cascade) readLLM(rctx context.Context, req brain.Request, out brain.Output, pieces chan<- string, ts *toolSession) {
+	lreq := req.LLM
+	if req.Look != nil {
+		lreq.Image, lreq.PreviousImage = req.Look(rctx)
+	}
+	if req.Frames != nil {
+		lreq.Frames = req.Frames(rctx)
+	}
+	chunker := tts.NewChunker(tts.ChunkerOptions{})
+	emit := func(ps []string) bool {
+		for _, p := range ps {
+			select {
+			case pieces <- p:
+			case <-rctx.Done():
+				return false
+			}
+		}
+		return true
+	}
+	say := func(s string) bool {
+		out.Delta(s + " ")
+		return emit([]string{s})
+	}
+	if ts != nil {
+		// A call an earlier, interrupted reply started is still running:
+		// its result belongs in this answer.
+		if !ts.wait(rctx, ts.runner.Running(), say) {
+			return
+		}
+		ts.prepare(req.TurnID, &lreq, c.clock().Now())
+	}
+	st := &llmState{first: true}
+	for round := 0; ; round++ {
+		calls, text, ok := c.streamRound(rctx, lreq, out, chunker, emit, st)
+		if !ok {
+			return
+		}
+		if len(calls) == 0 || ts == nil || round >= maxToolRounds || st.capped {
+			break
+		}
+		// Speak what came before the calls while they run.
+		if !emit(chunker.Flush()) {
+			return
+		}
+		msgs, ok := ts.run(rctx, req.TurnID, calls, text, out, say)
+		if !ok {
+			return
+		}
+		lreq.History = append(lreq.History, msgs...)
+	}
+	emit(chunker.Flush())
+}
+
+// maxToolRounds bounds the LLM → tools → LLM loop of one reply.
+const maxToolRounds = 4
+
+// llmState is what the rounds of one reply share.
+type llmState struct {
+	total  int
+	first  bool
+	capped bool
+}
+
+// streamRound streams one LLM answer into the chunker and returns the
+// tool calls it ended with and its text; false when it failed or the
+// reply was cancelled.
+func (c *Cascade) streamRound(rctx context.Context, lreq llm.Request, out brain.Output, chunker *tts.Chunker, emit func([]string) bool, st *llmState) ([]llm.ToolCall, string, bool) {
 	ctx, cancel := context.WithCancel(rctx)
 	defer cancel()
 	clk := c.clock()
@@ -98,28 +190,13 @@ func (c *Cascade) readLLM(rctx context.Context, req brain.Request, out brain.Out
 		}
 		out.Failed(brain.StageLLM, err)
 	}
-	lreq := req.LLM
-	if req.Look != nil {
-		lreq.Image, lreq.PreviousImage = req.Look(ctx)
-	}
 	stream, err := c.LLM.Stream(ctx, lreq)
 	if err != nil {
 		fail(err)
-		return
+		return nil, "", false
 	}
 	defer stream.Close()
-	chunker := tts.NewChunker(tts.ChunkerOptions{})
-	emit := func(ps []string) bool {
-		for _, p := range ps {
-			select {
-			case pieces <- p:
-			case <-rctx.Done():
-				return false
-			}
-		}
-		return true
-	}
-	total, first := 0, true
+	var text strings.Builder
 	for {
 		d, err := stream.Next()
 		if errors.Is(err, io.EOF) {
@@ -127,34 +204,38 @@ func (c *Cascade) readLLM(rctx context.Context, req brain.Request, out brain.Out
 		}
 		if err != nil {
 			fail(err)
-			return
+			return nil, "", false
 		}
-		if first {
-			first = false
-			timer.Stop()
+		timer.Stop()
+		if st.first {
+			st.first = false
 			out.Mark(brain.FirstToken, clk.Now())
 		}
-		capped := false
-		if total+len(d) > c.MaxReplyChars {
-			d, capped = d[:max(0, c.MaxReplyChars-total)], true
+		if st.total+len(d) > c.MaxReplyChars {
+			d, st.capped = d[:max(0, c.MaxReplyChars-st.total)], true
 		}
-		total += len(d)
+		st.total += len(d)
 		if d != "" {
+			text.WriteString(d)
 			out.Delta(d)
 			if !emit(chunker.Push(d)) {
-				return
+				return nil, "", false
 			}
 		}
-		if capped {
+		if st.capped {
 			break
 		}
 	}
-	emit(chunker.Flush())
+	var calls []llm.ToolCall
+	if ts, ok := stream.(llm.ToolCallStream); ok {
+		calls = ts.ToolCalls()
+	}
+	return calls, text.String(), true
 }
 
 // speak synthesizes pieces in order, queueing audio as it comes, and
 // reports each piece's place in the reply's audio.
-func (c *Cascade) speak(ctx context.Context, out brain.Output, pieces <-chan string) {
+func (c *Cascade) speak(ctx context.Context, out brain.Output, pieces <-chan string) bool {
 	var pos time.Duration
 	failed := false
 	n := 0
@@ -174,9 +255,10 @@ func (c *Cascade) speak(ctx context.Context, out brain.Output, pieces <-chan str
 		pos = sp.End
 	}
 	if failed || ctx.Err() != nil {
-		return
+		return false
 	}
 	out.Produced(pos > 0)
+	return true
 }
 
 func (c *Cascade) speakPiece(rctx context.Context, out brain.Output, i int, text string, pos time.Duration) (brain.Piece, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/duplex-ai/duplex/tools"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +67,7 @@ func (a *Assistant) brain(clk clock.Clock) brain.Brain {
 		TTSOptions: tts.Options{Voice: o.Voice, Language: o.Language},
 		LLMTimeout: o.LLMTimeout, TTSTimeout: o.TTSTimeout, MaxReplyChars: o.MaxReplyChars,
 		Clock: clk,
+		Tools: o.Tools, ToolOptions: tools.Options{Timeout: o.ToolTimeout},
 	}
 }
 
@@ -120,6 +122,7 @@ type userTurn struct {
 	pauseAt time.Duration
 	endWall time.Time
 	endMS   float64
+	endWait time.Duration // the adaptive wait that ended it (0: fixed silence)
 	speech  time.Duration
 }
 
@@ -133,7 +136,8 @@ type engine struct {
 	// brain produces replies; the engine keeps turn-taking.
 	brain brain.Session
 
-	mode pipeline.Mode
+	mode     pipeline.Mode
+	hintTick int // frames while the user speaks (hint)
 	// system is this call's system prompt (the client may replace it).
 	system string
 	state  pipeline.State
@@ -143,16 +147,19 @@ type engine struct {
 	eyes   *eyes
 	adapt  stt.Adaptation // the caller's voice and channel, for the recognizer
 
-	user     *userTurn
-	ignoring bool // half duplex: speech over the assistant is ignored
-	reply    *reply
-	metrics  *pipeline.Metrics
-	resumeT  clock.Timer
-	replyCh  chan replyMsg
-	plays    *playouts
-	playBuf  []playMsg
-	sttCh    chan sttResult
-	wg       sync.WaitGroup
+	user *userTurn
+	// finishing is the last ended user turn whose transcript has not come
+	// back yet.
+	finishing *userTurn
+	ignoring  bool // half duplex: speech over the assistant is ignored
+	reply     *reply
+	metrics   *pipeline.Metrics
+	resumeT   clock.Timer
+	replyCh   chan replyMsg
+	plays     *playouts
+	playBuf   []playMsg
+	sttCh     chan sttResult
+	wg        sync.WaitGroup
 }
 
 func (e *engine) run() error {
@@ -165,6 +172,7 @@ func (e *engine) run() error {
 		}
 		select {
 		case <-e.ctx.Done():
+			e.endOfCall()
 			return nil
 		case f := <-e.io.Frames:
 			e.onFrame(f)
@@ -185,6 +193,33 @@ func (e *engine) run() error {
 		}
 	}
 }
+
+// endOfCall records what the end of the call cut short, as a barge-in
+// does: the reply in progress as interrupted at the playback position
+// (with the call's close reason), then the user's unfinished turns (one
+// being recognised, one being spoken) as partial transcripts of what the
+// recogniser has.
+func (e *engine) endOfCall() {
+	reason := pipeline.EndReason(e.ctx)
+	if reason == "" {
+		reason = reasonEnded
+	}
+	if e.reply != nil {
+		e.cutReply("ended", reason)
+	}
+	// A turn still being recognised, then the one still being spoken.
+	turn := e.turnID
+	for _, u := range []*userTurn{e.finishing, e.user} {
+		if u != nil {
+			turn++
+			e.emit(pipeline.TranscriptFinal{TurnID: turn, Text: strings.TrimSpace(u.stream.Partial()), Partial: true})
+		}
+	}
+}
+
+// reasonEnded is the reason recorded when a pipeline's context ends
+// without a pipeline.Ended cause.
+const reasonEnded = "ended"
 
 func (e *engine) shutdown() {
 	if e.reply != nil {
@@ -220,6 +255,7 @@ func (e *engine) onFrame(f media.Frame) {
 		e.writeSTT(f.PCM)
 		return
 	}
+	e.hint()
 	evs := e.det.Push(f.PCM, f.At)
 	now := f.At + media.FrameDuration
 	if e.user != nil && len(evs) == 0 {
@@ -261,6 +297,7 @@ func (e *engine) onTurnEvent(ev vad.Event, now time.Duration) {
 		}
 		e.user.speech = ev.Duration
 		e.user.endMS = ms(decided - ev.At)
+		e.user.endWait = ev.Wait
 		e.endUser()
 	}
 }
@@ -285,9 +322,7 @@ func (e *engine) startUser(ptt bool, onset time.Duration) {
 	// recognizer may have to wait for a decoder); an open error comes back
 	// from Finish as an STT failure of the turn.
 	stream := openAsync(e.ctx, e.brain.Hear, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg)
-	if v := e.io.Camera(); v != nil {
-		v.Refresh() // a fresh picture, ready by the end of the turn
-	}
+	e.eyes.speaking(true)
 	u := &userTurn{stream: stream, ptt: ptt, onset: onset}
 	if e.reply != nil {
 		u.over = e.reply
@@ -306,7 +341,9 @@ func (e *engine) startUser(ptt bool, onset time.Duration) {
 func (e *engine) endUser() {
 	u := e.user
 	e.user = nil
+	e.finishing = u
 	u.endWall = e.clk.Now()
+	e.eyes.speaking(false)
 	if r := e.reply; r != nil && !r.paused {
 		e.setState(replyState(r)) // the reply went on (false interruption)
 	} else {
@@ -333,6 +370,9 @@ func (e *engine) endUser() {
 
 func (e *engine) onTranscript(r sttResult) {
 	u := r.turn
+	if u == e.finishing {
+		e.finishing = nil
+	}
 	overReply := u.over != nil && u.over == e.reply
 	if r.err != nil {
 		if e.ctx.Err() != nil {
@@ -364,7 +404,8 @@ func (e *engine) onTranscript(r sttResult) {
 		STTMS:            ms(r.at.Sub(u.endWall)),
 		SpeechDurationMS: ms(u.speech),
 	}
-	e.newTurn(text, m, u.endWall)
+	splitEndpoint(m, u.endWait, e.o.FixedSilence)
+	e.newTurn(text, &r.res, m, u.endWall)
 }
 
 // ---- client commands ----
@@ -375,7 +416,7 @@ func (e *engine) onCommand(c pipeline.Command) {
 		if e.reply != nil {
 			e.interrupt("interrupted")
 		}
-		e.newTurn(c.Text, &pipeline.Metrics{}, e.clk.Now())
+		e.newTurn(c.Text, nil, &pipeline.Metrics{}, e.clk.Now())
 	case pipeline.CmdResponseCancel:
 		if e.reply != nil {
 			e.interrupt("cancelled")
@@ -427,12 +468,20 @@ func (e *engine) tune(ts pipeline.TurnSettings) {
 
 // ---- replies ----
 
-// newTurn records the user's words and starts the reply.
-func (e *engine) newTurn(text string, m *pipeline.Metrics, endWall time.Time) {
+// newTurn records the user's words and starts the reply; heard is the
+// recogniser's result, nil for typed input.
+func (e *engine) newTurn(text string, heard *stt.Result, m *pipeline.Metrics, endWall time.Time) {
 	e.turnID++
 	now := e.clk.Now()
-	e.emit(pipeline.TranscriptFinal{TurnID: e.turnID, Text: text})
-	e.hist.add(llm.Message{Role: llm.RoleUser, Text: text, At: now})
+	ev := pipeline.TranscriptFinal{TurnID: e.turnID, Text: text}
+	msg := llm.Message{Role: llm.RoleUser, Text: text, At: now}
+	if heard != nil {
+		understood := !heard.NotUnderstood
+		ev.Understood = &understood
+		msg.NotUnderstood, msg.Confidence = heard.NotUnderstood, heard.Confidence
+	}
+	e.emit(ev)
+	e.hist.add(msg)
 	e.hist.trim(now)
 	req := llm.Request{
 		System:   e.system,
@@ -441,9 +490,11 @@ func (e *engine) newTurn(text string, m *pipeline.Metrics, endWall time.Time) {
 		Language: e.o.Language,
 	}
 	e.metrics = m
-	// A picture taken since the user started this turn is fresh enough.
-	since := endWall.Add(-time.Duration(m.SpeechDurationMS * float64(time.Millisecond)))
-	e.startReply(req, "", false, endWall, func(ctx context.Context) (cur, prev *llm.Image) { return e.eyes.look(ctx, since) })
+	// The camera as the user spoke: speech ended EndpointMS before the turn did.
+	to := endWall.Add(-time.Duration(m.EndpointMS * float64(time.Millisecond)))
+	w := window{from: to.Add(-time.Duration(m.SpeechDurationMS * float64(time.Millisecond))), to: to}
+	e.eyes.turn = w
+	e.startReply(req, "", false, endWall, func(ctx context.Context) (cur, prev *llm.Image) { return e.eyes.look(ctx, w) })
 	if e.o.Metrics != nil {
 		e.o.Metrics.Turns.Inc()
 	}
@@ -466,6 +517,10 @@ func (e *engine) startReply(req llm.Request, fixed string, apology bool, endWall
 		e.setState(pipeline.StateThinking)
 	}
 	breq := brain.Request{TurnID: r.turnID, LLM: req, Say: fixed, Look: look}
+	if look != nil {
+		w := e.eyes.turn
+		breq.Frames = func(context.Context) []*llm.Image { return e.eyes.frames(w) }
+	}
 	out := replyOutput{r: r, send: func(m replyMsg) {
 		select {
 		case e.replyCh <- m:
@@ -482,6 +537,10 @@ func (e *engine) startReply(req llm.Request, fixed string, apology bool, endWall
 
 func (e *engine) onReply(m replyMsg) {
 	r := m.reply
+	if m.kind == msgTool {
+		e.onTool(m.tool) // a tool call outlives the reply that asked for it
+		return
+	}
 	if r != e.reply {
 		return // a cancelled reply's late news
 	}
@@ -489,16 +548,6 @@ func (e *engine) onReply(m replyMsg) {
 	case msgDelta:
 		r.text.WriteString(m.text)
 		e.emit(pipeline.ReplyDelta{TurnID: r.turnID, Text: m.text})
-	case msgFirstToken:
-		r.firstToken = m.at
-	case msgTTSStart:
-		if r.ttsStart.IsZero() {
-			r.ttsStart = m.at
-		}
-	case msgFirstAudio:
-		if r.ttsFirst.IsZero() {
-			r.ttsFirst = m.at
-		}
 	case msgError:
 		e.replyFailed(r, m.stage, m.err)
 	case msgProduced:
@@ -536,11 +585,14 @@ func (e *engine) emitMetrics(r *reply) {
 	}
 	e.metrics = nil
 	m.LatencyMS = m.EndpointMS + ms(r.firstAudio.Sub(r.started))
-	if !r.firstToken.IsZero() {
-		m.LLMFirstTokenMS = ms(r.firstToken.Sub(r.started)) - m.STTMS
+	r.mu.Lock()
+	firstToken, ttsStart, ttsFirst := r.firstToken, r.ttsStart, r.ttsFirst
+	r.mu.Unlock()
+	if !firstToken.IsZero() {
+		m.LLMFirstTokenMS = ms(firstToken.Sub(r.started)) - m.STTMS
 	}
-	if !r.ttsFirst.IsZero() && !r.ttsStart.IsZero() {
-		m.TTSFirstAudioMS = ms(r.ttsFirst.Sub(r.ttsStart))
+	if !ttsFirst.IsZero() && !ttsStart.IsZero() {
+		m.TTSFirstAudioMS = ms(ttsFirst.Sub(ttsStart))
 	}
 	e.emit(pipeline.TurnMetrics{TurnID: r.turnID, Metrics: *m})
 	if mt := e.o.Metrics; mt != nil {
@@ -632,7 +684,11 @@ func (e *engine) stopResumeTimer() {
 
 // interrupt ends the current reply: cancel production, drop queued audio,
 // keep only what the user heard.
-func (e *engine) interrupt(outcome string) {
+func (e *engine) interrupt(outcome string) { e.cutReply(outcome, "") }
+
+// cutReply interrupts the current reply; reason is empty for the user's
+// barge-in or cancel, else why the call ended (reply.interrupted's reason).
+func (e *engine) cutReply(outcome, reason string) {
 	r := e.reply
 	if r == nil {
 		return
@@ -645,7 +701,7 @@ func (e *engine) interrupt(outcome string) {
 	played := e.io.Out.Played(r.uttID)
 	heard := r.heard(played)
 	e.brain.Truncate(r.turnID, played, heard)
-	e.emit(pipeline.ReplyInterrupted{TurnID: r.turnID, Heard: heard, Text: strings.TrimSpace(r.text.String()), PlayedMS: ms(played)})
+	e.emit(pipeline.ReplyInterrupted{TurnID: r.turnID, Heard: heard, Text: strings.TrimSpace(r.text.String()), Reason: reason, PlayedMS: ms(played)})
 	if !r.apology && heard != "" {
 		e.hist.add(llm.Message{Role: llm.RoleAssistant, Text: heard, Interrupted: true, At: e.clk.Now()})
 	}
@@ -687,8 +743,21 @@ func (e *engine) stageError(stage brain.Stage, err error) {
 		}
 		return
 	}
-	what := map[brain.Stage]string{brain.StageSTT: "understanding you", brain.StageLLM: "thinking of an answer"}[stage]
+	what := map[brain.Stage]string{brain.StageSTT: "understanding you", brain.StageLLM: "thinking of an answer", brain.StageModel: "answering you"}[stage]
 	e.startReply(llm.Request{}, "Sorry, I had a problem "+what+". Please try again.", true, e.clk.Now(), nil)
+}
+
+// onTool shows a tool call; a failed one is also an error event (the
+// brain speaks the apology; the call goes on).
+func (e *engine) onTool(ev pipeline.Event) {
+	e.emit(ev)
+	if d, ok := ev.(pipeline.ToolDone); ok && d.Error != "" {
+		e.log.Warn().Str("tool", d.Name).Str("id", d.CallID).Str("err", d.Error).Msg("tool call failed")
+		if e.o.Metrics != nil {
+			e.o.Metrics.Errors.WithLabelValues("tool").Inc()
+		}
+		e.emit(pipeline.Error{Code: pipeline.CodeBackendFailed, Message: "tool " + d.Name + ": " + d.Error})
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +37,8 @@ type harness struct {
 	llm    *fakeLLM
 	tts    *fakeTTS
 	at     time.Duration
+	// stop ends Run with a cause and waits for it, once.
+	stop func(cause error)
 }
 
 func newHarness(t *testing.T, mut func(*Options)) *harness {
@@ -65,14 +68,20 @@ func newHarness(t *testing.T, mut func(*Options)) *harness {
 		t.Fatal(err)
 	}
 	io := h.io(out)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, io) }()
+	var once sync.Once
+	h.stop = func(cause error) {
+		once.Do(func() {
+			cancel(cause)
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+		h.stop(nil)
 		_ = out.Close()
 	})
 	h.waitFor("initial listening", isState(events.StateListening))
@@ -218,7 +227,7 @@ func TestNormalTurn(t *testing.T) {
 	}
 	h.waitFor("thinking", isState(events.StateThinking))
 	fin := h.waitFor("transcript", isType(events.TypeTranscriptFinal))
-	if fin.Text != "what time is it" || fin.TurnID != 1 {
+	if fin.Text != "what time is it" || fin.TurnID != 1 || fin.Understood == nil || !*fin.Understood {
 		t.Fatalf("transcript %+v", fin)
 	}
 	if ev := h.waitPlaying("speaking", isState(events.StateSpeaking)); ev.TurnID != 1 {

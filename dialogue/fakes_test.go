@@ -198,13 +198,18 @@ type fakeSTT struct {
 	texts   []string
 	partial string
 	err     error
-	written int
+	written int // samples written to the latest stream
+	streams int // streams opened
 	// stall makes Finish wait for its context.
 	stall bool
 }
 
 func (s *fakeSTT) Name() string { return "fake-stt" }
 func (s *fakeSTT) NewStream(ctx context.Context, _ stt.StreamOptions) (stt.Stream, error) {
+	s.mu.Lock()
+	s.streams++
+	s.written = 0
+	s.mu.Unlock()
 	return &fakeSTTStream{s: s}, nil
 }
 

@@ -1,6 +1,7 @@
 package dialogue
 
 import (
+	"github.com/duplex-ai/duplex/tools"
 	"time"
 
 	"github.com/duplex-ai/duplex/brain"
@@ -23,7 +24,12 @@ type Options struct {
 	LLM   llm.Engine
 	TTS   tts.Engine
 	// NewDetector returns a fresh turn detector for one call. Required.
+	// A Detector that is also a Hinter gets the partial's hint.
 	NewDetector func() Detector
+	// FixedSilence is the fixed end-of-turn silence an adaptive
+	// detector's wait is compared with for turn.metrics' endpoint split
+	// (early or waited); default vad.DefaultMinSilence.
+	FixedSilence time.Duration
 
 	// Mode is pipeline.ModeFullDuplex (default) or pipeline.ModeHalfDuplex.
 	Mode pipeline.Mode
@@ -49,6 +55,11 @@ type Options struct {
 	LLMTimeout time.Duration
 	// TTSTimeout bounds the wait for one piece's first audio; default 10 s.
 	TTSTimeout time.Duration
+	// Tools, when set, are offered to the LLM and run exactly once per
+	// call id (see Cascade.Tools); ToolTimeout bounds one call (default
+	// tools.DefaultTimeout).
+	Tools       *tools.Registry
+	ToolTimeout time.Duration
 	// Voice and Language go to TTS (and Language to STT and LLM).
 	Voice    string
 	Language string

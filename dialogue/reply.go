@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/duplex-ai/duplex/brain"
+	"github.com/duplex-ai/duplex/llm"
 	"github.com/duplex-ai/duplex/pipeline"
 )
 
@@ -97,17 +98,16 @@ type replyMsg struct {
 	err   error
 	at    time.Time
 	audio bool
+	tool  pipeline.Event // msgTool: ToolStarted or ToolDone
 }
 
 type replyMsgKind int
 
 const (
 	msgDelta replyMsgKind = iota + 1
-	msgFirstToken
-	msgTTSStart
-	msgFirstAudio
 	msgError
 	msgProduced
+	msgTool
 )
 
 // reply is one assistant answer in production. The brain's goroutines
@@ -121,9 +121,14 @@ type reply struct {
 	gate    *gate
 
 	// spoken is written by the speaker as audio is queued, read by the
-	// engine on interruption; guarded by mu.
-	mu     sync.Mutex
-	spoken []brain.Piece
+	// engine on interruption; the milestones are set by the brain before
+	// the audio they time is queued, so the first playout always finds
+	// them. All guarded by mu.
+	mu         sync.Mutex
+	spoken     []brain.Piece
+	firstToken time.Time
+	ttsFirst   time.Time
+	ttsStart   time.Time
 
 	// engine-owned state
 	text       strings.Builder
@@ -133,9 +138,6 @@ type reply struct {
 	firstAudio time.Time
 	paused     bool
 	started    time.Time
-	firstToken time.Time
-	ttsFirst   time.Time
-	ttsStart   time.Time
 }
 
 // heard returns what the user heard after played of the reply's audio.
@@ -154,10 +156,24 @@ type replyOutput struct {
 
 func (o replyOutput) Delta(text string) { o.send(replyMsg{reply: o.r, kind: msgDelta, text: text}) }
 
+// Mark records a milestone at once (not through the engine's queue, which
+// the first playout could overtake); the first of each kind counts.
 func (o replyOutput) Mark(m brain.Milestone, at time.Time) {
-	k := map[brain.Milestone]replyMsgKind{brain.FirstToken: msgFirstToken, brain.SpeechStart: msgTTSStart, brain.FirstAudio: msgFirstAudio}[m]
-	if k != 0 {
-		o.send(replyMsg{reply: o.r, kind: k, at: at})
+	o.r.mu.Lock()
+	defer o.r.mu.Unlock()
+	var t *time.Time
+	switch m {
+	case brain.FirstToken:
+		t = &o.r.firstToken
+	case brain.SpeechStart:
+		t = &o.r.ttsStart
+	case brain.FirstAudio:
+		t = &o.r.ttsFirst
+	default:
+		return
+	}
+	if t.IsZero() {
+		*t = at
 	}
 }
 
@@ -177,6 +193,22 @@ func (o replyOutput) Spoken(i int, p brain.Piece) {
 
 func (o replyOutput) Failed(stage brain.Stage, err error) {
 	o.send(replyMsg{reply: o.r, kind: msgError, stage: stage, err: err})
+}
+
+var _ brain.ToolReporter = replyOutput{}
+
+// ToolStarted implements brain.ToolReporter.
+func (o replyOutput) ToolStarted(turnID int, c llm.ToolCall) {
+	o.send(replyMsg{reply: o.r, kind: msgTool, tool: pipeline.ToolStarted{TurnID: turnID, CallID: c.ID, Name: c.Name, Arguments: c.Arguments}})
+}
+
+// ToolDone implements brain.ToolReporter.
+func (o replyOutput) ToolDone(turnID int, c llm.ToolCall, result string, err error, took time.Duration) {
+	ev := pipeline.ToolDone{TurnID: turnID, CallID: c.ID, Name: c.Name, Result: result, DurationMS: ms(took)}
+	if err != nil {
+		ev.Error = err.Error()
+	}
+	o.send(replyMsg{reply: o.r, kind: msgTool, tool: ev})
 }
 
 func (o replyOutput) Produced(audio bool) {

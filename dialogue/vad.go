@@ -27,6 +27,9 @@ func (a *VADDetector) PreRoll() []int16 {
 	return pcm
 }
 
+// SetHint implements Hinter.
+func (a *VADDetector) SetHint(h vad.Hint) { a.d.SetHint(h) }
+
 // Reset implements Detector.
 func (a *VADDetector) Reset() { a.d.Reset() }
 

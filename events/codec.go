@@ -80,13 +80,13 @@ func Wire(ev pipeline.Event) (Event, bool) {
 	case pipeline.TranscriptPartial:
 		return Event{Type: TypeTranscriptPartial, TurnID: ev.TurnID, Text: ev.Text}, true
 	case pipeline.TranscriptFinal:
-		return Event{Type: TypeTranscriptFinal, TurnID: ev.TurnID, Text: ev.Text}, true
+		return Event{Type: TypeTranscriptFinal, TurnID: ev.TurnID, Text: ev.Text, Understood: ev.Understood, Partial: ev.Partial}, true
 	case pipeline.ReplyDelta:
 		return Event{Type: TypeReplyDelta, TurnID: ev.TurnID, Text: ev.Text}, true
 	case pipeline.ReplyDone:
 		return Event{Type: TypeReplyDone, TurnID: ev.TurnID, Text: ev.Text}, true
 	case pipeline.ReplyInterrupted:
-		return Event{Type: TypeReplyInterrupted, TurnID: ev.TurnID, Text: ev.Text, Heard: ev.Heard}, true
+		return Event{Type: TypeReplyInterrupted, TurnID: ev.TurnID, Text: ev.Text, Heard: ev.Heard, Reason: ev.Reason}, true
 	case pipeline.TurnMetrics:
 		m := TurnMetrics(ev.Metrics)
 		return Event{Type: TypeTurnMetrics, TurnID: ev.TurnID, Metrics: &m}, true
@@ -94,6 +94,10 @@ func Wire(ev pipeline.Event) (Event, bool) {
 		return Event{Type: TypeError, Code: string(ev.Code), Message: ev.Message}, true
 	case pipeline.Ending:
 		return Event{Type: TypeSessionEnding, Reason: ev.Reason, DeadlineMS: ev.DeadlineMS}, true
+	case pipeline.ToolStarted:
+		return Event{Type: TypeToolStarted, TurnID: ev.TurnID, ToolCallID: ev.CallID, Tool: ev.Name}, true
+	case pipeline.ToolDone:
+		return Event{Type: TypeToolDone, TurnID: ev.TurnID, ToolCallID: ev.CallID, Tool: ev.Name, DurationMS: ev.DurationMS, ToolError: ev.Error}, true
 	}
 	return Event{}, false
 }

@@ -31,6 +31,11 @@ var goldenServer = map[string]pipeline.Event{
 	"reply_done_empty":          pipeline.ReplyDone{TurnID: 2},
 	"reply_interrupted":         pipeline.ReplyInterrupted{TurnID: 3, Heard: "Tomorrow looks sunny,", Text: "Tomorrow looks sunny, with a high of"},
 	"reply_interrupted_unheard": pipeline.ReplyInterrupted{TurnID: 4, Text: "Tomorrow"},
+	// Added with the close reason and partial turns of a call's end.
+	"reply_interrupted_ended":  pipeline.ReplyInterrupted{TurnID: 3, Heard: "Tomorrow looks sunny,", Text: "Tomorrow looks sunny, with a high of", Reason: "server_shutdown"},
+	"transcript_final_partial": pipeline.TranscriptFinal{TurnID: 4, Text: "what is", Partial: true},
+	// Added with the recogniser's rejection of speech it does not know.
+	"transcript_final_heard":    pipeline.TranscriptFinal{TurnID: 5, Text: "go forward ten meters", Understood: new(bool)},
 	"turn_metrics":              pipeline.TurnMetrics{TurnID: 3, Metrics: pipeline.Metrics{LatencyMS: 742.5, EndpointMS: 300, STTMS: 120.4, LLMFirstTokenMS: 180.2, TTSFirstAudioMS: 95.1, SpeechDurationMS: 1830}},
 	"turn_metrics_text":         pipeline.TurnMetrics{TurnID: 5, Metrics: pipeline.Metrics{LatencyMS: 12.25}},
 	"error_backend":             pipeline.Error{Code: pipeline.CodeBackendFailed, Message: "llm: connection refused"},
@@ -41,6 +46,10 @@ var goldenServer = map[string]pipeline.Event{
 	"error_rate_limited":        pipeline.Error{Code: pipeline.CodeRateLimited, Message: "more than 20 messages per second on the events channel: messages are being dropped"},
 	"session_ending":            pipeline.Ending{Reason: "server_shutdown", DeadlineMS: 29999},
 	"session_ending_nodeadline": pipeline.Ending{Reason: "server_shutdown"},
+	// Added with tool calls.
+	"tool_started":     pipeline.ToolStarted{TurnID: 3, CallID: "call_abc", Name: "slow_lookup"},
+	"tool_done":        pipeline.ToolDone{TurnID: 3, CallID: "call_abc", Name: "slow_lookup", DurationMS: 812.5},
+	"tool_done_failed": pipeline.ToolDone{TurnID: 3, CallID: "call_def", Name: "counter", Error: "tools: tool timed out after 10s", DurationMS: 10000},
 }
 
 func golden(t *testing.T, path string) string {

@@ -17,6 +17,9 @@ const (
 	// TypeSessionEnding: the server is shutting down; the call ends once
 	// the reply in progress is over, or after DeadlineMS.
 	TypeSessionEnding = "session.ending"
+	// TypeToolStarted and TypeToolDone show a tool call running.
+	TypeToolStarted = "tool.started"
+	TypeToolDone    = "tool.done"
 )
 
 // Client → server command types.
@@ -71,13 +74,28 @@ type Event struct {
 	// transcript.*, reply.*, turn.metrics
 	TurnID int    `json:"turn_id,omitempty"`
 	Text   string `json:"text,omitempty"`
+	// transcript.final of speech: whether the recogniser took Text as a
+	// request it knows (false: Text is only what it heard). Absent for
+	// typed input.
+	Understood *bool `json:"understood,omitempty"`
 	// reply.interrupted: the part of the reply the user actually heard.
-	Heard   string       `json:"heard,omitempty"`
+	Heard string `json:"heard,omitempty"`
+	// transcript.final: the call ended before the user's turn did; Text
+	// is what the recogniser had.
+	Partial bool         `json:"partial,omitempty"`
 	Metrics *TurnMetrics `json:"metrics,omitempty"`
 
-	// session.ending
+	// session.ending; reply.interrupted when the end of the call cut the
+	// reply (the call's close reason)
 	Reason     string  `json:"reason,omitempty"`
 	DeadlineMS float64 `json:"deadline_ms,omitempty"`
+
+	// tool.started, tool.done: the tool call's id and the tool's name;
+	// tool.done: how long it ran and, if it failed, why.
+	ToolCallID string  `json:"tool_call_id,omitempty"`
+	Tool       string  `json:"tool,omitempty"`
+	DurationMS float64 `json:"duration_ms,omitempty"`
+	ToolError  string  `json:"error,omitempty"`
 
 	// error
 	Code    string `json:"code,omitempty"`
@@ -90,6 +108,8 @@ type Event struct {
 type TurnMetrics struct {
 	LatencyMS        float64 `json:"latency_ms"`
 	EndpointMS       float64 `json:"endpoint_ms,omitempty"`
+	EndpointWaitedMS float64 `json:"endpoint_waited_ms,omitempty"`
+	EndpointEarlyMS  float64 `json:"endpoint_early_ms,omitempty"`
 	STTMS            float64 `json:"stt_ms,omitempty"`
 	LLMFirstTokenMS  float64 `json:"llm_first_token_ms,omitempty"`
 	TTSFirstAudioMS  float64 `json:"tts_first_audio_ms,omitempty"`

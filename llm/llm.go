@@ -6,6 +6,7 @@ package llm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"image"
 	"time"
@@ -19,6 +20,8 @@ const (
 	RoleSystem    Role = "system"
 	RoleUser      Role = "user"
 	RoleAssistant Role = "assistant"
+	// RoleTool is a tool's result, answering the assistant's call ToolCallID.
+	RoleTool Role = "tool"
 )
 
 // Message is one turn of the conversation.
@@ -30,6 +33,38 @@ type Message struct {
 	Interrupted bool
 	// At is when the turn happened.
 	At time.Time
+	// ToolCalls are the calls an assistant turn asked for.
+	ToolCalls []ToolCall
+	// ToolCallID is the call a RoleTool message answers.
+	ToolCallID string
+	// NotUnderstood marks a spoken user turn the recogniser did not take
+	// as a request it knows (stt.Result.NotUnderstood): Text is only what
+	// a general model heard, with Confidence in [0,1] (-1 unknown). A
+	// brain that matches requests must not force it into one.
+	NotUnderstood bool
+	Confidence    float64
+}
+
+// ToolDef is a function the model may call.
+type ToolDef struct {
+	Name        string
+	Description string
+	// Parameters is the JSON Schema of the arguments object.
+	Parameters json.RawMessage
+}
+
+// ToolCall is one call the model asked for; Arguments is a JSON object.
+type ToolCall struct {
+	ID        string
+	Name      string
+	Arguments string
+}
+
+// ToolCallStream is a Stream whose reply may end in tool calls. ToolCalls
+// is valid once Next has returned io.EOF.
+type ToolCallStream interface {
+	Stream
+	ToolCalls() []ToolCall
 }
 
 // Image is a camera snapshot attached to a user turn.
@@ -54,10 +89,15 @@ type Request struct {
 	// PreviousImage is the snapshot of the previous look, for "what
 	// changed"; may be nil.
 	PreviousImage *Image
+	// Frames are up to three pictures across the user's turn, oldest
+	// first, for questions about motion; nil with fewer than two.
+	Frames []*Image
 	// Now is the current time (injected so answers about time are testable).
 	Now time.Time
 	// Language is a BCP-47 hint for the reply, e.g. "en".
 	Language string
+	// Tools the model may call; empty offers none.
+	Tools []ToolDef
 }
 
 // Engine is a language model backend, safe for concurrent use.

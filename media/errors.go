@@ -23,3 +23,14 @@ var (
 	// ErrClosed is returned by PacedWriter methods after Close.
 	ErrClosed = errors.New("media: paced writer closed")
 )
+
+// Sentinels of the picture path shared by the camera receiver (media/video)
+// and the snapshot encoder.
+var (
+	// ErrNoVideo is returned by a camera receiver's Snapshot when there is
+	// no picture to give: no RTP packet ever arrived, the stream ended, or
+	// no packet arrived for longer than MaxAge. The turn then has no image.
+	ErrNoVideo = errors.New("media: no video")
+	// ErrEmptyImage is returned by EncodeJPEG for a nil or empty image.
+	ErrEmptyImage = errors.New("media: empty image")
+)

@@ -222,19 +222,19 @@ func (r *AudioReceiver) Flush(emit func(Frame)) {
 // SetReadDeadline(time.Time) error method (as *webrtc.TrackRemote does),
 // cancelling ctx also sets a past read deadline to unblock it.
 func (r *AudioReceiver) Run(ctx context.Context, src RTPSource, emit func(Frame)) error {
-	clean, err := readRTP(ctx, src, func(pkt *rtp.Packet) { r.Push(pkt, emit) })
+	clean, err := ReadRTP(ctx, src, func(pkt *rtp.Packet) { r.Push(pkt, emit) })
 	if clean {
 		r.Flush(emit)
 	}
 	return err
 }
 
-// readRTP reads packets from src into push until src fails or ctx is
+// ReadRTP reads packets from src into push until src fails or ctx is
 // cancelled: clean (with a nil error) on io.EOF or a closed connection,
 // ctx.Err() on cancellation, other read errors wrapped. If src has a
 // SetReadDeadline method, cancelling ctx sets a past deadline to unblock
 // the read. The receivers' Run methods share it.
-func readRTP(ctx context.Context, src RTPSource, push func(*rtp.Packet)) (clean bool, err error) {
+func ReadRTP(ctx context.Context, src RTPSource, push func(*rtp.Packet)) (clean bool, err error) {
 	if dl, ok := src.(interface{ SetReadDeadline(time.Time) error }); ok {
 		fired := make(chan struct{})
 		stop := context.AfterFunc(ctx, func() {

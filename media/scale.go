@@ -5,9 +5,9 @@ import (
 	"sync"
 )
 
-// scaleYCbCr420 downscales a 4:2:0 image to w×h (each no larger than the
+// ScaleYCbCr420 downscales a 4:2:0 image to w×h (each no larger than the
 // source's) by area averaging each plane.
-func scaleYCbCr420(src *image.YCbCr, w, h int) *image.YCbCr {
+func ScaleYCbCr420(src *image.YCbCr, w, h int) *image.YCbCr {
 	dst := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
 	b := src.Rect
 	sw, sh := b.Dx(), b.Dy()

@@ -22,7 +22,7 @@ func TestSnapshotScaleAreaAverage(t *testing.T) {
 		}
 	}
 	for _, size := range [][2]int{{1200, 675}, {640, 360}, {427, 240}, {100, 56}} {
-		s := scaleYCbCr420(m, size[0], size[1])
+		s := ScaleYCbCr420(m, size[0], size[1])
 		lo, hi, sum := 255, 0, 0
 		for y := 1; y < size[1]-1; y++ {
 			for x := 1; x < size[0]-1; x++ {
@@ -46,23 +46,12 @@ func TestSnapshotScaleAreaAverage(t *testing.T) {
 			r.Y[y*r.YStride+x] = byte(x * 255 / 999)
 		}
 	}
-	s := scaleYCbCr420(r, 250, 5)
+	s := ScaleYCbCr420(r, 250, 5)
 	for x := range 250 {
 		want := (4*float64(x) + 1.5) * 255 / 999 // mean of source columns 4x..4x+3
 		if d := float64(s.Y[2*s.YStride+x]) - want; d > 1 || d < -1 {
 			t.Fatalf("ramp at %d: %d, want %.1f", x, s.Y[2*s.YStride+x], want)
 		}
-	}
-}
-
-func BenchmarkSnapshotScale720p(b *testing.B) {
-	img, _, _, err := DecodeVP8KeyFrame(vp8Frames(b, "scene-1280x720.ivf")[0], 0, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		ScaleToFit(img, ImageMaxWidth, ImageMaxHeight)
 	}
 }
 
@@ -116,11 +105,11 @@ func refScaleYCbCr420(src *image.YCbCr, w, h int) (y, cb, cr []float64) {
 	return y, cb, cr
 }
 
-// maxScaleError is the largest |scaleYCbCr420(src, w, h) - exact area
+// maxScaleError is the largest |ScaleYCbCr420(src, w, h) - exact area
 // average| over all samples of all planes.
 func maxScaleError(t *testing.T, src *image.YCbCr, w, h int) float64 {
 	t.Helper()
-	got := scaleYCbCr420(src, w, h)
+	got := ScaleYCbCr420(src, w, h)
 	if got.Rect != image.Rect(0, 0, w, h) || got.SubsampleRatio != image.YCbCrSubsampleRatio420 {
 		t.Fatalf("scaled to %v %v, want %dx%d 4:2:0", got.Rect, got.SubsampleRatio, w, h)
 	}
@@ -172,7 +161,7 @@ func rampYCbCr(w, h int) *image.YCbCr {
 	return m
 }
 
-// TestScaleExactAreaAverage compares scaleYCbCr420 with the exact area
+// TestScaleExactAreaAverage compares ScaleYCbCr420 with the exact area
 // average (float64) on noise and ramps: every sample is within 1 code
 // value (by design: within 0.5 for rounding plus < 0.45 for the integer
 // weights; noise, with the most variation under each box, comes closest).
@@ -255,14 +244,14 @@ func TestScaleConcurrent(t *testing.T) {
 	for i := range 12 {
 		src := randomYCbCr(rng, 200+7*i, 120+5*i)
 		w, h := 150+i, 90+i
-		jobs = append(jobs, job{src, w, h, scaleYCbCr420(src, w, h)})
+		jobs = append(jobs, job{src, w, h, ScaleYCbCr420(src, w, h)})
 	}
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Go(func() {
 			for k := range 3 * len(jobs) {
 				j := jobs[(k+g*5)%len(jobs)]
-				got := scaleYCbCr420(j.src, j.w, j.h)
+				got := ScaleYCbCr420(j.src, j.w, j.h)
 				if string(got.Y) != string(j.want.Y) || string(got.Cb) != string(j.want.Cb) || string(got.Cr) != string(j.want.Cr) {
 					t.Errorf("%v → %dx%d differs when concurrent", j.src.Rect, j.w, j.h)
 					return

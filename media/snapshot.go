@@ -111,7 +111,7 @@ func ScaleToFit(img image.Image, maxW, maxH int) image.Image {
 		return img
 	}
 	if y, ok := img.(*image.YCbCr); ok && y.SubsampleRatio == image.YCbCrSubsampleRatio420 {
-		return scaleYCbCr420(y, w, h)
+		return ScaleYCbCr420(y, w, h)
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)

@@ -68,10 +68,16 @@ type TranscriptPartial struct {
 	Text   string
 }
 
-// TranscriptFinal is what the user said in a turn.
+// TranscriptFinal is what the user said in a turn. Partial: the call
+// ended while the user was speaking; Text is what the recogniser had.
 type TranscriptFinal struct {
-	TurnID int
-	Text   string
+	// Understood (speech only; nil for typed input): whether the
+	// recogniser took Text as a request it knows; false: Text is only
+	// what it heard.
+	Understood *bool
+	TurnID     int
+	Text       string
+	Partial    bool
 }
 
 // ReplyDelta is the next piece of the reply's text.
@@ -86,13 +92,16 @@ type ReplyDone struct {
 	Text   string
 }
 
-// ReplyInterrupted: the reply was cut off; Heard is the part the user heard.
+// ReplyInterrupted: the reply was cut off; Heard is the part the user
+// heard, Text all that was planned so far. Reason is empty for a barge-in
+// or a cancel, else the close reason of the call that cut it (Ended).
 type ReplyInterrupted struct {
 	TurnID int
 	Text   string
 	Heard  string
 	// PlayedMS is how much of the reply's audio was played out.
 	PlayedMS float64
+	Reason   string
 }
 
 // Reply is a codec's answer to a client message (Command.Reply), routed
@@ -104,8 +113,13 @@ type Reply struct{ Payload any }
 // runs from the detected end of the user's speech to the first reply audio
 // frame sent.
 type Metrics struct {
-	LatencyMS        float64
-	EndpointMS       float64
+	LatencyMS  float64
+	EndpointMS float64
+	// With adaptive endpointing (else 0), EndpointMS again, split by how
+	// the end was decided: after at least the fixed silence (waited), or
+	// before it (early: the words and contour said the turn had ended).
+	EndpointWaitedMS float64
+	EndpointEarlyMS  float64
 	STTMS            float64
 	LLMFirstTokenMS  float64
 	TTSFirstAudioMS  float64
@@ -134,6 +148,31 @@ type Ending struct {
 	DeadlineMS float64
 }
 
+// ToolStarted: the brain called a tool; CallID is the call's id (the
+// model's tool_call id), Name the tool's.
+type ToolStarted struct {
+	TurnID int
+	CallID string
+	Name   string
+	// Arguments is the call's JSON arguments (for protocols that carry
+	// them, e.g. a Realtime function_call item; the events protocol does
+	// not).
+	Arguments string
+}
+
+// ToolDone: a tool call ended; Error is empty when it succeeded. A call
+// ends once even when the reply that asked for it was cut off.
+type ToolDone struct {
+	TurnID     int
+	CallID     string
+	Name       string
+	Error      string
+	DurationMS float64
+	// Result is the bounded result given to the model (for a Realtime
+	// function_call_output; the events protocol does not carry it).
+	Result string
+}
+
 func (Ready) event()             {}
 func (ModeChanged) event()       {}
 func (StateChanged) event()      {}
@@ -146,3 +185,5 @@ func (TurnMetrics) event()       {}
 func (Error) event()             {}
 func (Ending) event()            {}
 func (Reply) event()             {}
+func (ToolStarted) event()       {}
+func (ToolDone) event()          {}

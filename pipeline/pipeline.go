@@ -53,7 +53,7 @@ type AudioOut interface {
 	SetOnPlayout(fn func(id int, played time.Duration, done bool))
 }
 
-// VideoSource is the caller's camera (media.VideoReceiver).
+// VideoSource is the caller's camera (video.Receiver).
 type VideoSource interface {
 	// Refresh asks for a fresh picture (a key frame).
 	Refresh()
@@ -61,6 +61,15 @@ type VideoSource interface {
 	Latest() *media.Snapshot
 	// Snapshot waits for a picture newer than the call to it.
 	Snapshot(ctx context.Context) (*media.Snapshot, error)
+	// SetSampling on keeps a picture a second (while the user speaks);
+	// off, fewer.
+	SetSampling(on bool)
+	// PictureAt is the picture shown at t (the latest kept at or before
+	// it, else the oldest), nil if none.
+	PictureAt(t time.Time) *media.Snapshot
+	// PicturesBetween is up to n kept pictures captured in [from, to],
+	// oldest first, spread across it.
+	PicturesBetween(from, to time.Time, n int) []*media.Snapshot
 }
 
 // Sink receives a pipeline's events. Emit never blocks.

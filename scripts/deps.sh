@@ -15,6 +15,10 @@ pkgs=(
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us   # stt/sphinx (cgo) and its en-US model
   libturbojpeg0-dev       # camera snapshots' JPEG (internal/turbojpeg, cgo)
   chromium                # browser end-to-end tests (e2e/browser)
+  libavcodec-dev libavutil-dev libswscale-dev   # media video decoder (cgo): H.264, VP8, VP9
+  ffmpeg                  # camera test streams (media, callbot -video)
+  pocketsphinx-testdata   # real human recordings (stt/sphinx tests, cmd/stt-eval)
+  festival festvox-us-slt-hts   # a non-espeak voice (text2wave) for cmd/stt-eval
 )
 
 missing=()

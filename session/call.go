@@ -15,6 +15,7 @@ import (
 
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/media/video"
 	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/transcript"
 )
@@ -26,7 +27,7 @@ const EventsLabel = events.Label
 // The call's media as the pipeline sees it.
 var (
 	_ pipeline.AudioOut    = (*media.PacedWriter)(nil)
-	_ pipeline.VideoSource = (*media.VideoReceiver)(nil)
+	_ pipeline.VideoSource = (*video.Receiver)(nil)
 )
 
 // wire is the call's client protocol: the data channel and its codec.
@@ -50,9 +51,27 @@ type Call struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
+	// pctx is the pipeline's context: teardown ends it first, with the
+	// close reason as its cause (pipeline.Ended), and waits for pdone.
+	pctx    context.Context
+	pcancel context.CancelCauseFunc
+	pdone   chan struct{}
+	// estop ends the events writer once the pipeline has returned, after
+	// it has sent what is queued; edone follows.
+	estop chan struct{}
+	edone chan struct{}
 
 	pc  *webrtc.PeerConnection
 	out *media.PacedWriter
+	// pout is out as the pipeline sees it; set with out.
+	pout atomic.Pointer[callerOut]
+	// track is the assistant's audio; a resumed call's new peer
+	// connection sends the same track.
+	track *webrtc.TrackLocalStaticRTP
+	// rewired signals writeEvents that a resumed call's channel opened.
+	rewired chan struct{}
+	// resumeKey is the call's current resume credential (resume.go).
+	resumeKey string
 
 	frames   chan media.Frame
 	commands chan pipeline.Command
@@ -70,9 +89,10 @@ type Call struct {
 	dcOpen     chan struct{}
 	dcOnce     sync.Once
 	wire       atomic.Pointer[wire]
-	video      atomic.Pointer[media.VideoReceiver]
+	video      atomic.Pointer[video.Receiver]
 	mu         sync.Mutex // guards closing and wg.Add
 	closing    bool
+	running    bool // the pipeline and the events writer were started
 	wg         sync.WaitGroup
 	reason     CloseReason
 	created    time.Time
@@ -89,10 +109,17 @@ type Call struct {
 	cmdMu      sync.Mutex
 	cmdRate    *rate.Limiter
 	cmdWarn    time.Time
+
+	// restartMu serialises ICE restarts and resumes (restart.go, resume.go).
+	restartMu sync.Mutex
+	link      linkState
+	// endingSent: session.ending has been handed to the client's channel.
+	endingSent atomic.Bool
 }
 
 func newCall(m *Manager, id, secret, clientIP string) *Call {
 	ctx, cancel := context.WithCancel(context.Background())
+	pctx, pcancel := context.WithCancelCause(ctx)
 	return &Call{
 		id:        id,
 		secret:    secret,
@@ -103,6 +130,11 @@ func newCall(m *Manager, id, secret, clientIP string) *Call {
 		log:       m.cfg.Log.With().Str("call_id", id).Logger(),
 		ctx:       ctx,
 		cancel:    cancel,
+		pctx:      pctx,
+		pcancel:   pcancel,
+		pdone:     make(chan struct{}),
+		estop:     make(chan struct{}),
+		edone:     make(chan struct{}),
 		frames:    make(chan media.Frame, m.cfg.FrameQueue),
 		commands:  make(chan pipeline.Command, 32),
 		outbox:    make(chan pipeline.Event, m.cfg.EventQueue),
@@ -113,6 +145,7 @@ func newCall(m *Manager, id, secret, clientIP string) *Call {
 		done:      make(chan struct{}),
 		connected: make(chan struct{}),
 		dcOpen:    make(chan struct{}),
+		rewired:   make(chan struct{}, 1),
 		created:   m.cfg.Clock.Now(),
 	}
 }
@@ -223,11 +256,47 @@ func (c *Call) attach(set func()) bool {
 	return true
 }
 
+// startRun starts the pipeline and the events writer, unless teardown has
+// begun.
+func (c *Call) startRun(pipe, writer func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	c.running = true
+	c.wg.Add(2)
+	go func() {
+		defer c.wg.Done()
+		defer close(c.pdone)
+		pipe()
+	}()
+	go func() {
+		defer c.wg.Done()
+		defer close(c.edone)
+		writer()
+	}()
+}
+
 func (c *Call) teardown(reason CloseReason) {
 	c.mu.Lock()
 	c.closing = true
-	pc, out := c.pc, c.out
+	pc, out, running := c.pc, c.out, c.running
 	c.mu.Unlock()
+	// The pipeline ends first, told why, while media and the data channel
+	// are still up: what the end cut short (the reply at its playback
+	// position, the user's unfinished turn) reaches the transcript and, if
+	// the caller is still there, the client.
+	// A vanished caller heard nothing sent after they went silent.
+	if o := c.pout.Load(); o != nil && reason == ReasonICEFailed {
+		o.vanished()
+	}
+	c.pcancel(pipeline.Ended{Reason: string(reason)})
+	if running {
+		<-c.pdone
+		close(c.estop)
+		<-c.edone
+	}
 	c.cancel()
 	if pc != nil {
 		if err := pc.Close(); err != nil {
@@ -272,9 +341,7 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 		_ = pc.Close()
 		return "", ErrClosed
 	}
-	pc.OnConnectionStateChange(c.onConnectionState)
-	pc.OnTrack(c.onTrack)
-	pc.OnDataChannel(c.onDataChannel)
+	c.bindPeer(pc)
 
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
@@ -287,6 +354,7 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: cannot send audio: %w", ErrBadOffer, err)
 	}
+	c.track = track
 	c.goRun(func() { drainRTCP(sender) })
 	out, err := media.NewPacedWriter(media.NewOpusRTPWriter(track), media.PacedWriterOptions{
 		Clock:   c.m.cfg.Clock,
@@ -295,7 +363,7 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("session: paced writer: %w", err)
 	}
-	if !c.attach(func() { c.out = out }) {
+	if !c.attach(func() { c.out = out; c.pout.Store(newCallerOut(out)) }) {
 		_ = out.Close()
 		return "", ErrClosed
 	}
@@ -322,17 +390,16 @@ func (c *Call) negotiate(ctx context.Context, offer string) (string, error) {
 	}
 
 	io := &pipeline.IO{
-		CallID: c.id, Frames: c.frames, Commands: c.commands, Out: out, Log: c.log,
+		CallID: c.id, Frames: c.frames, Commands: c.commands, Out: c.pout.Load(), Log: c.log,
 		Video: c.camera, Events: pipeline.SinkFunc(c.emit), Clock: c.m.cfg.Clock,
 	}
 	p := c.m.cfg.Pipeline
-	c.goRun(func() {
-		if err := p.Run(c.ctx, io); err != nil && c.ctx.Err() == nil {
+	c.startRun(func() {
+		if err := p.Run(c.pctx, io); err != nil && c.pctx.Err() == nil {
 			c.log.Error().Err(err).Msg("pipeline failed")
 			c.requestClose(ReasonPipelineError)
 		}
-	})
-	c.goRun(c.writeEvents)
+	}, c.writeEvents)
 	c.log.Info().Str("pipeline", p.Name()).Msg("call created")
 	return pc.LocalDescription().SDP, nil
 }
@@ -344,7 +411,7 @@ func (c *Call) AddCandidates(frag string) error {
 		return err
 	}
 	for _, init := range cands {
-		if err := c.pc.AddICECandidate(init); err != nil {
+		if err := c.peer().AddICECandidate(init); err != nil {
 			return fmt.Errorf("%w: %w", ErrBadCandidate, err)
 		}
 	}
@@ -356,9 +423,12 @@ func (c *Call) onConnectionState(s webrtc.PeerConnectionState) {
 	switch s {
 	case webrtc.PeerConnectionStateConnected:
 		c.connOnce.Do(func() { close(c.connected) })
+		c.transportRegained()
 		c.log.Info().Msg("call connected")
 	case webrtc.PeerConnectionStateFailed:
-		c.requestClose(ReasonICEFailed)
+		if !c.transportLost() {
+			c.requestClose(ReasonICEFailed)
+		}
 	case webrtc.PeerConnectionStateClosed:
 		c.requestClose(ReasonPeerClosed)
 	}
@@ -383,31 +453,63 @@ func (c *Call) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		})
 	default:
 		ssrc := uint32(track.SSRC())
-		vr, err := media.NewVideoReceiver(media.VideoReceiverOptions{
+		codec, err := video.CodecFromMime(track.Codec().MimeType)
+		if err != nil {
+			// Only negotiated codecs arrive; this guards a registration
+			// the receiver cannot decode.
+			log.Error().Err(err).Msg("video receiver")
+			return
+		}
+		if !c.m.takeVideo() {
+			log.Warn().Int("max_video_calls", c.m.cfg.MaxVideoCalls).Msg("video call limit reached: camera not decoded")
+			c.goRun(func() { drain(track) })
+			return
+		}
+		vr, err := video.NewReceiver(video.ReceiverOptions{
+			Codec: codec,
 			// Held pictures are scaled on arrival to what the model gets, so
 			// a turn's end pays only for the JPEG.
 			MaxWidth: media.ImageMaxWidth, MaxHeight: media.ImageMaxHeight,
 			Clock: c.m.cfg.Clock,
 			RequestKeyFrame: func() error {
-				return c.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+				return c.peer().WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 			},
 		})
 		if err != nil {
+			c.m.releaseVideo()
 			log.Error().Err(err).Msg("video receiver")
 			return
 		}
 		c.video.Store(vr)
-		c.goRun(func() {
+		if !c.goRun(func() {
+			defer c.m.releaseVideo()
 			if err := vr.Run(c.ctx, track); err != nil && !errors.Is(err, context.Canceled) {
 				log.Debug().Err(err).Msg("video receiver stopped")
 			}
 			st := vr.Stats()
-			log.Info().Uint64("frames", st.Frames).Uint64("key_frames", st.KeyFrames).Int("width", st.Width).Int("height", st.Height).Msg("video track ended")
-		})
+			log.Info().Str("codec", st.Codec.String()).Uint64("frames", st.Frames).Uint64("key_frames", st.KeyFrames).Int("width", st.Width).Int("height", st.Height).Msg("video track ended")
+		}) {
+			vr.Close() // the call is closing
+			c.m.releaseVideo()
+		}
+	}
+}
+
+// drain reads and drops a track's packets until it ends (the call
+// closes), so pion's buffers do not fill with what nobody decodes.
+func drain(track *webrtc.TrackRemote) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := track.Read(buf); err != nil {
+			return
+		}
 	}
 }
 
 func (c *Call) pushFrame(f media.Frame) {
+	if o := c.pout.Load(); o != nil {
+		o.heardFrom()
+	}
 	var e float64
 	for _, v := range f.PCM {
 		e += float64(v) * float64(v)
@@ -430,7 +532,12 @@ func (c *Call) onDataChannel(dc *webrtc.DataChannel) {
 	}
 	w := &wire{dc: dc, proto: newProto()}
 	dc.OnOpen(func() {
-		c.wire.Store(w)
+		if c.wire.Swap(w) != nil {
+			select {
+			case c.rewired <- struct{}{}:
+			default:
+			}
+		}
 		c.dcOnce.Do(func() { close(c.dcOpen) })
 		if o, ok := w.proto.(pipeline.Opener); ok {
 			for _, cmd := range o.Open() {
@@ -552,17 +659,25 @@ func (c *Call) ready(mode pipeline.Mode) pipeline.Ready {
 	return pipeline.Ready{CallID: c.id, Mode: mode, Pipeline: p.Name(), Engines: p.Engines()}
 }
 
+// flushTimeout bounds the wait for the client to take the events of a
+// call's end before the peer connection closes (a vanished caller never
+// takes them). It is a network bound, on the wall clock.
+const flushTimeout = 500 * time.Millisecond
+
 // writeEvents waits for the client's protocol channel to open, sends Ready,
-// then encodes queued events until the call ends. It is the only sender of
-// Ready: at open, and as the answer to a mode change.
+// then encodes queued events until estop, when it sends what is still
+// queued. It is the only sender of Ready: at open, and as the answer to a
+// mode change.
 func (c *Call) writeEvents() {
 	select {
 	case <-c.dcOpen:
+	case <-c.estop:
+		return
 	case <-c.ctx.Done():
 		return
 	}
-	w := c.wire.Load()
 	write := func(ev pipeline.Event) {
+		w := c.wire.Load()
 		msgs, err := w.proto.Encode(ev)
 		if err != nil {
 			c.log.Error().Err(err).Str("protocol", w.proto.Name()).Msg("encode event")
@@ -579,16 +694,46 @@ func (c *Call) writeEvents() {
 		mode = m.Mode()
 	}
 	write(c.ready(mode))
+	send := func(ev pipeline.Event) {
+		if mc, ok := ev.(pipeline.ModeChanged); ok {
+			mode = mc.Mode
+			ev = c.ready(mc.Mode)
+		}
+		write(ev)
+		if _, ok := ev.(pipeline.Ending); ok {
+			c.endingSent.Store(true)
+		}
+	}
 	for {
 		select {
 		case ev := <-c.outbox:
-			if mc, ok := ev.(pipeline.ModeChanged); ok {
-				ev = c.ready(mc.Mode)
+			send(ev)
+		case <-c.rewired:
+			// A resumed call's new channel: Ready again, in the current mode.
+			write(c.ready(mode))
+		case <-c.estop:
+			for {
+				select {
+				case ev := <-c.outbox:
+					send(ev)
+				default:
+					c.flush(c.wire.Load().dc)
+					return
+				}
 			}
-			write(ev)
 		case <-c.ctx.Done():
 			return
 		}
+	}
+}
+
+// flush waits, up to flushTimeout, until dc has handed everything sent to
+// the network, so closing the peer connection does not drop the last
+// events.
+func (c *Call) flush(dc *webrtc.DataChannel) {
+	deadline := time.Now().Add(flushTimeout)
+	for dc.ReadyState() == webrtc.DataChannelStateOpen && dc.BufferedAmount() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -29,6 +29,12 @@ type Config struct {
 	// MaxCallsPerIP caps concurrent calls from one client address (as given
 	// to CreateWith); 0 means no cap.
 	MaxCallsPerIP int
+	// MaxVideoCalls caps the cameras decoded at once (each 720p 30 fps
+	// camera costs 2–5 % of a core, BENCHMARKS.md "Video decode"), so a
+	// server full of cameras cannot starve audio: a call over the cap is
+	// audio-only to the assistant (its video is read and dropped). 0 means
+	// no cap; negative decodes no camera.
+	MaxVideoCalls int
 	// IdleTimeout ends a call when the caller sent no audio above
 	// ActivityLevel and no command for this long while the assistant was
 	// not thinking or speaking; default 5 min, negative disables.
@@ -58,6 +64,9 @@ type Config struct {
 	UDPPortMin, UDPPortMax uint16
 	// UDPMuxPort, when non-zero, serves every call on this one UDP port.
 	UDPMuxPort int
+	// TCPPort, when non-zero, also offers passive ICE-TCP candidates for
+	// every call on this one TCP port (clients whose network blocks UDP).
+	TCPPort int
 	// DTLSTimeout bounds the DTLS handshake; default 10 s (pion has none).
 	DTLSTimeout time.Duration
 	// ConnectTimeout ends a call that has not connected this long after the
@@ -71,6 +80,10 @@ type Config struct {
 	// ICEDisconnectedTimeout, ICEFailedTimeout, ICEKeepalive tune ICE;
 	// defaults 5 s, 10 s, 2 s.
 	ICEDisconnectedTimeout, ICEFailedTimeout, ICEKeepalive time.Duration
+	// ResumeWindow keeps a call whose transport failed (ICE failed) for
+	// this long, waiting for an ICE restart or a resume; then it ends with
+	// ReasonResumeExpired. Zero: the call ends at once with ReasonICEFailed.
+	ResumeWindow time.Duration
 	// IncludeLoopback gathers loopback candidates (tests, single-host setups).
 	IncludeLoopback bool
 	// Net replaces the OS network (pion vnet in tests).

@@ -30,11 +30,14 @@ type Manager struct {
 	pionLevel zerolog.Level        // Config.PionLogLevel
 	udpMux    ice.UDPMux
 	muxPC     net.PacketConn
+	tcpMux    ice.TCPMux
+	tcpLn     net.Listener
 
 	mu      sync.Mutex
 	calls   map[string]*Call
 	pending int // calls admitted whose transcript is being created (counted against MaxCalls)
 	perIP   map[string]int
+	video   int // cameras being decoded (Config.MaxVideoCalls)
 	closed  bool
 	wg      sync.WaitGroup // one per call supervisor, and one per creation in flight
 
@@ -48,6 +51,8 @@ type Manager struct {
 
 	total   atomic.Uint64
 	reasons sync.Map // CloseReason → *atomic.Uint64
+
+	resumes resumeIndex // resume credentials (resume.go)
 }
 
 // NewManager checks the configuration and builds the pion settings that
@@ -102,15 +107,36 @@ func NewManager(cfg Config) (*Manager, error) {
 		m.udpMux = webrtc.NewICEUDPMux(nil, pc)
 		se.SetICEUDPMux(m.udpMux)
 	}
+	if cfg.TCPPort != 0 {
+		if err := m.listenTCP(&se); err != nil {
+			m.closeMuxes()
+			return nil, err
+		}
+	}
 	m.se = se
 	if _, err := m.newAPI(cfg.Log); err != nil {
-		if m.muxPC != nil {
-			_ = m.udpMux.Close()
-			_ = m.muxPC.Close()
-		}
+		m.closeMuxes()
 		return nil, err
 	}
 	return m, nil
+}
+
+// cameraCodecs are the video codecs a call accepts. The answer lists the
+// ones both sides have in the offer's order, so a client whose hardware
+// encodes H.264 and offers it first sends H.264. H.264 is packetization
+// mode 1 only (what video.Receiver depacketizes): constrained baseline
+// (42e0), main (4d00) and baseline (4200, which pion and Chrome also offer
+// and libavcodec decodes without FMO/ASO, features no camera encoder uses);
+// pion matches an offer's profile-level-id by profile, not level.
+var cameraCodecs = []webrtc.RTPCodecParameters{
+	{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, PayloadType: 96},
+	{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}, PayloadType: 102},
+	{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f"}, PayloadType: 104},
+	{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f"}, PayloadType: 106},
+	{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9, ClockRate: 90000, SDPFmtpLine: "profile-id=0"}, PayloadType: 98},
 }
 
 // newAPI builds one call's pion API: the shared settings, with pion's logs
@@ -127,11 +153,12 @@ func (m *Manager) newAPI(log zerolog.Logger) (*webrtc.API, error) {
 		return nil, fmt.Errorf("session: register opus: %w", err)
 	}
 	videoFB := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
-	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB},
-		PayloadType:        96,
-	}, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, fmt.Errorf("session: register vp8: %w", err)
+	for _, c := range cameraCodecs {
+		c.RTCPFeedback = videoFB
+		if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: c.RTPCodecCapability, PayloadType: c.PayloadType},
+			webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("session: register %s: %w", c.MimeType, err)
+		}
 	}
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, ir, webrtc.WithInterceptorLoggerFactory(logs)); err != nil {
@@ -250,6 +277,7 @@ func (m *Manager) CreateWith(ctx context.Context, offer string, opt CreateOption
 	}
 	m.pending--
 	m.calls[id] = c
+	m.resumes.issue(c)
 	m.mu.Unlock()
 	m.total.Add(1)
 
@@ -325,7 +353,10 @@ func (m *Manager) Drain(ctx context.Context) {
 	for {
 		rest := calls[:0]
 		for _, c := range calls {
-			if c.busy.Load() && ctx.Err() == nil {
+			// Wait for a reply in progress, and for session.ending to be
+			// handed to the client's channel (an idle call closed at once
+			// lost it).
+			if (c.busy.Load() || c.eventsPending()) && ctx.Err() == nil {
 				rest = append(rest, c)
 				continue
 			}
@@ -360,12 +391,7 @@ func (m *Manager) Close(reason CloseReason) error {
 		c.requestClose(reason)
 	}
 	m.wg.Wait()
-	if m.udpMux != nil {
-		_ = m.udpMux.Close()
-	}
-	if m.muxPC != nil {
-		_ = m.muxPC.Close()
-	}
+	m.closeMuxes()
 	return nil
 }
 
@@ -373,9 +399,35 @@ func (m *Manager) remove(c *Call, reason CloseReason) {
 	m.mu.Lock()
 	delete(m.calls, c.id)
 	m.releaseIP(c.clientIP)
+	m.resumes.retire(c, reason, m.cfg.Clock.Now())
 	m.mu.Unlock()
 	v, _ := m.reasons.LoadOrStore(reason, new(atomic.Uint64))
 	v.(*atomic.Uint64).Add(1)
+}
+
+// takeVideo reserves a place for one more decoded camera; false when
+// MaxVideoCalls are decoding. releaseVideo gives it back.
+func (m *Manager) takeVideo() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cfg.MaxVideoCalls < 0 || (m.cfg.MaxVideoCalls > 0 && m.video >= m.cfg.MaxVideoCalls) {
+		return false
+	}
+	m.video++
+	return true
+}
+
+func (m *Manager) releaseVideo() {
+	m.mu.Lock()
+	m.video--
+	m.mu.Unlock()
+}
+
+// VideoCalls returns how many cameras are being decoded.
+func (m *Manager) VideoCalls() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.video
 }
 
 // releaseIP gives back one of ip's places in MaxCallsPerIP; mu is held.

@@ -23,6 +23,9 @@ const (
 	// ReasonIdleTimeout: no caller audio above the activity level and no
 	// client command for Config.IdleTimeout, while the assistant was quiet.
 	ReasonIdleTimeout CloseReason = "idle_timeout"
+	// ReasonResumeExpired: the call's transport died and no ICE restart or
+	// resume brought it back within Config.ResumeWindow.
+	ReasonResumeExpired CloseReason = "resume_expired"
 	// ReasonMaxDuration: the call reached Config.MaxDuration.
 	ReasonMaxDuration CloseReason = "max_duration"
 )

@@ -76,11 +76,11 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	}
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", origin)
-	h.Set("Access-Control-Expose-Headers", "Location, Retry-After")
+	h.Set("Access-Control-Expose-Headers", "Location, Retry-After, ETag, Duplex-Resume")
 	if r.Method == http.MethodOptions {
 		h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS")
 		// X-OpenAI-Agents-SDK: the OpenAI Agents SDK sends it with every offer.
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, X-OpenAI-Agents-SDK")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, Duplex-Resume, X-OpenAI-Agents-SDK")
 		h.Set("Access-Control-Max-Age", "600")
 		w.WriteHeader(http.StatusNoContent)
 		return false

@@ -70,6 +70,11 @@ type Options struct {
 	// SmallWebRTCPath is where Pipecat clients POST and PATCH (SmallWebRTC
 	// signaling, RTVI on the chat channel); default DefaultSmallWebRTCPath.
 	SmallWebRTCPath string
+	// TURN, when set, adds the built-in TURN server to /v1/config.
+	TURN *TURNOptions
+	// NodeID, when set, names this node in call URLs and resume
+	// credentials ({node}.{id}) so that a proxy can route them (node.go).
+	NodeID string
 }
 
 // Server is the HTTP front of a session.Manager.
@@ -132,6 +137,7 @@ func New(mgr *session.Manager, opt Options) *Server {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewGoCollector(),
 		managerCollector{mgr},
+		reconnectCollector{mgr},
 	)
 	for _, c := range opt.Collectors {
 		reg.MustRegister(c)
@@ -163,9 +169,21 @@ func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opt.CreateTimeout)
 	defer cancel()
-	call, answer, err := s.mgr.CreateWith(ctx, offer, session.CreateOptions{ClientIP: s.clientIP(r)})
+	var call *session.Call
+	var answer string
+	if cred := r.Header.Get(ResumeHeader); cred != "" {
+		call, answer, err = s.mgr.Resume(ctx, s.local(cred), offer)
+	} else {
+		call, answer, err = s.mgr.CreateWith(ctx, offer, session.CreateOptions{ClientIP: s.clientIP(r)})
+	}
 	switch {
 	case err == nil:
+	case errors.Is(err, session.ErrResumeExpired):
+		writeError(w, http.StatusGone, err.Error())
+		return
+	case errors.Is(err, session.ErrResumeUnknown):
+		writeError(w, http.StatusNotFound, "no call to resume with this credential (each one is single use)")
+		return
 	case errors.Is(err, session.ErrTooManyCallsFromIP):
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusTooManyRequests, err.Error())
@@ -183,7 +201,11 @@ func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/sdp")
-	w.Header().Set("Location", "/v1/calls/"+call.ID()+"?secret="+call.Secret())
+	w.Header().Set("Location", "/v1/calls/"+s.onNode(call.ID())+"?secret="+call.Secret())
+	w.Header().Set("ETag", call.ETag())
+	if cred := call.ResumeCredential(); cred != "" {
+		w.Header().Set(ResumeHeader, s.onNode(cred))
+	}
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer)
 }
@@ -191,7 +213,7 @@ func (s *Server) createCall(w http.ResponseWriter, r *http.Request) {
 // call finds the call of a /v1/calls/{id} request and checks its secret
 // (?secret= from the Location URL); on failure it has answered.
 func (s *Server) call(w http.ResponseWriter, r *http.Request) (*session.Call, bool) {
-	call, err := s.mgr.Authorize(r.PathValue("id"), r.URL.Query().Get("secret"))
+	call, err := s.mgr.Authorize(s.local(r.PathValue("id")), r.URL.Query().Get("secret"))
 	switch {
 	case errors.Is(err, session.ErrForbidden):
 		writeError(w, http.StatusForbidden, "wrong or missing call secret: use the Location URL returned by POST /v1/calls")
@@ -211,6 +233,14 @@ func (s *Server) patchCall(w http.ResponseWriter, r *http.Request) {
 	frag, err := s.readBody(w, r, "application/trickle-ice-sdpfrag")
 	if err != nil {
 		s.bodyError(w, err)
+		return
+	}
+	if !ifMatch(r.Header.Get("If-Match"), call.ETag()) {
+		writeError(w, http.StatusPreconditionFailed, "If-Match does not name the call's current ICE session (its ETag)")
+		return
+	}
+	if call.IsRestart(frag) {
+		s.restartICE(w, r, call, frag)
 		return
 	}
 	if err := call.AddCandidates(frag); err != nil {
@@ -234,7 +264,7 @@ func (s *Server) getTranscript(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "transcripts are not kept (see -data-dir)")
 		return
 	}
-	b, err := s.opt.Transcripts.Read(r.PathValue("id"), r.URL.Query().Get("secret"))
+	b, err := s.opt.Transcripts.Read(s.local(r.PathValue("id")), r.URL.Query().Get("secret"))
 	switch {
 	case errors.Is(err, transcript.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no such call")
@@ -254,6 +284,12 @@ func (s *Server) getTranscript(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.mgr.Draining() {
+		// The balancer's readiness check: send no new calls here.
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "draining")
+		return
+	}
 	_, _ = io.WriteString(w, "ok")
 }
 
@@ -279,6 +315,10 @@ func (s *Server) config(w http.ResponseWriter, r *http.Request) {
 		cred, _ := is.Credential.(string)
 		cfg.ICEServers = append(cfg.ICEServers, ICEServer{URLs: is.URLs, Username: is.Username, Credential: cred})
 	}
+	if s.opt.TURN != nil {
+		cfg.ICEServers = append(cfg.ICEServers, s.turnServer(r))
+	}
+	w.Header().Set("Cache-Control", "no-store") // credentials are minted per request
 	writeJSON(w, http.StatusOK, cfg)
 }
 

@@ -76,6 +76,12 @@ type Result struct {
 	Text string
 	// Confidence in [0,1] when the engine reports one, else -1.
 	Confidence float64
+	// NotUnderstood: the engine heard speech but did not take it as a
+	// request it knows (stt/sphinx: the skills grammar lost to an
+	// unconstrained model of the same audio). Text is then what its
+	// general model heard, possibly wrong; Confidence says how sure it
+	// was. Engines that transcribe freely leave it false.
+	NotUnderstood bool
 }
 
 // ErrClosed: the stream was used after Close.

@@ -44,14 +44,19 @@ type Entry struct {
 	// Text is what the user said (user) or the whole reply the assistant
 	// produced (assistant).
 	Text string `json:"text,omitempty"`
-	// Interrupted marks an assistant reply cut by the user; Heard is the
-	// part they heard (the part kept in the conversation memory).
-	Interrupted bool                `json:"interrupted,omitempty"`
-	Heard       string              `json:"heard,omitempty"`
-	Metrics     *events.TurnMetrics `json:"metrics,omitempty"`
+	// Interrupted marks an assistant reply cut by the user or by the end
+	// of the call (then Reason is the call's close reason); Heard is the
+	// part the user heard (the part kept in the conversation memory).
+	Interrupted bool   `json:"interrupted,omitempty"`
+	Heard       string `json:"heard,omitempty"`
+	// Partial marks a user turn the end of the call cut short: Text is
+	// what the recogniser had.
+	Partial bool                `json:"partial,omitempty"`
+	Metrics *events.TurnMetrics `json:"metrics,omitempty"`
 	// Error is the message of an error event (kind error).
 	Error string `json:"error,omitempty"`
-	// Pipeline (call.start), Reason and DurationMS (call.end).
+	// Pipeline (call.start), Reason and DurationMS (call.end; Reason also
+	// on an assistant entry the end of the call interrupted).
 	Pipeline   string  `json:"pipeline,omitempty"`
 	Reason     string  `json:"reason,omitempty"`
 	DurationMS float64 `json:"duration_ms,omitempty"`
@@ -202,11 +207,11 @@ func (l *Log) Event(ev pipeline.Event) {
 func entry(ev pipeline.Event) (Entry, bool) {
 	switch ev := ev.(type) {
 	case pipeline.TranscriptFinal:
-		return Entry{Kind: KindUser, TurnID: ev.TurnID, Text: ev.Text}, true
+		return Entry{Kind: KindUser, TurnID: ev.TurnID, Text: ev.Text, Partial: ev.Partial}, true
 	case pipeline.ReplyDone:
 		return Entry{Kind: KindAssistant, TurnID: ev.TurnID, Text: ev.Text}, true
 	case pipeline.ReplyInterrupted:
-		return Entry{Kind: KindAssistant, TurnID: ev.TurnID, Text: ev.Text, Interrupted: true, Heard: ev.Heard}, true
+		return Entry{Kind: KindAssistant, TurnID: ev.TurnID, Text: ev.Text, Interrupted: true, Heard: ev.Heard, Reason: ev.Reason}, true
 	case pipeline.TurnMetrics:
 		m := events.TurnMetrics(ev.Metrics)
 		return Entry{Kind: KindMetrics, TurnID: ev.TurnID, Metrics: &m}, true

@@ -146,3 +146,39 @@ func TestDiscardRemovesTheFile(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCallEndEntries: what the end of a call cut short keeps its reason
+// (interrupted reply) and its partial mark (user turn), in order.
+func TestCallEndEntries(t *testing.T) {
+	st, err := NewStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.Repeat("0b", 16)
+	l, err := st.Create(id, "s", "assistant")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Event(pipeline.ReplyInterrupted{TurnID: 1, Text: "Once upon a time. There was", Heard: "Once upon", Reason: "server_shutdown"})
+	l.Event(pipeline.TranscriptFinal{TurnID: 2, Text: "what is", Partial: true})
+	if err := l.Close("server_shutdown"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.Read(id, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := Entries(b)
+	if err != nil || len(es) != 4 {
+		t.Fatalf("%d entries (%v):\n%s", len(es), err, b)
+	}
+	if a := es[1]; a.Kind != KindAssistant || !a.Interrupted || a.Reason != "server_shutdown" || a.Heard != "Once upon" || a.Text != "Once upon a time. There was" {
+		t.Errorf("interrupted reply: %+v", a)
+	}
+	if u := es[2]; u.Kind != KindUser || !u.Partial || u.Text != "what is" || u.TurnID != 2 {
+		t.Errorf("partial user turn: %+v", u)
+	}
+	if !strings.Contains(string(b), `"partial":true`) {
+		t.Errorf("no partial mark in the file:\n%s", b)
+	}
+}

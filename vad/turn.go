@@ -53,6 +53,11 @@ const (
 	// MaxStartLag.
 	MaxStartLag         = 2 * time.Second
 	DefaultMaxUtterance = 30 * time.Second
+	// DefaultShortRun is the default of TurnOptions.ShortRun: a spoken
+	// digit or short word lasts 250-600 ms.
+	DefaultShortRun = 600 * time.Millisecond
+	// MinRunGap is the shortest gap that ends a run of speech for ShortRun.
+	MinRunGap = 100 * time.Millisecond
 )
 
 // TurnOptions configure a [Detector]. The zero value means all defaults.
@@ -108,6 +113,18 @@ type TurnOptions struct {
 	// off (by less than MinResume). FrameDuration or less: every speech
 	// frame counts, as in a steady background.
 	MinResume time.Duration
+	// ShortRunHold (default 0: off) is added to MinSilence after a run of
+	// speech shorter than ShortRun: a lone word or digit may be followed
+	// by more ("three … seven … one"). It costs that much latency after
+	// a one-word turn ("yes").
+	ShortRunHold time.Duration
+	// ShortRun is the longest run ShortRunHold applies after (default
+	// DefaultShortRun). Gaps under MinRunGap do not break a run.
+	ShortRun time.Duration
+	// Endpointing, when set, replaces MinSilence and ShortRunHold with the
+	// adaptive end-of-turn wait (see EndpointOptions and SetHint); nil is
+	// the fixed silence.
+	Endpointing *EndpointOptions
 	// PreRoll is how much audio before the detected onset PreRoll returns at a
 	// start, so speech-to-text hears the whole first syllable (default 300 ms).
 	PreRoll time.Duration
@@ -158,8 +175,18 @@ func (o TurnOptions) withDefaults() (TurnOptions, error) {
 	if o.MaxUtterance == 0 {
 		o.MaxUtterance = DefaultMaxUtterance
 	}
+	if o.ShortRun == 0 {
+		o.ShortRun = DefaultShortRun
+	}
+	if o.Endpointing != nil {
+		e, err := o.Endpointing.withDefaults()
+		if err != nil {
+			return o, err
+		}
+		o.Endpointing = &e
+	}
 	switch {
-	case o.MinSpeech < 0 || o.MinSilence < 0 || o.PreRoll < 0 || o.MinResume < 0:
+	case o.MinSpeech < 0 || o.MinSilence < 0 || o.PreRoll < 0 || o.MinResume < 0 || o.ShortRunHold < 0 || o.ShortRun < 0:
 		return o, fmt.Errorf("%w: negative duration", ErrOption)
 	case o.StartEvidence > EvidenceWindow:
 		return o, fmt.Errorf("%w: StartEvidence %v above EvidenceWindow %v", ErrOption, o.StartEvidence, EvidenceWindow)
@@ -211,6 +238,10 @@ type Event struct {
 	Duration time.Duration
 	// Capped (SpeechEnded only) reports that MaxUtterance cut the utterance.
 	Capped bool
+	// Wait (SpeechEnded only, adaptive endpointing only; else 0) is the
+	// silence the adaptive decision required; below MinSilence the turn
+	// was decided early.
+	Wait time.Duration
 }
 
 type turnState uint8
@@ -249,9 +280,11 @@ type Detector struct {
 	inCand      bool
 	uttStart    time.Duration
 	lastSpeech  time.Duration // end of the last speech frame
+	runStart    time.Duration // in a turn, start of the run that lastSpeech ends (ShortRun)
 	lastProb    float64
 	weakRun     bool // in a turn, the current run of weak frames has counted (MinResume)
 	ev          evidence
+	ep          *endpointer // nil: fixed silence
 	events      []Event
 	sampleNanos float64
 }
@@ -271,6 +304,9 @@ func NewDetector(c Classifier, opt TurnOptions) (*Detector, error) {
 	d.frameLen = int(int64(opt.SampleRate) * int64(opt.FrameDuration) / int64(time.Second))
 	if opt.StartEvidence > 0 {
 		d.ev = newEvidence(opt)
+	}
+	if opt.Endpointing != nil {
+		d.ep = &endpointer{opt: *opt.Endpointing}
 	}
 	d.frame = make([]int16, d.frameLen)
 	d.sampleNanos = float64(time.Second) / float64(opt.SampleRate)
@@ -339,6 +375,16 @@ func (d *Detector) LastProb() float64 { return d.lastProb }
 // applies.
 func (d *Detector) LastIsSpeech() bool { return d.lastProb >= d.frameThreshold() }
 
+// SetHint gives the adaptive end-of-turn decision what the words said so
+// far suggest (ClassifyPartial of the recogniser's partial); the hint holds
+// until the next SetHint or the end of the turn. Without Endpointing it
+// does nothing.
+func (d *Detector) SetHint(h Hint) {
+	if d.ep != nil {
+		d.ep.hint = h
+	}
+}
+
 // Reset forgets the stream: open turn (without an event), buffered samples,
 // pre-roll and the classifier's state.
 func (d *Detector) Reset() {
@@ -350,6 +396,9 @@ func (d *Detector) Reset() {
 	d.inCand, d.weakRun = false, false
 	d.lastProb = 0
 	d.ev.clear()
+	if d.ep != nil {
+		d.ep.reset()
+	}
 	d.events = d.events[:0]
 }
 
@@ -382,6 +431,7 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 			d.ev.clear()
 			d.uttStart = onset
 			d.lastSpeech = end
+			d.runStart = onset
 			d.snapshotPreRoll(onset-d.opt.PreRoll, end)
 			d.events = append(d.events, Event{Type: SpeechStarted, At: onset, DecidedAt: end})
 		}
@@ -404,10 +454,12 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 			}
 			if end-d.candStart >= d.opt.MinResume {
 				d.inCand = false
+				d.newRun(d.candStart)
 				d.lastSpeech = end
 				d.weakRun = weak
 			}
 		case speech:
+			d.newRun(at)
 			d.lastSpeech = end
 			d.inCand = false // (the background may have turned steady mid-run)
 		default:
@@ -415,10 +467,26 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 		}
 		// A run pending since before MinSilence ran out holds the decision
 		// until it counts or breaks off.
-		if end-d.lastSpeech >= d.opt.MinSilence && !(d.inCand && d.candStart-d.lastSpeech < d.opt.MinSilence) {
+		short := d.lastSpeech-d.runStart < d.opt.ShortRun
+		var silence time.Duration
+		if d.ep != nil {
+			d.ep.note(frame, speech && end == d.lastSpeech)
+			silence = d.ep.wait(short)
+		} else {
+			silence = d.opt.MinSilence
+			if short {
+				silence += d.opt.ShortRunHold
+			}
+		}
+		if end-d.lastSpeech >= silence && !(d.inCand && d.candStart-d.lastSpeech < silence) {
 			d.state = stateIdle
+			var wait time.Duration
+			if d.ep != nil {
+				d.ep.reset()
+				wait = silence
+			}
 			d.events = append(d.events, Event{Type: SpeechEnded, At: d.lastSpeech, DecidedAt: end,
-				Duration: d.lastSpeech - d.uttStart})
+				Duration: d.lastSpeech - d.uttStart, Wait: wait})
 			return
 		}
 		if end-d.uttStart >= d.opt.MaxUtterance {
@@ -432,6 +500,14 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 		} else if end-d.lastSpeech >= d.opt.MinSilence {
 			d.state = stateIdle
 		}
+	}
+}
+
+// newRun notes a speech frame (or counted run) starting at from: after a
+// gap of MinRunGap or more it starts a new run (ShortRun).
+func (d *Detector) newRun(from time.Duration) {
+	if from-d.lastSpeech >= MinRunGap {
+		d.runStart = from
 	}
 }
 

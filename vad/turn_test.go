@@ -670,3 +670,43 @@ func TestDetectorFluctuatingThreshold(t *testing.T) {
 		}
 	}
 }
+
+// TestDetectorShortRunHold: after a run shorter than ShortRun the end of
+// turn waits MinSilence + ShortRunHold, so a 360 ms gap between two digits
+// does not split the turn; after a long run MinSilence alone ends it; off
+// by default.
+func TestDetectorShortRunHold(t *testing.T) {
+	digits := padded(repeat(15, 1), repeat(18, 0), repeat(15, 1), repeat(10, 0)) // runs 20–320 and 680–980 ms
+	long := padded(repeat(40, 1))                                                // 20–820 ms
+	started := Event{Type: SpeechStarted, At: 20 * ms, DecidedAt: 120 * ms}
+	cases := []struct {
+		name  string
+		probs []float64
+		hold  time.Duration
+		want  []Event
+	}{
+		{"off: the gap ends the turn", digits, 0, []Event{started, {Type: SpeechEnded, At: 320 * ms, DecidedAt: 620 * ms, Duration: 300 * ms},
+			{Type: SpeechStarted, At: 680 * ms, DecidedAt: 780 * ms}, {Type: SpeechEnded, At: 980 * ms, DecidedAt: 1280 * ms, Duration: 300 * ms}}},
+		{"200 ms hold: one turn", digits, 200 * ms, []Event{started, {Type: SpeechEnded, At: 980 * ms, DecidedAt: 1480 * ms, Duration: 960 * ms}}},
+		{"long run: MinSilence alone", long, 200 * ms, []Event{started, {Type: SpeechEnded, At: 820 * ms, DecidedAt: 1120 * ms, Duration: 800 * ms}}},
+	}
+	for _, c := range cases {
+		d, err := NewDetector(&reporting{graded: graded{probs: c.probs}}, TurnOptions{ShortRunHold: c.hold})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := run(t, d, make([]int16, len(c.probs)*320), 0)
+		if len(got) != len(c.want) {
+			t.Errorf("%s: events %+v, want %+v", c.name, got, c.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("%s: event %d %+v, want %+v", c.name, i, got[i], c.want[i])
+			}
+		}
+	}
+	if _, err := NewDetector(&graded{}, TurnOptions{ShortRunHold: -ms}); !errors.Is(err, ErrOption) {
+		t.Errorf("negative ShortRunHold: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,12 +24,20 @@ import (
 // runScenarios runs what -only selects.
 func runScenarios(ctx context.Context, c config) error {
 	switch capOpt.only {
-	case "", "dialogue", "capacity":
+	case "", "dialogue", "capacity", "realtime":
 	default:
-		return fmt.Errorf("-only %q: want dialogue or capacity", capOpt.only)
+		return fmt.Errorf("-only %q: want dialogue, capacity or realtime", capOpt.only)
+	}
+	if capOpt.only == "realtime" {
+		return runRealtime(ctx, c) // realtime.go
 	}
 	if capOpt.only != "capacity" {
 		if err := run(ctx, c); err != nil {
+			return err
+		}
+	}
+	if capOpt.only == "" {
+		if err := runRealtime(ctx, c); err != nil {
 			return err
 		}
 	}
@@ -72,8 +81,12 @@ func runCapacity(ctx context.Context, c config) error {
 		return err
 	}
 
-	logf("capacity: Go micro-benchmarks…")
-	rep.micro, rep.microCmd, rep.microErr = runMicro(ctx)
+	if capOpt.micro {
+		logf("capacity: Go micro-benchmarks…")
+		rep.micro, rep.microCmd, rep.microErr = runMicro(ctx)
+	} else {
+		rep.microErr = errors.New("skipped (-capacity-micro=false)")
+	}
 	if rep.microErr != nil {
 		logf("capacity: micro-benchmarks: %v", rep.microErr)
 	}
@@ -86,7 +99,7 @@ func runCapacity(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	rep.serverArgs = serverFlags(bin, addr)
+	rep.serverArgs = serverArgs(bin, addr)
 	srv, err := startChild(ctx, rep.serverArgs, "http://"+addr)
 	if err != nil {
 		return err
@@ -146,6 +159,9 @@ func runCapacity(ctx context.Context, c config) error {
 	}
 	rep.ended = time.Now()
 	rep.load1 = loadAvg()
+	if capOpt.camera != "" {
+		return publish(c, "capacity-camera-bench", rep.markdown(c, commit))
+	}
 	return publish(c, "capacity-bench", rep.markdown(c, commit))
 }
 

@@ -40,10 +40,12 @@ var capOpt struct {
 	peerIdle  int
 	peerPath  string
 	quietWait time.Duration
+	camera    string
+	micro     bool
 }
 
 func init() {
-	flag.StringVar(&capOpt.only, "only", "", "run only this part: dialogue (scenarios A–C) or capacity; empty runs both")
+	flag.StringVar(&capOpt.only, "only", "", "run only this part: dialogue (scenarios A–C), realtime (-pipeline realtime against the fake model) or capacity; empty runs all")
 	flag.DurationVar(&capOpt.hold, "capacity-hold", 15*time.Second, "capacity: measured time of each step, once all its calls are connected")
 	flag.DurationVar(&capOpt.budget, "capacity-budget", 6*time.Minute, "capacity: time for the whole scenario (micro-benchmarks, quiet wait, steps); steps that would not fit are skipped")
 	flag.StringVar(&capOpt.ours, "capacity-steps", "25,50,75,100,125,150,200,250,300,400", "capacity: concurrent calls per step on our server, ascending; it stops at the first step that does not hold")
@@ -53,6 +55,8 @@ func init() {
 	flag.IntVar(&capOpt.oursIdle, "capacity-idle", 100, "capacity: idle calls for the RSS-per-idle-call step on our server")
 	flag.IntVar(&capOpt.peerIdle, "peer-idle", 20, "capacity: idle calls on the aiortc peer")
 	flag.StringVar(&capOpt.peerPath, "peer-script", "bench/peer/server.py", "capacity: the aiortc peer server (run with /usr/bin/python3; empty skips the peer)")
+	flag.BoolVar(&capOpt.micro, "capacity-micro", true, "capacity: run the Go micro-benchmarks first (false: skip them, e.g. for a quick camera step)")
+	flag.StringVar(&capOpt.camera, "capacity-camera", "", "capacity: a camera clip (IVF VP8/VP9 or H.264 Annex-B, e.g. 720p) every caller of our server sends, looping; the report goes to its own section (capacity-camera-bench)")
 	flag.DurationVar(&capOpt.quietWait, "capacity-quiet-wait", 45*time.Second, "capacity: wait up to this long (part of the budget) for other processes to leave the CPU before the steps")
 }
 
@@ -75,4 +79,14 @@ func serverFlags(bin, addr string) []string {
 	return []string{bin, "-addr", addr, "-log-format", "json", "-log-level", "warn",
 		"-pipeline", "canned", "-max-calls", "2000", "-pprof",
 		"-max-calls-per-ip=0", "-rate-limit=0", "-data-dir=", "-idle-timeout=0"}
+}
+
+// serverArgs is serverFlags with every camera decoded when the callers
+// send one.
+func serverArgs(bin, addr string) []string {
+	args := serverFlags(bin, addr)
+	if capOpt.camera != "" {
+		args = append(args, "-max-video-calls=0")
+	}
+	return args
 }

@@ -132,6 +132,9 @@ func (t *target) runStep(ctx context.Context, calls int, idle bool, utt clip, pr
 	if !idle {
 		opt.Utterance, opt.AudioRate = utt.pcm, utt.rate
 	}
+	if t.name == "duplex" {
+		opt.VideoPath = capOpt.camera
+	}
 	st.res, st.err = callbot.RunLoad(ctx, opt)
 	if prof != nil {
 		if p := <-prof; len(p) > 0 {
@@ -429,9 +432,9 @@ var microBenches = []microBench{
 	{"BenchmarkSpectralVAD/16kHz", "spectral VAD classifier (16 kHz)", "20 ms frame", true},
 	{"BenchmarkDetectorPush", "turn detector (VAD + turn state)", "20 ms frame", true},
 	{"BenchmarkOpusEncode", "Opus encode (48 kHz mono, 32 kbps VoIP)", "20 ms frame", true},
-	{"BenchmarkVP8PushInterFrames", "VP8 receive, inter-frame packet (assembly only)", "packet", false},
-	{"BenchmarkSnapshotDecode720p", "VP8 720p key frame decode", "key frame", false},
-	{"BenchmarkSnapshotPipeline720p", "VP8 720p key frame → ≤1200×800 JPEG", "snapshot", false},
+	{"BenchmarkVideoReceive/idle/H264-720p", "camera receive, 720p H.264 frame (depacketize + decode)", "frame", false},
+	{"BenchmarkVideoReceive/idle/VP8-720p", "camera receive, 720p VP8 frame (depacketize + decode)", "frame", false},
+	{"BenchmarkVideoPicture/H264-720p", "720p H.264 frame → ≤1200×800 JPEG (decode + scale + JPEG)", "picture", false},
 }
 
 type microRow struct {
@@ -458,7 +461,7 @@ func runMicro(ctx context.Context) ([]microRow, string, error) {
 		}
 	}
 	pattern := "^(" + strings.Join(names, "|") + ")$"
-	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", "1", "./media/", "./vad/"}
+	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", "1", "./media/", "./media/video/", "./vad/"}
 	mctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(mctx, goBin, args...).CombinedOutput()

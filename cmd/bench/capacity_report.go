@@ -64,6 +64,9 @@ func (r *capReport) writeIntro(w *mdWriter, c config, commit string) {
 	w.p("The load generator (callbot load mode, `internal/callbot/load.go`, in the bench process) runs on the same %d cores as the server under test.\n\n", runtime.NumCPU())
 
 	w.p("**Method.** Our server: `%s` (the canned pipeline: spectral VAD turn detection on every caller frame, and at the end of each turn one cached espeak-ng reply, \"%s\", synthesized once at start and Opus-encoded per call by the paced writer; no STT/LLM/TTS during calls, so codec, VAD, pacing, SRTP and signaling are what is measured). ", shellJoin(r.serverArgs), capacityReply)
+	if capOpt.camera != "" {
+		w.p("**Cameras on:** every caller of our server also sends `%s` in real time, looping (pion sample track, the clip's codec only); the server decodes every frame of every camera (`-max-video-calls=0`). The aiortc peer's callers send no video. ", capOpt.camera)
+	}
 	w.p("The peer: `bench/peer/server.py` on Debian's aiortc 1.4 (aiortc decodes the caller's Opus; an energy VAD, -40 dBFS, 100 ms to start, 300 ms of silence to end; the same reply as a WAV, resampled to 48 kHz once, played on the call's track, which aiortc encodes and paces, sending silence between replies). ")
 	w.p("Each step: N callers (pion WebRTC over loopback, Opus 20 ms frames pre-encoded once, RTCP reports as their only interceptor) join at %g calls/s (ours) or %g calls/s (aiortc); once all are connected the hold lasts %s: each caller says \"%s\" (espeak-ng, 1 s), sends silence until the reply audio has been quiet for 800 ms (or 5 s without reply), pauses 1–2 s (seeded), and speaks again; then all hang up. ",
 		capOpt.oursRamp, capOpt.peerRamp, capOpt.hold, capacityUtterance)

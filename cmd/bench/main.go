@@ -9,6 +9,9 @@
 //   - B: 20 calls, each interrupting "tell me a story" at a seeded random
 //     offset: barge_in_stop_ms and whether the heard text is a prefix of
 //     the generated story;
+//   - R: one call of real recordings (the librivox sentences of
+//     pocketsphinx-testdata and FSDD digit strings, each left out when its
+//     folder is absent): the same client latency, beside A's;
 //   - C: BenchmarkTurnOverhead of package dialogue (fake engines with fixed
 //     delays), run as `go test` in a subprocess.
 //
@@ -44,7 +47,7 @@ import (
 
 const (
 	// totalTimeout bounds the whole run.
-	totalTimeout = 10 * time.Minute
+	totalTimeout = 25 * time.Minute
 	// healthTimeout bounds the server's start-up.
 	healthTimeout = 20 * time.Second
 	// stopTimeout: after SIGTERM, the server is killed if still running.
@@ -57,6 +60,8 @@ type config struct {
 	seed      uint64
 	benchtime string
 	verbose   bool
+	fsdd      string // FSDD folder for R's digit strings
+	librivox  string // read sentences for R
 }
 
 func main() {
@@ -66,6 +71,8 @@ func main() {
 	flag.Uint64Var(&c.seed, "seed", 1, "seed of the barge-in offsets")
 	flag.StringVar(&c.benchtime, "overhead-benchtime", "30x", "-benchtime of BenchmarkTurnOverhead")
 	flag.BoolVar(&c.verbose, "v", false, "print every turn and trial")
+	flag.StringVar(&c.fsdd, "fsdd", "../shared/corpus/fsdd", "FSDD folder (R's digit strings; absent: left out)")
+	flag.StringVar(&c.librivox, "librivox", "/usr/share/pocketsphinx/test/data/librivox", "read sentences for R (absent: left out)")
 	flag.Parse()
 	if c.serverBin == "" || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "usage: bench -server-bin PATH [-out BENCHMARKS.md] [-seed N] [-v]")
@@ -122,6 +129,12 @@ func run(ctx context.Context, c config) error {
 	rep.a, err = runA(ctx, srv.base, clips, c.verbose)
 	if err != nil {
 		return fmt.Errorf("scenario A: %w", err)
+	}
+	logf("R: one call of real recordings…")
+	rep.loadR = loadAvg()
+	rep.r, err = runR(ctx, srv.base, c.fsdd, c.librivox, c.verbose)
+	if err != nil {
+		return fmt.Errorf("scenario R: %w", err)
 	}
 	logf("B: %d barge-in calls…", bargeTrials)
 	rep.loadB = loadAvg()

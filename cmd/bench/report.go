@@ -14,6 +14,9 @@ const (
 	targetTurnP95     = 560.0
 	targetBargeP95    = 200.0
 	targetOverheadP95 = 15.0
+	// targetRealExtraP95: real speech's p95 turn latency at most this much
+	// above the synthetic voices' (issue 21).
+	targetRealExtraP95 = 100.0
 )
 
 type report struct {
@@ -21,9 +24,11 @@ type report struct {
 	took                              time.Duration
 	cpu, goVersion, commit, serverBin string
 	cores                             int
-	load0, loadC, loadA, loadB, load1 string
+	load0, loadC, loadA, loadR, loadB string
+	load1                             string
 	overhead                          *overheadResult
 	a                                 *resultA
+	r                                 *resultR
 	b                                 *resultB
 	serverWarnings                    []string
 }
@@ -48,12 +53,23 @@ func (r *report) markdown() string {
 	p("## Dialogue: turn latency, barge-in, engine overhead (`make bench`)\n\n")
 	p("Measured %s by `go run ./cmd/bench -server-bin %s` (took %s) at commit `%s`, against the server binary started as a child process with its defaults (offline engines: pocketsphinx → local skills → espeak-ng; full duplex; VAD min silence 300 ms; min interruption 120 ms) on a loopback port, callbot as the caller (real-time Opus over WebRTC on loopback).\n\n",
 		r.started.UTC().Format("2006-01-02 15:04 UTC"), r.serverBin, r.took.Round(time.Second), r.commit)
-	p("Machine: %s, %d logical cores, %s, shared with other jobs: load average (1 / 5 / 15 min) %s at the start, %s before C, %s before A, %s before B, %s at the end. Figures on this VM move by tens of percent between runs.\n\n",
-		r.cpu, r.cores, r.goVersion, r.load0, r.loadC, r.loadA, r.loadB, r.load1)
+	p("Machine: %s, %d logical cores, %s, shared with other jobs: load average (1 / 5 / 15 min) %s at the start, %s before C, %s before A, %s before R, %s before B, %s at the end. Figures on this VM move by tens of percent between runs.\n\n",
+		r.cpu, r.cores, r.goVersion, r.load0, r.loadC, r.loadA, r.loadR, r.loadB, r.load1)
 
 	p("| figure | target | measured | |\n|---|---:|---:|---|\n")
 	p("| turn latency p50 (A, client) | ≤ %.0f ms | %.0f ms | %s |\n", targetTurnP50, a.latency.P50, verdict(a.latency.P50, targetTurnP50, a.nLatency > 0))
 	p("| turn latency p95 (A, client) | ≤ %.0f ms | %.0f ms | %s |\n", targetTurnP95, a.latency.P95, verdict(a.latency.P95, targetTurnP95, a.nLatency > 0))
+	if rr := r.r; rr != nil && rr.nLatency > 0 {
+		p("| turn latency p50 / p95 (R, real recordings, client) | — | %.0f / %.0f ms | |\n", rr.latency.P50, rr.latency.P95)
+		p("| real p95 − synthetic p95 (R − A) | ≤ %.0f ms | %+.0f ms | %s |\n", targetRealExtraP95, rr.latency.P95-a.latency.P95,
+			verdict(rr.latency.P95-a.latency.P95, targetRealExtraP95, a.nLatency > 0))
+		for _, src := range []string{"librivox", "fsdd"} {
+			if q, ok := rr.bySource[src]; ok {
+				p("| … R's %s call alone: p50 / p95, p95 − A's | ≤ %.0f ms | %.0f / %.0f ms, %+.0f ms | %s |\n", src, targetRealExtraP95,
+					q.P50, q.P95, q.P95-a.latency.P95, verdict(q.P95-a.latency.P95, targetRealExtraP95, a.nLatency > 0))
+			}
+		}
+	}
 	p("| barge-in stop p95 (B, client, callbot `barge_in_stop_ms`) | ≤ %.0f ms | %.0f ms | %s |\n", targetBargeP95, b.stop.P95, verdict(b.stop.P95, targetBargeP95, b.nStop > 0))
 	p("| barge-in stop p95 (B, audio-timeline cross-check) | ≤ %.0f ms | %.0f ms | %s |\n", targetBargeP95, b.tlStop.P95, verdict(b.tlStop.P95, targetBargeP95, b.nTL > 0))
 	p("| engine overhead p95 (C) | ≤ %.0f ms | %.1f ms | %s |\n\n", targetOverheadP95, o.metrics["p95-overhead-ms"], verdict(o.metrics["p95-overhead-ms"], targetOverheadP95, true))
@@ -102,6 +118,8 @@ func (r *report) markdown() string {
 		p("\ncallbot errors: %s\n", mdCell(strings.Join(a.errors, "; "), 400))
 	}
 	p("\n")
+
+	p("%s", r.markdownR())
 
 	// ---- B ----
 	p("### B. Barge-in: %d interruptions of \"%s\"\n\n", len(b.trials), storyText)
@@ -178,4 +196,97 @@ func mdCell(s string, n int) string {
 		s = string(r[:n]) + "…"
 	}
 	return s
+}
+
+// stageRows renders p50 / p95 of each turn.metrics field of ms as a table
+// row named name.
+func stageRows(name string, ms []events.TurnMetrics) string {
+	col := func(f func(m events.TurnMetrics) float64) string {
+		var v []float64
+		for _, m := range ms {
+			v = append(v, f(m))
+		}
+		q := nearestRank(v)
+		return fmt.Sprintf("%.0f / %.0f", q.P50, q.P95)
+	}
+	return fmt.Sprintf("| %s | %d | %s | %s | %s | %s | %s | %s |\n", name, len(ms),
+		col(func(m events.TurnMetrics) float64 { return m.SpeechDurationMS }),
+		col(func(m events.TurnMetrics) float64 { return m.EndpointMS }),
+		col(func(m events.TurnMetrics) float64 { return m.STTMS }),
+		col(func(m events.TurnMetrics) float64 { return m.LLMFirstTokenMS }),
+		col(func(m events.TurnMetrics) float64 { return m.TTSFirstAudioMS }),
+		col(func(m events.TurnMetrics) float64 { return m.LatencyMS }))
+}
+
+// markdownR renders scenario R beside A.
+func (r *report) markdownR() string {
+	var w strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&w, format, args...) }
+	rr, a := r.r, r.a
+	if rr == nil {
+		return ""
+	}
+	p("### R. Real recordings: turn latency beside A's synthetic voices\n\n")
+	if len(rr.clips) == 0 {
+		p("No real recordings found (%s).\n\n", strings.Join(rr.notes, "; "))
+		return w.String()
+	}
+	var nLib, nFSDD int
+	for _, c := range rr.clips {
+		if strings.HasPrefix(c.source, "fsdd") {
+			nFSDD++
+		} else {
+			nLib++
+		}
+	}
+	cfg := realConfig()
+	p("Method: two calls as in A (same server, right after it; librivox, then FSDD), of %d real recordings at 16 kHz, played as recorded (their own level and room tone): "+
+		"the %d librivox sentences of pocketsphinx-testdata (one reader), each spoken %d times (%d turns), and %d FSDD digit strings "+
+		"(%d per speaker of %s, %d–%d digits, %v–%v of silence between digits, 8 kHz resampled to 16 kHz; none of them asks for a skill). ",
+		len(rr.clips), nLib/realRepeats, realRepeats, nLib, nFSDD, cfg.Strings, strings.Join(cfg.Speakers, ", "), cfg.DigitsMin, cfg.DigitsMax, cfg.GapMin, cfg.GapMax)
+	p("Client latency as in A (last speech frame sent > -40 dBFS → first non-silent reply frame). Turns are matched to recordings by transcript words; a digit string the VAD split gives more turns than recordings (per call: turns / recordings below). Calls OK: %v, took %s. %s\n\n",
+		rr.ok, rr.took.Round(time.Second), strings.Join(rr.notes, "; "))
+	p("| speech | turns with a latency | client p50 | p95 | max |\n|---|---:|---:|---:|---:|\n")
+	p("| A: espeak-ng voices | %d | %.0f ms | %.0f ms | %.0f ms |\n", a.nLatency, a.latency.P50, a.latency.P95, a.latency.Max)
+	p("| R: all real recordings | %d | %.0f ms | %.0f ms | %.0f ms |\n", rr.nLatency, rr.latency.P50, rr.latency.P95, rr.latency.Max)
+	turns := map[string]int{}
+	for _, row := range rr.rows {
+		turns[row.group]++
+	}
+	for _, src := range []string{"librivox", "fsdd"} {
+		if n := rr.nSource[src]; n > 0 {
+			q := rr.bySource[src]
+			rec := nLib
+			if src == "fsdd" {
+				rec = nFSDD
+			}
+			p("| R: %s call (%d turns / %d recordings) | %d | %.0f ms | %.0f ms | %.0f ms |\n", src, turns[src], rec, n, q.P50, q.P95, q.Max)
+		}
+	}
+	p("\nServer breakdown (`turn.metrics`, p50 / p95 ms; `speech` = speech_duration_ms, the utterance the VAD cut):\n\n")
+	p("| call | turns | speech | endpoint | stt | llm first token | tts first audio | latency_ms |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("%s", stageRows("A: espeak-ng", a.metrics))
+	for _, g := range []string{"librivox", "fsdd"} {
+		if ms := rr.metrics[g]; len(ms) > 0 {
+			p("%s", stageRows("R: "+g+" call", ms))
+		}
+	}
+	p("\n")
+	p("<details><summary>the %d turns of R</summary>\n\n", len(rr.rows))
+	p("| # | recording | said | transcript | reply | client ms | server ms |\n|---:|---|---|---|---|---:|---:|\n")
+	for i, row := range rr.rows {
+		src, said := row.group+" call", "(no recording matched)"
+		if row.clip >= 0 {
+			src, said = rr.clips[row.clip].source, rr.clips[row.clip].text
+		}
+		p("| %d | %s | %s | %s | %s | %.0f | %.0f |\n", i+1, mdCell(src, 50), mdCell(said, 50), mdCell(row.user, 50), mdCell(row.reply, 60), row.latency, row.server)
+	}
+	for _, j := range rr.missing {
+		p("| — | %s | %s | (no turn) | | | |\n", mdCell(rr.clips[j].source, 50), mdCell(rr.clips[j].text, 50))
+	}
+	if len(rr.errors) > 0 {
+		p("\ncallbot errors: %s\n", mdCell(strings.Join(rr.errors, "; "), 400))
+	}
+	p("\n</details>\n\n")
+	return w.String()
 }

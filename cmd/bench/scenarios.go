@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -18,6 +19,7 @@ import (
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/callbot"
 	"github.com/duplex-ai/duplex/internal/wav"
+	"github.com/duplex-ai/duplex/vad/eval"
 )
 
 // voices are the espeak-ng voices the caller speaks with.
@@ -498,5 +500,172 @@ func runOverhead(ctx context.Context, benchtime string) (*overheadResult, error)
 			return nil, fmt.Errorf("no %s in %q", k, r.line)
 		}
 	}
+	return r, nil
+}
+
+// ---- scenario R: real recordings ----
+
+// realConfig makes the FSDD digit strings of scenario R: three per
+// speaker, 3-6 digits with 100-400 ms gaps (as in vad-eval's corpus).
+func realConfig() eval.RealConfig {
+	return eval.RealConfig{Seed: 21, Speakers: eval.FSDDSpeakers, Strings: 3, DigitsMin: 3, DigitsMax: 6,
+		GapMin: 100 * time.Millisecond, GapMax: 400 * time.Millisecond}
+}
+
+// realRepeats is how often each librivox sentence is spoken in R.
+const realRepeats = 2
+
+var digitWords = strings.Fields("zero one two three four five six seven eight nine")
+
+// realClip is one recording spoken in R, at 16 kHz, as recorded.
+type realClip struct {
+	source, text string
+	pcm          []int16
+}
+
+// realClips reads the librivox sentences and makes FSDD digit strings;
+// each corpus whose folder is absent is left out with a note.
+func realClips(fsddDir, librivoxDir string) ([]realClip, []string, error) {
+	var out []realClip
+	var notes []string
+	add := func(s eval.Spoken, text string) {
+		pcm := make([]int16, len(s.PCM))
+		for i, v := range s.PCM {
+			pcm[i] = int16(max(-32768, min(32767, math.Round(v))))
+		}
+		out = append(out, realClip{source: s.Source + ":" + s.Speaker, text: text, pcm: pcm})
+	}
+	sent, err := eval.Sentences(librivoxDir)
+	switch {
+	case errors.Is(err, eval.ErrNoRecordings):
+		notes = append(notes, fmt.Sprintf("librivox sentences left out: %v", err))
+	case err != nil:
+		return nil, nil, err
+	default:
+		for range realRepeats {
+			for _, s := range sent {
+				add(s, s.Text)
+			}
+		}
+	}
+	digits, err := eval.DigitStrings(fsddDir, realConfig())
+	switch {
+	case errors.Is(err, eval.ErrNoRecordings):
+		notes = append(notes, fmt.Sprintf("FSDD digit strings left out: %v", err))
+	case err != nil:
+		return nil, nil, err
+	default:
+		for _, s := range digits {
+			var words []string
+			for _, d := range strings.Fields(s.Text) {
+				n, _ := strconv.Atoi(d)
+				words = append(words, digitWords[n])
+			}
+			add(s, strings.Join(words, " "))
+		}
+	}
+	return out, notes, nil
+}
+
+type realRow struct {
+	clip    int    // index into resultR.clips, -1 if the turn matched none
+	group   string // the call: librivox or fsdd
+	user    string
+	reply   string
+	latency float64
+	server  float64
+}
+
+type resultR struct {
+	ok       bool
+	errors   []string
+	notes    []string
+	clips    []realClip
+	rows     []realRow
+	missing  []int
+	latency  callbot.Percentiles
+	nLatency int
+	bySource map[string]callbot.Percentiles // "librivox", "fsdd"
+	nSource  map[string]int
+	metrics  map[string][]events.TurnMetrics // per call
+	took     time.Duration
+}
+
+// runR speaks the real recordings, one call per corpus (librivox, then
+// FSDD), like A: each recording once the previous reply is over. The
+// client latency is measured the same way.
+func runR(ctx context.Context, base, fsddDir, librivoxDir string, verbose bool) (*resultR, error) {
+	clips, notes, err := realClips(fsddDir, librivoxDir)
+	if err != nil {
+		return nil, err
+	}
+	r := &resultR{notes: notes, clips: clips, bySource: map[string]callbot.Percentiles{}, nSource: map[string]int{},
+		metrics: map[string][]events.TurnMetrics{}}
+	start := time.Now()
+	lat := map[string][]float64{}
+	var all []float64
+	r.ok = true
+	for _, group := range []string{"librivox", "fsdd"} {
+		var idx []int
+		for i, c := range clips {
+			if strings.HasPrefix(c.source, group+":") {
+				idx = append(idx, i)
+			}
+		}
+		if len(idx) == 0 {
+			continue
+		}
+		turns := make([][]int16, len(idx))
+		qs := make([]question, len(idx))
+		for k, i := range idx {
+			turns[k], qs[k] = clips[i].pcm, question{text: clips[i].text}
+		}
+		cctx, cancel := context.WithTimeout(ctx, time.Duration(len(idx))*30*time.Second)
+		res, err := callbot.Run(cctx, callbot.Options{
+			Server: base, Turns: turns, AudioRate: eval.Rate,
+			TurnTimeout: 20 * time.Second, Tail: 5 * time.Second, Wait: len(turns), Log: zerolog.Nop(),
+		})
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("%s call: %w", group, err)
+		}
+		r.ok = r.ok && res.OK
+		for _, e := range res.Errors {
+			r.errors = append(r.errors, group+": "+e)
+		}
+		for _, ev := range res.Events {
+			if ev.Type == events.TypeTurnMetrics && ev.Metrics != nil {
+				r.metrics[group] = append(r.metrics[group], *ev.Metrics)
+			}
+		}
+		match := align(qs, res.Turns)
+		used := make([]bool, len(idx))
+		for i, t := range res.Turns {
+			row := realRow{clip: -1, group: group, user: t.User, reply: t.Reply, latency: t.LatencyMS, server: t.ServerLatencyMS}
+			if j := match[i]; j >= 0 {
+				used[j] = true
+				row.clip = idx[j]
+			}
+			if t.LatencyMS > 0 {
+				r.nLatency++
+				lat[group] = append(lat[group], t.LatencyMS)
+				all = append(all, t.LatencyMS)
+			}
+			r.rows = append(r.rows, row)
+			if verbose {
+				logf("R %2d %-9s %q → %q (%.0f ms, server %.0f ms)", len(r.rows), group, t.User, t.Reply, t.LatencyMS, t.ServerLatencyMS)
+			}
+		}
+		for j, u := range used {
+			if !u {
+				r.missing = append(r.missing, idx[j])
+			}
+		}
+	}
+	r.latency = nearestRank(all)
+	for src, v := range lat {
+		r.bySource[src], r.nSource[src] = nearestRank(v), len(v)
+	}
+	r.took = time.Since(start)
 	return r, nil
 }

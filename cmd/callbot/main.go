@@ -51,7 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		bargeAt = fs.Duration("barge-in-after", time.Second, "start -barge-in this long after the first reply audio of the last turn arrived")
 		gap     = fs.Duration("gap", 600*time.Millisecond, "silence between the end of a reply and the next turn")
 		turnTO  = fs.Duration("turn-timeout", 20*time.Second, "give up waiting for the reply to a turn (or for reply audio before -barge-in) after this long; the call goes on")
-		video   = fs.String("video", "", "optional VP8 IVF file to stream, looping")
+		video   = fs.String("video", "", "optional video file to stream, looping: IVF (VP8, VP9) or H.264 Annex-B (30 fps)")
 		record  = fs.String("record", "", "write the received audio to this WAV file (48 kHz mono)")
 		asJSON  = fs.Bool("json", false, "print the result as one JSON object on the last line of stdout")
 		token   = fs.String("token", os.Getenv("DUPLEX_TOKEN"), "bearer token (default $DUPLEX_TOKEN)")

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -25,7 +26,24 @@ func (s *stringList) Set(v string) error {
 	return nil
 }
 
+// lineList is a repeatable flag whose values may hold commas (a command
+// line).
+type lineList []string
+
+func (s *lineList) String() string { return strings.Join(*s, "; ") }
+func (s *lineList) Set(v string) error {
+	if v = strings.TrimSpace(v); v != "" {
+		*s = append(*s, v)
+	}
+	return nil
+}
+
 type config struct {
+	mcpURLs       stringList
+	mcpCmds       lineList
+	toolsAllow    stringList
+	toolTimeout   time.Duration
+	localTools    bool
 	addr          string
 	logFormat     string
 	logLevel      string
@@ -36,10 +54,15 @@ type config struct {
 	udpPortMin    uint
 	udpPortMax    uint
 	udpMuxPort    int
+	tcpPort       int
+	nodeID        string
+	turnListen    string
+	turnRelayIP   string
 	iceServers    stringList
 	echoDelay     time.Duration
 	vadMinSpeech  time.Duration
 	vadMinSilence time.Duration
+	endpointing   string
 	vadThreshold  float64
 	vadStart      float64
 	vadFluct      float64
@@ -70,11 +93,18 @@ type config struct {
 	rateBurst      int
 	trustedProxies stringList
 	maxCallsPerIP  int
+	maxVideoCalls  int
 	idleTimeout    time.Duration
+	resumeWindow   time.Duration
 	maxDuration    time.Duration
 	dataDir        string
 	opusComplexity int
 	pprof          bool
+
+	realtimeURL, realtimeModel string
+	realtimeTurns              string
+	realtimeTranscribe         string
+	realtimeTimeout            time.Duration
 }
 
 // envName maps a flag name to its environment variable: -udp-port-min → DUPLEX_UDP_PORT_MIN.
@@ -88,10 +118,20 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("duplex", flag.ContinueOnError)
 	fs.StringVar(&c.addr, "addr", ":8080", "HTTP listen address")
+	fs.Var(&c.mcpURLs, "mcp", "URL of a Streamable HTTP MCP server whose tools the assistant may call; repeatable")
+	fs.Var(&c.mcpCmds, "mcp-cmd", `command line of a stdio MCP server to start, e.g. "duplex mcp-demo"; repeatable`)
+	fs.Var(&c.toolsAllow, "tools-allow", "names of the tools that may run without confirmation; only these are offered (none: all); repeatable")
+	fs.BoolVar(&c.localTools, "local-tools", false, "with -llm local: run the time, date and arithmetic skills as tools (tool.started/tool.done), the same path as MCP tools")
+	fs.DurationVar(&c.toolTimeout, "tool-timeout", 10*time.Second, "longest a tool call may run before it counts as failed")
 	fs.StringVar(&c.logFormat, "log-format", "console", "log format: console or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.pionLogLevel, "pion-log-level", "error", "least severe of pion's own log lines to keep (trace, debug, info, warn, error); they carry the call id and never go below -log-level")
-	fs.StringVar(&c.pipeline, "pipeline", "assistant", "what a call runs: assistant (VAD → STT → LLM → TTS), echo, or canned (VAD + one cached espeak reply per turn: the capacity benchmark)")
+	fs.StringVar(&c.pipeline, "pipeline", "assistant", "what a call runs: assistant (VAD → STT → LLM → TTS), realtime (VAD + a speech-to-speech model over the OpenAI Realtime WebSocket), echo, or canned (VAD + one cached espeak reply per turn: the capacity benchmark)")
+	fs.StringVar(&c.realtimeURL, "realtime-url", "wss://api.openai.com/v1/realtime", "-pipeline realtime: the Realtime WebSocket endpoint (the model goes in its query); key from DUPLEX_OPENAI_API_KEY or OPENAI_API_KEY")
+	fs.StringVar(&c.realtimeModel, "realtime-model", "gpt-realtime", "-pipeline realtime: the speech-to-speech model")
+	fs.StringVar(&c.realtimeTurns, "realtime-turns", "duplex", "-pipeline realtime: who ends the user's turn: duplex (Duplex's VAD; the model's is off), server (the model's server_vad) or semantic (its semantic_vad); Duplex's VAD drives barge-in in every mode")
+	fs.StringVar(&c.realtimeTranscribe, "realtime-transcribe", "gpt-4o-mini-transcribe", "-pipeline realtime: the model's input transcription model (the words decide barge-in versus backchannel)")
+	fs.DurationVar(&c.realtimeTimeout, "realtime-timeout", 15*time.Second, "-pipeline realtime: longest wait to connect, for a transcript and for a reply's first audio")
 	fs.StringVar(&c.mode, "mode", "full-duplex", "conversation mode: full-duplex (barge-in) or half-duplex")
 	fs.StringVar(&c.stt, "stt", "sphinx", "speech-to-text: sphinx (offline) or openai (OpenAI-compatible /audio/transcriptions)")
 	fs.StringVar(&c.sttURL, "stt-url", "https://api.openai.com/v1", "base URL of the OpenAI-compatible STT server")
@@ -114,10 +154,16 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.UintVar(&c.udpPortMin, "udp-port-min", 0, "lowest UDP port for ICE (0: any)")
 	fs.UintVar(&c.udpPortMax, "udp-port-max", 0, "highest UDP port for ICE (0: any)")
 	fs.IntVar(&c.udpMuxPort, "udp-mux-port", 0, "serve all calls on this one UDP port (0: off)")
+	fs.StringVar(&c.nodeID, "node-id", defaultNodeID(), "this node's name in call URLs (/v1/calls/{node}.{id}) and resume credentials, for a proxy in front of many nodes; letters, digits, - and _ (default: the host name)")
+	fs.IntVar(&c.tcpPort, "tcp-port", 0, "also offer passive ICE-TCP candidates on this one TCP port, for callers whose network blocks UDP (0: off)")
+	fs.StringVar(&c.turnListen, "turn-listen", "", "run the built-in TURN server on this host:port, UDP and TCP (e.g. :3478), advertised with per-request credentials in /v1/config (empty: off)")
+	fs.StringVar(&c.turnRelayIP, "turn-relay-ip", "", "address of the built-in TURN server's relays; default the first -public-ip, else the -turn-listen host")
 	fs.Var(&c.iceServers, "ice-server", "STUN/TURN URL, turn:user:pass@host:port for credentials; repeatable")
 	fs.DurationVar(&c.echoDelay, "echo-delay", 0, "echo pipeline: 0 plays each utterance back when it ends; > 0 plays everything back this much later")
 	fs.DurationVar(&c.vadMinSpeech, "vad-min-speech", vad.DefaultMinSpeech, "speech needed to start a turn")
-	fs.DurationVar(&c.vadMinSilence, "vad-min-silence", vad.DefaultMinSilence, "silence that ends a turn")
+	fs.DurationVar(&c.vadMinSilence, "vad-min-silence", vad.DefaultMinSilence, "silence that ends a turn (-endpointing fixed)")
+	fs.StringVar(&c.endpointing, "endpointing", "fixed",
+		"end of turn: fixed (-vad-min-silence) or adaptive (a wait of 120 ms-1.2 s from the partial's last words and the energy contour; see BENCHMARKS.md, turn-taking)")
 	fs.Float64Var(&c.vadThreshold, "vad-threshold", vad.DefaultThreshold, "speech probability threshold of the VAD (0..1; in a fluctuating background -vad-fluctuating-threshold applies)")
 	fs.Float64Var(&c.vadStart, "vad-start-threshold", 0,
 		"in a fluctuating background, probability one frame must reach for speech to start a turn (vad-threshold..1; 0: the larger of 0.998 and vad-threshold)")
@@ -138,6 +184,8 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.IntVar(&c.rateBurst, "rate-burst", 0, "burst of -rate-limit (0: 4 × the rate)")
 	fs.Var(&c.trustedProxies, "trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For names the client; repeatable")
 	fs.IntVar(&c.maxCallsPerIP, "max-calls-per-ip", 20, "maximum concurrent calls from one client address (0: no limit)")
+	fs.IntVar(&c.maxVideoCalls, "max-video-calls", 8*runtime.NumCPU(), "maximum cameras decoded at once; calls beyond it are audio-only to the assistant (0: no limit, -1: decode none)")
+	fs.DurationVar(&c.resumeWindow, "resume-window", 30*time.Second, "keep a call whose network failed this long for an ICE restart or a resume (0: end it at once)")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 5*time.Minute, "end a call after this long without caller speech or commands while the assistant is quiet (0: never)")
 	fs.DurationVar(&c.maxDuration, "max-call-duration", 2*time.Hour, "end a call this long after it started (0: never)")
 	fs.IntVar(&c.opusComplexity, "opus-complexity", 5, "libopus complexity 1..10 of the audio sent to callers (5: half the CPU of 10, same quality on speech)")
@@ -176,11 +224,13 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		name, val string
 		ok        []string
 	}{
-		{"pipeline", c.pipeline, []string{"assistant", "echo", "canned"}},
+		{"pipeline", c.pipeline, []string{"assistant", "realtime", "echo", "canned"}},
+		{"realtime-turns", c.realtimeTurns, []string{"duplex", "server", "semantic"}},
 		{"stt", c.stt, []string{"sphinx", "openai"}},
 		{"llm", c.llm, []string{"local", "openai"}},
 		{"tts", c.tts, []string{"espeak", "openai"}},
 		{"mode", c.mode, []string{"full-duplex", "half-duplex", "full_duplex", "half_duplex"}},
+		{"endpointing", c.endpointing, []string{"fixed", "adaptive"}},
 	} {
 		if !slices.Contains(ch.ok, ch.val) {
 			return nil, fmt.Errorf("-%s %q: want one of %s", ch.name, ch.val, strings.Join(ch.ok, ", "))
@@ -195,8 +245,14 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 			return nil, fmt.Errorf("-trusted-proxy %q: want a CIDR such as 10.0.0.0/8: %w", p, err)
 		}
 	}
-	if c.rateLimit < 0 || c.rateBurst < 0 || c.maxCallsPerIP < 0 || c.idleTimeout < 0 || c.maxDuration < 0 {
-		return nil, fmt.Errorf("-rate-limit, -rate-burst, -max-calls-per-ip, -idle-timeout and -max-call-duration must not be negative")
+	if c.rateLimit < 0 || c.rateBurst < 0 || c.maxCallsPerIP < 0 || c.idleTimeout < 0 || c.maxDuration < 0 || c.resumeWindow < 0 {
+		return nil, fmt.Errorf("-rate-limit, -rate-burst, -max-calls-per-ip, -idle-timeout, -max-call-duration and -resume-window must not be negative")
+	}
+	if c.realtimeTimeout <= 0 {
+		return nil, fmt.Errorf("-realtime-timeout %s: want > 0", c.realtimeTimeout)
+	}
+	if c.toolTimeout <= 0 {
+		return nil, fmt.Errorf("-tool-timeout %s: want > 0", c.toolTimeout)
 	}
 	if c.opusComplexity < 1 || c.opusComplexity > 10 {
 		return nil, fmt.Errorf("-opus-complexity %d: want 1..10", c.opusComplexity)

@@ -22,9 +22,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/duplex-ai/duplex/dialogue"
+	llmlocal "github.com/duplex-ai/duplex/llm/local"
 	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/session"
 	"github.com/duplex-ai/duplex/signaling"
+	"github.com/duplex-ai/duplex/tools"
 	"github.com/duplex-ai/duplex/transcript"
 	"github.com/duplex-ai/duplex/vad"
 	"github.com/duplex-ai/duplex/web"
@@ -37,6 +39,16 @@ func main() {
 				os.Exit(0)
 			}
 			fmt.Fprintln(os.Stderr, "duplex token:", err)
+			os.Exit(2)
+		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "mcp-demo" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := mcpDemoCmd(ctx, os.Args[2:], os.Stderr)
+		stop()
+		if err != nil && !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "duplex mcp-demo:", err)
 			os.Exit(2)
 		}
 		return
@@ -99,11 +111,26 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 			return err
 		}
 		defer eng.Close()
+		var local tools.Provider
+		if le, ok := eng.llm.(*llmlocal.Engine); ok && cfg.localTools {
+			local = le.Tools()
+		}
+		reg, closeTools, err := buildTools(ctx, cfg, local)
+		if err != nil {
+			return err
+		}
+		defer closeTools()
+		if reg != nil {
+			for _, t := range reg.Tools() {
+				log.Info().Str("tool", t.Name).Msg("tool offered to the LLM")
+			}
+		}
 		metrics := dialogue.NewMetrics()
 		collectors = append(collectors, metrics.TurnLatency, metrics.StageSeconds, metrics.Turns, metrics.Interruptions, metrics.Errors)
 		a, err := dialogue.NewAssistant(dialogue.Options{
 			STT: eng.stt, LLM: eng.llm, TTS: eng.tts,
 			NewDetector:              newDetector,
+			FixedSilence:             cfg.vadMinSilence,
 			Mode:                     pipeline.Mode(cfg.mode),
 			MinInterruption:          cfg.minInterruption,
 			FalseInterruptionTimeout: cfg.falseInterruption,
@@ -112,12 +139,24 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 			Language:                 cfg.language,
 			SystemPrompt:             cfg.systemPrompt,
 			Metrics:                  metrics,
+			Tools:                    reg,
+			ToolTimeout:              cfg.toolTimeout,
 		})
 		if err != nil {
 			return err
 		}
 		pl = a
 		log.Info().Str("stt", eng.stt.Name()).Str("llm", eng.llm.Name()).Str("tts", eng.tts.Name()).Str("mode", cfg.mode).Msg("assistant pipeline")
+	case "realtime":
+		metrics := dialogue.NewMetrics()
+		collectors = append(collectors, metrics.TurnLatency, metrics.StageSeconds, metrics.Turns, metrics.Interruptions, metrics.Errors)
+		a, closeFn, err := buildRealtime(cfg, newDetector, metrics, log)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		pl = a
+		log.Info().Str("url", cfg.realtimeURL).Str("model", cfg.realtimeModel).Str("turns", cfg.realtimeTurns).Str("mode", cfg.mode).Msg("realtime pipeline")
 	case "canned":
 		c, err := buildCanned(ctx, cfg, newDetector)
 		if err != nil {
@@ -136,13 +175,16 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		Pipeline:       pl,
 		MaxCalls:       cfg.maxCalls,
 		MaxCallsPerIP:  cfg.maxCallsPerIP,
+		MaxVideoCalls:  cfg.maxVideoCalls,
 		IdleTimeout:    orNever(cfg.idleTimeout),
+		ResumeWindow:   cfg.resumeWindow,
 		MaxDuration:    orNever(cfg.maxDuration),
 		ICEServers:     ice,
 		PublicIPs:      cfg.publicIPs,
 		UDPPortMin:     uint16(cfg.udpPortMin),
 		UDPPortMax:     uint16(cfg.udpPortMax),
 		UDPMuxPort:     cfg.udpMuxPort,
+		TCPPort:        cfg.tcpPort,
 		DTLSTimeout:    cfg.dtlsTimeout,
 		Transcripts:    store,
 		OpusComplexity: cfg.opusComplexity,
@@ -158,6 +200,16 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		return err
 	}
 	sopt.Collectors, sopt.Transcripts = collectors, store
+	if cfg.turnListen != "" {
+		ts, topt, err := startTURN(cfg, sopt.TokenSecret)
+		if err != nil {
+			_ = mgr.Close(session.ReasonServerShutdown)
+			return err
+		}
+		defer ts.Close()
+		sopt.TURN = topt
+		log.Info().Str("listen", cfg.turnListen).Int("port", ts.Port()).Msg("TURN server listening (UDP and TCP)")
+	}
 	var handler http.Handler = signaling.New(mgr, sopt)
 	if cfg.pprof {
 		handler = withPprof(handler)
@@ -244,11 +296,14 @@ func signalingOptions(cfg *config, log zerolog.Logger) (signaling.Options, error
 	o := signaling.Options{
 		Web: web.Handler(), Log: log,
 		APIKeys: cfg.apiKeys, TokenTTL: cfg.tokenTTL, CORSOrigins: cfg.corsOrigins,
-		RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst,
+		RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst, NodeID: cfg.nodeID,
 		SmallWebRTCPath: cfg.smallWebRTC,
 	}
 	if !strings.HasPrefix(cfg.smallWebRTC, "/") || strings.ContainsAny(cfg.smallWebRTC, " {}") {
 		return o, fmt.Errorf("-smallwebrtc-path %q: want an absolute URL path such as /api/offer", cfg.smallWebRTC)
+	}
+	if cfg.nodeID != "" && !signaling.ValidNodeID(cfg.nodeID) {
+		return o, fmt.Errorf("-node-id %q: use letters, digits, - and _ (at most 63)", cfg.nodeID)
 	}
 	for _, p := range cfg.trustedProxies {
 		pfx, err := netip.ParsePrefix(p)
@@ -271,7 +326,11 @@ func signalingOptions(cfg *config, log zerolog.Logger) (signaling.Options, error
 
 // detectorFactory builds the per-call VAD from the -vad-* flags.
 func detectorFactory(cfg *config) (func() dialogue.Detector, error) {
-	return dialogue.VADFactory(vad.TurnOptions{MinSpeech: cfg.vadMinSpeech, MinSilence: cfg.vadMinSilence,
+	opt := vad.TurnOptions{MinSpeech: cfg.vadMinSpeech, MinSilence: cfg.vadMinSilence,
 		Threshold: cfg.vadThreshold, StartThreshold: cfg.vadStart, FluctuatingThreshold: cfg.vadFluct, MinResume: cfg.vadMinResume,
-		StartEvidence: cfg.vadEvidence})
+		StartEvidence: cfg.vadEvidence}
+	if cfg.endpointing == "adaptive" {
+		opt.Endpointing = &vad.EndpointOptions{}
+	}
+	return dialogue.VADFactory(opt)
 }

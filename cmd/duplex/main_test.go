@@ -26,6 +26,8 @@ import (
 	"github.com/duplex-ai/duplex/internal/wav"
 	"github.com/duplex-ai/duplex/media"
 	"github.com/duplex-ai/duplex/transcript"
+
+	"github.com/duplex-ai/duplex/internal/testtier"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -258,6 +260,7 @@ func startServer(t *testing.T, args ...string) string {
 // stop cancels run's context and returns what run returned.
 func startServerCtl(t *testing.T, args ...string) (string, func() error) {
 	t.Helper()
+	testtier.Slow(t, "a whole server and calls in real time")
 	cfg, err := parseConfig(append([]string{"-addr", "127.0.0.1:0", "-data-dir", t.TempDir()}, args...), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -514,7 +517,7 @@ func TestAssistantSees(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	res, err := callbot.Run(ctx, callbot.Options{Server: base, Turns: [][]int16{q}, AudioRate: rate,
-		VideoPath: filepath.Join("..", "..", "media", "testdata", "red-640x480.ivf"), Log: zerolog.Nop()})
+		VideoPath: filepath.Join("..", "..", "media", "video", "testdata", "red-640x480.ivf"), Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,12 @@
 // spectral VAD and the energy baseline on it at several noise types and SNRs,
 // measures CPU cost per frame with the testing package's benchmark harness,
 // prints the report and writes it into BENCHMARKS.md between the
-// <!-- vad-eval:begin --> and <!-- vad-eval:end --> markers.
+// <!-- vad-eval:begin --> and <!-- vad-eval:end --> markers. Its real-speech
+// section (FSDD digit strings and the librivox sentences under the same
+// noises) goes between <!-- vad-eval-real:begin --> and its end marker.
 //
 //	go run ./cmd/vad-eval [-out BENCHMARKS.md] [-seed N] [-utterances N]
+//	    [-sections synthetic,real] [-fsdd DIR] [-librivox DIR]
 package main
 
 import (
@@ -27,10 +30,24 @@ func main() {
 	out := flag.String("out", "BENCHMARKS.md", "file to write the report section into (empty: print only)")
 	seed := flag.Uint64("seed", eval.DefaultConfig().Seed, "corpus seed")
 	utts := flag.Int("utterances", eval.DefaultConfig().Utterances, "number of utterances")
+	sections := flag.String("sections", "synthetic,real", "sections to run: synthetic, real")
+	fsdd := flag.String("fsdd", "../shared/corpus/fsdd", "FSDD folder ({digit}_{speaker}_{take}.wav); absent: the digit strings are left out")
+	librivox := flag.String("librivox", "/usr/share/pocketsphinx/test/data/librivox", "read sentences (pocketsphinx-testdata); absent: left out")
 	flag.Parse()
-	if err := run(*out, *seed, *utts); err != nil {
-		fmt.Fprintln(os.Stderr, "vad-eval:", err)
-		os.Exit(1)
+	for _, sec := range strings.Split(*sections, ",") {
+		var err error
+		switch strings.TrimSpace(sec) {
+		case "synthetic":
+			err = run(*out, *seed, *utts)
+		case "real":
+			err = runReal(*out, *fsdd, *librivox)
+		default:
+			err = fmt.Errorf("unknown section %q (synthetic, real)", sec)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "vad-eval:", err)
+			os.Exit(1)
+		}
 	}
 }
 

@@ -20,11 +20,17 @@ import (
 	"github.com/chromedp/chromedp"
 	"go.uber.org/goleak"
 
+	"github.com/duplex-ai/duplex/internal/testtier"
 	"github.com/duplex-ai/duplex/internal/wav"
 )
 
 // TestMain fails the package if a test leaves a goroutine behind.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if testtier.SkipPackage("real Chromium and client libraries") {
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // skipOrFail skips a test whose prerequisites are missing, except under CI.
 func skipOrFail(t *testing.T, msg string) {

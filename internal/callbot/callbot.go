@@ -55,7 +55,7 @@ type Options struct {
 	// Audio is a shortcut for a single turn (Turns must then be empty).
 	Audio     []int16
 	AudioRate int           // sample rate of Turns, Audio and BargeIn (required with any of them)
-	VideoPath string        // optional VP8 IVF file, sent in real time and looping
+	VideoPath string        // optional IVF (VP8, VP9) or H.264 Annex-B file, sent in real time and looping
 	Lead      time.Duration // silence sent before the first turn; 0 = 500 ms, negative = none
 	Tail      time.Duration // call time after the last audio ended; 0 = 3 s, negative = none
 	// Gap is the silence between the end of a reply and the next turn;
@@ -122,7 +122,10 @@ type Result struct {
 	AudioSentMS float64 `json:"audio_sent_ms"`
 	// AudioReceivedMS counts received audio above -45 dBFS (RMS per packet).
 	AudioReceivedMS float64 `json:"audio_received_ms"`
-	Turns           []Turn  `json:"turns"`
+	// AudioPacketsMS is all the audio received, silence included (the
+	// server sends no packets while it is quiet).
+	AudioPacketsMS float64 `json:"audio_packets_ms"`
+	Turns          []Turn  `json:"turns"`
 	// BargeInStopMS summarises Turn.BargeInStopMS over the turns that have it.
 	BargeInStopMS Percentiles    `json:"barge_in_stop_ms"`
 	Events        []events.Event `json:"-"`
@@ -162,9 +165,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	var clip *ivfClip
+	var clip *videoClip
 	if opt.VideoPath != "" {
-		if clip, err = loadIVF(opt.VideoPath); err != nil {
+		if clip, err = loadVideo(opt.VideoPath); err != nil {
 			return nil, fmt.Errorf("callbot: video: %w", err)
 		}
 	}
@@ -192,7 +195,7 @@ type call struct {
 	hc   *http.Client
 	sc   *script // owned by the audio sender goroutine
 	enc  *media.OpusEncoder
-	clip *ivfClip
+	clip *videoClip
 
 	audio *webrtc.TrackLocalStaticSample
 	video *webrtc.TrackLocalStaticSample
@@ -282,6 +285,7 @@ func (c *call) run(ctx context.Context, endpoint *url.URL) (*Result, error) {
 	if c.rx != nil {
 		res.Received = c.rx.timeline(c.t0)
 		res.AudioReceivedMS = float64(c.rx.voicedSamples) * 1000 / sampleRate
+		res.AudioPacketsMS = float64(c.rx.samples) * 1000 / sampleRate
 		voiced = c.rx.voiced
 		c.errs = append(c.errs, c.rx.problems()...)
 		c.log.Debug().Int("packets", c.rx.packets).Int("lost", c.rx.lost).Int("late", c.rx.late).Msg("reply audio")
@@ -322,16 +326,10 @@ func (c *call) setUp(ctx context.Context, endpoint *url.URL) (callURL string, er
 	}
 	c.readRTCP(atr.Sender(), nil)
 	if c.clip != nil {
-		c.video, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "callbot")
-		if err != nil {
-			return "", fmt.Errorf("callbot: video track: %w", err)
-		}
-		vtr, err := pc.AddTransceiverFromTrack(c.video, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err != nil {
-			return "", fmt.Errorf("callbot: video transceiver: %w", err)
-		}
 		c.pli = make(chan struct{}, 1)
-		c.readRTCP(vtr.Sender(), c.pli)
+		if c.video, err = c.addVideo(c.clip, c.pli); err != nil {
+			return "", fmt.Errorf("callbot: %w", err)
+		}
 	}
 	dc, err := pc.CreateDataChannel("events", nil) // ordered, reliable
 	if err != nil {
@@ -576,28 +574,10 @@ func (c *call) sendAudio(done chan<- struct{}) {
 	}
 }
 
-// sendVideo loops the IVF clip in real time until the call ends. After a
-// PLI it skips to the clip's next key frame and sends it at once.
+// sendVideo loops the video clip in real time until the call ends.
 func (c *call) sendVideo() {
-	clip := c.clip
-	tick := time.NewTicker(clip.interval)
-	defer tick.Stop()
-	i := clip.nextKey(0)
-	for {
-		err := c.video.WriteSample(pmedia.Sample{Data: clip.frames[i], Duration: clip.interval})
-		if err != nil {
-			c.addErr("video: write: %v", err)
-			return
-		}
-		i = (i + 1) % len(clip.frames)
-		select {
-		case <-c.stop:
-			return
-		case <-c.pli:
-			i = clip.nextKey(i)
-			c.log.Debug().Int("frame", i).Msg("PLI: sending the next key frame")
-		case <-tick.C:
-		}
+	if err := playClip(c.clip, c.video, c.pli, c.stop, c.log); err != nil {
+		c.addErr("video: write: %v", err)
 	}
 }
 

@@ -27,6 +27,8 @@ import (
 
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/wav"
+
+	"github.com/duplex-ai/duplex/internal/testtier"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -328,6 +330,7 @@ func testLogger(t *testing.T) zerolog.Logger {
 }
 
 func TestEndToEndEcho(t *testing.T) {
+	testtier.Slow(t, "whole calls in real time")
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	pcm, rate := speak(t, "good morning, how are you")
 	es := &echoServer{t: t, calls: map[string]*echoCall{}}
@@ -467,6 +470,7 @@ func writeTestIVF(t *testing.T, path string, n, keyEvery int) {
 }
 
 func TestSignalingErrors(t *testing.T) {
+	testtier.Slow(t, "whole calls in real time")
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	cases := []struct {
 		status int

@@ -11,6 +11,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/duplex-ai/duplex/events"
+
+	"github.com/duplex-ai/duplex/internal/testtier"
 )
 
 // burst is ms of a 220 Hz tone at 16 kHz, loud enough to count as speech.
@@ -36,6 +38,7 @@ func lastBot(es *echoServer) *toneBot {
 // TestEndToEndTurns: three turns against a server that sends only state
 // events (like the echo pipeline); each turn waits for the previous reply.
 func TestEndToEndTurns(t *testing.T) {
+	testtier.Slow(t, "whole calls in real time")
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	es, srv := startBotServer(t, botConfig{})
 	defer es.close()
@@ -83,6 +86,7 @@ func TestEndToEndTurns(t *testing.T) {
 // TestEndToEndBargeIn: the caller talks over the reply to the last turn;
 // the bot stops its tone and sends reply.interrupted.
 func TestEndToEndBargeIn(t *testing.T) {
+	testtier.Slow(t, "whole calls in real time")
 	for _, tc := range []struct {
 		name  string
 		cfg   botConfig

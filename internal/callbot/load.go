@@ -66,6 +66,10 @@ type LoadOptions struct {
 	// Idle callers send only silence: the cost of calls that are connected
 	// but quiet.
 	Idle bool
+	// VideoPath, when set, is a camera file (IVF VP8/VP9 or H.264
+	// Annex-B) every caller sends in real time, looping: the capacity
+	// run with cameras on. Read once, shared by the callers.
+	VideoPath string
 	// PauseMin and PauseMax bound the pause after each reply (uniform); 0 =
 	// 1 s and 2 s. The first turn of each call starts after a random
 	// 0..PauseMax, so callers do not speak in step.
@@ -248,6 +252,12 @@ func RunLoad(ctx context.Context, opt LoadOptions) (*LoadResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("callbot: load: %w", err)
 	}
+	var clip *videoClip
+	if opt.VideoPath != "" {
+		if clip, err = loadVideo(opt.VideoPath); err != nil {
+			return nil, fmt.Errorf("callbot: load: %w", err)
+		}
+	}
 	hc, closeIdle := clientOr(opt.HTTPClient, 32)
 	defer closeIdle()
 	var probe usageProbe
@@ -259,7 +269,7 @@ func RunLoad(ctx context.Context, opt LoadOptions) (*LoadResult, error) {
 	ramp := time.Duration(float64(opt.Calls) / opt.Ramp * float64(time.Second))
 	ctx, cancel := context.WithTimeout(ctx, ramp+loadSetupTimeout+opt.Duration+2*hangUpTimeout+10*time.Second)
 	defer cancel()
-	lt := &loadTest{opt: opt, endpoint: endpoint, hc: hc, audio: audio, stop: make(chan struct{}), errs: map[string]int{}}
+	lt := &loadTest{opt: opt, endpoint: endpoint, hc: hc, audio: audio, clip: clip, stop: make(chan struct{}), errs: map[string]int{}}
 	return lt.run(ctx, probe), nil
 }
 
@@ -268,6 +278,7 @@ type loadTest struct {
 	endpoint *url.URL
 	hc       *http.Client
 	audio    *loadAudio
+	clip     *videoClip // every caller's camera, or nil
 
 	holdStart atomic.Int64 // unix ns; 0 until the hold begins
 	holdEnd   atomic.Int64 // unix ns; 0 until it ends
@@ -478,6 +489,8 @@ type loadCaller struct {
 	rng  *rand.Rand // sender goroutine only
 
 	track *webrtc.TrackLocalStaticSample
+	video *webrtc.TrackLocalStaticSample // nil without a camera
+	pli   chan struct{}
 
 	postedAt, connectedAt time.Time // set by run before the senders start
 	setupOK, hungUp       bool
@@ -539,6 +552,18 @@ func (c *loadCaller) run(ctx context.Context, setupDone func()) {
 			defer close(senderDone)
 			c.send()
 		}()
+		videoDone := make(chan struct{})
+		videoStop := make(chan struct{})
+		if c.video != nil {
+			go func() {
+				defer close(videoDone)
+				if err := playClip(lt.clip, c.video, c.pli, videoStop, c.log); err != nil {
+					lt.addErr("video: %v", err)
+				}
+			}()
+		} else {
+			close(videoDone)
+		}
 		select {
 		case <-lt.stop:
 		case <-c.failed:
@@ -549,6 +574,8 @@ func (c *loadCaller) run(ctx context.Context, setupDone func()) {
 		case <-ctx.Done():
 		}
 		<-senderDone
+		close(videoStop)
+		<-videoDone
 	}
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hangUpTimeout)
 	if err := hangUp(hctx, lt.hc, callURL, lt.opt.Token); err != nil {
@@ -589,6 +616,12 @@ func (c *loadCaller) setUp(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("audio transceiver: %w", err)
 	}
 	c.readRTCP(tr.Sender(), nil)
+	if c.lt.clip != nil {
+		c.pli = make(chan struct{}, 1)
+		if c.video, err = c.addVideo(c.lt.clip, c.pli); err != nil {
+			return "", err
+		}
+	}
 	dc, err := pc.CreateDataChannel("events", nil)
 	if err != nil {
 		return "", fmt.Errorf("data channel: %w", err)

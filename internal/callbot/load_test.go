@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,8 @@ import (
 	"github.com/duplex-ai/duplex/session"
 	"github.com/duplex-ai/duplex/signaling"
 	"github.com/duplex-ai/duplex/vad"
+
+	"github.com/duplex-ai/duplex/internal/testtier"
 )
 
 func TestContinuityTracker(t *testing.T) {
@@ -98,6 +102,7 @@ func TestRunLoadOptions(t *testing.T) {
 		"too long":      {Server: "http://127.0.0.1:1", Calls: 1, Duration: MaxLoadDuration + time.Second, Utterance: pcm, AudioRate: 16000},
 		"no utterance":  {Server: "http://127.0.0.1:1", Calls: 1},
 		"silent":        {Server: "http://127.0.0.1:1", Calls: 1, Utterance: make([]int16, 1600), AudioRate: 16000},
+		"bad camera":    {Server: "http://127.0.0.1:1", Calls: 1, Idle: true, VideoPath: "load_test.go"},
 		"pauses":        {Server: "http://127.0.0.1:1", Calls: 1, Utterance: pcm, AudioRate: 16000, PauseMin: 3 * time.Second, PauseMax: time.Second},
 	} {
 		if _, err := RunLoad(context.Background(), opt); err == nil {
@@ -109,6 +114,13 @@ func TestRunLoadOptions(t *testing.T) {
 // startCannedServer serves the canned pipeline (spectral VAD, a tone as
 // the reply) in this process; stop it with the returned function.
 func startCannedServer(t *testing.T) (*httptest.Server, func()) {
+	t.Helper()
+	srv, _, stop := startCannedManager(t)
+	return srv, stop
+}
+
+// startCannedManager is startCannedServer that also returns the manager.
+func startCannedManager(t *testing.T) (*httptest.Server, *session.Manager, func()) {
 	t.Helper()
 	det, err := dialogue.VADFactory(vad.TurnOptions{})
 	if err != nil {
@@ -123,15 +135,56 @@ func startCannedServer(t *testing.T) (*httptest.Server, func()) {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(signaling.New(mgr, signaling.Options{Log: zerolog.Nop()}))
-	return srv, func() {
+	return srv, mgr, func() {
 		srv.Close()
 		_ = mgr.Close(session.ReasonServerShutdown)
+	}
+}
+
+// TestRunLoadCameras: with VideoPath every load caller sends the camera
+// clip and the server decodes each (the capacity run with cameras on).
+func TestRunLoadCameras(t *testing.T) {
+	testtier.Slow(t, "whole calls in real time")
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	srv, mgr, stop := startCannedManager(t)
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var most atomic.Int64
+	done := make(chan struct{})
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		for {
+			if n := int64(mgr.VideoCalls()); n > most.Load() {
+				most.Store(n)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	res, err := RunLoad(ctx, LoadOptions{Server: srv.URL, Calls: 2, Ramp: 20, Duration: 2 * time.Second, Idle: true,
+		VideoPath: filepath.Join("..", "..", "media", "video", "testdata", "red-320x240.h264"), Log: testLogger(t)})
+	close(done)
+	<-polled
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK || res.CallsOK != 2 {
+		t.Fatalf("result %+v", res)
+	}
+	if n := most.Load(); n != 2 {
+		t.Fatalf("at most %d cameras decoded at once, want 2", n)
 	}
 }
 
 // TestRunLoadCanned: three callers talk to the canned pipeline for a few
 // seconds; every turn gets the reply, measured from audio alone.
 func TestRunLoadCanned(t *testing.T) {
+	testtier.Slow(t, "whole calls in real time")
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	pcm, rate := speak(t, "what time is it")
 	srv, stop := startCannedServer(t)
@@ -177,6 +230,7 @@ func TestRunLoadCanned(t *testing.T) {
 
 // TestRunLoadIdle: idle callers, resources read from the server's /metrics.
 func TestRunLoadIdle(t *testing.T) {
+	testtier.Slow(t, "whole calls in real time")
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv, stop := startCannedServer(t)
 	defer stop()

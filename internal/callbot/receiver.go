@@ -41,6 +41,7 @@ type receiver struct {
 
 	buf           []int16
 	voicedSamples int64
+	samples       int64       // every decoded sample of a received packet
 	voiced        []time.Time // arrival of each voiced packet
 
 	packets, late, lost, decodeErrs int
@@ -94,6 +95,7 @@ func (r *receiver) decode(payload []byte, pos int64, at time.Time) {
 		return
 	}
 	r.lastLen = len(pcm)
+	r.samples += int64(len(pcm))
 	if dbfs(pcm) > voicedDBFS {
 		r.voicedSamples += int64(len(pcm))
 		r.voiced = append(r.voiced, at)

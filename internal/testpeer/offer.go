@@ -23,6 +23,16 @@ func Offer(video bool) (string, error) {
 // of offers that cannot carry a two-way call. pion cannot offer an inactive
 // transceiver, so that one is its recvonly offer with the attribute rewritten.
 func OfferAudio(dir webrtc.RTPTransceiverDirection, video bool) (string, error) {
+	return offer(dir, video, nil)
+}
+
+// OfferCodecs is Offer with a send-only video section listing only codecs,
+// in that order (a client's codec preferences).
+func OfferCodecs(codecs ...webrtc.RTPCodecCapability) (string, error) {
+	return offer(webrtc.RTPTransceiverDirectionSendrecv, true, codecs)
+}
+
+func offer(dir webrtc.RTPTransceiverDirection, video bool, codecs []webrtc.RTPCodecCapability) (string, error) {
 	if dir == webrtc.RTPTransceiverDirectionInactive {
 		offer, err := OfferAudio(webrtc.RTPTransceiverDirectionRecvonly, video)
 		return strings.Replace(offer, "a=recvonly", "a=inactive", 1), err
@@ -49,8 +59,18 @@ func OfferAudio(dir webrtc.RTPTransceiverDirection, video bool) (string, error) 
 		return "", err
 	}
 	if video {
-		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+		tr, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err != nil {
 			return "", err
+		}
+		if len(codecs) > 0 {
+			prefs := make([]webrtc.RTPCodecParameters, len(codecs))
+			for i, c := range codecs {
+				prefs[i] = webrtc.RTPCodecParameters{RTPCodecCapability: c}
+			}
+			if err := tr.SetCodecPreferences(prefs); err != nil {
+				return "", err
+			}
 		}
 	}
 	if _, err := pc.CreateDataChannel("events", nil); err != nil {

@@ -7,8 +7,11 @@
 // Skills: greeting, time, date, arithmetic on spoken or written numbers,
 // repeating what the user (or the assistant) said, a long story, help, a
 // description of the camera picture from measured colours, brightness and
-// change, short acknowledgements and goodbyes. Anything else gets a short
-// reply explaining how to connect a real model server.
+// change, short acknowledgements and goodbyes. A spoken turn the
+// recogniser did not understand (llm.Message.NotUnderstood) is quoted when
+// it was heard confidently, with what the brain can do, and never answered
+// with a skill; a string of digits is quoted, not summed. Anything else
+// gets a short reply explaining how to connect a real model server.
 package local
 
 import (
@@ -49,7 +52,7 @@ func (e *Engine) Name() string { return "local" }
 // (it is cheap) and handed out as word deltas.
 func (e *Engine) Stream(ctx context.Context, req llm.Request) (llm.Stream, error) {
 	n := len(req.History)
-	if n == 0 || req.History[n-1].Role != llm.RoleUser {
+	if n == 0 || (req.History[n-1].Role != llm.RoleUser && (req.History[n-1].Role != llm.RoleTool || len(req.Tools) == 0)) {
 		return nil, llm.ErrNoUserTurn
 	}
 	if err := ctx.Err(); err != nil {
@@ -57,6 +60,11 @@ func (e *Engine) Stream(ctx context.Context, req llm.Request) (llm.Stream, error
 	}
 	if req.Now.IsZero() {
 		req.Now = e.now()
+	}
+	if len(req.Tools) > 0 {
+		if reply, calls, ok := toolTurn(req); ok {
+			return &stream{ctx: ctx, deltas: splitDeltas(reply), calls: calls}, nil
+		}
 	}
 	_, reply := respond(req)
 	return &stream{ctx: ctx, deltas: splitDeltas(reply)}, nil
@@ -102,6 +110,20 @@ type stream struct {
 	mu     sync.Mutex
 	deltas []string
 	closed bool
+	calls  []llm.ToolCall
+	ended  bool
+}
+
+var _ llm.ToolCallStream = (*stream)(nil)
+
+// ToolCalls returns the reply's tool calls once Next has returned io.EOF.
+func (s *stream) ToolCalls() []llm.ToolCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ended {
+		return nil
+	}
+	return s.calls
 }
 
 // Next returns the next word, io.EOF at the end, ctx.Err() once the
@@ -116,6 +138,7 @@ func (s *stream) Next() (string, error) {
 		return "", err
 	}
 	if len(s.deltas) == 0 {
+		s.ended = true
 		return "", io.EOF
 	}
 	d := s.deltas[0]

@@ -262,3 +262,46 @@ func solid(w, h int, c color.Color) *image.RGBA {
 	}
 	return img
 }
+
+// A turn the recogniser did not understand gets what was heard and what
+// the brain can do, never a skill answer made up from the words.
+func TestNotUnderstood(t *testing.T) {
+	e := New(Options{})
+	for _, tc := range []struct {
+		text      string
+		conf      float64
+		skill     string
+		want, not string
+	}{
+		{"go forward ten meters", 0.6, "heard", "I heard 'go forward ten meters'. Offline I can tell the time", ""},
+		// words a skill would take, heard by the general model only
+		{"what is ninety nine plus one", 0.9, "heard", "I heard 'what is ninety nine plus one'.", "199"},
+		{"what time is it", 0.5, "heard", "I heard 'what time is it'.", "PM"},
+		{"he was not an ill disposed young man", 0.1, "not-caught", "Sorry, I didn't catch that.", "heard"},
+		{"", 0.9, "not-caught", "Sorry, I didn't catch that.", ""},
+	} {
+		req := llm.Request{Now: now, History: []llm.Message{{Role: llm.RoleUser, Text: tc.text, NotUnderstood: true, Confidence: tc.conf}}}
+		skill, reply, err := e.Reply(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if skill != tc.skill || !strings.Contains(reply, tc.want) || (tc.not != "" && strings.Contains(reply, tc.not)) {
+			t.Errorf("%q (%.1f) → %s %q; want %s with %q, without %q", tc.text, tc.conf, skill, reply, tc.skill, tc.want, tc.not)
+		}
+	}
+}
+
+// Digit strings are quoted, not summed; sums in digits still work.
+func TestDigitStrings(t *testing.T) {
+	for _, tc := range []struct{ text, skill, want string }{
+		{"3719", "digits", "I heard '3719'."},
+		{"555 0123", "digits", "I heard '555 0123'."},
+		{"12 times 7", "arithmetic", "84"},
+		{"what is twelve times seven", "arithmetic", "84"},
+	} {
+		skill, reply := ask(t, tc.text)
+		if skill != tc.skill || !strings.Contains(reply, tc.want) {
+			t.Errorf("%q → %s %q; want %s with %q", tc.text, skill, reply, tc.skill, tc.want)
+		}
+	}
+}

@@ -17,6 +17,13 @@ const (
 		"the time, the date, arithmetic, the camera, and stories. " +
 		"For open questions, connect a model server with -llm openai -llm-url http://localhost:11434/v1, that's Ollama."
 	emptyReply = "Sorry, I didn't catch that. Could you say it again?"
+	// canDo follows what was heard but not understood.
+	canDo = "Offline I can tell the time and date, do sums, remember what you said, tell a story, and describe colours the camera sees."
+	// notCaught answers speech even the general model was unsure of.
+	notCaught = "Sorry, I didn't catch that."
+	// MinQuoteConfidence is the recogniser's confidence a turn it did not
+	// understand needs for the reply to quote it.
+	MinQuoteConfidence = 0.3
 )
 
 var (
@@ -65,9 +72,22 @@ var skills = []skill{
 
 // respond picks the reply for the last user turn.
 func respond(req llm.Request) (skillName, reply string) {
-	w := newWords(req.History[len(req.History)-1].Text)
+	last := req.History[len(req.History)-1]
+	if last.NotUnderstood {
+		// Speech outside the skills: say what was heard, never a skill
+		// answer made up from it.
+		text := strings.TrimSpace(last.Text)
+		if text == "" || last.Confidence < MinQuoteConfidence {
+			return "not-caught", notCaught
+		}
+		return "heard", heard(text)
+	}
+	w := newWords(last.Text)
 	if len(w.toks) == 0 {
 		return "empty", emptyReply
+	}
+	if isDigits(w) {
+		return "digits", heard(strings.Join(w.toks, " "))
 	}
 	for _, s := range skills {
 		if s.match(w) {
@@ -75,6 +95,24 @@ func respond(req llm.Request) (skillName, reply string) {
 		}
 	}
 	return "fallback", fallbackReply
+}
+
+// heard quotes what was heard and says what the offline brain can do.
+func heard(text string) string {
+	return "I heard '" + strings.TrimRight(text, ".!?") + "'. " + canDo
+}
+
+// isDigits: the turn is only a string of digits (a phone number, a code),
+// as the recogniser writes spoken digit runs; not a sum to work out.
+func isDigits(w words) bool {
+	for _, t := range w.toks {
+		for _, r := range t {
+			if r < '0' || r > '9' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func isCamera(w words) bool {

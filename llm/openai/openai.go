@@ -58,6 +58,7 @@ func (e *Engine) Stream(ctx context.Context, req llm.Request) (llm.Stream, error
 		Messages:    msgs,
 		Temperature: e.o.Temperature,
 		MaxTokens:   e.o.MaxTokens,
+		Tools:       buildTools(req.Tools),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("openai: encoding the request: %w", err)

@@ -273,6 +273,37 @@ func TestRequestBody(t *testing.T) {
 		}
 	})
 
+	t.Run("frames across the turn", func(t *testing.T) {
+		o := server(t, handler)
+		r3 := req
+		f := func(b byte, at time.Time) *llm.Image {
+			return &llm.Image{JPEG: append([]byte{b}, jpg...), Captured: at}
+		}
+		last := f(3, t0.Add(2*time.Second))
+		r3.Frames = []*llm.Image{f(1, t0), f(2, t0.Add(time.Second)), last}
+		r3.Image = last
+		s, err := engine(t, o).Stream(context.Background(), r3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := collect(s); err != nil {
+			t.Fatal(err)
+		}
+		msgs := (<-got).body["messages"].([]any)
+		parts := msgs[len(msgs)-1].(map[string]any)["content"].([]any)
+		if len(parts) != 4 {
+			t.Fatalf("%d parts, want text and three pictures (the last not twice)", len(parts))
+		}
+		for i, want := range []byte{1, 2, 3} {
+			url := parts[i+1].(map[string]any)["image_url"].(map[string]any)["url"].(string)
+			dec, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(url, "data:image/jpeg;base64,"))
+			if err != nil || len(dec) == 0 || dec[0] != want {
+				t.Fatalf("part %d is not frame %d (%v)", i+1, want, err)
+			}
+		}
+	})
+
 	t.Run("custom system, no key, decoded-only image, unmarked", func(t *testing.T) {
 		o := server(t, handler)
 		o.APIKey = ""

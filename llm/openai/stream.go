@@ -11,10 +11,13 @@ import (
 	"sync"
 
 	"github.com/duplex-ai/duplex/internal/oaihttp"
+	"github.com/duplex-ai/duplex/llm"
 )
 
 // maxJSONBody caps a non-streamed (application/json) answer.
 const maxJSONBody = 4 << 20
+
+var _ llm.ToolCallStream = (*stream)(nil)
 
 // stream reads one reply. Next is used from one goroutine; Close may be
 // called from any, also during Next.
@@ -25,6 +28,7 @@ type stream struct {
 	json bool // the server ignored "stream" and sent one JSON completion
 
 	pending  []string
+	calls    []llm.ToolCall
 	finished bool // a choice reported a finish_reason
 	done     bool
 	err      error
@@ -49,14 +53,77 @@ type chatChunk struct {
 	Choices []struct {
 		Index int `json:"index"`
 		Delta struct {
-			Content *string `json:"content"`
+			Content   *string         `json:"content"`
+			ToolCalls []toolCallDelta `json:"tool_calls"`
 		} `json:"delta"`
 		Message struct {
-			Content *string `json:"content"`
+			Content   *string         `json:"content"`
+			ToolCalls []toolCallDelta `json:"tool_calls"`
 		} `json:"message"`
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
 	Error json.RawMessage `json:"error"`
+}
+
+// toolCallDelta is a piece of a streamed tool call: the first piece of
+// index i has id and name, later ones append to the arguments.
+type toolCallDelta struct {
+	Index    *int   `json:"index"`
+	ID       string `json:"id"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+// Caps on what a server can make a reply's tool calls grow to.
+const (
+	maxToolCalls    = 16
+	maxToolArgBytes = 64 << 10
+)
+
+// addToolCalls accumulates streamed tool-call pieces by index. A piece
+// without an index (non-streamed message) is a whole call of its own.
+func (s *stream) addToolCalls(ds []toolCallDelta) error {
+	for _, d := range ds {
+		i := len(s.calls)
+		if d.Index != nil {
+			i = *d.Index
+		}
+		if i < 0 || i >= maxToolCalls {
+			return fmt.Errorf("%w: tool call index %d (at most %d calls)", ErrBadResponse, i, maxToolCalls)
+		}
+		for len(s.calls) <= i {
+			s.calls = append(s.calls, llm.ToolCall{})
+		}
+		c := &s.calls[i]
+		if d.ID != "" {
+			c.ID = d.ID
+		}
+		if d.Function.Name != "" {
+			c.Name += d.Function.Name
+		}
+		c.Arguments += d.Function.Arguments
+		if len(c.Arguments) > maxToolArgBytes {
+			return fmt.Errorf("%w: tool call arguments longer than %d bytes", ErrBadResponse, maxToolArgBytes)
+		}
+	}
+	return nil
+}
+
+// ToolCalls returns the reply's complete tool calls (those with an id and
+// a name) once Next has returned io.EOF; nil before.
+func (s *stream) ToolCalls() []llm.ToolCall {
+	if !s.done {
+		return nil
+	}
+	var out []llm.ToolCall
+	for _, c := range s.calls {
+		if c.ID != "" && c.Name != "" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Next returns the next non-empty delta, io.EOF after [DONE], or the error
@@ -164,6 +231,12 @@ func (s *stream) handle(ev sseEvent) error {
 		}
 		if ch.Message.Content != nil && *ch.Message.Content != "" {
 			s.pending = append(s.pending, *ch.Message.Content)
+		}
+		for _, tc := range [][]toolCallDelta{ch.Delta.ToolCalls, ch.Message.ToolCalls} {
+			if err := s.addToolCalls(tc); err != nil {
+				s.fail(err)
+				return err
+			}
 		}
 		if ch.FinishReason != nil && *ch.FinishReason != "" {
 			s.finished = true

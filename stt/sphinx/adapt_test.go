@@ -5,12 +5,15 @@ import (
 	"testing"
 
 	"github.com/duplex-ai/duplex/stt"
+
+	"github.com/duplex-ai/duplex/internal/testtier"
 )
 
 // TestAdaptationIsPerCall: a call's utterances share its cepstral mean
 // (stt.Adaptation), and another call's utterance decoded in between on the
 // same pooled decoder changes nothing for it.
 func TestAdaptationIsPerCall(t *testing.T) {
+	testtier.Slow(t, "long pocketsphinx decodes")
 	requireTools(t, true)
 	e := newTestEngine(t, Options{PoolSize: 1})
 	story := speak(t, "en-us+f4", "tell me a story")

@@ -37,6 +37,18 @@ static void dx_cmn_set(ps_decoder_t *ps, const float *v) {
 }
 static void dx_cmn_batch(ps_decoder_t *ps) { ps_get_feat(ps)->cmn = CMN_BATCH; }
 
+// dx_ascr sums the acoustic scores of the best path's segments: the
+// path score without the language model's share.
+static int32 dx_ascr(ps_decoder_t *ps) {
+	int32 total = 0, a = 0, l = 0, b = 0;
+	ps_seg_t *s;
+	for (s = ps_seg_iter(ps); s != NULL; s = ps_seg_next(s)) {
+		ps_seg_prob(s, &a, &l, &b);
+		total += a;
+	}
+	return total;
+}
+
 static int dx_hyp(ps_decoder_t *ps, const char **out, int32 *score) {
 	*out = ps_get_hyp(ps, score);
 	return *out != NULL;
@@ -46,14 +58,34 @@ import "C"
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"unsafe"
 )
+
+// phones of the en-us model (cmudict's phone set).
+var phones = strings.Fields("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z ZH")
+
+// phoneWord is the dictionary word that stands for one phone in the loop.
+func phoneWord(ph string) string { return "phn_" + strings.ToLower(ph) }
+
+// phoneLoopGrammar is any sequence of phones: the unconstrained
+// alternative the grammar's result is scored against. An FSG search, so
+// it costs about what the skills grammar does (the allphone search with
+// en-us-phone.lm.bin took 3-20 s per second of audio here).
+func phoneLoopGrammar() string {
+	w := make([]string, len(phones))
+	for i, ph := range phones {
+		w[i] = phoneWord(ph)
+	}
+	return "#JSGF V1.0;\ngrammar phones;\npublic <loop> = (" + strings.Join(w, " | ") + ")+;\n"
+}
 
 // Search names inside one decoder.
 const (
 	searchLM      = "_default" // the general n-gram model loaded by -lm
 	searchGrammar = "skills"
+	searchPhones  = "phones" // the phone loop: any sequence of phones
 )
 
 var (
@@ -72,6 +104,7 @@ var (
 type decoder struct {
 	ps         *C.ps_decoder_t
 	hasGrammar bool
+	hasPhones  bool
 	search     string
 	inUtt      bool
 	// cmnInit is the model's initial cepstral mean (feat.params -cmninit):
@@ -81,7 +114,9 @@ type decoder struct {
 
 func newDecoder(o Options) (*decoder, error) {
 	quietOnce.Do(func() { C.err_set_logfp(nil) })
-	args := []string{"pocketsphinx", "-hmm", o.HMM, "-lm", o.LM, "-dict", o.Dict}
+	// The general LM is loaded after the phone words are in the dictionary:
+	// words added later would also go into the n-gram model as unigrams.
+	args := []string{"pocketsphinx", "-hmm", o.HMM, "-dict", o.Dict}
 	argv := make([]*C.char, len(args))
 	for i, a := range args {
 		argv[i] = C.CString(a)
@@ -103,6 +138,37 @@ func newDecoder(o Options) (*decoder, error) {
 	}
 	d := &decoder{ps: ps, search: searchLM}
 	d.cmnInit = d.cmnMean()
+	fail := func(format string, a ...any) (*decoder, error) {
+		C.ps_free(ps)
+		return nil, fmt.Errorf("%w: "+format, append([]any{ErrUnavailable}, a...)...)
+	}
+	if !o.DisableGrammar {
+		for i, ph := range phones {
+			w, p := C.CString(phoneWord(ph)), C.CString(ph)
+			update := C.int(0)
+			if i == len(phones)-1 {
+				update = 1
+			}
+			rc := C.ps_add_word(ps, w, p, update)
+			C.free(unsafe.Pointer(w))
+			C.free(unsafe.Pointer(p))
+			if rc < 0 {
+				return fail("adding phone word %s", ph)
+			}
+		}
+	}
+	{
+		name, lm := C.CString(searchLM), C.CString(o.LM)
+		rc := C.ps_set_lm_file(ps, name, lm)
+		if rc == 0 {
+			rc = C.ps_set_search(ps, name)
+		}
+		C.free(unsafe.Pointer(lm))
+		C.free(unsafe.Pointer(name))
+		if rc != 0 {
+			return fail("the language model %s did not load", o.LM)
+		}
+	}
 	if !o.DisableGrammar {
 		name := C.CString(searchGrammar)
 		g := C.CString(o.Grammar)
@@ -114,6 +180,15 @@ func newDecoder(o Options) (*decoder, error) {
 			return nil, fmt.Errorf("%w: the JSGF grammar did not load (a word missing from %s?)", ErrUnavailable, o.Dict)
 		}
 		d.hasGrammar = true
+		name = C.CString(searchPhones)
+		g = C.CString(phoneLoopGrammar())
+		rc = C.ps_set_jsgf_string(ps, name, g)
+		C.free(unsafe.Pointer(g))
+		C.free(unsafe.Pointer(name))
+		if rc != 0 {
+			return fail("the phone loop grammar did not load")
+		}
+		d.hasPhones = true
 	}
 	return d, nil
 }
@@ -209,6 +284,26 @@ func (d *decoder) hyp() (string, int32) {
 	}
 	return C.GoString(s), int32(score)
 }
+
+// phoneCount returns the number of phones in the dictionary
+// pronunciations of words (unknown words count none).
+func (d *decoder) phoneCount(words []string) int {
+	n := 0
+	for _, w := range words {
+		cw := C.CString(w)
+		p := C.ps_lookup_word(d.ps, cw)
+		C.free(unsafe.Pointer(cw))
+		if p != nil {
+			n += len(strings.Fields(C.GoString(p)))
+			C.free(unsafe.Pointer(p))
+		}
+	}
+	return n
+}
+
+// acoustic returns the acoustic score of the best path of the ended
+// utterance (log base 1.0001, scaled as pocketsphinx's senone scores).
+func (d *decoder) acoustic() int32 { return int32(C.dx_ascr(d.ps)) }
 
 // prob returns the posterior probability of the hypothesis of the ended
 // utterance, in [0,1].

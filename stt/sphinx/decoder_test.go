@@ -3,6 +3,8 @@ package sphinx
 import (
 	"math"
 	"testing"
+
+	"github.com/duplex-ai/duplex/internal/testtier"
 )
 
 // TestFullPassIndependentOfHistory checks that a whole-utterance pass hears
@@ -13,6 +15,7 @@ import (
 // setting it the second decoder heard "what i eat" where the first heard
 // "what i".
 func TestFullPassIndependentOfHistory(t *testing.T) {
+	testtier.Slow(t, "long pocketsphinx decodes")
 	requireTools(t, true)
 	o := Options{}.withDefaults()
 	fresh, err := newDecoder(o)

@@ -6,10 +6,16 @@
 // decodes the buffered utterance again in one call (batch cepstral mean
 // normalisation, so the result does not depend on earlier utterances) with
 // the grammar, which recognises those requests far better than the general
-// language model does on synthetic or noisy speech. When the grammar
-// result's score per frame is poor (Options.MinGrammarConfidence), the
-// utterance is decoded once more with the general n-gram model and that
-// result is returned with its posterior probability as the confidence.
+// language model does on synthetic or noisy speech. But a grammar maps any
+// speech onto its nearest phrase, so the result is checked against a free
+// loop of phones decoded on the same audio (an FSG search, about as cheap
+// as the grammar's): it stands only when its path score per frame is
+// within a calibrated margin of the loop's and its pronunciation has about
+// as many phones as the loop found (Options.MinMargin). Otherwise the
+// utterance is decoded with the general n-gram model and returned marked
+// NotUnderstood, with the per-word posterior as the confidence, unless
+// that model heard the grammar's phrase word for word. A result
+// made only of spoken digits comes back as numerals ("3719").
 //
 // A decoder costs about 0.3 s to build and is not thread-safe, so the
 // Engine keeps a bounded pool of them, created lazily and reused.

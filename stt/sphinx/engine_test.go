@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/duplex-ai/duplex/stt"
+
+	"github.com/duplex-ai/duplex/internal/testtier"
 )
 
 func TestRecognizesSkillPhrases(t *testing.T) {
@@ -18,7 +20,8 @@ func TestRecognizesSkillPhrases(t *testing.T) {
 	// decoder heard before (see TestFullPassIndependentOfHistory). The
 	// phrases are ones the eval recognises; en-us+f2 hears "fifteen" as
 	// "fifty" (BENCHMARKS.md lists the misheard ones).
-	e := newTestEngine(t, Options{PoolSize: 1})
+	// The grammar's recognition; rejection has its own tests (real_test.go).
+	e := newTestEngine(t, Options{PoolSize: 1, NoRejection: true})
 	cases := []struct {
 		voice, text string
 		keys        []string
@@ -252,6 +255,7 @@ func TestEngineErrors(t *testing.T) {
 
 // Three callers share two decoders; run under -race.
 func TestConcurrentStreams(t *testing.T) {
+	testtier.Slow(t, "long pocketsphinx decodes")
 	requireTools(t, true)
 	e := newTestEngine(t, Options{PoolSize: 2})
 	pcm := speak(t, "en-us", "tell me a story")

@@ -31,11 +31,12 @@ func NumberWords(n int) string {
 // SkillsGrammar returns the JSGF grammar of the requests the offline brain
 // (llm/local) understands: greetings, time, date, arithmetic on spoken
 // numbers 0..100, memory, stories, help, camera and the short words the
-// dialogue engine listens for while it speaks (stop, wait, backchannels).
+// dialogue engine listens for while it speaks (stop, wait, backchannels),
+// and runs of digits (see DigitString).
 func SkillsGrammar() string {
 	var b strings.Builder
 	b.WriteString("#JSGF V1.0;\ngrammar skills;\n")
-	b.WriteString("public <utt> = <greeting> | <time> | <date> | <arith> | <memory> | <story> | <help> | <camera> | <short>;\n")
+	b.WriteString("public <utt> = <greeting> | <time> | <date> | <arith> | <memory> | <story> | <help> | <camera> | <short> | <digits>;\n")
 	b.WriteString("<greeting> = hello [there] | hi [there] | hey there | good (morning | afternoon | evening);\n")
 	b.WriteString("<time> = what time is it [now] | (what is | what's) the time [now];\n")
 	b.WriteString("<date> = (what is | what's) [the] date [today] | what day is it [today] | (what is | what's) today's date;\n")
@@ -49,6 +50,31 @@ func SkillsGrammar() string {
 	b.WriteString("<story> = tell me a [long | short] story;\n")
 	b.WriteString("<help> = help [me] | what can you do;\n")
 	b.WriteString("<camera> = what do you see | what can you see | look at this;\n")
+	// A run of three or more digits (a phone number, a code) is its own
+	// phrase, so it is not forced into a sum. Shorter runs would take
+	// "hello" for "oh".
+	b.WriteString("<digits> = <d> <d> <d>+;\n<d> = oh | " + strings.Join(onesWords, " | ") + ";\n")
 	b.WriteString("<short> = stop | wait | yeah | okay | right | uh huh | mm hmm | hmm;\n")
 	return b.String()
+}
+
+// digitValue maps a spoken digit to its numeral.
+var digitValue = map[string]byte{"oh": '0', "zero": '0', "one": '1', "two": '2', "three": '3',
+	"four": '4', "five": '5', "six": '6', "seven": '7', "eight": '8', "nine": '9'}
+
+// DigitString writes a result made only of spoken digits as numerals
+// ("three seven one nine" → "3719"); other results come back unchanged.
+func DigitString(words []string) (string, bool) {
+	if len(words) == 0 {
+		return "", false
+	}
+	b := make([]byte, len(words))
+	for i, w := range words {
+		d, ok := digitValue[w]
+		if !ok {
+			return "", false
+		}
+		b[i] = d
+	}
+	return string(b), true
 }

@@ -42,3 +42,13 @@ func TestGrammarWordsInDictionary(t *testing.T) {
 		}
 	}
 }
+
+func TestDigitString(t *testing.T) {
+	for in, want := range map[string]string{"three seven one nine": "3719", "oh five": "05", "seven": "7",
+		"what is seven": "", "": "", "twelve": ""} {
+		got, ok := DigitString(strings.Fields(in))
+		if got != want || ok != (want != "") {
+			t.Errorf("DigitString(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}

@@ -9,6 +9,13 @@ const (
 	DefaultDict = "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict"
 )
 
+// Rejection defaults (see Options.MinMargin).
+const (
+	DefaultMinMargin     = -9.0
+	DefaultMinPhoneRatio = 0.6
+	DefaultMaxPhoneRatio = 1.05
+)
+
 // Options configure an Engine. The zero value is valid: every field has a
 // documented default applied by NewEngine.
 type Options struct {
@@ -29,9 +36,21 @@ type Options struct {
 	// Grammar is a JSGF grammar used instead of SkillsGrammar. Its words
 	// must be in Dict. Default "" (SkillsGrammar).
 	Grammar string
-	// MinGrammarConfidence is the confidence the grammar result needs to be
-	// taken as it is; below it the utterance is decoded again with the
-	// general LM and that result is returned. Default 0.5.
+	// Rejection: the grammar's result stands only when it scores within
+	// MinMargin (path score per 10 ms frame, log base 1.0001) of a free
+	// loop of phones on the same audio, and its pronunciation has between
+	// MinPhoneRatio and MaxPhoneRatio times the phones the loop found
+	// (speech much longer than the phrase, forced into it, has far more).
+	// Otherwise the utterance is decoded with the general LM and returned
+	// as not understood. Defaults -9, 0.6 and 1.05: calibrated by
+	// cmd/stt-eval (BENCHMARKS.md says on which split).
+	MinMargin                    float64
+	MinPhoneRatio, MaxPhoneRatio float64
+	// NoRejection turns the phone-loop check off (the behaviour before it,
+	// for comparison): the grammar's result stands when its confidence is
+	// at least MinGrammarConfidence (default 0.5), else the general LM's
+	// result is returned as understood.
+	NoRejection          bool
 	MinGrammarConfidence float64
 	// MaxUtterance is the most audio one stream keeps for the second pass;
 	// audio beyond it is dropped and Write returns ErrTooLong. Default 35 s
@@ -57,6 +76,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MinGrammarConfidence == 0 {
 		o.MinGrammarConfidence = 0.5
+	}
+	if o.MinMargin == 0 {
+		o.MinMargin = DefaultMinMargin
+	}
+	if o.MinPhoneRatio == 0 {
+		o.MinPhoneRatio = DefaultMinPhoneRatio
+	}
+	if o.MaxPhoneRatio == 0 {
+		o.MaxPhoneRatio = DefaultMaxPhoneRatio
 	}
 	if o.MaxUtterance <= 0 {
 		o.MaxUtterance = 35 * time.Second

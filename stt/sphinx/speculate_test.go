@@ -25,7 +25,7 @@ func waitSpeculated(t *testing.T, s *stream, n int32) {
 // that result when nothing was said since.
 func TestSpeculativeFinal(t *testing.T) {
 	requireTools(t, true)
-	e := newTestEngine(t, Options{PoolSize: 1})
+	e := newTestEngine(t, Options{PoolSize: 1, NoRejection: true})
 	pcm := speak(t, "en-us", "what time is it") // ends with 300 ms of silence
 	st, err := e.NewStream(t.Context(), stt.StreamOptions{})
 	if err != nil {

@@ -30,6 +30,13 @@ type speculation struct {
 	n     int
 	words []string
 	conf  float64
+	v     verdict
+}
+
+// verdict is the rejection check of a grammar result.
+type verdict struct {
+	accept        bool
+	margin, ratio float64
 }
 
 // stream is one utterance on one pooled decoder. Write queues audio for a
@@ -319,8 +326,36 @@ func (s *stream) speculate() error {
 		return err
 	}
 	hyp, score := s.dec.hyp()
-	s.spec = &speculation{n: len(s.buf), words: cleanWords(hyp), conf: grammarConfidence(score, s.dec.frames())}
+	sp := &speculation{n: len(s.buf), words: cleanWords(hyp), conf: grammarConfidence(score, s.dec.frames())}
+	v, err := s.check(s.ctx, sp.words, score, s.dec.frames())
+	if err != nil {
+		return err
+	}
+	sp.v = v
+	s.spec = sp
 	return nil
+}
+
+// check scores a grammar result (words, path score over frames) against
+// the phone loop on the same audio (see Options.MinMargin).
+func (s *stream) check(ctx context.Context, words []string, path int32, frames int) (verdict, error) {
+	o := s.eng.opt
+	if len(words) == 0 || frames <= 0 {
+		return verdict{}, nil
+	}
+	if o.NoRejection || !s.dec.hasPhones {
+		return verdict{accept: grammarConfidence(path, frames) >= o.MinGrammarConfidence}, nil
+	}
+	if err := s.fullPass(ctx, searchPhones); err != nil {
+		return verdict{}, err
+	}
+	loop, loopPath := s.dec.hyp()
+	v := verdict{margin: perFrame(path, frames) - perFrame(loopPath, s.dec.frames())}
+	if n := len(strings.Fields(loop)); n > 0 {
+		v.ratio = float64(s.dec.phoneCount(words)) / float64(n)
+	}
+	v.accept = v.margin >= o.MinMargin && v.ratio >= o.MinPhoneRatio && v.ratio <= o.MaxPhoneRatio
+	return v, nil
 }
 
 // decide runs under decMu after the worker has exited.
@@ -344,41 +379,66 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 	// buffered utterance at once (batch CMN: the result does not depend on
 	// what the decoder heard before, and is more accurate).
 	first := s.firstSearch()
+	if first != searchGrammar {
+		return s.lmPass(ctx, false)
+	}
 	var (
 		words []string
 		conf  float64
+		v     verdict
 	)
 	if sp != nil {
 		s.specUsed = true
-		words, conf = sp.words, sp.conf
+		words, conf, v = sp.words, sp.conf, sp.v
 	} else {
 		if err := s.fullPass(ctx, first); err != nil {
 			return stt.Result{}, err
 		}
 		hyp, score := s.dec.hyp()
 		words = cleanWords(hyp)
-		if first == searchGrammar {
-			conf = grammarConfidence(score, s.dec.frames())
-		}
-	}
-	var hyp string
-	if first == searchGrammar {
-		if len(words) > 0 && conf >= s.eng.opt.MinGrammarConfidence {
-			return stt.Result{Text: strings.Join(words, " "), Confidence: conf}, nil
-		}
-		if err := ctx.Err(); err != nil {
+		frames := s.dec.frames()
+		conf = grammarConfidence(score, frames)
+		var err error
+		if v, err = s.check(ctx, words, score, frames); err != nil {
 			return stt.Result{}, err
 		}
-		if err := s.fullPass(ctx, searchLM); err != nil {
-			return stt.Result{}, err
-		}
-		hyp, _ = s.dec.hyp()
-		words = cleanWords(hyp)
 	}
+	if v.accept {
+		text := strings.Join(words, " ")
+		if d, ok := DigitString(words); ok {
+			text = d
+		}
+		return stt.Result{Text: text, Confidence: conf}, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return stt.Result{}, err
+	}
+	// Not one of the skills: what the general model hears, marked so;
+	// unless it heard the grammar's phrase word for word on its own.
+	res, err := s.lmPass(ctx, !s.eng.opt.NoRejection)
+	if err == nil && res.NotUnderstood && len(words) > 0 && res.Text == strings.Join(words, " ") {
+		res.NotUnderstood = false
+		if d, ok := DigitString(words); ok {
+			res.Text = d
+		}
+	}
+	return res, err
+}
+
+// lmPass decodes the utterance with the general LM. Its confidence is the
+// posterior per word (the posterior of a whole sentence shrinks with its
+// length).
+func (s *stream) lmPass(ctx context.Context, notUnderstood bool) (stt.Result, error) {
+	if err := s.fullPass(ctx, searchLM); err != nil {
+		return stt.Result{}, err
+	}
+	hyp, _ := s.dec.hyp()
+	words := cleanWords(hyp)
 	if len(words) == 0 {
 		return stt.Result{Text: "", Confidence: 0}, nil
 	}
-	return stt.Result{Text: strings.Join(words, " "), Confidence: s.dec.prob()}, nil
+	conf := math.Pow(s.dec.prob(), 1/float64(len(words)))
+	return stt.Result{Text: strings.Join(words, " "), Confidence: conf, NotUnderstood: notUnderstood}, nil
 }
 
 // fullPass decodes the buffered utterance with the named search in one

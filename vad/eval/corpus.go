@@ -122,6 +122,7 @@ type Corpus struct {
 	Bridged     []bool    // frames labelled speech only as a bridged gap (quiet in the clean signal)
 	Utts        []Utterance
 	SpeechPower float64      // mean power of labelled frames (int16 units²)
+	spans       [][2]int     // first and last frame of each placed recording (BuildReal)
 	babble      [2][]float64 // the talkers summed: [0] for the mixture, [1] for the noise-only stretch
 }
 
@@ -211,11 +212,19 @@ func Build(ctx context.Context, cfg Config) (*Corpus, error) {
 		}
 	}
 	c.SpeechPower = sp / float64(max(nsp, 1))
-	// Babble talkers: random sequences of utterances from the same voices,
-	// for the mixture and (from a random stream of their own, so its length
-	// does not change the mixture) for the noise-only stretch.
-	// Each talker is added into the sum as soon as it is rendered, so a
-	// long noise-only stretch costs one track of memory, not six.
+	if err := c.addBabble(r); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// addBabble renders c's babble tracks: random sequences of utterances from
+// c.Config's voices, for the mixture and (from a random stream of their
+// own, so its length does not change the mixture) for the noise-only
+// stretch. Each talker is added into the sum as soon as it is rendered, so
+// a long noise-only stretch costs one track of memory, not six.
+func (c *Corpus) addBabble(r *renderer) error {
+	cfg := c.Config
 	for part, need := range []int{len(c.Clean), samplesOf(cfg.NoiseOnly)} {
 		brng := rand.New(rand.NewPCG(cfg.Seed, uint64(2+part)))
 		sum := make([]float64, need)
@@ -226,7 +235,7 @@ func Build(ctx context.Context, cfg Config) (*Corpus, error) {
 				v := cfg.Voices[brng.IntN(len(cfg.Voices))]
 				x, err := r.render(v.Name, cfg.Speeds[brng.IntN(len(cfg.Speeds))], texts[v.Lang][brng.IntN(len(texts[v.Lang]))])
 				if err != nil {
-					return nil, err
+					return err
 				}
 				g := 1 / math.Sqrt(activePower(x))
 				for _, s := range x {
@@ -240,7 +249,7 @@ func Build(ctx context.Context, cfg Config) (*Corpus, error) {
 		}
 		c.babble[part] = sum
 	}
-	return c, nil
+	return nil
 }
 
 func samplesOf(d time.Duration) int { return int(int64(d) * Rate / int64(time.Second)) }
@@ -282,11 +291,16 @@ func activePower(x []float64) float64 {
 // frames in bridged too), and returns the first and last speech frame (-1 if
 // none).
 func labelFrames(clean []float64, labels, bridged []bool, f0, f1 int) (int, int) {
+	return labelFramesAt(clean, labels, bridged, f0, f1, LabelFloorDB)
+}
+
+// labelFramesAt is labelFrames with floorDB in place of LabelFloorDB.
+func labelFramesAt(clean []float64, labels, bridged []bool, f0, f1 int, floorDB float64) (int, int) {
 	var peak float64
 	for f := f0; f <= f1; f++ {
 		peak = max(peak, framePower(clean, f))
 	}
-	floor := peak * math.Pow(10, LabelFloorDB/10)
+	floor := peak * math.Pow(10, floorDB/10)
 	first, last := -1, -1
 	for f := f0; f <= f1; f++ {
 		if peak > 0 && framePower(clean, f) >= floor {

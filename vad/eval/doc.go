@@ -13,6 +13,10 @@
 // misses, splits); [FalseStarts] counts turns started on noise-only audio
 // and the time spent in them. [Collect] and [Train] fit the spectral VAD's
 // learnt score (cmd/vad-train).
+// [DigitStrings] and [Sentences] read real recordings (FSDD digits joined
+// into strings; read sentences), and [BuildReal] places them like the
+// synthetic corpus, labelled by the same rule; [Corpus.Relabel] scores the
+// same audio against a stricter label floor.
 // [Report] runs the whole matrix and renders it as Markdown; cmd/vad-eval
 // prints it and writes it into BENCHMARKS.md.
 package eval

@@ -25,6 +25,7 @@ type Result struct {
 	// the noise started); the rest started no turn at all.
 	MissedOpen int
 	Splits     int // extra turns started inside an utterance
+	SplitUtts  int // utterances with more than one turn
 	Spurious   int // turns started in the pauses between utterances
 }
 
@@ -142,6 +143,9 @@ func Evaluate(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions) (R
 			continue
 		}
 		r.Splits += len(ts) - 1
+		if len(ts) > 1 {
+			r.SplitUtts++
+		}
 		r.Onset = append(r.Onset, ts[0].start-u.Start)
 		r.Decision = append(r.Decision, ts[0].startDecided-u.Start)
 		last := ts[len(ts)-1]

@@ -39,6 +39,7 @@ type Row struct {
 type SweepRow struct {
 	MinSilence   time.Duration
 	Utts, Splits int
+	SplitUtts    int // utterances that started more than one turn
 	EndMedian    time.Duration
 	EndP95       time.Duration
 }
@@ -64,7 +65,7 @@ func Matrix(c *Corpus, snrs []float64, topt vad.TurnOptions, cs []Contender) ([]
 				return nil, err
 			}
 			row := Row{Noise: label, SNR: cd.SNR, VAD: ct.Name, Result: res, FalsePerMin: math.NaN()}
-			if noise != nil {
+			if len(noise) > 0 {
 				if row.FalsePerMin, row.NoiseInTurn, err = FalseStarts(noise, ct.New, topt); err != nil {
 					return nil, err
 				}
@@ -90,6 +91,7 @@ func SweepMinSilence(c *Corpus, values []time.Duration, mixes [][]int16, mk NewC
 			}
 			row.Utts += r.Utts
 			row.Splits += r.Splits
+			row.SplitUtts += r.SplitUtts
 			ends = append(ends, r.EndExtra...)
 		}
 		row.EndMedian, row.EndP95 = Percentile(ends, 50), Percentile(ends, 95)

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/duplex-ai/duplex/vad"
+
+	"github.com/duplex-ai/duplex/internal/testtier"
 )
 
 // TestTrainSeparates fits a dataset whose label depends on two features
@@ -15,6 +17,7 @@ import (
 // either across hops costs accuracy, shuffling any other does not), and
 // that Train is deterministic.
 func TestTrainSeparates(t *testing.T) {
+	testtier.Slow(t, "fits the VAD on a generated corpus")
 	const nf = vad.ModelFeatures
 	rng := rand.New(rand.NewPCG(7, 8))
 	d := &Dataset{NF: nf}
@@ -61,6 +64,7 @@ func TestTrainSeparates(t *testing.T) {
 // contradict the rest flip the model where they lie at weight 1, and are
 // ignored at weight 0.
 func TestTrainWeights(t *testing.T) {
+	testtier.Slow(t, "fits the VAD on a generated corpus")
 	const nf = vad.ModelFeatures
 	build := func(wt float32) *Dataset {
 		rng := rand.New(rand.NewPCG(3, 4))

@@ -7,6 +7,11 @@
   // Constants and elements
 
   const ICE_GATHER_TIMEOUT_MS = 2000;
+  // ICE restart (RFC 9725 §4.3.2): how long "disconnected" may last before
+  // the page restarts ICE, the pause between attempts, and how many.
+  const ICE_RESTART_DELAY_MS = 2000;
+  const ICE_RESTART_RETRY_MS = 3000;
+  const ICE_RESTART_TRIES = 10;
   const DELETE_TIMEOUT_MS = 2000; // hang-up waits this long for the DELETE
   const MAX_TEXT_BYTES = 4096; // events.MaxTextLen on the server
   const STATE_LABELS = {
@@ -22,6 +27,7 @@
     connecting: 'Connecting…',
     connected: 'Connected',
     disconnected: 'Connection interrupted…',
+    reconnecting: 'Reconnecting…',
     failed: 'Connection failed',
     closed: 'Call ended',
   };
@@ -280,12 +286,17 @@
     const text = li.lastChild;
     li.classList.toggle('pending', !entry.final);
     li.classList.toggle('interrupted', !!entry.interrupted);
+    li.classList.toggle('not-understood', entry.understood === false);
     if (entry.turnId != null) li.dataset.turnId = String(entry.turnId);
 
     const bits = [entry.role === 'user' ? 'You' : 'Assistant'];
     if (entry.source === 'text') bits.push('typed');
     if (entry.turnId != null) bits.push('turn ' + entry.turnId);
-    if (entry.interrupted) bits.push('interrupted');
+    // understood: false: the words are only what the recogniser heard.
+    if (entry.understood === false) bits.push('heard, not understood');
+    // reason: the end of the call cut the reply; partial: it cut the user.
+    if (entry.interrupted) bits.push(entry.reason ? 'cut off: call ended (' + entry.reason.replace(/_/g, ' ') + ')' : 'interrupted');
+    if (entry.partial) bits.push('unfinished: call ended');
     if (entry.latencyMs != null) bits.push(Math.round(entry.latencyMs) + ' ms');
     meta.textContent = bits.join(' · ');
     if (entry.metrics) meta.title = metricsTitle(entry.metrics);
@@ -302,7 +313,7 @@
         const rest = document.createElement('span');
         rest.className = 'unheard';
         rest.textContent = full.slice(heard.length);
-        rest.title = 'Not heard: the reply was interrupted';
+        rest.title = entry.reason ? 'Not heard: the call ended' : 'Not heard: the reply was interrupted';
         text.appendChild(rest);
       }
     } else {
@@ -343,7 +354,7 @@
     return null;
   }
 
-  function userLine(turnId, text, final) {
+  function userLine(turnId, text, final, understood) {
     let e = findEntry('user', turnId);
     if (!e && final) {
       e = unassignedTyped(text);
@@ -355,6 +366,7 @@
     }
     if (typeof text === 'string') e.text = text;
     if (final) e.final = true;
+    if (typeof understood === 'boolean') e.understood = understood;
     renderEntry(e);
     return e;
   }
@@ -408,9 +420,14 @@
       case 'transcript.partial':
         userLine(turnId, typeof ev.text === 'string' ? ev.text : '', false);
         break;
-      case 'transcript.final':
-        userLine(turnId, typeof ev.text === 'string' ? ev.text : '', true);
+      case 'transcript.final': {
+        const e = userLine(turnId, typeof ev.text === 'string' ? ev.text : '', true, ev.understood);
+        if (ev.partial === true) {
+          e.partial = true;
+          renderEntry(e);
+        }
         break;
+      }
       case 'reply.delta': {
         const e = assistantLine(turnId);
         e.text += typeof ev.text === 'string' ? ev.text : '';
@@ -428,6 +445,7 @@
         const e = assistantLine(turnId);
         if (typeof ev.text === 'string' && ev.text) e.text = ev.text;
         e.heard = typeof ev.heard === 'string' ? ev.heard : '';
+        e.reason = typeof ev.reason === 'string' ? ev.reason : '';
         e.interrupted = true;
         e.final = true;
         renderEntry(e);
@@ -442,6 +460,23 @@
           e.latencyMs = m.latency_ms;
           e.metrics = m;
           renderEntry(e);
+        }
+        break;
+      }
+      case 'tool.started':
+      case 'tool.done': {
+        // Show which tools are running; the notice goes when the last ends.
+        const running = duplex.toolsRunning || (duplex.toolsRunning = {});
+        const id = typeof ev.tool_call_id === 'string' ? ev.tool_call_id : '';
+        if (ev.type === 'tool.started') running[id] = typeof ev.tool === 'string' ? ev.tool : 'a tool';
+        else delete running[id];
+        const names = Object.values(running);
+        if (names.length) {
+          showNotice('Running ' + names.join(', ') + '…');
+          duplex.toolNotice = true;
+        } else if (duplex.toolNotice) {
+          clearNotice();
+          duplex.toolNotice = false;
         }
         break;
       }
@@ -804,7 +839,95 @@
     const loc = res.headers.get('Location');
     const answer = await res.text();
     const callURL = loc ? new URL(loc, new URL('/v1/calls', window.location.href)).href : null;
-    return { answer, callURL };
+    return { answer, callURL, etag: res.headers.get('ETag') };
+  }
+
+  // Restarts ICE on the call's connection: a new offer's credentials and
+  // candidates go to the server with PATCH; its answer fragment replaces
+  // the credentials and candidates of the previous answer. The call, its
+  // data channel and the conversation stay.
+  async function restartIce(c) {
+    if (c.closed || c !== current || c.restarting || !c.callURL) return;
+    if (c.restartTries >= ICE_RESTART_TRIES) {
+      showError('The connection was lost and could not be restored. Please call again.');
+      endCall(c, null);
+      return;
+    }
+    c.restarting = true;
+    c.restartTries = (c.restartTries || 0) + 1;
+    c.acceptLate = false; // this generation's candidates go in the PATCH body
+    setConnectionState('reconnecting');
+    let retry = true;
+    try {
+      const pc = c.pc;
+      const offer = await pc.createOffer({ iceRestart: true });
+      await pc.setLocalDescription(offer);
+      await waitIceGathering(pc, ICE_GATHER_TIMEOUT_MS);
+      if (c.closed || c !== current) return;
+      const sdp = pc.localDescription.sdp;
+      const head = sdpFragHeader(sdp);
+      const cands = sdp.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
+      const res = await fetch(c.callURL, {
+        method: 'PATCH',
+        headers: authHeaders({ 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': c.etag || '*' }),
+        body: head.concat(cands).join('\r\n') + '\r\n',
+      });
+      if (res.status === 404) {
+        retry = false;
+        showNotice('The call ended while the connection was down.');
+        c.callURL = null;
+        endCall(c, null);
+        return;
+      }
+      if (res.status !== 200) throw new Error('HTTP ' + res.status);
+      c.etag = res.headers.get('ETag') || c.etag;
+      const frag = await res.text();
+      await pc.setRemoteDescription({ type: 'answer', sdp: withAnswerFragment(pc.remoteDescription.sdp, frag) });
+      retry = false;
+      // A restart on a path that still worked never leaves "connected":
+      // no state change event will replace "reconnecting…".
+      if (pc.connectionState === 'connected') setConnectionState('connected');
+    } catch (_) {
+      // The network may still be down: try again shortly.
+    } finally {
+      c.restarting = false;
+      if (retry && !c.closed && c === current) {
+        clearTimeout(c.restartTimer);
+        c.restartTimer = setTimeout(() => restartIce(c), ICE_RESTART_RETRY_MS);
+      }
+    }
+  }
+
+  // The previous answer with the credentials and candidates of the
+  // server's restart fragment.
+  function withAnswerFragment(prev, frag) {
+    const fl = frag.split(/\r?\n/);
+    const ufrag = fl.find((l) => l.startsWith('a=ice-ufrag:'));
+    const pwd = fl.find((l) => l.startsWith('a=ice-pwd:'));
+    const cands = fl.filter((l) => l.startsWith('a=candidate:'));
+    const out = [];
+    let placed = false; // with BUNDLE, the first section's candidates serve all
+    for (let l of prev.split(/\r?\n/)) {
+      if (l.startsWith('a=candidate:') || l === 'a=end-of-candidates') continue;
+      if (ufrag && l.startsWith('a=ice-ufrag:')) l = ufrag;
+      if (pwd && l.startsWith('a=ice-pwd:')) l = pwd;
+      out.push(l);
+      if (!placed && l.startsWith('a=mid:')) {
+        out.push(...cands);
+        placed = true;
+      }
+    }
+    return out.join('\r\n');
+  }
+
+  // A network change (Wi-Fi to LTE) breaks the path before ICE notices.
+  function onNetworkChange() {
+    const c = current;
+    if (c && !c.closed && c.pc && c.pc.connectionState !== 'new') restartIce(c);
+  }
+  window.addEventListener('online', onNetworkChange);
+  if (navigator.connection && navigator.connection.addEventListener) {
+    navigator.connection.addEventListener('change', onNetworkChange);
   }
 
   function deleteCall(url, keepalive) {
@@ -887,10 +1010,20 @@
     pc.addEventListener('connectionstatechange', () => {
       if (c !== current) return;
       const s = pc.connectionState;
+      if (c.restarting && s !== 'connected' && s !== 'closed') return; // keep showing "reconnecting…"
       setConnectionState(s);
-      if (s === 'failed' && !c.closed) {
-        showError('The connection failed: media could not get through (network or firewall). Please call again.');
-        endCall(c, null);
+      if (c.closed) return;
+      if (s === 'connected') {
+        c.restartTries = 0;
+        clearTimeout(c.restartTimer);
+      } else if (s === 'failed') {
+        restartIce(c);
+      } else if (s === 'disconnected') {
+        // Often a blip: restart only if it lasts.
+        clearTimeout(c.restartTimer);
+        c.restartTimer = setTimeout(() => {
+          if (pc.connectionState === 'disconnected') restartIce(c);
+        }, ICE_RESTART_DELAY_MS);
       }
     });
 
@@ -953,12 +1086,13 @@
     check(c);
     if (!complete) c.acceptLate = true;
 
-    const { answer, callURL } = await postOffer(pc.localDescription.sdp);
+    const { answer, callURL, etag } = await postOffer(pc.localDescription.sdp);
     if (c.closed || c !== current) {
       if (callURL) deleteCall(callURL, true);
       throw new Cancelled();
     }
     c.callURL = callURL;
+    c.etag = etag;
     duplex.callURL = callURL;
     if (!callURL) showNotice('The server sent no Location header: the call cannot be ended cleanly.');
     if (c.lateCandidates.length) c.patchTimer = setTimeout(() => flushCandidates(c), 0);
@@ -998,6 +1132,7 @@
     if (!c || c.closed) return;
     c.closed = true;
     clearTimeout(c.patchTimer);
+    clearTimeout(c.restartTimer);
     if (c.audioTrack) c.audioTrack.stop();
     if (c.videoTrack) c.videoTrack.stop();
     if (c === current) {

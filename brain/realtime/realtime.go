@@ -1,0 +1,1081 @@
+// Package realtime is a speech-to-speech brain: one OpenAI Realtime
+// WebSocket per call (GA protocol, beta event names accepted) behind the
+// brain seam, so the dialogue engine keeps turn-taking, barge-in,
+// truncation and metrics while the model hears and speaks.
+//
+// It speaks the wire types of package duplex/realtime (imported as wire).
+// The WebSocket is github.com/coder/websocket: context-aware dial, read
+// and write, safe concurrent writes and close, no dependencies; gorilla's
+// Conn needs a write mutex and deadlines instead of contexts.
+package realtime
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/rs/zerolog"
+
+	"github.com/duplex-ai/duplex/brain"
+	"github.com/duplex-ai/duplex/clock"
+	"github.com/duplex-ai/duplex/internal/dsp"
+	"github.com/duplex-ai/duplex/llm"
+	wire "github.com/duplex-ai/duplex/realtime"
+	"github.com/duplex-ai/duplex/stt"
+	"github.com/duplex-ai/duplex/tts"
+)
+
+// SampleRate is the PCM16 rate both ways on the wire.
+const SampleRate = 24000
+
+// Turn-taking modes (-realtime-turns).
+const (
+	TurnsDuplex   = "duplex"   // Duplex's VAD ends the turn: commit + response.create
+	TurnsServer   = "server"   // the model's server_vad
+	TurnsSemantic = "semantic" // the model's semantic_vad
+)
+
+// Config configures the brain.
+type Config struct {
+	// URL is the Realtime endpoint, e.g. wss://api.openai.com/v1/realtime;
+	// the model goes in its query.
+	URL   string
+	Model string
+	// APIKey is sent as Authorization: Bearer when set.
+	APIKey string
+	// Instructions is the system prompt; Voice the model's voice.
+	Instructions string
+	Voice        string
+	// TranscriptionModel transcribes the caller (the engine needs the
+	// words to tell a barge-in from a backchannel); default
+	// gpt-4o-mini-transcribe.
+	TranscriptionModel string
+	// Language is the transcription hint.
+	Language string
+	// Turns is TurnsDuplex (default), TurnsServer or TurnsSemantic.
+	Turns string
+	// Timeout bounds a connect, a transcript and the wait for a reply's
+	// first audio; default 15 s.
+	Timeout time.Duration
+	// Fallback speaks the engine's own sentences (apologies) when set: it
+	// works when the model cannot be reached. Without it they are text
+	// only (the error event and reply.done carry them).
+	Fallback        tts.Engine
+	FallbackOptions tts.Options
+	// Clock runs the timeouts; nil is the wall clock.
+	Clock clock.Clock
+	Log   zerolog.Logger
+	// HTTPClient dials; nil is http.DefaultClient.
+	HTTPClient *http.Client
+}
+
+// Brain implements brain.Brain over the Realtime protocol.
+type Brain struct{ cfg Config }
+
+var _ brain.Brain = (*Brain)(nil)
+
+// New checks cfg.
+func New(cfg Config) (*Brain, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("realtime: url %q: want ws://, wss://, http:// or https:// with a host", cfg.URL)
+	}
+	switch cfg.Turns {
+	case "":
+		cfg.Turns = TurnsDuplex
+	case TurnsDuplex, TurnsServer, TurnsSemantic:
+	default:
+		return nil, fmt.Errorf("realtime: turns %q: want %s, %s or %s", cfg.Turns, TurnsDuplex, TurnsServer, TurnsSemantic)
+	}
+	if cfg.Model == "" {
+		return nil, errors.New("realtime: a model is required")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 15 * time.Second
+	}
+	if cfg.TranscriptionModel == "" {
+		cfg.TranscriptionModel = "gpt-4o-mini-transcribe"
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real()
+	}
+	return &Brain{cfg: cfg}, nil
+}
+
+// Engines implements brain.Brain.
+func (b *Brain) Engines() map[string]string {
+	return map[string]string{"model": "realtime:" + b.cfg.Model}
+}
+
+// NewSession implements brain.Brain. It does not dial: the first turn
+// does, so a model that cannot be reached becomes an error event and an
+// apology instead of a failed call.
+func (b *Brain) NewSession(ctx context.Context) (brain.Session, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	return &session{cfg: &b.cfg, ctx: ctx, cancel: cancel, ids: wire.NewIDs(), waiters: map[string]chan wire.Event{}}, nil
+}
+
+// endpoint is the dial URL: ws(s) scheme, model in the query.
+func (c *Config) endpoint() string {
+	u, _ := url.Parse(c.URL)
+	switch u.Scheme {
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	}
+	q := u.Query()
+	q.Set("model", c.Model)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// ---- the connection ----
+
+// conn is one WebSocket: a writer goroutine drains out, a reader goroutine
+// dispatches server events; both end when the socket does.
+type conn struct {
+	ws   *websocket.Conn
+	out  chan []byte
+	done chan struct{} // closed when the socket is gone
+	err  error         // why, set before done closes
+	once sync.Once
+}
+
+func (c *conn) fail(err error) {
+	c.once.Do(func() {
+		c.err = err
+		close(c.done)
+		c.ws.CloseNow() // fail may run on the engine goroutine: no close handshake
+	})
+}
+
+func (c *conn) alive() bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// outboxSize bounds what waits to be written: 10 s of 20 ms appends.
+const outboxSize = 512
+
+// RateLimitError is a 429 on the upgrade; RetryAfter is the server's wait.
+type RateLimitError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("rate limited (429), retry after %v", e.RetryAfter)
+}
+
+type session struct {
+	cfg    *Config
+	ctx    context.Context
+	cancel context.CancelFunc
+	ids    *wire.IDs
+	wg     sync.WaitGroup
+
+	dialMu sync.Mutex // one dial at a time
+
+	mu        sync.Mutex
+	c         *conn
+	notBefore time.Time // 429: no dial before this
+	history   []llm.Message
+	// pendingUser is the user turn committed as audio on c and not yet
+	// answered; a Respond for another text sends the text instead.
+	pendingUser  string
+	pendingConn  *conn
+	pendingItems []string // its items: deleted if no reply takes them (a backchannel)
+	resp         *response
+	lastItem     string // the last reply's assistant item, for truncation
+	lastTurn     int
+	lastConn     *conn
+	generated    time.Duration // audio generated for lastItem
+	waiters      map[string]chan wire.Event
+	hearing      *hearStream
+	// busy is closed by the response.done of the last response.create:
+	// the server takes one response at a time.
+	busy   chan struct{}
+	closed bool
+}
+
+// connect returns the live connection, dialing (and re-sending the
+// conversation so far) if there is none. It may block: never call it on
+// the engine goroutine.
+func (s *session) connect(ctx context.Context) (*conn, error) {
+	s.dialMu.Lock()
+	defer s.dialMu.Unlock()
+	s.mu.Lock()
+	c, nb, closed := s.c, s.notBefore, s.closed
+	s.mu.Unlock()
+	if closed {
+		return nil, errors.New("realtime: session closed")
+	}
+	if c != nil && c.alive() {
+		return c, nil
+	}
+	if wait := nb.Sub(s.cfg.Clock.Now()); wait > 0 {
+		return nil, &RateLimitError{RetryAfter: wait}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	t := s.cfg.Clock.AfterFunc(s.cfg.Timeout, cancel)
+	defer t.Stop()
+	stop := context.AfterFunc(s.ctx, cancel)
+	defer stop()
+	h := http.Header{}
+	if s.cfg.APIKey != "" {
+		h.Set("Authorization", "Bearer "+s.cfg.APIKey)
+	}
+	ws, resp, err := websocket.Dial(ctx, s.cfg.endpoint(), &websocket.DialOptions{HTTPClient: s.cfg.HTTPClient, HTTPHeader: h})
+	if err != nil {
+		if resp != nil {
+			switch resp.StatusCode {
+			case http.StatusTooManyRequests:
+				ra := retryAfter(resp.Header.Get("Retry-After"), s.cfg.Clock.Now())
+				s.mu.Lock()
+				s.notBefore = s.cfg.Clock.Now().Add(ra)
+				s.mu.Unlock()
+				return nil, &RateLimitError{RetryAfter: ra}
+			case http.StatusUnauthorized, http.StatusForbidden:
+				return nil, fmt.Errorf("realtime: %s: check the API key", resp.Status)
+			}
+			return nil, fmt.Errorf("realtime: connect: %s", resp.Status)
+		}
+		if ctx.Err() != nil && s.ctx.Err() == nil {
+			return nil, fmt.Errorf("realtime: connect: no answer within %v", s.cfg.Timeout)
+		}
+		return nil, fmt.Errorf("realtime: connect: %w", err)
+	}
+	ws.SetReadLimit(16 << 20) // an audio delta or a session object
+	c = &conn{ws: ws, out: make(chan []byte, outboxSize), done: make(chan struct{})}
+	s.wg.Add(2)
+	go s.write(c)
+	go s.read(c)
+	s.mu.Lock()
+	s.c = c
+	hist := append([]llm.Message(nil), s.history...)
+	s.mu.Unlock()
+	s.send(c, &wire.SessionUpdate{Session: s.sessionObject()})
+	// A new socket knows nothing: re-send the conversation so far as text.
+	for _, m := range hist {
+		s.send(c, &wire.ConversationItemCreate{Item: textItem(m)})
+	}
+	if len(hist) > 0 {
+		s.cfg.Log.Info().Int("items", len(hist)).Msg("realtime: reconnected, conversation re-sent")
+	}
+	return c, nil
+}
+
+// retryAfter reads Retry-After: seconds or an HTTP date (from now).
+func retryAfter(v string, now time.Time) time.Duration {
+	if n, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && n >= 0 {
+		return time.Duration(n * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now))
+	}
+	return time.Second
+}
+
+func textItem(m llm.Message) wire.Item {
+	if m.Role == llm.RoleAssistant {
+		return wire.Item{Type: wire.ItemMessage, Role: wire.RoleAssistant, Content: []wire.ContentPart{{Type: wire.PartOutputText, Text: m.Text}}}
+	}
+	return wire.Item{Type: wire.ItemMessage, Role: wire.RoleUser, Content: []wire.ContentPart{{Type: wire.PartInputText, Text: m.Text}}}
+}
+
+func (s *session) sessionObject() wire.Session {
+	cfg := s.cfg
+	fmtPCM := &wire.AudioFormat{Type: wire.FormatPCM, Rate: SampleRate}
+	in := &wire.AudioInput{
+		Format:        fmtPCM,
+		Transcription: wire.Some(wire.Transcription{Model: cfg.TranscriptionModel, Language: cfg.Language}),
+	}
+	switch cfg.Turns {
+	// The model's VAD ends turns, but Duplex creates the responses and
+	// decides barge-ins (its own VAD stops the audio within ~100 ms).
+	case TurnsServer:
+		f := false
+		in.TurnDetection = wire.Some(wire.TurnDetection{Type: wire.TurnServerVAD, CreateResponse: &f, InterruptResponse: &f})
+	case TurnsSemantic:
+		f := false
+		in.TurnDetection = wire.Some(wire.TurnDetection{Type: wire.TurnSemanticVAD, CreateResponse: &f, InterruptResponse: &f})
+	default:
+		in.TurnDetection = wire.Null[wire.TurnDetection]()
+	}
+	so := wire.Session{
+		Type:             wire.SessionRealtime,
+		Model:            cfg.Model,
+		OutputModalities: []string{wire.ModalityAudio},
+		Audio:            &wire.SessionAudio{Input: in, Output: &wire.AudioOutput{Format: fmtPCM, Voice: cfg.Voice}},
+	}
+	if cfg.Instructions != "" {
+		so.Instructions = &cfg.Instructions
+	}
+	return so
+}
+
+// send queues ev on c without blocking; a full outbox means the socket is
+// stuck, so it is dropped.
+func (s *session) send(c *conn, ev wire.Event) string {
+	b, err := wire.Marshal(ev, s.ids)
+	if err != nil {
+		s.cfg.Log.Error().Err(err).Str("type", ev.EventType()).Msg("realtime: marshal")
+		return ""
+	}
+	select {
+	case c.out <- b:
+	case <-c.done:
+	default:
+		c.fail(errors.New("realtime: the socket is not keeping up"))
+	}
+	return eventID(ev)
+}
+
+func eventID(ev wire.Event) string {
+	type ider interface{ ID() string }
+	if i, ok := ev.(ider); ok {
+		return i.ID()
+	}
+	return ""
+}
+
+func (s *session) write(c *conn) {
+	defer s.wg.Done()
+	for {
+		select {
+		case b := <-c.out:
+			if err := c.ws.Write(s.ctx, websocket.MessageText, b); err != nil {
+				c.fail(fmt.Errorf("realtime: write: %w", err))
+				return
+			}
+		case <-c.done:
+			return
+		case <-s.ctx.Done():
+			c.fail(s.ctx.Err())
+			return
+		}
+	}
+}
+
+func (s *session) read(c *conn) {
+	defer s.wg.Done()
+	for {
+		_, b, err := c.ws.Read(s.ctx)
+		if err != nil {
+			if s.ctx.Err() != nil {
+				err = s.ctx.Err()
+			} else if cs := websocket.CloseStatus(err); cs != -1 {
+				err = fmt.Errorf("realtime: the server closed the socket (%d)", cs)
+			} else {
+				err = fmt.Errorf("realtime: connection lost: %w", err)
+			}
+			c.fail(err)
+			s.lost(c, err)
+			return
+		}
+		ev, err := wire.ParseServerEvent(b)
+		if err != nil {
+			s.cfg.Log.Debug().Err(err).Msg("realtime: unreadable server event")
+			continue
+		}
+		s.dispatch(c, ev)
+	}
+}
+
+// lost ends what waited on c.
+func (s *session) lost(c *conn, err error) {
+	s.mu.Lock()
+	if s.c == c {
+		s.c = nil
+	}
+	r := s.resp
+	s.mu.Unlock()
+	s.idle()
+	if r != nil && r.c == c {
+		r.finish(err)
+	}
+}
+
+// idle marks the server free for the next response.create.
+func (s *session) idle() {
+	s.mu.Lock()
+	if s.busy != nil {
+		close(s.busy)
+		s.busy = nil
+	}
+	s.mu.Unlock()
+}
+
+// ---- server events ----
+
+func (s *session) dispatch(c *conn, ev wire.Event) {
+	switch e := ev.(type) {
+	case *wire.ErrorEvent:
+		s.onError(c, e)
+	case *wire.InputAudioBufferCommitted, *wire.InputTranscriptionCompleted, *wire.InputTranscriptionFailed, *wire.InputTranscriptionDelta,
+		*wire.InputAudioBufferSpeechStarted, *wire.InputAudioBufferSpeechStopped:
+		s.toHearing(ev)
+	case *wire.ResponseCreated:
+		if r := s.current(c, ""); r != nil {
+			r.setID(e.Response.ID)
+		}
+	case *wire.ResponseOutputItemAdded:
+		if r := s.current(c, e.ResponseID); r != nil && e.Item.Role == wire.RoleAssistant {
+			s.mu.Lock()
+			if r.item == "" {
+				r.item = e.Item.ID
+				s.lastItem, s.lastTurn, s.lastConn, s.generated = e.Item.ID, r.turn, c, 0
+			}
+			s.mu.Unlock()
+		}
+	case *wire.ResponseOutputAudioDelta:
+		r := s.current(c, e.ResponseID)
+		if r == nil {
+			return
+		}
+		pcm, err := decodePCM(e.Delta)
+		if err != nil {
+			r.finish(fmt.Errorf("realtime: audio delta: %w", err))
+			return
+		}
+		s.mu.Lock()
+		if e.ItemID == s.lastItem {
+			s.generated += time.Duration(len(pcm)) * time.Second / SampleRate
+		}
+		s.mu.Unlock()
+		r.audio(pcm, s.cfg.Clock.Now())
+	case *wire.ResponseOutputAudioTranscriptDelta:
+		if r := s.current(c, e.ResponseID); r != nil {
+			r.delta(e.Delta, s.cfg.Clock.Now())
+		}
+	case *wire.ResponseOutputTextDelta:
+		if r := s.current(c, e.ResponseID); r != nil {
+			r.delta(e.Delta, s.cfg.Clock.Now())
+		}
+	case *wire.ResponseDone:
+		s.idle()
+		if r := s.current(c, e.Response.ID); r != nil {
+			switch e.Response.Status {
+			case wire.StatusCompleted, wire.StatusIncomplete, "":
+				r.finish(nil)
+			case wire.StatusCancelled:
+				r.finish(errCancelled)
+			default:
+				msg := e.Response.Status
+				if d := e.Response.StatusDetails; d != nil && d.Error != nil {
+					msg += ": " + d.Error.Message
+				}
+				r.finish(fmt.Errorf("realtime: response %s", msg))
+			}
+		}
+	}
+}
+
+var errCancelled = errors.New("realtime: response cancelled")
+
+// current is the reply in production on c whose response id is id ("":
+// the one not yet created): events of a cancelled response are dropped.
+func (s *session) current(c *conn, id string) *response {
+	s.mu.Lock()
+	r := s.resp
+	s.mu.Unlock()
+	if r == nil || r.c != c {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.id != id {
+		return nil
+	}
+	return r
+}
+
+// onError routes an error event: to the transcript wait or the reply it
+// names (by event_id), else to the reply in progress; the rest is logged.
+func (s *session) onError(c *conn, e *wire.ErrorEvent) {
+	err := fmt.Errorf("realtime: %s (%s)", e.Error.Message, e.Error.Code)
+	s.mu.Lock()
+	w := s.waiters[e.Error.EventID]
+	r := s.resp
+	s.mu.Unlock()
+	if w != nil {
+		select {
+		case w <- e:
+		default:
+		}
+		return
+	}
+	switch e.Error.Code {
+	case wire.CodeCancelNotActive, wire.CodeInvalidAudioEndMs:
+		s.cfg.Log.Debug().Err(err).Msg("realtime: error event")
+		return
+	}
+	if r != nil && r.c == c {
+		r.finish(err)
+		return
+	}
+	s.cfg.Log.Warn().Err(err).Msg("realtime: error event")
+}
+
+func decodePCM(b64 string) ([]int16, error) {
+	b, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, err
+	}
+	pcm := make([]int16, len(b)/2)
+	for i := range pcm {
+		pcm[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
+	}
+	return pcm, nil
+}
+
+func encodePCM(pcm []int16) string {
+	b := make([]byte, 2*len(pcm))
+	for i, v := range pcm {
+		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// ---- hearing the caller ----
+
+// Hear implements brain.Session: the caller's audio goes to the input
+// buffer as it comes; Finish commits it and waits for its transcript.
+func (s *session) Hear(ctx context.Context, _ stt.StreamOptions) (stt.Stream, error) {
+	c, err := s.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := dsp.NewResampler(stt.SampleRate, SampleRate)
+	if err != nil {
+		return nil, err
+	}
+	h := &hearStream{s: s, c: c, rs: rs, events: make(chan wire.Event, 256)}
+	s.mu.Lock()
+	s.hearing = h
+	// The last turn got no reply (a backchannel over the reply, noise):
+	// the model forgets it, as Duplex did.
+	stale := s.pendingItems
+	if s.pendingConn != c {
+		stale = nil
+	}
+	s.pendingUser, s.pendingConn, s.pendingItems = "", nil, nil
+	s.mu.Unlock()
+	for _, it := range stale {
+		s.send(c, &wire.ConversationItemDelete{ItemID: it})
+	}
+	return h, nil
+}
+
+type hearStream struct {
+	s      *session
+	c      *conn
+	rs     *dsp.Resampler
+	buf    []int16
+	events chan wire.Event
+
+	mu       sync.Mutex
+	partial  string
+	item     string
+	finished bool
+}
+
+func (s *session) toHearing(ev wire.Event) {
+	s.mu.Lock()
+	h := s.hearing
+	s.mu.Unlock()
+	if h == nil {
+		return
+	}
+	if d, ok := ev.(*wire.InputTranscriptionDelta); ok {
+		h.mu.Lock()
+		if d.ItemID == h.item || h.item == "" {
+			h.partial += d.Delta
+		}
+		h.mu.Unlock()
+		return
+	}
+	select {
+	case h.events <- ev:
+	default:
+	}
+}
+
+// Write implements stt.Stream; it never blocks.
+func (h *hearStream) Write(pcm []int16) error {
+	if !h.c.alive() {
+		return h.c.err
+	}
+	h.buf = h.rs.Process(h.buf[:0], pcm)
+	if len(h.buf) > 0 {
+		h.s.send(h.c, &wire.InputAudioBufferAppend{Audio: encodePCM(h.buf)})
+	}
+	return nil
+}
+
+// Partial implements stt.Stream.
+func (h *hearStream) Partial() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.partial
+}
+
+// Finish implements stt.Stream. With Duplex's turns it commits and
+// returns the item's transcript (an empty buffer is no speech); with the
+// model's it waits for the model's VAD to commit what it heard.
+func (h *hearStream) Finish(ctx context.Context) (stt.Result, error) {
+	s := h.s
+	h.buf = h.rs.Flush(h.buf[:0])
+	if len(h.buf) > 0 {
+		s.send(h.c, &wire.InputAudioBufferAppend{Audio: encodePCM(h.buf)})
+	}
+	h.mu.Lock()
+	h.finished = true
+	h.mu.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	t := s.cfg.Clock.AfterFunc(s.cfg.Timeout, cancel)
+	defer t.Stop()
+	if s.cfg.Turns != TurnsDuplex {
+		return h.finishServer(ctx, t)
+	}
+	commit := &wire.InputAudioBufferCommit{}
+	commit.EventID = s.ids.Event()
+	s.mu.Lock()
+	s.waiters[commit.EventID] = h.events
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.waiters, commit.EventID)
+		s.mu.Unlock()
+	}()
+	s.send(h.c, commit)
+	item := ""
+	for {
+		select {
+		case ev := <-h.events:
+			switch e := ev.(type) {
+			case *wire.ErrorEvent:
+				if e.Error.Code == wire.CodeCommitEmpty {
+					return stt.Result{Confidence: -1}, nil
+				}
+				return stt.Result{}, fmt.Errorf("realtime: commit: %s", e.Error.Message)
+			case *wire.InputAudioBufferCommitted:
+				if item == "" {
+					item = e.ItemID
+					h.mu.Lock()
+					h.item = item
+					h.mu.Unlock()
+				}
+			case *wire.InputTranscriptionCompleted:
+				if e.ItemID == item {
+					return h.heard(strings.TrimSpace(e.Transcript), item), nil
+				}
+			case *wire.InputTranscriptionFailed:
+				if e.ItemID == item {
+					return stt.Result{}, fmt.Errorf("realtime: transcription: %s", e.Error.Message)
+				}
+			}
+		case <-h.c.done:
+			return stt.Result{}, h.c.err
+		case <-ctx.Done():
+			return stt.Result{}, h.expired(t)
+		}
+	}
+}
+
+// trailingSilence follows the caller's turn with the model's VAD on, so
+// it hears the turn end (server_vad waits 500 ms of silence by default).
+const trailingSilence = time.Second
+
+// finishServer waits for the model's VAD: every item it committed while
+// the caller spoke, transcribed, and none still being spoken.
+func (h *hearStream) finishServer(ctx context.Context, t clock.Timer) (stt.Result, error) {
+	s := h.s
+	s.send(h.c, &wire.InputAudioBufferAppend{Audio: encodePCM(make([]int16, int(trailingSilence*SampleRate/time.Second)))})
+	var items []string
+	texts := map[string]string{}
+	speaking := false
+	done := func() bool {
+		if speaking || len(items) == 0 {
+			return false
+		}
+		for _, it := range items {
+			if _, ok := texts[it]; !ok {
+				return false
+			}
+		}
+		return true
+	}
+	for {
+		select {
+		case ev := <-h.events:
+			switch e := ev.(type) {
+			case *wire.InputAudioBufferSpeechStarted:
+				speaking = true
+			case *wire.InputAudioBufferSpeechStopped:
+				speaking = false
+			case *wire.InputAudioBufferCommitted:
+				items = append(items, e.ItemID)
+			case *wire.InputTranscriptionCompleted:
+				texts[e.ItemID] = strings.TrimSpace(e.Transcript)
+			case *wire.InputTranscriptionFailed:
+				texts[e.ItemID] = ""
+			}
+			if done() {
+				var words []string
+				for _, it := range items {
+					if texts[it] != "" {
+						words = append(words, texts[it])
+					}
+				}
+				return h.heard(strings.Join(words, " "), items...), nil
+			}
+		case <-h.c.done:
+			return stt.Result{}, h.c.err
+		case <-ctx.Done():
+			if len(items) == 0 && !speaking && s.ctx.Err() == nil {
+				return stt.Result{Confidence: -1}, nil // the model heard no speech
+			}
+			return stt.Result{}, h.expired(t)
+		}
+	}
+}
+
+// heard records the turn as committed on this socket and returns it.
+func (h *hearStream) heard(text string, items ...string) stt.Result {
+	h.s.mu.Lock()
+	h.s.pendingUser, h.s.pendingConn, h.s.pendingItems = text, h.c, items
+	h.s.mu.Unlock()
+	return stt.Result{Text: text, Confidence: -1}
+}
+
+func (h *hearStream) expired(t clock.Timer) error {
+	if t.Stop() || h.s.ctx.Err() != nil {
+		return context.Canceled
+	}
+	return fmt.Errorf("realtime: no transcript within %v", h.s.cfg.Timeout)
+}
+
+// Close implements stt.Stream: audio never committed is discarded.
+func (h *hearStream) Close() error {
+	h.mu.Lock()
+	fin := h.finished
+	h.finished = true
+	h.mu.Unlock()
+	if !fin && h.c.alive() && h.s.cfg.Turns == TurnsDuplex {
+		h.s.send(h.c, &wire.InputAudioBufferClear{})
+	}
+	h.s.mu.Lock()
+	if h.s.hearing == h {
+		h.s.hearing = nil
+	}
+	h.s.mu.Unlock()
+	return nil
+}
+
+// ---- replies ----
+
+// response is one reply in production; out is used only until finish.
+type response struct {
+	c    *conn
+	turn int
+	item string // under session.mu
+
+	mu       sync.Mutex
+	out      brain.Output
+	id       string
+	over     bool // out is no longer used
+	ended    bool // the server's response.done (or the socket) ended it
+	cancel   bool // response.cancel was sent
+	err      error
+	done     chan struct{}
+	samples  int
+	text     strings.Builder
+	pending  string // transcript not yet placed on audio
+	pieces   int
+	first    bool
+	firstTok bool
+}
+
+func (r *response) setID(id string) {
+	r.mu.Lock()
+	r.id = id
+	r.mu.Unlock()
+}
+
+func (r *response) audio(pcm []int16, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.over || len(pcm) == 0 {
+		return
+	}
+	if !r.first {
+		r.first = true
+		r.out.Mark(brain.FirstAudio, at)
+	}
+	start := time.Duration(r.samples) * time.Second / SampleRate
+	r.samples += len(pcm)
+	end := time.Duration(r.samples) * time.Second / SampleRate
+	// Each audio delta is a piece carrying the words that arrived since
+	// the last one: cut off, the engine keeps the pieces played in full.
+	r.out.Spoken(r.pieces, brain.Piece{Text: r.pending, Start: start, End: end})
+	r.pieces++
+	r.pending = ""
+	if err := r.out.Audio(pcm, SampleRate); err != nil {
+		r.over = true
+	}
+}
+
+func (r *response) delta(text string, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.over || text == "" {
+		return
+	}
+	if !r.firstTok {
+		r.firstTok = true
+		r.out.Mark(brain.FirstToken, at)
+	}
+	r.text.WriteString(text)
+	r.pending += text
+	r.out.Delta(text)
+}
+
+// finish ends the reply once: nil is complete, errCancelled is quiet.
+func (r *response) finish(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.over, r.ended = true, true
+	select {
+	case <-r.done:
+	default:
+		r.err = err
+		close(r.done)
+	}
+}
+
+// Respond implements brain.Session.
+func (s *session) Respond(ctx context.Context, req brain.Request, out brain.Output) {
+	if req.Say != "" {
+		s.say(ctx, req.Say, out)
+		return
+	}
+	// What a new socket is told first is the conversation before this
+	// turn (the engine's memory: truncated to what was heard).
+	prior, turn := req.LLM.History, (*llm.Message)(nil)
+	if n := len(prior); n > 0 && prior[n-1].Role == llm.RoleUser {
+		prior, turn = prior[:n-1], &prior[n-1]
+	}
+	s.mu.Lock()
+	s.history = append([]llm.Message(nil), prior...)
+	s.mu.Unlock()
+	c, err := s.connect(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			out.Failed(brain.StageModel, err)
+		}
+		return
+	}
+	// The user's turn: already in the model's conversation as audio when
+	// Finish committed it on this socket, else sent as text.
+	s.mu.Lock()
+	committed := turn != nil && s.pendingConn == c && s.pendingUser == turn.Text
+	s.pendingUser, s.pendingConn, s.pendingItems = "", nil, nil
+	if turn != nil {
+		s.history = append(s.history, *turn)
+	}
+	s.mu.Unlock()
+	if turn != nil && !committed {
+		s.send(c, &wire.ConversationItemCreate{Item: textItem(*turn)})
+	}
+	if req.Look != nil {
+		if cur, _ := req.Look(ctx); cur != nil && len(cur.JPEG) > 0 {
+			url := "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(cur.JPEG)
+			s.send(c, &wire.ConversationItemCreate{Item: wire.Item{Type: wire.ItemMessage, Role: wire.RoleUser,
+				Content: []wire.ContentPart{{Type: wire.PartInputImage, ImageURL: url}}}})
+		}
+	}
+	r := &response{c: c, turn: req.TurnID, out: out, done: make(chan struct{})}
+	s.mu.Lock()
+	s.resp = r
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.resp == r {
+			s.resp = nil
+		}
+		s.mu.Unlock()
+		r.mu.Lock()
+		r.over = true
+		r.mu.Unlock()
+	}()
+	tctx, tcancel := context.WithCancel(context.Background())
+	defer tcancel()
+	t := s.cfg.Clock.AfterFunc(s.cfg.Timeout, tcancel)
+	defer t.Stop()
+	// A cancelled reply is over for the server only at its response.done.
+	s.mu.Lock()
+	busy := s.busy
+	s.mu.Unlock()
+	if busy != nil {
+		select {
+		case <-busy:
+		case <-c.done:
+		case <-ctx.Done():
+			return
+		case <-tctx.Done():
+			out.Failed(brain.StageModel, fmt.Errorf("realtime: the previous response did not end within %v", s.cfg.Timeout))
+			return
+		}
+	}
+	s.mu.Lock()
+	s.busy = make(chan struct{})
+	s.mu.Unlock()
+	// turn.metrics tts_first_audio_ms is then the model's time to first
+	// audio, from response.create.
+	out.Mark(brain.SpeechStart, s.cfg.Clock.Now())
+	s.send(c, &wire.ResponseCreate{})
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		s.cancelResponse(c, r)
+		return
+	case <-tctx.Done():
+		r.mu.Lock()
+		first := r.first
+		r.mu.Unlock()
+		if !first {
+			s.cancelResponse(c, r)
+			out.Failed(brain.StageModel, fmt.Errorf("realtime: no reply within %v", s.cfg.Timeout))
+			return
+		}
+		// Audio is flowing: the rest of the reply may take its time.
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			s.cancelResponse(c, r)
+			return
+		}
+	}
+	r.mu.Lock()
+	err, samples, text := r.err, r.samples, r.text.String()
+	r.mu.Unlock()
+	switch {
+	case ctx.Err() != nil || errors.Is(err, errCancelled):
+	case err != nil:
+		out.Failed(brain.StageModel, err)
+	default:
+		if strings.TrimSpace(text) != "" {
+			s.mu.Lock()
+			s.history = append(s.history, llm.Message{Role: llm.RoleAssistant, Text: text})
+			s.mu.Unlock()
+		}
+		out.Produced(samples > 0)
+	}
+}
+
+// cancelResponse sends response.cancel once per reply.
+func (s *session) cancelResponse(c *conn, r *response) {
+	r.mu.Lock()
+	send := !r.ended && !r.cancel
+	r.over, r.cancel = true, true
+	r.mu.Unlock()
+	if send && c.alive() {
+		s.send(c, &wire.ResponseCancel{})
+	}
+}
+
+// Truncate implements brain.Session: the model's copy of the reply is cut
+// to what was played (never beyond what it generated). It runs on the
+// engine goroutine, so it only queues.
+func (s *session) Truncate(turnID int, played time.Duration, heard string) {
+	s.mu.Lock()
+	item, turn, c, gen := s.lastItem, s.lastTurn, s.lastConn, s.generated
+	r := s.resp
+	if n := len(s.history); n > 0 && s.history[n-1].Role == llm.RoleUser && heard != "" {
+		s.history = append(s.history, llm.Message{Role: llm.RoleAssistant, Text: heard, Interrupted: true})
+	}
+	s.mu.Unlock()
+	if item == "" || turn != turnID || c == nil || !c.alive() {
+		return
+	}
+	if r != nil && r.c == c && r.turn == turnID {
+		s.cancelResponse(c, r) // before the truncate, in order on the wire
+	}
+	end := min(played, gen)
+	s.send(c, &wire.ConversationItemTruncate{ItemID: item, ContentIndex: 0, AudioEndMs: int(end / time.Millisecond)})
+}
+
+// say speaks one of the engine's own sentences: with the fallback TTS when
+// there is one, else as an out-of-band model response.
+func (s *session) say(ctx context.Context, text string, out brain.Output) {
+	out.Delta(text)
+	if s.cfg.Fallback == nil {
+		out.Produced(false)
+		return
+	}
+	st, err := s.cfg.Fallback.Synthesize(ctx, text, s.cfg.FallbackOptions)
+	if err != nil {
+		if ctx.Err() == nil {
+			out.Failed(brain.StageTTS, err)
+		}
+		return
+	}
+	defer st.Close()
+	var samples int64
+	rate := 0
+	for {
+		ch, err := st.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if !errors.Is(err, io.EOF) {
+				out.Failed(brain.StageTTS, err)
+				return
+			}
+			break
+		}
+		if len(ch.PCM) == 0 || ch.SampleRate <= 0 {
+			continue
+		}
+		if rate == 0 {
+			out.Mark(brain.FirstAudio, s.cfg.Clock.Now())
+		}
+		rate = ch.SampleRate
+		samples += int64(len(ch.PCM))
+		out.Spoken(0, brain.Piece{Text: text, End: time.Duration(samples) * time.Second / time.Duration(rate)})
+		if out.Audio(ch.PCM, ch.SampleRate) != nil {
+			return
+		}
+	}
+	out.Produced(samples > 0)
+}
+
+// Close implements brain.Session.
+func (s *session) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	c := s.c
+	s.mu.Unlock()
+	s.cancel()
+	if c != nil {
+		c.fail(errors.New("realtime: session closed"))
+	}
+	s.wg.Wait()
+	return nil
+}

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"io"
+	"math"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/internal/callbot"
+	"github.com/duplex-ai/duplex/transcript"
+	"github.com/duplex-ai/duplex/tts"
+	"github.com/duplex-ai/duplex/tts/espeak"
+)
+
+// voicedSpan is the time from the first to the last 20 ms window above
+// -45 dBFS (RMS), the callbot's measure of voiced audio.
+func voicedSpan(pcm []int16, rate int) time.Duration {
+	win := rate / 50
+	first, last := -1, -1
+	for i := 0; i+win <= len(pcm); i += win {
+		var e float64
+		for _, v := range pcm[i : i+win] {
+			e += float64(v) * float64(v)
+		}
+		if 20*math.Log10(math.Sqrt(e/float64(win))/32768+1e-12) > -45 {
+			if first < 0 {
+				first = i
+			}
+			last = i + win
+		}
+	}
+	if first < 0 {
+		return 0
+	}
+	return time.Duration(last-first) * time.Second / time.Duration(rate)
+}
+
+// spokenSpan is the voiced span of text as the server's default voice
+// (espeak-ng, en-us) says it.
+func spokenSpan(t *testing.T, eng *espeak.Engine, text string) time.Duration {
+	t.Helper()
+	if strings.TrimSpace(text) == "" {
+		return 0
+	}
+	st, err := eng.Synthesize(context.Background(), text, tts.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var pcm []int16
+	rate := 0
+	for {
+		c, err := st.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		pcm, rate = append(pcm, c.PCM...), c.SampleRate
+	}
+	return voicedSpan(pcm, rate)
+}
+
+// cutReply checks the transcript of a call whose reply the end of the call
+// cut: on disk (dataDir) and through GET …/transcript alike, the reply is
+// interrupted with reason and a non-empty heard prefix just before
+// call.end, and the heard text matches the reply audio the caller received
+// within one word. It returns the interrupted entry.
+func cutReply(t *testing.T, dataDir string, res *callbot.Result, reason string) transcript.Entry {
+	t.Helper()
+	return cutReplyAt(t, dataDir, res.CallURL, res, reason)
+}
+
+// cutReplyAt is cutReply with the transcript read through callURL (a
+// server other than the one of the call may serve it).
+func cutReplyAt(t *testing.T, dataDir, callURL string, res *callbot.Result, reason string) transcript.Entry {
+	t.Helper()
+	got := fetchTranscript(t, callURL)
+	u, err := url.Parse(callURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dataDir, callIDOf(u.Path)+".jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	disk, err := transcript.Entries(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(disk) {
+		t.Fatalf("GET transcript has %d entries, the file %d:\n%s", len(got), len(disk), b)
+	}
+	for i := range got {
+		if got[i].Kind != disk[i].Kind || got[i].Text != disk[i].Text || got[i].Heard != disk[i].Heard || !got[i].Time.Equal(disk[i].Time) {
+			t.Fatalf("entry %d: GET %+v, file %+v", i, got[i], disk[i])
+		}
+	}
+	n := len(disk)
+	if n < 3 || disk[n-1].Kind != transcript.KindEnd || disk[n-1].Reason != reason {
+		t.Fatalf("transcript does not end with call.end %s:\n%s", reason, b)
+	}
+	a := disk[n-2]
+	if a.Kind != transcript.KindAssistant || !a.Interrupted || a.Reason != reason || a.Heard == "" ||
+		!strings.HasPrefix(a.Text, a.Heard) || len(a.Heard) >= len(a.Text) {
+		t.Fatalf("entry before call.end %+v: want the reply interrupted by %s with a heard prefix\n%s", a, reason, b)
+	}
+
+	// Within one word: the caller received at least the audio of the
+	// heard words but the last, and less than that of one word more.
+	eng, err := espeak.New(espeak.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	heard, planned := strings.Fields(a.Heard), strings.Fields(a.Text)
+	lo := spokenSpan(t, eng, strings.Join(heard[:len(heard)-1], " "))
+	hi := spokenSpan(t, eng, strings.Join(planned[:min(len(heard)+1, len(planned))], " "))
+	recv := voicedSpan(res.Received, 48000)
+	// Pieces are synthesized one sentence at a time (pauses between
+	// them) and the last packets may be in flight: a little slack (the
+	// runs measured at most 140 ms short of the lower bound).
+	const slack = 300 * time.Millisecond
+	t.Logf("%s: heard %q (%d of %d words); caller received %v of voiced reply, heard words span %v..%v",
+		reason, a.Heard, len(heard), len(planned), recv.Round(time.Millisecond), lo.Round(time.Millisecond), hi.Round(time.Millisecond))
+	if recv < lo-slack || recv > hi+slack {
+		t.Errorf("caller received %v of the reply; heard %q spans %v..%v (±one word)", recv, a.Heard, lo, hi)
+	}
+	return a
+}
+
+// clientInterrupted returns the reply.interrupted event the caller got.
+func clientInterrupted(res *callbot.Result) (events.Event, bool) {
+	for _, ev := range res.Events {
+		if ev.Type == events.TypeReplyInterrupted {
+			return ev, true
+		}
+	}
+	return events.Event{}, false
+}
+
+// TestHangUpMidReply: "tell me a story", then the caller hangs up while it
+// plays. The transcript keeps the story up to what was heard.
+func TestHangUpMidReply(t *testing.T) {
+	dir := t.TempDir()
+	base := startServer(t, "-data-dir", dir)
+	story, rate := speak(t, "tell me a story")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := callbot.Run(ctx, callbot.Options{Server: base, Turns: [][]int16{story}, AudioRate: rate, Tail: 3 * time.Second, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := cutReply(t, dir, res, "client_hangup")
+	// DELETE returns once the call is torn down; the caller, still
+	// connected until then, got the same interruption.
+	if ev, ok := clientInterrupted(res); !ok || ev.Heard != a.Heard || ev.Reason != "client_hangup" {
+		t.Errorf("caller's reply.interrupted %+v (sent: %v), transcript heard %q", ev, ok, a.Heard)
+	}
+}
+
+// TestShutdownMidReply: SIGTERM while the story plays, with a drain grace
+// shorter than the story: the call ends at the deadline and the story is
+// kept up to what was heard; the caller is told the same.
+func TestShutdownMidReply(t *testing.T) {
+	dir := t.TempDir()
+	base, stop := startServerCtl(t, "-data-dir", dir, "-shutdown-grace", "1500ms")
+	defer stop()
+	story, rate := speak(t, "tell me a story")
+	sw := &signalWriter{needle: `"state":"speaking"`, seen: make(chan struct{})}
+	type out struct {
+		res *callbot.Result
+		err error
+	}
+	got := make(chan out, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		res, err := callbot.Run(ctx, callbot.Options{Server: base, Turns: [][]int16{story}, AudioRate: rate, Tail: 20 * time.Second,
+			Log: zerolog.New(sw).Level(zerolog.DebugLevel)})
+		got <- out{res, err}
+	}()
+	select {
+	case <-sw.seen:
+	case o := <-got:
+		t.Fatalf("call ended before the story started: %+v %v", o.res, o.err)
+	}
+	time.Sleep(time.Second) // a second of the story, then SIGTERM
+	if err := stop(); err != nil {
+		t.Fatalf("run returned %v, want nil", err)
+	}
+	o := <-got
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	// run has returned: the transcript is complete on disk, and a new
+	// server on the same data directory serves it.
+	next := startServer(t, "-data-dir", dir)
+	u, err := url.Parse(o.res.CallURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := url.Parse(next)
+	u.Host = n.Host
+	a := cutReplyAt(t, dir, u.String(), o.res, "server_shutdown")
+	if ev, ok := clientInterrupted(o.res); !ok || ev.Heard != a.Heard || ev.Reason != "server_shutdown" {
+		t.Errorf("caller's reply.interrupted %+v (sent: %v), transcript heard %q", ev, ok, a.Heard)
+	}
+}
+
+// TestHangUpMidUtterance: the caller hangs up in the middle of a question
+// (the turn has not ended): the transcript keeps what the recogniser had
+// as a partial user turn, before call.end.
+func TestHangUpMidUtterance(t *testing.T) {
+	dir := t.TempDir()
+	base := startServer(t, "-data-dir", dir)
+	q, rate := speak(t, "what is twelve times seven and what time is it now")
+	// Hang up two thirds of the way through the question.
+	q = q[:len(q)*2/3]
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := callbot.Run(ctx, callbot.Options{Server: base, Turns: [][]int16{q}, AudioRate: rate, Tail: -1, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := fetchTranscript(t, res.CallURL)
+	b, err := os.ReadFile(filepath.Join(dir, callIDOf(mustURL(t, res.CallURL).Path)+".jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	disk, err := transcript.Entries(b)
+	if err != nil || len(disk) != len(es) {
+		t.Fatalf("GET %d entries, file %d (%v):\n%s", len(es), len(disk), err, b)
+	}
+	n := len(es)
+	if n != 3 || es[n-1].Kind != transcript.KindEnd || es[n-1].Reason != "client_hangup" {
+		t.Fatalf("want call.start, a partial user turn, call.end client_hangup:\n%s", b)
+	}
+	u := es[1]
+	t.Logf("partial user turn %q", u.Text)
+	if u.Kind != transcript.KindUser || !u.Partial || u.TurnID != 1 || u.Text == "" ||
+		u.Text != disk[1].Text || !disk[1].Partial || !u.Time.Equal(disk[1].Time) {
+		t.Fatalf("entry %+v: want turn 1, partial, with the words recognised so far\n%s", u, b)
+	}
+	spoken := map[string]bool{}
+	for _, w := range strings.Fields("what is twelve times seven and what time is it now") {
+		spoken[w] = true
+	}
+	known := 0
+	for _, w := range strings.Fields(strings.ToLower(u.Text)) {
+		if spoken[w] {
+			known++
+		}
+	}
+	if known == 0 {
+		t.Errorf("partial %q has none of the words spoken", u.Text)
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// callIDOf is the call id of a call URL's path (/v1/calls/{node}.{id}): the
+// transcript file's name.
+func callIDOf(p string) string {
+	base := path.Base(p)
+	return base[strings.LastIndex(base, ".")+1:]
+}

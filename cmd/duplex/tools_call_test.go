@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/internal/callbot"
+	"github.com/duplex-ai/duplex/tools/demo"
+	"github.com/duplex-ai/duplex/tools/mcp/demoserver"
+)
+
+// fakeChat is an OpenAI-compatible /chat/completions server speaking the
+// real SSE wire format, tool_calls included. It calls slow_lookup for the
+// first user turn, says the result after the tool turn, and for a later
+// user turn says a carried (unspoken) result.
+type fakeChat struct {
+	mu    sync.Mutex
+	calls int // slow_lookup calls asked for
+}
+
+func (f *fakeChat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Messages []struct {
+			Role       string `json:"role"`
+			Content    any    `json:"content"`
+			ToolCallID string `json:"tool_call_id"`
+		} `json:"messages"`
+		Tools []json.RawMessage `json:"tools"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	chunk := func(delta string) {
+		fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":null}]}\n\n", delta)
+	}
+	finish := func(reason string) {
+		fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":%q}]}\n\ndata: [DONE]\n\n", reason)
+	}
+	say := func(text string) {
+		for _, word := range strings.SplitAfter(text, " ") {
+			b, _ := json.Marshal(map[string]string{"content": word})
+			chunk(string(b))
+		}
+		finish("stop")
+	}
+	last := req.Messages[len(req.Messages)-1]
+	var result string
+	for _, m := range req.Messages {
+		if m.Role == "tool" && m.ToolCallID == "call_slow" {
+			result, _ = m.Content.(string)
+		}
+	}
+	var res struct{ Answer string }
+	_ = json.Unmarshal([]byte(result), &res)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case last.Role == "tool":
+		say("I found " + res.Answer + ".")
+	case result != "":
+		say("Earlier I found " + res.Answer + ".")
+	case f.calls == 0 && len(req.Tools) == 2:
+		f.calls++
+		chunk(`{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_slow","type":"function","function":{"name":"slow_lookup","arguments":""}}]}`)
+		chunk(`{"tool_calls":[{"index":0,"function":{"arguments":"{\"topic\":"}}]}`)
+		chunk(`{"tool_calls":[{"index":0,"function":{"arguments":"\"otters\"}"}}]}`)
+		finish("tool_calls")
+	default:
+		say("I have nothing yet.")
+	}
+}
+
+// TestCallbotToolThroughInterruption: a real call (callbot, sphinx,
+// espeak) against the fake OpenAI-compatible LLM with the demo MCP server.
+// The slow tool is interrupted by the caller while it runs; its result is
+// in the next answer and every tool ran exactly once.
+func TestCallbotToolThroughInterruption(t *testing.T) {
+	d := &demo.Tools{Delay: 2 * time.Second}
+	mcpSrv := httptest.NewServer(demoserver.Handler(demoserver.New(d)))
+	// Cleanups run last-first: these close after the duplex server, which
+	// holds connections to both.
+	t.Cleanup(mcpSrv.Close)
+	chat := httptest.NewServer(&fakeChat{})
+	t.Cleanup(chat.Close)
+	base := startServer(t, "-llm", "openai", "-llm-url", chat.URL+"/v1", "-mcp", mcpSrv.URL)
+	q, rate := speak(t, "tell me about otters please")
+	barge, _ := speak(t, "what did you find about the otters")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	res, err := callbot.Run(ctx, callbot.Options{
+		Server: base, Turns: [][]int16{q}, AudioRate: rate,
+		BargeIn: barge, BargeInAfter: 300 * time.Millisecond, Tail: 8 * time.Second, Log: zerolog.Nop(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started, done int
+	for _, ev := range res.Events {
+		switch ev.Type {
+		case events.TypeToolStarted:
+			started++
+		case events.TypeToolDone:
+			done++
+			if ev.ToolError != "" {
+				t.Errorf("tool.done %+v", ev)
+			}
+		}
+	}
+	for i, tn := range res.Turns {
+		t.Logf("turn %d: %q → %q (interrupted %v, heard %q)", i+1, tn.User, tn.Reply, tn.Interrupted, tn.Heard)
+	}
+	if len(res.Turns) < 2 {
+		t.Fatalf("turns %+v errors %v", res.Turns, res.Errors)
+	}
+	first, next := res.Turns[0], res.Turns[len(res.Turns)-1]
+	if !first.Interrupted || !strings.Contains(first.Reply, "Let me check") {
+		t.Errorf("first turn %+v: want the preamble, interrupted", first)
+	}
+	if !strings.Contains(next.Reply, "the answer about otters") {
+		t.Errorf("answer after the interruption %q lacks the tool's result", next.Reply)
+	}
+	if started != 1 || done != 1 || d.Runs("slow_lookup") != 1 {
+		t.Errorf("tool.started %d, tool.done %d, slow_lookup ran %d times: want 1 each", started, done, d.Runs("slow_lookup"))
+	}
+}

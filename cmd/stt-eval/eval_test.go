@@ -1,0 +1,55 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/duplex-ai/duplex/stt"
+	"github.com/duplex-ai/duplex/stt/sphinx"
+)
+
+func TestDigitsOf(t *testing.T) {
+	for in, want := range map[string]string{"3719": "3 7 1 9", "three oh 5": "3 0 5", "ten of clubs": "ten of clubs", "": ""} {
+		if got := digitsOf(in); got != want {
+			t.Errorf("digitsOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestTranscripts(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "t")
+	if err := os.WriteFile(p, []byte("<s> ten of clubs  </s> (001)\n<s> he was not </s> (a-0880)\nnoise\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := transcripts(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 2 || m["001"] != "ten of clubs" || m["a-0880"] != "he was not" {
+		t.Errorf("transcripts = %q", m)
+	}
+}
+
+// The calibration picks thresholds that separate scores that are
+// separable, and rates count what they should.
+func TestCalibrate(t *testing.T) {
+	mk := func(skill string, margin float64, gph, lph int) outcome {
+		return outcome{job: job{skill: skill}, sc: sphinx.Scores{Grammar: "x", GrammarPath: margin, GrammarPhones: gph, LoopPhones: lph}}
+	}
+	rs := []outcome{mk("time", -2, 8, 10), mk("time", -4, 7, 10), mk("none", -14, 8, 10), mk("none", 3, 2, 20)}
+	best, score := calibrate(rs)
+	if score != 1 {
+		t.Fatalf("calibrate → %+v, balanced accuracy %v, want 1", best, score)
+	}
+	if acc, rej := rates(rs, best); acc != 1 || rej != 1 {
+		t.Errorf("rates at %+v = %v, %v", best, acc, rej)
+	}
+	if acc, rej := rates(rs, thresholds{-100, 0, 100}); acc != 1 || rej != 0 {
+		t.Errorf("no check: rates = %v, %v, want 1, 0", acc, rej)
+	}
+	if skillAnswer(stt.Result{Text: "what is two plus two"}) != true ||
+		skillAnswer(stt.Result{Text: "what is two plus two", NotUnderstood: true, Confidence: 0.9}) != false {
+		t.Error("skillAnswer does not follow NotUnderstood")
+	}
+}

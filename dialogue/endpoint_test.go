@@ -1,0 +1,81 @@
+package dialogue
+
+import (
+	"testing"
+
+	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/vad"
+)
+
+// nonZero is a classifier for which a frame is speech when its first
+// sample is non-zero.
+type nonZero struct{}
+
+func (nonZero) Prob(f []int16) float64 {
+	if f[0] != 0 {
+		return 1
+	}
+	return 0
+}
+func (nonZero) Reset() {}
+
+func adaptiveHarness(t *testing.T) *harness {
+	t.Helper()
+	return newHarness(t, func(o *Options) {
+		o.NewDetector = func() Detector {
+			d, err := vad.NewDetector(nonZero{}, vad.TurnOptions{Endpointing: &vad.EndpointOptions{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return NewVADDetector(d)
+		}
+	})
+}
+
+// A 700 ms pause inside a digit string (the partial ends in a digit) does
+// not end the turn, where the fixed 300 ms would; the end that follows
+// waited (turn.metrics' endpoint_waited_ms).
+func TestAdaptiveEndpointHoldsDigitPause(t *testing.T) {
+	h := adaptiveHarness(t)
+	h.stt.mu.Lock()
+	h.stt.partial = "my number is three"
+	h.stt.mu.Unlock()
+	h.stt.say("my number is three seven")
+	h.speech(20)
+	h.streamOpen(1) // the partial is read from the open stream
+	h.silence(35)
+	h.speech(1)
+	h.none("a transcript inside the pause", isType(events.TypeTranscriptFinal))
+	h.speech(19)
+	h.silence(62)
+	fin := h.waitFor("transcript", isType(events.TypeTranscriptFinal))
+	if fin.Text != "my number is three seven" {
+		t.Fatalf("transcript %q", fin.Text)
+	}
+	m := h.waitPlaying("metrics", isType(events.TypeTurnMetrics)).Metrics
+	if m == nil || m.EndpointMS != float64(vad.DefaultEndpointCeiling.Milliseconds()) || m.EndpointWaitedMS != m.EndpointMS || m.EndpointEarlyMS != 0 {
+		t.Fatalf("metrics %+v, want the ceiling's wait, waited", m)
+	}
+}
+
+// A finished question (a complete partial, a falling last 500 ms) ends
+// before the fixed 300 ms would: turn.metrics' endpoint_early_ms.
+func TestAdaptiveEndpointFinishedQuestionEarly(t *testing.T) {
+	h := adaptiveHarness(t)
+	h.stt.mu.Lock()
+	h.stt.partial = "what time is it"
+	h.stt.mu.Unlock()
+	h.stt.say("what time is it")
+	for range 50 {
+		h.frame(8000)
+	}
+	h.streamOpen(1) // the partial is read from the open stream
+	for range 10 {
+		h.frame(800)
+	}
+	h.silence(15)
+	m := h.waitPlaying("metrics", isType(events.TypeTurnMetrics)).Metrics
+	if m == nil || m.EndpointMS >= float64(vad.DefaultMinSilence.Milliseconds()) || m.EndpointEarlyMS != m.EndpointMS || m.EndpointWaitedMS != 0 {
+		t.Fatalf("metrics %+v, want an early end under %v", m, vad.DefaultMinSilence)
+	}
+}

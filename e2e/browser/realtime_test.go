@@ -1,0 +1,84 @@
+package browser
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	rtbrain "github.com/duplex-ai/duplex/brain/realtime"
+	"github.com/duplex-ai/duplex/dialogue"
+	"github.com/duplex-ai/duplex/internal/fakerealtime"
+	wire "github.com/duplex-ai/duplex/realtime"
+	"github.com/duplex-ai/duplex/tts/espeak"
+	"github.com/duplex-ai/duplex/vad"
+)
+
+const rtStory = "Once upon a time there was a small robot. It liked to sing songs in the rain. One day it met a cat who could dance. They became friends and travelled far away. They crossed rivers and mountains, and every night the robot sang while the cat danced under the stars."
+
+// TestRealtimeCall: Chromium calls the assistant with the speech-to-speech
+// brain against the fake Realtime model. The page shows the user's words
+// and the model's reply; the camera still reaches the model as
+// input_image; the looping microphone speaks again over the long reply,
+// which stops, and the model gets response.cancel and an accepted
+// truncate.
+func TestRealtimeCall(t *testing.T) {
+	voice, err := espeak.New(espeak.Options{})
+	if err != nil {
+		t.Fatalf("espeak-ng: %v", err)
+	}
+	t.Cleanup(func() { _ = voice.Close() })
+	fake := fakerealtime.Start(fakerealtime.Options{TTS: voice, Reply: func(string) string { return rtStory }})
+	t.Cleanup(fake.Close)
+	fake.SetTranscript("tell me a story")
+	b, err := rtbrain.New(rtbrain.Config{URL: fake.URL(), Model: "fake-realtime", Timeout: 10 * time.Second, Fallback: voice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, err := dialogue.VADFactory(vad.TurnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := dialogue.NewAssistant(dialogue.Options{Brain: b, NewDetector: det, Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, a)
+	br := newBrowser(t, browserOptions{
+		// The microphone loops: the phrase comes back 4 s after it ends,
+		// while the ~15 s story is playing.
+		audio: speechWAV(t, "Tell me a story.", 500*time.Millisecond, 4*time.Second),
+		video: solidY4M(t, yuvRed, 4),
+	})
+	br.open(srv.URL)
+	br.startCall(a.Name())
+
+	// The first reply, cut off by the looped phrase.
+	const cut = `(() => {
+		const t = duplex.transcript;
+		const a = t.find((e) => e.role === 'assistant' && e.interrupted);
+		const u = a && t.find((e) => e.role === 'user' && e.turnId === a.turnId && e.final);
+		return a && u ? {user: u.text, heard: a.heard || '', text: a.text || ''} : null;
+	})()`
+	br.waitJS(45*time.Second, "an interrupted reply", cut)
+	got := eval[struct{ User, Heard, Text string }](br, cut)
+	t.Logf("user %q, heard %q", got.User, got.Heard)
+	if got.User != "tell me a story" || got.Heard == "" || !strings.HasPrefix(rtStory, got.Heard) {
+		t.Errorf("page transcript: user %q, heard %q: want the user's words and a heard prefix of the story", got.User, got.Heard)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := fake.Wait(ctx, func(evs []wire.Event) bool { return fakerealtime.Count(evs, wire.TypeConversationItemTruncate) > 0 }); err != nil {
+		t.Fatalf("no conversation.item.truncate reached the model")
+	}
+	if n := fakerealtime.Count(fake.Received(), wire.TypeResponseCancel); n < 1 {
+		t.Errorf("no response.cancel")
+	}
+	if tr := fake.Truncations(); len(tr) == 0 || tr[0].Rejected || tr[0].AudioEndMs <= 0 {
+		t.Errorf("truncations %+v: want an accepted one", tr)
+	}
+	if imgs := fake.Images(); len(imgs) == 0 || imgs[0].Width > 1200 || imgs[0].Height > 800 {
+		t.Errorf("input_image parts %+v: want the camera still", imgs)
+	}
+	br.expectNoPageErrors()
+}

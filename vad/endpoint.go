@@ -1,0 +1,231 @@
+package vad
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// Hint is what the words said so far tell about the end of a turn; the
+// engine sets it from the streaming recogniser's partial (ClassifyPartial)
+// whenever the partial changes, not per frame.
+type Hint uint8
+
+// Hints, from the last words of a partial.
+const (
+	HintNone     Hint = iota // no words, or nothing to go by
+	HintComplete             // a sentence-final word or a complete request: end sooner
+	HintDigits               // a digit string that may still grow: wait longer
+	HintContinue             // a trailing "and", "the", "um": wait much longer
+)
+
+func (h Hint) String() string {
+	switch h {
+	case HintNone:
+		return "none"
+	case HintComplete:
+		return "complete"
+	case HintDigits:
+		return "digits"
+	case HintContinue:
+		return "continue"
+	}
+	return fmt.Sprintf("Hint(%d)", uint8(h))
+}
+
+// Endpointing defaults (see EndpointOptions); what they were chosen from is
+// in BENCHMARKS.md (turn-taking section, tuning split only).
+const (
+	DefaultEndpointFloor    = 120 * time.Millisecond
+	DefaultEndpointCeiling  = 1200 * time.Millisecond
+	DefaultEndpointBase     = 150 * time.Millisecond
+	DefaultEndpointShort    = 300 * time.Millisecond
+	DefaultEndpointDigits   = 800 * time.Millisecond
+	DefaultEndpointContinue = 900 * time.Millisecond
+	DefaultEndpointComplete = 80 * time.Millisecond
+	DefaultEndpointFall     = 60 * time.Millisecond
+	DefaultEndpointLevel    = 100 * time.Millisecond
+	// DefaultFallDB is how far the last 100 ms of speech must lie below the
+	// loudest 100 ms of the last 500 ms for the contour to count as falling.
+	DefaultFallDB = 9.0
+)
+
+// EndpointOptions set the adaptive end-of-turn wait: Base, plus or minus
+// each cue that applies, bounded to Floor..Ceiling. Zero fields take the
+// defaults; a negative cue means 0.
+type EndpointOptions struct {
+	Floor, Ceiling time.Duration
+	Base           time.Duration
+	Short          time.Duration // + after a run shorter than TurnOptions.ShortRun (a lone word or digit), unless HintComplete
+	Digits         time.Duration // + HintDigits
+	Continue       time.Duration // + HintContinue
+	Complete       time.Duration // − HintComplete
+	Fall           time.Duration // − a falling energy contour over the last 500 ms of speech
+	Level          time.Duration // + a level or rising one
+	FallDB         float64
+}
+
+func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
+	def := func(v *time.Duration, d time.Duration) {
+		switch {
+		case *v == 0:
+			*v = d
+		case *v < 0:
+			*v = 0
+		}
+	}
+	def(&o.Floor, DefaultEndpointFloor)
+	def(&o.Ceiling, DefaultEndpointCeiling)
+	def(&o.Base, DefaultEndpointBase)
+	def(&o.Short, DefaultEndpointShort)
+	def(&o.Digits, DefaultEndpointDigits)
+	def(&o.Continue, DefaultEndpointContinue)
+	def(&o.Complete, DefaultEndpointComplete)
+	def(&o.Fall, DefaultEndpointFall)
+	def(&o.Level, DefaultEndpointLevel)
+	if o.FallDB == 0 {
+		o.FallDB = DefaultFallDB
+	}
+	if o.Ceiling < o.Floor {
+		return o, fmt.Errorf("%w: endpoint ceiling %v below floor %v", ErrOption, o.Ceiling, o.Floor)
+	}
+	return o, nil
+}
+
+// contourFrames is how many 20 ms frames of speech the contour covers.
+const contourFrames = 25 // 500 ms
+
+// endpointer holds the adaptive decision's per-frame state: the log energy
+// of the last 500 ms of speech frames in a ring, no allocation per frame.
+type endpointer struct {
+	opt   EndpointOptions
+	hint  Hint
+	ring  [contourFrames]float32
+	pos   int
+	n     int
+	fall  int8 // -1 unknown, 0 level/rising, 1 falling: computed once per gap
+	ready bool
+}
+
+// note records one frame's log energy when it is speech.
+func (e *endpointer) note(frame []int16, speech bool) {
+	if !speech {
+		return
+	}
+	var s float64
+	for _, v := range frame {
+		f := float64(v)
+		s += f * f
+	}
+	e.ring[e.pos] = float32(10 * math.Log10(s/float64(len(frame))+1))
+	if e.pos++; e.pos == contourFrames {
+		e.pos = 0
+	}
+	e.n = min(e.n+1, contourFrames)
+	e.ready = false
+}
+
+// falling reports whether the last 100 ms of speech lies FallDB below the
+// loudest 100 ms of the last 500 ms.
+func (e *endpointer) falling() bool {
+	if e.ready {
+		return e.fall == 1
+	}
+	e.ready = true
+	e.fall = 0
+	if e.n < 10 {
+		return false
+	}
+	// Mean of each 5-frame block, oldest to newest.
+	var peak, last float32 = -1, 0
+	blocks := e.n / 5
+	for b := range blocks {
+		var m float32
+		for k := range 5 {
+			i := e.pos - e.n + b*5 + k
+			if i < 0 {
+				i += contourFrames
+			}
+			m += e.ring[i%contourFrames]
+		}
+		m /= 5
+		peak = max(peak, m)
+		if b == blocks-1 {
+			last = m
+		}
+	}
+	if float64(peak-last) >= e.opt.FallDB {
+		e.fall = 1
+	}
+	return e.fall == 1
+}
+
+// wait is the silence that ends the turn now; short is whether the last run
+// was shorter than ShortRun. Early reports a wait below fixed.
+func (e *endpointer) wait(short bool) time.Duration {
+	o := &e.opt
+	w := o.Base
+	if short && e.hint != HintComplete { // "yes", "stop": complete though short
+		w += o.Short
+	}
+	switch e.hint {
+	case HintComplete:
+		w -= o.Complete
+	case HintDigits:
+		w += o.Digits
+	case HintContinue:
+		w += o.Continue
+	}
+	if e.falling() {
+		w -= o.Fall
+	} else {
+		w += o.Level
+	}
+	return min(max(w, o.Floor), o.Ceiling)
+}
+
+func (e *endpointer) reset() {
+	e.n, e.pos, e.hint, e.ready = 0, 0, HintNone, false
+}
+
+// ClassifyPartial reads the last words of a recogniser's partial: a
+// trailing conjunction, article, preposition or filler continues; a digit
+// continues a digit string; a sentence-final word ("please", "thanks",
+// "it", a question's last word after a wh-word) or punctuation completes.
+// It allocates nothing for ASCII text.
+func ClassifyPartial(text string) Hint {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return HintNone
+	}
+	switch text[len(text)-1] {
+	case '.', '?', '!':
+		return HintComplete
+	case ',':
+		return HintContinue
+	}
+	last := lastWord(text)
+	switch strings.ToLower(last) {
+	case "and", "or", "but", "so", "because", "the", "a", "an", "to", "of", "in", "at", "for", "with",
+		"my", "your", "is", "are", "was", "um", "uh", "er", "erm", "hmm", "mm", "like", "then", "if", "that",
+		"from", "about", "into", "by", "what's", "whats", "i", "i'm", "we", "you", "it's", "let's", "can", "could",
+		"would", "will", "number", "call", "set", "play", "turn":
+		return HintContinue
+	case "zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "double":
+		return HintDigits
+	case "please", "thanks", "it", "today", "tomorrow", "now", "yes", "no", "okay", "ok", "bye",
+		"goodbye", "weather", "time", "on", "off", "up", "down", "music", "lights", "timer", "minutes", "seconds",
+		"hours", "stop", "pause", "resume", "again", "there", "here", "that's", "all", "done":
+		return HintComplete
+	}
+	if c := last[0]; c >= '0' && c <= '9' {
+		return HintDigits
+	}
+	return HintNone
+}
+
+func lastWord(s string) string {
+	i := strings.LastIndexAny(s, " \t\n")
+	return s[i+1:]
+}

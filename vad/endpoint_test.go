@@ -1,0 +1,144 @@
+package vad
+
+import (
+	"testing"
+	"time"
+)
+
+// levelled is a classifier for which a frame is speech when its first
+// sample is non-zero; the samples' size sets its energy.
+type levelled struct{}
+
+func (levelled) Prob(frame []int16) float64 {
+	if frame[0] != 0 {
+		return 1
+	}
+	return 0
+}
+func (levelled) Reset() {}
+
+// speechAt appends d of audio at amplitude a (0: silence).
+func speechAt(pcm []int16, d time.Duration, a int16) []int16 {
+	for range int(d * fs / time.Second) {
+		pcm = append(pcm, a)
+	}
+	return pcm
+}
+
+func newAdaptive(t *testing.T) *Detector {
+	t.Helper()
+	d, err := NewDetector(levelled{}, TurnOptions{Endpointing: &EndpointOptions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// A digit string with a 500 ms pause: fixed 300 ms silence cuts it, the
+// adaptive wait (a short run, a digit partial) holds the turn.
+func TestEndpointDigitPauseHolds(t *testing.T) {
+	var pcm []int16
+	pcm = speechAt(pcm, 200*ms, 0)
+	pcm = speechAt(pcm, 400*ms, 3000) // "three"
+	pcm = speechAt(pcm, 500*ms, 0)
+	pcm = speechAt(pcm, 400*ms, 3000) // "seven"
+	pcm = speechAt(pcm, 2000*ms, 0)
+
+	fixed, err := NewDetector(levelled{}, TurnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countEnds(run(t, fixed, pcm, 0)); n != 2 {
+		t.Fatalf("fixed: %d ends, want 2 (the pause splits the string)", n)
+	}
+
+	d := newAdaptive(t)
+	var ends []Event
+	for i := 0; i+320 <= len(pcm); i += 320 {
+		at := time.Duration(i) * time.Second / fs
+		if at == 600*ms { // the recogniser has heard "three"
+			d.SetHint(ClassifyPartial("three"))
+		}
+		for _, e := range d.Push(pcm[i:i+320], at) {
+			if e.Type == SpeechEnded {
+				ends = append(ends, e)
+			}
+		}
+	}
+	if len(ends) != 1 || ends[0].At != 1500*ms {
+		t.Fatalf("adaptive: ends %+v, want one at 1.5 s", ends)
+	}
+}
+
+// A finished question (a long run whose energy falls, a complete partial)
+// ends before the fixed threshold would.
+func TestEndpointFinishedQuestionEndsEarly(t *testing.T) {
+	var pcm []int16
+	pcm = speechAt(pcm, 200*ms, 0)
+	pcm = speechAt(pcm, 900*ms, 8000)
+	pcm = speechAt(pcm, 200*ms, 800) // the falling end of "…is it"
+	pcm = speechAt(pcm, 1000*ms, 0)
+	d := newAdaptive(t)
+	d.SetHint(ClassifyPartial("what time is it"))
+	var end Event
+	for _, e := range run(t, d, pcm, 0) {
+		if e.Type == SpeechEnded {
+			end = e
+		}
+	}
+	if end.At != 1300*ms {
+		t.Fatalf("end %+v, want At 1.3 s", end)
+	}
+	if got := end.DecidedAt - end.At; got >= DefaultMinSilence || got < DefaultEndpointFloor {
+		t.Fatalf("decided %v after the end, want in [%v, %v)", got, DefaultEndpointFloor, DefaultMinSilence)
+	}
+	if end.Wait != end.DecidedAt-end.At {
+		t.Errorf("Wait %v, want %v", end.Wait, end.DecidedAt-end.At)
+	}
+}
+
+func TestClassifyPartial(t *testing.T) {
+	for text, want := range map[string]Hint{
+		"": HintNone, "my number is three seven": HintDigits, "call 555": HintDigits,
+		"i want the": HintContinue, "pizza and": HintContinue, "so um": HintContinue, "well,": HintContinue,
+		"what time is it": HintComplete, "turn on the lights please": HintComplete, "Is it raining?": HintComplete,
+		"tell me a story about dragons": HintNone,
+	} {
+		if got := ClassifyPartial(text); got != want {
+			t.Errorf("ClassifyPartial(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
+func TestEndpointOptionErrors(t *testing.T) {
+	if _, err := NewDetector(levelled{}, TurnOptions{Endpointing: &EndpointOptions{Floor: 500 * ms, Ceiling: 200 * ms}}); err == nil {
+		t.Error("ceiling below floor accepted")
+	}
+}
+
+func countEnds(evs []Event) int {
+	n := 0
+	for _, e := range evs {
+		if e.Type == SpeechEnded {
+			n++
+		}
+	}
+	return n
+}
+
+// The decision's own per-frame cost: note the frame's energy, then the wait.
+func BenchmarkEndpointDecision(b *testing.B) {
+	e := endpointer{}
+	e.opt, _ = EndpointOptions{}.withDefaults()
+	frame := make([]int16, 320)
+	for i := range frame {
+		frame[i] = int16(i * 37)
+	}
+	b.ReportAllocs()
+	var w time.Duration
+	for i := 0; b.Loop(); i++ {
+		e.note(frame, i%4 != 0)
+		w += e.wait(i%2 == 0)
+	}
+	_ = w
+}
