@@ -264,7 +264,8 @@ func solid(w, h int, c color.Color) *image.RGBA {
 }
 
 // A turn the recogniser did not understand gets what was heard and what
-// the brain can do, never a skill answer made up from the words.
+// the brain can do, never a skill answer made up from the words; only a
+// whole request phrase in the general model's words gets its skill.
 func TestNotUnderstood(t *testing.T) {
 	e := New(Options{})
 	for _, tc := range []struct {
@@ -276,7 +277,11 @@ func TestNotUnderstood(t *testing.T) {
 		{"go forward ten meters", 0.6, "heard", "I heard 'go forward ten meters'. Offline I can tell the time", ""},
 		// words a skill would take, heard by the general model only
 		{"what is ninety nine plus one", 0.9, "heard", "I heard 'what is ninety nine plus one'.", "199"},
-		{"what time is it", 0.5, "heard", "I heard 'what time is it'.", "PM"},
+		{"two times two at the time", 0.5, "heard", "I heard 'two times two at the time'.", "PM"},
+		// a whole request phrase in the general model's own words
+		{"what time is it", 0.5, "time", "It's", "heard"},
+		{"please tell me what you see in front of me right now", 0.6, "camera", "", "heard"},
+		{"tell me a story about a lighthouse", 0.6, "story", "", "heard"},
 		{"he was not an ill disposed young man", 0.1, "not-caught", "Sorry, I didn't catch that.", "heard"},
 		{"", 0.9, "not-caught", "Sorry, I didn't catch that.", ""},
 	} {

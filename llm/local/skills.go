@@ -70,15 +70,43 @@ var skills = []skill{
 	{"ack", func(w words) bool { return w.only(ackWords) }, func(words, llm.Request) string { return "Okay." }},
 }
 
+// heardSkills are the skills a turn the grammar rejected may still get:
+// those asked for by whole phrases, which an unconstrained recogniser does
+// not produce by chance (no sums, greetings or one-word acknowledgements).
+var heardSkills = []skill{
+	{"camera", func(w words) bool {
+		return w.phrase("what do you see", "what can you see", "what you see", "what am i holding", "what color is", "describe what")
+	}, func(_ words, r llm.Request) string { return describe(r) }},
+	{"time", func(w words) bool {
+		return w.phrase("what time is it", "what's the time", "what is the time", "tell me the time")
+	},
+		func(_ words, r llm.Request) string { return "It's " + r.Now.Format("3:04 PM") + "." }},
+	{"date", func(w words) bool {
+		return w.phrase("what is the date", "what's the date", "what day is it", "what day is today")
+	},
+		func(_ words, r llm.Request) string {
+			return "Today is " + r.Now.Format("Monday, January 2, 2006") + "."
+		}},
+	{"story", func(w words) bool { return w.phrase("tell me a story", "tell me a fairy tale") },
+		func(_ words, r llm.Request) string { return pickStory(r) }},
+}
+
 // respond picks the reply for the last user turn.
 func respond(req llm.Request) (skillName, reply string) {
 	last := req.History[len(req.History)-1]
 	if last.NotUnderstood {
-		// Speech outside the skills: say what was heard, never a skill
-		// answer made up from it.
+		// Speech outside the grammar: say what was heard, never a skill
+		// answer made up from it — unless the general model's own words
+		// ask for a skill in so many words ("what do you see").
 		text := strings.TrimSpace(last.Text)
 		if text == "" || last.Confidence < MinQuoteConfidence {
 			return "not-caught", notCaught
+		}
+		w := newWords(text)
+		for _, s := range heardSkills {
+			if s.match(w) {
+				return s.name, s.answer(w, req)
+			}
 		}
 		return "heard", heard(text)
 	}
