@@ -4,8 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
-	"strings"
+	"github.com/duplex-ai/duplex/internal/jsonkind"
 )
 
 // Sentinels that every *Error wraps: errors.Is(err, ErrUnknownType) etc.
@@ -92,13 +91,13 @@ func parse(data []byte, table map[string]spec, aliases map[string]string) (Event
 		return nil, &Error{Kind: ErrMalformed, Code: CodeInvalidJSON, Message: "the event is not a JSON object"}
 	}
 	e := &Error{}
-	if raw, ok := fields["event_id"]; ok && !isNull(raw) {
+	if raw, ok := fields["event_id"]; ok && !jsonkind.IsNull(raw) {
 		if json.Unmarshal(raw, &e.EventID) != nil {
 			return nil, e.set(ErrInvalidValue, CodeInvalidValue, "event_id", "event_id must be a string")
 		}
 	}
 	raw, ok := fields["type"]
-	if !ok || isNull(raw) {
+	if !ok || jsonkind.IsNull(raw) {
 		return nil, e.set(ErrMissingField, CodeMissingParameter, "type", "missing required parameter 'type'")
 	}
 	var typ string
@@ -114,7 +113,7 @@ func parse(data []byte, table map[string]spec, aliases map[string]string) (Event
 	}
 	e.EventType = typ
 	for _, k := range sp.required {
-		if raw, ok := fields[k]; !ok || isNull(raw) || (k == "event_id" && e.EventID == "") {
+		if raw, ok := fields[k]; !ok || jsonkind.IsNull(raw) || (k == "event_id" && e.EventID == "") {
 			return nil, e.set(ErrMissingField, CodeMissingParameter, k, fmt.Sprintf("%s: missing required parameter '%s'", typ, k))
 		}
 	}
@@ -122,7 +121,7 @@ func parse(data []byte, table map[string]spec, aliases map[string]string) (Event
 	if err := json.Unmarshal(data, ev); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return nil, e.set(ErrInvalidValue, CodeInvalidValue, te.Field, fmt.Sprintf("%s: %s must be %s, not %s", typ, te.Field, jsonKind(te.Type), te.Value))
+			return nil, e.set(ErrInvalidValue, CodeInvalidValue, te.Field, fmt.Sprintf("%s: %s must be %s, not %s", typ, te.Field, jsonkind.Of(te.Type), te.Value))
 		}
 		return nil, e.set(ErrInvalidValue, CodeInvalidValue, "", fmt.Sprintf("%s: %v", typ, err))
 	}
@@ -147,29 +146,6 @@ func (e *Error) set(kind error, code, param, msg string) *Error {
 	e.Kind, e.Code, e.Param, e.Message = kind, code, param, msg
 	return e
 }
-
-// jsonKind names a Go type as the JSON it is decoded from.
-func jsonKind(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "an integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	}
-	return "an object"
-}
-
-func isNull(raw json.RawMessage) bool { return strings.TrimSpace(string(raw)) == "null" }
 
 // clip shortens a client-supplied string quoted in an error message.
 func clip(s string) string {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/duplex-ai/duplex/internal/jsonkind"
 )
 
 // ClientSecretRequest is the body of POST /v1/realtime/client_secrets: a
@@ -46,7 +47,7 @@ func ParseClientSecretRequest(body []byte) (ClientSecretRequest, error) {
 	if err := json.Unmarshal(body, &r); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return ClientSecretRequest{}, &Error{Kind: ErrInvalidValue, Code: CodeInvalidValue, Param: te.Field, Message: fmt.Sprintf("%s must be %s", te.Field, jsonKind(te.Type))}
+			return ClientSecretRequest{}, &Error{Kind: ErrInvalidValue, Code: CodeInvalidValue, Param: te.Field, Message: fmt.Sprintf("%s must be %s", te.Field, jsonkind.Of(te.Type))}
 		}
 		return ClientSecretRequest{}, &Error{Kind: ErrMalformed, Code: CodeInvalidJSON, Message: "the body is not a JSON object"}
 	}
@@ -75,7 +76,7 @@ func ParseSession(data []byte) (Session, error) {
 	if err := json.Unmarshal(data, &s); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return Session{}, &Error{Kind: ErrInvalidValue, Code: CodeInvalidValue, Param: "session." + te.Field, Message: fmt.Sprintf("session.%s must be %s", te.Field, jsonKind(te.Type))}
+			return Session{}, &Error{Kind: ErrInvalidValue, Code: CodeInvalidValue, Param: "session." + te.Field, Message: fmt.Sprintf("session.%s must be %s", te.Field, jsonkind.Of(te.Type))}
 		}
 		return Session{}, &Error{Kind: ErrMalformed, Code: CodeInvalidJSON, Message: "the session is not a JSON object"}
 	}

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
+	"github.com/duplex-ai/duplex/internal/jsonkind"
 	"strconv"
 	"strings"
 )
@@ -140,7 +140,7 @@ func Parse(msg []byte) (Inbound, error) {
 	e := &Error{}
 	// Field-by-field so one bad field is reported as that field.
 	for k, dst := range map[string]*json.RawMessage{"id": &env.ID, "label": &env.Label, "type": &env.Type, "data": &env.Data} {
-		if v, ok := probe[k]; ok && !isNull(v) {
+		if v, ok := probe[k]; ok && !jsonkind.IsNull(v) {
 			*dst = v
 		}
 	}
@@ -157,7 +157,7 @@ func Parse(msg []byte) (Inbound, error) {
 	e.Type = typ
 	if env.Label == nil && typ == "signalling" {
 		raw, ok := probe["message"]
-		if !ok || isNull(raw) {
+		if !ok || jsonkind.IsNull(raw) {
 			return nil, e.set(ErrMissingField, "signalling: missing field 'message'")
 		}
 		var sm SignallingMessage
@@ -182,7 +182,7 @@ func Parse(msg []byte) (Inbound, error) {
 		if err := json.Unmarshal(env.Data, dst); err != nil {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) && te.Field != "" {
-				return e.set(ErrInvalidValue, fmt.Sprintf("%s: data.%s must be %s", typ, te.Field, jsonKind(te.Type)))
+				return e.set(ErrInvalidValue, fmt.Sprintf("%s: data.%s must be %s", typ, te.Field, jsonkind.Of(te.Type)))
 			}
 			return e.set(ErrInvalidValue, typ+": data must be an object")
 		}
@@ -240,29 +240,6 @@ func (e *Error) set(kind error, msg string) *Error {
 	e.Kind, e.Message = kind, msg
 	return e
 }
-
-// jsonKind names a Go type as the JSON it is decoded from.
-func jsonKind(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "an integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	}
-	return "an object"
-}
-
-func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
 
 func clip(s string) string {
 	if len(s) > 64 {

@@ -3,6 +3,7 @@ package rtvi
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/duplex-ai/duplex/internal/jsonkind"
 	"strings"
 )
 
@@ -76,7 +77,7 @@ func ParsePatch(body []byte) (PatchRequest, error) {
 
 func jsonProblem(err error) string {
 	if te, ok := err.(*json.UnmarshalTypeError); ok && te.Field != "" {
-		return te.Field + " must be " + jsonKind(te.Type)
+		return te.Field + " must be " + jsonkind.Of(te.Type)
 	}
 	return "body is not a JSON object"
 }
