@@ -24,13 +24,8 @@ const DefaultSmallWebRTCPath = "/api/offer"
 // (its conversation starts over); an offer for a known pc_id without it
 // (in-call renegotiation) is refused.
 func (s *Server) smallWebRTCOffer(w http.ResponseWriter, r *http.Request) {
-	if err := s.authorized(r, true); err != nil {
-		unauthorized(w, err.Error())
-		return
-	}
-	body, err := s.readBody(w, r, "application/json")
-	if err != nil {
-		s.bodyError(w, err)
+	body, ok := s.authorizedJSON(w, r)
+	if !ok {
 		return
 	}
 	o, err := rtvi.ParseOffer([]byte(body))
@@ -67,13 +62,8 @@ func (s *Server) smallWebRTCOffer(w http.ResponseWriter, r *http.Request) {
 
 // smallWebRTCPatch serves PATCH <SmallWebRTCPath>: {pc_id, candidates}.
 func (s *Server) smallWebRTCPatch(w http.ResponseWriter, r *http.Request) {
-	if err := s.authorized(r, true); err != nil {
-		unauthorized(w, err.Error())
-		return
-	}
-	body, err := s.readBody(w, r, "application/json")
-	if err != nil {
-		s.bodyError(w, err)
+	body, ok := s.authorizedJSON(w, r)
+	if !ok {
 		return
 	}
 	p, err := rtvi.ParsePatch([]byte(body))
@@ -100,4 +90,19 @@ func (s *Server) smallWebRTCPatch(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"status": "success"})
+}
+
+// authorizedJSON checks the caller's credential and reads a JSON body; on
+// failure it has written the error and returns false.
+func (s *Server) authorizedJSON(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if err := s.authorized(r, true); err != nil {
+		unauthorized(w, err.Error())
+		return "", false
+	}
+	body, err := s.readBody(w, r, "application/json")
+	if err != nil {
+		s.bodyError(w, err)
+		return "", false
+	}
+	return body, true
 }
