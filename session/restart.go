@@ -68,10 +68,8 @@ func (c *Call) RestartICE(ctx context.Context, frag string) (string, error) {
 	}
 	c.restartMu.Lock()
 	defer c.restartMu.Unlock()
-	c.mu.Lock()
-	pc, closing := c.pc, c.closing
-	c.mu.Unlock()
-	if pc == nil || closing {
+	pc := c.livePC()
+	if pc == nil {
 		return "", ErrClosed
 	}
 	rd := pc.RemoteDescription()
@@ -105,10 +103,8 @@ func (c *Call) Renegotiate(ctx context.Context, offer string) (string, error) {
 	}
 	c.restartMu.Lock()
 	defer c.restartMu.Unlock()
-	c.mu.Lock()
-	pc, closing := c.pc, c.closing
-	c.mu.Unlock()
-	if pc == nil || closing {
+	pc := c.livePC()
+	if pc == nil {
 		return "", ErrClosed
 	}
 	var prev string
@@ -216,4 +212,14 @@ func answerFragment(sdp string) string {
 		}
 	}
 	return b.String()
+}
+
+// livePC returns the call's peer connection, or nil once teardown began.
+func (c *Call) livePC() *webrtc.PeerConnection {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return nil
+	}
+	return c.pc
 }
