@@ -44,6 +44,8 @@ const (
 	TypeResponseOutputAudioTranscriptDone  = "response.output_audio_transcript.done"
 	TypeResponseOutputTextDelta            = "response.output_text.delta"
 	TypeResponseOutputTextDone             = "response.output_text.done"
+	TypeResponseFunctionCallArgumentsDelta = "response.function_call_arguments.delta"
+	TypeResponseFunctionCallArgumentsDone  = "response.function_call_arguments.done"
 	TypeOutputAudioBufferStarted           = "output_audio_buffer.started"
 	TypeOutputAudioBufferStopped           = "output_audio_buffer.stopped"
 	TypeOutputAudioBufferCleared           = "output_audio_buffer.cleared"
@@ -364,6 +366,30 @@ type ResponseOutputTextDone struct {
 	Text string `json:"text"`
 }
 
+// ResponseFunctionCallArgumentsDelta streams a function_call item's
+// arguments (JSON text).
+type ResponseFunctionCallArgumentsDelta struct {
+	Header
+	ResponseID  string `json:"response_id"`
+	ItemID      string `json:"item_id"`
+	OutputIndex int    `json:"output_index"`
+	CallID      string `json:"call_id"`
+	Delta       string `json:"delta"`
+}
+
+// ResponseFunctionCallArgumentsDone: a function_call item's arguments are
+// complete; the client runs the call and answers with a
+// function_call_output item of the same call_id.
+type ResponseFunctionCallArgumentsDone struct {
+	Header
+	ResponseID  string `json:"response_id"`
+	ItemID      string `json:"item_id"`
+	OutputIndex int    `json:"output_index"`
+	CallID      string `json:"call_id"`
+	Name        string `json:"name,omitempty"`
+	Arguments   string `json:"arguments"`
+}
+
 // OutputAudioBufferStarted: reply audio began to play out (WebRTC).
 type OutputAudioBufferStarted struct {
 	Header
@@ -426,8 +452,14 @@ func (*ResponseOutputAudioTranscriptDelta) EventType() string {
 func (*ResponseOutputAudioTranscriptDone) EventType() string {
 	return TypeResponseOutputAudioTranscriptDone
 }
-func (*ResponseOutputTextDelta) EventType() string  { return TypeResponseOutputTextDelta }
-func (*ResponseOutputTextDone) EventType() string   { return TypeResponseOutputTextDone }
+func (*ResponseOutputTextDelta) EventType() string { return TypeResponseOutputTextDelta }
+func (*ResponseOutputTextDone) EventType() string  { return TypeResponseOutputTextDone }
+func (*ResponseFunctionCallArgumentsDelta) EventType() string {
+	return TypeResponseFunctionCallArgumentsDelta
+}
+func (*ResponseFunctionCallArgumentsDone) EventType() string {
+	return TypeResponseFunctionCallArgumentsDone
+}
 func (*OutputAudioBufferStarted) EventType() string { return TypeOutputAudioBufferStarted }
 func (*OutputAudioBufferStopped) EventType() string { return TypeOutputAudioBufferStopped }
 func (*OutputAudioBufferCleared) EventType() string { return TypeOutputAudioBufferCleared }
@@ -488,6 +520,8 @@ var serverEvents = map[string]spec{
 	TypeResponseOutputAudioTranscriptDone:  {func() Event { return new(ResponseOutputAudioTranscriptDone) }, req(contentRef, "transcript")},
 	TypeResponseOutputTextDelta:            {func() Event { return new(ResponseOutputTextDelta) }, req(contentRef, "delta")},
 	TypeResponseOutputTextDone:             {func() Event { return new(ResponseOutputTextDone) }, req(contentRef, "text")},
+	TypeResponseFunctionCallArgumentsDelta: {func() Event { return new(ResponseFunctionCallArgumentsDelta) }, req(nil, "response_id", "item_id", "call_id", "delta")},
+	TypeResponseFunctionCallArgumentsDone:  {func() Event { return new(ResponseFunctionCallArgumentsDone) }, req(nil, "response_id", "item_id", "call_id", "arguments")},
 	TypeOutputAudioBufferStarted:           {func() Event { return new(OutputAudioBufferStarted) }, req(nil)},
 	TypeOutputAudioBufferStopped:           {func() Event { return new(OutputAudioBufferStopped) }, req(nil)},
 	TypeOutputAudioBufferCleared:           {func() Event { return new(OutputAudioBufferCleared) }, req(nil)},

@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -173,4 +174,65 @@ func TestParseServerEventErrors(t *testing.T) {
 			t.Errorf("%s: got %v (param %v), want %v on %q", tc.in, err, pe, tc.kind, tc.param)
 		}
 	}
+}
+
+// A tool call as the GA server streams it: the function_call item, its
+// arguments in deltas, then done with the whole arguments.
+func TestParseFunctionCallEvents(t *testing.T) {
+	ev, err := ParseServerEvent([]byte(`{"type":"response.output_item.added","event_id":"e1","response_id":"resp_1","output_index":0,"item":{"id":"item_f1","object":"realtime.item","type":"function_call","status":"in_progress","call_id":"call_1","name":"slow_lookup","arguments":""}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := ev.(*ResponseOutputItemAdded).Item; it.Type != ItemFunctionCall || it.CallID != "call_1" || it.Name != "slow_lookup" {
+		t.Errorf("item %+v", it)
+	}
+	ev, err = ParseServerEvent([]byte(`{"type":"response.function_call_arguments.delta","event_id":"e2","response_id":"resp_1","item_id":"item_f1","output_index":0,"call_id":"call_1","delta":"{\"q\":"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ev.(*ResponseFunctionCallArgumentsDelta); d.CallID != "call_1" || d.Delta != `{"q":` || d.ItemID != "item_f1" {
+		t.Errorf("delta %+v", d)
+	}
+	ev, err = ParseServerEvent([]byte(`{"type":"response.function_call_arguments.done","event_id":"e3","response_id":"resp_1","item_id":"item_f1","output_index":0,"call_id":"call_1","name":"slow_lookup","arguments":"{\"q\":\"x\"}"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ev.(*ResponseFunctionCallArgumentsDone); d.CallID != "call_1" || d.Name != "slow_lookup" || d.Arguments != `{"q":"x"}` || d.ResponseID != "resp_1" {
+		t.Errorf("done %+v", d)
+	}
+	for in, param := range map[string]string{
+		`{"type":"response.function_call_arguments.done","event_id":"e","response_id":"r","item_id":"i","output_index":0,"arguments":"{}"}`: "call_id",
+		`{"type":"response.function_call_arguments.done","event_id":"e","response_id":"r","item_id":"i","output_index":0,"call_id":"c"}`:    "arguments",
+		`{"type":"response.function_call_arguments.delta","event_id":"e","response_id":"r","item_id":"i","output_index":0,"call_id":"c"}`:   "delta",
+	} {
+		_, err := ParseServerEvent([]byte(in))
+		var pe *Error
+		if !errors.As(err, &pe) || !errors.Is(err, ErrMissingField) || pe.Param != param {
+			t.Errorf("%s: got %v, want missing %s", in, err, param)
+		}
+	}
+	// The client's answer: a function_call_output item.
+	ev, err = ParseClientEvent([]byte(`{"type":"conversation.item.create","item":{"type":"function_call_output","call_id":"call_1","output":"{\"answer\":42}"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := ev.(*ConversationItemCreate).Item; it.Type != ItemFunctionCallOutput || it.CallID != "call_1" || it.Output != `{"answer":42}` {
+		t.Errorf("output item %+v", it)
+	}
+	b, err := Marshal(&SessionUpdate{Session: Session{Tools: toolsJSON(t, []FunctionTool{{Type: ToolFunction, Name: "f", Parameters: []byte(`{"type":"object"}`)}})}}, NewIDsPrefix("t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"tools":[{"type":"function","name":"f","parameters":{"type":"object"}}]`; !strings.Contains(string(b), want) {
+		t.Errorf("session.update %s lacks %s", b, want)
+	}
+}
+
+func toolsJSON(t *testing.T, v []FunctionTool) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -34,8 +34,9 @@ type Session struct {
 	OutputModalities []string      `json:"output_modalities,omitempty"`
 	Audio            *SessionAudio `json:"audio,omitempty"`
 	ExpiresAt        int64         `json:"expires_at,omitempty"`
-	// Passed through, not interpreted: Duplex runs no tools and keeps no traces.
-	Tools           json.RawMessage `json:"tools,omitempty"`
+	// Tools are the session's function tools (FunctionTools builds them);
+	// passed through, not interpreted, by the server side.
+	Tools           json.RawMessage `json:"tools,omitempty"` // []FunctionTool
 	ToolChoice      json.RawMessage `json:"tool_choice,omitempty"`
 	Tracing         json.RawMessage `json:"tracing,omitempty"`
 	MaxOutputTokens json.RawMessage `json:"max_output_tokens,omitempty"` // integer or "inf"
@@ -126,8 +127,8 @@ type Item struct {
 	Status  string        `json:"status,omitempty"`
 	Role    string        `json:"role,omitempty"`
 	Content []ContentPart `json:"content,omitempty"`
-	// function_call / function_call_output (parsed so a client that sends
-	// them gets a clear "unsupported" rather than a parse error).
+	// function_call (call_id, name, arguments) and function_call_output
+	// (call_id, output): the model's tool calls and their results.
 	CallID    string `json:"call_id,omitempty"`
 	Name      string `json:"name,omitempty"`
 	Arguments string `json:"arguments,omitempty"`
@@ -279,3 +280,15 @@ type ErrorObject struct {
 	Param   string `json:"param,omitempty"`
 	EventID string `json:"event_id,omitempty"`
 }
+
+// FunctionTool is one entry of session.tools: a function the model may
+// call with a JSON object matching Parameters (a JSON Schema).
+type FunctionTool struct {
+	Type        string          `json:"type"` // "function"
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
+}
+
+// ToolFunction is FunctionTool.Type.
+const ToolFunction = "function"
