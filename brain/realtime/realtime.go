@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ import (
 	"github.com/duplex-ai/duplex/llm"
 	wire "github.com/duplex-ai/duplex/realtime"
 	"github.com/duplex-ai/duplex/stt"
+	"github.com/duplex-ai/duplex/tools"
 	"github.com/duplex-ai/duplex/tts"
 )
 
@@ -77,6 +79,10 @@ type Config struct {
 	Log   zerolog.Logger
 	// HTTPClient dials; nil is http.DefaultClient.
 	HTTPClient *http.Client
+	// Tools, when set, are offered to the model (session.tools) and run
+	// by a tools.Runner per call with ToolOptions.
+	Tools       *tools.Registry
+	ToolOptions tools.Options
 }
 
 // Brain implements brain.Brain over the Realtime protocol.
@@ -122,7 +128,16 @@ func (b *Brain) Engines() map[string]string {
 // apology instead of a failed call.
 func (b *Brain) NewSession(ctx context.Context) (brain.Session, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	return &session{cfg: &b.cfg, ctx: ctx, cancel: cancel, ids: wire.NewIDs(), waiters: map[string]chan wire.Event{}}, nil
+	s := &session{cfg: &b.cfg, ctx: ctx, cancel: cancel, ids: wire.NewIDs(), waiters: map[string]chan wire.Event{},
+		toolSent: map[string]chan struct{}{}, toolNames: map[string]string{}}
+	if b.cfg.Tools != nil {
+		o := b.cfg.ToolOptions
+		if o.Clock == nil {
+			o.Clock = b.cfg.Clock
+		}
+		s.runner = tools.NewRunner(ctx, b.cfg.Tools, o)
+	}
+	return s, nil
 }
 
 // endpoint is the dial URL: ws(s) scheme, model in the query.
@@ -208,6 +223,14 @@ type session struct {
 	// the server takes one response at a time.
 	busy   chan struct{}
 	closed bool
+	// Tool calls: runner is nil without Config.Tools. toolSent holds, per
+	// call id, a channel closed once its function_call_output was queued;
+	// toolOut/toolTurn are the reply that reports calls.
+	runner    *tools.Runner
+	toolSent  map[string]chan struct{}
+	toolNames map[string]string // call id -> name, from the function_call item
+	toolOut   brain.Output
+	toolTurn  int
 }
 
 // connect returns the live connection, dialing (and re-sending the
@@ -324,6 +347,18 @@ func (s *session) sessionObject() wire.Session {
 	if cfg.Instructions != "" {
 		so.Instructions = &cfg.Instructions
 	}
+	if s.runner != nil {
+		var fts []wire.FunctionTool
+		for _, d := range s.runner.Defs() {
+			fts = append(fts, wire.FunctionTool{Type: wire.ToolFunction, Name: d.Name, Description: d.Description, Parameters: d.Parameters})
+		}
+		if len(fts) > 0 {
+			b, err := json.Marshal(fts)
+			if err == nil {
+				so.Tools, so.ToolChoice = b, json.RawMessage(`"auto"`)
+			}
+		}
+	}
 	return so
 }
 
@@ -432,7 +467,18 @@ func (s *session) dispatch(c *conn, ev wire.Event) {
 		if r := s.current(c, ""); r != nil {
 			r.setID(e.Response.ID)
 		}
+	case *wire.ResponseFunctionCallArgumentsDone:
+		s.toolCall(c, e.ResponseID, llm.ToolCall{ID: e.CallID, Name: e.Name, Arguments: e.Arguments})
+	case *wire.ResponseOutputItemDone:
+		if e.Item.Type == wire.ItemFunctionCall {
+			s.toolCall(c, e.ResponseID, llm.ToolCall{ID: e.Item.CallID, Name: e.Item.Name, Arguments: e.Item.Arguments})
+		}
 	case *wire.ResponseOutputItemAdded:
+		if e.Item.Type == wire.ItemFunctionCall && e.Item.CallID != "" {
+			s.mu.Lock()
+			s.toolNames[e.Item.CallID] = e.Item.Name
+			s.mu.Unlock()
+		}
 		if r := s.current(c, e.ResponseID); r != nil && e.Item.Role == wire.RoleAssistant {
 			s.mu.Lock()
 			if r.item == "" {
@@ -485,6 +531,85 @@ func (s *session) dispatch(c *conn, ev wire.Event) {
 }
 
 var errCancelled = errors.New("realtime: response cancelled")
+
+// ---- tool calls ----
+
+// toolCall starts the model's function call tc, once per call id (the
+// arguments' done event and the item's done event both name it; a
+// cancelled response's call runs too). It runs on the read goroutine:
+// the tool runs on the runner's, and a goroutine of the session sends its
+// function_call_output when it is done.
+func (s *session) toolCall(c *conn, respID string, tc llm.ToolCall) {
+	if tc.ID == "" {
+		return
+	}
+	s.mu.Lock()
+	if s.runner == nil || s.closed {
+		s.mu.Unlock()
+		return
+	}
+	if _, seen := s.toolSent[tc.ID]; seen {
+		s.mu.Unlock()
+		return
+	}
+	if tc.Name == "" {
+		tc.Name = s.toolNames[tc.ID]
+	}
+	sent := make(chan struct{})
+	s.toolSent[tc.ID] = sent
+	out, turn := s.toolOut, s.toolTurn
+	s.wg.Add(1)
+	s.mu.Unlock()
+	if r := s.current(c, respID); r != nil {
+		r.mu.Lock()
+		r.calls++
+		r.mu.Unlock()
+	}
+	var report func(tools.Event)
+	if rep, ok := out.(brain.ToolReporter); ok {
+		report = func(ev tools.Event) {
+			if !ev.Done {
+				rep.ToolStarted(ev.TurnID, ev.Call)
+				return
+			}
+			rep.ToolDone(ev.TurnID, ev.Call, ev.Result, ev.Err, ev.Duration)
+		}
+	}
+	call := s.runner.Start(turn, tc, report)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case <-call.Done():
+		case <-s.ctx.Done():
+			return
+		}
+		// The result joins the model's conversation even when the reply
+		// that asked was cut off: the next answer can use it.
+		s.mu.Lock()
+		live := s.c
+		s.mu.Unlock()
+		if live != nil && live.alive() {
+			s.send(live, &wire.ConversationItemCreate{Item: wire.Item{Type: wire.ItemFunctionCallOutput, CallID: tc.ID, Output: tools.ResultText(call)}})
+		}
+		close(sent)
+	}()
+}
+
+// toolsPending returns the channels of the calls whose outputs are not
+// yet sent.
+func (s *session) toolsPending() []chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []chan struct{}
+	for _, ch := range s.toolSent {
+		select {
+		case <-ch:
+		default:
+			out = append(out, ch)
+		}
+	}
+	return out
+}
 
 // current is the reply in production on c whose response id is id ("":
 // the one not yet created): events of a cancelled response are dropped.
@@ -809,6 +934,7 @@ type response struct {
 	pieces   int
 	first    bool
 	firstTok bool
+	calls    int // function calls the current response made
 }
 
 func (r *response) setID(id string) {
@@ -912,6 +1038,7 @@ func (s *session) Respond(ctx context.Context, req brain.Request, out brain.Outp
 	r := &response{c: c, turn: req.TurnID, out: out, done: make(chan struct{})}
 	s.mu.Lock()
 	s.resp = r
+	s.toolOut, s.toolTurn = out, req.TurnID
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
@@ -923,53 +1050,27 @@ func (s *session) Respond(ctx context.Context, req brain.Request, out brain.Outp
 		r.over = true
 		r.mu.Unlock()
 	}()
-	tctx, tcancel := context.WithCancel(context.Background())
-	defer tcancel()
-	t := s.cfg.Clock.AfterFunc(s.cfg.Timeout, tcancel)
-	defer t.Stop()
-	// A cancelled reply is over for the server only at its response.done.
-	s.mu.Lock()
-	busy := s.busy
-	s.mu.Unlock()
-	if busy != nil {
-		select {
-		case <-busy:
-		case <-c.done:
-		case <-ctx.Done():
-			return
-		case <-tctx.Done():
-			out.Failed(brain.StageModel, fmt.Errorf("realtime: the previous response did not end within %v", s.cfg.Timeout))
-			return
-		}
-	}
-	s.mu.Lock()
-	s.busy = make(chan struct{})
-	s.mu.Unlock()
-	// turn.metrics tts_first_audio_ms is then the model's time to first
-	// audio, from response.create.
 	out.Mark(brain.SpeechStart, s.cfg.Clock.Now())
-	s.send(c, &wire.ResponseCreate{})
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		s.cancelResponse(c, r)
-		return
-	case <-tctx.Done():
+	for {
+		// A tool result not yet in the model's conversation (a call cut
+		// off by a barge-in, still running) goes in before the answer.
+		if !s.awaitTools(ctx, c, out) {
+			return
+		}
+		if !s.respondOnce(ctx, c, r, out) {
+			return
+		}
 		r.mu.Lock()
-		first := r.first
+		calls, err := r.calls, r.err
 		r.mu.Unlock()
-		if !first {
-			s.cancelResponse(c, r)
-			out.Failed(brain.StageModel, fmt.Errorf("realtime: no reply within %v", s.cfg.Timeout))
-			return
+		if calls == 0 || err != nil || ctx.Err() != nil {
+			break
 		}
-		// Audio is flowing: the rest of the reply may take its time.
-		select {
-		case <-r.done:
-		case <-ctx.Done():
-			s.cancelResponse(c, r)
-			return
-		}
+		// The response asked for tools: once their outputs are sent, a
+		// new response (same reply, same Output) speaks with them.
+		r.mu.Lock()
+		r.id, r.calls, r.over, r.ended, r.cancel, r.done = "", 0, false, false, false, make(chan struct{})
+		r.mu.Unlock()
 	}
 	r.mu.Lock()
 	err, samples, text := r.err, r.samples, r.text.String()
@@ -986,6 +1087,73 @@ func (s *session) Respond(ctx context.Context, req brain.Request, out brain.Outp
 		}
 		out.Produced(samples > 0)
 	}
+}
+
+// awaitTools waits until every finished tool call's output was sent;
+// false when the reply is over (cancelled, or the socket lost).
+func (s *session) awaitTools(ctx context.Context, c *conn, out brain.Output) bool {
+	for _, ch := range s.toolsPending() {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		case <-c.done:
+			out.Failed(brain.StageModel, c.err)
+			return false
+		}
+	}
+	return true
+}
+
+// respondOnce sends one response.create for r and waits for its end;
+// false when Respond must return at once (cancelled, failed, timed out).
+func (s *session) respondOnce(ctx context.Context, c *conn, r *response, out brain.Output) bool {
+	tctx, tcancel := context.WithCancel(context.Background())
+	defer tcancel()
+	t := s.cfg.Clock.AfterFunc(s.cfg.Timeout, tcancel)
+	defer t.Stop()
+	// A cancelled reply is over for the server only at its response.done.
+	s.mu.Lock()
+	busy := s.busy
+	s.mu.Unlock()
+	if busy != nil {
+		select {
+		case <-busy:
+		case <-c.done:
+		case <-ctx.Done():
+			return false
+		case <-tctx.Done():
+			out.Failed(brain.StageModel, fmt.Errorf("realtime: the previous response did not end within %v", s.cfg.Timeout))
+			return false
+		}
+	}
+	s.mu.Lock()
+	s.busy = make(chan struct{})
+	s.mu.Unlock()
+	s.send(c, &wire.ResponseCreate{})
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		s.cancelResponse(c, r)
+		return false
+	case <-tctx.Done():
+		r.mu.Lock()
+		first := r.first
+		r.mu.Unlock()
+		if !first {
+			s.cancelResponse(c, r)
+			out.Failed(brain.StageModel, fmt.Errorf("realtime: no reply within %v", s.cfg.Timeout))
+			return false
+		}
+		// Audio is flowing: the rest of the reply may take its time.
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			s.cancelResponse(c, r)
+			return false
+		}
+	}
+	return true
 }
 
 // cancelResponse sends response.cancel once per reply.
@@ -1075,6 +1243,9 @@ func (s *session) Close() error {
 	s.cancel()
 	if c != nil {
 		c.fail(errors.New("realtime: session closed"))
+	}
+	if s.runner != nil {
+		s.runner.Close()
 	}
 	s.wg.Wait()
 	return nil
