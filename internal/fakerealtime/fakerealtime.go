@@ -55,6 +55,14 @@ type Options struct {
 	// Reply makes the reply text from the user's last words ("": a
 	// response with no output); default "You said: <words>."
 	Reply func(user string) string
+	// ToolCall, when set, decides whether the first response to a user
+	// turn is a function call instead: the tool's name and its arguments
+	// (JSON), or "" for a spoken reply.
+	ToolCall func(user string) (name, arguments string)
+	// ToolReply makes the reply that follows a function_call_output from
+	// its output; default "The tool says: <output>." or, for an
+	// {"error": …} output, an apology.
+	ToolReply func(output string) string
 }
 
 // Fault is what the server does wrong next.
@@ -115,6 +123,17 @@ func Start(opt Options) *Server {
 				return "Hello, I am a fake model."
 			}
 			return "You said: " + user + "."
+		}
+	}
+	if opt.ToolReply == nil {
+		opt.ToolReply = func(out string) string {
+			var e struct {
+				Error string `json:"error"`
+			}
+			if json.Unmarshal([]byte(out), &e) == nil && e.Error != "" {
+				return "Sorry, I could not look that up."
+			}
+			return "The tool says: " + out + "."
 		}
 	}
 	s := &Server{opt: opt, ids: wire.NewIDs(), changed: make(chan struct{}), transcript: "hello"}
@@ -278,7 +297,13 @@ type sconn struct {
 	lastUsr string // last user words
 	active  *activeResp
 	wg      sync.WaitGroup
-	vad     vadState
+	// Function calls: toolOut is the last function_call_output not yet
+	// answered; turns counts user turns, calledAt the turn last answered
+	// with a function call (one call per turn).
+	toolOut  string
+	turns    int
+	calledAt int
+	vad      vadState
 }
 
 // vadState is the server VAD over the input buffer (server_vad and
@@ -426,6 +451,10 @@ func (c *sconn) handle(ev wire.Event) {
 		}
 		if it.role == wire.RoleUser && it.text != "" {
 			c.lastUsr = it.text
+			c.turns++
+		}
+		if e.Item.Type == wire.ItemFunctionCallOutput {
+			c.toolOut = e.Item.Output
 		}
 		prev := c.add(it)
 		c.mu.Unlock()
@@ -476,12 +505,24 @@ func (c *sconn) handle(ev wire.Event) {
 		a := &activeResp{id: c.s.ids.Response(), cancel: cancel}
 		c.active = a
 		user := c.lastUsr
+		// An unanswered tool output is answered first; else a turn the
+		// script calls a tool for gets the call.
+		var plan respPlan
+		switch {
+		case c.toolOut != "":
+			plan.toolOut, c.toolOut = c.toolOut, ""
+		case c.s.opt.ToolCall != nil && c.calledAt != c.turns:
+			if name, args := c.s.opt.ToolCall(user); name != "" {
+				plan.call, plan.args = name, args
+				c.calledAt = c.turns
+			}
+		}
 		c.mu.Unlock()
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
 			defer cancel()
-			c.respond(rctx, a, user)
+			c.respond(rctx, a, user, plan)
 		}()
 	case *wire.ResponseCancel:
 		c.mu.Lock()
@@ -570,6 +611,7 @@ func (c *sconn) commit(e *wire.InputAudioBufferCommit, id string) {
 	}
 	it := &item{id: id, role: wire.RoleUser, text: words}
 	c.lastUsr = words
+	c.turns++
 	prev := c.add(it)
 	c.mu.Unlock()
 	c.send(&wire.InputAudioBufferCommitted{PreviousItemID: prev, ItemID: it.id})
@@ -584,7 +626,37 @@ func (c *sconn) commit(e *wire.InputAudioBufferCommit, id string) {
 
 // respond produces one response: created, the model's delay, then audio
 // and transcript deltas in real time, then the done events.
-func (c *sconn) respond(ctx context.Context, a *activeResp, user string) {
+// respPlan is what a response does besides answering the user: call a
+// tool, or speak about a tool's output.
+type respPlan struct {
+	call, args string
+	toolOut    string
+}
+
+// functionCall answers with a function_call item, its arguments in two
+// deltas, then done, as the GA server does.
+func (c *sconn) functionCall(a *activeResp, p respPlan) wire.Item {
+	it := &item{id: c.s.ids.Item()}
+	c.mu.Lock()
+	prev := c.add(it)
+	c.mu.Unlock()
+	callID := "call_" + strings.TrimPrefix(it.id, "item_")
+	fc := wire.Item{ID: it.id, Object: "realtime.item", Type: wire.ItemFunctionCall, Status: wire.StatusInProgress, CallID: callID, Name: p.call}
+	ref := wire.OutputItemRef{ResponseID: a.id}
+	c.send(&wire.ResponseOutputItemAdded{OutputItemRef: ref, Item: fc})
+	c.send(&wire.ConversationItemAdded{PreviousItemID: prev, Item: fc})
+	half := len(p.args) / 2
+	for _, d := range []string{p.args[:half], p.args[half:]} {
+		c.send(&wire.ResponseFunctionCallArgumentsDelta{ResponseID: a.id, ItemID: it.id, CallID: callID, Delta: d})
+	}
+	c.send(&wire.ResponseFunctionCallArgumentsDone{ResponseID: a.id, ItemID: it.id, CallID: callID, Name: p.call, Arguments: p.args})
+	fc.Status, fc.Arguments = wire.StatusCompleted, p.args
+	c.send(&wire.ResponseOutputItemDone{OutputItemRef: ref, Item: fc})
+	c.send(&wire.ConversationItemDone{PreviousItemID: prev, Item: fc})
+	return fc
+}
+
+func (c *sconn) respond(ctx context.Context, a *activeResp, user string, plan respPlan) {
 	c.s.mu.Lock()
 	f := c.s.fault
 	c.s.fault.ResponseError, c.s.fault.Silent, c.s.fault.DropAfter = false, false, 0
@@ -631,7 +703,17 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string) {
 		status = wire.StatusFailed
 		return
 	}
+	if plan.call != "" {
+		if !wait(c.s.opt.Delay) {
+			return
+		}
+		out = []wire.Item{c.functionCall(a, plan)}
+		return
+	}
 	text := c.s.opt.Reply(user)
+	if plan.toolOut != "" {
+		text = c.s.opt.ToolReply(plan.toolOut)
+	}
 	if text == "" {
 		wait(c.s.opt.Delay)
 		return // a response with no output
