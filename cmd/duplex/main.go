@@ -150,7 +150,17 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 	case "realtime":
 		metrics := dialogue.NewMetrics()
 		collectors = append(collectors, metrics.TurnLatency, metrics.StageSeconds, metrics.Turns, metrics.Interruptions, metrics.Errors)
-		a, closeFn, err := buildRealtime(cfg, newDetector, metrics, log)
+		reg, closeTools, err := buildTools(ctx, cfg, nil)
+		if err != nil {
+			return err
+		}
+		defer closeTools()
+		if reg != nil {
+			for _, t := range reg.Tools() {
+				log.Info().Str("tool", t.Name).Msg("tool offered to the model")
+			}
+		}
+		a, closeFn, err := buildRealtime(cfg, reg, newDetector, metrics, log)
 		if err != nil {
 			return err
 		}
