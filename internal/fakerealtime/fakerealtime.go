@@ -63,6 +63,10 @@ type Options struct {
 	// its output; default "The tool says: <output>." or, for an
 	// {"error": …} output, an apology.
 	ToolReply func(output string) string
+	// ToolPreamble, when set, is spoken in the response that calls the
+	// tool, after the function_call item (so a barge-in over it cannot
+	// cancel the call).
+	ToolPreamble string
 }
 
 // Fault is what the server does wrong next.
@@ -703,14 +707,18 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string, plan re
 		status = wire.StatusFailed
 		return
 	}
+	var pre []wire.Item // output items before the spoken one
+	text := c.s.opt.Reply(user)
 	if plan.call != "" {
 		if !wait(c.s.opt.Delay) {
 			return
 		}
-		out = []wire.Item{c.functionCall(a, plan)}
-		return
+		pre = []wire.Item{c.functionCall(a, plan)}
+		out = pre
+		if text = c.s.opt.ToolPreamble; text == "" {
+			return
+		}
 	}
-	text := c.s.opt.Reply(user)
 	if plan.toolOut != "" {
 		text = c.s.opt.ToolReply(plan.toolOut)
 	}
@@ -734,9 +742,9 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string, plan re
 	prev := c.add(it)
 	c.mu.Unlock()
 	msg := wire.Item{ID: it.id, Object: "realtime.item", Type: wire.ItemMessage, Status: wire.StatusInProgress, Role: wire.RoleAssistant}
-	c.send(&wire.ResponseOutputItemAdded{OutputItemRef: wire.OutputItemRef{ResponseID: a.id}, Item: msg})
+	c.send(&wire.ResponseOutputItemAdded{OutputItemRef: wire.OutputItemRef{ResponseID: a.id, OutputIndex: len(pre)}, Item: msg})
 	c.send(&wire.ConversationItemAdded{PreviousItemID: prev, Item: msg})
-	ref := wire.ContentRef{ResponseID: a.id, ItemID: it.id}
+	ref := wire.ContentRef{ResponseID: a.id, ItemID: it.id, OutputIndex: len(pre)}
 	c.send(&wire.ResponseContentPartAdded{ContentRef: ref, Part: wire.ContentPart{Type: wire.PartOutputAudio}})
 	words := strings.Fields(text)
 	chunk := int(c.s.opt.Chunk * SampleRate / time.Second)
@@ -765,7 +773,7 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string, plan re
 		if end < len(pcm) && !wait(c.s.opt.Chunk) {
 			it.text = said()
 			content := []wire.ContentPart{{Type: wire.PartOutputAudio, Transcript: &it.text}}
-			out = []wire.Item{{ID: it.id, Object: "realtime.item", Type: wire.ItemMessage, Status: wire.StatusIncomplete, Role: wire.RoleAssistant, Content: content}}
+			out = append(pre, wire.Item{ID: it.id, Object: "realtime.item", Type: wire.ItemMessage, Status: wire.StatusIncomplete, Role: wire.RoleAssistant, Content: content})
 			return
 		}
 	}
@@ -775,9 +783,9 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string, plan re
 	part := wire.ContentPart{Type: wire.PartOutputAudio, Transcript: &text}
 	c.send(&wire.ResponseContentPartDone{ContentRef: ref, Part: part})
 	msg.Status, msg.Content = wire.StatusCompleted, []wire.ContentPart{part}
-	c.send(&wire.ResponseOutputItemDone{OutputItemRef: wire.OutputItemRef{ResponseID: a.id}, Item: msg})
+	c.send(&wire.ResponseOutputItemDone{OutputItemRef: wire.OutputItemRef{ResponseID: a.id, OutputIndex: len(pre)}, Item: msg})
 	c.send(&wire.ConversationItemDone{PreviousItemID: prev, Item: msg})
-	out = []wire.Item{msg}
+	out = append(pre, msg)
 }
 
 // Commits is how many user turns were committed (by the client or the
