@@ -934,7 +934,8 @@ type response struct {
 	pieces   int
 	first    bool
 	firstTok bool
-	calls    int // function calls the current response made
+	calls    int  // function calls the current response made
+	sep      bool // the next text starts a new response of the reply
 }
 
 func (r *response) setID(id string) {
@@ -975,6 +976,12 @@ func (r *response) delta(text string, at time.Time) {
 	if !r.firstTok {
 		r.firstTok = true
 		r.out.Mark(brain.FirstToken, at)
+	}
+	if r.sep { // a new response of the same reply: a word break
+		r.sep = false
+		if t := r.text.String(); t != "" && !strings.HasSuffix(t, " ") && !strings.HasPrefix(text, " ") {
+			text = " " + text
+		}
 	}
 	r.text.WriteString(text)
 	r.pending += text
@@ -1069,7 +1076,7 @@ func (s *session) Respond(ctx context.Context, req brain.Request, out brain.Outp
 		// The response asked for tools: once their outputs are sent, a
 		// new response (same reply, same Output) speaks with them.
 		r.mu.Lock()
-		r.id, r.calls, r.over, r.ended, r.cancel, r.done = "", 0, false, false, false, make(chan struct{})
+		r.id, r.calls, r.over, r.ended, r.cancel, r.done, r.sep = "", 0, false, false, false, make(chan struct{}), true
 		r.mu.Unlock()
 	}
 	r.mu.Lock()
