@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,7 +14,10 @@ import (
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/callbot"
 	"github.com/duplex-ai/duplex/internal/fakerealtime"
+	"github.com/duplex-ai/duplex/internal/testtier"
 	wire "github.com/duplex-ai/duplex/realtime"
+	"github.com/duplex-ai/duplex/tools/demo"
+	"github.com/duplex-ai/duplex/tools/mcp/demoserver"
 	"github.com/duplex-ai/duplex/tts/espeak"
 )
 
@@ -91,5 +96,91 @@ func TestRealtimeCall(t *testing.T) {
 	}
 	if imgs := fake.Images(); len(imgs) == 0 || imgs[0].Width != 640 || imgs[0].Height != 480 {
 		t.Errorf("input_image parts %+v, want the 640×480 camera still", imgs)
+	}
+}
+
+// TestRealtimeCallToolThroughInterruption: a callbot call through
+// -pipeline realtime with the demo MCP server. The fake model calls
+// slow_lookup and says a preamble; the caller cuts the preamble off while
+// the tool runs; the answer to that turn quotes the tool's result, and the
+// tool ran exactly once.
+func TestRealtimeCallToolThroughInterruption(t *testing.T) {
+	// Long enough to be still playing when the barge-in is decided.
+	const toolPreamble = "Let me check that for you, it may take a moment while I look through everything I know about otters."
+	testtier.Slow(t, "a real call with a 4 s tool")
+	voice, err := espeak.New(espeak.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer voice.Close()
+	d := &demo.Tools{Delay: 4 * time.Second}
+	mcpSrv := httptest.NewServer(demoserver.Handler(demoserver.New(d)))
+	t.Cleanup(mcpSrv.Close)
+	heard := []string{"tell me about otters", "what did you find"}
+	fake := fakerealtime.Start(fakerealtime.Options{TTS: voice, APIKey: "sk-fake", Delay: 100 * time.Millisecond,
+		Transcribe:   func(n int, _ []int16) string { return heard[min(n, len(heard)-1)] },
+		ToolPreamble: toolPreamble,
+		ToolCall: func(user string) (string, string) {
+			if user == heard[0] {
+				return "slow_lookup", `{"topic":"otters"}`
+			}
+			return "", ""
+		},
+		ToolReply: func(out string) string {
+			var r struct{ Answer string }
+			_ = json.Unmarshal([]byte(out), &r)
+			return "I found " + r.Answer + "."
+		}})
+	t.Cleanup(fake.Close)
+	t.Setenv("DUPLEX_OPENAI_API_KEY", "sk-fake")
+	base := startServer(t, "-pipeline", "realtime", "-realtime-url", fake.URL(), "-realtime-model", "fake-realtime", "-mcp", mcpSrv.URL)
+	q, rate := speak(t, "tell me about otters please")
+	barge, _ := speak(t, "what did you find about the otters")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	res, err := callbot.Run(ctx, callbot.Options{
+		Server: base, Turns: [][]int16{q}, AudioRate: rate,
+		BargeIn: barge, BargeInAfter: 300 * time.Millisecond, Tail: 8 * time.Second, Log: zerolog.Nop(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started, done int
+	for _, ev := range res.Events {
+		switch ev.Type {
+		case events.TypeToolStarted:
+			started++
+		case events.TypeToolDone:
+			done++
+			if ev.ToolError != "" {
+				t.Errorf("tool.done %+v", ev)
+			}
+		}
+	}
+	for i, tn := range res.Turns {
+		t.Logf("turn %d: %q → %q (interrupted %v, heard %q)", i+1, tn.User, tn.Reply, tn.Interrupted, tn.Heard)
+	}
+	if len(res.Turns) < 2 {
+		t.Fatalf("turns %+v errors %v", res.Turns, res.Errors)
+	}
+	// The preamble is cut off by the caller's words (the engine takes them
+	// as the next turn; it sends no reply.interrupted for this reply).
+	if first := res.Turns[0]; first.Reply == "" || first.Reply == toolPreamble || !strings.HasPrefix(toolPreamble, first.Reply) {
+		t.Errorf("first turn %+v: want the preamble, cut off", first)
+	}
+	if next := res.Turns[len(res.Turns)-1]; next.Reply != "I found the answer about otters." {
+		t.Errorf("answer after the interruption %q lacks the tool's result", next.Reply)
+	}
+	if started != 1 || done != 1 || d.Runs("slow_lookup") != 1 {
+		t.Errorf("tool.started %d, tool.done %d, slow_lookup ran %d times: want 1 each", started, done, d.Runs("slow_lookup"))
+	}
+	outputs := 0
+	for _, ev := range fake.Received() {
+		if c, ok := ev.(*wire.ConversationItemCreate); ok && c.Item.Type == wire.ItemFunctionCallOutput {
+			outputs++
+		}
+	}
+	if outputs != 1 {
+		t.Errorf("%d function_call_output items, want 1", outputs)
 	}
 }
