@@ -93,6 +93,8 @@ type Truncation struct {
 	AudioEndMs int
 	Generated  time.Duration
 	Rejected   bool
+	// Voicing is the whole text the item was to speak.
+	Voicing string
 }
 
 // Server is a running fake.
@@ -284,6 +286,7 @@ type item struct {
 	role      string
 	text      string
 	generated time.Duration // assistant audio sent so far
+	voicing   string        // assistant: the whole text it speaks
 }
 
 // sconn is one socket's session.
@@ -480,11 +483,12 @@ func (c *sconn) handle(ev wire.Event) {
 		c.mu.Lock()
 		it := c.items[e.ItemID]
 		var gen time.Duration
+		voicing := ""
 		if it != nil {
-			gen = it.generated
+			gen, voicing = it.generated, it.voicing
 		}
 		c.mu.Unlock()
-		tr := Truncation{ItemID: e.ItemID, AudioEndMs: e.AudioEndMs, Generated: gen}
+		tr := Truncation{ItemID: e.ItemID, AudioEndMs: e.AudioEndMs, Generated: gen, Voicing: voicing}
 		switch {
 		case it == nil || it.role != wire.RoleAssistant:
 			tr.Rejected = true
@@ -737,7 +741,7 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string, plan re
 	if !wait(c.s.opt.Delay - time.Since(t0)) {
 		return
 	}
-	it := &item{id: c.s.ids.Item(), role: wire.RoleAssistant}
+	it := &item{id: c.s.ids.Item(), role: wire.RoleAssistant, voicing: text}
 	c.mu.Lock()
 	prev := c.add(it)
 	c.mu.Unlock()
