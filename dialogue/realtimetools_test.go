@@ -132,3 +132,42 @@ func TestRealtimeToolError(t *testing.T) {
 	h.rtTurn(fake, "hello")
 	h.answered("hello")
 }
+
+// A preamble, a tool call and the answer in one reply: cut off during the
+// answer, the model's answer item (not the preamble's) is truncated, at
+// the audio played after the preamble.
+func TestRealtimeToolAnswerTruncated(t *testing.T) {
+	testtier.Slow(t, "a conversation with the fake model in real time")
+	d := &demo.Tools{}
+	h, fake := realtimeHarness(t, fakerealtime.Options{
+		ToolCall: func(user string) (string, string) {
+			if user == "count please" {
+				return "counter", `{}`
+			}
+			return "", ""
+		},
+		ToolPreamble: "Let me see.",
+		ToolReply:    func(string) string { return story },
+	}, rtTools(t, func(*rtbrain.Config) []tools.Provider { return []tools.Provider{d.Funcs()} }))
+	h.rtTurn(fake, "count please")
+	h.waitFor("tool.done", isType(events.TypeToolDone))
+	h.waitPlaying("the answer", isDeltaWith(strings.Fields(story)[0]))
+	start := h.rec.count()
+	for h.rec.count() < start+60 { // well into the answer
+		h.tick(1)
+		time.Sleep(time.Millisecond)
+	}
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdResponseCancel}
+	ev := h.waitFor("reply.interrupted", isType(events.TypeReplyInterrupted))
+	if !strings.HasPrefix(ev.Heard, "Let me see. ") || len(ev.Heard) >= len("Let me see. "+story) {
+		t.Fatalf("heard %q: want the preamble and part of the answer", ev.Heard)
+	}
+	waitFake(t, fake, "a truncate", func(evs []wire.Event) bool { return fakerealtime.Count(evs, wire.TypeConversationItemTruncate) > 0 })
+	tr := fake.Truncations()
+	if len(tr) != 1 || tr[0].Rejected || tr[0].Voicing != story || tr[0].AudioEndMs <= 0 {
+		t.Fatalf("truncations %+v: want the answer item's, accepted", tr)
+	}
+	if d.Runs("counter") != 1 {
+		t.Fatalf("counter ran %d times", d.Runs("counter"))
+	}
+}

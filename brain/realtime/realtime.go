@@ -217,6 +217,7 @@ type session struct {
 	lastTurn     int
 	lastConn     *conn
 	generated    time.Duration // audio generated for lastItem
+	lastOffset   time.Duration // where lastItem's audio starts in its reply (after a tool call's response)
 	waiters      map[string]chan wire.Event
 	hearing      *hearStream
 	// busy is closed by the response.done of the last response.create:
@@ -480,10 +481,13 @@ func (s *session) dispatch(c *conn, ev wire.Event) {
 			s.mu.Unlock()
 		}
 		if r := s.current(c, e.ResponseID); r != nil && e.Item.Role == wire.RoleAssistant {
+			r.mu.Lock()
+			at := time.Duration(r.samples) * time.Second / SampleRate
+			r.mu.Unlock()
 			s.mu.Lock()
 			if r.item == "" {
 				r.item = e.Item.ID
-				s.lastItem, s.lastTurn, s.lastConn, s.generated = e.Item.ID, r.turn, c, 0
+				s.lastItem, s.lastTurn, s.lastConn, s.generated, s.lastOffset = e.Item.ID, r.turn, c, 0, at
 			}
 			s.mu.Unlock()
 		}
@@ -1078,6 +1082,9 @@ func (s *session) Respond(ctx context.Context, req brain.Request, out brain.Outp
 		r.mu.Lock()
 		r.id, r.calls, r.over, r.ended, r.cancel, r.done, r.sep = "", 0, false, false, false, make(chan struct{}), true
 		r.mu.Unlock()
+		s.mu.Lock()
+		r.item = "" // the new response's spoken item is the one to truncate
+		s.mu.Unlock()
 	}
 	r.mu.Lock()
 	err, samples, text := r.err, r.samples, r.text.String()
@@ -1179,7 +1186,7 @@ func (s *session) cancelResponse(c *conn, r *response) {
 // engine goroutine, so it only queues.
 func (s *session) Truncate(turnID int, played time.Duration, heard string) {
 	s.mu.Lock()
-	item, turn, c, gen := s.lastItem, s.lastTurn, s.lastConn, s.generated
+	item, turn, c, gen, off := s.lastItem, s.lastTurn, s.lastConn, s.generated, s.lastOffset
 	r := s.resp
 	if n := len(s.history); n > 0 && s.history[n-1].Role == llm.RoleUser && heard != "" {
 		s.history = append(s.history, llm.Message{Role: llm.RoleAssistant, Text: heard, Interrupted: true})
@@ -1191,7 +1198,7 @@ func (s *session) Truncate(turnID int, played time.Duration, heard string) {
 	if r != nil && r.c == c && r.turn == turnID {
 		s.cancelResponse(c, r) // before the truncate, in order on the wire
 	}
-	end := min(played, gen)
+	end := min(max(played-off, 0), gen)
 	s.send(c, &wire.ConversationItemTruncate{ItemID: item, ContentIndex: 0, AudioEndMs: int(end / time.Millisecond)})
 }
 
