@@ -90,7 +90,9 @@ type Config struct {
 	Net transport.Net
 	// FrameQueue is the per-call buffer of caller frames; default 50 (1 s).
 	FrameQueue int
-	// EventQueue is the per-call buffer of outgoing events; default 256.
+	// EventQueue is the per-call buffer of outgoing events; default 1024
+	// (a story's reply deltas come in bursts, and a codec that misses a
+	// state event misleads its client).
 	EventQueue int
 	// Log is the base logger; every call line adds call_id.
 	Log zerolog.Logger
@@ -138,7 +140,7 @@ func (c *Config) setDefaults() {
 		c.FrameQueue = 50
 	}
 	if c.EventQueue <= 0 {
-		c.EventQueue = 256
+		c.EventQueue = 1024
 	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = 5 * time.Minute
