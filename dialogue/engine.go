@@ -413,9 +413,6 @@ func (e *engine) onTranscript(r sttResult) {
 func (e *engine) onCommand(c pipeline.Command) {
 	switch c.Kind {
 	case pipeline.CmdInputText:
-		if e.reply != nil {
-			e.interrupt("interrupted")
-		}
 		e.newTurn(c.Text, nil, &pipeline.Metrics{}, e.clk.Now())
 	case pipeline.CmdResponseCancel:
 		if e.reply != nil {
@@ -471,6 +468,11 @@ func (e *engine) tune(ts pipeline.TurnSettings) {
 // newTurn records the user's words and starts the reply; heard is the
 // recogniser's result, nil for typed input.
 func (e *engine) newTurn(text string, heard *stt.Result, m *pipeline.Metrics, endWall time.Time) {
+	// A new turn supersedes a reply still in progress (a typed turn's,
+	// when the user had started speaking before it).
+	if e.reply != nil {
+		e.interrupt("interrupted")
+	}
 	e.turnID++
 	now := e.clk.Now()
 	ev := pipeline.TranscriptFinal{TurnID: e.turnID, Text: text}

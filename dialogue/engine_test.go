@@ -657,3 +657,27 @@ func TestVADDetectorTune(t *testing.T) {
 		t.Fatal("a rejected setting changed the detector")
 	}
 }
+
+// A spoken turn that ends after a typed one has started replying cuts the
+// typed turn's reply (reply.interrupted) before its own transcript, rather
+// than taking its place silently.
+func TestSpokenTurnAfterTypedCutsItsReply(t *testing.T) {
+	h := newHarness(t, nil)
+	h.stt.say("what time is it")
+	h.speech(fdStart + 5)
+	h.waitFor("user_speaking", isState(events.StateUserSpeaking))
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdInputText, Text: "tell me a story"}
+	typed := h.waitFor("typed transcript", isType(events.TypeTranscriptFinal))
+	h.speech(5)
+	h.silence(fdEnd)
+	ev := h.waitFor("the typed reply cut, or the next transcript", func(e events.Event) bool {
+		return e.Type == events.TypeReplyInterrupted || e.Type == events.TypeTranscriptFinal
+	})
+	if ev.Type != events.TypeReplyInterrupted || ev.TurnID != typed.TurnID {
+		t.Fatalf("got %+v before the typed turn's reply was cut", ev)
+	}
+	fin := h.waitFor("spoken transcript", isType(events.TypeTranscriptFinal))
+	if fin.Text != "what time is it" || fin.TurnID != typed.TurnID+1 {
+		t.Fatalf("spoken transcript %+v", fin)
+	}
+}
