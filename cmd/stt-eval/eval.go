@@ -327,6 +327,24 @@ func markdown(rs []outcome, took time.Duration) string {
 		keys(calibVoices), strings.Join(calibSpeakers, "/"), strings.Join(testVoices(), ", "), strings.Join(testSpeakers, "/"), best.margin, best.minR, best.maxR, score,
 		sphinx.DefaultMinMargin, sphinx.DefaultMinPhoneRatio, sphinx.DefaultMaxPhoneRatio)
 
+	// Whether the fit carries to real speech, which the calibration split lacks.
+	var realOffTest []outcome
+	for _, o := range test {
+		if o.set == "real" && !wanted(o) {
+			realOffTest = append(realOffTest, o)
+		}
+	}
+	for _, t := range []struct {
+		name string
+		th   thresholds
+	}{{"fitted", best}, {"default", thresholds{sphinx.DefaultMinMargin, sphinx.DefaultMinPhoneRatio, sphinx.DefaultMaxPhoneRatio}}} {
+		acc, rej := rates(test, t.th)
+		_, rrej := rates(realOffTest, t.th)
+		fmt.Fprintf(&b, "On the test split the %s thresholds accept %.1f%% of in-grammar utterances and reject %.1f%% of off-grammar ones, %.1f%% of the real off-grammar recordings.\n",
+			t.name, 100*acc, 100*rej, 100*rrej)
+	}
+	b.WriteString("\n")
+
 	// (a) rejection on real speech, (b) routing
 	b.WriteString("### Skill answers and routing, before and now\n\n")
 	b.WriteString("| set (test split) | utterances | no skill answer, before | no skill answer, now | right skill, before | right skill, now |\n|---|---:|---:|---:|---:|---:|\n")
