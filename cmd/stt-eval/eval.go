@@ -104,8 +104,9 @@ func run(c config) error {
 	}
 	if c.verbose {
 		for _, o := range results {
-			fmt.Fprintf(os.Stderr, "%-8s %-5s %-9s %-6s %-36q old %-34q cur %-34q u=%-5v m=%5.1f r=%.2f\n", o.set, o.split, o.voice, o.cond,
-				o.ref, o.old.Text, o.cur.Text, !o.cur.NotUnderstood, o.sc.GrammarPath-o.sc.PhonePath, ratio(o.sc))
+			fmt.Fprintf(os.Stderr, "%-8s %-5s %-9s %-6s %-36q old %-34q cur %-34q u=%-5v m=%5.1f r=%.2f f/ph=%.1f\n", o.set, o.split, o.voice, o.cond,
+				o.ref, o.old.Text, o.cur.Text, !o.cur.NotUnderstood, o.sc.GrammarPath-o.sc.PhonePath, ratio(o.sc),
+				float64(o.sc.Frames)/float64(max(o.sc.GrammarPhones, 1)))
 		}
 	}
 	report := markdown(results, time.Since(start))
