@@ -125,9 +125,11 @@ func (c *Codec) Open() []pipeline.Command {
 
 // Encode implements pipeline.Protocol.
 func (c *Codec) Encode(ev pipeline.Event) ([][]byte, error) {
+	// Marshalled under the lock: events share the session object that
+	// Decode updates.
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	evs := c.encode(ev)
-	c.mu.Unlock()
 	out := make([][]byte, 0, len(evs))
 	for _, e := range evs {
 		b, err := realtime.Marshal(e, c.ids)

@@ -311,3 +311,26 @@ func TestOpenAppliesMintedTurnDetection(t *testing.T) {
 		t.Fatalf("session.created turn_detection %+v", td)
 	}
 }
+
+// Encode (the event writer's goroutine) and Decode (the data channel's)
+// share the session object: under -race this fails if either reads it
+// unguarded.
+func TestEncodeDecodeConcurrently(t *testing.T) {
+	c := New(nil)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			if _, err := c.Decode([]byte(`{"type":"session.update","session":{"type":"realtime","instructions":"Be brief.","audio":{"input":{"turn_detection":{"type":"server_vad","threshold":0.6}}}}}`), true); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for i := 0; i < 200; i++ {
+		if _, err := c.Encode(pipeline.Ready{CallID: "c", Mode: pipeline.ModeFullDuplex, Pipeline: "assistant"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+}
