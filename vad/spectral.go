@@ -23,7 +23,7 @@ type SpectralVAD struct {
 	hop  int // samples per 10 ms hop at rate
 	n    int // FFT size
 
-	fft    *realFFT
+	fft    *dsp.RealFFT
 	window []float64
 	buf    []float64 // last n samples; new samples land at n-hop+pos
 	pos    int
@@ -124,7 +124,7 @@ func NewClassifier(opt Options) (*SpectralVAD, error) {
 	if v.rate == 8000 {
 		v.n = 128
 	}
-	v.fft = newRealFFT(v.n)
+	v.fft = dsp.NewRealFFT(v.n)
 	v.window = make([]float64, v.n)
 	for i := range v.window {
 		v.window[i] = 0.5 - 0.5*math.Cos(2*math.Pi*(float64(i)+0.5)/float64(v.n))
@@ -289,7 +289,7 @@ func (v *SpectralVAD) analyse() float64 {
 	for i, x := range v.buf {
 		v.win[i] = x * v.window[i]
 	}
-	v.fft.power(v.win, v.pow)
+	v.fft.Power(v.win, v.pow)
 	v.hops++
 	init := v.hops <= noiseInitHops
 	var acc, floorSum, spread float64

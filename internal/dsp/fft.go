@@ -1,14 +1,14 @@
-package vad
+package dsp
 
 import (
 	"math"
 	"math/bits"
 )
 
-// realFFT computes the power spectrum of a real block of n samples (n a power
+// RealFFT computes the power spectrum of a real block of n samples (n a power
 // of two, at least 8) with an n/2-point complex radix-2 FFT and the usual
-// split step. All tables are built once; power does not allocate.
-type realFFT struct {
+// split step. All tables are built once; Power does not allocate.
+type RealFFT struct {
 	n      int
 	half   int
 	rev    []int     // bit reversal permutation for half
@@ -19,9 +19,9 @@ type realFFT struct {
 	re, im []float64
 }
 
-func newRealFFT(n int) *realFFT {
+func NewRealFFT(n int) *RealFFT {
 	h := n / 2
-	f := &realFFT{
+	f := &RealFFT{
 		n: n, half: h,
 		rev:    make([]int, h),
 		splitC: make([]float64, h),
@@ -46,9 +46,9 @@ func newRealFFT(n int) *realFFT {
 	return f
 }
 
-// power writes |X[k]|² for k = 0..n/2 of the real input x (len n) into out
+// Power writes |X[k]|² for k = 0..n/2 of the real input x (len n) into out
 // (len n/2+1).
-func (f *realFFT) power(x []float64, out []float64) {
+func (f *RealFFT) Power(x []float64, out []float64) {
 	h := f.half
 	re, im := f.re[:h], f.im[:h]
 	x = x[:2*h]

@@ -1,4 +1,4 @@
-package vad
+package dsp
 
 import (
 	"math"
@@ -13,9 +13,9 @@ func TestRealFFTMatchesDFT(t *testing.T) {
 		for i := range x {
 			x[i] = r.Float64()*2 - 1
 		}
-		f := newRealFFT(n)
+		f := NewRealFFT(n)
 		got := make([]float64, n/2+1)
-		f.power(x, got)
+		f.Power(x, got)
 		for k := 0; k <= n/2; k++ {
 			var sr, si float64
 			for i, v := range x {
