@@ -81,6 +81,7 @@ type PacedWriter struct {
 	clock   clock.Clock
 	ticker  clock.Ticker
 	onPlay  func(int, time.Duration, bool)
+	onRef   func([]int16, time.Time)
 	maxIdle int
 	hook    func()
 
@@ -320,6 +321,16 @@ func (p *PacedWriter) SetOnPlayout(fn func(id int, played time.Duration, done bo
 	p.mu.Unlock()
 }
 
+// SetOnReference sets a callback run on the writer's goroutine with each
+// frame sent (48 kHz mono PCM, valid only during the call) and the time it
+// was written: the reference an echo suppressor compares the caller's audio
+// with. Silence is not reported. nil removes it.
+func (p *PacedWriter) SetOnReference(fn func(pcm []int16, at time.Time)) {
+	p.mu.Lock()
+	p.onRef = fn
+	p.mu.Unlock()
+}
+
 // Close stops the writer goroutine and waits for it. Queued audio is
 // dropped. Close is idempotent.
 func (p *PacedWriter) Close() error {
@@ -427,7 +438,7 @@ func (p *PacedWriter) tick() bool {
 		emptyDone  []int // ended utterances without audio left, not yet reported
 	)
 	p.mu.Lock()
-	onPlay := p.onPlay
+	onPlay, onRef := p.onPlay, p.onRef
 	for len(p.queue) > 0 && !p.paused {
 		u := p.queue[0]
 		rem := u.remaining()
@@ -471,6 +482,9 @@ func (p *PacedWriter) tick() bool {
 		return false
 	}
 	played, err := p.writeFrame()
+	if onRef != nil && played {
+		onRef(p.mono, p.lastWrite)
+	}
 
 	p.mu.Lock()
 	p.inflight = false

@@ -517,3 +517,24 @@ func TestPacedWriterStartsTalkSpurtAtOnce(t *testing.T) {
 		t.Fatalf("first frame after idle ticks reports %d skipped frames", s.dropped)
 	}
 }
+
+func TestPacedWriterSetOnReference(t *testing.T) {
+	h := newHarness(t, PacedWriterOptions{})
+	var frames [][]int16
+	h.p.SetOnReference(func(pcm []int16, _ time.Time) { frames = append(frames, append([]int16(nil), pcm...)) })
+	pcm := make([]int16, 960*2)
+	for i := range pcm {
+		pcm[i] = int16(i)
+	}
+	if err := h.p.Enqueue(1, pcm, 48000); err != nil {
+		t.Fatal(err)
+	}
+	h.p.EndUtterance(1)
+	h.step(4) // two frames, then idle ticks that report nothing
+	if len(frames) != 2 {
+		t.Fatalf("reference frames %d, want 2", len(frames))
+	}
+	if frames[1][0] != 960 || frames[1][959] != 1919 {
+		t.Fatalf("second reference frame starts %d ends %d, want the PCM sent", frames[1][0], frames[1][959])
+	}
+}
