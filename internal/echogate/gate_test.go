@@ -1,0 +1,302 @@
+package echogate
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/duplex-ai/duplex/internal/dsp"
+	"github.com/duplex-ai/duplex/vad"
+)
+
+// starts runs the server's turn detector (defaults) over frames and
+// returns the frame indexes where it decided speech started.
+func starts(t *testing.T, recs []frameRec, gated bool) []int {
+	t.Helper()
+	c, err := vad.NewClassifier(vad.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := vad.NewDetector(c, vad.TurnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at []int
+	for i, r := range recs {
+		pcm := r.in
+		if gated {
+			pcm = r.out
+		}
+		for _, ev := range d.Push(pcm, time.Duration(i)*slot) {
+			if ev.Type == vad.SpeechStarted {
+				at = append(at, i)
+			}
+		}
+	}
+	return at
+}
+
+const testdata = "/usr/share/pocketsphinx/test/data/"
+
+// readPCM16k reads a 16 kHz mono recording of pocketsphinx-testdata (a WAV
+// file or raw samples), normalised to an active level of dbfs.
+func readPCM16k(t testing.TB, path string, dbfs float64) []float64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Skipf("pocketsphinx-testdata: %v", err)
+	}
+	if len(b) > 12 && string(b[:4]) == "RIFF" {
+		i := 12
+		for i+8 <= len(b) {
+			n := int(binary.LittleEndian.Uint32(b[i+4:]))
+			if string(b[i:i+4]) == "data" {
+				b = b[i+8 : min(len(b), i+8+n)]
+				break
+			}
+			i += 8 + n + n%2
+		}
+	}
+	x := make([]float64, len(b)/2)
+	for i := range x {
+		x[i] = float64(int16(binary.LittleEndian.Uint16(b[2*i:])))
+	}
+	// Active level: the RMS of the loudest half of the 20 ms frames.
+	var pw []float64
+	for i := 0; i+FrameSamples <= len(x); i += FrameSamples {
+		var s float64
+		for _, v := range x[i : i+FrameSamples] {
+			s += v * v
+		}
+		pw = append(pw, s/FrameSamples)
+	}
+	sortFloats(pw)
+	var s float64
+	for _, p := range pw[len(pw)/2:] {
+		s += p
+	}
+	rms := math.Sqrt(s / float64(len(pw)-len(pw)/2))
+	k := 32768 * math.Pow(10, dbfs/20) / rms
+	for i := range x {
+		x[i] *= k
+	}
+	return x
+}
+
+func sortFloats(x []float64) {
+	for i := 1; i < len(x); i++ {
+		for j := i; j > 0 && x[j] < x[j-1]; j-- {
+			x[j], x[j-1] = x[j-1], x[j]
+		}
+	}
+}
+
+func rmsDB(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v * v
+	}
+	return 10*math.Log10(s/float64(len(x))+1e-9) - 20*math.Log10(32768)
+}
+
+func rmsDB16(x []int16) float64 {
+	f := make([]float64, len(x))
+	for i, v := range x {
+		f[i] = float64(v)
+	}
+	return rmsDB(f)
+}
+
+// room is an echo path: a delay, a gain and a decaying reverberant tail.
+type room struct {
+	delay  time.Duration
+	gainDB float64
+	rt60   time.Duration
+}
+
+func (r room) apply(x []float64, seed uint64) []float64 {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	n := int(r.rt60.Seconds() * Rate)
+	ir := make([]float64, n+1)
+	ir[0] = 1
+	for i := 1; i <= n; i++ {
+		// −60 dB over rt60, a tenth of the direct path's energy in the tail.
+		ir[i] = 0.05 * rng.NormFloat64() * math.Pow(10, -3*float64(i)/float64(n))
+	}
+	g := math.Pow(10, r.gainDB/20)
+	d := int(r.delay.Seconds() * Rate)
+	y := make([]float64, len(x)+d+n)
+	for i, v := range x {
+		if v == 0 {
+			continue
+		}
+		for j, h := range ir {
+			y[i+d+j] += g * v * h
+		}
+	}
+	return y
+}
+
+// call plays reference through the gate's reference side and the caller's
+// microphone (echo of it, plus user speech from userAt) through Process,
+// frame by frame with network delay and jitter; it returns, per mic frame,
+// the input's echo and user parts and the gate's output.
+type frameRec struct {
+	echoDB, userDB, inDB, outDB float64
+	in, out                     []int16
+}
+
+func runCall(t *testing.T, g *Gate, reply []float64, rm room, user []float64, userAt time.Duration) []frameRec {
+	t.Helper()
+	up, err := dsp.NewResampler(Rate, refRate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	echo := rm.apply(reply, 7)
+	total := len(echo) + int(time.Second.Seconds()*Rate)
+	ui := int(userAt.Seconds() * Rate)
+	if user != nil {
+		total = max(total, ui+len(user))
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	in16 := make([]int16, FrameSamples)
+	var ref48 []int16
+	var out []frameRec
+	const net = 37 * time.Millisecond
+	for k := 0; (k+1)*FrameSamples <= total; k++ {
+		// The writer sends reply frame k at t0 + 20k ms.
+		if (k+1)*FrameSamples <= len(reply) {
+			src := make([]int16, FrameSamples)
+			for i := range src {
+				src[i] = int16(reply[k*FrameSamples+i])
+			}
+			ref48 = up.Process(ref48[:0], src)
+			g.Reference(ref48, t0.Add(time.Duration(k)*slot))
+		}
+		// The caller's frame k (media time 20k ms) arrives later.
+		var e, u, in [FrameSamples]float64
+		for i := range FrameSamples {
+			j := k*FrameSamples + i
+			if j < len(echo) {
+				e[i] = echo[j]
+			}
+			if user != nil && j >= ui && j-ui < len(user) {
+				u[i] = user[j-ui]
+			}
+			in[i] = e[i] + u[i]
+			in16[i] = int16(max(-32768, min(32767, in[i])))
+		}
+		at := time.Duration(k) * slot
+		now := t0.Add(at + net + time.Duration(rng.IntN(15))*time.Millisecond)
+		o := g.Process(in16, at, now)
+		out = append(out, frameRec{echoDB: rmsDB(e[:]), userDB: rmsDB(u[:]), inDB: rmsDB(in[:]), outDB: rmsDB16(o),
+			in: append([]int16(nil), in16...), out: append([]int16(nil), o...)})
+	}
+	return out
+}
+
+func TestGateSuppressesEchoOfRealSpeech(t *testing.T) {
+	reply := readPCM16k(t, testdata+"librivox/sense_and_sensibility_01_austen_64kb-0870.wav", -20)
+	for _, rm := range []room{
+		{delay: 50 * time.Millisecond, gainDB: -10, rt60: 150 * time.Millisecond},
+		{delay: 300 * time.Millisecond, gainDB: -10, rt60: 300 * time.Millisecond},
+		{delay: 150 * time.Millisecond, gainDB: -20, rt60: 300 * time.Millisecond},
+		{delay: 150 * time.Millisecond, gainDB: -30, rt60: 300 * time.Millisecond},
+	} {
+		g := New(Options{})
+		recs := runCall(t, g, reply, rm, nil, 0)
+		st := g.Stats()
+		raw, gated := starts(t, recs, false), starts(t, recs, true)
+		t.Logf("%+v: speech starts without the gate %v, with it %v; delay %v gain %.1f dB, %d/%d frames suppressed",
+			rm, raw, gated, st.Delay, st.GainDB, st.Suppressed, st.Frames)
+		if len(raw) == 0 {
+			t.Fatalf("%+v: the detector hears no speech in the raw echo: the test proves nothing", rm)
+		}
+		if len(gated) != 0 {
+			t.Errorf("%+v: the echo alone started %d turns through the gate", rm, len(gated))
+		}
+		want := rm.delay + 37*time.Millisecond
+		if !st.Locked || st.Delay < want-40*time.Millisecond || st.Delay > want+40*time.Millisecond {
+			t.Errorf("%+v: estimated delay %v (locked %v), want %v ± 40 ms", rm, st.Delay, st.Locked, want)
+		}
+	}
+}
+
+func TestGatePassesSpeechOverEcho(t *testing.T) {
+	reply := readPCM16k(t, testdata+"librivox/sense_and_sensibility_01_austen_64kb-0870.wav", -20)
+	user := readPCM16k(t, testdata+"goforward.raw", -26)
+	for _, rm := range []room{
+		{delay: 150 * time.Millisecond, gainDB: -10, rt60: 300 * time.Millisecond},
+		{delay: 250 * time.Millisecond, gainDB: -20, rt60: 200 * time.Millisecond},
+	} {
+		g := New(Options{})
+		recs := runCall(t, g, reply, rm, user, 3*time.Second)
+		gated := starts(t, recs, true)
+		// The user starts at frame 150: the detector must hear them within
+		// 200 ms of their first loud frame, and nothing before.
+		first := -1
+		for i, r := range recs {
+			if r.userDB > -40 {
+				first = i
+				break
+			}
+		}
+		t.Logf("%+v: user's first loud frame %d, speech starts through the gate %v", rm, first, gated)
+		if len(gated) == 0 || gated[0] < first || gated[0] > first+10 {
+			t.Errorf("%+v: speech starts %v, want the first within 10 frames of frame %d", rm, gated, first)
+		}
+	}
+}
+
+func TestGateWithoutEchoPassesSpeech(t *testing.T) {
+	// A headset: the reply plays, nothing comes back, the user talks over it.
+	reply := readPCM16k(t, testdata+"librivox/sense_and_sensibility_01_austen_64kb-0870.wav", -20)
+	user := readPCM16k(t, testdata+"goforward.raw", -26)
+	g := New(Options{})
+	recs := runCall(t, g, reply, room{delay: 100 * time.Millisecond, gainDB: -90, rt60: 50 * time.Millisecond}, user, 2*time.Second)
+	raw, gated := starts(t, recs, false), starts(t, recs, true)
+	if len(raw) == 0 || len(gated) != len(raw) || gated[0] > raw[0]+1 {
+		t.Errorf("headset: speech starts %v through the gate, %v without", gated, raw)
+	}
+}
+
+func TestGateWithoutReferenceReturnsInput(t *testing.T) {
+	g := New(Options{})
+	pcm := make([]int16, FrameSamples)
+	for i := range pcm {
+		pcm[i] = int16(1000 * math.Sin(float64(i)))
+	}
+	if out := g.Process(pcm, 0, time.Now()); &out[0] != &pcm[0] {
+		t.Fatal("with no reference the gate copied the frame")
+	}
+	if out := g.Process(pcm[:100], 0, time.Now()); len(out) != 100 {
+		t.Fatal("a short frame was not returned as is")
+	}
+}
+
+func BenchmarkGateProcess(b *testing.B) {
+	g := New(Options{})
+	t0 := time.Now()
+	ref := make([]int16, 960)
+	mic := make([]int16, FrameSamples)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range ref {
+		ref[i] = int16(rng.NormFloat64() * 3000)
+	}
+	for i := range mic {
+		mic[i] = int16(rng.NormFloat64() * 300)
+	}
+	for k := range 200 {
+		g.Reference(ref, t0.Add(time.Duration(k)*slot))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		k := 100 + i%50
+		g.Process(mic, time.Duration(k)*slot, t0.Add(time.Duration(k)*slot+30*time.Millisecond))
+	}
+}
