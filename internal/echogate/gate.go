@@ -30,12 +30,18 @@ const (
 	ringN        = 64 // reference slots kept: 1.28 s
 	reverbSlots  = 6  // slots of the decaying tail after the direct echo
 	reverbDecay  = 0.4
+	lagSpread    = 2 // slots either side of the best lag also predict
+	corrFrames   = 100
+	// minCorr is the correlation a lag needs before it is trusted.
+	minCorr = 0.4
+	// levelFloor keeps silent frames' levels finite (about −80 dBFS).
+	levelFloor = 1e2
 	// refFloor is the band power (16-bit scale, Hann window) below which a
 	// reference band counts as silent (about −70 dBFS).
 	refFloor = 1e3
 	// warmFrames is how many frames with a playing reference a lag needs
 	// before its estimate is trusted; before that every lag is assumed.
-	warmFrames = 25
+	warmFrames = 50
 	// stepFast, stepSlow: the median tracker's step per frame (dB) while
 	// warming and after.
 	stepFast = 2.0
@@ -109,7 +115,7 @@ type Gate struct {
 	snapOK  []bool
 	micDB   bands
 	med     [][nBands]float64 // per lag: echo gain per band, dB
-	dev     []float64         // per lag: mean |d − med|, smoothed
+	corr    []lagCorr         // per lag: how well the reference's level follows the mic's
 	seen    []int             // per lag: frames with a playing reference
 	stats   Stats
 	bandLo  [nBands]int
@@ -140,7 +146,7 @@ func New(opt Options) *Gate {
 		snapDB: make([]bands, maxLag+reverbSlots+2),
 		snapOK: make([]bool, maxLag+reverbSlots+2),
 		med:    make([][nBands]float64, maxLag+1),
-		dev:    make([]float64, maxLag+1),
+		corr:   make([]lagCorr, maxLag+1),
 		seen:   make([]int, maxLag+1),
 		hann:   make([]float64, FrameSamples),
 	}
@@ -154,9 +160,6 @@ func New(opt Options) *Gate {
 	for b := range nBands {
 		g.bandLo[b] = int(math.Ceil(bandEdges[b] / binHz))
 		g.bandHi[b] = int(math.Ceil(bandEdges[b+1] / binHz))
-	}
-	for l := range g.dev {
-		g.dev[l] = 20 // untrusted until frames say otherwise
 	}
 	return g
 }
@@ -234,6 +237,7 @@ func (g *Gate) Process(pcm []int16, at time.Duration, now time.Time) []int16 {
 	var mic bands
 	g.bandsOf(g.pow, &mic)
 
+	g.track(&mic)
 	best := g.bestLag()
 	g.stats.Frames++
 	g.predictEcho(best)
@@ -242,17 +246,17 @@ func (g *Gate) Process(pcm []int16, at time.Duration, now time.Time) []int16 {
 		total += mic[b]
 		res += max(0, mic[b]-overSub*g.predict[b])
 	}
-	if total <= 0 {
-		return pcm
+	ratio := 0.0
+	if total > 0 {
+		ratio = res / total
 	}
-	ratio := res / total
 	if ratio < talkRatio {
 		for b, p := range mic {
 			g.micDB[b] = 10 * math.Log10(p+1)
 		}
 		g.learn()
 	}
-	if ratio >= 1 {
+	if ratio >= 1 || total <= 0 {
 		return pcm
 	}
 	gain := gainFor(ratio)
@@ -320,11 +324,17 @@ func (g *Gate) refAt(j int) *bands {
 // trusted yet.
 func (g *Gate) bestLag() int {
 	best := -1
+	// Every lag must have had its chance: a short lag sees the reference
+	// first and may correlate by chance before the true one has any frames.
+	if g.stats.Frames < warmFrames+g.maxLag {
+		g.stats.Locked = false
+		return best
+	}
 	for l := 0; l <= g.maxLag; l++ {
-		if g.seen[l] < warmFrames {
+		if g.seen[l] < warmFrames || g.corr[l].r() < minCorr {
 			continue
 		}
-		if best < 0 || g.dev[l] < g.dev[best] {
+		if best < 0 || g.corr[l].r() > g.corr[best].r() {
 			best = l
 		}
 	}
@@ -341,31 +351,86 @@ func (g *Gate) bestLag() int {
 }
 
 // predictEcho fills g.predict: the echo power per band expected from the
-// reference through lag (with its tail and one slot either side), or, with
-// no trusted lag, the loudest reference at any lag at 0 dB.
+// reference through lag (with its tail and the lags next to it), or, with
+// no trusted lag, the loudest at any lag through that lag's gain (which
+// starts at 0 dB).
 func (g *Gate) predictEcho(lag int) {
 	clear(g.predict[:])
 	if lag < 0 {
-		for j := 0; j <= g.maxLag+reverbSlots; j++ {
-			if r := g.refAt(j); r != nil {
+		for l := 0; l <= g.maxLag; l++ {
+			if r := g.refAt(l); r != nil {
 				for b := range nBands {
-					g.predict[b] = max(g.predict[b], r[b])
+					g.predict[b] = max(g.predict[b], math.Pow(10, g.med[l][b]/10)*r[b])
 				}
 			}
 		}
 		return
 	}
+	// The lags next to the best one too, each with its own gain: the echo
+	// drifts by a slot with the writer's and the network's jitter.
+	for l := max(0, lag-lagSpread); l <= min(g.maxLag, lag+lagSpread); l++ {
+		r := g.refAt(l)
+		if r == nil {
+			continue
+		}
+		for b := range nBands {
+			g.predict[b] = max(g.predict[b], math.Pow(10, g.med[l][b]/10)*r[b])
+		}
+	}
 	for b := range nBands {
 		gain := math.Pow(10, g.med[lag][b]/10)
-		decay := 1.0
-		for j := lag - 1; j <= lag+reverbSlots; j++ {
+		decay := reverbDecay
+		for j := lag + 1; j <= lag+reverbSlots; j++ {
 			if r := g.refAt(j); r != nil {
 				g.predict[b] = max(g.predict[b], gain*decay*r[b])
 			}
-			if j >= lag {
-				decay *= reverbDecay
+			decay *= reverbDecay
+		}
+	}
+}
+
+// lagCorr is a running Pearson correlation between the mic's level and
+// the reference's level at one lag (both in dB), over about corrFrames.
+type lagCorr struct {
+	n                     int
+	sx, sy, sxx, syy, sxy float64
+}
+
+func (c *lagCorr) add(x, y float64) {
+	// A plain mean over the first frames, then an exponential one.
+	c.n++
+	a := 1 / float64(min(c.n, corrFrames))
+	c.sx += a * (x - c.sx)
+	c.sy += a * (y - c.sy)
+	c.sxx += a * (x*x - c.sxx)
+	c.syy += a * (y*y - c.syy)
+	c.sxy += a * (x*y - c.sxy)
+}
+
+func (c *lagCorr) r() float64 {
+	vx, vy := c.sxx-c.sx*c.sx, c.syy-c.sy*c.sy
+	if vx <= 1e-9 || vy <= 1e-9 {
+		return 0
+	}
+	return (c.sxy - c.sx*c.sy) / math.Sqrt(vx*vy)
+}
+
+// track feeds every lag's correlation with this frame: the echo path's
+// delay is where the mic's level follows the reference's best.
+func (g *Gate) track(mic *bands) {
+	var m float64
+	for _, p := range mic {
+		m += p
+	}
+	x := 10 * math.Log10(m+levelFloor)
+	for l := 0; l <= g.maxLag; l++ {
+		var r float64
+		if p := g.refAt(l); p != nil {
+			for _, v := range p {
+				r += v
 			}
 		}
+		g.corr[l].add(x, 10*math.Log10(r+levelFloor))
 	}
 }
 
@@ -381,14 +446,12 @@ func (g *Gate) learn() {
 		if g.seen[l] < warmFrames {
 			step = stepFast
 		}
-		var dsum float64
 		n := 0
 		for b := range nBands {
 			if r[b] <= refFloor {
 				continue
 			}
 			d := g.micDB[b] - rdb[b]
-			dsum += math.Abs(d - g.med[l][b])
 			if d > g.med[l][b] {
 				g.med[l][b] += step
 			} else {
@@ -400,7 +463,6 @@ func (g *Gate) learn() {
 			continue
 		}
 		g.seen[l]++
-		g.dev[l] += 0.05 * (dsum/float64(n) - g.dev[l])
 	}
 }
 

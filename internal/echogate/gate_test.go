@@ -39,6 +39,8 @@ func starts(t *testing.T, recs []frameRec, gated bool) []int {
 	return at
 }
 
+var debugLag = os.Getenv("ECHO_DEBUG") != ""
+
 const testdata = "/usr/share/pocketsphinx/test/data/"
 
 // readPCM16k reads a 16 kHz mono recording of pocketsphinx-testdata (a WAV
@@ -151,12 +153,17 @@ type frameRec struct {
 
 func runCall(t *testing.T, g *Gate, reply []float64, rm room, user []float64, userAt time.Duration) []frameRec {
 	t.Helper()
+	return runCallWith(t, g, reply, func(x []float64) []float64 { return rm.apply(x, 7) }, user, userAt)
+}
+
+func runCallWith(t *testing.T, g *Gate, reply []float64, path func([]float64) []float64, user []float64, userAt time.Duration) []frameRec {
+	t.Helper()
 	up, err := dsp.NewResampler(Rate, refRate)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
-	echo := rm.apply(reply, 7)
+	echo := path(reply)
 	total := len(echo) + int(time.Second.Seconds()*Rate)
 	ui := int(userAt.Seconds() * Rate)
 	if user != nil {
@@ -187,12 +194,16 @@ func runCall(t *testing.T, g *Gate, reply []float64, rm room, user []float64, us
 			if user != nil && j >= ui && j-ui < len(user) {
 				u[i] = user[j-ui]
 			}
-			in[i] = e[i] + u[i]
+			in[i] = e[i] + u[i] + 6*rng.NormFloat64() // the microphone's noise, −75 dBFS
 			in16[i] = int16(max(-32768, min(32767, in[i])))
 		}
 		at := time.Duration(k) * slot
 		now := t0.Add(at + net + time.Duration(rng.IntN(15))*time.Millisecond)
 		o := g.Process(in16, at, now)
+		if testing.Verbose() && debugLag {
+			st := g.Stats()
+			t.Logf("k=%d lag %v locked %v gain %.1f", k, st.Delay, st.Locked, st.GainDB)
+		}
 		out = append(out, frameRec{echoDB: rmsDB(e[:]), userDB: rmsDB(u[:]), inDB: rmsDB(in[:]), outDB: rmsDB16(o),
 			in: append([]int16(nil), in16...), out: append([]int16(nil), o...)})
 	}
@@ -298,5 +309,55 @@ func BenchmarkGateProcess(b *testing.B) {
 	for i := range b.N {
 		k := 100 + i%50
 		g.Process(mic, time.Duration(k)*slot, t0.Add(time.Duration(k)*slot+30*time.Millisecond))
+	}
+}
+
+func TestGateLearnsFromDigitalSilence(t *testing.T) {
+	// callbot and muted clients send exact zeros while the reply plays: the
+	// gate must learn there is no echo from them, or it would hold back the
+	// caller's first words over the reply.
+	reply := readPCM16k(t, testdata+"librivox/sense_and_sensibility_01_austen_64kb-0870.wav", -20)
+	user := readPCM16k(t, testdata+"goforward.raw", -26)
+	g := New(Options{})
+	t0 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	up, err := dsp.NewResampler(Rate, refRate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []frameRec
+	var ref48 []int16
+	mic := make([]int16, FrameSamples)
+	for k := 0; (k+1)*FrameSamples <= len(reply); k++ {
+		src := make([]int16, FrameSamples)
+		for i := range src {
+			src[i] = int16(reply[k*FrameSamples+i])
+		}
+		ref48 = up.Process(ref48[:0], src)
+		g.Reference(ref48, t0.Add(time.Duration(k)*slot))
+		clear(mic)
+		if j := (k - 50) * FrameSamples; j >= 0 && j+FrameSamples <= len(user) {
+			for i := range mic {
+				mic[i] = int16(user[j+i])
+			}
+		}
+		at := time.Duration(k) * slot
+		o := g.Process(mic, at, t0.Add(at+30*time.Millisecond))
+		recs = append(recs, frameRec{in: append([]int16(nil), mic...), out: append([]int16(nil), o...), inDB: rmsDB16(mic), outDB: rmsDB16(o)})
+	}
+	raw, gated := starts(t, recs, false), starts(t, recs, true)
+	if len(raw) == 0 || len(gated) == 0 || gated[0] > raw[0]+1 {
+		t.Errorf("speech starts %v through the gate, %v without", gated, raw)
+	}
+	loud, kept := 0, 0
+	for _, r := range recs {
+		if r.inDB > -40 {
+			loud++
+			if r.outDB >= r.inDB-1 {
+				kept++
+			}
+		}
+	}
+	if loud == 0 || kept < loud*95/100 {
+		t.Errorf("%d of %d loud frames of the caller kept", kept, loud)
 	}
 }
