@@ -13,6 +13,7 @@ import (
 
 	"github.com/duplex-ai/duplex/brain"
 	"github.com/duplex-ai/duplex/clock"
+	"github.com/duplex-ai/duplex/internal/echogate"
 	"github.com/duplex-ai/duplex/llm"
 	"github.com/duplex-ai/duplex/media"
 	"github.com/duplex-ai/duplex/pipeline"
@@ -36,6 +37,11 @@ func NewAssistant(opt Options) (*Assistant, error) {
 	}
 	if opt.Mode != "" && !opt.Mode.Valid() {
 		return nil, fmt.Errorf("dialogue: mode %q: want %s or %s", opt.Mode, pipeline.ModeFullDuplex, pipeline.ModeHalfDuplex)
+	}
+	switch opt.EchoCancel {
+	case "", EchoAuto, EchoOn, EchoOff:
+	default:
+		return nil, fmt.Errorf("dialogue: echo cancel %q: want auto, on or off", opt.EchoCancel)
 	}
 	opt.setDefaults()
 	return &Assistant{opt: opt}, nil
@@ -102,6 +108,16 @@ func (a *Assistant) Run(ctx context.Context, io *pipeline.IO) error {
 	e.eyes = &eyes{video: io.Camera, maxW: a.opt.ImageMaxWidth, maxH: a.opt.ImageMaxHeight, q: a.opt.JPEGQuality, wait: a.opt.SnapshotWait, clk: clk, log: io.Log}
 	io.Out.SetOnPlayout(e.plays.report)
 	defer io.Out.SetOnPlayout(nil)
+	if ro, ok := io.Out.(pipeline.ReferenceOut); ok && a.opt.EchoCancel != EchoOff {
+		e.echo = echogate.New(echogate.Options{})
+		ro.SetOnReference(e.echo.Reference)
+		defer ro.SetOnReference(nil)
+		defer func() {
+			st := e.echo.Stats()
+			e.log.Debug().Int("frames", st.Frames).Int("suppressed", st.Suppressed).Bool("locked", st.Locked).
+				Dur("delay", st.Delay).Float64("gain_db", st.GainDB).Msg("echo gate")
+		}()
+	}
 	return e.run()
 }
 
@@ -145,7 +161,10 @@ type engine struct {
 	uttSeq int
 	hist   history
 	eyes   *eyes
-	adapt  stt.Adaptation // the caller's voice and channel, for the recognizer
+	// echo discounts the assistant's own voice before turn detection (nil:
+	// off, or the audio out reports no reference).
+	echo  *echogate.Gate
+	adapt stt.Adaptation // the caller's voice and channel, for the recognizer
 
 	user *userTurn
 	// finishing is the last ended user turn whose transcript has not come
@@ -256,7 +275,11 @@ func (e *engine) onFrame(f media.Frame) {
 		return
 	}
 	e.hint()
-	evs := e.det.Push(f.PCM, f.At)
+	pcm := f.PCM
+	if e.echo != nil && (e.o.EchoCancel == EchoOn || e.mode == pipeline.ModeFullDuplex) {
+		pcm = e.echo.Process(pcm, f.At, e.clk.Now())
+	}
+	evs := e.det.Push(pcm, f.At)
 	now := f.At + media.FrameDuration
 	if e.user != nil && len(evs) == 0 {
 		e.writeSTT(f.PCM)

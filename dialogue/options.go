@@ -40,6 +40,11 @@ type Options struct {
 	// FalseInterruptionTimeout: a pause that produced no words after this
 	// long resumes the reply; default 1.5 s.
 	FalseInterruptionTimeout time.Duration
+	// EchoCancel says when the echo gate (internal/echogate) discounts the
+	// assistant's own voice in the caller's audio before turn detection:
+	// EchoAuto (default) in full duplex, where speech over the assistant
+	// interrupts it; EchoOn always; EchoOff never.
+	EchoCancel EchoMode
 	// NoResume disables resuming after a false interruption or a
 	// backchannel: every onset over the assistant then ends the reply.
 	NoResume bool
@@ -83,6 +88,9 @@ type Options struct {
 func (o *Options) setDefaults() {
 	if o.Mode == "" {
 		o.Mode = pipeline.ModeFullDuplex
+	}
+	if o.EchoCancel == "" {
+		o.EchoCancel = EchoAuto
 	}
 	if o.MinInterruption <= 0 {
 		o.MinInterruption = 120 * time.Millisecond
@@ -137,3 +145,13 @@ type Detector interface {
 type Tunable interface {
 	Tune(pipeline.TurnSettings) error
 }
+
+// EchoMode is when the echo gate runs (Options.EchoCancel).
+type EchoMode string
+
+// The echo gate's modes.
+const (
+	EchoAuto EchoMode = "auto"
+	EchoOn   EchoMode = "on"
+	EchoOff  EchoMode = "off"
+)

@@ -53,6 +53,14 @@ type AudioOut interface {
 	SetOnPlayout(fn func(id int, played time.Duration, done bool))
 }
 
+// ReferenceOut is implemented by an AudioOut that reports each frame it
+// sends (media.PacedWriter): the reference an echo suppressor compares the
+// caller's audio with. fn runs on the writer's goroutine with 48 kHz mono
+// PCM valid only during the call; it must not block. nil removes it.
+type ReferenceOut interface {
+	SetOnReference(fn func(pcm []int16, at time.Time))
+}
+
 // VideoSource is the caller's camera (video.Receiver).
 type VideoSource interface {
 	// Refresh asks for a fresh picture (a key frame).

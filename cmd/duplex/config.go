@@ -63,6 +63,7 @@ type config struct {
 	vadMinSpeech  time.Duration
 	vadMinSilence time.Duration
 	endpointing   string
+	echoCancel    string
 	vadThreshold  float64
 	vadStart      float64
 	vadFluct      float64
@@ -164,6 +165,8 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.DurationVar(&c.vadMinSilence, "vad-min-silence", vad.DefaultMinSilence, "silence that ends a turn (-endpointing fixed)")
 	fs.StringVar(&c.endpointing, "endpointing", "fixed",
 		"end of turn: fixed (-vad-min-silence) or adaptive (a wait of 120 ms-1.2 s from the partial's last words and the energy contour; see BENCHMARKS.md, turn-taking)")
+	fs.StringVar(&c.echoCancel, "echo-cancel", "auto",
+		"discount the assistant's own voice picked up by the caller's microphone before barge-in is decided: auto (full duplex), on, off")
 	fs.Float64Var(&c.vadThreshold, "vad-threshold", vad.DefaultThreshold, "speech probability threshold of the VAD (0..1; in a fluctuating background -vad-fluctuating-threshold applies)")
 	fs.Float64Var(&c.vadStart, "vad-start-threshold", 0,
 		"in a fluctuating background, probability one frame must reach for speech to start a turn (vad-threshold..1; 0: the larger of 0.998 and vad-threshold)")
@@ -231,6 +234,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		{"tts", c.tts, []string{"espeak", "openai"}},
 		{"mode", c.mode, []string{"full-duplex", "half-duplex", "full_duplex", "half_duplex"}},
 		{"endpointing", c.endpointing, []string{"fixed", "adaptive"}},
+		{"echo-cancel", c.echoCancel, []string{"auto", "on", "off"}},
 	} {
 		if !slices.Contains(ch.ok, ch.val) {
 			return nil, fmt.Errorf("-%s %q: want one of %s", ch.name, ch.val, strings.Join(ch.ok, ", "))

@@ -133,6 +133,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 			FixedSilence:             cfg.vadMinSilence,
 			Mode:                     pipeline.Mode(cfg.mode),
 			MinInterruption:          cfg.minInterruption,
+			EchoCancel:               dialogue.EchoMode(cfg.echoCancel),
 			FalseInterruptionTimeout: cfg.falseInterruption,
 			Memory:                   cfg.memory,
 			Voice:                    cfg.voice,

@@ -37,6 +37,7 @@ func buildRealtime(cfg *config, reg *tools.Registry, newDetector func() dialogue
 		NewDetector:              newDetector,
 		Mode:                     pipeline.Mode(cfg.mode),
 		MinInterruption:          cfg.minInterruption,
+		EchoCancel:               dialogue.EchoMode(cfg.echoCancel),
 		FalseInterruptionTimeout: cfg.falseInterruption,
 		Memory:                   cfg.memory,
 		Language:                 cfg.language,
