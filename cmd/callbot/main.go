@@ -61,6 +61,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		wait    = fs.Int("wait", 0, "end the tail early once this many replies have finished and gone quiet")
 		timeout = fs.Duration("timeout", 60*time.Second, "give up on the whole call after this long")
 		verbose = fs.Bool("v", false, "debug logging")
+
+		echoGain  = fs.Float64("echo-gain", 0, "play the reply back into the microphone at this level in dB relative to it, as a speakerphone does (e.g. -10; 0: no echo)")
+		echoDelay = fs.Duration("echo-delay", 150*time.Millisecond, "with -echo-gain: from the reply's arrival to its echo in the microphone")
+		echoRT60  = fs.Duration("echo-rt60", 300*time.Millisecond, "with -echo-gain: the room tail's decay time (0: none)")
 	)
 	lf := addLoadFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -108,6 +112,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 		TurnTimeout:  *turnTO,
 		BargeInAfter: *bargeAt,
+	}
+	if *echoGain != 0 {
+		opt.Echo = &callbot.EchoPath{GainDB: *echoGain, Delay: *echoDelay, RT60: *echoRT60}
 	}
 	var files []string
 	switch {

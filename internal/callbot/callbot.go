@@ -72,7 +72,9 @@ type Options struct {
 	// Wait, when > 0, ends the tail early once this many replies have
 	// finished (reply.done or reply.interrupted) and the reply audio has
 	// been quiet for a second.
-	Wait       int
+	Wait int
+	// Echo, when set, plays the reply back into the microphone.
+	Echo       *EchoPath
 	Commands   []events.Command // sent on the data channel once it opens
 	HTTPClient *http.Client     // nil: a private client, closed after the call
 	// Net, when set, replaces the OS network for the media path (pion vnet
@@ -177,7 +179,12 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	hc, closeIdle := clientOr(opt.HTTPClient, 0)
 	defer closeIdle()
+	var echo *echoLine
+	if opt.Echo != nil {
+		echo = newEchoLine(*opt.Echo)
+	}
 	c := &call{
+		echo:   echo,
 		opt:    opt,
 		hc:     hc,
 		sc:     sc,
@@ -196,6 +203,7 @@ type call struct {
 	sc   *script // owned by the audio sender goroutine
 	enc  *media.OpusEncoder
 	clip *videoClip
+	echo *echoLine // nil: no echo
 
 	audio *webrtc.TrackLocalStaticSample
 	video *webrtc.TrackLocalStaticSample
@@ -227,6 +235,7 @@ type call struct {
 	speech      []time.Time // send times of speech frames
 	bargeSpeech time.Time   // first speech frame of the barge-in
 	scriptDone  bool        // every turn (and the barge-in) was sent
+	mixed       []int16     // a frame with the echo mixed in
 }
 
 func (c *call) addErr(format string, args ...any) {
@@ -406,6 +415,9 @@ func (c *call) receive(tr *webrtc.TrackRemote) {
 	var r *receiver
 	if mine {
 		r = &receiver{}
+		if c.echo != nil {
+			r.onPCM = c.echo.played
+		}
 		c.rx = r
 	}
 	c.mu.Unlock()
@@ -538,6 +550,11 @@ func (c *call) sendAudio(done chan<- struct{}) {
 				c.scriptDone = true
 				c.log.Debug().Int("frames", c.framesSent).Msg("script done")
 				signal()
+			}
+			if c.echo != nil {
+				c.mixed = append(c.mixed[:0], pcm...)
+				pcm = c.mixed
+				c.echo.pickUp(pcm, time.Now())
 			}
 			payload, err := c.enc.Encode(pcm)
 			if err != nil {

@@ -31,6 +31,9 @@ type opusDecoder interface {
 // use: one goroutine owns it until the call is over.
 type receiver struct {
 	dec opusDecoder
+	// onPCM, if set, gets every decoded packet and its arrival (the
+	// speaker of an echo path).
+	onPCM func(pcm []int16, at time.Time)
 
 	started      bool
 	firstArrival time.Time
@@ -96,6 +99,9 @@ func (r *receiver) decode(payload []byte, pos int64, at time.Time) {
 	}
 	r.lastLen = len(pcm)
 	r.samples += int64(len(pcm))
+	if r.onPCM != nil {
+		r.onPCM(pcm, at)
+	}
 	if dbfs(pcm) > voicedDBFS {
 		r.voicedSamples += int64(len(pcm))
 		r.voiced = append(r.voiced, at)
