@@ -31,7 +31,12 @@ const (
 	reverbSlots  = 6  // slots of the decaying tail after the direct echo
 	reverbDecay  = 0.4
 	lagSpread    = 2 // slots either side of the best lag also predict
-	corrFrames   = 100
+	// maxStall is the longest writer stall (slots) taken for a hiccup
+	// rather than the end of a talk spurt; stallMemory how long (slots) a
+	// stall widens the lags that predict.
+	maxStall    = 25
+	stallMemory = 150
+	corrFrames  = 100
 	// minCorr is the correlation a lag needs before it is trusted.
 	minCorr = 0.4
 	// levelFloor keeps silent frames' levels finite (about −80 dBFS).
@@ -97,6 +102,10 @@ type Gate struct {
 	refPow  [ringN]bands // band power
 	refDB   [ringN]bands // the same in dB
 	lastRef int64
+	// stall is how many slots the writer last fell behind within a talk
+	// spurt, and stallAt the slot it happened: the caller's player absorbs
+	// a stall by playing later, so the echo's delay may have grown by it.
+	stall, stallAt int64
 	// writer goroutine's scratch (under mu)
 	rfft *dsp.RealFFT
 	rwin []float64
@@ -193,6 +202,11 @@ func (g *Gate) Reference(pcm []int16, at time.Time) {
 	g.bandsOf(g.rpow, &g.refPow[i])
 	for b, p := range g.refPow[i] {
 		g.refDB[i][b] = 10 * math.Log10(p+1)
+	}
+	if gap := s - g.lastRef - 1; gap > 0 && gap <= maxStall && g.refSlot[g.lastRef%ringN] == g.lastRef {
+		if s-g.stallAt > stallMemory || gap > g.stall {
+			g.stall, g.stallAt = gap, s
+		}
 	}
 	g.lastRef = s
 }
@@ -368,7 +382,8 @@ func (g *Gate) predictEcho(lag int) {
 	}
 	// The lags next to the best one too, each with its own gain: the echo
 	// drifts by a slot with the writer's and the network's jitter.
-	for l := max(0, lag-lagSpread); l <= min(g.maxLag, lag+lagSpread); l++ {
+	hi := lag + lagSpread + int(g.stallSlots())
+	for l := max(0, lag-lagSpread); l <= min(g.maxLag, hi); l++ {
 		r := g.refAt(l)
 		if r == nil {
 			continue
@@ -432,6 +447,17 @@ func (g *Gate) track(mic *bands) {
 		}
 		g.corr[l].add(x, 10*math.Log10(r+levelFloor))
 	}
+}
+
+// stallSlots is how far past the best lag the echo may lie after a recent
+// stall of the writer (0 when none).
+func (g *Gate) stallSlots() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stall == 0 || g.lastRef-g.stallAt > stallMemory {
+		return 0
+	}
+	return g.stall
 }
 
 // learn updates every lag's gain estimate with a frame the echo explains.
