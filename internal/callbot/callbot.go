@@ -552,9 +552,15 @@ func (c *call) sendAudio(done chan<- struct{}) {
 				signal()
 			}
 			if c.echo != nil {
+				// The microphone hears the room at the frame's capture
+				// time, however late the sender woke up to send it.
+				captured := time.Now()
+				if !start.IsZero() {
+					captured = start.Add(time.Duration(i+1) * media.FrameDuration)
+				}
 				c.mixed = append(c.mixed[:0], pcm...)
 				pcm = c.mixed
-				c.echo.pickUp(pcm, time.Now())
+				c.echo.pickUp(pcm, captured)
 			}
 			payload, err := c.enc.Encode(pcm)
 			if err != nil {
