@@ -24,12 +24,15 @@ import (
 // runScenarios runs what -only selects.
 func runScenarios(ctx context.Context, c config) error {
 	switch capOpt.only {
-	case "", "dialogue", "capacity", "realtime":
+	case "", "dialogue", "capacity", "realtime", "echo":
 	default:
-		return fmt.Errorf("-only %q: want dialogue, capacity or realtime", capOpt.only)
+		return fmt.Errorf("-only %q: want dialogue, capacity, realtime or echo", capOpt.only)
 	}
-	if capOpt.only == "realtime" {
+	switch capOpt.only {
+	case "realtime":
 		return runRealtime(ctx, c) // realtime.go
+	case "echo":
+		return runEcho(ctx, c) // echo.go
 	}
 	if capOpt.only != "capacity" {
 		if err := run(ctx, c); err != nil {
@@ -38,6 +41,9 @@ func runScenarios(ctx context.Context, c config) error {
 	}
 	if capOpt.only == "" {
 		if err := runRealtime(ctx, c); err != nil {
+			return err
+		}
+		if err := runEcho(ctx, c); err != nil {
 			return err
 		}
 	}

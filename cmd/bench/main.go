@@ -184,6 +184,11 @@ type server struct {
 
 // startServer runs bin on a free loopback port and waits for /healthz.
 func startServer(ctx context.Context, bin string) (*server, error) {
+	return startServerArgs(ctx, bin)
+}
+
+// startServerArgs is startServer with more flags.
+func startServerArgs(ctx context.Context, bin string, extra ...string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -194,8 +199,8 @@ func startServer(ctx context.Context, bin string) (*server, error) {
 	}
 	// Load from one loopback address: the per-address limits are off, and
 	// the transcripts go to a scratch directory (removed by stop).
-	s, err := startChild(ctx, []string{bin, "-addr", addr, "-log-format", "json", "-log-level", "warn",
-		"-max-calls-per-ip", "0", "-rate-limit", "0", "-data-dir", dataDir}, "http://"+addr)
+	s, err := startChild(ctx, append([]string{bin, "-addr", addr, "-log-format", "json", "-log-level", "warn",
+		"-max-calls-per-ip", "0", "-rate-limit", "0", "-data-dir", dataDir}, extra...), "http://"+addr)
 	if err != nil {
 		_ = os.RemoveAll(dataDir)
 		return nil, err
