@@ -6,20 +6,31 @@ import (
 	"time"
 )
 
-func TestEchoLineDelaysAndAttenuates(t *testing.T) {
-	e := newEchoLine(EchoPath{GainDB: -20, Delay: 100 * time.Millisecond})
-	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+// picked plays packets of a constant 10000 arriving at the given offsets
+// from t0 and returns what the microphone picks up in n 20 ms frames.
+func picked(e *echoLine, t0 time.Time, arrivals []time.Duration, n int) [][]int16 {
 	pkt := make([]int16, frameSamples)
 	for i := range pkt {
 		pkt[i] = 10000
 	}
-	e.played(pkt, t0)
-	e.played(pkt, t0.Add(5*time.Millisecond)) // jitter: plays right after the first
-	frame := make([]int16, frameSamples)
-	var got []float64
-	for k := 1; k <= 10; k++ {
-		clear(frame)
+	for _, a := range arrivals {
+		e.played(pkt, t0.Add(a))
+	}
+	var out [][]int16
+	for k := 1; k <= n; k++ {
+		frame := make([]int16, frameSamples)
 		e.pickUp(frame, t0.Add(time.Duration(k)*20*time.Millisecond))
+		out = append(out, frame)
+	}
+	return out
+}
+
+func TestEchoLineDelaysAndAttenuates(t *testing.T) {
+	e := newEchoLine(EchoPath{GainDB: -20, Delay: 100 * time.Millisecond})
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	// The second packet arrives 5 ms after the first: it plays right after it.
+	var got []float64
+	for _, frame := range picked(e, t0, []time.Duration{0, 5 * time.Millisecond}, 10) {
 		var s float64
 		for _, v := range frame {
 			s += float64(v)
@@ -39,16 +50,8 @@ func TestEchoLineDelaysAndAttenuates(t *testing.T) {
 func TestEchoLineRoomTail(t *testing.T) {
 	e := newEchoLine(EchoPath{GainDB: 0, Delay: 0, RT60: 300 * time.Millisecond})
 	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
-	pkt := make([]int16, frameSamples)
-	for i := range pkt {
-		pkt[i] = 10000
-	}
-	e.played(pkt, t0)
-	frame := make([]int16, frameSamples)
 	var level []float64
-	for k := 1; k <= 20; k++ {
-		clear(frame)
-		e.pickUp(frame, t0.Add(time.Duration(k)*20*time.Millisecond))
+	for _, frame := range picked(e, t0, []time.Duration{0}, 20) {
 		var s float64
 		for _, v := range frame {
 			s += float64(v) * float64(v)
