@@ -132,6 +132,8 @@ type sttResult struct {
 type userTurn struct {
 	stream stt.Stream
 	ptt    bool
+	// manual: client-committed turns; only CmdInputAudioCommit ends it.
+	manual bool
 	// over is the reply that was playing when the user started; nil if none.
 	over    *reply
 	onset   time.Duration
@@ -171,14 +173,21 @@ type engine struct {
 	// back yet.
 	finishing *userTurn
 	ignoring  bool // half duplex: speech over the assistant is ignored
-	reply     *reply
-	metrics   *pipeline.Metrics
-	resumeT   clock.Timer
-	replyCh   chan replyMsg
-	plays     *playouts
-	playBuf   []playMsg
-	sttCh     chan sttResult
-	wg        sync.WaitGroup
+	// clientTurns: the client commits turns and asks for replies
+	// (clientturns.go); held is a spoken turn's reply waiting for its
+	// response.create, respondPending a response.create waiting for the
+	// committed turn's transcript.
+	clientTurns    bool
+	held           func()
+	respondPending bool
+	reply          *reply
+	metrics        *pipeline.Metrics
+	resumeT        clock.Timer
+	replyCh        chan replyMsg
+	plays          *playouts
+	playBuf        []playMsg
+	sttCh          chan sttResult
+	wg             sync.WaitGroup
 }
 
 func (e *engine) run() error {
@@ -270,7 +279,7 @@ func (e *engine) setState(s pipeline.State) {
 // ---- caller audio ----
 
 func (e *engine) onFrame(f media.Frame) {
-	if e.user != nil && e.user.ptt {
+	if e.user != nil && (e.user.ptt || e.user.manual) {
 		e.writeSTT(f.PCM)
 		return
 	}
@@ -304,6 +313,9 @@ func (e *engine) onTurnEvent(ev vad.Event, now time.Duration) {
 			return
 		}
 		e.startUser(false, ev.At)
+		if e.clientTurns {
+			e.manualTurn()
+		}
 		if e.user != nil {
 			e.writeSTT(e.det.PreRoll())
 			if u := e.user; u.over != nil && now >= u.pauseAt {
@@ -397,6 +409,9 @@ func (e *engine) onTranscript(r sttResult) {
 		e.finishing = nil
 	}
 	overReply := u.over != nil && u.over == e.reply
+	if u.manual && (r.err != nil || strings.TrimSpace(r.res.Text) == "") {
+		e.nothingToAnswer()
+	}
 	if r.err != nil {
 		if e.ctx.Err() != nil {
 			return
@@ -436,6 +451,7 @@ func (e *engine) onTranscript(r sttResult) {
 func (e *engine) onCommand(c pipeline.Command) {
 	switch c.Kind {
 	case pipeline.CmdInputText:
+		e.eyes.setStill(c.Image)
 		e.newTurn(c.Text, nil, &pipeline.Metrics{}, e.clk.Now())
 	case pipeline.CmdResponseCancel:
 		if e.reply != nil {
@@ -456,6 +472,17 @@ func (e *engine) onCommand(c pipeline.Command) {
 		if c.Turn != nil {
 			e.tune(*c.Turn)
 		}
+		if c.ClientTurns != nil {
+			e.setClientTurns(*c.ClientTurns)
+		}
+	case pipeline.CmdInputAudioCommit:
+		e.commitTurn()
+	case pipeline.CmdInputAudioClear:
+		e.clearTurn()
+	case pipeline.CmdResponseCreate:
+		e.respond()
+	case pipeline.CmdInputImage:
+		e.eyes.setStill(c.Image)
 	case pipeline.CmdInputAudioStart:
 		if e.user != nil && !e.user.ptt {
 			e.user.ptt = true
@@ -491,9 +518,11 @@ func (e *engine) tune(ts pipeline.TurnSettings) {
 // newTurn records the user's words and starts the reply; heard is the
 // recogniser's result, nil for typed input.
 func (e *engine) newTurn(text string, heard *stt.Result, m *pipeline.Metrics, endWall time.Time) {
+	// A spoken turn the client commits waits for its response.create.
+	hold := heard != nil && e.clientTurns && !e.respondPending
 	// A new turn supersedes a reply still in progress (a typed turn's,
 	// when the user had started speaking before it).
-	if e.reply != nil {
+	if e.reply != nil && !hold {
 		e.interrupt("interrupted")
 	}
 	e.turnID++
@@ -508,18 +537,30 @@ func (e *engine) newTurn(text string, heard *stt.Result, m *pipeline.Metrics, en
 	e.emit(ev)
 	e.hist.add(msg)
 	e.hist.trim(now)
-	req := llm.Request{
-		System:   e.system,
-		History:  e.hist.snapshot(),
-		Now:      now,
-		Language: e.o.Language,
-	}
-	e.metrics = m
 	// The camera as the user spoke: speech ended EndpointMS before the turn did.
 	to := endWall.Add(-time.Duration(m.EndpointMS * float64(time.Millisecond)))
 	w := window{from: to.Add(-time.Duration(m.SpeechDurationMS * float64(time.Millisecond))), to: to}
-	e.eyes.turn = w
-	e.startReply(req, "", false, endWall, func(ctx context.Context) (cur, prev *llm.Image) { return e.eyes.look(ctx, w) })
+	start := func(endWall time.Time) {
+		req := llm.Request{
+			System:   e.system,
+			History:  e.hist.snapshot(),
+			Now:      now,
+			Language: e.o.Language,
+		}
+		e.metrics = m
+		e.eyes.turn = w
+		e.startReply(req, "", false, endWall, func(ctx context.Context) (cur, prev *llm.Image) { return e.eyes.look(ctx, w) })
+	}
+	e.held, e.respondPending = nil, false
+	if hold {
+		// Its latency counts from the client's response.create.
+		e.held = func() { start(e.clk.Now()) }
+		if e.reply == nil && e.user == nil {
+			e.setState(pipeline.StateListening)
+		}
+	} else {
+		start(endWall)
+	}
 	if e.o.Metrics != nil {
 		e.o.Metrics.Turns.Inc()
 	}

@@ -37,6 +37,8 @@ type eyes struct {
 
 	mu   sync.Mutex
 	last *llm.Image
+	// still is a picture the client sent for the next turn (still.go).
+	still *media.Snapshot
 }
 
 // window is when the user spoke.
@@ -60,6 +62,9 @@ func (e *eyes) speaking(on bool) {
 // ended; without one kept since the turn started it waits up to e.wait
 // for a fresh picture, then falls back to the latest.
 func (e *eyes) look(ctx context.Context, w window) (cur, prev *llm.Image) {
+	if img := e.takeStill(); img != nil {
+		return e.remember(img)
+	}
 	v := e.video()
 	if v == nil {
 		return nil, nil
@@ -85,6 +90,11 @@ func (e *eyes) look(ctx context.Context, w window) (cur, prev *llm.Image) {
 	if img == nil {
 		return nil, nil
 	}
+	return e.remember(img)
+}
+
+// remember makes img the latest look; it returns img and the previous one.
+func (e *eyes) remember(img *llm.Image) (cur, prev *llm.Image) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	prev, e.last = e.last, img

@@ -1,6 +1,10 @@
 package pipeline
 
-import "time"
+import (
+	"time"
+
+	"github.com/duplex-ai/duplex/media"
+)
 
 // CommandKind names a client command. The values are the command names of
 // the events protocol.
@@ -25,6 +29,16 @@ const (
 	// itself (Reply, sent back through its Encode as a Reply event) or
 	// ignores it (Reply nil).
 	CmdReply CommandKind = "reply"
+	// CmdInputAudioCommit ends the user's spoken turn now, whatever the
+	// VAD says (a client that commits its own turns).
+	CmdInputAudioCommit CommandKind = "input.audio.commit"
+	// CmdInputAudioClear drops the user's turn being spoken, unheard.
+	CmdInputAudioClear CommandKind = "input.audio.clear"
+	// CmdResponseCreate answers the committed turn when the client
+	// commits its own turns (ClientTurns): replies wait for it.
+	CmdResponseCreate CommandKind = "response.create"
+	// CmdInputImage gives the next turn a still from the client (Image).
+	CmdInputImage CommandKind = "input.image"
 	// CmdHangup: the client asks the server to end the call; the session
 	// closes it.
 	CmdHangup CommandKind = "hangup"
@@ -41,6 +55,14 @@ type Command struct {
 	Instructions *string
 	// Turn, when set, tunes turn detection (CmdConfigure).
 	Turn *TurnSettings
+	// ClientTurns, when set, switches client-committed turns on or off
+	// (CmdConfigure): on, the VAD still hears speech start but only
+	// CmdInputAudioCommit ends a turn, speech does not barge in, and a
+	// spoken turn's reply waits for CmdResponseCreate.
+	ClientTurns *bool
+	// Image is a still from the client (CmdInputImage, or with
+	// CmdInputText): the next turn's picture instead of the camera's.
+	Image *media.Snapshot
 	// Reply, when set on any command, is the codec's own answer to the
 	// message: the session emits it as a Reply event before passing the
 	// command on (unless the kind is CmdReply).
