@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/duplex-ai/duplex/media"
 	"github.com/duplex-ai/duplex/pipeline"
 	"github.com/duplex-ai/duplex/realtime"
 )
@@ -25,8 +26,10 @@ const maxItems = 64
 // different goroutines; mu guards everything they share.
 type Codec struct {
 	ids *realtime.IDs
-	// openTurn is the turn detection of the session defaults (read-only).
-	openTurn *pipeline.TurnSettings
+	// openTurn is the turn detection of the session defaults (read-only);
+	// openManual: they set turn_detection null.
+	openTurn   *pipeline.TurnSettings
+	openManual bool
 
 	mu      sync.Mutex
 	session realtime.Session
@@ -42,14 +45,22 @@ type Codec struct {
 	// response.create that follows it is answered by that response, even
 	// if it has already ended.
 	typedCreate bool
-	items       map[string]realtime.Item
-	order       []string
+	// manual: turn_detection is null, the client commits its turns and
+	// creates the responses (clientturns.go).
+	manual bool
+	// createID is the event_id of a response.create the pipeline has not
+	// answered yet (its error names it).
+	createID string
+	items    map[string]realtime.Item
+	order    []string
 }
 
 type userItem struct {
-	id      string
-	typed   bool   // conversation.item.create input_text
-	partial string // transcript deltas sent so far
+	id        string
+	typed     bool   // conversation.item.create input_text
+	partial   string // transcript deltas sent so far
+	committed bool   // the client committed it: committed already sent
+	image     bool   // the typed item carried an input_image
 }
 
 type response struct {
@@ -80,7 +91,10 @@ func New(defaults *realtime.Session) *Codec {
 		c.session.Instructions = &s
 	}
 	if defaults != nil && defaults.Audio != nil && defaults.Audio.Input != nil {
-		if td := defaults.Audio.Input.TurnDetection; td.Present && td.Value != nil {
+		if td := defaults.Audio.Input.TurnDetection; td.IsNull() {
+			c.session.Audio.Input.TurnDetection = td
+			c.manual, c.openManual = true, true
+		} else if td.Present && td.Value != nil {
 			c.session.Audio.Input.TurnDetection = realtime.Some(*td.Value)
 			if ts, ok := turnSettings(*td.Value); ok {
 				c.openTurn = &ts
@@ -115,7 +129,10 @@ func (c *Codec) Open() []pipeline.Command {
 	if t := c.Instructions(); t != "" {
 		cmd.Instructions = &t
 	}
-	if cmd.Instructions == nil && cmd.Turn == nil {
+	if c.openManual {
+		cmd.ClientTurns = ptr(true)
+	}
+	if cmd.Instructions == nil && cmd.Turn == nil && cmd.ClientTurns == nil {
 		return nil
 	}
 	return []pipeline.Command{cmd}
@@ -224,8 +241,9 @@ func (c *Codec) encode(ev pipeline.Event) []realtime.Event {
 		case pipeline.CodeRateLimited:
 			typ = realtime.ErrorTypeInvalidRequest
 		}
-		out := []realtime.Event{&realtime.ErrorEvent{Error: realtime.ErrorObject{Type: typ, Code: code, Message: ev.Message}}}
-		return out
+		e := &realtime.ErrorEvent{Error: realtime.ErrorObject{Type: typ, Code: code, Message: ev.Message}}
+		c.pipelineError(e)
+		return []realtime.Event{e}
 	case pipeline.Reply:
 		if evs, ok := ev.Payload.([]realtime.Event); ok {
 			return evs
@@ -238,12 +256,15 @@ func (c *Codec) encode(ev pipeline.Event) []realtime.Event {
 func (c *Codec) state(s pipeline.State) []realtime.Event {
 	switch s {
 	case pipeline.StateUserSpeaking:
-		if c.user == nil || c.user.typed {
+		if c.user == nil || c.user.typed || c.user.committed {
 			c.user = &userItem{id: c.ids.Item()}
+		}
+		if c.manual { // no server VAD events without turn detection
+			return nil
 		}
 		return []realtime.Event{&realtime.InputAudioBufferSpeechStarted{ItemID: c.user.id}}
 	case pipeline.StateThinking:
-		if c.user != nil && !c.user.typed {
+		if c.user != nil && !c.user.typed && !c.manual {
 			return []realtime.Event{&realtime.InputAudioBufferSpeechStopped{ItemID: c.user.id}}
 		}
 	case pipeline.StateSpeaking:
@@ -252,7 +273,11 @@ func (c *Codec) state(s pipeline.State) []realtime.Event {
 			return []realtime.Event{&realtime.OutputAudioBufferStarted{ResponseID: c.resp.id}}
 		}
 	case pipeline.StateListening:
-		// Speech that transcribed to nothing: no item was committed.
+		// Speech that transcribed to nothing: no item was committed,
+		// unless the client committed it (an item with an empty transcript).
+		if c.user != nil && c.user.committed {
+			return c.userItem("")
+		}
 		if c.user != nil && !c.user.typed {
 			c.user = nil
 		}
@@ -263,6 +288,19 @@ func (c *Codec) state(s pipeline.State) []realtime.Event {
 // final commits the user's item with its transcript and starts the
 // response that answers it.
 func (c *Codec) final(text string) []realtime.Event {
+	spoken := c.user == nil || !c.user.typed
+	out := c.userItem(text)
+	if c.resp != nil { // a reply still open: the engine interrupted it first
+		return out
+	}
+	if c.manual && spoken { // the client's response.create starts it
+		return out
+	}
+	return append(out, c.startResponse()...)
+}
+
+// userItem commits the user's item with its transcript.
+func (c *Codec) userItem(text string) []realtime.Event {
 	u := c.user
 	if u == nil {
 		u = &userItem{id: c.ids.Item()}
@@ -274,10 +312,15 @@ func (c *Codec) final(text string) []realtime.Event {
 	if u.typed {
 		item.Status = realtime.StatusCompleted
 		item.Content = []realtime.ContentPart{{Type: realtime.PartInputText, Text: text}}
+		if u.image {
+			item.Content = append(item.Content, realtime.ContentPart{Type: realtime.PartInputImage})
+		}
 		out = append(out, &realtime.ConversationItemAdded{PreviousItemID: prev, Item: item},
 			&realtime.ConversationItemDone{PreviousItemID: prev, Item: item})
 	} else {
-		out = append(out, &realtime.InputAudioBufferCommitted{PreviousItemID: prev, ItemID: u.id})
+		if !u.committed {
+			out = append(out, &realtime.InputAudioBufferCommitted{PreviousItemID: prev, ItemID: u.id})
+		}
 		item.Content = []realtime.ContentPart{{Type: realtime.PartInputAudio}}
 		out = append(out, &realtime.ConversationItemAdded{PreviousItemID: prev, Item: item})
 		item.Status = realtime.StatusCompleted
@@ -287,10 +330,7 @@ func (c *Codec) final(text string) []realtime.Event {
 	}
 	c.last = u.id
 	c.remember(item)
-	if c.resp != nil { // a reply still open: the engine interrupted it first
-		return out
-	}
-	return append(out, c.startResponse()...)
+	return out
 }
 
 // startResponse opens a response if none is open.
@@ -299,7 +339,7 @@ func (c *Codec) startResponse() []realtime.Event {
 		return nil
 	}
 	r := &response{id: c.ids.Response(), item: c.ids.Item(), prev: c.last}
-	c.resp, c.cancelled = r, false
+	c.resp, c.cancelled, c.createID = r, false, ""
 	item := realtime.Item{ID: r.item, Object: "realtime.item", Type: realtime.ItemMessage, Role: realtime.RoleAssistant, Status: realtime.StatusInProgress}
 	var prev *string
 	if r.prev != "" {
@@ -415,15 +455,20 @@ func (c *Codec) Decode(msg []byte, text bool) (pipeline.Command, error) {
 	case *realtime.ResponseCreate:
 		// A typed item starts its response at once; a response.create
 		// right after it is answered by that response.created.
-		if c.typedCreate || c.resp != nil {
+		if c.typedCreate || (c.resp != nil && !c.manual) {
 			c.typedCreate = false
 			return reply(), nil
+		}
+		if c.manual {
+			return c.responseCreate(id), nil
 		}
 		return reply(unsupported(id, "", "response.create without new input is not supported: Duplex answers each user turn")), nil
 	case *realtime.InputAudioBufferAppend:
 		return reply(unsupported(id, "", "input_audio_buffer.append is not supported: send audio on the WebRTC track")), nil
-	case *realtime.InputAudioBufferCommit, *realtime.InputAudioBufferClear:
-		return reply(unsupported(id, "", "%s is not supported: Duplex detects turns itself (server_vad)", ev.EventType())), nil
+	case *realtime.InputAudioBufferCommit:
+		return c.commit(id), nil
+	case *realtime.InputAudioBufferClear:
+		return c.clear(), nil
 	default:
 		return reply(unsupported(id, "", "%s is not supported", ev.EventType())), nil
 	}
@@ -450,10 +495,20 @@ func (c *Codec) update(id string, s *realtime.Session) pipeline.Command {
 		td := s.Audio.Input.TurnDetection
 		switch {
 		case td.IsNull():
-			errs = append(errs, unsupported(id, "session.audio.input.turn_detection", "client-committed turns (turn_detection null) are not supported: Duplex detects turns itself"))
+			if !c.manual {
+				c.manual = true
+				cmd.ClientTurns = ptr(true)
+				configure()
+			}
+			c.session.Audio.Input.TurnDetection = td
 		case td.Present:
 			if ts, ok := turnSettings(*td.Value); ok {
 				cmd.Turn = &ts
+				configure()
+			}
+			if c.manual {
+				c.manual = false
+				cmd.ClientTurns = ptr(false)
 				configure()
 			}
 			c.session.Audio.Input.TurnDetection = realtime.Some(*td.Value)
@@ -525,15 +580,29 @@ func (c *Codec) create(id string, ev *realtime.ConversationItemCreate) pipeline.
 		return reply(unsupported(id, "item", "only user messages can be created (got %s %s)", it.Type, it.Role))
 	}
 	var text []string
-	for _, p := range it.Content {
+	var still *media.Snapshot
+	for i, p := range it.Content {
 		switch p.Type {
 		case realtime.PartInputText:
 			text = append(text, p.Text)
+		case realtime.PartInputImage:
+			if still != nil {
+				return reply(unsupported(id, fmt.Sprintf("item.content[%d]", i), "one input_image per item"))
+			}
+			s, err := decodeImage(p.ImageURL, time.Now())
+			if err != nil {
+				return reply(&realtime.ErrorEvent{Error: realtime.ErrorObject{Type: realtime.ErrorTypeInvalidRequest,
+					Code: realtime.CodeInvalidValue, Param: fmt.Sprintf("item.content[%d].image_url", i), EventID: id, Message: err.Error()}})
+			}
+			still = s
 		default:
-			return reply(unsupported(id, "item.content", "%s content is not supported; send input_text", p.Type))
+			return reply(unsupported(id, "item.content", "%s content is not supported; send input_text or input_image", p.Type))
 		}
 	}
 	t := strings.TrimSpace(strings.Join(text, " "))
+	if t == "" && still != nil {
+		return c.imageItem(it.ID, still)
+	}
 	if t == "" {
 		return reply(&realtime.ErrorEvent{Error: realtime.ErrorObject{Type: realtime.ErrorTypeInvalidRequest,
 			Code: realtime.CodeInvalidValue, Param: "item.content", EventID: id, Message: "the message has no text"}})
@@ -542,7 +611,7 @@ func (c *Codec) create(id string, ev *realtime.ConversationItemCreate) pipeline.
 	if iid == "" {
 		iid = c.ids.Item()
 	}
-	c.user = &userItem{id: iid, typed: true}
+	c.user = &userItem{id: iid, typed: true, image: still != nil}
 	c.typedCreate = true
-	return pipeline.Command{Kind: pipeline.CmdInputText, Text: t}
+	return pipeline.Command{Kind: pipeline.CmdInputText, Text: t, Image: still}
 }

@@ -242,11 +242,17 @@ func TestSessionUpdate(t *testing.T) {
 		t.Fatalf("%+v", cmd)
 	}
 	cmd = decode(t, c, `{"type":"session.update","event_id":"u3","session":{"type":"realtime","audio":{"input":{"turn_detection":null},"output":{"voice":"marin"}}}}`)
+	if cmd.Kind != pipeline.CmdConfigure || cmd.ClientTurns == nil || !*cmd.ClientTurns {
+		t.Fatalf("turn_detection null: %+v", cmd)
+	}
 	r = replies(t, c, seen, cmd)
-	if !reflect.DeepEqual(types(r), []string{"error", "error", "session.updated"}) {
+	if !reflect.DeepEqual(types(r), []string{"error", "session.updated"}) {
 		t.Fatalf("%v", types(r))
 	}
-	for _, e := range r[:2] {
+	if td := r[1].(*realtime.SessionUpdated).Session.Audio.Input.TurnDetection; !td.IsNull() {
+		t.Fatalf("session.updated turn_detection %+v, want null", td)
+	}
+	for _, e := range r[:1] {
 		if o := e.(*realtime.ErrorEvent).Error; o.Code != realtime.CodeUnsupported || o.EventID != "u3" || o.Param == "" {
 			t.Fatalf("%+v", o)
 		}
@@ -260,7 +266,7 @@ func TestBadClientEvents(t *testing.T) {
 		`{"type":"no.such.event"}`: realtime.CodeUnknownEvent,
 		`{"type":"input_audio_buffer.append","audio":"AAAA"}`:      realtime.CodeUnsupported,
 		`{"type":"conversation.item.retrieve","item_id":"item_x"}`: realtime.CodeItemNotFound,
-		`{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_image","image_url":"data:image/png;base64,AAAA"}]}}`: realtime.CodeUnsupported,
+		`{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_image","image_url":"data:image/png;base64,AAAA"}]}}`: realtime.CodeInvalidValue,
 	} {
 		cmd, err := c.Decode([]byte(msg), true)
 		if err != nil || cmd.Kind != pipeline.CmdReply {
