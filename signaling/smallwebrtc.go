@@ -20,9 +20,10 @@ const DefaultSmallWebRTCPath = "/api/offer"
 
 // smallWebRTCOffer serves POST <SmallWebRTCPath>: {sdp,type,pc_id,
 // restart_pc,requestData} → {sdp,type:"answer",pc_id}. The call's chat
-// channel speaks RTVI. restart_pc with a known pc_id replaces that call
-// (its conversation starts over); an offer for a known pc_id without it
-// (in-call renegotiation) is refused.
+// channel speaks RTVI. restart_pc with a known pc_id attaches a new peer
+// connection to that call, which keeps its conversation (memory,
+// transcript, mode); an offer for a known pc_id without it (in-call
+// renegotiation) is refused.
 func (s *Server) smallWebRTCOffer(w http.ResponseWriter, r *http.Request) {
 	body, ok := s.authorizedJSON(w, r)
 	if !ok {
@@ -42,10 +43,21 @@ func (s *Server) smallWebRTCOffer(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "no call with this pc_id")
 			return
 		case !o.RestartPC:
-			writeError(w, http.StatusConflict, "renegotiating a live call is not supported; restart with restart_pc true (the conversation starts over)")
+			writeError(w, http.StatusConflict, "renegotiating a live call is not supported; restart with restart_pc true (the call keeps its conversation)")
 			return
 		default:
-			old.Close(session.ReasonClientHangup)
+			ctx, cancel := context.WithTimeout(r.Context(), s.opt.CreateTimeout)
+			defer cancel()
+			answer, err := old.Reattach(ctx, o.SDP)
+			if err == nil {
+				writeJSON(w, http.StatusOK, rtvi.Answer{SDP: answer, Type: "answer", PCID: old.ID()})
+				return
+			}
+			if !errors.Is(err, session.ErrClosed) {
+				s.createError(w, err)
+				return
+			}
+			// The call ended meanwhile: a new one.
 		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opt.CreateTimeout)

@@ -161,23 +161,58 @@ func TestSmallWebRTC(t *testing.T) {
 		t.Fatal("no bot-ready")
 	}
 
-	// Renegotiating the live call is refused; a restart replaces it.
+	// Renegotiating the live call is refused; a restart attaches a new
+	// peer connection to the same call, which keeps its conversation.
 	if st, _, b := req(t, "POST", ts.URL+"/api/offer", p.offer(t, ans.PCID, false), "Content-Type", "application/json"); st != 409 {
 		t.Fatalf("renegotiate: %d %s", st, b)
 	}
-	old, err := mgr.Get(ans.PCID)
+	call, err := mgr.Get(ans.PCID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p2 := newPipecatPeer(t)
 	st, _, b = req(t, "POST", ts.URL+"/api/offer", p2.offer(t, ans.PCID, true), "Content-Type", "application/json")
 	var ans2 rtvi.Answer
-	if st != 200 || json.Unmarshal([]byte(b), &ans2) != nil || ans2.PCID == "" || ans2.PCID == ans.PCID {
-		t.Fatalf("restart: %d %s", st, b)
+	if st != 200 || json.Unmarshal([]byte(b), &ans2) != nil || ans2.PCID != ans.PCID {
+		t.Fatalf("restart: %d %s, want pc_id %s", st, b, ans.PCID)
 	}
-	<-old.Done()
-	if old.Reason() != session.ReasonClientHangup || mgr.Active() != 1 {
-		t.Fatalf("old call %s, %d calls", old.Reason(), mgr.Active())
+	if err := p2.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans2.SDP}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p2.open:
+	case <-time.After(10 * time.Second):
+		t.Fatal("chat never opened on the restarted peer connection")
+	}
+	_ = p2.dc.SendText(`{"id":"e5f6","label":"rtvi-ai","type":"client-ready","data":{"version":"2.1.0"}}`)
+	select {
+	case m := <-p2.msgs:
+		var msg rtvi.Message
+		if json.Unmarshal([]byte(m), &msg) != nil || msg.Type != rtvi.TypeBotReady || msg.ID != "e5f6" {
+			t.Fatalf("first message after restart %s, want bot-ready", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no bot-ready after restart")
+	}
+	select {
+	case <-call.Done():
+		t.Fatalf("the call ended at the restart: %s", call.Reason())
+	default:
+	}
+	if same, err := mgr.Get(ans.PCID); err != nil || same != call || mgr.Active() != 1 {
+		t.Fatalf("after restart: %v %v, %d calls", same == call, err, mgr.Active())
+	}
+	if _, attached := mgr.Reconnects(); attached != 1 {
+		t.Fatalf("%d peer connections attached, want 1", attached)
+	}
+	// A restart for a call that has ended starts a new one.
+	call.Close(session.ReasonClientHangup)
+	<-call.Done()
+	p3 := newPipecatPeer(t)
+	st, _, b = req(t, "POST", ts.URL+"/api/offer", p3.offer(t, ans.PCID, true), "Content-Type", "application/json")
+	var ans3 rtvi.Answer
+	if st != 200 || json.Unmarshal([]byte(b), &ans3) != nil || ans3.PCID == "" || ans3.PCID == ans.PCID {
+		t.Fatalf("restart of an ended call: %d %s", st, b)
 	}
 	if st, _, _ := req(t, "POST", ts.URL+"/api/offer", `{"type":"offer"}`, "Content-Type", "application/json"); st != 400 {
 		t.Fatalf("bad offer: %d", st)
