@@ -62,6 +62,9 @@ type Request struct {
 	// Frames, when set, returns up to three pictures across the user's
 	// turn, oldest first (llm.Request.Frames).
 	Frames func(ctx context.Context) []*llm.Image
+	// Latest, when set, returns the camera's newest picture now (nil
+	// without video): what a model that asks to look is shown.
+	Latest func(ctx context.Context) *llm.Image
 }
 
 // Stage names a stage in failures and milestones.

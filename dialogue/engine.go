@@ -586,6 +586,7 @@ func (e *engine) startReply(req llm.Request, fixed string, apology bool, endWall
 	if look != nil {
 		w := e.eyes.turn
 		breq.Frames = func(context.Context) []*llm.Image { return e.eyes.frames(w) }
+		breq.Latest = e.eyes.latest
 	}
 	out := replyOutput{r: r, send: func(m replyMsg) {
 		select {

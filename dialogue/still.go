@@ -1,6 +1,8 @@
 package dialogue
 
 import (
+	"context"
+
 	"github.com/duplex-ai/duplex/llm"
 	"github.com/duplex-ai/duplex/media"
 )
@@ -27,4 +29,28 @@ func (e *eyes) takeStill() *llm.Image {
 		return nil
 	}
 	return e.encode(s)
+}
+
+// latest returns a fresh camera picture (a key frame asked for now,
+// waited for up to e.wait), else the newest kept; nil without video. It
+// runs off the engine goroutine (a brain asks for it when its model
+// wants to look).
+func (e *eyes) latest(ctx context.Context) *llm.Image {
+	v := e.video()
+	if v == nil {
+		return nil
+	}
+	v.Refresh()
+	wctx, cancel := context.WithCancel(ctx)
+	t := e.clk.AfterFunc(e.wait, cancel)
+	snap, err := v.Snapshot(wctx)
+	t.Stop()
+	cancel()
+	if err != nil {
+		snap = v.Latest()
+	}
+	if snap == nil {
+		return nil
+	}
+	return e.encode(snap)
 }
