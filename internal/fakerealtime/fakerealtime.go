@@ -57,7 +57,8 @@ type Options struct {
 	Reply func(user string) string
 	// ToolCall, when set, decides whether the first response to a user
 	// turn is a function call instead: the tool's name and its arguments
-	// (JSON), or "" for a spoken reply.
+	// (JSON), or "" for a spoken reply. As a model would, the fake calls
+	// only a tool the session offers (session.tools).
 	ToolCall func(user string) (name, arguments string)
 	// ToolReply makes the reply that follows a function_call_output from
 	// its output; default "The tool says: <output>." or, for an
@@ -400,6 +401,9 @@ func (c *sconn) handle(ev wire.Event) {
 		if e.Session.Instructions != nil {
 			c.session.Instructions = e.Session.Instructions
 		}
+		if len(e.Session.Tools) > 0 {
+			c.session.Tools, c.session.ToolChoice = e.Session.Tools, e.Session.ToolChoice
+		}
 		if a := e.Session.Audio; a != nil {
 			if a.Input != nil && a.Input.TurnDetection.Present {
 				c.session.Audio.Input.TurnDetection = a.Input.TurnDetection
@@ -520,7 +524,7 @@ func (c *sconn) handle(ev wire.Event) {
 		case c.toolOut != "":
 			plan.toolOut, c.toolOut = c.toolOut, ""
 		case c.s.opt.ToolCall != nil && c.calledAt != c.turns:
-			if name, args := c.s.opt.ToolCall(user); name != "" {
+			if name, args := c.s.opt.ToolCall(user); name != "" && offers(c.session.Tools, name) {
 				plan.call, plan.args = name, args
 				c.calledAt = c.turns
 			}
@@ -874,4 +878,18 @@ func encodePCM(pcm []int16) string {
 		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
 	}
 	return base64.StdEncoding.EncodeToString(b)
+}
+
+// offers reports whether a session's tools include the function name.
+func offers(tools json.RawMessage, name string) bool {
+	var fts []wire.FunctionTool
+	if json.Unmarshal(tools, &fts) != nil {
+		return false
+	}
+	for _, f := range fts {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
 }
