@@ -232,6 +232,7 @@ type session struct {
 	toolNames map[string]string // call id -> name, from the function_call item
 	toolOut   brain.Output
 	toolTurn  int
+	look      lookState // the look tool (look.go)
 }
 
 // connect returns the live connection, dialing (and re-sending the
@@ -360,6 +361,7 @@ func (s *session) sessionObject() wire.Session {
 			}
 		}
 	}
+	so.Tools, so.ToolChoice = s.withLook(so.Tools, so.ToolChoice)
 	return so
 }
 
@@ -544,7 +546,7 @@ var errCancelled = errors.New("realtime: response cancelled")
 // the tool runs on the runner's, and a goroutine of the session sends its
 // function_call_output when it is done.
 func (s *session) toolCall(c *conn, respID string, tc llm.ToolCall) {
-	if tc.ID == "" {
+	if tc.ID == "" || s.lookCall(c, respID, tc) {
 		return
 	}
 	s.mu.Lock()
@@ -1041,9 +1043,8 @@ func (s *session) Respond(ctx context.Context, req brain.Request, out brain.Outp
 	}
 	if req.Look != nil {
 		if cur, _ := req.Look(ctx); cur != nil && len(cur.JPEG) > 0 {
-			url := "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(cur.JPEG)
-			s.send(c, &wire.ConversationItemCreate{Item: wire.Item{Type: wire.ItemMessage, Role: wire.RoleUser,
-				Content: []wire.ContentPart{{Type: wire.PartInputImage, ImageURL: url}}}})
+			s.sawCamera(c, req.Latest)
+			s.send(c, imageItem(cur))
 		}
 	}
 	r := &response{c: c, turn: req.TurnID, out: out, done: make(chan struct{})}
