@@ -3,6 +3,7 @@ package browser
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,15 +21,25 @@ const rtStory = "Once upon a time there was a small robot. It liked to sing song
 // brain against the fake Realtime model. The page shows the user's words
 // and the model's reply; the camera still reaches the model as
 // input_image; the looping microphone speaks again over the long reply,
-// which stops, and the model gets response.cancel and an accepted
-// truncate.
+// which stops, and the model gets response.cancel and a truncate whose
+// audio_end_ms is the audio Chromium received (its inbound-rtp packets,
+// ±40 ms).
 func TestRealtimeCall(t *testing.T) {
 	voice, err := espeak.New(espeak.Options{})
 	if err != nil {
 		t.Fatalf("espeak-ng: %v", err)
 	}
 	t.Cleanup(func() { _ = voice.Close() })
-	fake := fakerealtime.Start(fakerealtime.Options{TTS: voice, Reply: func(string) string { return rtStory }})
+	// Only the first turn is answered aloud: every later one (the looped
+	// phrase) gets a response with no audio, so all audio the browser
+	// receives is the story's.
+	var replies atomic.Int32
+	fake := fakerealtime.Start(fakerealtime.Options{TTS: voice, Reply: func(string) string {
+		if replies.Add(1) == 1 {
+			return rtStory
+		}
+		return ""
+	}})
 	t.Cleanup(fake.Close)
 	fake.SetTranscript("tell me a story")
 	b, err := rtbrain.New(rtbrain.Config{URL: fake.URL(), Model: "fake-realtime", Timeout: 10 * time.Second, Fallback: voice})
@@ -71,14 +82,26 @@ func TestRealtimeCall(t *testing.T) {
 	if err := fake.Wait(ctx, func(evs []wire.Event) bool { return fakerealtime.Count(evs, wire.TypeConversationItemTruncate) > 0 }); err != nil {
 		t.Fatalf("no conversation.item.truncate reached the model")
 	}
-	if n := fakerealtime.Count(fake.Received(), wire.TypeResponseCancel); n < 1 {
-		t.Errorf("no response.cancel")
+	if n := fakerealtime.Count(fake.Received(), wire.TypeResponseCancel); n != 1 {
+		t.Errorf("%d response.cancel, want 1", n)
 	}
-	if tr := fake.Truncations(); len(tr) == 0 || tr[0].Rejected || tr[0].AudioEndMs <= 0 {
-		t.Errorf("truncations %+v: want an accepted one", tr)
+	tr := fake.Truncations()
+	if len(tr) != 1 || tr[0].Rejected || tr[0].AudioEndMs <= 0 {
+		t.Fatalf("truncations %+v: want one accepted", tr)
 	}
-	if imgs := fake.Images(); len(imgs) == 0 || imgs[0].Width > 1200 || imgs[0].Height > 800 {
-		t.Errorf("input_image parts %+v: want the camera still", imgs)
+	// The browser's side: Opus packets of 20 ms, counted once the audio
+	// has stopped (nothing is sent after the cut).
+	time.Sleep(time.Second)
+	st := br.inboundAudio()
+	receivedMS := st.Packets * 20
+	t.Logf("audio_end_ms %d, Chromium received %.0f packets (%.0f ms), %.0f samples", tr[0].AudioEndMs, st.Packets, receivedMS, st.Samples)
+	if d := float64(tr[0].AudioEndMs) - receivedMS; d < -40 || d > 40 {
+		t.Errorf("audio_end_ms %d, Chromium received %.0f ms of audio: want them within 40 ms", tr[0].AudioEndMs, receivedMS)
+	}
+	// Chromium's fake camera is 640×480; it may send it scaled, never
+	// reshaped.
+	if imgs := fake.Images(); len(imgs) == 0 || imgs[0].Width > 1200 || imgs[0].Height > 800 || imgs[0].Width*3 != imgs[0].Height*4 {
+		t.Errorf("input_image parts %+v: want the 4:3 camera still", imgs)
 	}
 	br.expectNoPageErrors()
 }
