@@ -16,6 +16,10 @@ func FuzzDecode(f *testing.F) {
 		`{"type":"conversation.item.retrieve","item_id":"item_1"}`,
 		`{"type":"response.cancel"}`, `{"type":"response.create"}`, `{"type":"output_audio_buffer.clear"}`,
 		`{"type":"conversation.item.truncate","item_id":"item_1","content_index":0,"audio_end_ms":10}`,
+		`{"type":"input_audio_buffer.commit"}`, `{"type":"input_audio_buffer.clear"}`,
+		`{"type":"session.update","session":{"type":"realtime","audio":{"input":{"turn_detection":null}}}}`,
+		// A 1×1 PNG.
+		`{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_image","image_url":"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGP4DwABAQEAG7buVgAAAABJRU5ErkJggg=="}]}}`,
 		`not json`, `{}`, `{"type":1}`,
 	} {
 		f.Add([]byte(s))
