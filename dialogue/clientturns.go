@@ -41,6 +41,7 @@ func (e *engine) commitTurn() {
 		return
 	}
 	u.manual = u.manual || e.clientTurns
+	u.committed = true
 	e.det.Reset()
 	e.endUser()
 }

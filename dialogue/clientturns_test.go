@@ -102,6 +102,9 @@ func TestClientResponseBeforeTranscript(t *testing.T) {
 	// pending response.create is not left waiting for ever.
 	h.waitFiring("response.create fails", time.Minute, isError("response.create"))
 	h.waitFor("stt timeout", isError("stt"))
+	if n := h.nothingHeard.Load(); n != 1 {
+		t.Fatalf("%d NothingHeard for a committed turn that failed, want 1", n)
+	}
 	h.waitPlaying("apology", isType(events.TypeReplyDone))
 	if n := len(h.llm.requests()); n != 0 {
 		t.Fatalf("%d LLM requests for a turn that failed", n)
@@ -133,4 +136,20 @@ func TestClientStillReachesTheBrain(t *testing.T) {
 	if reqs := h.llm.requests(); len(reqs) != 2 || reqs[1].Image != nil {
 		t.Fatalf("second turn image %+v", reqs[1].Image)
 	}
+}
+
+// A committed turn heard as no words is NothingHeard, and its
+// response.create fails.
+func TestClientCommitHeardNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	on := true
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdConfigure, ClientTurns: &on}
+	h.speech(20) // the fake recogniser has no words scripted
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdInputAudioCommit}
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdResponseCreate}
+	h.waitFor("response.create fails", isError("response.create"))
+	if n := h.nothingHeard.Load(); n != 1 {
+		t.Fatalf("%d NothingHeard, want 1", n)
+	}
+	h.none("a transcript", isType(events.TypeTranscriptFinal))
 }

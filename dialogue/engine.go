@@ -134,6 +134,8 @@ type userTurn struct {
 	ptt    bool
 	// manual: client-committed turns; only CmdInputAudioCommit ends it.
 	manual bool
+	// committed: CmdInputAudioCommit ended it.
+	committed bool
 	// over is the reply that was playing when the user started; nil if none.
 	over    *reply
 	onset   time.Duration
@@ -409,7 +411,8 @@ func (e *engine) onTranscript(r sttResult) {
 		e.finishing = nil
 	}
 	overReply := u.over != nil && u.over == e.reply
-	if u.manual && (r.err != nil || strings.TrimSpace(r.res.Text) == "") {
+	if u.committed && (r.err != nil || strings.TrimSpace(r.res.Text) == "") {
+		e.emit(pipeline.NothingHeard{})
 		e.nothingToAnswer()
 	}
 	if r.err != nil {

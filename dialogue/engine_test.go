@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,6 +38,8 @@ type harness struct {
 	llm    *fakeLLM
 	tts    *fakeTTS
 	at     time.Duration
+	// nothingHeard counts pipeline.NothingHeard (not on the events wire).
+	nothingHeard atomic.Int32
 	// stop ends Run with a cause and waits for it, once.
 	stop func(cause error)
 }

@@ -368,6 +368,9 @@ func (h *harness) io(out pipeline.AudioOut) *pipeline.IO {
 	return &pipeline.IO{
 		CallID: "test", Frames: h.frames, Commands: h.cmds, Out: out, Log: zerolog.Nop(),
 		Events: pipeline.SinkFunc(func(ev pipeline.Event) {
+			if _, ok := ev.(pipeline.NothingHeard); ok {
+				h.nothingHeard.Add(1)
+			}
 			if w, ok := events.Wire(ev); ok {
 				h.evs <- w
 			}

@@ -80,6 +80,10 @@ type TranscriptFinal struct {
 	Partial    bool
 }
 
+// NothingHeard: a turn the client committed (CmdInputAudioCommit) was
+// heard as no words, or not at all; no TranscriptFinal follows for it.
+type NothingHeard struct{}
+
 // ReplyDelta is the next piece of the reply's text.
 type ReplyDelta struct {
 	TurnID int
@@ -176,6 +180,7 @@ type ToolDone struct {
 func (Ready) event()             {}
 func (ModeChanged) event()       {}
 func (StateChanged) event()      {}
+func (NothingHeard) event()      {}
 func (TranscriptPartial) event() {}
 func (TranscriptFinal) event()   {}
 func (ReplyDelta) event()        {}

@@ -15,18 +15,19 @@ import (
 // transcript when the recogniser is done.
 func (c *Codec) commit(id string) pipeline.Command {
 	u := c.user
-	if u == nil || u.typed || u.committed {
+	if u == nil || u.typed {
 		return reply(&realtime.ErrorEvent{Error: realtime.ErrorObject{Type: realtime.ErrorTypeInvalidRequest,
 			Code: realtime.CodeCommitEmpty, EventID: id, Message: "the input audio buffer holds no speech since the last commit"}})
 	}
 	u.committed = true
+	c.user, c.committed = nil, u
 	return pipeline.Command{Kind: pipeline.CmdInputAudioCommit,
 		Reply: []realtime.Event{&realtime.InputAudioBufferCommitted{PreviousItemID: c.prev(), ItemID: u.id}}}
 }
 
 // clear drops the speech not yet committed.
 func (c *Codec) clear() pipeline.Command {
-	if c.user != nil && !c.user.typed && !c.user.committed {
+	if c.user != nil && !c.user.typed {
 		c.user = nil
 	}
 	return pipeline.Command{Kind: pipeline.CmdInputAudioClear, Reply: []realtime.Event{&realtime.InputAudioBufferCleared{}}}

@@ -84,10 +84,32 @@ func TestClientCommitEmptyTranscript(t *testing.T) {
 	seen := map[string]bool{}
 	c := manualCodec(t, seen)
 	run(t, c, seen, pipeline.StateChanged{State: pipeline.StateUserSpeaking})
-	replies(t, c, seen, decode(t, c, `{"type":"input_audio_buffer.commit"}`))
-	got := run(t, c, seen, pipeline.StateChanged{State: pipeline.StateThinking}, pipeline.StateChanged{State: pipeline.StateListening})
-	if len(got) != 3 || got[1].(*realtime.ConversationItemDone).Item.Content[0].Transcript == nil {
+	r := replies(t, c, seen, decode(t, c, `{"type":"input_audio_buffer.commit"}`))
+	item := r[0].(*realtime.InputAudioBufferCommitted).ItemID
+	if got := run(t, c, seen, pipeline.StateChanged{State: pipeline.StateThinking}, pipeline.StateChanged{State: pipeline.StateListening}); len(got) != 0 {
+		t.Fatalf("events before the transcript: %v", types(got))
+	}
+	got := run(t, c, seen, pipeline.NothingHeard{})
+	if len(got) != 3 || got[1].(*realtime.ConversationItemDone).Item.ID != item || *got[1].(*realtime.ConversationItemDone).Item.Content[0].Transcript != "" {
 		t.Fatalf("committed speech with no words: %v", types(got))
+	}
+}
+
+// The user speaks again before the committed turn's transcript is back:
+// the transcript goes to the committed item, the new speech is a new one.
+func TestClientSpeaksAgainBeforeTranscript(t *testing.T) {
+	seen := map[string]bool{}
+	c := manualCodec(t, seen)
+	run(t, c, seen, pipeline.StateChanged{State: pipeline.StateUserSpeaking})
+	first := replies(t, c, seen, decode(t, c, `{"type":"input_audio_buffer.commit"}`))[0].(*realtime.InputAudioBufferCommitted).ItemID
+	run(t, c, seen, pipeline.StateChanged{State: pipeline.StateThinking}, pipeline.StateChanged{State: pipeline.StateUserSpeaking})
+	got := run(t, c, seen, pipeline.TranscriptFinal{TurnID: 1, Text: "hello"})
+	if want := []string{"conversation.item.added", "conversation.item.done", "conversation.item.input_audio_transcription.completed"}; !reflect.DeepEqual(types(got), want) || got[1].(*realtime.ConversationItemDone).Item.ID != first {
+		t.Fatalf("got %v for item %s", types(got), first)
+	}
+	r := replies(t, c, seen, decode(t, c, `{"type":"input_audio_buffer.commit"}`))
+	if second, ok := r[0].(*realtime.InputAudioBufferCommitted); !ok || second.ItemID == first || second.PreviousItemID == nil || *second.PreviousItemID != first {
+		t.Fatalf("second commit %+v", r[0])
 	}
 }
 

@@ -37,6 +37,9 @@ type Codec struct {
 	last string
 	// user is the user item being spoken or typed; nil between turns.
 	user *userItem
+	// committed is the spoken item the client committed, waiting for its
+	// transcript (clientturns.go).
+	committed *userItem
 	// resp is the response in progress; nil when none.
 	resp *response
 	// cancelled: the client asked to stop the response in progress.
@@ -201,6 +204,12 @@ func (c *Codec) encode(ev pipeline.Event) []realtime.Event {
 		return []realtime.Event{&realtime.InputTranscriptionDelta{ItemID: c.user.id, Delta: delta}}
 	case pipeline.TranscriptFinal:
 		return c.final(ev.Text)
+	case pipeline.NothingHeard:
+		// The committed item, with no words.
+		if u := c.committed; u != nil {
+			c.committed = nil
+			return c.userItem(u, "")
+		}
 	case pipeline.ReplyDelta:
 		out := c.startResponse()
 		c.resp.text.WriteString(ev.Text)
@@ -256,7 +265,7 @@ func (c *Codec) encode(ev pipeline.Event) []realtime.Event {
 func (c *Codec) state(s pipeline.State) []realtime.Event {
 	switch s {
 	case pipeline.StateUserSpeaking:
-		if c.user == nil || c.user.typed || c.user.committed {
+		if c.user == nil || c.user.typed {
 			c.user = &userItem{id: c.ids.Item()}
 		}
 		if c.manual { // no server VAD events without turn detection
@@ -273,11 +282,7 @@ func (c *Codec) state(s pipeline.State) []realtime.Event {
 			return []realtime.Event{&realtime.OutputAudioBufferStarted{ResponseID: c.resp.id}}
 		}
 	case pipeline.StateListening:
-		// Speech that transcribed to nothing: no item was committed,
-		// unless the client committed it (an item with an empty transcript).
-		if c.user != nil && c.user.committed {
-			return c.userItem("")
-		}
+		// Speech that transcribed to nothing: no item was committed.
 		if c.user != nil && !c.user.typed {
 			c.user = nil
 		}
@@ -288,24 +293,27 @@ func (c *Codec) state(s pipeline.State) []realtime.Event {
 // final commits the user's item with its transcript and starts the
 // response that answers it.
 func (c *Codec) final(text string) []realtime.Event {
-	spoken := c.user == nil || !c.user.typed
-	out := c.userItem(text)
+	u := c.user
+	switch {
+	case c.committed != nil && (u == nil || !u.typed):
+		u, c.committed = c.committed, nil
+	case u == nil:
+		u = &userItem{id: c.ids.Item()}
+	default:
+		c.user = nil
+	}
+	out := c.userItem(u, text)
 	if c.resp != nil { // a reply still open: the engine interrupted it first
 		return out
 	}
-	if c.manual && spoken { // the client's response.create starts it
+	if c.manual && !u.typed { // the client's response.create starts it
 		return out
 	}
 	return append(out, c.startResponse()...)
 }
 
-// userItem commits the user's item with its transcript.
-func (c *Codec) userItem(text string) []realtime.Event {
-	u := c.user
-	if u == nil {
-		u = &userItem{id: c.ids.Item()}
-	}
-	c.user = nil
+// userItem commits the user's item u with its transcript.
+func (c *Codec) userItem(u *userItem, text string) []realtime.Event {
 	prev := c.prev()
 	var out []realtime.Event
 	item := realtime.Item{ID: u.id, Object: "realtime.item", Type: realtime.ItemMessage, Role: realtime.RoleUser, Status: realtime.StatusInProgress}
