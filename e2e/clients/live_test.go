@@ -68,8 +68,8 @@ func assistant(t *testing.T) *dialogue.Assistant {
 // storyTeller is the offline language model scripted so that the live
 // conversation has the same shape whatever pocketsphinx hears: the first
 // user turn gets the model's own answer, later spoken turns a long story
-// until one reply has been interrupted, then "Okay."; a request for the
-// date (the typed message) keeps its answer.
+// until one reply has been interrupted, then "Okay."; the typed
+// questions (the date, what it sees) keep their answers.
 type storyTeller struct{ *local.Engine }
 
 func (s storyTeller) Stream(ctx context.Context, req llm.Request) (llm.Stream, error) {
@@ -84,7 +84,7 @@ func (s storyTeller) Stream(ctx context.Context, req llm.Request) (llm.Stream, e
 		}
 		cut = cut || (m.Role == llm.RoleAssistant && m.Interrupted)
 	}
-	if _, text, err := s.Reply(req); users == 1 || (err == nil && strings.HasPrefix(text, "Today is ")) {
+	if skill, _, err := s.Reply(req); users == 1 || (err == nil && (skill == "date" || skill == "camera")) {
 		return s.Engine.Stream(ctx, req)
 	}
 	say := "tell me a story"
@@ -309,6 +309,29 @@ func TestOpenAIAgentsSDKLive(t *testing.T) {
 	})()`, &typed)
 	if !strings.HasPrefix(typed.Reply, "Today is ") {
 		t.Errorf("typed question answered %q, want the date", typed.Reply)
+	}
+	// A still from the client (session.addImage: an input_image item) is
+	// what the next turn sees.
+	b.eval(`(async () => {
+		const c = document.createElement('canvas');
+		c.width = 64; c.height = 48;
+		const g = c.getContext('2d');
+		g.fillStyle = '#e01010';
+		g.fillRect(0, 0, 64, 48);
+		window.__session.addImage(c.toDataURL('image/png'), { triggerResponse: false });
+		window.__session.sendMessage('What do you see?');
+		return true;
+	})()`, new(bool))
+	var seen struct{ Reply string }
+	b.poll("the answer about the picture", 30*time.Second, `(() => {
+		const h = window.__session.history.filter((i) => i.type === 'message');
+		const u = h.findIndex((i) => i.role === 'user' && i.content.some((p) => p.type === 'input_text' && /see/.test(p.text)));
+		const a = u >= 0 && h.slice(u + 1).find((i) => i.role === 'assistant' && i.status === 'completed');
+		return a ? { reply: (a.content[0] && a.content[0].transcript) || '' } : null;
+	})()`, &seen)
+	t.Logf("answer about the client's picture: %q", seen.Reply)
+	if !strings.Contains(strings.ToLower(seen.Reply), "red") {
+		t.Errorf("the client's red picture was described as %q", seen.Reply)
 	}
 	var log []string
 	b.eval(`window.__log`, &log)

@@ -51,4 +51,7 @@ func TestStoryTeller(t *testing.T) {
 	if r := reply(q, a, misheard, cut, llm.Message{Role: llm.RoleUser, Text: "What is the date?"}); !strings.HasPrefix(r, "Today is ") {
 		t.Errorf("typed date: %q", r)
 	}
+	if r := reply(q, a, misheard, llm.Message{Role: llm.RoleUser, Text: "What do you see?"}); strings.HasPrefix(r, "Once upon") {
+		t.Errorf("typed camera question: %q", r)
+	}
 }
