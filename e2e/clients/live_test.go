@@ -167,6 +167,21 @@ async function inboundEnergy(pc) {
 // conversationWAV renders the microphone: the question, a pause long
 // enough for the answer, a request for a story, and a barge-in over it.
 func conversationWAV(t *testing.T) string {
+	return micWAV(t, func(say func(string) []int16, quiet func(time.Duration) []int16) [][]int16 {
+		return [][]int16{
+			quiet(time.Second), say("What time is it?"), quiet(7 * time.Second),
+			say("Tell me a story."), quiet(4 * time.Second),
+			// Said twice: under load (make test runs -race beside other
+			// packages) the first may land before the story starts or go unheard.
+			say("Stop talking please."), quiet(4 * time.Second),
+			say("Stop talking please."), quiet(30 * time.Second),
+		}
+	})
+}
+
+// micWAV writes the fake microphone's file (48 kHz) from the pieces
+// parts makes with espeak-ng phrases and silences.
+func micWAV(t *testing.T, parts func(say func(string) []int16, quiet func(time.Duration) []int16) [][]int16) string {
 	t.Helper()
 	espeakPath, err := exec.LookPath("espeak-ng")
 	if err != nil {
@@ -190,14 +205,7 @@ func conversationWAV(t *testing.T) string {
 	}
 	quiet := func(d time.Duration) []int16 { return make([]int16, int(d*rate/time.Second)) }
 	var pcm []int16
-	for _, p := range [][]int16{
-		quiet(time.Second), say("What time is it?"), quiet(7 * time.Second),
-		say("Tell me a story."), quiet(4 * time.Second),
-		// Said twice: under load (make test runs -race beside other
-		// packages) the first may land before the story starts or go unheard.
-		say("Stop talking please."), quiet(4 * time.Second),
-		say("Stop talking please."), quiet(30 * time.Second),
-	} {
+	for _, p := range parts(say, quiet) {
 		pcm = append(pcm, p...)
 	}
 	path := filepath.Join(dir, "mic.wav")
@@ -478,4 +486,74 @@ func TestPipecatClientLive(t *testing.T) {
 		}
 	}
 	b.eval(`(async () => { await window.__client.disconnect(); return true; })()`, new(bool))
+}
+
+// TestOpenAIAgentsSDKClientTurns: the Agents SDK with turn_detection null
+// commits the user's turn itself (input_audio_buffer.commit) and asks
+// for the reply (response.create); nothing is answered before it asks,
+// and a commit with nothing new is input_audio_buffer_commit_empty.
+func TestOpenAIAgentsSDKClientTurns(t *testing.T) {
+	chromiumMu.Lock()
+	defer chromiumMu.Unlock()
+	url := liveServer(t, "openai")
+	mic := micWAV(t, func(say func(string) []int16, quiet func(time.Duration) []int16) [][]int16 {
+		return [][]int16{quiet(time.Second), say("What time is it?"), quiet(30 * time.Second)}
+	})
+	b := newBrowserMic(t, url+"/", mic)
+	var connected string
+	b.eval(`(async () => {
+		const m = window.DuplexOpenAI;
+		window.__log = [];
+		const agent = new m.RealtimeAgent({ name: 'duplex-test', instructions: 'Be brief.' });
+		const session = new m.RealtimeSession(agent, { config: { audio: { input: { turnDetection: null } } } });
+		window.__session = session;
+		session.on('transport_event', (e) => { if (e.type !== 'response.output_audio_transcript.delta') window.__log.push(e.type); });
+		session.on('error', (e) => window.__log.push('error: ' + JSON.stringify(e.error && e.error.error || e.error || e)));
+		await session.connect({ apiKey: 'ek_open', url: location.origin + '/v1/realtime/calls' });
+		window.__t0 = performance.now();
+		return session.transport.status;
+	})()`, &connected)
+	if connected != "connected" {
+		t.Fatalf("status %q after connect", connected)
+	}
+	// The phrase is over 3 s after the microphone starts; with no turn
+	// detection the server neither ends the turn nor answers.
+	b.poll("5 s of the call", 20*time.Second, `performance.now() - window.__t0 > 5000 ? true : null`, new(bool))
+	var early []string
+	b.eval(`window.__log.filter((e) => /^(input_audio_buffer\.(speech_started|speech_stopped|committed)|response\.created)$/.test(e))`, &early)
+	if len(early) != 0 {
+		t.Fatalf("before the client committed: %v", early)
+	}
+	b.eval(`(async () => { window.__session.transport.sendEvent({ type: 'input_audio_buffer.commit' }); return true; })()`, new(bool))
+	var user string
+	b.poll("the committed turn's transcript", 20*time.Second, `(() => {
+		const u = window.__session.history.find((i) => i.type === 'message' && i.role === 'user' && i.content[0] && i.content[0].transcript);
+		return u && window.__log.includes('input_audio_buffer.committed') ? u.content[0].transcript : null;
+	})()`, &user)
+	t.Logf("committed turn heard as %q", user)
+	b.eval(`new Promise((r) => setTimeout(() => r(true), 1500))`, new(bool))
+	var created bool
+	b.eval(`window.__log.includes('response.created')`, &created)
+	if created {
+		t.Fatal("a response started before response.create")
+	}
+	b.eval(`(async () => { window.__session.transport.sendEvent({ type: 'response.create' }); return true; })()`, new(bool))
+	var reply string
+	b.poll("the reply after response.create", 30*time.Second, `(() => {
+		const a = window.__session.history.find((i) => i.type === 'message' && i.role === 'assistant' && i.status === 'completed');
+		return a && a.content[0] && a.content[0].transcript ? a.content[0].transcript : null;
+	})()`, &reply)
+	t.Logf("reply %q", reply)
+	var energy float64
+	b.eval(`inboundEnergy(window.__session.transport.connectionState.peerConnection)`, &energy)
+	if energy <= 0 {
+		t.Errorf("no reply audio received (totalAudioEnergy %v)", energy)
+	}
+	// Nothing spoken since: the commit is empty.
+	b.eval(`(async () => { window.__session.transport.sendEvent({ type: 'input_audio_buffer.commit' }); return true; })()`, new(bool))
+	b.poll("input_audio_buffer_commit_empty", 10*time.Second, `window.__log.find((e) => e.startsWith('error: ') && e.includes('input_audio_buffer_commit_empty')) || null`, new(string))
+	var log []string
+	b.eval(`window.__log`, &log)
+	t.Logf("events: %v", log)
+	b.eval(`(async () => { window.__session.close(); return true; })()`, new(bool))
 }
