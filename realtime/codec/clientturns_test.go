@@ -3,6 +3,8 @@ package codec
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -187,10 +189,14 @@ func TestInputImage(t *testing.T) {
 func TestBadInputImage(t *testing.T) {
 	seen := map[string]bool{}
 	c := New(nil)
-	huge := func() string { // a PNG header claiming 5000×5000
+	huge := func() string { // a 1×1 PNG whose header claims 5000×5000
 		var b bytes.Buffer
-		_ = png.Encode(&b, image.NewGray(image.Rect(0, 0, 5000, 5000)))
-		return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes())
+		_ = png.Encode(&b, image.NewGray(image.Rect(0, 0, 1, 1)))
+		raw := b.Bytes()
+		binary.BigEndian.PutUint32(raw[16:], 5000) // IHDR width
+		binary.BigEndian.PutUint32(raw[20:], 5000) // IHDR height
+		binary.BigEndian.PutUint32(raw[29:], crc32.ChecksumIEEE(raw[12:29]))
+		return "data:image/png;base64," + base64.StdEncoding.EncodeToString(raw)
 	}()
 	for name, url := range map[string]string{
 		"not a data URL": "https://example.com/x.png",
@@ -205,8 +211,12 @@ func TestBadInputImage(t *testing.T) {
 		if cmd.Kind != pipeline.CmdReply || len(r) != 1 {
 			t.Fatalf("%s: %+v", name, cmd)
 		}
-		if o := r[0].(*realtime.ErrorEvent).Error; o.Code != realtime.CodeInvalidValue || o.EventID != "e1" || !strings.Contains(o.Param, "image_url") {
+		o := r[0].(*realtime.ErrorEvent).Error
+		if o.Code != realtime.CodeInvalidValue || o.EventID != "e1" || !strings.Contains(o.Param, "image_url") {
 			t.Fatalf("%s: %+v", name, o)
+		}
+		if name == "too large" && !strings.Contains(o.Message, "5000×5000") {
+			t.Fatalf("too large: %q, want the size refused before decoding", o.Message)
 		}
 	}
 }
