@@ -166,7 +166,8 @@ async function inboundEnergy(pc) {
 
 // conversationWAV renders the microphone: the question, a pause long
 // enough for the answer, a request for a story, and a barge-in over it.
-func conversationWAV(t *testing.T) string {
+// It returns the file and when its last phrase ends.
+func conversationWAV(t *testing.T) (string, time.Duration) {
 	return micWAV(t, func(say func(string) []int16, quiet func(time.Duration) []int16) [][]int16 {
 		return [][]int16{
 			quiet(time.Second), say("What time is it?"), quiet(7 * time.Second),
@@ -180,8 +181,9 @@ func conversationWAV(t *testing.T) string {
 }
 
 // micWAV writes the fake microphone's file (48 kHz) from the pieces
-// parts makes with espeak-ng phrases and silences.
-func micWAV(t *testing.T, parts func(say func(string) []int16, quiet func(time.Duration) []int16) [][]int16) string {
+// parts makes with espeak-ng phrases and silences; it returns the file and
+// when the speech in it ends.
+func micWAV(t *testing.T, parts func(say func(string) []int16, quiet func(time.Duration) []int16) [][]int16) (string, time.Duration) {
 	t.Helper()
 	espeakPath, err := exec.LookPath("espeak-ng")
 	if err != nil {
@@ -212,7 +214,11 @@ func micWAV(t *testing.T, parts func(say func(string) []int16, quiet func(time.D
 	if err := wav.WriteFile(path, pcm, rate); err != nil {
 		t.Fatal(err)
 	}
-	return path
+	end := len(pcm)
+	for end > 0 && pcm[end-1] == 0 {
+		end--
+	}
+	return path, time.Duration(end) * time.Second / rate
 }
 
 // poll evaluates js (returning a JSON value or null) every 250 ms until
@@ -244,7 +250,8 @@ func TestOpenAIAgentsSDKLive(t *testing.T) {
 	chromiumMu.Lock()
 	defer chromiumMu.Unlock()
 	url := liveServer(t, "openai")
-	b := newBrowserMic(t, url+"/", conversationWAV(t))
+	mic, speechEnd := conversationWAV(t)
+	b := newBrowserMic(t, url+"/", mic)
 	var key string
 	b.eval(`(async () => {
 		const r = await fetch('/v1/realtime/client_secrets', { method: 'POST', headers: { 'Content-Type': 'application/json' },
@@ -264,6 +271,7 @@ func TestOpenAIAgentsSDKLive(t *testing.T) {
 		session.on('transport_event', (e) => { if (e.type !== 'response.output_audio_transcript.delta') window.__log.push(e.type); });
 		session.on('error', (e) => window.__log.push('error: ' + JSON.stringify(e.error && e.error.error || e.error || e)));
 		await session.connect({ apiKey: '`+key+`', url: location.origin + '/v1/realtime/calls' });
+		window.__t0 = performance.now(); // the microphone started before
 		return session.transport.status;
 	})()`, &connected)
 	if connected != "connected" {
@@ -302,7 +310,7 @@ func TestOpenAIAgentsSDKLive(t *testing.T) {
 	b.poll("the bot to fall silent after the barge-in", 40*time.Second, settledJS(`(l) => {
 		const started = l.lastIndexOf('output_audio_buffer.started');
 		return l.lastIndexOf('output_audio_buffer.stopped') > started || l.lastIndexOf('output_audio_buffer.cleared') > started;
-	}`), new(bool))
+	}`, speechEnd), new(bool))
 	b.expectQuiet(`window.__session.transport.connectionState.peerConnection`, energy)
 	// Typed input: sendMessage (conversation.item.create + response.create).
 	b.eval(`(async () => { window.__session.sendMessage('What is the date?'); return true; })()`, new(bool))
@@ -359,13 +367,15 @@ func TestOpenAIAgentsSDKLive(t *testing.T) {
 	b.eval(`(async () => { window.__session.close(); return true; })()`, new(bool))
 }
 
-// settledJS is a poll expression: true once window.__log has not changed
-// for 5 s (longer than the pause between the two barge-in phrases) and
-// done(log) holds: the conversation has come to rest (the offline STT may
-// also split a barge-in into several turns).
-func settledJS(done string) string {
+// settledJS is a poll expression: true once the microphone's last phrase
+// (it ends at speechEnd) is over, window.__log has not changed for 5 s
+// (longer than the pause between the two barge-in phrases) and done(log)
+// holds: the conversation has come to rest (the offline STT may also
+// split a barge-in into several turns, and a slow machine delay them).
+func settledJS(done string, speechEnd time.Duration) string {
 	return `(() => {
 		const l = window.__log, now = performance.now();
+		if (now - window.__t0 < ` + fmt.Sprint(speechEnd.Milliseconds()) + `) return null;
 		if (window.__n !== l.length) { window.__n = l.length; window.__since = now; return null; }
 		return now - window.__since > 5000 && (` + done + `)(l) ? true : null;
 	})()`
@@ -410,7 +420,8 @@ func TestPipecatClientLive(t *testing.T) {
 	chromiumMu.Lock()
 	defer chromiumMu.Unlock()
 	url := liveServer(t, "pipecat")
-	b := newBrowserMic(t, url+"/", conversationWAV(t))
+	mic, speechEnd := conversationWAV(t)
+	b := newBrowserMic(t, url+"/", mic)
 	var ready string
 	b.eval(`(async () => {
 		const m = window.DuplexPipecat;
@@ -438,6 +449,7 @@ func TestPipecatClientLive(t *testing.T) {
 		} });
 		window.__client = client;
 		const r = await client.connect({ webrtcRequestParams: { endpoint: location.origin + '/api/offer' } });
+		window.__t0 = performance.now(); // the microphone started before
 		return (r && r.version) || client.state;
 	})()`, &ready)
 	t.Logf("connected: %s", ready)
@@ -468,7 +480,7 @@ func TestPipecatClientLive(t *testing.T) {
 	})()`
 	var at int
 	b.poll("an interruption (user-started-speaking then bot-stopped-speaking)", 40*time.Second, cut, &at)
-	b.poll("the bot to fall silent after the barge-in", 40*time.Second, settledJS(`(l) => l[l.length - 1] === 'bot-stopped-speaking'`), new(bool))
+	b.poll("the bot to fall silent after the barge-in", 40*time.Second, settledJS(`(l) => l[l.length - 1] === 'bot-stopped-speaking'`, speechEnd), new(bool))
 	b.expectQuiet(`window.__transport.pc`, energy)
 	// Typed input: send-text.
 	b.eval(`(async () => { window.__bot = []; window.__client.sendText('What is the date?'); return true; })()`, new(bool))
@@ -496,7 +508,7 @@ func TestOpenAIAgentsSDKClientTurns(t *testing.T) {
 	chromiumMu.Lock()
 	defer chromiumMu.Unlock()
 	url := liveServer(t, "openai")
-	mic := micWAV(t, func(say func(string) []int16, quiet func(time.Duration) []int16) [][]int16 {
+	mic, _ := micWAV(t, func(say func(string) []int16, quiet func(time.Duration) []int16) [][]int16 {
 		return [][]int16{quiet(time.Second), say("What time is it?"), quiet(30 * time.Second)}
 	})
 	b := newBrowserMic(t, url+"/", mic)
