@@ -105,3 +105,76 @@ func TestRealtimeCall(t *testing.T) {
 	}
 	br.expectNoPageErrors()
 }
+
+// TestRealtimeModelLooks: with Chromium's camera on, the model is offered
+// the look tool; when it calls it, it gets the camera's latest picture
+// after the call's output and answers from it in the same reply, which
+// the page shows.
+func TestRealtimeModelLooks(t *testing.T) {
+	voice, err := espeak.New(espeak.Options{})
+	if err != nil {
+		t.Fatalf("espeak-ng: %v", err)
+	}
+	t.Cleanup(func() { _ = voice.Close() })
+	const seen = "I can see a red picture."
+	fake := fakerealtime.Start(fakerealtime.Options{TTS: voice,
+		ToolCall: func(user string) (string, string) {
+			if strings.Contains(user, "see") {
+				return rtbrain.LookTool, "{}"
+			}
+			return "", ""
+		},
+		ToolReply: func(string) string { return seen },
+	})
+	t.Cleanup(fake.Close)
+	fake.SetTranscript("what do you see")
+	b, err := rtbrain.New(rtbrain.Config{URL: fake.URL(), Model: "fake-realtime", Timeout: 10 * time.Second, Fallback: voice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, err := dialogue.VADFactory(vad.TurnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := dialogue.NewAssistant(dialogue.Options{Brain: b, NewDetector: det, Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, a)
+	br := newBrowser(t, browserOptions{
+		audio: speechWAV(t, "What do you see?", 500*time.Millisecond, 20*time.Second),
+		video: solidY4M(t, yuvRed, 4),
+	})
+	br.open(srv.URL)
+	br.startCall(a.Name())
+	const answered = `(() => {
+		const a = duplex.transcript.find((e) => e.role === 'assistant' && e.final && !e.interrupted);
+		return a ? a.text : null;
+	})()`
+	br.waitJS(30*time.Second, "the answer that looked", answered)
+	if got := eval[string](br, answered); got != seen {
+		t.Errorf("page shows the reply %q, want %q", got, seen)
+	}
+	evs := fake.Received()
+	offered, outputs := false, 0
+	for _, ev := range evs {
+		switch e := ev.(type) {
+		case *wire.SessionUpdate:
+			offered = offered || strings.Contains(string(e.Session.Tools), `"name":"look"`)
+		case *wire.ConversationItemCreate:
+			if e.Item.Type == wire.ItemFunctionCallOutput && strings.Contains(e.Item.Output, `"ok":true`) {
+				outputs++
+			}
+		}
+	}
+	imgs := fake.Images()
+	t.Logf("images %+v, response.create %d", imgs, fakerealtime.Count(evs, wire.TypeResponseCreate))
+	if !offered || outputs != 1 {
+		t.Errorf("look offered %v, %d function_call_output: want the tool offered and one output", offered, outputs)
+	}
+	// The turn's still, then the picture the model asked for.
+	if len(imgs) != 2 || imgs[1].Width*3 != imgs[1].Height*4 {
+		t.Errorf("input_image parts %+v: want the turn's still and the look's 4:3 picture", imgs)
+	}
+	br.expectNoPageErrors()
+}
