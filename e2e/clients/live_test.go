@@ -69,7 +69,7 @@ func assistant(t *testing.T) *dialogue.Assistant {
 // conversation has the same shape whatever pocketsphinx hears: the first
 // user turn gets the model's own answer, later spoken turns a long story
 // until one reply has been interrupted, then "Okay."; the typed
-// questions (the date, what it sees) keep their answers.
+// questions (the date, what it sees, what was said) keep their answers.
 type storyTeller struct{ *local.Engine }
 
 func (s storyTeller) Stream(ctx context.Context, req llm.Request) (llm.Stream, error) {
@@ -84,7 +84,7 @@ func (s storyTeller) Stream(ctx context.Context, req llm.Request) (llm.Stream, e
 		}
 		cut = cut || (m.Role == llm.RoleAssistant && m.Interrupted)
 	}
-	if skill, _, err := s.Reply(req); users == 1 || (err == nil && (skill == "date" || skill == "camera")) {
+	if skill, _, err := s.Reply(req); users == 1 || (err == nil && (skill == "date" || skill == "camera" || skill == "repeat-me")) {
 		return s.Engine.Stream(ctx, req)
 	}
 	say := "tell me a story"
@@ -488,6 +488,26 @@ func TestPipecatClientLive(t *testing.T) {
 	b.poll("the date in answer to send-text", 30*time.Second, `window.__bot.find((s) => /^Today is /.test(s)) || null`, &typed)
 	if !strings.HasPrefix(typed, "Today is ") {
 		t.Errorf("send-text answered %q, want the date", typed)
+	}
+	// The transport's own restart (what it does when ICE fails): a new
+	// peer connection, offered with the pc_id and restart_pc. The call
+	// goes on with its memory: "what did I say" quotes the typed question.
+	var restarted struct{ Same bool }
+	b.eval(`(async () => {
+		const t = window.__transport, old = t.pc, id = t.pc_id;
+		await t.attemptReconnection(true);
+		for (let i = 0; i < 100 && !(t.pc !== old && t.pc.connectionState === 'connected'); i++) await new Promise((r) => setTimeout(r, 100));
+		return { same: t.pc !== old && t.pc.connectionState === 'connected' && t.pc_id === id };
+	})()`, &restarted)
+	if !restarted.Same {
+		t.Fatalf("the restarted peer connection did not connect with the same pc_id")
+	}
+	b.eval(`(async () => { window.__bot = []; window.__client.sendText('What did I say?'); return true; })()`, new(bool))
+	var quoted string
+	b.poll("the answer after the restart", 30*time.Second, `window.__bot.find((s) => /^You said/.test(s)) || null`, &quoted)
+	t.Logf("after restart_pc: %q", quoted)
+	if !strings.Contains(quoted, "What is the date") {
+		t.Errorf("after restart_pc the call answered %q: want it to remember the typed question", quoted)
 	}
 	var log []string
 	b.eval(`window.__log`, &log)
