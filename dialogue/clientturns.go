@@ -1,8 +1,16 @@
 package dialogue
 
 import (
+	"time"
+
+	"github.com/duplex-ai/duplex/media"
 	"github.com/duplex-ai/duplex/pipeline"
 )
+
+// clientTurnMax bounds a turn the client never commits: the recogniser
+// is not fed for ever; the turn ends there as if the VAD had ended it
+// (its reply still waits for response.create).
+const clientTurnMax = time.Minute
 
 // Client-committed turns (an OpenAI Realtime client with turn_detection
 // null): the VAD still hears where speech starts, so the recogniser gets
@@ -89,5 +97,16 @@ func (e *engine) nothingToAnswer() {
 	if e.respondPending {
 		e.respondPending = false
 		e.emit(pipeline.Error{Code: pipeline.CodeBadMessage, Message: "response.create: nothing was heard in the committed audio"})
+	}
+}
+
+// capClientTurn counts a manual turn's frames and ends it at clientTurnMax.
+func (e *engine) capClientTurn() {
+	u := e.user
+	u.frames++
+	if time.Duration(u.frames)*media.FrameDuration >= clientTurnMax {
+		e.log.Info().Dur("after", clientTurnMax).Msg("client turn never committed: ended")
+		e.det.Reset()
+		e.endUser()
 	}
 }

@@ -153,3 +153,21 @@ func TestClientCommitHeardNothing(t *testing.T) {
 	}
 	h.none("a transcript", isType(events.TypeTranscriptFinal))
 }
+
+// A turn the client never commits ends after clientTurnMax of audio.
+func TestClientTurnCapped(t *testing.T) {
+	h := newHarness(t, nil)
+	on := true
+	h.cmds <- pipeline.Command{Kind: pipeline.CmdConfigure, ClientTurns: &on}
+	h.stt.say("a very long speech")
+	h.speech(20)
+	h.silence(int(clientTurnMax/media.FrameDuration) - 30)
+	h.none("the end of the turn before the cap", isState(events.StateThinking))
+	h.silence(20)
+	if fin := h.waitFor("transcript at the cap", isType(events.TypeTranscriptFinal)); fin.Text != "a very long speech" {
+		t.Fatalf("%+v", fin)
+	}
+	if n := len(h.llm.requests()); n != 0 {
+		t.Fatalf("%d LLM requests: the reply must still wait for response.create", n)
+	}
+}

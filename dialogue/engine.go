@@ -136,6 +136,8 @@ type userTurn struct {
 	manual bool
 	// committed: CmdInputAudioCommit ended it.
 	committed bool
+	// frames heard in a manual turn (capped at clientTurnMax).
+	frames int
 	// over is the reply that was playing when the user started; nil if none.
 	over    *reply
 	onset   time.Duration
@@ -283,6 +285,9 @@ func (e *engine) setState(s pipeline.State) {
 func (e *engine) onFrame(f media.Frame) {
 	if e.user != nil && (e.user.ptt || e.user.manual) {
 		e.writeSTT(f.PCM)
+		if e.user.manual {
+			e.capClientTurn()
+		}
 		return
 	}
 	e.hint()
