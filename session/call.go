@@ -34,6 +34,7 @@ var (
 type wire struct {
 	dc    *webrtc.DataChannel
 	proto pipeline.Protocol
+	seq   uint64 // order of creation: a newer channel replaces an older one
 }
 
 // Call is one live WebRTC call. Its supervisor goroutine, owned by the
@@ -89,6 +90,7 @@ type Call struct {
 	dcOpen     chan struct{}
 	dcOnce     sync.Once
 	wire       atomic.Pointer[wire]
+	wireSeq    atomic.Uint64
 	video      atomic.Pointer[video.Receiver]
 	mu         sync.Mutex // guards closing and wg.Add
 	closing    bool
@@ -530,15 +532,9 @@ func (c *Call) onDataChannel(dc *webrtc.DataChannel) {
 		c.log.Warn().Str("label", dc.Label()).Msg("ignoring unknown data channel")
 		return
 	}
-	w := &wire{dc: dc, proto: newProto()}
+	w := &wire{dc: dc, proto: newProto(), seq: c.wireSeq.Add(1)}
 	dc.OnOpen(func() {
-		if c.wire.Swap(w) != nil {
-			select {
-			case c.rewired <- struct{}{}:
-			default:
-			}
-		}
-		c.dcOnce.Do(func() { close(c.dcOpen) })
+		c.adopt(w)
 		if o, ok := w.proto.(pipeline.Opener); ok {
 			for _, cmd := range o.Open() {
 				select {
@@ -550,6 +546,10 @@ func (c *Call) onDataChannel(dc *webrtc.DataChannel) {
 		}
 	})
 	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
+		// A message may be handled before the channel's OnOpen callback
+		// (a resumed call's first client message): its answer must go
+		// to this channel.
+		c.adopt(w)
 		if !c.allowCommand() {
 			return
 		}
@@ -579,6 +579,27 @@ func (c *Call) onDataChannel(dc *webrtc.DataChannel) {
 			c.emit(pipeline.Error{Code: pipeline.CodeTooLarge, Message: "too many commands queued; slow down"})
 		}
 	})
+}
+
+// adopt makes w the call's channel unless a newer one already is; events
+// go out on the channel adopted last.
+func (c *Call) adopt(w *wire) {
+	for {
+		cur := c.wire.Load()
+		if cur != nil && cur.seq >= w.seq {
+			return
+		}
+		if c.wire.CompareAndSwap(cur, w) {
+			if cur != nil {
+				select {
+				case c.rewired <- struct{}{}:
+				default:
+				}
+			}
+			c.dcOnce.Do(func() { close(c.dcOpen) })
+			return
+		}
+	}
 }
 
 // allowCommand applies the per-call message rate limit; over it, the
