@@ -95,13 +95,13 @@ func TestClientResponseBeforeTranscript(t *testing.T) {
 	h.cmds <- pipeline.Command{Kind: pipeline.CmdInputAudioCommit}
 	h.cmds <- pipeline.Command{Kind: pipeline.CmdResponseCreate} // pending: Finish stalls
 	h.waitFor("thinking", isState(events.StateThinking))
-	h.stt.mu.Lock()
-	h.stt.stall = false
-	h.stt.mu.Unlock()
 	// The stalled Finish gives up at the STT timeout: an error, and the
 	// pending response.create is not left waiting for ever.
 	h.waitFiring("response.create fails", time.Minute, isError("response.create"))
 	h.waitFor("stt timeout", isError("stt"))
+	h.stt.mu.Lock()
+	h.stt.stall = false
+	h.stt.mu.Unlock()
 	if n := h.nothingHeard.Load(); n != 1 {
 		t.Fatalf("%d NothingHeard for a committed turn that failed, want 1", n)
 	}
