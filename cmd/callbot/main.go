@@ -245,6 +245,9 @@ func nonZero(d time.Duration) time.Duration {
 func printSummary(w io.Writer, res *callbot.Result) {
 	fmt.Fprintf(w, "call %s: %s\n", orDash(res.CallURL), status(res.Summary))
 	fmt.Fprintf(w, "audio: sent %.0f ms, received %.0f ms above -45 dBFS\n", res.AudioSentMS, res.AudioReceivedMS)
+	a := res.Audio
+	fmt.Fprintf(w, "reply audio: %d frames, %d gaps > 60 ms (longest %.0f ms), %d late, %d lost\n",
+		a.Frames, a.Gaps, a.MaxGapMS, a.LateFrames, a.Lost)
 	for i, t := range res.Turns {
 		fmt.Fprintf(w, "turn %d: user %q → reply %q", i+1, t.User, t.Reply)
 		if t.LatencyMS > 0 {

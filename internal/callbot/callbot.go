@@ -127,7 +127,11 @@ type Result struct {
 	// AudioPacketsMS is all the audio received, silence included (the
 	// server sends no packets while it is quiet).
 	AudioPacketsMS float64 `json:"audio_packets_ms"`
-	Turns          []Turn  `json:"turns"`
+	// Audio is the continuity of the reply audio over the whole call: a
+	// gap is a packet arriving more than 60 ms after the previous one of
+	// the same reply (a stall of the server or the network).
+	Audio Continuity `json:"audio"`
+	Turns []Turn     `json:"turns"`
 	// BargeInStopMS summarises Turn.BargeInStopMS over the turns that have it.
 	BargeInStopMS Percentiles    `json:"barge_in_stop_ms"`
 	Events        []events.Event `json:"-"`
@@ -220,9 +224,10 @@ type call struct {
 	events    []timedEvent
 	dropped   int
 	errs      []string
-	finished  int       // reply.done + reply.interrupted seen
-	waitMetAt time.Time // when finished reached opt.Wait
-	rx        *receiver // owned by the track goroutine until joined
+	finished  int               // reply.done + reply.interrupted seen
+	waitMetAt time.Time         // when finished reached opt.Wait
+	rx        *receiver         // owned by the track goroutine until joined
+	cont      continuityTracker // the track goroutine's, like rx
 	// The first voiced reply frame that arrived at or after watchFrom
 	// (armed by the sender at the end of each turn).
 	watchFrom, watchFirst time.Time
@@ -295,6 +300,8 @@ func (c *call) run(ctx context.Context, endpoint *url.URL) (*Result, error) {
 		res.Received = c.rx.timeline(c.t0)
 		res.AudioReceivedMS = float64(c.rx.voicedSamples) * 1000 / sampleRate
 		res.AudioPacketsMS = float64(c.rx.samples) * 1000 / sampleRate
+		res.Audio = c.cont.c
+		res.Audio.finish()
 		voiced = c.rx.voiced
 		c.errs = append(c.errs, c.rx.problems()...)
 		c.log.Debug().Int("packets", c.rx.packets).Int("lost", c.rx.lost).Int("late", c.rx.late).Msg("reply audio")
@@ -442,8 +449,11 @@ func (c *call) receive(tr *webrtc.TrackRemote) {
 			return
 		}
 		now := time.Now()
-		before := r.voicedSamples
+		before, decoded := r.voicedSamples, r.samples
 		r.push(pkt, now)
+		if r.samples != decoded {
+			c.cont.push(pkt.SequenceNumber, pkt.Timestamp, now, r.lastLen, r.voicedSamples != before, true)
+		}
 		if r.voicedSamples != before {
 			c.lastVoiced.Store(now.UnixNano())
 			c.mu.Lock()

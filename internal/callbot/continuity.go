@@ -38,6 +38,13 @@ type Continuity struct {
 	MaxGapMS float64 `json:"max_gap_ms"`
 }
 
+// Add sums o into c (the longest gap is the longer one) and updates the
+// fractions.
+func (c *Continuity) Add(o Continuity) {
+	c.add(o)
+	c.finish()
+}
+
 func (c *Continuity) add(o Continuity) {
 	c.Frames += o.Frames
 	c.Gaps += o.Gaps

@@ -373,6 +373,10 @@ func TestEndToEndEcho(t *testing.T) {
 	if res.AudioReceivedMS < 1000 {
 		t.Errorf("received %.0f ms of echo, want ≥ 1000", res.AudioReceivedMS)
 	}
+	// Every voiced packet is a reply frame for the continuity count.
+	if ms := float64(res.Audio.Frames * 20); ms < res.AudioReceivedMS {
+		t.Errorf("continuity counted %d reply frames (%.0f ms) for %.0f ms of voiced echo", res.Audio.Frames, ms, res.AudioReceivedMS)
+	}
 	if len(res.Sent) != int(res.AudioSentMS)*48 {
 		t.Errorf("Sent has %d samples for %.0f ms", len(res.Sent), res.AudioSentMS)
 	}
