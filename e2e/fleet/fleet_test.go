@@ -272,6 +272,11 @@ http {
 	perNode := map[string]int{}
 	var held, drained, lost int
 	var problems []string
+	// Reply audio of the surviving nodes' calls: those that were on a call
+	// while the node stopped (overlap), and all of them.
+	var survivors, overlap callbot.Continuity
+	var overlapCalls int
+	stopAt := stopped.stopped
 	for i, o := range outs {
 		if o.err != nil {
 			lost++
@@ -312,6 +317,17 @@ http {
 				continue
 			}
 			held++
+			survivors.Add(o.res.Audio)
+			// A call spans the stop when it started before it and ran
+			// past it (each call lasts several seconds).
+			if !noStop && o.started.Before(stopAt) && o.started.Add(callSpan(o.res)).After(stopAt) {
+				overlapCalls++
+				overlap.Add(o.res.Audio)
+			}
+			if o.res.Audio.Gaps > 0 {
+				problems = append(problems, fmt.Sprintf("call %d on %s: %d gaps > 60 ms in its reply audio (longest %.0f ms, %d frames)",
+					i, nodeID, o.res.Audio.Gaps, o.res.Audio.MaxGapMS, o.res.Audio.Frames))
+			}
 		case o.started.After(stopped.stopped):
 			lost++
 			problems = append(problems, fmt.Sprintf("call %d landed on %s after its SIGTERM", i, nodeID))
@@ -337,9 +353,13 @@ http {
 	setups := timer.times
 	timer.mu.Unlock()
 	report := fmt.Sprintf("fleet: %d calls through nginx to %d nodes %v; %s stopped (SIGTERM) after call %d: "+
-		"held %d, ended by the drain %d, lost %d; set-up through the proxy (POST → 201) p50 %v, p95 %v, max %v over %d",
+		"held %d, ended by the drain %d, lost %d; set-up through the proxy (POST → 201) p50 %v, p95 %v, max %v over %d; "+
+		"surviving nodes' reply audio: %d frames, %d gaps > 60 ms (longest %.0f ms), %d late, %d lost; "+
+		"of it, the %d calls live across the stop: %d frames, %d gaps, %d late",
 		calls, nodes, perNode, stopped.id, stopAfter, held, drained, lost,
-		pct(setups, 0.5).Round(time.Millisecond), pct(setups, 0.95).Round(time.Millisecond), pct(setups, 1).Round(time.Millisecond), len(setups))
+		pct(setups, 0.5).Round(time.Millisecond), pct(setups, 0.95).Round(time.Millisecond), pct(setups, 1).Round(time.Millisecond), len(setups),
+		survivors.Frames, survivors.Gaps, survivors.MaxGapMS, survivors.LateFrames, survivors.Lost,
+		overlapCalls, overlap.Frames, overlap.Gaps, overlap.LateFrames)
 	t.Log(report)
 	if out := os.Getenv("DUPLEX_FLEET_REPORT"); out != "" {
 		_ = os.WriteFile(out, []byte(report+"\n"), 0o644)
@@ -347,9 +367,21 @@ http {
 	for _, p := range problems {
 		t.Error(p)
 	}
+	if !noStop && overlapCalls == 0 {
+		t.Errorf("no call on a surviving node was live when %s stopped: the no-gap check measured nothing", stopped.id)
+	}
+	if survivors.Frames == 0 {
+		t.Error("no reply audio measured on the surviving nodes")
+	}
 	if perNode[stopped.id] == 0 {
 		t.Errorf("no call landed on %s before its SIGTERM: the drain was not exercised", stopped.id)
 	}
+}
+
+// callSpan is how long a call lasted from its start: the audio it sent
+// runs from the first frame to the hang up.
+func callSpan(res *callbot.Result) time.Duration {
+	return time.Duration(res.AudioSentMS * float64(time.Millisecond))
 }
 
 func nodeIndex(id string) int {
