@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/session"
 )
 
 // restartPeer is a real pion caller for ICE restart tests.
@@ -302,5 +304,50 @@ func TestResumeAttachesNewPeer(t *testing.T) {
 		if status, _, body := post(newRestartPeer(t), cred); status != http.StatusNotFound {
 			t.Fatalf("%s credential: %d %s, want 404", name, status, body)
 		}
+	}
+}
+
+// TestResumeCountsAgainstCreatorIP: -max-calls-per-ip counts a call once,
+// against the address that created it. A resume from another address (a
+// phone moving from Wi-Fi to LTE) is not refused by, and does not charge,
+// the new address; the creator's place is held until the call ends.
+func TestResumeCountsAgainstCreatorIP(t *testing.T) {
+	ts, mgr := newServerWith(t, session.Config{MaxCallsPerIP: 1},
+		Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	const ipA, ipB = "203.0.113.7", "198.51.100.9"
+	post := func(from, cred string) (int, http.Header) {
+		t.Helper()
+		kv := []string{"Content-Type", "application/sdp", "X-Forwarded-For", from}
+		if cred != "" {
+			kv = append(kv, ResumeHeader, cred)
+		}
+		status, h, _ := req(t, http.MethodPost, ts.URL+"/v1/calls", newRestartPeer(t).offer(t, false), kv...)
+		return status, h
+	}
+	status, h := post(ipA, "")
+	if status != http.StatusCreated {
+		t.Fatalf("create from %s: %d", ipA, status)
+	}
+	loc := h.Get("Location")
+	if status, _ := post(ipA, ""); status != http.StatusTooManyRequests {
+		t.Fatalf("second create from %s: %d, want 429 (limit 1)", ipA, status)
+	}
+	if status, _ := post(ipB, h.Get(ResumeHeader)); status != http.StatusCreated {
+		t.Fatalf("resume from %s: %d", ipB, status)
+	}
+	if status, _ := post(ipB, ""); status != http.StatusCreated {
+		t.Fatalf("create from %s after its resume: %d, want 201 (the resume charged %s)", ipB, status, ipB)
+	}
+	if status, _ := post(ipA, ""); status != http.StatusTooManyRequests {
+		t.Fatalf("create from %s while its resumed call lives: %d, want 429", ipA, status)
+	}
+	if status, _, body := req(t, http.MethodDelete, ts.URL+loc, ""); status != http.StatusNoContent {
+		t.Fatalf("DELETE: %d %s", status, body)
+	}
+	if status, _ := post(ipA, ""); status != http.StatusCreated {
+		t.Fatalf("create from %s after its call ended: %d, want 201", ipA, status)
+	}
+	if mgr.Total() != 3 {
+		t.Fatalf("%d calls created, want 3 (the resume made none)", mgr.Total())
 	}
 }
