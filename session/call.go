@@ -432,7 +432,12 @@ func (c *Call) onConnectionState(s webrtc.PeerConnectionState) {
 			c.requestClose(ReasonICEFailed)
 		}
 	case webrtc.PeerConnectionStateClosed:
-		c.requestClose(ReasonPeerClosed)
+		// The client closed its connection (DTLS close_notify) without a
+		// DELETE, as a reloading page does: with a resume window the
+		// conversation waits for a resume, as after an ICE failure.
+		if c.ctx.Err() != nil || !c.transportLost() {
+			c.requestClose(ReasonPeerClosed)
+		}
 	}
 }
 
