@@ -1,10 +1,17 @@
 package browser
 
 import (
+	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/duplex-ai/duplex/dialogue"
+	"github.com/duplex-ai/duplex/internal/wav"
+	"github.com/duplex-ai/duplex/session"
 )
 
 // TestICERestartOnNetworkChange: when the browser reports a network
@@ -39,6 +46,67 @@ func TestICERestartOnNetworkChange(t *testing.T) {
 	}
 	if got := srv.metric(t, "duplex_active_calls"); got != 1 {
 		t.Errorf("duplex_active_calls = %v after the restart", got)
+	}
+	b.expectNoPageErrors()
+}
+
+// TestResumeAfterReload: reloading the page mid-call resumes the same
+// conversation (the resume credential kept in sessionStorage, POST with
+// Duplex-Resume): the page shows "Reconnecting…", comes back on the same
+// call, keeps the transcript shown before the reload, and the assistant
+// still remembers the turn typed before it.
+func TestResumeAfterReload(t *testing.T) {
+	p := assistantPipeline(t)
+	srv := newServerConfig(t, session.Config{Pipeline: p, ResumeWindow: 30 * time.Second})
+	silence := filepath.Join(t.TempDir(), "silence.wav")
+	if err := wav.WriteFile(silence, make([]int16, 48000), 48000); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, browserOptions{audio: silence})
+	b.open(srv.URL)
+	b.startCall(p.Name())
+	callURL, callID := eval[string](b, `duplex.callURL`), eval[string](b, `duplex.callId`)
+
+	const said = "the blue elephant plays chess"
+	replied := func(n int) string {
+		return `duplex.transcript.filter((e) => e.role === 'assistant' && e.final && e.text).length >= ` + fmt.Sprint(n)
+	}
+	b.evalErr(`duplex.send({type: 'input.text', text: '` + said + `'})`)
+	b.waitJS(20*time.Second, "the reply to the first turn", replied(1))
+	before := eval[int](b, `duplex.transcript.length`)
+
+	b.do(15*time.Second, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("call")))
+	if st := eval[string](b, `document.getElementById('status').dataset.state`); st != "reconnecting" {
+		t.Errorf("status right after the reload is %q, want reconnecting", st)
+	}
+	if txt := eval[string](b, `document.getElementById('status').textContent`); txt != "Reconnecting…" && txt != "Connected" {
+		t.Errorf("status text %q", txt)
+	}
+	b.waitJS(20*time.Second, "the resumed call to connect", `duplex.connectionState === 'connected' && duplex.callId === '`+callID+`'`)
+	if got := eval[string](b, `duplex.callURL`); got != callURL {
+		t.Errorf("call URL after the reload %q, want %q", got, callURL)
+	}
+	if got := eval[int](b, `duplex.transcript.length`); got != before {
+		t.Errorf("%d transcript lines after the reload, want the %d shown before", got, before)
+	}
+	if got := eval[string](b, `document.getElementById('transcript').textContent`); !strings.Contains(got, said) {
+		t.Errorf("the page's transcript after the reload %q lost %q", got, said)
+	}
+	if eval[string](b, `window.location.href`) != srv.URL+"/" || strings.Contains(eval[string](b, `document.cookie`), "resume") {
+		t.Error("the resume credential leaked into the URL or a cookie")
+	}
+
+	b.evalErr(`duplex.send({type: 'input.text', text: 'what did I say'})`)
+	b.waitJS(20*time.Second, "the reply after the reload", replied(2))
+	last := eval[string](b, `duplex.transcript.filter((e) => e.role === 'assistant' && e.final).pop().text`)
+	if !strings.Contains(strings.ToLower(last), said) {
+		t.Errorf("asked what was said before the reload, the assistant answered %q; want it to quote %q", last, said)
+	}
+	if got := srv.metric(t, "duplex_calls_total"); got != 1 {
+		t.Errorf("duplex_calls_total = %v: the reload made a new call", got)
+	}
+	if got := srv.metric(t, "duplex_calls_resumed_total"); got != 1 {
+		t.Errorf("duplex_calls_resumed_total = %v, want 1", got)
 	}
 	b.expectNoPageErrors()
 }

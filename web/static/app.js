@@ -13,6 +13,13 @@
   const ICE_RESTART_RETRY_MS = 3000;
   const ICE_RESTART_TRIES = 10;
   const DELETE_TIMEOUT_MS = 2000; // hang-up waits this long for the DELETE
+  // Resume after a reload (docs/protocol.md): the call's resume credential
+  // is kept in sessionStorage (this tab only; never in the URL or logs) and
+  // tried on load if the page went away less than RESUME_FRESH_MS ago, well
+  // inside the server's -resume-window (30 s by default).
+  const RESUME_KEY = 'duplex.resume';
+  const RESUME_FRESH_MS = 20000;
+  const RESUME_MAX_LINES = 200; // transcript lines carried over
   const MAX_TEXT_BYTES = 4096; // events.MaxTextLen on the server
   const STATE_LABELS = {
     idle: 'Not in a call',
@@ -824,22 +831,60 @@
     }
   }
 
-  async function postOffer(sdp) {
+  async function postOffer(sdp, resumeCred) {
     let res;
+    const headers = { 'Content-Type': 'application/sdp', Accept: 'application/sdp' };
+    if (resumeCred) headers['Duplex-Resume'] = resumeCred;
     try {
-      res = await fetch('/v1/calls', {
-        method: 'POST',
-        headers: authHeaders({ 'Content-Type': 'application/sdp', Accept: 'application/sdp' }),
-        body: sdp,
-      });
+      res = await fetch('/v1/calls', { method: 'POST', headers: authHeaders(headers), body: sdp });
     } catch (_) {
       throw unreachable();
     }
-    if (res.status !== 201) throw new UserError(await errorText(res, 'The server refused the call'));
+    if (res.status !== 201) {
+      const what = resumeCred ? 'The call could not be resumed' : 'The server refused the call';
+      throw new UserError(await errorText(res, what));
+    }
     const loc = res.headers.get('Location');
     const answer = await res.text();
     const callURL = loc ? new URL(loc, new URL('/v1/calls', window.location.href)).href : null;
-    return { answer, callURL, etag: res.headers.get('ETag') };
+    return { answer, callURL, etag: res.headers.get('ETag'), resume: res.headers.get('Duplex-Resume') };
+  }
+
+  // The resume credential of the call in progress, saved for a reload of
+  // this tab with the transcript shown so far; at is when the page left.
+  function saveResume(c) {
+    try {
+      if (!c || c.closed || !c.resume || !c.callURL) {
+        sessionStorage.removeItem(RESUME_KEY);
+        return;
+      }
+      sessionStorage.setItem(RESUME_KEY, JSON.stringify({
+        cred: c.resume,
+        callURL: c.callURL,
+        at: Date.now(),
+        transcript: duplex.transcript.slice(-RESUME_MAX_LINES),
+      }));
+    } catch (_) { /* storage full or disabled: no resume */ }
+  }
+
+  function forgetResume() {
+    try {
+      sessionStorage.removeItem(RESUME_KEY);
+    } catch (_) { /* disabled */ }
+  }
+
+  // takeResume returns the saved call if it is fresh, and forgets it either
+  // way: the credential is single use.
+  function takeResume() {
+    let saved = null;
+    try {
+      saved = JSON.parse(sessionStorage.getItem(RESUME_KEY) || 'null');
+    } catch (_) { /* unreadable: start afresh */ }
+    forgetResume();
+    if (!saved || typeof saved.cred !== 'string' || typeof saved.at !== 'number') return null;
+    const age = Date.now() - saved.at;
+    if (age < 0 || age > RESUME_FRESH_MS) return null;
+    return saved;
   }
 
   // Restarts ICE on the call's connection: a new offer's credentials and
@@ -941,11 +986,13 @@
   // ---------------------------------------------------------------------
   // Call lifecycle
 
-  async function startCall() {
+  async function startCall(resume) {
     if (current) return;
     clearError();
     clearNotice();
+    if (!(resume && resume.cred)) resume = null;
     const c = {
+      resuming: resume,
       closed: false,
       pc: null,
       dc: null,
@@ -965,7 +1012,14 @@
     duplex.pipeline = null;
     duplex.engines = null;
     duplex.mode = null;
-    setConnectionState('new');
+    if (resume) {
+      // The same conversation: its lines so far, then what follows.
+      for (const entry of Array.isArray(resume.transcript) ? resume.transcript : []) {
+        if (entry && typeof entry === 'object' && (entry.role === 'user' || entry.role === 'assistant')) addEntry(entry);
+      }
+      duplex.callURL = resume.callURL || null;
+    }
+    setConnectionState(resume ? 'reconnecting' : 'new');
     setAssistantState('connecting');
     renderSessionInfo();
     updateControls();
@@ -973,7 +1027,12 @@
       await setupCall(c);
     } catch (e) {
       if (e instanceof Cancelled || c.closed) return;
-      showError(describe(e));
+      if (resume) {
+        showNotice(describe(e) + ' Start a new call.');
+        c.callURL = null; // not ours: the old call is gone or was resumed elsewhere
+      } else {
+        showError(describe(e));
+      }
       await endCall(c, null);
     }
   }
@@ -1010,10 +1069,11 @@
     pc.addEventListener('connectionstatechange', () => {
       if (c !== current) return;
       const s = pc.connectionState;
-      if (c.restarting && s !== 'connected' && s !== 'closed') return; // keep showing "reconnecting…"
+      if ((c.restarting || c.resuming) && s !== 'connected' && s !== 'closed') return; // keep showing "reconnecting…"
       setConnectionState(s);
       if (c.closed) return;
       if (s === 'connected') {
+        c.resuming = null;
         c.restartTries = 0;
         clearTimeout(c.restartTimer);
       } else if (s === 'failed') {
@@ -1081,18 +1141,19 @@
     check(c);
     await pc.setLocalDescription(offer);
     check(c);
-    setConnectionState('connecting');
+    if (!c.resuming) setConnectionState('connecting');
     const complete = await waitIceGathering(pc, ICE_GATHER_TIMEOUT_MS);
     check(c);
     if (!complete) c.acceptLate = true;
 
-    const { answer, callURL, etag } = await postOffer(pc.localDescription.sdp);
+    const { answer, callURL, etag, resume } = await postOffer(pc.localDescription.sdp, c.resuming && c.resuming.cred);
     if (c.closed || c !== current) {
       if (callURL) deleteCall(callURL, true);
       throw new Cancelled();
     }
     c.callURL = callURL;
     c.etag = etag;
+    c.resume = resume;
     duplex.callURL = callURL;
     if (!callURL) showNotice('The server sent no Location header: the call cannot be ended cleanly.');
     if (c.lateCandidates.length) c.patchTimer = setTimeout(() => flushCandidates(c), 0);
@@ -1131,6 +1192,7 @@
   async function endCall(c, keepalive) {
     if (!c || c.closed) return;
     c.closed = true;
+    forgetResume();
     clearTimeout(c.patchTimer);
     clearTimeout(c.restartTimer);
     if (c.audioTrack) c.audioTrack.stop();
@@ -1276,10 +1338,18 @@
     navigator.mediaDevices.addEventListener('devicechange', () => { refreshDevices(); });
   }
 
-  // Leaving the page ends the call; keepalive lets the DELETE outlive it.
+  // Leaving the page: a call that can be resumed is left to the server's
+  // resume window and its credential kept for a reload of this tab (a
+  // closed tab's call ends when that window passes); any other call is
+  // ended, keepalive letting the DELETE outlive the page.
   window.addEventListener('pagehide', () => {
     const c = current;
-    if (c) endCall(c, true);
+    if (!c) return;
+    if (c.resume && c.callURL && c.pc && c.pc.connectionState === 'connected') {
+      saveResume(c);
+      return;
+    }
+    endCall(c, true);
   });
 
   // Last line of defence: nothing ends up as an uncaught error in the
@@ -1306,4 +1376,7 @@
   updateControls();
   if (typeof RTCPeerConnection === 'undefined') el.call.disabled = true;
   refreshDevices();
+  // Reloaded during a call: carry on with the same conversation.
+  const saved = takeResume();
+  if (saved && typeof RTCPeerConnection !== 'undefined') guard(() => startCall(saved))();
 }());
