@@ -231,6 +231,7 @@ http {
 		res     *callbot.Result
 		err     error
 	}
+	load0 := loadAvg()
 	outs := make([]outcome, calls)
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -325,7 +326,8 @@ http {
 				overlap.Add(o.res.Audio)
 			}
 			if o.res.Audio.Gaps > 0 {
-				problems = append(problems, fmt.Sprintf("call %d on %s: %d gaps > 60 ms in its reply audio (longest %.0f ms, %d frames)",
+				problems = append(problems, fmt.Sprintf("call %d on %s: %d gaps > 60 ms in its reply audio (longest %.0f ms, %d frames; "+
+					"DUPLEX_FLEET_NO_STOP=1 tells the load's share from the stop's)",
 					i, nodeID, o.res.Audio.Gaps, o.res.Audio.MaxGapMS, o.res.Audio.Frames))
 			}
 		case o.started.After(stopped.stopped):
@@ -355,11 +357,11 @@ http {
 	report := fmt.Sprintf("fleet: %d calls through nginx to %d nodes %v; %s stopped (SIGTERM) after call %d: "+
 		"held %d, ended by the drain %d, lost %d; set-up through the proxy (POST → 201) p50 %v, p95 %v, max %v over %d; "+
 		"surviving nodes' reply audio: %d frames, %d gaps > 60 ms (longest %.0f ms), %d late, %d lost; "+
-		"of it, the %d calls live across the stop: %d frames, %d gaps, %d late",
+		"of it, the %d calls live across the stop: %d frames, %d gaps, %d late; load average %s → %s",
 		calls, nodes, perNode, stopped.id, stopAfter, held, drained, lost,
 		pct(setups, 0.5).Round(time.Millisecond), pct(setups, 0.95).Round(time.Millisecond), pct(setups, 1).Round(time.Millisecond), len(setups),
 		survivors.Frames, survivors.Gaps, survivors.MaxGapMS, survivors.LateFrames, survivors.Lost,
-		overlapCalls, overlap.Frames, overlap.Gaps, overlap.LateFrames)
+		overlapCalls, overlap.Frames, overlap.Gaps, overlap.LateFrames, load0, loadAvg())
 	t.Log(report)
 	if out := os.Getenv("DUPLEX_FLEET_REPORT"); out != "" {
 		_ = os.WriteFile(out, []byte(report+"\n"), 0o644)
@@ -382,6 +384,17 @@ http {
 // runs from the first frame to the hang up.
 func callSpan(res *callbot.Result) time.Duration {
 	return time.Duration(res.AudioSentMS * float64(time.Millisecond))
+}
+
+// loadAvg is the machine's 1-minute load average, for the report: the
+// callers share the machine with the nodes, and a busy machine delays
+// their packets.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 func nodeIndex(id string) int {
