@@ -477,7 +477,8 @@ func (c *Call) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			// Held pictures are scaled on arrival to what the model gets, so
 			// a turn's end pays only for the JPEG.
 			MaxWidth: media.ImageMaxWidth, MaxHeight: media.ImageMaxHeight,
-			Clock: c.m.cfg.Clock,
+			Clock:       c.m.cfg.Clock,
+			DecodeSlots: c.m.decodeSlots,
 			RequestKeyFrame: func() error {
 				return c.peer().WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 			},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,9 +38,12 @@ type Manager struct {
 	calls   map[string]*Call
 	pending int // calls admitted whose transcript is being created (counted against MaxCalls)
 	perIP   map[string]int
-	video   int // cameras being decoded (Config.MaxVideoCalls)
-	closed  bool
-	wg      sync.WaitGroup // one per call supervisor, and one per creation in flight
+	// decodeSlots: cameras decoding at once, one fewer than GOMAXPROCS
+	// (at least one), so that a Go processor is always free for audio.
+	decodeSlots chan struct{}
+	video       int // cameras being decoded (Config.MaxVideoCalls)
+	closed      bool
+	wg          sync.WaitGroup // one per call supervisor, and one per creation in flight
 
 	// createLog opens a call's transcript (Config.Transcripts.Create; a
 	// test may wrap it). It runs outside mu: it touches the disk.
@@ -63,7 +67,8 @@ func NewManager(cfg Config) (*Manager, error) {
 		return nil, errors.New("session: Config.Pipeline is required")
 	}
 	m := &Manager{cfg: cfg, calls: make(map[string]*Call), perIP: make(map[string]int),
-		activity: media.FrameSamples * 32768 * 32768 * math.Pow(10, cfg.ActivityLevel/10)}
+		activity:    media.FrameSamples * 32768 * 32768 * math.Pow(10, cfg.ActivityLevel/10),
+		decodeSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
 	if cfg.Transcripts != nil {
 		m.createLog = cfg.Transcripts.Create
 	}

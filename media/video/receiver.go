@@ -70,6 +70,12 @@ type ReceiverOptions struct {
 	// it must be safe for concurrent use (pc.WriteRTCP is) and should not
 	// block. Errors are only counted (Stats.PLIErrors).
 	RequestKeyFrame func() error
+	// DecodeSlots, when set, is shared by receivers: a receiver holds one
+	// of its cap() slots (a send) while libavcodec decodes or converts a
+	// frame, so at most that many decode at once. A goroutine in a C call
+	// keeps its Go processor (P) until the runtime takes it back, so with
+	// fewer slots than GOMAXPROCS the audio goroutines always have a P.
+	DecodeSlots chan struct{}
 }
 
 // Stats are running counters of a Receiver.
@@ -402,7 +408,9 @@ func (v *Receiver) onFrame(data []byte, ts uint32, dropped uint16, now time.Time
 		v.skipping = skip
 	}
 	recovered := v.awaitKey // first frame after start, loss or an error
+	v.takeSlot()
 	got, err := v.dec.Decode(data)
+	v.giveSlot()
 	if err != nil {
 		v.mu.Lock()
 		v.stats.DecodeErrors++
@@ -433,7 +441,9 @@ func (v *Receiver) onFrame(data []byte, ts uint32, dropped uint16, now time.Time
 		return
 	}
 
+	v.takeSlot()
 	img, w, h, err := v.dec.Picture(v.opt.MaxWidth, v.opt.MaxHeight)
+	v.giveSlot()
 
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -458,6 +468,19 @@ func (v *Receiver) onFrame(data []byte, ts uint32, dropped uint16, now time.Time
 	v.lastPic = now
 	close(v.changed)
 	v.changed = make(chan struct{})
+}
+
+// takeSlot waits for one of the shared DecodeSlots, if any.
+func (v *Receiver) takeSlot() {
+	if v.opt.DecodeSlots != nil {
+		v.opt.DecodeSlots <- struct{}{}
+	}
+}
+
+func (v *Receiver) giveSlot() {
+	if v.opt.DecodeSlots != nil {
+		<-v.opt.DecodeSlots
+	}
 }
 
 // countFPS estimates the frame rate over windows of at least one second

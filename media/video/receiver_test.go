@@ -494,3 +494,36 @@ func TestVideoReceiverNonRefWhenIdle(t *testing.T) {
 		})
 	}
 }
+
+// TestVideoReceiverDecodeSlots: while every shared decode slot is taken,
+// a receiver's frames wait (its Push blocks, nothing is decoded); once a
+// slot is free they are decoded, and the receiver gives the slot back.
+func TestVideoReceiverDecodeSlots(t *testing.T) {
+	_, frames := videoFrames(t, fmt.Sprintf(codecFiles[VP8], "red"))
+	pkts, _ := videoStream(VP8, frames[:3], 1200, 0, 0)
+	slots := make(chan struct{}, 1)
+	slots <- struct{}{} // another receiver is decoding
+	clk := newFakeClock()
+	v := newVideoReceiver(t, ReceiverOptions{Codec: VP8, Clock: clk, DecodeSlots: slots})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pushAll(v, clk, pkts)
+	}()
+	select {
+	case <-done:
+		t.Fatal("the frames were pushed while no decode slot was free")
+	case <-time.After(50 * time.Millisecond): // real time: only a chance to go wrong
+	}
+	if st := v.Stats(); st.Decoded != 0 {
+		t.Fatalf("decoded %d frames while no slot was free", st.Decoded)
+	}
+	<-slots
+	<-done
+	if st := v.Stats(); st.Decoded < 1 || st.Pictures < 1 {
+		t.Fatalf("after the slot was freed: %+v", st)
+	}
+	if len(slots) != 0 {
+		t.Fatalf("%d slots still held after the frames were decoded", len(slots))
+	}
+}
