@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/internal/threadprio"
 	"github.com/duplex-ai/duplex/media"
 	"github.com/duplex-ai/duplex/media/video"
 	"github.com/duplex-ai/duplex/pipeline"
@@ -491,6 +492,7 @@ func (c *Call) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		c.video.Store(vr)
 		if !c.goRun(func() {
 			defer c.m.releaseVideo()
+			threadprio.Lower(c.m.cfg.VideoNice) // audio first when the CPU is short
 			if err := vr.Run(c.ctx, track); err != nil && !errors.Is(err, context.Canceled) {
 				log.Debug().Err(err).Msg("video receiver stopped")
 			}

@@ -35,6 +35,10 @@ type Config struct {
 	// audio-only to the assistant (its video is read and dropped). 0 means
 	// no cap; negative decodes no camera.
 	MaxVideoCalls int
+	// VideoNice is added to the nice value of each thread decoding a
+	// camera (Linux), so that when the CPU is short the audio path runs
+	// first and video decoding waits; 0 leaves it unchanged.
+	VideoNice int
 	// IdleTimeout ends a call when the caller sent no audio above
 	// ActivityLevel and no command for this long while the assistant was
 	// not thinking or speaking; default 5 min, negative disables.

@@ -95,6 +95,7 @@ type config struct {
 	trustedProxies stringList
 	maxCallsPerIP  int
 	maxVideoCalls  int
+	videoNice      int
 	idleTimeout    time.Duration
 	resumeWindow   time.Duration
 	maxDuration    time.Duration
@@ -188,6 +189,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.Var(&c.trustedProxies, "trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For names the client; repeatable")
 	fs.IntVar(&c.maxCallsPerIP, "max-calls-per-ip", 20, "maximum concurrent calls from one client address (0: no limit)")
 	fs.IntVar(&c.maxVideoCalls, "max-video-calls", 8*runtime.NumCPU(), "maximum cameras decoded at once; calls beyond it are audio-only to the assistant (0: no limit, -1: decode none)")
+	fs.IntVar(&c.videoNice, "video-nice", 10, "added to the nice value of the threads decoding cameras, so that audio gets the CPU first when it is short (0: unchanged)")
 	fs.DurationVar(&c.resumeWindow, "resume-window", 30*time.Second, "keep a call whose network failed this long for an ICE restart or a resume (0: end it at once)")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 5*time.Minute, "end a call after this long without caller speech or commands while the assistant is quiet (0: never)")
 	fs.DurationVar(&c.maxDuration, "max-call-duration", 2*time.Hour, "end a call this long after it started (0: never)")

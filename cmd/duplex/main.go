@@ -187,6 +187,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 		MaxCalls:       cfg.maxCalls,
 		MaxCallsPerIP:  cfg.maxCallsPerIP,
 		MaxVideoCalls:  cfg.maxVideoCalls,
+		VideoNice:      cfg.videoNice,
 		IdleTimeout:    orNever(cfg.idleTimeout),
 		ResumeWindow:   cfg.resumeWindow,
 		MaxDuration:    orNever(cfg.maxDuration),
