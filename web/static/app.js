@@ -1015,7 +1015,10 @@
     if (resume) {
       // The same conversation: its lines so far, then what follows.
       for (const entry of Array.isArray(resume.transcript) ? resume.transcript : []) {
-        if (entry && typeof entry === 'object' && (entry.role === 'user' || entry.role === 'assistant')) addEntry(entry);
+        if (!entry || typeof entry !== 'object' || (entry.role !== 'user' && entry.role !== 'assistant')) continue;
+        // A reply cut by the reload is not replayed: it stays cut.
+        if (entry.role === 'assistant' && !entry.final) Object.assign(entry, { final: true, interrupted: true });
+        addEntry(entry);
       }
       duplex.callURL = resume.callURL || null;
     }
@@ -1029,7 +1032,6 @@
       if (e instanceof Cancelled || c.closed) return;
       if (resume) {
         showNotice(describe(e) + ' Start a new call.');
-        c.callURL = null; // not ours: the old call is gone or was resumed elsewhere
       } else {
         showError(describe(e));
       }
