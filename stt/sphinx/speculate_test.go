@@ -78,3 +78,56 @@ func TestSpeculationDiscardedWhenSpeechResumes(t *testing.T) {
 		}
 	}
 }
+
+// TestOnPartialInMediaTime: fed in 20 ms frames, each kept pace with
+// (Consumed), the stream reports its live partials with the samples they
+// cover, growing, and one of them holds the spoken words (in the silence
+// after them the live pass's best path may fall back to a shorter one).
+func TestOnPartialInMediaTime(t *testing.T) {
+	requireTools(t, true)
+	e := newTestEngine(t, Options{PoolSize: 1})
+	pcm := speak(t, "en-us", "what time is it")
+	st, err := e.NewStream(t.Context(), stt.StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := st.(*stream)
+	type got struct {
+		text    string
+		samples int
+	}
+	ch := make(chan got, 100)
+	s.OnPartial(func(text string, samples int) { ch <- got{text, samples} })
+	deadline := time.Now().Add(20 * time.Second)
+	for off := 0; off < len(pcm); off += frameSamples {
+		if err := s.Write(pcm[off : off+frameSamples]); err != nil {
+			t.Fatal(err)
+		}
+		for s.Consumed() < off+frameSamples {
+			if time.Now().After(deadline) {
+				t.Fatalf("consumed %d of %d samples", s.Consumed(), off+frameSamples)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	close(ch)
+	var all []got
+	for g := range ch {
+		all = append(all, g)
+	}
+	if len(all) < 3 {
+		t.Fatalf("%d partials, want one per 100 ms of speech", len(all))
+	}
+	for i, g := range all {
+		if g.samples%frameSamples != 0 || g.samples > len(pcm) || (i > 0 && g.samples <= all[i-1].samples) {
+			t.Fatalf("partial %d covers %d samples (before: %v)", i, g.samples, all[:i])
+		}
+	}
+	for _, g := range all {
+		if g.text == "what time is it" {
+			return
+		}
+	}
+	t.Fatalf("no partial %q in %v", "what time is it", all)
+}

@@ -63,9 +63,13 @@ type stream struct {
 	buf      []int16 // the whole utterance, for the second pass; worker-owned until done
 	released bool
 	partial  atomic.Pointer[string]
-	rng      *rand.PCG // worker-owned, with bits and nbits
-	bits     uint64
-	nbits    int
+	// onPartial, when set, hears each new live partial (OnPartial);
+	// consumed counts the written samples the worker has taken up.
+	onPartial atomic.Pointer[func(text string, samples int)]
+	consumed  atomic.Int64
+	rng       *rand.PCG // worker-owned, with bits and nbits
+	bits      uint64
+	nbits     int
 
 	// worker-owned until done: the end of the last loud frame of buf,
 	// frames of buf scanned for loudness, and the speculative final pass.
@@ -157,6 +161,17 @@ func (s *stream) Partial() string {
 	return strings.Join(cleanWords(*s.partial.Load()), " ")
 }
 
+// OnPartial registers f, called on the stream's worker each time the live
+// pass stores a new partial (every 100 ms of decoded speech) with its words
+// and the samples of the utterance it covers, so a turn detector hears it
+// without polling. Register before the first Write; f must not block.
+func (s *stream) OnPartial(f func(text string, samples int)) { s.onPartial.Store(&f) }
+
+// Consumed reports how many written samples the worker has taken up
+// (decoded, or skipped in a pause after the speculative pass): an
+// evaluation feeding audio in media time waits for it to keep pace.
+func (s *stream) Consumed() int { return int(s.consumed.Load()) }
+
 // work runs the first pass on queued audio until Finish (after draining
 // the queue) or Close.
 func (s *stream) work() {
@@ -200,6 +215,9 @@ func (s *stream) work() {
 					sinceHyp = 0
 					h, _ := s.dec.hyp()
 					s.partial.Store(&h)
+					if f := s.onPartial.Load(); f != nil {
+						(*f)(strings.Join(cleanWords(h), " "), len(s.buf)-len(carry))
+					}
 				}
 			}
 			if err == nil && finishing && len(carry) > 0 && !s.liveEnded {
@@ -211,6 +229,7 @@ func (s *stream) work() {
 				err = s.speculate()
 			}
 			s.decMu.Unlock()
+			s.consumed.Store(int64(len(s.buf)))
 			carry = append([]int16(nil), carry...)
 			if err != nil {
 				s.mu.Lock()
