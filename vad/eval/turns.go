@@ -306,7 +306,24 @@ type TurnSetting struct {
 	// PartialLag delays the oracle partial after each segment's end (a
 	// streaming recogniser's lag).
 	PartialLag time.Duration
+	// Recogniser, when set, gives the partials a real streaming recogniser
+	// emits over each item's audio (as the detector hears it, noise
+	// included); each reaches the decision one frame after the audio it
+	// covers (the engine reads it on its next frame).
+	Recogniser PartialSource
 }
+
+// TimedPartial is a recogniser's partial and how many samples of the item
+// (from its first) it covers.
+type TimedPartial struct {
+	Samples int
+	Text    string
+}
+
+// PartialSource runs a streaming recogniser over item's audio pcm (Rate,
+// fed in media time from its first sample) and returns its partials in
+// order. The audio of an item at one snrDB is the same for every setting.
+type PartialSource func(item int, snrDB float64, pcm []int16) ([]TimedPartial, error)
 
 // TurnOutcome is one item run through one setting.
 type TurnOutcome struct {
@@ -384,16 +401,28 @@ func RunTurns(items []TurnItem, s TurnSetting, snrDB float64, mk NewClassifier, 
 		last := len(segEnd) - 1
 		trueEnd := sec(segEnd[last])
 		o := TurnOutcome{Item: i, Latency: -1}
-		heard := 0
+		pcm := make([]int16, len(x))
+		for j, v := range x {
+			pcm[j] = sample16(v)
+		}
+		var parts []TimedPartial
+		if s.Recogniser != nil {
+			if parts, err = s.Recogniser(i, snrDB, pcm); err != nil {
+				return nil, err
+			}
+		}
+		heard, next := 0, 0
 		for f := 0; (f+1)*FrameLen <= len(x); f++ {
 			at := time.Duration(f) * FrameTime
 			if s.Oracle && heard < len(segEnd) && f*FrameLen >= segEnd[heard]+samplesOf(s.PartialLag) {
 				heard++
 				d.SetHint(vad.ClassifyPartial(partial(it.Segs[:heard])))
 			}
-			for j := range frame {
-				frame[j] = sample16(x[f*FrameLen+j])
+			for next < len(parts) && f*FrameLen >= parts[next].Samples+FrameLen {
+				d.SetHint(vad.ClassifyPartial(parts[next].Text))
+				next++
 			}
+			copy(frame, pcm[f*FrameLen:])
 			for _, e := range d.Push(frame, at) {
 				if e.Type != vad.SpeechEnded || o.Latency >= 0 {
 					continue

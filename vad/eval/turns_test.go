@@ -71,3 +71,33 @@ func TestCutAtPause(t *testing.T) {
 		t.Error("a cut without a pause")
 	}
 }
+
+// A recogniser's partial reaches the adaptive decision at the samples it
+// covers: "three" heard at the end of the first digit holds the 700 ms
+// pause (the short-run wait alone, 550 ms, would not); the same partial arriving only after the pause does not; and the
+// source gets the item's audio as the detector hears it.
+func TestRunTurnsRecogniserPartial(t *testing.T) {
+	items := []TurnItem{{Set: "s", Segs: []Segment{{PCM: tone(400 * time.Millisecond)}, {PCM: tone(400 * time.Millisecond)}},
+		Gaps: []time.Duration{700 * time.Millisecond}}}
+	firstEnd := samplesOf(turnLead + 400*time.Millisecond)
+	mk := func() (vad.Classifier, error) { return loud{}, nil }
+	for _, c := range []struct {
+		at   int
+		cuts int
+	}{{firstEnd, 0}, {firstEnd + samplesOf(800*time.Millisecond), 1}} {
+		src := func(item int, snr float64, pcm []int16) ([]TimedPartial, error) {
+			if item != 0 || !math.IsInf(snr, 1) || pcm[firstEnd-1] == 0 || pcm[firstEnd+FrameLen] != 0 {
+				t.Errorf("source got item %d at %v dB, %d samples", item, snr, len(pcm))
+			}
+			return []TimedPartial{{Samples: c.at, Text: "three"}}, nil
+		}
+		s := TurnSetting{Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{}}, Recogniser: src}
+		outs, err := RunTurns(items, s, math.Inf(1), mk, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := Summarise(items, outs, func(TurnItem) bool { return true }); st.Cuts != c.cuts {
+			t.Errorf("partial at sample %d: %d cut-offs, want %d", c.at, st.Cuts, c.cuts)
+		}
+	}
+}
