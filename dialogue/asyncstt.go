@@ -3,6 +3,7 @@ package dialogue
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/duplex-ai/duplex/stt"
 )
@@ -19,6 +20,10 @@ const maxPendingSamples = 30 * stt.SampleRate
 type asyncStream struct {
 	ready chan struct{} // closed once the open attempt is over
 
+	// pushes is set once the opened stream reports its partials to the
+	// onPartial given to openAsync (see partialPusher).
+	pushes atomic.Bool
+
 	mu      sync.Mutex
 	s       stt.Stream
 	err     error
@@ -28,7 +33,16 @@ type asyncStream struct {
 
 var _ stt.Stream = (*asyncStream)(nil)
 
-func openAsync(ctx context.Context, open func(context.Context, stt.StreamOptions) (stt.Stream, error), opt stt.StreamOptions, wg *sync.WaitGroup) *asyncStream {
+// partialPusher is a stream that calls back with each new partial as it is
+// decoded (stt/sphinx's), so the turn detector hears it without polling.
+type partialPusher interface {
+	OnPartial(func(text string, samples int))
+}
+
+// openAsync opens a stream with open off the caller's goroutine; a stream
+// that pushes its partials gets onPartial (nil: none) before any audio.
+func openAsync(ctx context.Context, open func(context.Context, stt.StreamOptions) (stt.Stream, error), opt stt.StreamOptions, wg *sync.WaitGroup,
+	onPartial func(text string, samples int)) *asyncStream {
 	a := &asyncStream{ready: make(chan struct{})}
 	wg.Add(1)
 	go func() {
@@ -43,6 +57,10 @@ func openAsync(ctx context.Context, open func(context.Context, stt.StreamOptions
 		case a.closed:
 			_ = s.Close()
 		default:
+			if p, ok := s.(partialPusher); ok && onPartial != nil {
+				p.OnPartial(onPartial)
+				a.pushes.Store(true)
+			}
 			if len(a.pending) > 0 {
 				// Under mu: a Write racing this one waits, so audio stays in order.
 				if err := s.Write(a.pending); err != nil {

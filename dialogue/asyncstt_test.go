@@ -64,7 +64,7 @@ func (s *recStream) Close() error {
 func TestAsyncStreamHoldsAudioUntilOpen(t *testing.T) {
 	g := &gatedSTT{release: make(chan struct{})}
 	var wg sync.WaitGroup
-	a := openAsync(context.Background(), g.NewStream, stt.StreamOptions{}, &wg)
+	a := openAsync(context.Background(), g.NewStream, stt.StreamOptions{}, &wg, nil)
 	// The engine goes on writing while the stream cannot open yet.
 	for i := 0; i < 10; i++ {
 		if err := a.Write([]int16{int16(i), int16(i)}); err != nil {
@@ -107,7 +107,7 @@ func TestAsyncStreamOpenError(t *testing.T) {
 	g := &gatedSTT{release: make(chan struct{}), err: errors.New("no decoder")}
 	close(g.release)
 	var wg sync.WaitGroup
-	a := openAsync(context.Background(), g.NewStream, stt.StreamOptions{}, &wg)
+	a := openAsync(context.Background(), g.NewStream, stt.StreamOptions{}, &wg, nil)
 	if _, err := a.Finish(context.Background()); err == nil || err.Error() != "no decoder" {
 		t.Fatalf("finish: %v, want the open error", err)
 	}
@@ -120,7 +120,7 @@ func TestAsyncStreamOpenError(t *testing.T) {
 func TestAsyncStreamClosedBeforeOpen(t *testing.T) {
 	g := &gatedSTT{release: make(chan struct{})}
 	var wg sync.WaitGroup
-	a := openAsync(context.Background(), g.NewStream, stt.StreamOptions{}, &wg)
+	a := openAsync(context.Background(), g.NewStream, stt.StreamOptions{}, &wg, nil)
 	_ = a.Write([]int16{1, 2, 3})
 	_ = a.Close()
 	close(g.release)
@@ -131,7 +131,7 @@ func TestAsyncStreamClosedBeforeOpen(t *testing.T) {
 	// The call ends while the open waits: the opener returns.
 	g2 := &gatedSTT{release: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
-	_ = openAsync(ctx, g2.NewStream, stt.StreamOptions{}, &wg)
+	_ = openAsync(ctx, g2.NewStream, stt.StreamOptions{}, &wg, nil)
 	cancel()
 	wg.Wait()
 }

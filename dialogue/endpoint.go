@@ -17,9 +17,17 @@ type Hinter interface {
 // the recogniser's partial changes at most every few frames.
 const hintEvery = 5
 
+// notePartial is the user turn's stream callback (on the recogniser's
+// goroutine): it keeps the newest partial's hint for the engine's next
+// frame.
+func (u *userTurn) notePartial(text string, _ int) {
+	u.hint.Store(uint32(vad.ClassifyPartial(text)) + 1)
+}
+
 // hint passes the partial's hint to a Hinter detector while the user
-// speaks, every hintEvery frames (no allocation: the partial is the
-// stream's own string).
+// speaks: a pushed partial on the first frame after it was decoded (one
+// atomic swap per frame); from a stream that does not push, the polled
+// partial every hintEvery frames.
 func (e *engine) hint() {
 	u := e.user
 	if u == nil || u.stream == nil || u.ptt {
@@ -27,6 +35,13 @@ func (e *engine) hint() {
 	}
 	h, ok := e.det.(Hinter)
 	if !ok {
+		return
+	}
+	if v := u.hint.Swap(0); v != 0 {
+		h.SetHint(vad.Hint(v - 1))
+		return
+	}
+	if u.async != nil && u.async.pushes.Load() {
 		return
 	}
 	if e.hintTick++; e.hintTick%hintEvery != 0 {

@@ -58,6 +58,51 @@ func TestAdaptiveEndpointHoldsDigitPause(t *testing.T) {
 	}
 }
 
+// A partial pushed by the recogniser as it is decoded reaches the decision
+// on the next frame, and polling does not override it: "three" pushed at
+// the end of a short run holds a 700 ms pause that the no-word wait
+// (550 ms after a short run; the polled partial is empty) would end.
+func TestAdaptiveEndpointPushedPartial(t *testing.T) {
+	h := adaptiveHarness(t)
+	h.stt.mu.Lock()
+	h.stt.push = true
+	h.stt.mu.Unlock()
+	h.stt.say("three seven")
+	h.speech(20)
+	h.streamOpen(1) // the callback is registered before the stream's first audio
+	h.stt.pushPartial("three")
+	h.silence(35)
+	h.speech(1)
+	h.none("a transcript inside the pause", isType(events.TypeTranscriptFinal))
+	h.speech(19)
+	h.silence(62)
+	if fin := h.waitFor("transcript", isType(events.TypeTranscriptFinal)); fin.Text != "three seven" {
+		t.Fatalf("transcript %q", fin.Text)
+	}
+	// One turn, ended at the digit hold's ceiling (a cut pause would end
+	// the first turn after the 550 ms no-word wait).
+	m := h.waitPlaying("metrics", isType(events.TypeTurnMetrics)).Metrics
+	if m == nil || m.EndpointMS != float64(vad.DefaultEndpointCeiling.Milliseconds()) {
+		t.Fatalf("metrics %+v, want the ceiling's wait", m)
+	}
+}
+
+// Without the pushed partial the same pause ends the turn: the test above
+// measures the push, not the waits.
+func TestAdaptiveEndpointNoPartialEndsPause(t *testing.T) {
+	h := adaptiveHarness(t)
+	h.stt.mu.Lock()
+	h.stt.push = true
+	h.stt.mu.Unlock()
+	h.stt.say("three", "seven")
+	h.speech(20)
+	h.streamOpen(1)
+	h.silence(35)
+	if fin := h.waitFor("transcript", isType(events.TypeTranscriptFinal)); fin.Text != "three" {
+		t.Fatalf("transcript %q", fin.Text)
+	}
+}
+
 // A finished question (a complete partial, a falling last 500 ms) ends
 // before the fixed 300 ms would: turn.metrics' endpoint_early_ms.
 func TestAdaptiveEndpointFinishedQuestionEarly(t *testing.T) {

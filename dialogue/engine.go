@@ -7,6 +7,7 @@ import (
 	"github.com/duplex-ai/duplex/tools"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -131,7 +132,10 @@ type sttResult struct {
 // userTurn is the user's utterance being heard.
 type userTurn struct {
 	stream stt.Stream
-	ptt    bool
+	async  *asyncStream // stream, when opened by startUser
+	// hint is the newest pushed partial's vad.Hint + 1 (0: none new).
+	hint atomic.Uint32
+	ptt  bool
 	// manual: client-committed turns; only CmdInputAudioCommit ends it.
 	manual bool
 	// committed: CmdInputAudioCommit ended it.
@@ -363,9 +367,10 @@ func (e *engine) startUser(ptt bool, onset time.Duration) {
 	// abandon recognition. It opens off the engine goroutine (a pooled
 	// recognizer may have to wait for a decoder); an open error comes back
 	// from Finish as an STT failure of the turn.
-	stream := openAsync(e.ctx, e.brain.Hear, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg)
+	u := &userTurn{ptt: ptt, onset: onset}
+	u.async = openAsync(e.ctx, e.brain.Hear, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg, u.notePartial)
+	u.stream = u.async
 	e.eyes.speaking(true)
-	u := &userTurn{stream: stream, ptt: ptt, onset: onset}
 	if e.reply != nil {
 		u.over = e.reply
 		u.pauseAt = onset + e.o.MinInterruption

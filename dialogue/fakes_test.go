@@ -202,6 +202,28 @@ type fakeSTT struct {
 	streams int // streams opened
 	// stall makes Finish wait for its context.
 	stall bool
+	// push: streams report partials through OnPartial (kept in onPartial)
+	// as stt/sphinx's do.
+	push      bool
+	onPartial func(text string, samples int)
+}
+
+// pushPartial calls the newest stream's OnPartial callback, as a
+// recogniser's worker does when it decodes a new partial.
+func (s *fakeSTT) pushPartial(text string) {
+	s.mu.Lock()
+	f := s.onPartial
+	s.mu.Unlock()
+	f(text, 0)
+}
+
+// pushingStream is a fakeSTTStream that also pushes its partials.
+type pushingStream struct{ *fakeSTTStream }
+
+func (p pushingStream) OnPartial(f func(string, int)) {
+	p.s.mu.Lock()
+	p.s.onPartial = f
+	p.s.mu.Unlock()
 }
 
 func (s *fakeSTT) Name() string { return "fake-stt" }
@@ -209,7 +231,11 @@ func (s *fakeSTT) NewStream(ctx context.Context, _ stt.StreamOptions) (stt.Strea
 	s.mu.Lock()
 	s.streams++
 	s.written = 0
+	push := s.push
 	s.mu.Unlock()
+	if push {
+		return pushingStream{&fakeSTTStream{s: s}}, nil
+	}
 	return &fakeSTTStream{s: s}, nil
 }
 
