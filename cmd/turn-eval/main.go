@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
@@ -21,6 +22,8 @@ import (
 	"time"
 
 	"github.com/duplex-ai/duplex/internal/benchmd"
+	"github.com/duplex-ai/duplex/stt"
+	"github.com/duplex-ai/duplex/stt/sphinx"
 	"github.com/duplex-ai/duplex/vad"
 	"github.com/duplex-ai/duplex/vad/eval"
 )
@@ -31,16 +34,21 @@ func main() {
 	out := flag.String("out", "BENCHMARKS.md", "file to write the section into (empty: print only)")
 	fsdd := flag.String("fsdd", "../shared/corpus/fsdd", "FSDD folder; absent: digit strings left out")
 	librivox := flag.String("librivox", "/usr/share/pocketsphinx/test/data/librivox", "librivox sentences; absent: left out")
+	real := flag.Bool("recogniser", true, "also run the settings with stt/sphinx's streaming partials")
+	flag.StringVar(&cacheFile, "partials-cache", "", "JSON file keeping the recogniser's partials between runs of the same items (empty: none)")
+	strs := flag.Int("digit-strings", 0, "FSDD digit strings per speaker (0: the default 30; fewer for a quick look)")
+	flag.BoolVar(&verbose, "v", false, "print each item's recogniser partials")
 	flag.Parse()
-	if err := run(*out, *fsdd, *librivox); err != nil {
+	if err := run(*out, *fsdd, *librivox, *real, *strs); err != nil {
 		log.Fatal(err)
 	}
 }
 
 // Settings of the curve: fixed silence (the baseline), fixed with the
 // ShortRunHold of the real-voices issue, and adaptive endpointing with its
-// base wait varied, audio only and with the oracle partial.
-func settings() []eval.TurnSetting {
+// base wait varied, audio only, with the oracle partial and with the real
+// streaming recogniser's partials (rec; nil: left out).
+func settings(rec eval.PartialSource) []eval.TurnSetting {
 	var s []eval.TurnSetting
 	for _, m := range []time.Duration{120, 200, 300, 400, 500, 600, 800, 1000} {
 		s = append(s, eval.TurnSetting{Name: fmt.Sprintf("fixed %d ms", m), Opt: vad.TurnOptions{MinSilence: m * ms}})
@@ -61,10 +69,136 @@ func settings() []eval.TurnSetting {
 		s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + partial %d ms late", vad.DefaultEndpointBase.Milliseconds(), lag),
 			Oracle: true, PartialLag: lag * ms, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{}}})
 	}
+	if rec != nil {
+		for _, b := range []time.Duration{100, 150, 200, 250, 300} {
+			s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + recogniser partial", b), Recogniser: rec,
+				Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{Base: b * ms}}})
+		}
+	}
 	return s
 }
 
-func run(out, fsddDir, librivoxDir string) error {
+// recogniser runs stt/sphinx's streaming recogniser (the server's offline
+// STT, skills grammar live pass) over an item's audio in 20 ms writes,
+// each taken up before the next (media time), and keeps the partials it
+// emits with the samples they cover. An item's audio at one SNR is the
+// same for every setting, so each is decoded once.
+type recogniser struct {
+	eng   *sphinx.Engine
+	cache map[recKey][]eval.TimedPartial
+	audio time.Duration // decoded
+	took  time.Duration // wall time decoding it
+}
+
+type recKey struct {
+	item int
+	snr  float64
+}
+
+// partialStream is what stt/sphinx's stream offers besides stt.Stream.
+type partialStream interface {
+	OnPartial(func(text string, samples int))
+	Consumed() int
+}
+
+// cached is the partials cache on disk: per item count (the items are
+// made from a fixed seed), per "item/snr".
+type cached map[string][]eval.TimedPartial
+
+func (r *recogniser) load(file string, n int) error {
+	if file == "" {
+		return nil
+	}
+	b, err := os.ReadFile(file)
+	if os.IsNotExist(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	var all map[int]cached
+	if err := json.Unmarshal(b, &all); err != nil {
+		return fmt.Errorf("turn-eval: %s: %w", file, err)
+	}
+	for k, v := range all[n] {
+		var key recKey
+		if _, err := fmt.Sscanf(k, "%d/%g", &key.item, &key.snr); err != nil {
+			return fmt.Errorf("turn-eval: %s: key %q: %w", file, k, err)
+		}
+		r.cache[key] = v
+	}
+	return nil
+}
+
+func (r *recogniser) save(file string, n int) {
+	if file == "" {
+		return
+	}
+	all := map[int]cached{n: {}}
+	for k, v := range r.cache {
+		all[n][fmt.Sprintf("%d/%g", k.item, k.snr)] = v
+	}
+	b, err := json.Marshal(all)
+	if err == nil {
+		err = os.WriteFile(file, b, 0o644)
+	}
+	if err != nil {
+		log.Printf("partials cache: %v", err)
+	}
+}
+
+func (r *recogniser) partials(item int, snr float64, pcm []int16) ([]eval.TimedPartial, error) {
+	k := recKey{item, snr}
+	if p, ok := r.cache[k]; ok {
+		return p, nil
+	}
+	start := time.Now()
+	st, err := r.eng.NewStream(context.Background(), stt.StreamOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	ps, ok := st.(partialStream)
+	if !ok {
+		return nil, fmt.Errorf("turn-eval: the sphinx stream does not report its partials")
+	}
+	var out []eval.TimedPartial
+	ps.OnPartial(func(text string, samples int) { out = append(out, eval.TimedPartial{Samples: samples, Text: text}) })
+	for off := 0; off+eval.FrameLen <= len(pcm); off += eval.FrameLen {
+		if err := st.Write(pcm[off : off+eval.FrameLen]); err != nil {
+			return nil, err
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for ps.Consumed() < off+eval.FrameLen {
+			if time.Now().After(deadline) {
+				return nil, fmt.Errorf("turn-eval: the recogniser took up %d of %d samples", ps.Consumed(), off+eval.FrameLen)
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}
+	// Consumed's atomic load orders the callbacks before it: out is complete.
+	if verbose {
+		var b strings.Builder
+		last := "\x00"
+		for _, p := range out {
+			if p.Text != last {
+				fmt.Fprintf(&b, " %dms:%q", p.Samples*1000/eval.Rate, p.Text)
+				last = p.Text
+			}
+		}
+		log.Printf("item %d snr %v:%s", item, snr, b.String())
+	}
+	r.cache[k] = out
+	r.audio += time.Duration(len(pcm)) * time.Second / eval.Rate
+	r.took += time.Since(start)
+	return out, nil
+}
+
+var (
+	verbose   bool
+	cacheFile string
+)
+
+func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error {
 	start := time.Now()
 	ctx := context.Background()
 	if _, err := os.Stat(fsddDir); err != nil {
@@ -74,9 +208,21 @@ func run(out, fsddDir, librivoxDir string) error {
 		librivoxDir = ""
 	}
 	cfg := eval.DefaultTurnConfig()
+	if digitStrings > 0 {
+		cfg.DigitStrings = digitStrings
+	}
 	items, err := eval.BuildTurnItems(ctx, cfg, fsddDir, librivoxDir)
 	if err != nil {
 		return err
+	}
+	if verbose {
+		for i, it := range items {
+			var segs []string
+			for _, sg := range it.Segs {
+				segs = append(segs, sg.Text)
+			}
+			log.Printf("item %d: %s %s tune=%v %q gaps %v", i, it.Set, it.Speaker, it.Tune, segs, it.Gaps)
+		}
 	}
 	mk := eval.Contenders()[0].New
 	conds := []float64{math.Inf(1), 10}
@@ -85,7 +231,22 @@ func run(out, fsddDir, librivoxDir string) error {
 		cond int
 	}
 	res := map[key][]eval.TurnOutcome{}
-	sets := settings()
+	var rec *recogniser
+	var src eval.PartialSource
+	if withRec {
+		eng, err := sphinx.NewEngine(sphinx.Options{PoolSize: 1})
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		rec = &recogniser{eng: eng, cache: map[recKey][]eval.TimedPartial{}}
+		if err := rec.load(cacheFile, len(items)); err != nil {
+			return err
+		}
+		defer rec.save(cacheFile, len(items))
+		src = rec.partials
+	}
+	sets := settings(src)
 	for si, s := range sets {
 		for ci, snr := range conds {
 			o, err := eval.RunTurns(items, s, snr, mk, cfg.Seed+uint64(ci))
@@ -178,7 +339,8 @@ func verdict(items []eval.TurnItem, sets []eval.TurnSetting, res func(si, ci int
 		return func(it eval.TurnItem) bool { return !it.Tune && f(it) }
 	}
 	for _, name := range []string{fmt.Sprintf("adaptive base %d ms, audio only", base), fmt.Sprintf("adaptive base %d ms + partial", base),
-		fmt.Sprintf("adaptive base %d ms + partial 200 ms late", base), fmt.Sprintf("adaptive base %d ms + partial 400 ms late", base)} {
+		fmt.Sprintf("adaptive base %d ms + partial 200 ms late", base), fmt.Sprintf("adaptive base %d ms + partial 400 ms late", base),
+		fmt.Sprintf("adaptive base %d ms + recogniser partial", base)} {
 		si := find(name)
 		if si < 0 || fixed < 0 {
 			continue
