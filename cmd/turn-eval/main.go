@@ -310,6 +310,9 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 			}
 		}
 	}
+	if rec != nil {
+		b.WriteString(hintsMarkdown(items, rec, conds, condName))
+	}
 	fmt.Print(b.String())
 	if out == "" {
 		return nil
@@ -368,6 +371,55 @@ func verdict(items []eval.TurnItem, sets []eval.TurnSetting, res func(si, ci int
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", name, cond, pct(r.Cuts, r.Pauses), lat(re),
 				pct(sy.Cuts, sy.Pauses), lat(sye), yes(beats), yes(goal))
 		}
+	}
+	return b.String()
+}
+
+// hintLook is how long after a segment's end the partial's hint is read
+// for hintsMarkdown: about when the adaptive decision would end the turn.
+const hintLook = 200 * ms
+
+// hintsMarkdown counts, on the held-out split, what the recogniser's
+// partial said hintLook after each segment's end: inside the pauses (the
+// speaker goes on) and at the true ends.
+func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, condName []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n#### What the recogniser's partial said, held-out split\n\n"+
+		"`vad.ClassifyPartial` of the last partial the decision had %d ms after each segment's end: in the pauses and at the true ends. "+
+		"none/complete/digits/continue counts.\n\n", hintLook.Milliseconds())
+	b.WriteString("| set | noise | in pauses: none / complete / digits / continue | at the end: none / complete / digits / continue |\n|---|---|---|---|\n")
+	for _, set := range setNames(items) {
+		for ci, snr := range conds {
+			var pause, end [4]int
+			for i, it := range items {
+				if it.Tune || it.Set != set {
+					continue
+				}
+				parts := rec.cache[recKey{i, snr}]
+				ends := it.SegmentEnds()
+				for k, e := range ends {
+					at := e + int(hintLook.Seconds()*eval.Rate)
+					h := vad.HintNone
+					for _, p := range parts {
+						if p.Samples+eval.FrameLen > at {
+							break
+						}
+						h = vad.ClassifyPartial(p.Text)
+					}
+					if k < len(ends)-1 {
+						pause[h]++
+					} else {
+						end[h]++
+					}
+				}
+			}
+			fmt.Fprintf(&b, "| %s | %s | %d / %d / %d / %d | %d / %d / %d / %d |\n", set, condName[ci],
+				pause[0], pause[1], pause[2], pause[3], end[0], end[1], end[2], end[3])
+		}
+	}
+	if rec.took > 0 {
+		fmt.Fprintf(&b, "\nThe recogniser decoded %s of audio in %s of wall time here (%.2f× real time, one decoder, 20 ms writes).\n",
+			rec.audio.Round(time.Second), rec.took.Round(time.Second), rec.took.Seconds()/rec.audio.Seconds())
 	}
 	return b.String()
 }

@@ -325,6 +325,21 @@ type TimedPartial struct {
 // order. The audio of an item at one snrDB is the same for every setting.
 type PartialSource func(item int, snrDB float64, pcm []int16) ([]TimedPartial, error)
 
+// SegmentEnds is where each segment of it ends, in samples of the audio
+// RunTurns lays out (lead-in, segments and gaps).
+func (it TurnItem) SegmentEnds() []int {
+	ends := make([]int, len(it.Segs))
+	pos := samplesOf(turnLead)
+	for k, sg := range it.Segs {
+		if k > 0 {
+			pos += samplesOf(it.Gaps[k-1])
+		}
+		pos += len(sg.PCM)
+		ends[k] = pos
+	}
+	return ends
+}
+
 // TurnOutcome is one item run through one setting.
 type TurnOutcome struct {
 	Item int

@@ -80,6 +80,9 @@ func TestRunTurnsRecogniserPartial(t *testing.T) {
 	items := []TurnItem{{Set: "s", Segs: []Segment{{PCM: tone(400 * time.Millisecond)}, {PCM: tone(400 * time.Millisecond)}},
 		Gaps: []time.Duration{700 * time.Millisecond}}}
 	firstEnd := samplesOf(turnLead + 400*time.Millisecond)
+	if e := items[0].SegmentEnds(); len(e) != 2 || e[0] != firstEnd || e[1] != firstEnd+samplesOf(1100*time.Millisecond) {
+		t.Fatalf("segment ends %v", e)
+	}
 	mk := func() (vad.Classifier, error) { return loud{}, nil }
 	for _, c := range []struct {
 		at   int
