@@ -64,6 +64,10 @@ type EndpointOptions struct {
 	Fall           time.Duration // − a falling energy contour over the last 500 ms of speech
 	Level          time.Duration // + a level or rising one
 	FallDB         float64
+	// DigitsShortOnly applies Digits only after a run shorter than
+	// ShortRun (a digit said alone): a grammar-bound recogniser reads a
+	// long stretch of other speech as a digit string.
+	DigitsShortOnly bool
 }
 
 func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
@@ -173,7 +177,9 @@ func (e *endpointer) wait(short bool) time.Duration {
 	case HintComplete:
 		w -= o.Complete
 	case HintDigits:
-		w += o.Digits
+		if short || !o.DigitsShortOnly {
+			w += o.Digits
+		}
 	case HintContinue:
 		w += o.Continue
 	}

@@ -97,6 +97,25 @@ func TestEndpointFinishedQuestionEndsEarly(t *testing.T) {
 	}
 }
 
+// DigitsShortOnly: a long run the recogniser reads as digits ends at the
+// no-word wait; a lone digit still holds.
+func TestEndpointDigitsShortOnly(t *testing.T) {
+	e := endpointer{}
+	e.opt, _ = EndpointOptions{DigitsShortOnly: true}.withDefaults()
+	e.hint = HintDigits
+	long, short := e.wait(false), e.wait(true)
+	if want := DefaultEndpointBase + DefaultEndpointLevel; long != want {
+		t.Errorf("after a long run: wait %v, want %v (no digit hold)", long, want)
+	}
+	if short != DefaultEndpointCeiling {
+		t.Errorf("after a short run: wait %v, want the ceiling %v", short, DefaultEndpointCeiling)
+	}
+	e.opt.DigitsShortOnly = false
+	if w, want := e.wait(false), DefaultEndpointBase+DefaultEndpointDigits+DefaultEndpointLevel; w != want {
+		t.Errorf("without DigitsShortOnly, after a long run: wait %v, want %v", w, want)
+	}
+}
+
 func TestClassifyPartial(t *testing.T) {
 	for text, want := range map[string]Hint{
 		"": HintNone, "my number is three seven": HintDigits, "call 555": HintDigits,
