@@ -70,9 +70,15 @@ func settings(rec eval.PartialSource) []eval.TurnSetting {
 			Oracle: true, PartialLag: lag * ms, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{}}})
 	}
 	if rec != nil {
-		for _, b := range []time.Duration{100, 150, 200, 250, 300} {
-			s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + recogniser partial", b), Recogniser: rec,
-				Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{Base: b * ms}}})
+		for _, short := range []bool{false, true} {
+			for _, b := range []time.Duration{100, 150, 200, 250, 300} {
+				name := fmt.Sprintf("adaptive base %d ms + recogniser partial", b)
+				if short {
+					name += ", digit hold after short runs"
+				}
+				s = append(s, eval.TurnSetting{Name: name, Recogniser: rec,
+					Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{Base: b * ms, DigitsShortOnly: short}}})
+			}
 		}
 	}
 	return s
@@ -343,7 +349,8 @@ func verdict(items []eval.TurnItem, sets []eval.TurnSetting, res func(si, ci int
 	}
 	for _, name := range []string{fmt.Sprintf("adaptive base %d ms, audio only", base), fmt.Sprintf("adaptive base %d ms + partial", base),
 		fmt.Sprintf("adaptive base %d ms + partial 200 ms late", base), fmt.Sprintf("adaptive base %d ms + partial 400 ms late", base),
-		fmt.Sprintf("adaptive base %d ms + recogniser partial", base)} {
+		fmt.Sprintf("adaptive base %d ms + recogniser partial", base),
+		fmt.Sprintf("adaptive base %d ms + recogniser partial, digit hold after short runs", base)} {
 		si := find(name)
 		if si < 0 || fixed < 0 {
 			continue
