@@ -36,6 +36,7 @@ func main() {
 	librivox := flag.String("librivox", "/usr/share/pocketsphinx/test/data/librivox", "librivox sentences; absent: left out")
 	real := flag.Bool("recogniser", true, "also run the settings with stt/sphinx's streaming partials")
 	flag.StringVar(&cacheFile, "partials-cache", "", "JSON file keeping the recogniser's partials between runs of the same items (empty: none)")
+	flag.BoolVar(&withLM, "recogniser-lm", true, "also run the settings with the partials of a general-LM live pass (slower)")
 	strs := flag.Int("digit-strings", 0, "FSDD digit strings per speaker (0: the default 30; fewer for a quick look)")
 	flag.BoolVar(&verbose, "v", false, "print each item's recogniser partials")
 	flag.Parse()
@@ -48,7 +49,7 @@ func main() {
 // ShortRunHold of the real-voices issue, and adaptive endpointing with its
 // base wait varied, audio only, with the oracle partial and with the real
 // streaming recogniser's partials (rec; nil: left out).
-func settings(rec eval.PartialSource) []eval.TurnSetting {
+func settings(rec, recLM eval.PartialSource) []eval.TurnSetting {
 	var s []eval.TurnSetting
 	for _, m := range []time.Duration{120, 200, 300, 400, 500, 600, 800, 1000} {
 		s = append(s, eval.TurnSetting{Name: fmt.Sprintf("fixed %d ms", m), Opt: vad.TurnOptions{MinSilence: m * ms}})
@@ -81,6 +82,12 @@ func settings(rec eval.PartialSource) []eval.TurnSetting {
 			}
 		}
 	}
+	if recLM != nil {
+		for _, b := range []time.Duration{100, 150, 200, 250, 300} {
+			s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + general-LM partial", b), Recogniser: recLM,
+				Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{Base: b * ms}}})
+		}
+	}
 	return s
 }
 
@@ -91,6 +98,7 @@ func settings(rec eval.PartialSource) []eval.TurnSetting {
 // same for every setting, so each is decoded once.
 type recogniser struct {
 	eng   *sphinx.Engine
+	lm    bool // the live pass decodes with the general LM (DisableGrammar), not the skills grammar
 	cache map[recKey][]eval.TimedPartial
 	audio time.Duration // decoded
 	took  time.Duration // wall time decoding it
@@ -200,6 +208,7 @@ func (r *recogniser) partials(item int, snr float64, pcm []int16) ([]eval.TimedP
 }
 
 var (
+	withLM    bool
 	verbose   bool
 	cacheFile string
 )
@@ -237,22 +246,38 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 		cond int
 	}
 	res := map[key][]eval.TurnOutcome{}
-	var rec *recogniser
-	var src eval.PartialSource
+	var recs []*recogniser // the skills grammar's live pass, then the general LM's
 	if withRec {
-		eng, err := sphinx.NewEngine(sphinx.Options{PoolSize: 1})
-		if err != nil {
-			return err
+		for _, lm := range []bool{false, true} {
+			if lm && !withLM {
+				continue
+			}
+			eng, err := sphinx.NewEngine(sphinx.Options{PoolSize: 1, DisableGrammar: lm})
+			if err != nil {
+				return err
+			}
+			defer eng.Close()
+			r := &recogniser{eng: eng, lm: lm, cache: map[recKey][]eval.TimedPartial{}}
+			file := cacheFile
+			if lm && file != "" {
+				file += ".lm"
+			}
+			if err := r.load(file, len(items)); err != nil {
+				return err
+			}
+			defer r.save(file, len(items))
+			recs = append(recs, r)
 		}
-		defer eng.Close()
-		rec = &recogniser{eng: eng, cache: map[recKey][]eval.TimedPartial{}}
-		if err := rec.load(cacheFile, len(items)); err != nil {
-			return err
-		}
-		defer rec.save(cacheFile, len(items))
-		src = rec.partials
 	}
-	sets := settings(src)
+	var src, srcLM eval.PartialSource
+	for _, r := range recs {
+		if r.lm {
+			srcLM = r.partials
+		} else {
+			src = r.partials
+		}
+	}
+	sets := settings(src, srcLM)
 	for si, s := range sets {
 		for ci, snr := range conds {
 			o, err := eval.RunTurns(items, s, snr, mk, cfg.Seed+uint64(ci))
@@ -316,8 +341,8 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 			}
 		}
 	}
-	if rec != nil {
-		b.WriteString(hintsMarkdown(items, rec, conds, condName))
+	for _, r := range recs {
+		b.WriteString(hintsMarkdown(items, r, conds, condName))
 	}
 	fmt.Print(b.String())
 	if out == "" {
@@ -350,7 +375,8 @@ func verdict(items []eval.TurnItem, sets []eval.TurnSetting, res func(si, ci int
 	for _, name := range []string{fmt.Sprintf("adaptive base %d ms, audio only", base), fmt.Sprintf("adaptive base %d ms + partial", base),
 		fmt.Sprintf("adaptive base %d ms + partial 200 ms late", base), fmt.Sprintf("adaptive base %d ms + partial 400 ms late", base),
 		fmt.Sprintf("adaptive base %d ms + recogniser partial", base),
-		fmt.Sprintf("adaptive base %d ms + recogniser partial, digit hold after short runs", base)} {
+		fmt.Sprintf("adaptive base %d ms + recogniser partial, digit hold after short runs", base),
+		fmt.Sprintf("adaptive base %d ms + general-LM partial", base)} {
 		si := find(name)
 		if si < 0 || fixed < 0 {
 			continue
@@ -391,9 +417,13 @@ const hintLook = 200 * ms
 // speaker goes on) and at the true ends.
 func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, condName []string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n#### What the recogniser's partial said, held-out split\n\n"+
+	name := "skills-grammar live pass (the server's today)"
+	if rec.lm {
+		name = "general-LM live pass (`sphinx.Options.DisableGrammar`)"
+	}
+	fmt.Fprintf(&b, "\n#### What the recogniser's partial said, %s, held-out split\n\n"+
 		"`vad.ClassifyPartial` of the last partial the decision had %d ms after each segment's end: in the pauses and at the true ends. "+
-		"none/complete/digits/continue counts.\n\n", hintLook.Milliseconds())
+		"none/complete/digits/continue counts.\n\n", name, hintLook.Milliseconds())
 	b.WriteString("| set | noise | in pauses: none / complete / digits / continue | at the end: none / complete / digits / continue |\n|---|---|---|---|\n")
 	for _, set := range setNames(items) {
 		for ci, snr := range conds {
