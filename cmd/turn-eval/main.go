@@ -511,7 +511,11 @@ func itemsMarkdown(items []eval.TurnItem, cfg eval.TurnConfig) string {
 		"Synthetic: %d requests/questions (ended) and %d sentences cut at a comma or before their continuation (paused), "+
 		"in espeak-ng en-us (tuning), en-gb and festival slt (held out). \"+ partial\" settings give the decision the true "+
 		"words of each segment from its end on (an oracle for the streaming recogniser's partial; the librivox cut halves have none); "+
-		"\"audio only\" settings have no words; \"partial N ms late\" gives those words N ms after each segment's end.\n",
+		"\"audio only\" settings have no words; \"partial N ms late\" gives those words N ms after each segment's end. "+
+		"\"+ recogniser partial\" settings give it the partials stt/sphinx's streaming recogniser emits over the item's audio "+
+		"(noise included; the skills-grammar live pass the server runs today), fed in 20 ms writes in media time, each reaching "+
+		"the decision one frame after the audio it covers (as the engine's pushed partial does); \"general-LM partial\": the same "+
+		"with the live pass on the general LM (`DisableGrammar`), a preview of a recogniser that transcribes open speech as it comes.\n",
 		cfg.GapMin, cfg.GapMax, cfg.FillerEvery, cfg.CommaMin, cfg.CommaMax, cfg.SentenceRepeats, 12, 8)
 	return b.String()
 }
