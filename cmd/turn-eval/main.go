@@ -457,6 +457,8 @@ func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, cond
 	if rec.took > 0 {
 		fmt.Fprintf(&b, "\nThe recogniser decoded %s of audio in %s of wall time here (%.2f× real time, one decoder, 20 ms writes).\n",
 			rec.audio.Round(time.Second), rec.took.Round(time.Second), rec.took.Seconds()/rec.audio.Seconds())
+	} else {
+		b.WriteString("\nThese partials came from `-partials-cache`: decoded by an earlier run of the same items, not timed here.\n")
 	}
 	return b.String()
 }
