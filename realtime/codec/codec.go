@@ -56,6 +56,8 @@ type Codec struct {
 	createID string
 	items    map[string]realtime.Item
 	order    []string
+	// calls are the tool calls shown started and not yet done (tools.go).
+	calls map[string]*toolCall
 }
 
 type userItem struct {
@@ -70,6 +72,9 @@ type response struct {
 	id, item, prev string
 	text           strings.Builder
 	audio          bool // output_audio_buffer.started sent
+	// outputs counts the function_call items after the message (tools.go).
+	outputs int
+	calls   []realtime.Item
 }
 
 var _ pipeline.Protocol = (*Codec)(nil)
@@ -253,6 +258,10 @@ func (c *Codec) encode(ev pipeline.Event) []realtime.Event {
 		e := &realtime.ErrorEvent{Error: realtime.ErrorObject{Type: typ, Code: code, Message: ev.Message}}
 		c.pipelineError(e)
 		return []realtime.Event{e}
+	case pipeline.ToolStarted:
+		return c.toolStarted(ev)
+	case pipeline.ToolDone:
+		return c.toolDone(ev)
 	case pipeline.Reply:
 		if evs, ok := ev.Payload.([]realtime.Event); ok {
 			return evs
@@ -391,7 +400,7 @@ func (c *Codec) endResponse(text, status string, details *realtime.StatusDetails
 		&realtime.ResponseOutputItemDone{OutputItemRef: realtime.OutputItemRef{ResponseID: r.id}, Item: item},
 		&realtime.ConversationItemDone{PreviousItemID: prev, Item: item},
 		&realtime.ResponseDone{Response: realtime.Response{ID: r.id, Object: "realtime.response", Status: respStatus,
-			StatusDetails: details, Output: []realtime.Item{item}, OutputModalities: []string{realtime.ModalityAudio},
+			StatusDetails: details, Output: append([]realtime.Item{item}, r.calls...), OutputModalities: []string{realtime.ModalityAudio},
 			Usage: &realtime.Usage{}}},
 	}
 	if r.audio {
