@@ -29,6 +29,8 @@ type Codec struct {
 	segment  int
 	// pending is reply text not yet sent as a sentence (bot-output).
 	pending string
+	// started: tool call ids shown running (tools.go).
+	started map[string]bool
 }
 
 var _ pipeline.Protocol = (*Codec)(nil)
@@ -123,6 +125,10 @@ func (c *Codec) encode(ev pipeline.Event) []msg {
 		}}}
 	case pipeline.Error:
 		return []msg{{typ: rtvi.TypeError, data: rtvi.ErrorData{Error: string(ev.Code) + ": " + ev.Message}}}
+	case pipeline.ToolStarted:
+		return c.toolStarted(ev)
+	case pipeline.ToolDone:
+		return c.toolDone(ev)
 	case pipeline.Ending:
 		return []msg{{typ: rtvi.TypeServerMessage, data: map[string]any{"type": "session-ending", "reason": ev.Reason}}}
 	}
