@@ -139,5 +139,12 @@ type ToolReporter interface {
 	ToolDone(turnID int, call llm.ToolCall, result string, err error, took time.Duration)
 }
 
+// ToolUser is implemented by an Output that records which tool results a
+// reply used (the transcript's "spoken" mark): a brain reports the calls
+// whose results it put into the reply's request.
+type ToolUser interface {
+	ToolsUsed(turnID int, callIDs []string)
+}
+
 // ErrCancelled is what Output.Audio returns once the reply was cancelled.
 var ErrCancelled = errors.New("brain: reply cancelled")

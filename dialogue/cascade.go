@@ -138,7 +138,7 @@ func (c *Cascade) readLLM(rctx context.Context, req brain.Request, out brain.Out
 		if !ts.wait(rctx, ts.runner.Running(), say) {
 			return
 		}
-		ts.prepare(req.TurnID, &lreq, c.clock().Now())
+		ts.prepare(req.TurnID, &lreq, c.clock().Now(), out)
 	}
 	st := &llmState{first: true}
 	for round := 0; ; round++ {

@@ -90,11 +90,25 @@ func (s *toolSession) wait(ctx context.Context, calls []*tools.Call, say func(st
 	return true
 }
 
+// used tells out which calls' results the reply of turnID uses.
+func used(out brain.Output, turnID int, calls []*tools.Call) {
+	u, ok := out.(brain.ToolUser)
+	if !ok || len(calls) == 0 {
+		return
+	}
+	ids := make([]string, 0, len(calls))
+	for _, c := range calls {
+		ids = append(ids, c.ID)
+	}
+	u.ToolsUsed(turnID, ids)
+}
+
 // prepare offers the tools and carries the results not yet heard into the
 // request, just before the new user turn.
-func (s *toolSession) prepare(turnID int, req *llm.Request, now time.Time) {
+func (s *toolSession) prepare(turnID int, req *llm.Request, now time.Time, out brain.Output) {
 	req.Tools = s.runner.Defs()
 	carried := s.runner.Unspoken()
+	used(out, turnID, carried)
 	s.mu.Lock()
 	for k := range s.used {
 		if k < turnID-8 {
@@ -137,6 +151,7 @@ func (s *toolSession) run(ctx context.Context, turnID int, calls []llm.ToolCall,
 		}
 		started = append(started, s.runner.Start(turnID, tc, report))
 	}
+	used(out, turnID, started)
 	s.mu.Lock()
 	s.used[turnID] = append(s.used[turnID], started...)
 	s.mu.Unlock()

@@ -687,7 +687,7 @@ func (e *engine) emitMetrics(r *reply) {
 // finishReply: everything was produced and played.
 func (e *engine) finishReply(r *reply) {
 	text := strings.TrimSpace(r.text.String())
-	e.emit(pipeline.ReplyDone{TurnID: r.turnID, Text: text})
+	e.emit(pipeline.ReplyDone{TurnID: r.turnID, Text: text, ToolCalls: r.usedTools()})
 	if !r.apology && text != "" {
 		e.hist.add(llm.Message{Role: llm.RoleAssistant, Text: text, At: e.clk.Now()})
 	}
@@ -781,7 +781,7 @@ func (e *engine) cutReply(outcome, reason string) {
 	played := e.io.Out.Played(r.uttID)
 	heard := r.heard(played)
 	e.brain.Truncate(r.turnID, played, heard)
-	e.emit(pipeline.ReplyInterrupted{TurnID: r.turnID, Heard: heard, Text: strings.TrimSpace(r.text.String()), Reason: reason, PlayedMS: ms(played)})
+	e.emit(pipeline.ReplyInterrupted{TurnID: r.turnID, Heard: heard, Text: strings.TrimSpace(r.text.String()), Reason: reason, PlayedMS: ms(played), ToolCalls: r.usedTools()})
 	if !r.apology && heard != "" {
 		e.hist.add(llm.Message{Role: llm.RoleAssistant, Text: heard, Interrupted: true, At: e.clk.Now()})
 	}

@@ -42,6 +42,9 @@ type harness struct {
 	nothingHeard atomic.Int32
 	// stop ends Run with a cause and waits for it, once.
 	stop func(cause error)
+	// replyEvs are the ReplyDone and ReplyInterrupted events, as emitted.
+	replyMu  sync.Mutex
+	replyEvs []pipeline.Event
 }
 
 func newHarness(t *testing.T, mut func(*Options)) *harness {

@@ -394,8 +394,13 @@ func (h *harness) io(out pipeline.AudioOut) *pipeline.IO {
 	return &pipeline.IO{
 		CallID: "test", Frames: h.frames, Commands: h.cmds, Out: out, Log: zerolog.Nop(),
 		Events: pipeline.SinkFunc(func(ev pipeline.Event) {
-			if _, ok := ev.(pipeline.NothingHeard); ok {
+			switch ev.(type) {
+			case pipeline.NothingHeard:
 				h.nothingHeard.Add(1)
+			case pipeline.ReplyDone, pipeline.ReplyInterrupted:
+				h.replyMu.Lock()
+				h.replyEvs = append(h.replyEvs, ev)
+				h.replyMu.Unlock()
 			}
 			if w, ok := events.Wire(ev); ok {
 				h.evs <- w

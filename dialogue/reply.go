@@ -2,6 +2,7 @@ package dialogue
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -129,6 +130,8 @@ type reply struct {
 	firstToken time.Time
 	ttsFirst   time.Time
 	ttsStart   time.Time
+	// toolCalls are the ids of the tool results the reply used.
+	toolCalls []string
 
 	// engine-owned state
 	text       strings.Builder
@@ -209,6 +212,26 @@ func (o replyOutput) ToolDone(turnID int, c llm.ToolCall, result string, err err
 		ev.Error = err.Error()
 	}
 	o.send(replyMsg{reply: o.r, kind: msgTool, tool: ev})
+}
+
+var _ brain.ToolUser = replyOutput{}
+
+// ToolsUsed implements brain.ToolUser.
+func (o replyOutput) ToolsUsed(_ int, ids []string) {
+	o.r.mu.Lock()
+	defer o.r.mu.Unlock()
+	for _, id := range ids {
+		if !slices.Contains(o.r.toolCalls, id) {
+			o.r.toolCalls = append(o.r.toolCalls, id)
+		}
+	}
+}
+
+// usedTools returns the ids of the tool results the reply used.
+func (r *reply) usedTools() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.toolCalls...)
 }
 
 func (o replyOutput) Produced(audio bool) {

@@ -115,6 +115,24 @@ func count(evs []events.Event, typ string) int {
 
 func (h *harness) text(s string) { h.cmds <- pipeline.Command{Kind: pipeline.CmdInputText, Text: s} }
 
+// usedTools returns, per reply event so far, the tool calls it used
+// ("-" marks an interrupted reply), e.g. "-call_1 call_1 ".
+func (h *harness) usedTools() string {
+	h.replyMu.Lock()
+	defer h.replyMu.Unlock()
+	var b strings.Builder
+	for _, ev := range h.replyEvs {
+		switch ev := ev.(type) {
+		case pipeline.ReplyDone:
+			b.WriteString(strings.Join(ev.ToolCalls, ","))
+		case pipeline.ReplyInterrupted:
+			b.WriteString("-" + strings.Join(ev.ToolCalls, ","))
+		}
+		b.WriteString(" ")
+	}
+	return b.String()
+}
+
 // A slow tool cut off by the user: it still runs to completion once, the
 // preamble filled the wait, and its result is in the next answer.
 func TestSlowToolInterruptedMidRun(t *testing.T) {
@@ -163,6 +181,11 @@ func TestSlowToolInterruptedMidRun(t *testing.T) {
 	reqs := l.requests()
 	if _, ok := toolResult(reqs[len(reqs)-1], "call_1"); ok {
 		t.Fatal("a spoken result is still carried")
+	}
+	// The transcript's spoken mark: the cut reply used call_1, the next
+	// one spoke it, the last used nothing.
+	if got := h.usedTools(); got != "-call_1 call_1  " {
+		t.Fatalf("tool calls per reply %q", got)
 	}
 }
 

@@ -94,6 +94,9 @@ type ReplyDelta struct {
 type ReplyDone struct {
 	TurnID int
 	Text   string
+	// ToolCalls are the ids of the tool calls whose results the reply used
+	// (now heard by the user).
+	ToolCalls []string
 }
 
 // ReplyInterrupted: the reply was cut off; Heard is the part the user
@@ -106,6 +109,9 @@ type ReplyInterrupted struct {
 	// PlayedMS is how much of the reply's audio was played out.
 	PlayedMS float64
 	Reason   string
+	// ToolCalls are the ids of the tool calls whose results the reply used
+	// (not heard in full: carried into the next turn).
+	ToolCalls []string
 }
 
 // Reply is a codec's answer to a client message (Command.Reply), routed

@@ -32,6 +32,7 @@ const (
 	KindAssistant = "assistant"
 	KindMetrics   = "metrics"
 	KindError     = "error"
+	KindTool      = "tool"
 	KindEnd       = "call.end"
 )
 
@@ -60,10 +61,29 @@ type Entry struct {
 	Pipeline   string  `json:"pipeline,omitempty"`
 	Reason     string  `json:"reason,omitempty"`
 	DurationMS float64 `json:"duration_ms,omitempty"`
+	// Tool is one finished tool call (kind tool). ToolCalls (assistant)
+	// are the ids of the tool results the reply used: spoken when the
+	// reply was not interrupted.
+	Tool      *Tool    `json:"tool,omitempty"`
+	ToolCalls []string `json:"tool_calls,omitempty"`
 	// SecretSHA256 (call.start) lets GET /v1/calls/{id}/transcript check
 	// the call's secret after the call has ended, without keeping it.
 	SecretSHA256 string `json:"secret_sha256,omitempty"`
 }
+
+// Tool is a tool call: its id (the model's tool_call id), the tool's name,
+// the JSON arguments, and the bounded result or the error.
+type Tool struct {
+	ID         string  `json:"id"`
+	Name       string  `json:"name"`
+	Arguments  string  `json:"arguments,omitempty"`
+	Result     string  `json:"result,omitempty"`
+	Error      string  `json:"error,omitempty"`
+	DurationMS float64 `json:"duration_ms"`
+}
+
+// maxToolArgs bounds the started calls whose arguments wait for their end.
+const maxToolArgs = 256
 
 // Errors returned by Store.Read.
 var (
@@ -188,20 +208,47 @@ type Log struct {
 	callID string
 	now    func() time.Time
 	start  time.Time
+	// args of the tool calls started and not yet done, by id.
+	args map[string]string
 }
 
-// Records reports whether Event writes ev: final user transcripts,
-// finished and interrupted replies, turn metrics and backend errors.
+// Records reports whether Event needs ev: final user transcripts,
+// finished and interrupted replies, tool calls, turn metrics and backend
+// errors.
 func Records(ev pipeline.Event) bool {
+	if _, ok := ev.(pipeline.ToolStarted); ok {
+		return true
+	}
 	_, ok := entry(ev)
 	return ok
 }
 
-// Event records ev if it is part of the conversation (see Records).
+// Event records ev if it is part of the conversation (see Records). A tool
+// call is one entry, written when it ends, with the arguments it started
+// with.
 func (l *Log) Event(ev pipeline.Event) {
-	if e, ok := entry(ev); ok {
-		_ = l.write(e)
+	if st, ok := ev.(pipeline.ToolStarted); ok {
+		l.mu.Lock()
+		if l.args == nil {
+			l.args = map[string]string{}
+		}
+		if len(l.args) < maxToolArgs {
+			l.args[st.CallID] = st.Arguments
+		}
+		l.mu.Unlock()
+		return
 	}
+	e, ok := entry(ev)
+	if !ok {
+		return
+	}
+	if e.Tool != nil {
+		l.mu.Lock()
+		e.Tool.Arguments = l.args[e.Tool.ID]
+		delete(l.args, e.Tool.ID)
+		l.mu.Unlock()
+	}
+	_ = l.write(e)
 }
 
 func entry(ev pipeline.Event) (Entry, bool) {
@@ -209,9 +256,11 @@ func entry(ev pipeline.Event) (Entry, bool) {
 	case pipeline.TranscriptFinal:
 		return Entry{Kind: KindUser, TurnID: ev.TurnID, Text: ev.Text, Partial: ev.Partial}, true
 	case pipeline.ReplyDone:
-		return Entry{Kind: KindAssistant, TurnID: ev.TurnID, Text: ev.Text}, true
+		return Entry{Kind: KindAssistant, TurnID: ev.TurnID, Text: ev.Text, ToolCalls: ev.ToolCalls}, true
 	case pipeline.ReplyInterrupted:
-		return Entry{Kind: KindAssistant, TurnID: ev.TurnID, Text: ev.Text, Interrupted: true, Heard: ev.Heard, Reason: ev.Reason}, true
+		return Entry{Kind: KindAssistant, TurnID: ev.TurnID, Text: ev.Text, Interrupted: true, Heard: ev.Heard, Reason: ev.Reason, ToolCalls: ev.ToolCalls}, true
+	case pipeline.ToolDone:
+		return Entry{Kind: KindTool, TurnID: ev.TurnID, Tool: &Tool{ID: ev.CallID, Name: ev.Name, Result: ev.Result, Error: ev.Error, DurationMS: ev.DurationMS}}, true
 	case pipeline.TurnMetrics:
 		m := events.TurnMetrics(ev.Metrics)
 		return Entry{Kind: KindMetrics, TurnID: ev.TurnID, Metrics: &m}, true

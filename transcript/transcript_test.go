@@ -182,3 +182,62 @@ func TestCallEndEntries(t *testing.T) {
 		t.Errorf("no partial mark in the file:\n%s", b)
 	}
 }
+
+// TestLogRecordsToolCalls: each tool call is one entry (id, name,
+// arguments, result or error); the assistant entries list the results
+// they used, so a result is spoken when an uninterrupted reply lists it.
+func TestLogRecordsToolCalls(t *testing.T) {
+	st, err := NewStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.Repeat("0b", 16)
+	l, err := st.Create(id, "s", "assistant")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !Records(pipeline.ToolStarted{}) || !Records(pipeline.ToolDone{}) {
+		t.Fatal("tool events are not recorded")
+	}
+	l.Event(pipeline.TranscriptFinal{TurnID: 1, Text: "look it up"})
+	l.Event(pipeline.ToolStarted{TurnID: 1, CallID: "call_1", Name: "slow_lookup", Arguments: `{"q":"x"}`})
+	l.Event(pipeline.ToolStarted{TurnID: 1, CallID: "call_2", Name: "counter", Arguments: `{}`})
+	l.Event(pipeline.ReplyInterrupted{TurnID: 1, Text: "Let me check.", Heard: "Let", ToolCalls: []string{"call_1", "call_2"}})
+	l.Event(pipeline.ToolDone{TurnID: 1, CallID: "call_2", Name: "counter", Error: "tools: tool timed out", DurationMS: 10000})
+	l.Event(pipeline.ToolDone{TurnID: 1, CallID: "call_1", Name: "slow_lookup", Result: `{"answer":42}`, DurationMS: 3000})
+	l.Event(pipeline.TranscriptFinal{TurnID: 2, Text: "so"})
+	l.Event(pipeline.ReplyDone{TurnID: 2, Text: "It is 42.", ToolCalls: []string{"call_1", "call_2"}})
+	if err := l.Close("client_hangup"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.Read(id, "s") // what GET /v1/calls/{id}/transcript serves
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := Entries(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range es {
+		kinds = append(kinds, e.Kind)
+	}
+	if got := strings.Join(kinds, ","); got != "call.start,user,assistant,tool,tool,user,assistant,call.end" {
+		t.Fatalf("kinds %s", got)
+	}
+	if c := es[3].Tool; c == nil || *c != (Tool{ID: "call_2", Name: "counter", Arguments: "{}", Error: "tools: tool timed out", DurationMS: 10000}) {
+		t.Fatalf("failed call: %+v", c)
+	}
+	if c := es[4].Tool; c == nil || *c != (Tool{ID: "call_1", Name: "slow_lookup", Arguments: `{"q":"x"}`, Result: `{"answer":42}`, DurationMS: 3000}) || es[4].TurnID != 1 {
+		t.Fatalf("call: %+v", es[4])
+	}
+	if a := es[2]; !a.Interrupted || strings.Join(a.ToolCalls, ",") != "call_1,call_2" {
+		t.Fatalf("interrupted reply: %+v", a)
+	}
+	if a := es[6]; a.Interrupted || strings.Join(a.ToolCalls, ",") != "call_1,call_2" {
+		t.Fatalf("reply that spoke the results: %+v", a)
+	}
+	if !strings.Contains(string(b), `"tool":{"id":"call_1","name":"slow_lookup","arguments":"{\"q\":\"x\"}","result":"{\"answer\":42}"`) {
+		t.Fatalf("raw transcript:\n%s", b)
+	}
+}
