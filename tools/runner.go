@@ -31,7 +31,7 @@ type State int
 const (
 	Running State = iota + 1
 	Done
-	Cancelled // never started: the turn that asked for it was cancelled first
+	Cancelled // never started: its turn was cancelled first, or the user declined
 )
 
 // Event reports a call's start (Done false) or end to the page.
@@ -108,6 +108,23 @@ func (r *Runner) Defs() []llm.ToolDef { return r.reg.Defs() }
 // report, if set, hears the start now and the end from the call's
 // goroutine. A call without an id gets an error result and never runs.
 func (r *Runner) Start(turnID int, tc llm.ToolCall, report func(Event)) *Call {
+	return r.start(turnID, tc, report, false)
+}
+
+// StartConfirmed is Start for a call the user confirmed: a tool outside
+// the -tools-allow list runs too.
+func (r *Runner) StartConfirmed(turnID int, tc llm.ToolCall, report func(Event)) *Call {
+	return r.start(turnID, tc, report, true)
+}
+
+// NeedsConfirm reports whether a call of name must be confirmed first.
+func (r *Runner) NeedsConfirm(name string) bool { return r.reg.NeedsConfirm(name) }
+
+// All are the tools offered by a brain that asks before running those
+// that need confirmation.
+func (r *Runner) All() []llm.ToolDef { return r.reg.All() }
+
+func (r *Runner) start(turnID int, tc llm.ToolCall, report func(Event), confirmed bool) *Call {
 	r.mu.Lock()
 	if c, ok := r.calls[tc.ID]; ok && tc.ID != "" {
 		r.mu.Unlock()
@@ -155,7 +172,7 @@ func (r *Runner) Start(turnID int, tc llm.ToolCall, report func(Event)) *Call {
 	go func() {
 		defer r.wg.Done()
 		defer cancel()
-		res, err := r.reg.Call(ctx, tc.Name, json.RawMessage(args))
+		res, err := r.reg.call(ctx, tc.Name, json.RawMessage(args), confirmed)
 		timer.Stop()
 		if err == nil && r.ctx.Err() != nil {
 			err = r.ctx.Err()
@@ -168,15 +185,22 @@ func (r *Runner) Start(turnID int, tc llm.ToolCall, report func(Event)) *Call {
 // Cancel records that tc will never start because its turn was cancelled
 // before it could; false when it already started (then it runs on).
 func (r *Runner) Cancel(turnID int, tc llm.ToolCall) bool {
+	return r.Decline(turnID, tc, ErrCancelled) != nil
+}
+
+// Decline records that tc will never start, failing with err (e.g.
+// ErrDeclined), so asking again for its id runs nothing; nil when the id
+// is already known (then that call stands).
+func (r *Runner) Decline(turnID int, tc llm.ToolCall, err error) *Call {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.calls[tc.ID]; ok || tc.ID == "" {
-		return false
+		return nil
 	}
-	c := &Call{ToolCall: tc, TurnID: turnID, done: make(chan struct{}), state: Cancelled, err: ErrCancelled}
+	c := &Call{ToolCall: tc, TurnID: turnID, done: make(chan struct{}), state: Cancelled, err: err}
 	close(c.done)
 	r.calls[tc.ID] = c
-	return true
+	return c
 }
 
 // Lookup returns the call with id, or nil.

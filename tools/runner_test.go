@@ -182,3 +182,38 @@ func TestCloseEndsRunningCalls(t *testing.T) {
 		t.Fatal("a call cut by Close has no error")
 	}
 }
+
+// Tools outside the allow list are offered only with All, refused by
+// Start and run by StartConfirmed; a declined call never runs, and its id
+// is not run later either.
+func TestConfirmation(t *testing.T) {
+	d := &demo.Tools{}
+	r, reg := newRunner(t, nil, d.Funcs())
+	reg.Allow([]string{"slow_lookup"})
+	if !r.NeedsConfirm("counter") || r.NeedsConfirm("slow_lookup") {
+		t.Fatal("NeedsConfirm does not follow the allow list")
+	}
+	if n, all := len(reg.Defs()), len(r.All()); n != 1 || all != 2 {
+		t.Fatalf("Defs %d (want the allowed one), All %d (want both)", n, all)
+	}
+	if _, err := wait(t, r.Start(1, llm.ToolCall{ID: "c1", Name: "counter", Arguments: "{}"}, nil)); !errors.Is(err, tools.ErrNotAllowed) {
+		t.Fatalf("unconfirmed start: %v", err)
+	}
+	if res, err := wait(t, r.StartConfirmed(1, llm.ToolCall{ID: "c2", Name: "counter", Arguments: "{}"}, nil)); err != nil || res != `{"count":1}` {
+		t.Fatalf("confirmed start: %q %v", res, err)
+	}
+	no := llm.ToolCall{ID: "c3", Name: "counter", Arguments: "{}"}
+	c := r.Decline(2, no, tools.ErrDeclined)
+	if c == nil || r.State(c) != tools.Cancelled {
+		t.Fatal("Decline made no cancelled call")
+	}
+	if _, err := c.Result(); !errors.Is(err, tools.ErrDeclined) {
+		t.Fatalf("declined result %v", err)
+	}
+	if again := r.StartConfirmed(3, no, nil); again != c || r.Decline(3, no, tools.ErrDeclined) != nil {
+		t.Fatal("a declined id started or was declined again")
+	}
+	if n := d.Runs("counter"); n != 1 {
+		t.Fatalf("counter ran %d times, want 1", n)
+	}
+}

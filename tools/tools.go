@@ -41,6 +41,9 @@ var (
 	ErrTimeout     = errors.New("tools: tool timed out")
 	ErrCancelled   = errors.New("tools: call cancelled before it started")
 	ErrBadArgs     = errors.New("tools: arguments are not a JSON object")
+	// ErrDeclined: the user did not confirm a call that needed it (a no,
+	// another request, or silence); it never ran.
+	ErrDeclined = errors.New("tools: the user did not confirm the call")
 )
 
 // Registry is the tools every call may use; safe for concurrent use.
@@ -78,8 +81,10 @@ func (r *Registry) Add(ctx context.Context, p Provider) error {
 	return nil
 }
 
-// Allow restricts the tools that may run to names (the -tools-allow list);
-// the others are not offered and refused if called. No names: all allowed.
+// Allow names the tools that may run without confirmation (the
+// -tools-allow list). The others are offered only by All, to a brain that
+// asks the user first (Runner.StartConfirmed), and refused by Call. No
+// names: every tool runs without confirmation.
 func (r *Registry) Allow(names []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -94,6 +99,25 @@ func (r *Registry) Allow(names []string) {
 }
 
 func (r *Registry) allowed(name string) bool { return r.allow == nil || r.allow[name] }
+
+// NeedsConfirm reports whether name may run only after the user said yes.
+func (r *Registry) NeedsConfirm(name string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return !r.allowed(name)
+}
+
+// All returns every tool as the model sees it, those that need
+// confirmation too.
+func (r *Registry) All() []llm.ToolDef {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]llm.ToolDef, 0, len(r.tools))
+	for _, t := range r.tools {
+		out = append(out, llm.ToolDef{Name: t.Name, Description: t.Description, Parameters: t.InputSchema})
+	}
+	return out
+}
 
 // Tools returns the allowed tools, in registration order.
 func (r *Registry) Tools() []Tool {
@@ -117,8 +141,13 @@ func (r *Registry) Defs() []llm.ToolDef {
 	return out
 }
 
-// Call runs one tool once, without the runner's bookkeeping.
+// Call runs one tool once, without the runner's bookkeeping; a tool that
+// needs confirmation is refused.
 func (r *Registry) Call(ctx context.Context, name string, args json.RawMessage) (string, error) {
+	return r.call(ctx, name, args, false)
+}
+
+func (r *Registry) call(ctx context.Context, name string, args json.RawMessage, confirmed bool) (string, error) {
 	r.mu.RLock()
 	p, ok := r.by[name]
 	allowed := r.allowed(name)
@@ -126,7 +155,7 @@ func (r *Registry) Call(ctx context.Context, name string, args json.RawMessage) 
 	if !ok {
 		return "", fmt.Errorf("%w: %q", ErrUnknownTool, name)
 	}
-	if !allowed {
+	if !allowed && !confirmed {
 		return "", fmt.Errorf("%w: %q", ErrNotAllowed, name)
 	}
 	return p.Call(ctx, name, args)
