@@ -30,6 +30,10 @@ func TestRecognizesSkillPhrases(t *testing.T) {
 		{"en-us+f2", "what is twelve times seven", []string{"twelve", "times", "seven"}},
 		{"en-us", "tell me a story", []string{"story"}},
 		{"en-us", "what is seventy seven plus fifteen", []string{"seventy", "seven", "plus", "fifteen"}},
+		// The answers to "Shall I run …?" (dialogue/confirm.go).
+		{"en-us", "yes", []string{"yes"}},
+		{"en-us", "no", []string{"no"}},
+		{"en-us+f2", "yes", []string{"yes"}},
 	}
 	for _, c := range cases {
 		pcm := speak(t, c.voice, c.text)

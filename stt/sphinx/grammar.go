@@ -31,7 +31,8 @@ func NumberWords(n int) string {
 // SkillsGrammar returns the JSGF grammar of the requests the offline brain
 // (llm/local) understands: greetings, time, date, arithmetic on spoken
 // numbers 0..100, memory, stories, help, camera and the short words the
-// dialogue engine listens for while it speaks (stop, wait, backchannels),
+// dialogue engine listens for while it speaks (stop, wait, backchannels)
+// and the answers to a tool confirmation (yes, no),
 // and runs of digits (see DigitString).
 func SkillsGrammar() string {
 	var b strings.Builder
@@ -54,7 +55,7 @@ func SkillsGrammar() string {
 	// phrase, so it is not forced into a sum. Shorter runs would take
 	// "hello" for "oh".
 	b.WriteString("<digits> = <d> <d> <d>+;\n<d> = oh | " + strings.Join(onesWords, " | ") + ";\n")
-	b.WriteString("<short> = stop | wait | yeah | okay | right | uh huh | mm hmm | hmm;\n")
+	b.WriteString("<short> = stop | wait | yes | no | yeah | okay | right | uh huh | mm hmm | hmm;\n")
 	return b.String()
 }
 
