@@ -40,6 +40,9 @@ type Cascade struct {
 	// defaults "Let me check." and 700 ms.
 	Preamble      string
 	PreambleAfter time.Duration
+	// ConfirmTimeout is how long a question "Shall I run NAME?" (a tool
+	// outside -tools-allow) waits for a yes; default 10 s.
+	ConfirmTimeout time.Duration
 }
 
 var _ brain.Brain = (*Cascade)(nil)
@@ -139,6 +142,12 @@ func (c *Cascade) readLLM(rctx context.Context, req brain.Request, out brain.Out
 			return
 		}
 		ts.prepare(req.TurnID, &lreq, c.clock().Now(), out)
+		// This turn may answer "Shall I …?".
+		msgs, ok := ts.confirmed(rctx, req, out, say, reporter(out))
+		if !ok {
+			return
+		}
+		lreq.History = append(lreq.History, msgs...)
 	}
 	st := &llmState{first: true}
 	for round := 0; ; round++ {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/duplex-ai/duplex/brain"
 	"github.com/duplex-ai/duplex/llm"
+	"github.com/duplex-ai/duplex/stt"
 	"github.com/duplex-ai/duplex/tools"
 )
 
@@ -28,6 +29,8 @@ type toolSession struct {
 
 	mu   sync.Mutex
 	used map[int][]*tools.Call // calls whose results a turn's reply used
+	// pending is the question waiting for the user's yes (confirm.go).
+	pending *pendingConfirm
 }
 
 // Respond implements brain.Session.
@@ -54,9 +57,17 @@ func (s *toolSession) Truncate(turnID int, _ time.Duration, _ string) {
 	s.runner.Unspeak(used...)
 }
 
-// Close implements brain.Session: running tool calls are cancelled and
-// joined.
+// Hear implements brain.Session; the user speaking restarts the wait for
+// an answer to a question.
+func (s *toolSession) Hear(ctx context.Context, opt stt.StreamOptions) (stt.Stream, error) {
+	s.listening()
+	return s.Cascade.Hear(ctx, opt)
+}
+
+// Close implements brain.Session: a question waiting is dropped, running
+// tool calls are cancelled and joined.
 func (s *toolSession) Close() error {
+	s.take()
 	s.runner.Close()
 	return nil
 }
@@ -106,7 +117,7 @@ func used(out brain.Output, turnID int, calls []*tools.Call) {
 // prepare offers the tools and carries the results not yet heard into the
 // request, just before the new user turn.
 func (s *toolSession) prepare(turnID int, req *llm.Request, now time.Time, out brain.Output) {
-	req.Tools = s.runner.Defs()
+	req.Tools = s.runner.All()
 	carried := s.runner.Unspoken()
 	used(out, turnID, carried)
 	s.mu.Lock()
@@ -126,14 +137,10 @@ func (s *toolSession) prepare(turnID int, req *llm.Request, now time.Time, out b
 	req.History = h
 }
 
-// run starts the round's calls (those not started when the reply is
-// cancelled never start), says the preamble if they take long, waits for
-// them and returns the round's turns for the next LLM request. false: the
-// reply was cancelled; the calls run on and their results are carried
-// into the next turn.
-func (s *toolSession) run(ctx context.Context, turnID int, calls []llm.ToolCall, text string, out brain.Output, say func(string) bool) ([]llm.Message, bool) {
+// reporter turns the runner's events into out's tool.started/tool.done.
+func reporter(out brain.Output) func(tools.Event) {
 	rep, _ := out.(brain.ToolReporter)
-	report := func(ev tools.Event) {
+	return func(ev tools.Event) {
 		if rep == nil {
 			return
 		}
@@ -143,22 +150,51 @@ func (s *toolSession) run(ctx context.Context, turnID int, calls []llm.ToolCall,
 		}
 		rep.ToolDone(ev.TurnID, ev.Call, ev.Result, ev.Err, ev.Duration)
 	}
+}
+
+// run starts the round's calls (those not started when the reply is
+// cancelled never start), says the preamble if they take long, waits for
+// them and returns the round's turns for the next LLM request. A call of
+// a tool outside -tools-allow is held and the user asked first; the reply
+// ends with the question. false: the reply ended (cancelled, or asking);
+// calls already started run on and their results are carried into the
+// next turn.
+func (s *toolSession) run(ctx context.Context, turnID int, calls []llm.ToolCall, text string, out brain.Output, say func(string) bool) ([]llm.Message, bool) {
+	report := reporter(out)
 	var started []*tools.Call
+	var held []llm.ToolCall
 	for _, tc := range calls {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			s.runner.Cancel(turnID, tc)
-			continue
+		case s.runner.NeedsConfirm(tc.Name) && s.runner.Lookup(tc.ID) == nil:
+			held = append(held, tc)
+		default:
+			started = append(started, s.runner.Start(turnID, tc, report))
 		}
-		started = append(started, s.runner.Start(turnID, tc, report))
 	}
 	used(out, turnID, started)
 	s.mu.Lock()
 	s.used[turnID] = append(s.used[turnID], started...)
 	s.mu.Unlock()
 	if ctx.Err() != nil {
+		for _, tc := range held {
+			s.runner.Cancel(turnID, tc)
+		}
 		return nil, false
 	}
-	if !s.wait(ctx, started, say) {
+	if len(held) > 0 {
+		s.ask(turnID, held, text, report)
+		say(question(held))
+		return nil, false
+	}
+	return s.finish(ctx, started, text, say)
+}
+
+// finish waits for started (the preamble if they take long), apologises
+// for a failed one and returns the calls and results as turns.
+func (s *toolSession) finish(ctx context.Context, started []*tools.Call, text string, say func(string) bool) ([]llm.Message, bool) {
+	if ctx.Err() != nil || !s.wait(ctx, started, say) {
 		return nil, false
 	}
 	failed := false

@@ -831,7 +831,7 @@ func (e *engine) stageError(stage brain.Stage, err error) {
 // brain speaks the apology; the call goes on).
 func (e *engine) onTool(ev pipeline.Event) {
 	e.emit(ev)
-	if d, ok := ev.(pipeline.ToolDone); ok && d.Error != "" {
+	if d, ok := ev.(pipeline.ToolDone); ok && d.Error != "" && !d.Cancelled {
 		e.log.Warn().Str("tool", d.Name).Str("id", d.CallID).Str("err", d.Error).Msg("tool call failed")
 		if e.o.Metrics != nil {
 			e.o.Metrics.Errors.WithLabelValues("tool").Inc()

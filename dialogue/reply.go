@@ -2,6 +2,7 @@ package dialogue
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"github.com/duplex-ai/duplex/brain"
 	"github.com/duplex-ai/duplex/llm"
 	"github.com/duplex-ai/duplex/pipeline"
+	"github.com/duplex-ai/duplex/tools"
 )
 
 // gate serializes a reply's Enqueue calls with its cancellation: once
@@ -210,6 +212,7 @@ func (o replyOutput) ToolDone(turnID int, c llm.ToolCall, result string, err err
 	ev := pipeline.ToolDone{TurnID: turnID, CallID: c.ID, Name: c.Name, Result: result, DurationMS: ms(took)}
 	if err != nil {
 		ev.Error = err.Error()
+		ev.Cancelled = errors.Is(err, tools.ErrDeclined) || errors.Is(err, tools.ErrCancelled)
 	}
 	o.send(replyMsg{reply: o.r, kind: msgTool, tool: ev})
 }

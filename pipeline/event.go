@@ -181,6 +181,9 @@ type ToolDone struct {
 	// Result is the bounded result given to the model (for a Realtime
 	// function_call_output; the events protocol does not carry it).
 	Result string
+	// Cancelled: the call never ran (the user did not confirm it); Error
+	// says why. Not a failure: no error event follows.
+	Cancelled bool
 }
 
 func (Ready) event()             {}

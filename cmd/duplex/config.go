@@ -122,7 +122,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.StringVar(&c.addr, "addr", ":8080", "HTTP listen address")
 	fs.Var(&c.mcpURLs, "mcp", "URL of a Streamable HTTP MCP server whose tools the assistant may call; repeatable")
 	fs.Var(&c.mcpCmds, "mcp-cmd", `command line of a stdio MCP server to start, e.g. "duplex mcp-demo"; repeatable`)
-	fs.Var(&c.toolsAllow, "tools-allow", "names of the tools that may run without confirmation; only these are offered (none: all); repeatable")
+	fs.Var(&c.toolsAllow, "tools-allow", "names of the tools that run without asking; the cascade offers the others too and runs them after the user says yes (the speech-to-speech brain offers only these); none: all run without asking; repeatable")
 	fs.BoolVar(&c.localTools, "local-tools", false, "with -llm local: run the time, date and arithmetic skills as tools (tool.started/tool.done), the same path as MCP tools")
 	fs.DurationVar(&c.toolTimeout, "tool-timeout", 10*time.Second, "longest a tool call may run before it counts as failed")
 	fs.StringVar(&c.logFormat, "log-format", "console", "log format: console or json")

@@ -27,11 +27,11 @@ func (c *Codec) toolStarted(ev pipeline.ToolStarted) []msg {
 }
 
 // toolDone: llm-function-call-stopped with the result (JSON as it is,
-// other text as a string, a failure as {"error": …}); a call never shown
-// started never ran (declined): cancelled.
+// other text as a string, a failure as {"error": …}); a call that never
+// ran (declined, or never shown started) is cancelled.
 func (c *Codec) toolDone(ev pipeline.ToolDone) []msg {
 	d := rtvi.FunctionCallStoppedData{FunctionName: ev.Name, ToolCallID: ev.CallID}
-	if !c.started[ev.CallID] {
+	if ev.Cancelled || !c.started[ev.CallID] {
 		d.Cancelled = true
 	}
 	delete(c.started, ev.CallID)
