@@ -16,6 +16,7 @@ import (
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/callbot"
 	"github.com/duplex-ai/duplex/tools/demo"
+	"github.com/duplex-ai/duplex/transcript"
 	"github.com/duplex-ai/duplex/tools/mcp/demoserver"
 )
 
@@ -133,5 +134,28 @@ func TestCallbotToolThroughInterruption(t *testing.T) {
 	}
 	if started != 1 || done != 1 || d.Runs("slow_lookup") != 1 {
 		t.Errorf("tool.started %d, tool.done %d, slow_lookup ran %d times: want 1 each", started, done, d.Runs("slow_lookup"))
+	}
+
+	// GET …/transcript: the call (id, name, arguments, result) and which
+	// replies used its result: the cut one did not speak it, the next did.
+	var tool *transcript.Tool
+	var uses []string
+	for _, e := range fetchTranscript(t, res.CallURL) {
+		switch {
+		case e.Kind == transcript.KindTool:
+			tool = e.Tool
+		case e.Kind == transcript.KindAssistant && len(e.ToolCalls) > 0:
+			// The hang-up after the tail may cut the last reply on a slow
+			// machine: that is not a barge-in.
+			spoken := !e.Interrupted || e.Reason == "client_hangup"
+			uses = append(uses, fmt.Sprintf("%s spoken=%v", strings.Join(e.ToolCalls, ","), spoken))
+		}
+	}
+	if tool == nil || tool.ID != "call_slow" || tool.Name != "slow_lookup" || tool.Arguments != `{"topic":"otters"}` ||
+		!strings.Contains(tool.Result, "the answer about otters") || tool.Error != "" {
+		t.Errorf("transcript tool entry %+v", tool)
+	}
+	if len(uses) < 2 || uses[0] != "call_slow spoken=false" || uses[len(uses)-1] != "call_slow spoken=true" {
+		t.Errorf("replies using the result: %v", uses)
 	}
 }
