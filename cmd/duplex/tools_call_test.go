@@ -16,8 +16,8 @@ import (
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/callbot"
 	"github.com/duplex-ai/duplex/tools/demo"
-	"github.com/duplex-ai/duplex/transcript"
 	"github.com/duplex-ai/duplex/tools/mcp/demoserver"
+	"github.com/duplex-ai/duplex/transcript"
 )
 
 // fakeChat is an OpenAI-compatible /chat/completions server speaking the
