@@ -55,7 +55,7 @@ func SkillsGrammar() string {
 	// phrase, so it is not forced into a sum. Shorter runs would take
 	// "hello" for "oh".
 	b.WriteString("<digits> = <d> <d> <d>+;\n<d> = oh | " + strings.Join(onesWords, " | ") + ";\n")
-	b.WriteString("<short> = stop | wait | yes | no | yeah | okay | right | uh huh | mm hmm | hmm;\n")
+	b.WriteString("<short> = stop | wait | yes [please] | no [thanks] | nope | yeah | okay | right | uh huh | mm hmm | hmm;\n")
 	return b.String()
 }
 
