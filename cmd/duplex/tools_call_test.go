@@ -159,3 +159,38 @@ func TestCallbotToolThroughInterruption(t *testing.T) {
 		t.Errorf("replies using the result: %v", uses)
 	}
 }
+
+// TestCallbotSpokenConfirmation: with -tools-allow naming another tool,
+// slow_lookup is asked about first; the caller's spoken "yes" (offline
+// grammar) runs it once and the answer uses its result.
+func TestCallbotSpokenConfirmation(t *testing.T) {
+	d := &demo.Tools{Delay: 500 * time.Millisecond}
+	mcpSrv := httptest.NewServer(demoserver.Handler(demoserver.New(d)))
+	t.Cleanup(mcpSrv.Close)
+	chat := httptest.NewServer(&fakeChat{})
+	t.Cleanup(chat.Close)
+	base := startServer(t, "-llm", "openai", "-llm-url", chat.URL+"/v1", "-mcp", mcpSrv.URL, "-tools-allow", "counter")
+	q, rate := speak(t, "tell me about otters please")
+	yes, _ := speak(t, "yes")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	res, err := callbot.Run(ctx, callbot.Options{Server: base, Turns: [][]int16{q, yes}, AudioRate: rate, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tn := range res.Turns {
+		t.Logf("turn %d: %q → %q", i+1, tn.User, tn.Reply)
+	}
+	if len(res.Turns) != 2 {
+		t.Fatalf("turns %+v errors %v", res.Turns, res.Errors)
+	}
+	if r := res.Turns[0].Reply; r != "Shall I run slow lookup?" {
+		t.Errorf("first reply %q, want the question", r)
+	}
+	if u, r := res.Turns[1].User, res.Turns[1].Reply; u != "yes" || !strings.Contains(r, "I found the answer about otters.") {
+		t.Errorf("after %q: %q", u, r)
+	}
+	if n := d.Runs("slow_lookup"); n != 1 {
+		t.Errorf("slow_lookup ran %d times, want 1", n)
+	}
+}
