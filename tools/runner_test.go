@@ -190,7 +190,7 @@ func TestConfirmation(t *testing.T) {
 	d := &demo.Tools{}
 	r, reg := newRunner(t, nil, d.Funcs())
 	reg.Allow([]string{"slow_lookup"})
-	if !r.NeedsConfirm("counter") || r.NeedsConfirm("slow_lookup") {
+	if !r.NeedsConfirm("counter") || r.NeedsConfirm("slow_lookup") || r.NeedsConfirm("no_such_tool") {
 		t.Fatal("NeedsConfirm does not follow the allow list")
 	}
 	if n, all := len(reg.Defs()), len(r.All()); n != 1 || all != 2 {

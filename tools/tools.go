@@ -100,11 +100,13 @@ func (r *Registry) Allow(names []string) {
 
 func (r *Registry) allowed(name string) bool { return r.allow == nil || r.allow[name] }
 
-// NeedsConfirm reports whether name may run only after the user said yes.
+// NeedsConfirm reports whether name is a tool that may run only after the
+// user said yes (an unknown name is not: its call fails at once).
 func (r *Registry) NeedsConfirm(name string) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return !r.allowed(name)
+	_, known := r.by[name]
+	return known && !r.allowed(name)
 }
 
 // All returns every tool as the model sees it, those that need
