@@ -105,6 +105,7 @@ type decoder struct {
 	ps         *C.ps_decoder_t
 	hasGrammar bool
 	hasPhones  bool
+	hasDigits  bool
 	search     string
 	inUtt      bool
 	// cmnInit is the model's initial cepstral mean (feat.params -cmninit):
@@ -189,6 +190,10 @@ func newDecoder(o Options) (*decoder, error) {
 			return fail("the phone loop grammar did not load")
 		}
 		d.hasPhones = true
+		if err := d.addDigitSearch(); err != nil {
+			C.ps_free(ps)
+			return nil, err
+		}
 	}
 	return d, nil
 }

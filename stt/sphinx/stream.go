@@ -422,6 +422,12 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 			return stt.Result{}, err
 		}
 	}
+	// Digits heard: the digit pass (digits.go) decodes them again.
+	if !s.eng.opt.NoRejection {
+		if res, ok, err := s.digitResult(ctx, words, nil); err != nil || ok {
+			return res, err
+		}
+	}
 	if v.accept {
 		text := strings.Join(words, " ")
 		if d, ok := DigitString(words); ok {
@@ -439,6 +445,11 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 		res.NotUnderstood = false
 		if d, ok := DigitString(words); ok {
 			res.Text = d
+		}
+	}
+	if err == nil && res.NotUnderstood && !wantsDigitPass(words, nil) {
+		if dr, ok, derr := s.digitResult(ctx, nil, strings.Fields(res.Text)); derr != nil || ok {
+			return dr, derr
 		}
 	}
 	return res, err
