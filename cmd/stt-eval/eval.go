@@ -22,6 +22,7 @@ type config struct {
 	seed                uint64
 	verbose             bool
 	fsddN               int
+	only                string // "digits": FSDD strings and the testdata recordings only
 }
 
 // Splits: the rejection thresholds are calibrated on calibVoices and the
@@ -44,6 +45,7 @@ type outcome struct {
 	old, cur         stt.Result // grammar only (before) and with rejection (now)
 	oldTook, curTook time.Duration
 	sc               sphinx.Scores
+	dg               sphinx.DigitScores // the digit pass alone (FSDD and real sets)
 	audio            time.Duration
 }
 
@@ -83,6 +85,9 @@ func run(c config) error {
 					if o.cur, o.curTook, err = decode(ctx, cur, j.pcm); err == nil {
 						o.sc, err = cur.Score(ctx, j.pcm, j.set == "real")
 					}
+					if err == nil && (j.set == "fsdd" || j.set == "real") {
+						o.dg, err = cur.Digits(ctx, j.pcm)
+					}
 				}
 				if err != nil {
 					mu.Lock()
@@ -109,6 +114,10 @@ func run(c config) error {
 				float64(o.sc.Frames)/float64(max(o.sc.GrammarPhones, 1)))
 		}
 	}
+	if c.only == "digits" {
+		fmt.Print(digitReport(results, time.Since(start)))
+		return nil
+	}
 	report := markdown(results, time.Since(start))
 	fmt.Print(report)
 	if c.out != "" {
@@ -123,6 +132,9 @@ func run(c config) error {
 func buildJobs(c config) ([]job, error) {
 	var jobs []job
 	for vi, v := range voices {
+		if c.only == "digits" {
+			break
+		}
 		split := "test"
 		if calibVoices[v] {
 			split = "calibration"
@@ -143,6 +155,9 @@ func buildJobs(c config) ([]job, error) {
 		}
 	}
 	for _, p := range phrases {
+		if c.only == "digits" {
+			break
+		}
 		pcm, err := festival(p.text)
 		if err != nil {
 			return nil, err
@@ -150,6 +165,9 @@ func buildJobs(c config) ([]job, error) {
 		jobs = append(jobs, job{"festival", "test", "slt-hts", "clean", p.skill, p.text, pcm})
 	}
 	for _, t := range offPhrases {
+		if c.only == "digits" {
+			break
+		}
 		pcm, err := festival(t)
 		if err != nil {
 			return nil, err
@@ -491,6 +509,7 @@ func markdown(rs []outcome, took time.Duration) string {
 			"In a call the grammar and phone-loop passes run speculatively during the closing 160 ms of silence, before the turn ends.\n\n",
 			tOld[len(tOld)/2], tOld[len(tOld)*95/100], tCur[len(tCur)/2], tCur[len(tCur)*95/100])
 	}
+	b.WriteString(digitTable(rs))
 	b.WriteString("Skill requests misrouted now (test split):\n\n")
 	for _, o := range test {
 		if o.skill != "none" && o.skill != "digits" && !routedRight(o, o.cur) {

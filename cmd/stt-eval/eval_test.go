@@ -73,3 +73,28 @@ func TestMarkdownRealLeak(t *testing.T) {
 		t.Errorf("report does not show the real leak:\n%s", md)
 	}
 }
+
+// The digit table counts per split: WER before, now and of the digit pass
+// alone, and names a real recording the digit pass would take as digits.
+func TestDigitTable(t *testing.T) {
+	mk := func(split, ref, old, cur, dg string, accept bool) outcome {
+		return outcome{job: job{set: "fsdd", split: split, skill: "digits", ref: ref}, old: stt.Result{Text: old}, cur: stt.Result{Text: cur},
+			dg: sphinx.DigitScores{Digits: dg, Accept: accept}, audio: time.Second, oldTook: time.Second, curTook: time.Second}
+	}
+	rs := []outcome{
+		mk("test", "3 7 1 9", "three seven", "3719", "3719", true),    // before: 2 dropped
+		mk("test", "5 5 0", "to five oh", "five five", "5508", false), // now: 1 dropped; pass: 1 inserted
+		mk("calibration", "1 2 3", "123", "123", "123", true),
+		{job: job{set: "real", split: "test", voice: "cards/002.wav", skill: "none"}, dg: sphinx.DigitScores{Digits: "43946", Margin: -5, Accept: true}},
+	}
+	md := digitTable(rs)
+	for _, want := range []string{
+		"| nicolas/theo | test | 2 | 7 | 42.9% | 14.3% | 14.3% | 50.0% (1/2) |",
+		"| george/jackson | calibration | 1 | 3 | 0.0% | 0.0% | 0.0% | 100.0% (1/1) |",
+		"would stand on 1 of 1 (002.wav → 43946 (-5.0))",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("digit table lacks %q:\n%s", want, md)
+		}
+	}
+}
