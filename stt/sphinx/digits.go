@@ -73,11 +73,11 @@ func (d *decoder) addDigitSearch() error {
 
 // DigitScores is what the digit pass makes of one utterance (see Engine.Digits).
 type DigitScores struct {
-	Digits      string  // the loop's result as numerals, "" if none
-	Margin      float64 // digit loop minus phone loop, path score per frame
-	Accept      bool    // Margin >= DigitMinMargin and some digits
-	BandLimited bool    // the upper band was empty and was refilled
-	Took        time.Duration
+	Digits      string        // the loop's result as numerals, "" if none
+	Margin      float64       // digit loop minus phone loop, path score per frame
+	Accept      bool          // Margin >= DigitMinMargin and some digits
+	BandLimited bool          // the upper band was empty and was refilled
+	Took        time.Duration // the pass's decode time
 }
 
 // digitPass decodes pcm (a whole utterance) with the digit loop and the
@@ -91,7 +91,7 @@ func (s *stream) digitPass(ctx context.Context, pcm []int16) (DigitScores, error
 	pcm = squeezeQuiet(pcm, digitKeepQuiet)
 	if bandLimited(pcm) {
 		ds.BandLimited = true
-		pcm = bandFill(pcm)
+		pcm = noiseBand(pcm, bandNoiseGain)
 	}
 	words, dp, err := s.passOn(ctx, searchDigits, pcm)
 	if err != nil {
@@ -206,9 +206,6 @@ func squeezeQuiet(pcm []int16, keep int) []int16 {
 	}
 	return out
 }
-
-// bandFill refills an empty upper band (a variable for experiments).
-var bandFill = func(pcm []int16) []int16 { return noiseBand(pcm, bandNoiseGain) }
 
 // highBand is a 63-tap windowed-sinc high-pass at 4.2 kHz (16 kHz rate).
 var highBand = highPass(4200)
