@@ -47,7 +47,7 @@ func TestCalibrate(t *testing.T) {
 	if acc, rej := rates(rs, best); acc != 1 || rej != 1 {
 		t.Errorf("rates at %+v = %v, %v", best, acc, rej)
 	}
-	if acc, rej := rates(rs, thresholds{-100, 0, 100}); acc != 1 || rej != 0 {
+	if acc, rej := rates(rs, thresholds{-100, 0, 100, 0}); acc != 1 || rej != 0 {
 		t.Errorf("no check: rates = %v, %v, want 1, 0", acc, rej)
 	}
 	if skillAnswer(stt.Result{Text: "what is two plus two"}) != true ||
@@ -96,5 +96,24 @@ func TestDigitTable(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("digit table lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+// The fit never takes a real calibration recording outside the skills for
+// a skill phrase, even at a cost in accuracy; a digit string may stand.
+func TestCalibrateRealConstraint(t *testing.T) {
+	mk := func(set, skill, grammar string, margin float64) outcome {
+		return outcome{job: job{set: set, split: "calibration", skill: skill},
+			sc: sphinx.Scores{Grammar: grammar, GrammarPath: margin, GrammarPhones: 8, LoopPhones: 10}}
+	}
+	real := mk("real", "none", "hey there", -1)
+	rs := []outcome{mk("espeak", "time", "what time is it", -2), mk("espeak", "time", "what time is it", 0),
+		mk("espeak", "none", "hello", -14), real, mk("real", "none", "one two three", 1)}
+	best, _ := calibrate(rs)
+	if accepts(real.sc, best) {
+		t.Errorf("calibrate → %+v accepts the real recording", best)
+	}
+	if !accepts(rs[1].sc, best) || !accepts(rs[4].sc, best) {
+		t.Errorf("calibrate → %+v rejects what it could accept", best)
 	}
 }

@@ -117,7 +117,7 @@ func newDecoder(o Options) (*decoder, error) {
 	quietOnce.Do(func() { C.err_set_logfp(nil) })
 	// The general LM is loaded after the phone words are in the dictionary:
 	// words added later would also go into the n-gram model as unigrams.
-	args := []string{"pocketsphinx", "-hmm", o.HMM, "-dict", o.Dict}
+	args := append([]string{"pocketsphinx", "-hmm", o.HMM, "-dict", o.Dict}, o.DecoderArgs...)
 	argv := make([]*C.char, len(args))
 	for i, a := range args {
 		argv[i] = C.CString(a)

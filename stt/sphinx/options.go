@@ -11,9 +11,10 @@ const (
 
 // Rejection defaults (see Options.MinMargin).
 const (
-	DefaultMinMargin     = -9.0
+	DefaultMinMargin     = -8.0
 	DefaultMinPhoneRatio = 0.6
-	DefaultMaxPhoneRatio = 1.05
+	DefaultMaxPhoneRatio = 1.1
+	DefaultPhoneSlack    = 12.0
 )
 
 // Options configure an Engine. The zero value is valid: every field has a
@@ -40,18 +41,24 @@ type Options struct {
 	// MinMargin (path score per 10 ms frame, log base 1.0001) of a free
 	// loop of phones on the same audio, and its pronunciation has between
 	// MinPhoneRatio and MaxPhoneRatio times the phones the loop found
-	// (speech much longer than the phrase, forced into it, has far more).
-	// Otherwise the utterance is decoded with the general LM and returned
-	// as not understood. Defaults -9, 0.6 and 1.05: calibrated by
-	// cmd/stt-eval (BENCHMARKS.md says on which split).
+	// (speech much longer than the phrase, forced into it, has far more),
+	// PhoneSlack being added to both counts first (Scores.PhoneRatio): a
+	// one-word request has too few phones for a bare ratio. Otherwise the
+	// utterance is decoded with the general LM and returned as not
+	// understood. Defaults -8, 0.6, 1.1 and 12 (negative slack: none):
+	// calibrated by cmd/stt-eval (BENCHMARKS.md says on which split).
 	MinMargin                    float64
 	MinPhoneRatio, MaxPhoneRatio float64
+	PhoneSlack                   float64
 	// NoRejection turns the phone-loop check off (the behaviour before it,
 	// for comparison): the grammar's result stands when its confidence is
 	// at least MinGrammarConfidence (default 0.5), else the general LM's
 	// result is returned as understood.
 	NoRejection          bool
 	MinGrammarConfidence float64
+	// DecoderArgs are extra pocketsphinx arguments ("-lw", "8", ...) for
+	// every decoder, appended after the model's: for tuning (cmd/stt-eval).
+	DecoderArgs []string
 	// MaxUtterance is the most audio one stream keeps for the second pass;
 	// audio beyond it is dropped and Write returns ErrTooLong. Default 35 s
 	// (the turn detector caps an utterance at 30 s).
@@ -85,6 +92,11 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxPhoneRatio == 0 {
 		o.MaxPhoneRatio = DefaultMaxPhoneRatio
+	}
+	if o.PhoneSlack == 0 {
+		o.PhoneSlack = DefaultPhoneSlack
+	} else if o.PhoneSlack < 0 {
+		o.PhoneSlack = 0
 	}
 	if o.MaxUtterance <= 0 {
 		o.MaxUtterance = 35 * time.Second

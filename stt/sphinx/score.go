@@ -99,3 +99,16 @@ func perFrame(score int32, frames int) float64 {
 	}
 	return float64(score) / float64(frames)
 }
+
+// PhoneRatio is the grammar result's phones over the loop's, slack added
+// to both (see Options.PhoneSlack); 0 when the loop found none.
+func (sc Scores) PhoneRatio(slack float64) float64 {
+	return phoneRatio(sc.GrammarPhones, sc.LoopPhones, slack)
+}
+
+func phoneRatio(grammar, loop int, slack float64) float64 {
+	if loop <= 0 {
+		return 0
+	}
+	return (float64(grammar) + slack) / (float64(loop) + slack)
+}

@@ -371,7 +371,7 @@ func (s *stream) check(ctx context.Context, words []string, path int32, frames i
 	loop, loopPath := s.dec.hyp()
 	v := verdict{margin: perFrame(path, frames) - perFrame(loopPath, s.dec.frames())}
 	if n := len(strings.Fields(loop)); n > 0 {
-		v.ratio = float64(s.dec.phoneCount(words)) / float64(n)
+		v.ratio = phoneRatio(s.dec.phoneCount(words), n, o.PhoneSlack)
 	}
 	v.accept = v.margin >= o.MinMargin && v.ratio >= o.MinPhoneRatio && v.ratio <= o.MaxPhoneRatio
 	return v, nil
