@@ -33,6 +33,25 @@ func (p *pool) acquire(ctx context.Context) (*decoder, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	return p.take()
+}
+
+// tryAcquire is acquire without the wait: ok is false when all size
+// decoders are in use.
+func (p *pool) tryAcquire() (d *decoder, ok bool, err error) {
+	select {
+	case p.sem <- struct{}{}:
+	default:
+		return nil, false, nil
+	}
+	if d, err = p.take(); err != nil {
+		return nil, false, err
+	}
+	return d, true, nil
+}
+
+// take returns an idle or new decoder for a token already in sem.
+func (p *pool) take() (*decoder, error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
