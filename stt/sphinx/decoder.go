@@ -118,6 +118,7 @@ func newDecoder(o Options) (*decoder, error) {
 	// The general LM is loaded after the phone words are in the dictionary:
 	// words added later would also go into the n-gram model as unigrams.
 	args := append([]string{"pocketsphinx", "-hmm", o.HMM, "-dict", o.Dict}, o.DecoderArgs...)
+	args = append(args, o.extraArgs...)
 	argv := make([]*C.char, len(args))
 	for i, a := range args {
 		argv[i] = C.CString(a)

@@ -12,13 +12,17 @@
 // as the grammar's): it stands only when its path score per frame is
 // within a calibrated margin of the loop's and its pronunciation has about
 // as many phones as the loop found (Options.MinMargin). Otherwise the
-// utterance is decoded with the general n-gram model and returned marked
-// NotUnderstood, with the per-word posterior as the confidence, unless
-// that model heard the grammar's phrase word for word. A result
-// made only of spoken digits comes back as numerals ("3719").
+// general n-gram model's result is returned marked NotUnderstood, with the
+// per-word posterior as the confidence, unless that model heard the
+// grammar's phrase word for word. That model decodes the utterance while
+// it arrives, on a second decoder in the stream's own goroutine, so only
+// the end of its utterance is left when the turn ends (Options.NoLMStream:
+// one pass after the turn instead). A result made only of spoken digits
+// comes back as numerals ("3719").
 //
 // A decoder costs about 0.3 s to build and is not thread-safe, so the
-// Engine keeps a bounded pool of them, created lazily and reused.
+// Engine keeps two bounded pools of them (the streams' and the streaming
+// general-LM passes'), created lazily and reused.
 package sphinx
 
 import (
@@ -34,6 +38,9 @@ import (
 type Engine struct {
 	opt  Options
 	pool *pool
+	// lmPool holds the decoders of the streaming general-LM pass (as many
+	// as pool's); nil with Options.NoLMStream or DisableGrammar.
+	lmPool *pool
 }
 
 var _ stt.Engine = (*Engine)(nil)
@@ -49,6 +56,11 @@ func NewEngine(opt Options) (*Engine, error) {
 	}
 	e := &Engine{opt: opt}
 	e.pool = newPool(opt.PoolSize, func() (*decoder, error) { return newDecoder(opt) })
+	if !opt.NoLMStream && !opt.DisableGrammar {
+		lmOpt := opt
+		lmOpt.extraArgs = append(append([]string(nil), opt.extraArgs...), lmArgs...)
+		e.lmPool = newPool(opt.PoolSize, func() (*decoder, error) { return newDecoder(lmOpt) })
+	}
 	return e, nil
 }
 
@@ -63,6 +75,12 @@ func (e *Engine) Warm(ctx context.Context) error {
 		return err
 	}
 	e.pool.release(d, false)
+	if e.lmPool != nil {
+		if d, err = e.lmPool.acquire(ctx); err != nil {
+			return err
+		}
+		e.lmPool.release(d, false)
+	}
 	return nil
 }
 
@@ -83,5 +101,8 @@ func (e *Engine) NewStream(ctx context.Context, opt stt.StreamOptions) (stt.Stre
 // close. NewStream fails with ErrEngineClosed afterwards.
 func (e *Engine) Close() error {
 	e.pool.close()
+	if e.lmPool != nil {
+		e.lmPool.close()
+	}
 	return nil
 }

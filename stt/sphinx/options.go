@@ -63,6 +63,15 @@ type Options struct {
 	// audio beyond it is dropped and Write returns ErrTooLong. Default 35 s
 	// (the turn detector caps an utterance at 30 s).
 	MaxUtterance time.Duration
+	// NoLMStream decodes the general LM only after the turn, over the
+	// whole utterance (batch CMN), as before streaming (for comparison).
+	// Default false: a second decoder per stream, from a pool of PoolSize,
+	// decodes it while the audio arrives (live CMN, no flat-lexicon pass),
+	// so a rejected grammar result costs only the end of that utterance.
+	// With none free the stream falls back to the pass after the turn.
+	NoLMStream bool
+
+	extraArgs []string // more pocketsphinx arguments (tests)
 }
 
 func (o Options) withDefaults() Options {

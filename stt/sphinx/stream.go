@@ -82,6 +82,9 @@ type stream struct {
 
 	cmn   []float32       // the call's cepstral mean every pass starts from; nil: batch CMN
 	adapt *stt.Adaptation // the call's, or nil: gets the mean after the final pass
+
+	lm      *lmStream // the general LM decoding as the audio arrives; nil: after the turn
+	lmStats lmStats
 }
 
 var _ stt.Stream = (*stream)(nil)
@@ -122,6 +125,9 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 	// An abandoned utterance (ctx cancelled, Close forgotten) still gives
 	// its decoder back.
 	s.stopCtx = context.AfterFunc(ctx, func() { _ = s.Close() })
+	if e.lmPool != nil && d.hasGrammar {
+		s.lm = newLMStream(e.lmPool, cmn)
+	}
 	go s.work()
 	return s, nil
 }
@@ -189,6 +195,9 @@ func (s *stream) work() {
 			s.dither(chunk)
 			s.buf = append(s.buf, chunk...)
 			loud := s.scanLoudness()
+			if s.lm != nil {
+				s.lm.publish(s.utterance(), false)
+			}
 			carry = append(carry, chunk...)
 			s.decMu.Lock()
 			var err error
@@ -385,6 +394,7 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 	if loudestFrameRMS(s.buf) < silenceRMS {
 		// Digital silence or a muted mic: pocketsphinx (with dither) may
 		// still hear "hmm" in it.
+		s.stopLM()
 		return stt.Result{Text: "", Confidence: 0}, nil
 	}
 	// A grammar pass made during the closing pause stands if nothing loud
@@ -429,6 +439,7 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 		}
 	}
 	if v.accept {
+		s.stopLM()
 		text := strings.Join(words, " ")
 		if d, ok := DigitString(words); ok {
 			text = d
@@ -455,10 +466,38 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 	return res, err
 }
 
-// lmPass decodes the utterance with the general LM. Its confidence is the
-// posterior per word (the posterior of a whole sentence shrinks with its
-// length).
+// stopLM stops the streaming general-LM pass when its result is not
+// needed, giving its decoder back at once.
+func (s *stream) stopLM() {
+	if s.lm != nil {
+		s.lm.stop()
+	}
+}
+
+// lmPass returns the general LM's result for the utterance: the streaming
+// decoder's, which only has to end it, or else a full pass now. Its
+// confidence is the posterior per word (the posterior of a whole sentence
+// shrinks with its length).
 func (s *stream) lmPass(ctx context.Context, notUnderstood bool) (stt.Result, error) {
+	if s.lm != nil {
+		res, ok, err := s.lm.result(ctx, s.utterance())
+		s.lm.stop()
+		if err != nil {
+			return stt.Result{}, err
+		}
+		if ok {
+			s.lmStats.streamed.Add(1)
+			res.NotUnderstood = notUnderstood && res.Text != ""
+			return res, nil
+		}
+		s.mu.Lock()
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			return stt.Result{}, stt.ErrClosed
+		}
+	}
+	s.lmStats.full.Add(1)
 	if err := s.fullPass(ctx, searchLM); err != nil {
 		return stt.Result{}, err
 	}
@@ -512,6 +551,7 @@ func (s *stream) Close() error {
 	close(s.abort)
 	s.stopCtx()
 	<-s.done
+	s.stopLM() // before decMu: a Finish waiting for it holds decMu
 
 	s.decMu.Lock()
 	defer s.decMu.Unlock()
