@@ -16,21 +16,23 @@ import (
 // of the utterance costs only the best-path search over the lattice.
 var lmArgs = []string{"-fwdflat", "no"}
 
-// lmCMNPrefix: without the call's cepstral mean (its first utterance) the
-// streaming pass waits for this much audio and starts from that prefix's
-// own mean (a phone-loop pass with batch CMN, ~2% of real time), then
-// decodes from the start of the utterance. From the model's initial mean
-// instead it heard words in white noise (batch CMN: none) and did worse on
-// the librivox sentences; an utterance shorter than this gets exactly the
-// batch mean.
-const lmCMNPrefix = stt.SampleRate
+// lmStartAfter is the audio a stream holds before its general-LM pass
+// starts (it then catches up, at 3-4 times real time on a quiet machine):
+// most skill phrases are over by then and cost no LM decoding (it triples
+// the CPU of a stream otherwise), and the pass learns its cepstral mean
+// from it. Without the call's mean (its first utterance) the pass starts
+// from this prefix's own (a phone-loop pass with batch CMN, ~2% of real
+// time): from the model's initial mean it heard words in white noise
+// (batch CMN: none) and did worse on the librivox sentences. An utterance
+// shorter than this is decoded at its end, as before streaming.
+const lmStartAfter = stt.SampleRate
 
 // lmStream decodes a stream's utterance with the general n-gram model on a
 // second decoder while it arrives, in its own goroutine, so that when the
 // grammar's result is rejected only ps_end_utt is left. The stream's worker
 // publishes the audio the final passes will decode (see stream.utterance);
 // lmStream feeds it in 20 ms frames, with live CMN from the call's mean
-// (nil: see lmCMNPrefix).
+// (nil: see lmStartAfter).
 type lmStream struct {
 	pool *pool
 	cmn  []float32
@@ -78,11 +80,33 @@ func (l *lmStream) publish(avail []int16, final bool) {
 	}
 }
 
-// run takes a decoder without waiting (none free: it exits and the stream
-// falls back to a full pass after the turn) and feeds it until the
-// utterance is final and ended, or stop.
+// run waits for lmStartAfter of audio, takes a decoder without waiting
+// (none free: it exits and the stream falls back to a full pass after the
+// turn) and feeds it until the utterance is final and ended, or cancel.
+// It gives the decoder back itself, so a cancelled pass's ps_end_utt
+// (~0.1 s) is not on the caller's path.
 func (l *lmStream) run() {
 	defer close(l.done)
+	defer func() {
+		if l.dec != nil {
+			broken := l.err != nil || l.dec.end() != nil
+			l.pool.release(l.dec, broken)
+			l.dec = nil
+		}
+	}()
+	for {
+		l.mu.Lock()
+		n, final := len(l.avail), l.final
+		l.mu.Unlock()
+		if n >= lmStartAfter || final {
+			break
+		}
+		select {
+		case <-l.wake:
+		case <-l.abort:
+			return
+		}
+	}
 	d, ok, err := l.pool.tryAcquire()
 	if err != nil || !ok {
 		l.err = err
@@ -90,7 +114,7 @@ func (l *lmStream) run() {
 	}
 	l.dec = d
 	if l.cmn == nil {
-		if l.cmn, l.err = l.prefixMean(); l.cmn == nil {
+		if l.cmn, l.err = l.prefixMean(); l.err != nil {
 			return
 		}
 	}
@@ -131,33 +155,24 @@ func (l *lmStream) run() {
 	}
 }
 
-// prefixMean waits for lmCMNPrefix of audio (or the whole utterance) and
-// returns its cepstral mean; nil on stop or failure.
+// prefixMean returns the cepstral mean of the first lmStartAfter of the
+// audio (or all of it, if shorter).
 func (l *lmStream) prefixMean() ([]float32, error) {
-	for {
-		l.mu.Lock()
-		avail, final := l.avail, l.final
-		l.mu.Unlock()
-		if len(avail) >= lmCMNPrefix || final {
-			d := l.dec
-			err := d.start(searchPhones)
-			if err == nil {
-				err = d.processFull(avail[:min(len(avail), lmCMNPrefix)], nil)
-			}
-			if err == nil {
-				err = d.end()
-			}
-			if err != nil {
-				return nil, err
-			}
-			return d.cmnMean(), nil
-		}
-		select {
-		case <-l.wake:
-		case <-l.abort:
-			return nil, nil
-		}
+	l.mu.Lock()
+	avail := l.avail
+	l.mu.Unlock()
+	d := l.dec
+	err := d.start(searchPhones)
+	if err == nil {
+		err = d.processFull(avail[:min(len(avail), lmStartAfter)], nil)
 	}
+	if err == nil {
+		err = d.end()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d.cmnMean(), nil
 }
 
 // end finishes the utterance and keeps the general model's result; its
@@ -194,18 +209,14 @@ func (l *lmStream) result(ctx context.Context, utt []int16) (stt.Result, bool, e
 	return l.res, true, nil
 }
 
-// stop ends run at once, waits for it and gives its decoder back. It is
-// safe to call more than once.
+// cancel tells run to stop and give its decoder back, without waiting.
+// It is safe to call more than once.
+func (l *lmStream) cancel() { l.once.Do(func() { close(l.abort) }) }
+
+// stop cancels run and waits for it to exit.
 func (l *lmStream) stop() {
-	l.once.Do(func() {
-		close(l.abort)
-		<-l.done
-		if l.dec != nil {
-			broken := l.err != nil || l.dec.end() != nil
-			l.pool.release(l.dec, broken)
-			l.dec = nil
-		}
-	})
+	l.cancel()
+	<-l.done
 }
 
 // lmStats counts what a stream's general-LM results came from (tests).

@@ -91,7 +91,7 @@ func TestLMStreamedNoSecondPass(t *testing.T) {
 	for _, pass := range []struct {
 		search string
 		pcm    []int16
-	}{{searchPhones, utt[:lmCMNPrefix]}, {searchLM, utt}} {
+	}{{searchPhones, utt[:lmStartAfter]}, {searchLM, utt}} {
 		// The first utterance of a call: the mean of its first second.
 		var mean []float32
 		if pass.search == searchLM {
@@ -148,7 +148,7 @@ func TestLMStreamFallsBackWhenPoolBusy(t *testing.T) {
 }
 
 // A skill phrase the grammar accepts does not wait for the general LM,
-// and its decoder goes back to the pool at Finish.
+// and its decoder goes back to the pool.
 func TestLMStreamStoppedWhenGrammarAccepts(t *testing.T) {
 	requireTools(t, true)
 	e := newTestEngine(t, Options{PoolSize: 1})
@@ -159,8 +159,9 @@ func TestLMStreamStoppedWhenGrammarAccepts(t *testing.T) {
 	if n, full := s.lmStats.streamed.Load(), s.lmStats.full.Load(); n != 0 || full != 0 {
 		t.Fatalf("%d streamed, %d full general-LM results for a skill phrase", n, full)
 	}
-	if _, idle := e.lmPool.stats(); idle != 1 {
-		t.Fatalf("LM decoder not back in the pool after Finish (idle %d)", idle)
+	_ = s.Close() // joins the pass, which gives its decoder back
+	if created, idle := e.lmPool.stats(); created != idle {
+		t.Fatalf("LM decoder not back in the pool (created %d, idle %d)", created, idle)
 	}
 }
 
@@ -178,6 +179,15 @@ func TestLMStreamReleasedOnCancelAndClose(t *testing.T) {
 			t.Fatal(err)
 		}
 		writeAll(t, st, pcm[:len(pcm)/2])
+		// Past lmStartAfter: the streaming pass takes its decoder.
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if created, idle := e.lmPool.stats(); created == 1 && idle == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the streaming pass took no decoder", how)
+			}
+		}
 		if how == "cancel" {
 			cancel()
 			if _, err := st.Finish(t.Context()); !errors.Is(err, context.Canceled) && !errors.Is(err, stt.ErrClosed) {
@@ -199,8 +209,8 @@ func TestLMStreamReleasedOnCancelAndClose(t *testing.T) {
 
 // BenchmarkStreamCPU: CPU time (both cores' worth: user+system of the
 // process) per second of audio, for a skill phrase and a real sentence,
-// with the general LM streamed and decoded after the turn. The audio is
-// written as fast as the stream takes it.
+// with the general LM streamed and decoded after the turn, and the wait in
+// Finish. The audio is written in real time, 20 ms at a time, as in a call.
 func BenchmarkStreamCPU(b *testing.B) {
 	const raw = "-r 16000 -c 1 -b 16 -e signed-integer -t raw -"
 	phrase := pcmFrom(b, `espeak-ng -v en-us --stdout "$1" | sox -R -t wav - `+raw, "what is one hundred divided by five")
@@ -222,22 +232,29 @@ func BenchmarkStreamCPU(b *testing.B) {
 		}{{"skill-phrase", phrase}, {"librivox", sentence}} {
 			b.Run(mode.name+"/"+in.name, func(b *testing.B) {
 				var audio float64
+				var finish time.Duration
 				cpu0 := cpuTime()
 				for b.Loop() {
 					st, err := e.NewStream(b.Context(), stt.StreamOptions{})
 					if err != nil {
 						b.Fatal(err)
 					}
+					tick := time.NewTicker(20 * time.Millisecond)
 					for off := 0; off < len(in.pcm); off += frameSamples {
 						_ = st.Write(in.pcm[off:min(off+frameSamples, len(in.pcm))])
+						<-tick.C
 					}
+					tick.Stop()
+					t0 := time.Now()
 					if _, err := st.Finish(b.Context()); err != nil {
 						b.Fatal(err)
 					}
+					finish += time.Since(t0)
 					_ = st.Close()
 					audio += float64(len(in.pcm)) / stt.SampleRate
 				}
 				b.ReportMetric((cpuTime()-cpu0).Seconds()/audio, "cpu-s/audio-s")
+				b.ReportMetric(float64(finish.Milliseconds())/float64(b.N), "finish-ms")
 			})
 		}
 		_ = e.Close()

@@ -394,7 +394,7 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 	if loudestFrameRMS(s.buf) < silenceRMS {
 		// Digital silence or a muted mic: pocketsphinx (with dither) may
 		// still hear "hmm" in it.
-		s.stopLM()
+		s.cancelLM()
 		return stt.Result{Text: "", Confidence: 0}, nil
 	}
 	// A grammar pass made during the closing pause stands if nothing loud
@@ -439,7 +439,7 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 		}
 	}
 	if v.accept {
-		s.stopLM()
+		s.cancelLM()
 		text := strings.Join(words, " ")
 		if d, ok := DigitString(words); ok {
 			text = d
@@ -466,11 +466,11 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 	return res, err
 }
 
-// stopLM stops the streaming general-LM pass when its result is not
-// needed, giving its decoder back at once.
-func (s *stream) stopLM() {
+// cancelLM stops the streaming general-LM pass when its result is not
+// needed: it gives its decoder back in its own goroutine; Close joins it.
+func (s *stream) cancelLM() {
 	if s.lm != nil {
-		s.lm.stop()
+		s.lm.cancel()
 	}
 }
 
@@ -481,7 +481,7 @@ func (s *stream) stopLM() {
 func (s *stream) lmPass(ctx context.Context, notUnderstood bool) (stt.Result, error) {
 	if s.lm != nil {
 		res, ok, err := s.lm.result(ctx, s.utterance())
-		s.lm.stop()
+		s.lm.cancel()
 		if err != nil {
 			return stt.Result{}, err
 		}
@@ -551,7 +551,9 @@ func (s *stream) Close() error {
 	close(s.abort)
 	s.stopCtx()
 	<-s.done
-	s.stopLM() // before decMu: a Finish waiting for it holds decMu
+	if s.lm != nil {
+		s.lm.stop() // before decMu: a Finish waiting for it holds decMu
+	}
 
 	s.decMu.Lock()
 	defer s.decMu.Unlock()
