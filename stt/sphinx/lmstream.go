@@ -41,7 +41,7 @@ type lmStream struct {
 	avail []int16 // the utterance so far: a prefix of stream.buf, never changed after
 	final bool    // avail is the whole utterance: end it
 	wake  chan struct{}
-	abort chan struct{} // closed by stop
+	abort chan struct{} // closed by cancel
 	done  chan struct{} // closed when run has exited
 	once  sync.Once
 
