@@ -435,6 +435,7 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 	// Digits heard: the digit pass (digits.go) decodes them again.
 	if !s.eng.opt.NoRejection {
 		if res, ok, err := s.digitResult(ctx, words, nil); err != nil || ok {
+			s.cancelLM()
 			return res, err
 		}
 	}
