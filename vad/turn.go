@@ -285,6 +285,8 @@ type Detector struct {
 	weakRun     bool // in a turn, the current run of weak frames has counted (MinResume)
 	ev          evidence
 	ep          *endpointer // nil: fixed silence
+	silence     time.Duration // in a turn, silence after the last speech frame (Tentative)
+	wait        time.Duration // in a turn, the silence that would end it now
 	events      []Event
 	sampleNanos float64
 }
@@ -385,6 +387,13 @@ func (d *Detector) SetHint(h Hint) {
 	}
 }
 
+// Tentative reports whether an open turn's silence has reached frac of
+// the wait that would end it now (the adaptive wait, or MinSilence): the
+// turn is likely over, and a reply may be prepared before it commits.
+func (d *Detector) Tentative(frac float64) bool {
+	return d.state == stateSpeaking && d.silence > 0 && float64(d.silence) >= frac*float64(d.wait)
+}
+
 // Reset forgets the stream: open turn (without an event), buffered samples,
 // pre-roll and the classifier's state.
 func (d *Detector) Reset() {
@@ -427,6 +436,7 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 		}
 		if start {
 			d.state = stateSpeaking
+			d.silence = 0
 			d.inCand, d.weakRun = false, false
 			d.ev.clear()
 			d.uttStart = onset
@@ -477,6 +487,10 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 			if short {
 				silence += d.opt.ShortRunHold
 			}
+		}
+		d.silence, d.wait = end-d.lastSpeech, silence
+		if d.inCand {
+			d.silence = 0 // a run pending: the user may be going on
 		}
 		if end-d.lastSpeech >= silence && !(d.inCand && d.candStart-d.lastSpeech < silence) {
 			d.state = stateIdle
