@@ -284,7 +284,7 @@ type Detector struct {
 	lastProb    float64
 	weakRun     bool // in a turn, the current run of weak frames has counted (MinResume)
 	ev          evidence
-	ep          *endpointer // nil: fixed silence
+	ep          *endpointer   // nil: fixed silence
 	silence     time.Duration // in a turn, silence after the last speech frame (Tentative)
 	wait        time.Duration // in a turn, the silence that would end it now
 	events      []Event
