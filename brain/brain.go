@@ -47,6 +47,16 @@ type Session interface {
 	Close() error
 }
 
+// Speculator is implemented by a Session that may answer a turn before it
+// has surely ended (a preemptive reply): its Respond has no effect beyond
+// its Output, and a Hear stream may be finished early and dropped, so the
+// engine can hold the reply's audio until the turn commits and discard it
+// without a trace when the user goes on. A session that keeps its own
+// conversation, or runs tools with side effects, must say false.
+type Speculator interface {
+	Speculative() bool
+}
+
 // Request is one reply to produce.
 type Request struct {
 	TurnID int

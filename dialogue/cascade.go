@@ -76,6 +76,10 @@ func (c *Cascade) Truncate(int, time.Duration, string) {}
 // Close implements brain.Session.
 func (c *Cascade) Close() error { return nil }
 
+// Speculative implements brain.Speculator: without tools a reply does
+// nothing but produce text and audio.
+func (c *Cascade) Speculative() bool { return c.Tools == nil }
+
 func (c *Cascade) clock() clock.Clock {
 	if c.Clock == nil {
 		return clock.Real()

@@ -33,6 +33,10 @@ type toolSession struct {
 	pending *pendingConfirm
 }
 
+// Speculative implements brain.Speculator: a tool may act in the world,
+// so no reply is prepared before the turn commits.
+func (s *toolSession) Speculative() bool { return false }
+
 // Respond implements brain.Session.
 func (s *toolSession) Respond(ctx context.Context, req brain.Request, out brain.Output) {
 	if req.Say != "" {

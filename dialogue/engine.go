@@ -106,6 +106,9 @@ func (a *Assistant) Run(ctx context.Context, io *pipeline.IO) error {
 		plays:   newPlayouts(firstFrame),
 		sttCh:   make(chan sttResult, 4),
 	}
+	if sp, ok := sess.(brain.Speculator); ok && sp.Speculative() && a.opt.PreemptAt > 0 {
+		_, e.specOK = e.det.(Tentative)
+	}
 	e.eyes = &eyes{video: io.Camera, maxW: a.opt.ImageMaxWidth, maxH: a.opt.ImageMaxHeight, q: a.opt.JPEGQuality, wait: a.opt.SnapshotWait, clk: clk, log: io.Log}
 	io.Out.SetOnPlayout(e.plays.report)
 	defer io.Out.SetOnPlayout(nil)
@@ -124,6 +127,7 @@ func (a *Assistant) Run(ctx context.Context, io *pipeline.IO) error {
 
 type sttResult struct {
 	turn *userTurn
+	spec *speculation // set for a preemptive reply's transcript
 	res  stt.Result
 	err  error
 	at   time.Time
@@ -150,6 +154,11 @@ type userTurn struct {
 	endMS   float64
 	endWait time.Duration // the adaptive wait that ended it (0: fixed silence)
 	speech  time.Duration
+	// keep: the turn's audio is kept in audio (preemptive replies: a
+	// discarded speculation replays it into a new stream).
+	keep      bool
+	audio     []int16
+	discarded int // speculations dropped because the user went on
 }
 
 type engine struct {
@@ -195,7 +204,11 @@ type engine struct {
 	plays          *playouts
 	playBuf        []playMsg
 	sttCh          chan sttResult
-	wg             sync.WaitGroup
+	// spec is the preemptive reply being prepared for the user's turn;
+	// specOK says whether the brain and options allow one.
+	spec   *speculation
+	specOK bool
+	wg     sync.WaitGroup
 }
 
 func (e *engine) run() error {
@@ -258,6 +271,7 @@ func (e *engine) endOfCall() {
 const reasonEnded = "ended"
 
 func (e *engine) shutdown() {
+	e.dropSpec()
 	if e.reply != nil {
 		e.reply.cancel()
 		e.reply.gate.close()
@@ -310,6 +324,7 @@ func (e *engine) onFrame(f media.Frame) {
 	for _, ev := range evs {
 		e.onTurnEvent(ev, now)
 	}
+	e.preempt()
 }
 
 func (e *engine) onTurnEvent(ev vad.Event, now time.Duration) {
@@ -344,15 +359,26 @@ func (e *engine) onTurnEvent(ev vad.Event, now time.Duration) {
 		e.user.speech = ev.Duration
 		e.user.endMS = ms(decided - ev.At)
 		e.user.endWait = ev.Wait
+		if s := e.spec; s != nil && s.turn == e.user && !s.committed {
+			e.commitSpec(s)
+			return
+		}
 		e.endUser()
 	}
 }
 
 func (e *engine) writeSTT(pcm []int16) {
-	if e.user == nil || e.user.stream == nil || len(pcm) == 0 {
+	u := e.user
+	if u == nil || u.stream == nil || len(pcm) == 0 {
 		return
 	}
-	if err := e.user.stream.Write(pcm); err != nil {
+	if u.keep && len(u.audio)+len(pcm) <= maxPendingSamples {
+		u.audio = append(u.audio, pcm...)
+	}
+	if e.spec != nil && e.spec.turn == u {
+		return // the stream was finished for the speculation
+	}
+	if err := u.stream.Write(pcm); err != nil {
 		e.log.Debug().Err(err).Msg("stt write")
 	}
 }
@@ -367,7 +393,7 @@ func (e *engine) startUser(ptt bool, onset time.Duration) {
 	// abandon recognition. It opens off the engine goroutine (a pooled
 	// recognizer may have to wait for a decoder); an open error comes back
 	// from Finish as an STT failure of the turn.
-	u := &userTurn{ptt: ptt, onset: onset}
+	u := &userTurn{ptt: ptt, onset: onset, keep: e.specOK && !ptt}
 	u.async = openAsync(e.ctx, e.brain.Hear, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg, u.notePartial)
 	u.stream = u.async
 	e.eyes.speaking(true)
@@ -416,6 +442,10 @@ func (e *engine) endUser() {
 }
 
 func (e *engine) onTranscript(r sttResult) {
+	if r.spec != nil {
+		e.onSpecTranscript(r)
+		return
+	}
 	u := r.turn
 	if u == e.finishing {
 		e.finishing = nil
@@ -451,9 +481,10 @@ func (e *engine) onTranscript(r sttResult) {
 		return
 	}
 	m := &pipeline.Metrics{
-		EndpointMS:       u.endMS,
-		STTMS:            ms(r.at.Sub(u.endWall)),
-		SpeechDurationMS: ms(u.speech),
+		EndpointMS:            u.endMS,
+		STTMS:                 max(0, ms(r.at.Sub(u.endWall))), // 0: finished during a speculation
+		SpeechDurationMS:      ms(u.speech),
+		DiscardedSpeculations: u.discarded,
 	}
 	splitEndpoint(m, u.endWait, e.o.FixedSilence)
 	e.newTurn(text, &r.res, m, u.endWall)
@@ -462,6 +493,9 @@ func (e *engine) onTranscript(r sttResult) {
 // ---- client commands ----
 
 func (e *engine) onCommand(c pipeline.Command) {
+	if c.Kind == pipeline.CmdInputText || c.Kind == pipeline.CmdInputAudioStart || (c.Kind == pipeline.CmdConfigure && c.Turn != nil) {
+		e.discardSpec() // the turn being spoken is superseded or forgotten
+	}
 	switch c.Kind {
 	case pipeline.CmdInputText:
 		e.eyes.setStill(c.Image)
@@ -538,6 +572,7 @@ func (e *engine) newTurn(text string, heard *stt.Result, m *pipeline.Metrics, en
 	if e.reply != nil && !hold {
 		e.interrupt("interrupted")
 	}
+	e.discardSpec()
 	e.turnID++
 	now := e.clk.Now()
 	ev := pipeline.TranscriptFinal{TurnID: e.turnID, Text: text}
@@ -580,17 +615,7 @@ func (e *engine) newTurn(text string, heard *stt.Result, m *pipeline.Metrics, en
 }
 
 func (e *engine) startReply(req llm.Request, fixed string, apology bool, endWall time.Time, look func(context.Context) (cur, prev *llm.Image)) {
-	e.uttSeq++
-	ctx, cancel := context.WithCancel(e.ctx)
-	r := &reply{
-		turnID:  e.turnID,
-		uttID:   e.uttSeq,
-		apology: apology,
-		ctx:     ctx,
-		cancel:  cancel,
-		gate:    &gate{out: e.io.Out},
-		started: endWall,
-	}
+	r := e.newReply(e.turnID, apology, endWall, false)
 	e.reply = r
 	if e.user == nil {
 		e.setState(pipeline.StateThinking)
@@ -601,6 +626,27 @@ func (e *engine) startReply(req llm.Request, fixed string, apology bool, endWall
 		breq.Frames = func(context.Context) []*llm.Image { return e.eyes.frames(w) }
 		breq.Latest = e.eyes.latest
 	}
+	e.launch(r, breq)
+}
+
+// newReply makes a reply of turnID under its own context; a held one
+// keeps its audio until released (a preemptive reply).
+func (e *engine) newReply(turnID int, apology bool, started time.Time, held bool) *reply {
+	e.uttSeq++
+	ctx, cancel := context.WithCancel(e.ctx)
+	return &reply{
+		turnID:  turnID,
+		uttID:   e.uttSeq,
+		apology: apology,
+		ctx:     ctx,
+		cancel:  cancel,
+		gate:    &gate{out: e.io.Out, held: held},
+		started: started,
+	}
+}
+
+// launch runs the brain's Respond for r on a goroutine of its own.
+func (e *engine) launch(r *reply, breq brain.Request) {
 	out := replyOutput{r: r, send: func(m replyMsg) {
 		select {
 		case e.replyCh <- m:
@@ -610,8 +656,8 @@ func (e *engine) startReply(req llm.Request, fixed string, apology bool, endWall
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		defer cancel()
-		e.brain.Respond(ctx, breq, out)
+		defer r.cancel()
+		e.brain.Respond(r.ctx, breq, out)
 	}()
 }
 
@@ -619,6 +665,10 @@ func (e *engine) onReply(m replyMsg) {
 	r := m.reply
 	if m.kind == msgTool {
 		e.onTool(m.tool) // a tool call outlives the reply that asked for it
+		return
+	}
+	if s := e.spec; s != nil && r == s.reply {
+		e.onSpecReply(s, m)
 		return
 	}
 	if r != e.reply {
@@ -668,7 +718,11 @@ func (e *engine) emitMetrics(r *reply) {
 	r.mu.Lock()
 	firstToken, ttsStart, ttsFirst := r.firstToken, r.ttsStart, r.ttsFirst
 	r.mu.Unlock()
-	if !firstToken.IsZero() {
+	switch {
+	case firstToken.IsZero():
+	case !r.specAt.IsZero():
+		m.LLMFirstTokenMS = ms(firstToken.Sub(r.specAt))
+	default:
 		m.LLMFirstTokenMS = ms(firstToken.Sub(r.started)) - m.STTMS
 	}
 	if !ttsFirst.IsZero() && !ttsStart.IsZero() {

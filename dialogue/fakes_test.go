@@ -342,6 +342,9 @@ func (s *fakeLLMStream) Close() error { return nil }
 type fakeTTS struct {
 	mu  sync.Mutex
 	err error
+	// eof, when set, gets a value each time a stream has given all its
+	// audio (its chunks went to the reply before).
+	eof chan struct{}
 }
 
 const ttsPerByte = 10 * time.Millisecond
@@ -367,12 +370,13 @@ func (f *fakeTTS) Synthesize(ctx context.Context, text string, _ tts.Options) (t
 			marks = append(marks, tts.Mark{TextOffset: i, Sample: i * perByte})
 		}
 	}
-	return &fakeTTSStream{ctx: ctx, chunks: []tts.Chunk{{PCM: pcm, SampleRate: 16000, Marks: marks}}}, nil
+	return &fakeTTSStream{ctx: ctx, chunks: []tts.Chunk{{PCM: pcm, SampleRate: 16000, Marks: marks}}, eof: f.eof}, nil
 }
 
 type fakeTTSStream struct {
 	ctx    context.Context
 	chunks []tts.Chunk
+	eof    chan struct{}
 }
 
 func (s *fakeTTSStream) Next() (tts.Chunk, error) {
@@ -380,6 +384,12 @@ func (s *fakeTTSStream) Next() (tts.Chunk, error) {
 		return tts.Chunk{}, err
 	}
 	if len(s.chunks) == 0 {
+		if s.eof != nil {
+			select {
+			case s.eof <- struct{}{}:
+			default:
+			}
+		}
 		return tts.Chunk{}, io.EOF
 	}
 	c := s.chunks[0]

@@ -31,6 +31,12 @@ type Options struct {
 	// (early or waited); default vad.DefaultMinSilence.
 	FixedSilence time.Duration
 
+	// PreemptAt is the share of the end-of-turn wait after which a reply
+	// is prepared before the turn commits (preemptive replies; needs a
+	// Tentative detector and a brain.Speculator brain); default
+	// DefaultPreemptAt, negative: off.
+	PreemptAt float64
+
 	// Mode is pipeline.ModeFullDuplex (default) or pipeline.ModeHalfDuplex.
 	Mode pipeline.Mode
 	// MinInterruption is how long the user must speak over the assistant
@@ -86,6 +92,9 @@ type Options struct {
 }
 
 func (o *Options) setDefaults() {
+	if o.PreemptAt == 0 {
+		o.PreemptAt = DefaultPreemptAt
+	}
 	if o.Mode == "" {
 		o.Mode = pipeline.ModeFullDuplex
 	}

@@ -17,10 +17,19 @@ import (
 // gate serializes a reply's Enqueue calls with its cancellation: once
 // closed, nothing more of that reply reaches the writer, so a ClearQueue
 // after close is final (no late chunk restarts the speech).
+// A held gate (a preemptive reply) keeps the audio until release.
 type gate struct {
 	mu     sync.Mutex
 	closed bool
 	out    pipeline.AudioOut
+	held   bool
+	buf    []heldAudio
+	ended  bool // EndUtterance came while held
+}
+
+type heldAudio struct {
+	pcm  []int16
+	rate int
 }
 
 var errGateClosed = brain.ErrCancelled
@@ -31,20 +40,51 @@ func (g *gate) enqueue(id int, pcm []int16, rate int) error {
 	if g.closed {
 		return errGateClosed
 	}
+	if g.held {
+		g.buf = append(g.buf, heldAudio{pcm: append([]int16(nil), pcm...), rate: rate})
+		return nil
+	}
 	return g.out.Enqueue(id, pcm, rate)
 }
 
 func (g *gate) end(id int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.closed {
+	switch {
+	case g.closed:
+	case g.held:
+		g.ended = true
+	default:
 		g.out.EndUtterance(id)
 	}
+}
+
+// release queues what a held gate kept, in order, and lets the rest
+// through as it comes.
+func (g *gate) release(id int) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed || !g.held {
+		return nil
+	}
+	g.held = false
+	buf := g.buf
+	g.buf = nil
+	for _, a := range buf {
+		if err := g.out.Enqueue(id, a.pcm, a.rate); err != nil {
+			return err
+		}
+	}
+	if g.ended {
+		g.out.EndUtterance(id)
+	}
+	return nil
 }
 
 func (g *gate) close() {
 	g.mu.Lock()
 	g.closed = true
+	g.buf = nil
 	g.mu.Unlock()
 }
 
@@ -143,6 +183,9 @@ type reply struct {
 	firstAudio time.Time
 	paused     bool
 	started    time.Time
+	// specAt is when a preemptive reply was asked for (zero otherwise);
+	// its first-token time counts from there.
+	specAt time.Time
 }
 
 // heard returns what the user heard after played of the reply's audio.

@@ -30,6 +30,9 @@ func (a *VADDetector) PreRoll() []int16 {
 // SetHint implements Hinter.
 func (a *VADDetector) SetHint(h vad.Hint) { a.d.SetHint(h) }
 
+// Tentative implements Tentative.
+func (a *VADDetector) Tentative(frac float64) bool { return a.d.Tentative(frac) }
+
 // Reset implements Detector.
 func (a *VADDetector) Reset() { a.d.Reset() }
 

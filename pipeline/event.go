@@ -134,6 +134,12 @@ type Metrics struct {
 	LLMFirstTokenMS  float64
 	TTSFirstAudioMS  float64
 	SpeechDurationMS float64
+	// Speculative: the reply was prepared before the turn committed
+	// (preemptive reply) and only released at the commit.
+	Speculative bool
+	// DiscardedSpeculations counts the replies prepared during this turn's
+	// pauses and dropped because the user went on.
+	DiscardedSpeculations int
 }
 
 // TurnMetrics reports a turn's latency once its first audio is sent.

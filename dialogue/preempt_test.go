@@ -1,0 +1,230 @@
+package dialogue
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/llm"
+	dmedia "github.com/duplex-ai/duplex/media"
+)
+
+// tentDetector is the fake detector with a tentative end of turn: silence
+// of frac of fdEnd frames.
+type tentDetector struct{ fakeDetector }
+
+func (d *tentDetector) Tentative(frac float64) bool {
+	return d.active && d.silence > 0 && float64(d.silence) >= frac*fdEnd
+}
+
+// specFrames is the silence after which the default bar (60 % of fdEnd)
+// starts a speculation.
+const specFrames = 6
+
+func newPreemptHarness(t *testing.T) *harness {
+	h := newHarness(t, func(o *Options) {
+		o.NewDetector = func() Detector { return &tentDetector{} }
+	})
+	h.tts.eof = make(chan struct{}, 64)
+	return h
+}
+
+// waitRequests waits until the LLM was asked n times (the speculation's
+// reply started); a sync point, not a timing assertion.
+func (h *harness) waitRequests(n int) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(h.llm.requests()) < n {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%d LLM requests, want %d; saw %s", len(h.llm.requests()), n, h.trace())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waitAudioHeld waits until the speculative reply's first piece of audio
+// went into its gate.
+func (h *harness) waitAudioHeld() {
+	h.t.Helper()
+	select {
+	case <-h.tts.eof:
+	case <-time.After(10 * time.Second):
+		h.t.Fatal("the speculative reply made no audio")
+	}
+}
+
+// TestPreemptiveReplyCommitted: the reply is prepared during the pause and
+// held; nothing is shown or played before the turn commits, and its first
+// audio is queued by the commit itself.
+func TestPreemptiveReplyCommitted(t *testing.T) {
+	h := newPreemptHarness(t)
+	h.llm.reply = "It is three o'clock."
+	h.stt.say("what time is it")
+	h.speech(20)
+	h.silence(specFrames)
+	h.waitRequests(1)
+	h.waitAudioHeld()
+	h.tick(10)
+	if n := h.rec.count(); n != 0 || h.out.Queued() != 0 {
+		t.Fatalf("%d frames sent, %v queued before the turn ended", n, h.out.Queued())
+	}
+	h.none("anything of the reply before the commit", func(ev events.Event) bool {
+		return ev.Type == events.TypeTranscriptFinal || ev.Type == events.TypeReplyDelta || ev.Type == events.TypeTurnMetrics
+	})
+	h.silence(fdEnd - specFrames) // the turn commits
+	fin := h.waitFor("transcript", isType(events.TypeTranscriptFinal))
+	if fin.Text != "what time is it" || fin.TurnID != 1 {
+		t.Fatalf("transcript %+v", fin)
+	}
+	h.silence(1) // the engine is done with the commit frame
+	if q := h.out.Queued(); q == 0 && h.out.Played(1) == 0 {
+		t.Fatal("no reply audio queued at the commit")
+	}
+	h.tick(2) // the second tick is taken once the first one's frame is out
+	if p := h.out.Played(1); p == 0 {
+		t.Fatal("no reply audio sent in the first frame after the commit")
+	}
+	m := h.waitPlaying("metrics", isType(events.TypeTurnMetrics))
+	if m.Metrics == nil || !m.Metrics.Speculative || m.Metrics.DiscardedSpeculations != 0 || m.Metrics.LatencyMS != m.Metrics.EndpointMS {
+		t.Fatalf("metrics %+v, want speculative and no wait after the end of turn", m.Metrics)
+	}
+	done := h.waitPlaying("reply.done", isType(events.TypeReplyDone))
+	if done.Text != "It is three o'clock." {
+		t.Fatalf("reply.done %q", done.Text)
+	}
+	if n := len(h.llm.requests()); n != 1 {
+		t.Fatalf("%d LLM requests, want the speculative one only", n)
+	}
+	// The next turn's history has the committed turn once.
+	h.say("and the date", 20)
+	h.waitPlaying("second reply.done", func(ev events.Event) bool { return ev.Type == events.TypeReplyDone && ev.TurnID == 2 })
+	reqs := h.llm.requests()
+	hist := reqs[len(reqs)-1].History
+	if len(hist) != 3 || hist[0].Text != "what time is it" || hist[1].Text != "It is three o'clock." || hist[2].Text != "and the date" {
+		t.Fatalf("history %+v", hist)
+	}
+}
+
+// TestPreemptiveReplyCancelled: the user pauses long enough for a
+// speculation, then goes on: the speculation leaves no event, no history
+// entry and no audio; the turn is answered once, on all of its words, and
+// its metrics count the discarded speculation.
+func TestPreemptiveReplyCancelled(t *testing.T) {
+	h := newPreemptHarness(t)
+	h.llm.reply = "Eighty-four."
+	h.stt.say("what is twelve", "what is twelve times seven")
+	h.speech(20)
+	h.silence(specFrames)
+	h.waitRequests(1)
+	h.waitAudioHeld()
+	h.stt.mu.Lock()
+	written := h.stt.written
+	h.stt.mu.Unlock()
+	h.speech(15) // the user goes on
+	h.tick(10)
+	if n := h.rec.count(); n != 0 {
+		t.Fatalf("%d frames of the dropped speculation sent", n)
+	}
+	h.silence(fdEnd)
+	fin := h.waitFor("transcript", isType(events.TypeTranscriptFinal))
+	if fin.Text != "what is twelve times seven" || fin.TurnID != 1 {
+		t.Fatalf("transcript %+v (the dropped speculation took a turn?)", fin)
+	}
+	h.stt.mu.Lock()
+	streams, replayed := h.stt.streams, h.stt.written
+	h.stt.mu.Unlock()
+	if streams != 2 || replayed < written+15*dmedia.FrameSamples {
+		t.Fatalf("%d STT streams, %d samples in the last (first: %d): want a new stream with all the audio", streams, replayed, written)
+	}
+	m := h.waitPlaying("metrics", isType(events.TypeTurnMetrics))
+	if m.Metrics == nil || m.Metrics.DiscardedSpeculations != 1 {
+		t.Fatalf("metrics %+v, want one discarded speculation", m.Metrics)
+	}
+	h.waitPlaying("reply.done", isType(events.TypeReplyDone))
+	for _, ev := range h.seen {
+		if ev.TurnID > 1 || strings.Contains(ev.Text, "what is twelve") && ev.Text != "what is twelve times seven" {
+			t.Fatalf("a trace of the dropped speculation: %+v", ev)
+		}
+		if ev.Type == events.TypeReplyDelta && ev.TurnID != 1 {
+			t.Fatalf("delta %+v", ev)
+		}
+	}
+	// Deltas: one reply's worth, not two.
+	var deltas strings.Builder
+	for _, ev := range h.seen {
+		if ev.Type == events.TypeReplyDelta {
+			deltas.WriteString(ev.Text)
+		}
+	}
+	if deltas.String() != "Eighty-four." {
+		t.Fatalf("deltas %q", deltas.String())
+	}
+	h.say("and then", 20)
+	h.waitPlaying("second reply", func(ev events.Event) bool { return ev.Type == events.TypeReplyDone && ev.TurnID == 2 })
+	reqs := h.llm.requests()
+	hist := reqs[len(reqs)-1].History
+	var users []string
+	for _, m := range hist {
+		if m.Role == llm.RoleUser {
+			users = append(users, m.Text)
+		}
+	}
+	if strings.Join(users, "|") != "what is twelve times seven|and then" {
+		t.Fatalf("history's user turns %q", users)
+	}
+}
+
+// TestPreemptiveReplyErrorSilent: a brain that fails during the
+// speculation says nothing and shows no error while the turn is open; the
+// commit then handles the turn the ordinary way (one error, one apology).
+func TestPreemptiveReplyErrorSilent(t *testing.T) {
+	h := newPreemptHarness(t)
+	h.llm.err = errors.New("model overloaded")
+	h.stt.say("what time is it")
+	h.speech(20)
+	h.silence(specFrames)
+	h.waitRequests(1)
+	h.tick(10)
+	if n := h.rec.count(); n != 0 {
+		t.Fatalf("%d frames sent during the failed speculation", n)
+	}
+	h.none("an error or reply before the commit", func(ev events.Event) bool {
+		return ev.Type == events.TypeError || ev.Type == events.TypeReplyDelta || ev.Type == events.TypeTranscriptFinal
+	})
+	h.silence(fdEnd - specFrames)
+	h.waitFor("error after the commit", isType(events.TypeError))
+	h.waitPlaying("apology", isType(events.TypeReplyDone))
+	n := 0
+	for _, ev := range h.seen {
+		if ev.Type == events.TypeError {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d error events, want 1", n)
+	}
+}
+
+// TestPreemptiveReplyErrorThenGoOn: a failed speculation the user talks
+// past leaves nothing at all.
+func TestPreemptiveReplyErrorThenGoOn(t *testing.T) {
+	h := newPreemptHarness(t)
+	h.llm.err = errors.New("model overloaded")
+	h.stt.say("what is twelve", "what is twelve times seven")
+	h.speech(20)
+	h.silence(specFrames)
+	h.waitRequests(1)
+	h.speech(10)
+	h.llm.mu.Lock()
+	h.llm.err = nil
+	h.llm.mu.Unlock()
+	h.silence(fdEnd)
+	fin := h.waitFor("transcript", isType(events.TypeTranscriptFinal))
+	if fin.Text != "what is twelve times seven" {
+		t.Fatalf("transcript %+v", fin)
+	}
+	h.waitPlaying("reply.done", isType(events.TypeReplyDone))
+	h.none("an error", isType(events.TypeError))
+}
