@@ -64,6 +64,7 @@ type config struct {
 	vadMinSilence time.Duration
 	endpointing   string
 	echoCancel    string
+	preemptive    string
 	vadThreshold  float64
 	vadStart      float64
 	vadFluct      float64
@@ -168,6 +169,8 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		"end of turn: fixed (-vad-min-silence) or adaptive (a wait of 120 ms-1.2 s from the partial's last words and the energy contour; see BENCHMARKS.md, turn-taking)")
 	fs.StringVar(&c.echoCancel, "echo-cancel", "auto",
 		"discount the assistant's own voice picked up by the caller's microphone before barge-in is decided: auto (full duplex), on, off")
+	fs.StringVar(&c.preemptive, "preemptive", "on",
+		"preemptive replies: on prepares the reply (STT, LLM, first TTS audio) once the pause reaches 60 % of the end-of-turn wait, and plays it only when the turn ends; off waits for the end of turn")
 	fs.Float64Var(&c.vadThreshold, "vad-threshold", vad.DefaultThreshold, "speech probability threshold of the VAD (0..1; in a fluctuating background -vad-fluctuating-threshold applies)")
 	fs.Float64Var(&c.vadStart, "vad-start-threshold", 0,
 		"in a fluctuating background, probability one frame must reach for speech to start a turn (vad-threshold..1; 0: the larger of 0.998 and vad-threshold)")
@@ -237,6 +240,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		{"mode", c.mode, []string{"full-duplex", "half-duplex", "full_duplex", "half_duplex"}},
 		{"endpointing", c.endpointing, []string{"fixed", "adaptive"}},
 		{"echo-cancel", c.echoCancel, []string{"auto", "on", "off"}},
+		{"preemptive", c.preemptive, []string{"on", "off"}},
 	} {
 		if !slices.Contains(ch.ok, ch.val) {
 			return nil, fmt.Errorf("-%s %q: want one of %s", ch.name, ch.val, strings.Join(ch.ok, ", "))

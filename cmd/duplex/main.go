@@ -131,6 +131,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 			STT: eng.stt, LLM: eng.llm, TTS: eng.tts,
 			NewDetector:              newDetector,
 			FixedSilence:             cfg.vadMinSilence,
+			PreemptAt:                preemptAt(cfg.preemptive),
 			Mode:                     pipeline.Mode(cfg.mode),
 			MinInterruption:          cfg.minInterruption,
 			EchoCancel:               dialogue.EchoMode(cfg.echoCancel),
@@ -345,4 +346,12 @@ func detectorFactory(cfg *config) (func() dialogue.Detector, error) {
 		opt.Endpointing = &vad.EndpointOptions{}
 	}
 	return dialogue.VADFactory(opt)
+}
+
+// preemptAt maps -preemptive to dialogue.Options.PreemptAt.
+func preemptAt(flag string) float64 {
+	if flag == "off" {
+		return -1
+	}
+	return dialogue.DefaultPreemptAt
 }
