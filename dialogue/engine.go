@@ -159,6 +159,9 @@ type userTurn struct {
 	keep      bool
 	audio     []int16
 	discarded int // speculations dropped because the user went on
+	// speculated: the turn ended with a speculation under way (its
+	// recognition, and maybe its reply, began before the commit).
+	speculated bool
 }
 
 type engine struct {
@@ -485,6 +488,7 @@ func (e *engine) onTranscript(r sttResult) {
 		STTMS:                 max(0, ms(r.at.Sub(u.endWall))), // 0: finished during a speculation
 		SpeechDurationMS:      ms(u.speech),
 		DiscardedSpeculations: u.discarded,
+		Speculative:           u.speculated,
 	}
 	splitEndpoint(m, u.endWait, e.o.FixedSilence)
 	e.newTurn(text, &r.res, m, u.endWall)

@@ -152,6 +152,7 @@ func (e *engine) commitSpec(s *speculation) {
 	u := s.turn
 	e.user = nil
 	u.endWall = e.clk.Now()
+	u.speculated = true
 	e.eyes.speaking(false)
 	e.setState(pipeline.StateThinking)
 	switch {

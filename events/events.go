@@ -114,9 +114,10 @@ type TurnMetrics struct {
 	LLMFirstTokenMS  float64 `json:"llm_first_token_ms,omitempty"`
 	TTSFirstAudioMS  float64 `json:"tts_first_audio_ms,omitempty"`
 	SpeechDurationMS float64 `json:"speech_duration_ms,omitempty"`
-	// Speculative: the reply was prepared before the end of the turn
-	// committed (a preemptive reply), DiscardedSpeculations how many
-	// prepared replies the user's going on dropped during the turn.
+	// Speculative: the turn's recognition (and its reply, when the
+	// transcript came in time) began before the end of the turn committed
+	// (a preemptive reply); DiscardedSpeculations: how many the user's
+	// going on dropped during the turn.
 	Speculative           bool `json:"speculative,omitempty"`
 	DiscardedSpeculations int  `json:"discarded_speculations,omitempty"`
 }

@@ -134,8 +134,9 @@ type Metrics struct {
 	LLMFirstTokenMS  float64
 	TTSFirstAudioMS  float64
 	SpeechDurationMS float64
-	// Speculative: the reply was prepared before the turn committed
-	// (preemptive reply) and only released at the commit.
+	// Speculative: the turn's recognition, and its reply when the
+	// transcript came in time, began before the turn committed (a
+	// preemptive reply, released only at the commit).
 	Speculative bool
 	// DiscardedSpeculations counts the replies prepared during this turn's
 	// pauses and dropped because the user went on.

@@ -24,15 +24,17 @@ import (
 // runScenarios runs what -only selects.
 func runScenarios(ctx context.Context, c config) error {
 	switch capOpt.only {
-	case "", "dialogue", "capacity", "realtime", "echo":
+	case "", "dialogue", "capacity", "realtime", "echo", "models":
 	default:
-		return fmt.Errorf("-only %q: want dialogue, capacity, realtime or echo", capOpt.only)
+		return fmt.Errorf("-only %q: want dialogue, capacity, realtime, echo or models", capOpt.only)
 	}
 	switch capOpt.only {
 	case "realtime":
 		return runRealtime(ctx, c) // realtime.go
 	case "echo":
 		return runEcho(ctx, c) // echo.go
+	case "models":
+		return runModels(ctx, c) // models.go
 	}
 	if capOpt.only != "capacity" {
 		if err := run(ctx, c); err != nil {
@@ -44,6 +46,9 @@ func runScenarios(ctx context.Context, c config) error {
 			return err
 		}
 		if err := runEcho(ctx, c); err != nil {
+			return err
+		}
+		if err := runModels(ctx, c); err != nil {
 			return err
 		}
 	}

@@ -45,7 +45,7 @@ var capOpt struct {
 }
 
 func init() {
-	flag.StringVar(&capOpt.only, "only", "", "run only this part: dialogue (scenarios A–C), realtime (-pipeline realtime against the fake model), echo (barge-in over a speakerphone echo) or capacity; empty runs all")
+	flag.StringVar(&capOpt.only, "only", "", "run only this part: dialogue (scenarios A–C), realtime (-pipeline realtime against the fake model), echo (barge-in over a speakerphone echo), models (OpenAI-compatible fakes with hosted delays, preemptive replies on and off) or capacity; empty runs all")
 	flag.DurationVar(&capOpt.hold, "capacity-hold", 15*time.Second, "capacity: measured time of each step, once all its calls are connected")
 	flag.DurationVar(&capOpt.budget, "capacity-budget", 6*time.Minute, "capacity: time for the whole scenario (micro-benchmarks, quiet wait, steps); steps that would not fit are skipped")
 	flag.StringVar(&capOpt.ours, "capacity-steps", "25,50,75,100,125,150,200,250,300,400", "capacity: concurrent calls per step on our server, ascending; it stops at the first step that does not hold")

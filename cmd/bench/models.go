@@ -1,0 +1,233 @@
+package main
+
+// The model-servers section: the server binary with -stt/-llm/-tts openai
+// against the in-repo OpenAI-compatible fakes (internal/fakeoai) given a
+// hosted model's delays, with and without preemptive replies, under each
+// end-of-turn mode. It writes between <!-- models-bench:begin/end --> in
+// BENCHMARKS.md.
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/internal/benchmd"
+	"github.com/duplex-ai/duplex/internal/callbot"
+	"github.com/duplex-ai/duplex/internal/fakeoai"
+	"github.com/duplex-ai/duplex/tts/espeak"
+)
+
+var mdOpt struct {
+	stt, token, audio time.Duration
+	paused, turns     int
+}
+
+func init() {
+	flag.DurationVar(&mdOpt.stt, "models-stt-delay", 250*time.Millisecond, "models: the fake transcription's delay after the upload ends")
+	flag.DurationVar(&mdOpt.token, "models-token-delay", 350*time.Millisecond, "models: the fake chat model's delay to its first token")
+	flag.DurationVar(&mdOpt.audio, "models-audio-delay", 150*time.Millisecond, "models: the fake speech model's delay to its first audio")
+	flag.IntVar(&mdOpt.turns, "models-turns", len(scenarioA), "models: how many of scenario A's questions each row speaks")
+	flag.IntVar(&mdOpt.paused, "models-paused", 4, "models: of scenario A's 20 questions, how many are spoken with a 250 ms pause inside")
+}
+
+const (
+	mdHeading = "## Dialogue with model servers' delays: preemptive replies (`go run ./cmd/bench -only models`)"
+	mdAnswer  = "It is ten past four. Anything else?"
+	// mdPause is the pause inside a paused question: past 60 % of the
+	// fixed 300 ms silence (a speculation starts), short of ending the turn.
+	mdPause = 250 * time.Millisecond
+)
+
+type mdRun struct {
+	endpointing, preemptive string
+	n                       int
+	client, server          callbot.Percentiles
+	endpoint                callbot.Percentiles
+	speculative, discarded  int
+	split                   int // turns whose questions were split by a pause
+	stats                   fakeoai.Stats
+	errors                  []string
+}
+
+// runModels runs the models section.
+func runModels(ctx context.Context, c config) error {
+	bin, err := filepath.Abs(c.serverBin)
+	if err != nil {
+		return err
+	}
+	voice, err := espeak.New(espeak.Options{})
+	if err != nil {
+		return err
+	}
+	defer voice.Close()
+	tmp, err := os.MkdirTemp("", "duplex-bench-models-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	clips := &clipCache{dir: tmp}
+	turns, rate, err := modelTurns(ctx, clips)
+	if err != nil {
+		return err
+	}
+	started, load0 := time.Now(), loadAvg()
+	var runs []mdRun
+	for _, ep := range []string{"fixed", "adaptive"} {
+		for _, pre := range []string{"off", "on"} {
+			logf("models: -endpointing %s -preemptive %s, %d turns…", ep, pre, len(turns))
+			r, err := runModelsMode(ctx, bin, voice, ep, pre, turns, rate, c.verbose)
+			if err != nil {
+				return fmt.Errorf("models %s/%s: %w", ep, pre, err)
+			}
+			runs = append(runs, *r)
+		}
+	}
+	md := modelsMarkdown(runs, started, load0, len(turns))
+	fmt.Print(md)
+	if c.out == "" {
+		return nil
+	}
+	return benchmd.WriteSection(c.out, "models-bench", mdHeading, md)
+}
+
+// modelTurns speaks scenario A's questions; the first mdOpt.paused of
+// those with three words or more are split after their second word by
+// mdPause of silence.
+func modelTurns(ctx context.Context, clips *clipCache) ([][]int16, int, error) {
+	var turns [][]int16
+	rate, paused := 0, 0
+	for i, q := range scenarioA[:max(1, min(mdOpt.turns, len(scenarioA)))] {
+		words := strings.Fields(q.text)
+		var pcm []int16
+		if paused < mdOpt.paused && len(words) >= 3 && i%2 == 0 {
+			a, err := clips.get(ctx, voiceA(i), strings.Join(words[:2], " "))
+			if err != nil {
+				return nil, 0, err
+			}
+			b, err := clips.get(ctx, voiceA(i), strings.Join(words[2:], " "))
+			if err != nil {
+				return nil, 0, err
+			}
+			gap := make([]int16, int(mdPause)*a.rate/int(time.Second))
+			pcm = append(append(append(pcm, trimSilence(a.pcm)...), gap...), b.pcm...)
+			rate = a.rate
+			paused++
+		} else {
+			cl, err := clips.get(ctx, voiceA(i), q.text)
+			if err != nil {
+				return nil, 0, err
+			}
+			pcm, rate = cl.pcm, cl.rate
+		}
+		turns = append(turns, pcm)
+	}
+	return turns, rate, nil
+}
+
+// trimSilence drops the trailing near-silence espeak-ng ends a clip with,
+// so the pause that follows is the one intended.
+func trimSilence(pcm []int16) []int16 {
+	end := len(pcm)
+	for end > 0 && pcm[end-1] > -200 && pcm[end-1] < 200 {
+		end--
+	}
+	return pcm[:end]
+}
+
+func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, endpointing, preemptive string, turns [][]int16, rate int, verbose bool) (*mdRun, error) {
+	fake := fakeoai.Start(fakeoai.Options{
+		TTS:             voice,
+		TranscribeDelay: mdOpt.stt, FirstTokenDelay: mdOpt.token, FirstAudioDelay: mdOpt.audio,
+		Transcribe: func([]int16, int) string { return "what time is it" },
+		Reply:      func(string) string { return mdAnswer },
+	})
+	defer fake.Close()
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	dataDir, err := os.MkdirTemp("", "duplex-bench-models-data-")
+	if err != nil {
+		return nil, err
+	}
+	srv, err := startChild(ctx, []string{bin, "-addr", addr, "-log-format", "json", "-log-level", "warn",
+		"-max-calls-per-ip", "0", "-rate-limit", "0", "-data-dir", dataDir,
+		"-stt", "openai", "-stt-url", fake.URL(), "-llm", "openai", "-llm-url", fake.URL(), "-llm-model", "fake",
+		"-tts", "openai", "-tts-url", fake.URL(),
+		"-endpointing", endpointing, "-preemptive", preemptive}, "http://"+addr)
+	if err != nil {
+		_ = os.RemoveAll(dataDir)
+		return nil, err
+	}
+	srv.dataDir = dataDir
+	defer srv.stop()
+	cctx, cancel := context.WithTimeout(ctx, time.Duration(len(turns))*20*time.Second)
+	res, err := callbot.Run(cctx, callbot.Options{Server: srv.base, Turns: turns, AudioRate: rate,
+		TurnTimeout: 15 * time.Second, Tail: 5 * time.Second, Wait: len(turns), Log: zerolog.Nop()})
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	r := &mdRun{endpointing: endpointing, preemptive: preemptive, errors: res.Errors}
+	var client, server, endpoint []float64
+	for _, t := range res.Turns {
+		if t.LatencyMS > 0 {
+			client = append(client, t.LatencyMS)
+		}
+	}
+	for _, ev := range res.Events {
+		if ev.Type != events.TypeTurnMetrics || ev.Metrics == nil {
+			continue
+		}
+		m := ev.Metrics
+		server = append(server, m.LatencyMS)
+		endpoint = append(endpoint, m.EndpointMS)
+		if m.Speculative {
+			r.speculative++
+		}
+		r.discarded += m.DiscardedSpeculations
+	}
+	r.n = len(client)
+	r.split = len(res.Turns) - len(turns)
+	r.client, r.server, r.endpoint = nearestRank(client), nearestRank(server), nearestRank(endpoint)
+	r.stats = fake.Stats()
+	if verbose {
+		for i, t := range res.Turns {
+			logf("models %s/%s %2d %q → %q client %.0f ms server %.0f ms", endpointing, preemptive, i+1, t.User, t.Reply, t.LatencyMS, t.ServerLatencyMS)
+		}
+		logf("models %s/%s: fake %+v", endpointing, preemptive, r.stats)
+	}
+	return r, nil
+}
+
+func modelsMarkdown(runs []mdRun, started time.Time, load0 string, nTurns int) string {
+	var b strings.Builder
+	floor := float64(mdOpt.token+mdOpt.audio) / float64(time.Millisecond)
+	fmt.Fprintf(&b, "\nRun %s on %s (%d cores), load %s → %s, took %v. Servers: internal/fakeoai behind `-stt openai -llm openai -tts openai`: transcription %v after the upload ends, first token %v after the request (then a word every 15 ms), first audio %v after the request (espeak-ng voice, 24 kHz pcm). Caller: callbot, scenario A's %d questions (espeak-ng, five voices), %d of them with a %v pause after their second word; one call per row.\n\n",
+		started.UTC().Format("2006-01-02 15:04"), benchmd.CPUModel(), runtime.NumCPU(), load0, loadAvg(), time.Since(started).Round(time.Second),
+		mdOpt.stt, mdOpt.token, mdOpt.audio, nTurns, mdOpt.paused, mdPause)
+	fmt.Fprintf(&b, "Client latency: callbot's, last speech frame sent → first reply audio received. Floor = first token + first audio (%.0f ms) + the end-of-turn decision (`endpoint_ms` p50 of the row); goal p50 ≤ 700 ms. Speculative: turns whose reply was prepared before the turn committed; discarded: speculations dropped because the user went on; uploads and chats: requests the fakes served (the cost of speculation).\n\n", floor)
+	b.WriteString("| -endpointing | -preemptive | turns | client p50 / p95 (ms) | server p50 / p95 (ms) | endpoint p50 (ms) | floor (ms) | p50 above floor (ms) | speculative | discarded | uploads / chats | split | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range runs {
+		fl := floor + r.endpoint.P50
+		fmt.Fprintf(&b, "| %s | %s | %d | %.0f / %.0f %s | %.0f / %.0f | %.0f | %.0f | %+.0f | %d | %d | %d / %d | %d | %d |\n",
+			r.endpointing, r.preemptive, r.n, r.client.P50, r.client.P95, verdict(r.client.P50, 700, r.n > 0),
+			r.server.P50, r.server.P95, r.endpoint.P50, fl, r.client.P50-fl, r.speculative, r.discarded,
+			r.stats.Transcriptions, r.stats.Chats, r.split, len(r.errors))
+	}
+	for _, r := range runs {
+		for _, e := range first(r.errors, 3) {
+			fmt.Fprintf(&b, "\n- %s/%s: %s", r.endpointing, r.preemptive, mdCell(e, 200))
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
+}
