@@ -52,7 +52,7 @@ type mdRun struct {
 	client, server          callbot.Percentiles
 	endpoint                callbot.Percentiles
 	speculative, discarded  int
-	split                   int // turns whose questions were split by a pause
+	extra                   int // turns beyond the questions (a pause that ended a turn)
 	stats                   fakeoai.Stats
 	errors                  []string
 }
@@ -117,7 +117,7 @@ func modelTurns(ctx context.Context, clips *clipCache) ([][]int16, int, error) {
 				return nil, 0, err
 			}
 			gap := make([]int16, int(mdPause)*a.rate/int(time.Second))
-			pcm = append(append(append(pcm, trimSilence(a.pcm)...), gap...), b.pcm...)
+			pcm = append(append(append(pcm, trimSilence(a.pcm)...), gap...), trimLead(b.pcm)...)
 			rate = a.rate
 			paused++
 		} else {
@@ -132,15 +132,25 @@ func modelTurns(ctx context.Context, clips *clipCache) ([][]int16, int, error) {
 	return turns, rate, nil
 }
 
-// trimSilence drops the trailing near-silence espeak-ng ends a clip with,
-// so the pause that follows is the one intended.
+// trimSilence and trimLead drop the near-silence espeak-ng ends and
+// starts a clip with, so the pause between two is the one intended.
 func trimSilence(pcm []int16) []int16 {
 	end := len(pcm)
-	for end > 0 && pcm[end-1] > -200 && pcm[end-1] < 200 {
+	for end > 0 && quiet(pcm[end-1]) {
 		end--
 	}
 	return pcm[:end]
 }
+
+func trimLead(pcm []int16) []int16 {
+	i := 0
+	for i < len(pcm) && quiet(pcm[i]) {
+		i++
+	}
+	return pcm[i:]
+}
+
+func quiet(v int16) bool { return v > -200 && v < 200 }
 
 func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, endpointing, preemptive string, turns [][]int16, rate int, verbose bool) (*mdRun, error) {
 	fake := fakeoai.Start(fakeoai.Options{
@@ -196,7 +206,7 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, endpoi
 		r.discarded += m.DiscardedSpeculations
 	}
 	r.n = len(client)
-	r.split = len(res.Turns) - len(turns)
+	r.extra = len(res.Turns) - len(turns)
 	r.client, r.server, r.endpoint = nearestRank(client), nearestRank(server), nearestRank(endpoint)
 	r.stats = fake.Stats()
 	if verbose {
@@ -214,14 +224,14 @@ func modelsMarkdown(runs []mdRun, started time.Time, load0 string, nTurns int) s
 	fmt.Fprintf(&b, "\nRun %s on %s (%d cores), load %s → %s, took %v. Servers: internal/fakeoai behind `-stt openai -llm openai -tts openai`: transcription %v after the upload ends, first token %v after the request (then a word every 15 ms), first audio %v after the request (espeak-ng voice, 24 kHz pcm). Caller: callbot, scenario A's %d questions (espeak-ng, five voices), %d of them with a %v pause after their second word; one call per row.\n\n",
 		started.UTC().Format("2006-01-02 15:04"), benchmd.CPUModel(), runtime.NumCPU(), load0, loadAvg(), time.Since(started).Round(time.Second),
 		mdOpt.stt, mdOpt.token, mdOpt.audio, nTurns, mdOpt.paused, mdPause)
-	fmt.Fprintf(&b, "Client latency: callbot's, last speech frame sent → first reply audio received. Floor = first token + first audio (%.0f ms) + the end-of-turn decision (`endpoint_ms` p50 of the row); goal p50 ≤ 700 ms. Speculative: turns whose reply was prepared before the turn committed; discarded: speculations dropped because the user went on; uploads and chats: requests the fakes served (the cost of speculation).\n\n", floor)
-	b.WriteString("| -endpointing | -preemptive | turns | client p50 / p95 (ms) | server p50 / p95 (ms) | endpoint p50 (ms) | floor (ms) | p50 above floor (ms) | speculative | discarded | uploads / chats | split | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "Client latency: callbot's, last speech frame sent → first reply audio received. Floor = first token + first audio (%.0f ms) + the end-of-turn decision (`endpoint_ms` p50 of the row); goal p50 ≤ 700 ms. Speculative: turns whose recognition (and reply, when the transcript came back in time) began before the turn committed; discarded: speculations dropped because the user went on; uploads and chats: requests the fakes served (the cost of speculation); extra turns: turns the server heard beyond the questions (a pause inside a question that ended the turn, or a scrap of audio too short to upload).\n\n", floor)
+	b.WriteString("| -endpointing | -preemptive | turns | client p50 / p95 (ms) | server p50 / p95 (ms) | endpoint p50 (ms) | floor (ms) | p50 above floor (ms) | speculative | discarded | uploads / chats | extra turns | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range runs {
 		fl := floor + r.endpoint.P50
 		fmt.Fprintf(&b, "| %s | %s | %d | %.0f / %.0f %s | %.0f / %.0f | %.0f | %.0f | %+.0f | %d | %d | %d / %d | %d | %d |\n",
 			r.endpointing, r.preemptive, r.n, r.client.P50, r.client.P95, verdict(r.client.P50, 700, r.n > 0),
 			r.server.P50, r.server.P95, r.endpoint.P50, fl, r.client.P50-fl, r.speculative, r.discarded,
-			r.stats.Transcriptions, r.stats.Chats, r.split, len(r.errors))
+			r.stats.Transcriptions, r.stats.Chats, r.extra, len(r.errors))
 	}
 	for _, r := range runs {
 		for _, e := range first(r.errors, 3) {
