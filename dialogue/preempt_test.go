@@ -9,6 +9,7 @@ import (
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/llm"
 	dmedia "github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/tools"
 )
 
 // tentDetector is the fake detector with a tentative end of turn: silence
@@ -227,4 +228,28 @@ func TestPreemptiveReplyErrorThenGoOn(t *testing.T) {
 	}
 	h.waitPlaying("reply.done", isType(events.TypeReplyDone))
 	h.none("an error", isType(events.TypeError))
+}
+
+// TestNoPreemptionWithTools: a brain with tools may act in the world, so
+// nothing starts before the turn commits.
+func TestNoPreemptionWithTools(t *testing.T) {
+	h := newHarness(t, func(o *Options) {
+		o.NewDetector = func() Detector { return &tentDetector{} }
+		o.Tools = tools.NewRegistry()
+	})
+	h.llm.reply = "It is three o'clock."
+	h.stt.say("what time is it")
+	h.speech(20)
+	h.silence(fdEnd - 1) // tentative for 4 frames, not ended
+	h.stt.mu.Lock()
+	streams := h.stt.streams
+	h.stt.mu.Unlock()
+	if n := len(h.llm.requests()); n != 0 || streams != 1 {
+		t.Fatalf("%d LLM requests, %d STT streams before the end of turn with tools", n, streams)
+	}
+	h.silence(1)
+	m := h.waitPlaying("metrics", isType(events.TypeTurnMetrics))
+	if m.Metrics.Speculative {
+		t.Fatalf("metrics %+v: speculative with tools", m.Metrics)
+	}
 }
