@@ -224,6 +224,8 @@ func (p pushingStream) OnPartial(f func(string, int)) {
 	p.s.mu.Lock()
 	p.s.onPartial = f
 	p.s.mu.Unlock()
+	// hold, when set, makes Finish wait for a value on it.
+	hold chan struct{}
 }
 
 func (s *fakeSTT) Name() string { return "fake-stt" }
@@ -266,8 +268,15 @@ func (f *fakeSTTStream) Partial() string {
 }
 func (f *fakeSTTStream) Finish(ctx context.Context) (stt.Result, error) {
 	f.s.mu.Lock()
-	stall := f.s.stall
+	stall, hold := f.s.stall, f.s.hold
 	f.s.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return stt.Result{}, ctx.Err()
+		}
+	}
 	if stall {
 		<-ctx.Done()
 		return stt.Result{}, ctx.Err()
