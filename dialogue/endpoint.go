@@ -47,7 +47,14 @@ func (e *engine) hint() {
 	if e.hintTick++; e.hintTick%hintEvery != 0 {
 		return
 	}
-	h.SetHint(vad.ClassifyPartial(u.stream.Partial()))
+	p := u.stream.Partial()
+	if u.replayed {
+		if p == "" {
+			return // a new stream still catching up: the last hint holds
+		}
+		u.replayed = false
+	}
+	h.SetHint(vad.ClassifyPartial(p))
 }
 
 // splitEndpoint fills the endpoint split of m: the adaptive wait that

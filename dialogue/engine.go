@@ -159,6 +159,9 @@ type userTurn struct {
 	keep      bool
 	audio     []int16
 	discarded int // speculations dropped because the user went on
+	// replayed: the stream is a new one fed the turn's audio again; its
+	// empty partial does not replace the hint until it has words.
+	replayed bool
 	// speculated: the turn ended with a speculation under way (its
 	// recognition, and maybe its reply, began before the commit).
 	speculated bool

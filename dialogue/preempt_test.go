@@ -281,3 +281,37 @@ func TestPreemptiveTranscriptAfterCommit(t *testing.T) {
 		t.Fatalf("%d LLM requests, %d STT streams: want one of each", n, streams)
 	}
 }
+
+// TestPreemptDiscardKeepsHint: after a discarded speculation the new
+// stream's partial is empty until it has caught up; the digit string's
+// hint holds meanwhile, so the next pause does not end the turn as an
+// unhinted one would (550 ms there against the 1.2 s a digit waits).
+func TestPreemptDiscardKeepsHint(t *testing.T) {
+	h := adaptiveHarness(t)
+	hold := make(chan struct{})
+	setPartial := func(p string) {
+		h.stt.mu.Lock()
+		h.stt.partial = p
+		h.stt.hold = hold
+		h.stt.mu.Unlock()
+	}
+	setPartial("my number is three")
+	h.stt.say("my number is three seven one")
+	h.speech(20)
+	h.streamOpen(1)
+	h.silence(37) // a speculation at 60 % of the 1.2 s wait
+	setPartial("")
+	h.speech(10) // the user goes on: discarded, a new stream catching up
+	h.streamOpen(2)
+	h.silence(31) // 620 ms: past an unhinted wait, inside the digits' (the last frame syncs)
+	h.waitFor("user speaking", isState(events.StateUserSpeaking))
+	h.none("the end of turn inside the digit string's pause", isState(events.StateThinking))
+	setPartial("my number is three seven one")
+	h.speech(10)
+	h.silence(62)
+	hold <- struct{}{}
+	fin := h.waitFor("transcript", isType(events.TypeTranscriptFinal))
+	if fin.Text != "my number is three seven one" {
+		t.Fatalf("transcript %q", fin.Text)
+	}
+}
