@@ -647,7 +647,7 @@ func (e *engine) newReply(turnID int, apology bool, started time.Time, held bool
 		apology: apology,
 		ctx:     ctx,
 		cancel:  cancel,
-		gate:    &gate{out: e.io.Out, held: held},
+		gate:    newGate(e.io.Out, held),
 		started: started,
 	}
 }

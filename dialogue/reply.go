@@ -17,14 +17,29 @@ import (
 // gate serializes a reply's Enqueue calls with its cancellation: once
 // closed, nothing more of that reply reaches the writer, so a ClearQueue
 // after close is final (no late chunk restarts the speech).
-// A held gate (a preemptive reply) keeps the audio until release.
+// A held gate (a preemptive reply) keeps the audio until release, up to
+// maxHeld of it: then the producer waits (the first piece is ready, the
+// rest need not be made for a reply that may be dropped).
 type gate struct {
 	mu     sync.Mutex
 	closed bool
 	out    pipeline.AudioOut
 	held   bool
 	buf    []heldAudio
-	ended  bool // EndUtterance came while held
+	heldD  time.Duration
+	ended  bool          // EndUtterance came while held
+	wake   chan struct{} // closed by release or close (held gates only)
+}
+
+// maxHeld bounds the audio a held gate keeps before its producer waits.
+const maxHeld = 2 * time.Second
+
+func newGate(out pipeline.AudioOut, held bool) *gate {
+	g := &gate{out: out, held: held}
+	if held {
+		g.wake = make(chan struct{})
+	}
+	return g
 }
 
 type heldAudio struct {
@@ -36,12 +51,20 @@ var errGateClosed = brain.ErrCancelled
 
 func (g *gate) enqueue(id int, pcm []int16, rate int) error {
 	g.mu.Lock()
+	if g.held && g.heldD >= maxHeld && !g.closed {
+		g.mu.Unlock()
+		<-g.wake
+		g.mu.Lock()
+	}
 	defer g.mu.Unlock()
 	if g.closed {
 		return errGateClosed
 	}
 	if g.held {
 		g.buf = append(g.buf, heldAudio{pcm: append([]int16(nil), pcm...), rate: rate})
+		if rate > 0 {
+			g.heldD += time.Duration(len(pcm)) * time.Second / time.Duration(rate)
+		}
 		return nil
 	}
 	return g.out.Enqueue(id, pcm, rate)
@@ -68,6 +91,7 @@ func (g *gate) release(id int) error {
 		return nil
 	}
 	g.held = false
+	close(g.wake)
 	buf := g.buf
 	g.buf = nil
 	for _, a := range buf {
@@ -83,6 +107,9 @@ func (g *gate) release(id int) error {
 
 func (g *gate) close() {
 	g.mu.Lock()
+	if g.held && !g.closed {
+		close(g.wake)
+	}
 	g.closed = true
 	g.buf = nil
 	g.mu.Unlock()
