@@ -78,7 +78,7 @@ func runModels(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	started, load0 := time.Now(), loadAvg()
+	started, load0, commit := time.Now(), loadAvg(), gitCommit(ctx)
 	var runs []mdRun
 	for _, ep := range []string{"fixed", "adaptive"} {
 		for _, pre := range []string{"off", "on"} {
@@ -90,7 +90,7 @@ func runModels(ctx context.Context, c config) error {
 			runs = append(runs, *r)
 		}
 	}
-	md := modelsMarkdown(runs, started, load0, len(turns))
+	md := modelsMarkdown(runs, started, load0, commit, len(turns))
 	fmt.Print(md)
 	if c.out == "" {
 		return nil
@@ -218,11 +218,11 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, endpoi
 	return r, nil
 }
 
-func modelsMarkdown(runs []mdRun, started time.Time, load0 string, nTurns int) string {
+func modelsMarkdown(runs []mdRun, started time.Time, load0, commit string, nTurns int) string {
 	var b strings.Builder
 	floor := float64(mdOpt.token+mdOpt.audio) / float64(time.Millisecond)
-	fmt.Fprintf(&b, "\nRun %s on %s (%d cores), load %s → %s, took %v. Servers: internal/fakeoai behind `-stt openai -llm openai -tts openai`: transcription %v after the upload ends, first token %v after the request (then a word every 15 ms), first audio %v after the request (espeak-ng voice, 24 kHz pcm). Caller: callbot, scenario A's %d questions (espeak-ng, five voices), %d of them with a %v pause after their second word; one call per row.\n\n",
-		started.UTC().Format("2006-01-02 15:04"), benchmd.CPUModel(), runtime.NumCPU(), load0, loadAvg(), time.Since(started).Round(time.Second),
+	fmt.Fprintf(&b, "\nRun %s at commit `%s` on %s (%d cores), load %s → %s, took %v. Servers: internal/fakeoai behind `-stt openai -llm openai -tts openai`: transcription %v after the upload ends, first token %v after the request (then a word every 15 ms), first audio %v after the request (espeak-ng voice, 24 kHz pcm). Caller: callbot, scenario A's %d questions (espeak-ng, five voices), %d of them with a %v pause after their second word; one call per row.\n\n",
+		started.UTC().Format("2006-01-02 15:04"), commit, benchmd.CPUModel(), runtime.NumCPU(), load0, loadAvg(), time.Since(started).Round(time.Second),
 		mdOpt.stt, mdOpt.token, mdOpt.audio, nTurns, mdOpt.paused, mdPause)
 	fmt.Fprintf(&b, "Client latency: callbot's, last speech frame sent → first reply audio received. Floor = first token + first audio (%.0f ms) + the end-of-turn decision (`endpoint_ms` p50 of the row); goal p50 ≤ 700 ms. Speculative: turns whose recognition (and reply, when the transcript came back in time) began before the turn committed; discarded: speculations dropped because the user went on; uploads and chats: requests the fakes served (the cost of speculation); extra turns: turns the server heard beyond the questions (a pause inside a question that ended the turn, or a scrap of audio too short to upload).\n\n", floor)
 	b.WriteString("| -endpointing | -preemptive | turns | client p50 / p95 (ms) | server p50 / p95 (ms) | endpoint p50 (ms) | floor (ms) | p50 above floor (ms) | speculative | discarded | uploads / chats | extra turns | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
