@@ -206,6 +206,8 @@ type fakeSTT struct {
 	// as stt/sphinx's do.
 	push      bool
 	onPartial func(text string, samples int)
+	// hold, when set, makes Finish wait for a value on it.
+	hold chan struct{}
 }
 
 // pushPartial calls the newest stream's OnPartial callback, as a
@@ -224,8 +226,6 @@ func (p pushingStream) OnPartial(f func(string, int)) {
 	p.s.mu.Lock()
 	p.s.onPartial = f
 	p.s.mu.Unlock()
-	// hold, when set, makes Finish wait for a value on it.
-	hold chan struct{}
 }
 
 func (s *fakeSTT) Name() string { return "fake-stt" }

@@ -229,7 +229,6 @@ func (e *engine) discardSpec() {
 	}
 	u.async = openAsync(e.ctx, e.brain.Hear, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg, u.notePartial)
 	u.stream = u.async
-	u.stream = openAsync(e.ctx, e.brain.Hear, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg)
 	u.replayed = true
 	if err := u.stream.Write(u.audio); err != nil {
 		e.log.Debug().Err(err).Msg("stt replay")
