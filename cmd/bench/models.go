@@ -160,24 +160,13 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, endpoi
 		Reply:      func(string) string { return mdAnswer },
 	})
 	defer fake.Close()
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	dataDir, err := os.MkdirTemp("", "duplex-bench-models-data-")
-	if err != nil {
-		return nil, err
-	}
-	srv, err := startChild(ctx, []string{bin, "-addr", addr, "-log-format", "json", "-log-level", "warn",
-		"-max-calls-per-ip", "0", "-rate-limit", "0", "-data-dir", dataDir,
+	srv, err := startServerArgs(ctx, bin,
 		"-stt", "openai", "-stt-url", fake.URL(), "-llm", "openai", "-llm-url", fake.URL(), "-llm-model", "fake",
 		"-tts", "openai", "-tts-url", fake.URL(),
-		"-endpointing", endpointing, "-preemptive", preemptive}, "http://"+addr)
+		"-endpointing", endpointing, "-preemptive", preemptive)
 	if err != nil {
-		_ = os.RemoveAll(dataDir)
 		return nil, err
 	}
-	srv.dataDir = dataDir
 	defer srv.stop()
 	cctx, cancel := context.WithTimeout(ctx, time.Duration(len(turns))*20*time.Second)
 	res, err := callbot.Run(cctx, callbot.Options{Server: srv.base, Turns: turns, AudioRate: rate,

@@ -147,22 +147,11 @@ func runRealtimeMode(ctx context.Context, bin string, voice *espeak.Engine, turn
 			return rtAnswer
 		}})
 	defer fake.Close()
-	addr, err := freeAddr()
+	srv, err := startServerArgs(ctx, bin,
+		"-pipeline", "realtime", "-realtime-url", fake.URL(), "-realtime-model", "fake-realtime", "-realtime-turns", turns)
 	if err != nil {
 		return nil, err
 	}
-	dataDir, err := os.MkdirTemp("", "duplex-bench-rt-data-")
-	if err != nil {
-		return nil, err
-	}
-	srv, err := startChild(ctx, []string{bin, "-addr", addr, "-log-format", "json", "-log-level", "warn",
-		"-max-calls-per-ip", "0", "-rate-limit", "0", "-data-dir", dataDir,
-		"-pipeline", "realtime", "-realtime-url", fake.URL(), "-realtime-model", "fake-realtime", "-realtime-turns", turns}, "http://"+addr)
-	if err != nil {
-		_ = os.RemoveAll(dataDir)
-		return nil, err
-	}
-	srv.dataDir = dataDir
 	defer srv.stop()
 	m := &rtMode{turns: turns}
 
