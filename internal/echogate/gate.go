@@ -112,25 +112,27 @@ type Gate struct {
 	rpow []float64
 
 	// reader goroutine only
-	fft     *dsp.RealFFT
-	win     []float64
-	pow     []float64
-	out     []int16
-	anchor  time.Time     // the first frame's arrival
-	offset  time.Duration // arrival minus anchor minus media time, earliest
-	hasOff  bool
-	snap    []bands // the reference slots a frame looks at, newest first
-	snapDB  []bands
-	snapOK  []bool
-	micDB   bands
-	med     [][nBands]float64 // per lag: echo gain per band, dB
-	corr    []lagCorr         // per lag: how well the reference's level follows the mic's
-	seen    []int             // per lag: frames with a playing reference
-	stats   Stats
-	bandLo  [nBands]int
-	bandHi  [nBands]int
-	hann    []float64
-	predict bands
+	fft    *dsp.RealFFT
+	win    []float64
+	pow    []float64
+	out    []int16
+	anchor time.Time     // the first frame's arrival
+	offset time.Duration // arrival minus anchor minus media time, earliest
+	hasOff bool
+	snap   []bands // the reference slots a frame looks at, newest first
+	snapDB []bands
+	// stallNow is the writer's recent stall (slots) as of the snapshot.
+	stallNow int64
+	snapOK   []bool
+	micDB    bands
+	med      [][nBands]float64 // per lag: echo gain per band, dB
+	corr     []lagCorr         // per lag: how well the reference's level follows the mic's
+	seen     []int             // per lag: frames with a playing reference
+	stats    Stats
+	bandLo   [nBands]int
+	bandHi   [nBands]int
+	hann     []float64
+	predict  bands
 }
 
 // New returns a gate.
@@ -306,6 +308,12 @@ func (g *Gate) snapshot(t time.Time) bool {
 	if !g.hasBase {
 		return false
 	}
+	// How far past the best lag the echo may lie after a recent stall of
+	// the writer (0 when none).
+	g.stallNow = 0
+	if g.stall != 0 && g.lastRef-g.stallAt <= stallMemory {
+		g.stallNow = g.stall
+	}
 	cur := int64(math.Round(float64(t.Sub(g.base)) / float64(slot)))
 	any := false
 	for j := range g.snap {
@@ -382,7 +390,7 @@ func (g *Gate) predictEcho(lag int) {
 	}
 	// The lags next to the best one too, each with its own gain: the echo
 	// drifts by a slot with the writer's and the network's jitter.
-	hi := lag + lagSpread + int(g.stallSlots())
+	hi := lag + lagSpread + int(g.stallNow)
 	for l := max(0, lag-lagSpread); l <= min(g.maxLag, hi); l++ {
 		r := g.refAt(l)
 		if r == nil {
@@ -447,17 +455,6 @@ func (g *Gate) track(mic *bands) {
 		}
 		g.corr[l].add(x, 10*math.Log10(r+levelFloor))
 	}
-}
-
-// stallSlots is how far past the best lag the echo may lie after a recent
-// stall of the writer (0 when none).
-func (g *Gate) stallSlots() int64 {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.stall == 0 || g.lastRef-g.stallAt > stallMemory {
-		return 0
-	}
-	return g.stall
 }
 
 // learn updates every lag's gain estimate with a frame the echo explains.
