@@ -53,8 +53,8 @@ const (
 )
 
 // digitLoopGrammar is any run of the digits zero to nine. "oh" is left
-// out: a one-phone word, it took in noise and cost 7 points of WER on the
-// calibration speakers (who never say it); the skills grammar keeps it.
+// out: a one-phone word, it takes in noise (BENCHMARKS.md); the skills
+// grammar keeps it.
 func digitLoopGrammar() string {
 	return "#JSGF V1.0;\ngrammar digits;\npublic <run> = (" + strings.Join(onesWords, " | ") + ")+;\n"
 }

@@ -17,14 +17,10 @@ import (
 var lmArgs = []string{"-fwdflat", "no"}
 
 // lmStartAfter is the audio a stream holds before its general-LM pass
-// starts (it then catches up, at 3-4 times real time on a quiet machine):
-// most skill phrases are over by then and cost no LM decoding (it triples
-// the CPU of a stream otherwise), and the pass learns its cepstral mean
-// from it. Without the call's mean (its first utterance) the pass starts
-// from this prefix's own (a phone-loop pass with batch CMN, ~2% of real
-// time): from the model's initial mean it heard words in white noise
-// (batch CMN: none) and did worse on the librivox sentences. An utterance
-// shorter than this is decoded at its end, as before streaming.
+// starts (it then catches up): most skill phrases are over by then and
+// cost no LM decoding, and the pass learns its cepstral mean from it when
+// the call has none yet (its first utterance). An utterance shorter than
+// this is decoded at its end. Costs and the choice: BENCHMARKS.md.
 const lmStartAfter = stt.SampleRate
 
 // lmStream decodes a stream's utterance with the general n-gram model on a
