@@ -219,8 +219,8 @@ func validateModalities(m []string, param string) *Error {
 }
 
 func validateSession(s *Session) *Error {
-	if s.Type != "" && s.Type != SessionRealtime {
-		return invalid("session.type", "session.type %q is not supported (only 'realtime')", clip(s.Type))
+	if s.Type != "" && s.Type != SessionRealtime && s.Type != SessionTranscription {
+		return invalid("session.type", "session.type %q is not supported (only 'realtime' or 'transcription')", clip(s.Type))
 	}
 	if err := validateModalities(s.OutputModalities, "session.output_modalities"); err != nil {
 		return err

@@ -99,7 +99,7 @@ func TestParseClientEventErrors(t *testing.T) {
 		{`{"type":"conversation.item.retrieve","event_id":"e5","item_id":3}`, ErrInvalidValue, CodeInvalidValue, "item_id", "e5"},
 		{`{"type":"conversation.item.truncate","item_id":"a","content_index":0,"audio_end_ms":1.5}`, ErrInvalidValue, CodeInvalidValue, "audio_end_ms", ""},
 		{`{"type":"conversation.item.truncate","item_id":"a","content_index":0,"audio_end_ms":-1}`, ErrInvalidValue, CodeInvalidAudioEndMs, "audio_end_ms", ""},
-		{`{"type":"session.update","session":{"type":"transcription"}}`, ErrInvalidValue, CodeInvalidValue, "session.type", ""},
+		{`{"type":"session.update","session":{"type":"translation"}}`, ErrInvalidValue, CodeInvalidValue, "session.type", ""},
 		{`{"type":"session.update","session":{"output_modalities":["video"]}}`, ErrInvalidValue, CodeInvalidValue, "session.output_modalities", ""},
 		{`{"type":"session.update","session":{"audio":{"input":{"turn_detection":{"type":"push"}}}}}`, ErrInvalidValue, CodeInvalidValue, "session.audio.input.turn_detection.type", ""},
 		{`{"type":"session.update","session":{"audio":{"input":{"turn_detection":{}}}}}`, ErrMissingField, CodeMissingParameter, "session.audio.input.turn_detection.type", ""},

@@ -24,7 +24,7 @@ func TestParseClientSecretRequest(t *testing.T) {
 		{`{"expires_after":{"anchor":"created_at","seconds":5}}`, ErrInvalidValue, "expires_after.seconds"},
 		{`{"expires_after":{"anchor":"created_at","seconds":7201}}`, ErrInvalidValue, "expires_after.seconds"},
 		{`{"expires_after":{"anchor":"created_at","seconds":"600"}}`, ErrInvalidValue, "expires_after.seconds"},
-		{`{"session":{"type":"transcription"}}`, ErrInvalidValue, "session.type"},
+		{`{"session":{"type":"translation"}}`, ErrInvalidValue, "session.type"},
 		{`{"session":{"audio":{"input":{"turn_detection":{}}}}}`, ErrMissingField, "session.audio.input.turn_detection.type"},
 	} {
 		_, err := ParseClientSecretRequest([]byte(tc.in))

@@ -5,6 +5,10 @@ import "encoding/json"
 // Session.Type and the values of its enum fields.
 const (
 	SessionRealtime = "realtime"
+	// SessionTranscription is a transcription-only session
+	// (wss://…/v1/realtime?intent=transcription): input audio in,
+	// conversation.item.input_audio_transcription.* out, no responses.
+	SessionTranscription = "transcription"
 
 	ModalityAudio = "audio"
 	ModalityText  = "text"
@@ -218,6 +222,10 @@ type ResponseAudio struct {
 // Usage is response.usage, in tokens. Transcription usage has no image
 // or cached counts, hence the pointers.
 type Usage struct {
+	// Type is set on a transcription's usage: "tokens", or "duration"
+	// with Seconds (models billed by the second).
+	Type               string        `json:"type,omitempty"`
+	Seconds            float64       `json:"seconds,omitempty"`
 	TotalTokens        int           `json:"total_tokens"`
 	InputTokens        int           `json:"input_tokens"`
 	OutputTokens       int           `json:"output_tokens"`
