@@ -6,6 +6,17 @@
 // upgrade) and answers each response.create with espeak-ng audio and its
 // transcript. Tests set the user's transcript, the model's delay and the
 // faults.
+//
+// A socket opened with ?intent=transcription is a transcription session
+// (session.type "transcription"): it takes input audio and commits and
+// answers each commit with input_audio_buffer.committed at once, then the
+// transcript as conversation.item.input_audio_transcription.delta events
+// (one per word, spread over TranscribeDelay) and .completed
+// TranscribeDelay after the commit, whatever the audio's length: the delay
+// model of a server that decoded the audio as it arrived and has only the
+// end of the turn left (a whole-file upload, internal/fakeoai, costs its
+// fixed delay after the upload instead). Responses and conversation items
+// are refused there with an error event, as the service does.
 package fakerealtime
 
 import (
@@ -68,6 +79,9 @@ type Options struct {
 	// tool, after the function_call item (so a barge-in over it cannot
 	// cancel the call).
 	ToolPreamble string
+	// TranscribeDelay is a transcription session's time from the commit
+	// to its .completed event; default 100 ms, negative is none.
+	TranscribeDelay time.Duration
 }
 
 // Fault is what the server does wrong next.
@@ -85,6 +99,12 @@ type Fault struct {
 	DropAfter time.Duration
 	// Silent never answers the next response.create.
 	Silent bool
+	// DropAudio closes the next socket, unannounced, once this much input
+	// audio came on it (a crash mid-turn).
+	DropAudio time.Duration
+	// TranscriptionFailed answers the next commit with
+	// conversation.item.input_audio_transcription.failed.
+	TranscriptionFailed bool
 }
 
 // Truncation is a conversation.item.truncate the server accepted or
@@ -123,6 +143,12 @@ type Server struct {
 func Start(opt Options) *Server {
 	if opt.Chunk <= 0 {
 		opt.Chunk = 100 * time.Millisecond
+	}
+	switch {
+	case opt.TranscribeDelay == 0:
+		opt.TranscribeDelay = 100 * time.Millisecond
+	case opt.TranscribeDelay < 0:
+		opt.TranscribeDelay = 0
 	}
 	if opt.Reply == nil {
 		opt.Reply = func(user string) string {
@@ -257,7 +283,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		httpError(w, f.Status, "rate_limit_exceeded", "fault injected")
 		return
 	}
-	if r.URL.Query().Get("model") == "" {
+	intent := r.URL.Query().Get("intent")
+	switch {
+	case intent != "" && intent != "transcription":
+		httpError(w, http.StatusBadRequest, "invalid_intent", "intent must be 'transcription'")
+		return
+	case intent == "" && r.URL.Query().Get("model") == "":
 		httpError(w, http.StatusBadRequest, "missing_model", "model is required in the query")
 		return
 	}
@@ -271,7 +302,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	s.wg.Add(1)
 	defer s.wg.Done()
-	c := &sconn{s: s, ws: ws, model: r.URL.Query().Get("model"), items: map[string]*item{}}
+	c := &sconn{s: s, ws: ws, model: r.URL.Query().Get("model"), items: map[string]*item{}, transcription: intent == "transcription"}
 	c.run()
 }
 
@@ -312,6 +343,11 @@ type sconn struct {
 	turns    int
 	calledAt int
 	vad      vadState
+	// transcription: a transcription session; dropAt, when > 0, the input
+	// samples after which the socket drops (Fault.DropAudio); heard the
+	// input samples so far.
+	transcription bool
+	dropAt, heard int
 }
 
 // vadState is the server VAD over the input buffer (server_vad and
@@ -368,6 +404,17 @@ func (c *sconn) run() {
 			Input:  &wire.AudioInput{Format: &wire.AudioFormat{Type: wire.FormatPCM, Rate: SampleRate}, TurnDetection: wire.Some(wire.TurnDetection{Type: wire.TurnServerVAD})},
 			Output: &wire.AudioOutput{Format: &wire.AudioFormat{Type: wire.FormatPCM, Rate: SampleRate}, Voice: "alloy"},
 		}}
+	if c.transcription {
+		c.session = wire.Session{Type: wire.SessionTranscription, Object: "realtime.transcription_session", ID: c.s.ids.Session(),
+			Audio: &wire.SessionAudio{Input: &wire.AudioInput{Format: &wire.AudioFormat{Type: wire.FormatPCM, Rate: SampleRate},
+				Transcription: wire.Some(wire.Transcription{Model: "gpt-4o-transcribe"}), TurnDetection: wire.Some(wire.TurnDetection{Type: wire.TurnServerVAD})}}}
+		c.s.mu.Lock()
+		if d := c.s.fault.DropAudio; d > 0 {
+			c.dropAt = int(d.Seconds() * SampleRate)
+			c.s.fault.DropAudio = 0
+		}
+		c.s.mu.Unlock()
+	}
 	c.send(&wire.SessionCreated{Session: c.session})
 	for {
 		_, b, err := c.ws.Read(ctx)
@@ -395,8 +442,20 @@ func (c *sconn) errorFor(ev wire.Event, code, msg string) {
 }
 
 func (c *sconn) handle(ev wire.Event) {
+	if c.transcription {
+		switch ev.(type) {
+		case *wire.SessionUpdate, *wire.InputAudioBufferAppend, *wire.InputAudioBufferClear, *wire.InputAudioBufferCommit:
+		default:
+			c.errorFor(ev, wire.CodeUnsupported, ev.EventType()+" is not supported in a transcription session")
+			return
+		}
+	}
 	switch e := ev.(type) {
 	case *wire.SessionUpdate:
+		if want := c.session.Type; e.Session.Type != "" && e.Session.Type != want {
+			c.errorFor(ev, wire.CodeInvalidValue, "session.type '"+e.Session.Type+"' cannot change a '"+want+"' session")
+			return
+		}
 		c.mu.Lock()
 		if e.Session.Instructions != nil {
 			c.session.Instructions = e.Session.Instructions
@@ -411,7 +470,7 @@ func (c *sconn) handle(ev wire.Event) {
 			if a.Input != nil && a.Input.Transcription.Present {
 				c.session.Audio.Input.Transcription = a.Input.Transcription
 			}
-			if a.Output != nil && a.Output.Voice != "" {
+			if a.Output != nil && a.Output.Voice != "" && c.session.Audio.Output != nil {
 				c.session.Audio.Output.Voice = a.Output.Voice
 			}
 		}
@@ -427,7 +486,13 @@ func (c *sconn) handle(ev wire.Event) {
 		c.mu.Lock()
 		c.buf = append(c.buf, pcm...)
 		td := c.session.Audio.Input.TurnDetection
+		c.heard += len(pcm)
+		drop := c.dropAt > 0 && c.heard >= c.dropAt
 		c.mu.Unlock()
+		if drop {
+			c.ws.CloseNow()
+			return
+		}
 		if td.Value != nil {
 			c.serverVAD(pcm, td.Value)
 		}
@@ -627,6 +692,18 @@ func (c *sconn) commit(e *wire.InputAudioBufferCommit, id string) {
 	prev := c.add(it)
 	c.mu.Unlock()
 	c.send(&wire.InputAudioBufferCommitted{PreviousItemID: prev, ItemID: it.id})
+	if c.transcription {
+		c.s.mu.Lock()
+		failed := c.s.fault.TranscriptionFailed
+		c.s.fault.TranscriptionFailed = false
+		c.s.mu.Unlock()
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.transcribe(it.id, words, len(pcm), failed)
+		}()
+		return
+	}
 	msg := wire.Item{ID: it.id, Object: "realtime.item", Type: wire.ItemMessage, Status: wire.StatusCompleted, Role: wire.RoleUser,
 		Content: []wire.ContentPart{{Type: wire.PartInputAudio}}}
 	c.send(&wire.ConversationItemAdded{PreviousItemID: prev, Item: msg})
@@ -892,4 +969,46 @@ func offers(tools json.RawMessage, name string) bool {
 		}
 	}
 	return false
+}
+
+// transcribe answers a transcription session's commit: a delta per word
+// spread over TranscribeDelay, then .completed (or .failed) at its end.
+func (c *sconn) transcribe(id, words string, samples int, failed bool) {
+	d := c.s.opt.TranscribeDelay
+	ws := strings.Fields(words)
+	start := time.Now()
+	for i, w := range ws {
+		if i > 0 {
+			w = " " + w
+		}
+		if !sleepUntil(c.ctx, start.Add(d*time.Duration(i+1)/time.Duration(len(ws)+1))) {
+			return
+		}
+		c.send(&wire.InputTranscriptionDelta{ItemID: id, Delta: w})
+	}
+	if !sleepUntil(c.ctx, start.Add(d)) {
+		return
+	}
+	if failed {
+		c.send(&wire.InputTranscriptionFailed{ItemID: id, Error: wire.ErrorObject{Type: wire.ErrorTypeServer, Code: wire.CodeServerError, Message: "fault injected"}})
+		return
+	}
+	c.send(&wire.InputTranscriptionCompleted{ItemID: id, Transcript: words,
+		Usage: &wire.Usage{Type: "duration", Seconds: float64(samples) / SampleRate}})
+}
+
+// sleepUntil waits for t; false when ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
