@@ -136,9 +136,9 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.StringVar(&c.realtimeTranscribe, "realtime-transcribe", "gpt-4o-mini-transcribe", "-pipeline realtime: the model's input transcription model (the words decide barge-in versus backchannel)")
 	fs.DurationVar(&c.realtimeTimeout, "realtime-timeout", 15*time.Second, "-pipeline realtime: longest wait to connect, for a transcript and for a reply's first audio")
 	fs.StringVar(&c.mode, "mode", "full-duplex", "conversation mode: full-duplex (barge-in) or half-duplex")
-	fs.StringVar(&c.stt, "stt", "sphinx", "speech-to-text: sphinx (offline) or openai (OpenAI-compatible /audio/transcriptions)")
-	fs.StringVar(&c.sttURL, "stt-url", "https://api.openai.com/v1", "base URL of the OpenAI-compatible STT server")
-	fs.StringVar(&c.sttModel, "stt-model", "whisper-1", "STT model for -stt openai")
+	fs.StringVar(&c.stt, "stt", "sphinx", "speech-to-text: sphinx (offline), openai (OpenAI-compatible /audio/transcriptions: the turn uploaded when it ends) or openai-realtime (the turn streamed as it is spoken into a Realtime transcription session, {-stt-url}/realtime?intent=transcription)")
+	fs.StringVar(&c.sttURL, "stt-url", "https://api.openai.com/v1", "base URL of the OpenAI-compatible STT server (-stt openai-realtime: a ws(s):// URL is used as it is, else {url}/realtime)")
+	fs.StringVar(&c.sttModel, "stt-model", "", "STT model (default whisper-1 for -stt openai, gpt-4o-transcribe for -stt openai-realtime)")
 	fs.IntVar(&c.sttPool, "stt-pool", 4, "pocketsphinx decoders kept for concurrent utterances (-stt sphinx); a turn waits when all are busy")
 	fs.StringVar(&c.llm, "llm", "local", "language model: local (offline skills) or openai (OpenAI-compatible /chat/completions)")
 	fs.StringVar(&c.llmURL, "llm-url", "https://api.openai.com/v1", "base URL of the OpenAI-compatible LLM server, e.g. http://localhost:11434/v1 for Ollama")
@@ -234,7 +234,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	}{
 		{"pipeline", c.pipeline, []string{"assistant", "realtime", "echo", "canned"}},
 		{"realtime-turns", c.realtimeTurns, []string{"duplex", "server", "semantic"}},
-		{"stt", c.stt, []string{"sphinx", "openai"}},
+		{"stt", c.stt, []string{"sphinx", "openai", "openai-realtime"}},
 		{"llm", c.llm, []string{"local", "openai"}},
 		{"tts", c.tts, []string{"espeak", "openai"}},
 		{"mode", c.mode, []string{"full-duplex", "half-duplex", "full_duplex", "half_duplex"}},

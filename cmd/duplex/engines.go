@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/duplex-ai/duplex/llm"
@@ -11,6 +12,7 @@ import (
 	llmopenai "github.com/duplex-ai/duplex/llm/openai"
 	"github.com/duplex-ai/duplex/stt"
 	sttopenai "github.com/duplex-ai/duplex/stt/openai"
+	sttopenairt "github.com/duplex-ai/duplex/stt/openairt"
 	"github.com/duplex-ai/duplex/stt/sphinx"
 	"github.com/duplex-ai/duplex/tts"
 	"github.com/duplex-ai/duplex/tts/espeak"
@@ -70,6 +72,13 @@ func buildEngines(ctx context.Context, cfg *config) (*engines, error) {
 			return nil, fmt.Errorf("-stt openai: %w", err)
 		}
 		e.stt = s
+	case "openai-realtime":
+		s, err := sttopenairt.New(sttopenairt.Options{URL: realtimeSTTURL(cfg.sttURL), APIKey: key, Model: cfg.sttModel, Language: cfg.language})
+		if err != nil {
+			return nil, fmt.Errorf("-stt openai-realtime: %w", err)
+		}
+		e.stt = s
+		e.close = append(e.close, s.Close)
 	}
 	switch cfg.llm {
 	case "local":
@@ -99,4 +108,13 @@ func buildEngines(ctx context.Context, cfg *config) (*engines, error) {
 	}
 	ok = true
 	return e, nil
+}
+
+// realtimeSTTURL is -stt openai-realtime's endpoint: a ws(s) URL as it is,
+// else the API root's /realtime.
+func realtimeSTTURL(u string) string {
+	if strings.HasPrefix(u, "ws://") || strings.HasPrefix(u, "wss://") {
+		return u
+	}
+	return strings.TrimRight(u, "/") + "/realtime"
 }

@@ -178,7 +178,7 @@ func (c *Conn) read(ctx context.Context, wg *sync.WaitGroup, onEvent func(*Conn,
 			} else if cs := websocket.CloseStatus(err); cs != -1 {
 				err = fmt.Errorf("the server closed the socket (%d)", cs)
 			} else {
-				err = fmt.Errorf("connection lost: %w", err)
+				err = fmt.Errorf("read: %w", err)
 			}
 			c.Fail(err)
 			if onLost != nil {
