@@ -3,8 +3,9 @@ package main
 // The model-servers section: the server binary with -stt/-llm/-tts openai
 // against the in-repo OpenAI-compatible fakes (internal/fakeoai) given a
 // hosted model's delays, with and without preemptive replies, under each
-// end-of-turn mode. It writes between <!-- models-bench:begin/end --> in
-// BENCHMARKS.md.
+// end-of-turn mode; then the same with -stt openai-realtime, the turn
+// streamed into a Realtime transcription session (internal/fakerealtime).
+// It writes between <!-- models-bench:begin/end --> in BENCHMARKS.md.
 
 import (
 	"context"
@@ -22,16 +23,20 @@ import (
 	"github.com/duplex-ai/duplex/internal/benchmd"
 	"github.com/duplex-ai/duplex/internal/callbot"
 	"github.com/duplex-ai/duplex/internal/fakeoai"
+	"github.com/duplex-ai/duplex/internal/fakerealtime"
 	"github.com/duplex-ai/duplex/tts/espeak"
 )
 
 var mdOpt struct {
-	stt, token, audio time.Duration
-	paused, turns     int
+	stt, stream, token, audio time.Duration
+	paused, turns             int
+	modes                     string
 }
 
 func init() {
 	flag.DurationVar(&mdOpt.stt, "models-stt-delay", 250*time.Millisecond, "models: the fake transcription's delay after the upload ends")
+	flag.DurationVar(&mdOpt.stream, "models-stream-delay", 100*time.Millisecond, "models: the fake Realtime transcription's delay from the commit to .completed")
+	flag.StringVar(&mdOpt.modes, "models-stt", "upload,stream", "models: which STT rows to run: upload (-stt openai), stream (-stt openai-realtime), comma-separated")
 	flag.DurationVar(&mdOpt.token, "models-token-delay", 350*time.Millisecond, "models: the fake chat model's delay to its first token")
 	flag.DurationVar(&mdOpt.audio, "models-audio-delay", 150*time.Millisecond, "models: the fake speech model's delay to its first audio")
 	flag.IntVar(&mdOpt.turns, "models-turns", len(scenarioA), "models: how many of scenario A's questions each row speaks")
@@ -47,13 +52,15 @@ const (
 )
 
 type mdRun struct {
+	sttMode                 string // upload or stream
 	endpointing, preemptive string
 	n                       int
 	client, server          callbot.Percentiles
-	endpoint                callbot.Percentiles
+	endpoint, stt           callbot.Percentiles
 	speculative, discarded  int
 	extra                   int // turns beyond the questions (a pause that ended a turn)
 	stats                   fakeoai.Stats
+	commits                 int // stream: transcription commits
 	errors                  []string
 }
 
@@ -80,14 +87,19 @@ func runModels(ctx context.Context, c config) error {
 	}
 	started, load0, commit := time.Now(), loadAvg(), gitCommit(ctx)
 	var runs []mdRun
-	for _, ep := range []string{"fixed", "adaptive"} {
-		for _, pre := range []string{"off", "on"} {
-			logf("models: -endpointing %s -preemptive %s, %d turns…", ep, pre, len(turns))
-			r, err := runModelsMode(ctx, bin, voice, ep, pre, turns, rate, c.verbose)
-			if err != nil {
-				return fmt.Errorf("models %s/%s: %w", ep, pre, err)
+	for _, st := range strings.Split(mdOpt.modes, ",") {
+		if st != "upload" && st != "stream" {
+			return fmt.Errorf("-models-stt %q: want upload and/or stream", mdOpt.modes)
+		}
+		for _, ep := range []string{"fixed", "adaptive"} {
+			for _, pre := range []string{"off", "on"} {
+				logf("models: %s, -endpointing %s -preemptive %s, %d turns…", st, ep, pre, len(turns))
+				r, err := runModelsMode(ctx, bin, voice, st, ep, pre, turns, rate, c.verbose)
+				if err != nil {
+					return fmt.Errorf("models %s/%s/%s: %w", st, ep, pre, err)
+				}
+				runs = append(runs, *r)
 			}
-			runs = append(runs, *r)
 		}
 	}
 	md := modelsMarkdown(runs, started, load0, commit, len(turns))
@@ -152,7 +164,7 @@ func trimLead(pcm []int16) []int16 {
 
 func quiet(v int16) bool { return v > -200 && v < 200 }
 
-func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, endpointing, preemptive string, turns [][]int16, rate int, verbose bool) (*mdRun, error) {
+func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMode, endpointing, preemptive string, turns [][]int16, rate int, verbose bool) (*mdRun, error) {
 	fake := fakeoai.Start(fakeoai.Options{
 		TTS:             voice,
 		TranscribeDelay: mdOpt.stt, FirstTokenDelay: mdOpt.token, FirstAudioDelay: mdOpt.audio,
@@ -160,10 +172,18 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, endpoi
 		Reply:      func(string) string { return mdAnswer },
 	})
 	defer fake.Close()
-	srv, err := startServerArgs(ctx, bin,
-		"-stt", "openai", "-stt-url", fake.URL(), "-llm", "openai", "-llm-url", fake.URL(), "-llm-model", "fake",
+	sttArgs := []string{"-stt", "openai", "-stt-url", fake.URL()}
+	var rt *fakerealtime.Server
+	if sttMode == "stream" {
+		rt = fakerealtime.Start(fakerealtime.Options{TTS: voice, TranscribeDelay: mdOpt.stream,
+			Transcribe: func(int, []int16) string { return "what time is it" }})
+		defer rt.Close()
+		sttArgs = []string{"-stt", "openai-realtime", "-stt-url", rt.URL()}
+	}
+	srv, err := startServerArgs(ctx, bin, append(sttArgs,
+		"-llm", "openai", "-llm-url", fake.URL(), "-llm-model", "fake",
 		"-tts", "openai", "-tts-url", fake.URL(),
-		"-endpointing", endpointing, "-preemptive", preemptive)
+		"-endpointing", endpointing, "-preemptive", preemptive)...)
 	if err != nil {
 		return nil, err
 	}
@@ -175,8 +195,8 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, endpoi
 	if err != nil {
 		return nil, err
 	}
-	r := &mdRun{endpointing: endpointing, preemptive: preemptive, errors: res.Errors}
-	var client, server, endpoint []float64
+	r := &mdRun{sttMode: sttMode, endpointing: endpointing, preemptive: preemptive, errors: res.Errors}
+	var client, server, endpoint, sttMS []float64
 	for _, t := range res.Turns {
 		if t.LatencyMS > 0 {
 			client = append(client, t.LatencyMS)
@@ -189,6 +209,7 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, endpoi
 		m := ev.Metrics
 		server = append(server, m.LatencyMS)
 		endpoint = append(endpoint, m.EndpointMS)
+		sttMS = append(sttMS, m.STTMS)
 		if m.Speculative {
 			r.speculative++
 		}
@@ -196,13 +217,16 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, endpoi
 	}
 	r.n = len(client)
 	r.extra = len(res.Turns) - len(turns)
-	r.client, r.server, r.endpoint = nearestRank(client), nearestRank(server), nearestRank(endpoint)
+	r.client, r.server, r.endpoint, r.stt = nearestRank(client), nearestRank(server), nearestRank(endpoint), nearestRank(sttMS)
 	r.stats = fake.Stats()
+	if rt != nil {
+		r.commits = rt.Commits()
+	}
 	if verbose {
 		for i, t := range res.Turns {
-			logf("models %s/%s %2d %q → %q client %.0f ms server %.0f ms", endpointing, preemptive, i+1, t.User, t.Reply, t.LatencyMS, t.ServerLatencyMS)
+			logf("models %s/%s/%s %2d %q → %q client %.0f ms server %.0f ms", sttMode, endpointing, preemptive, i+1, t.User, t.Reply, t.LatencyMS, t.ServerLatencyMS)
 		}
-		logf("models %s/%s: fake %+v", endpointing, preemptive, r.stats)
+		logf("models %s/%s/%s: fake %+v, commits %d", sttMode, endpointing, preemptive, r.stats, r.commits)
 	}
 	return r, nil
 }
@@ -210,21 +234,25 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, endpoi
 func modelsMarkdown(runs []mdRun, started time.Time, load0, commit string, nTurns int) string {
 	var b strings.Builder
 	floor := float64(mdOpt.token+mdOpt.audio) / float64(time.Millisecond)
-	fmt.Fprintf(&b, "\nRun %s at commit `%s` on %s (%d cores), load %s → %s, took %v. Servers: internal/fakeoai behind `-stt openai -llm openai -tts openai`: transcription %v after the upload ends, first token %v after the request (then a word every 15 ms), first audio %v after the request (espeak-ng voice, 24 kHz pcm). Caller: callbot, scenario A's %d questions (espeak-ng, five voices), %d of them with a %v pause after their second word; one call per row.\n\n",
+	fmt.Fprintf(&b, "\nRun %s at commit `%s` on %s (%d cores), load %s → %s, took %v. Servers: internal/fakeoai behind `-llm openai -tts openai`: first token %v after the request (then a word every 15 ms), first audio %v after the request (espeak-ng voice, 24 kHz pcm). STT upload: `-stt openai` against internal/fakeoai, transcription %v after the upload ends. STT stream: `-stt openai-realtime` against internal/fakerealtime's transcription session, the audio appended as it is spoken, `.completed` %v after the commit. Caller: callbot, scenario A's %d questions (espeak-ng, five voices), %d of them with a %v pause after their second word; one call per row.\n\n",
 		started.UTC().Format("2006-01-02 15:04"), commit, benchmd.CPUModel(), runtime.NumCPU(), load0, loadAvg(), time.Since(started).Round(time.Second),
-		mdOpt.stt, mdOpt.token, mdOpt.audio, nTurns, mdOpt.paused, mdPause)
-	fmt.Fprintf(&b, "Client latency: callbot's, last speech frame sent → first reply audio received. Floor = first token + first audio (%.0f ms) + the end-of-turn decision (`endpoint_ms` p50 of the row); goal p50 ≤ 700 ms. Speculative: turns whose recognition (and reply, when the transcript came back in time) began before the turn committed; discarded: speculations dropped because the user went on; uploads and chats: requests the fakes served (the cost of speculation); extra turns: turns the server heard beyond the questions (a pause inside a question that ended the turn, or a scrap of audio too short to upload).\n\n", floor)
-	b.WriteString("| -endpointing | -preemptive | turns | client p50 / p95 (ms) | server p50 / p95 (ms) | endpoint p50 (ms) | floor (ms) | p50 above floor (ms) | speculative | discarded | uploads / chats | extra turns | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		mdOpt.token, mdOpt.audio, mdOpt.stt, mdOpt.stream, nTurns, mdOpt.paused, mdPause)
+	fmt.Fprintf(&b, "Client latency: callbot's, last speech frame sent → first reply audio received. Floor = first token + first audio (%.0f ms) + the end-of-turn decision (`endpoint_ms` p50 of the row); goal p50 ≤ 700 ms. STT: `stt_ms` p50, the end of the turn to its transcript (0 when a speculation had it before the commit). Speculative: turns whose recognition (and reply, when the transcript came back in time) began before the turn committed; discarded: speculations dropped because the user went on; transcriptions and chats: uploads or commits and chat requests the fakes served (the cost of speculation); extra turns: turns the server heard beyond the questions (a pause inside a question that ended the turn, or a scrap of audio too short to upload).\n\n", floor)
+	b.WriteString("| STT | -endpointing | -preemptive | turns | client p50 / p95 (ms) | server p50 / p95 (ms) | endpoint p50 (ms) | STT p50 (ms) | floor (ms) | p50 above floor (ms) | speculative | discarded | transcriptions / chats | extra turns | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range runs {
 		fl := floor + r.endpoint.P50
-		fmt.Fprintf(&b, "| %s | %s | %d | %.0f / %.0f %s | %.0f / %.0f | %.0f | %.0f | %+.0f | %d | %d | %d / %d | %d | %d |\n",
-			r.endpointing, r.preemptive, r.n, r.client.P50, r.client.P95, verdict(r.client.P50, 700, r.n > 0),
-			r.server.P50, r.server.P95, r.endpoint.P50, fl, r.client.P50-fl, r.speculative, r.discarded,
-			r.stats.Transcriptions, r.stats.Chats, r.extra, len(r.errors))
+		tr := r.stats.Transcriptions
+		if r.sttMode == "stream" {
+			tr = r.commits
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %.0f / %.0f %s | %.0f / %.0f | %.0f | %.0f | %.0f | %+.0f | %d | %d | %d / %d | %d | %d |\n",
+			r.sttMode, r.endpointing, r.preemptive, r.n, r.client.P50, r.client.P95, verdict(r.client.P50, 700, r.n > 0),
+			r.server.P50, r.server.P95, r.endpoint.P50, r.stt.P50, fl, r.client.P50-fl, r.speculative, r.discarded,
+			tr, r.stats.Chats, r.extra, len(r.errors))
 	}
 	for _, r := range runs {
 		for _, e := range first(r.errors, 3) {
-			fmt.Fprintf(&b, "\n- %s/%s: %s", r.endpointing, r.preemptive, mdCell(e, 200))
+			fmt.Fprintf(&b, "\n- %s/%s/%s: %s", r.sttMode, r.endpointing, r.preemptive, mdCell(e, 200))
 		}
 	}
 	b.WriteString("\n")
