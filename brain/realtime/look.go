@@ -117,7 +117,7 @@ func (s *session) lookCall(c *conn, respID string, tc llm.ToolCall) bool {
 		s.mu.Lock()
 		live := s.c
 		s.mu.Unlock()
-		if live == nil || !live.alive() {
+		if live == nil || !live.Alive() {
 			return
 		}
 		s.send(live, &wire.ConversationItemCreate{Item: wire.Item{Type: wire.ItemFunctionCallOutput, CallID: tc.ID, Output: out}})

@@ -19,17 +19,16 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/rs/zerolog"
 
 	"github.com/duplex-ai/duplex/brain"
 	"github.com/duplex-ai/duplex/clock"
 	"github.com/duplex-ai/duplex/internal/dsp"
+	"github.com/duplex-ai/duplex/internal/rtws"
 	"github.com/duplex-ai/duplex/llm"
 	wire "github.com/duplex-ai/duplex/realtime"
 	"github.com/duplex-ai/duplex/stt"
@@ -157,42 +156,13 @@ func (c *Config) endpoint() string {
 
 // ---- the connection ----
 
-// conn is one WebSocket: a writer goroutine drains out, a reader goroutine
-// dispatches server events; both end when the socket does.
-type conn struct {
-	ws   *websocket.Conn
-	out  chan []byte
-	done chan struct{} // closed when the socket is gone
-	err  error         // why, set before done closes
-	once sync.Once
-}
-
-func (c *conn) fail(err error) {
-	c.once.Do(func() {
-		c.err = err
-		close(c.done)
-		c.ws.CloseNow() // fail may run on the engine goroutine: no close handshake
-	})
-}
-
-func (c *conn) alive() bool {
-	select {
-	case <-c.done:
-		return false
-	default:
-		return true
-	}
-}
-
-// outboxSize bounds what waits to be written: 10 s of 20 ms appends.
-const outboxSize = 512
+// conn is one WebSocket (internal/rtws): a writer goroutine drains its
+// outbox, a reader goroutine dispatches server events; both end when the
+// socket does.
+type conn = rtws.Conn
 
 // RateLimitError is a 429 on the upgrade; RetryAfter is the server's wait.
-type RateLimitError struct{ RetryAfter time.Duration }
-
-func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("rate limited (429), retry after %v", e.RetryAfter)
-}
+type RateLimitError = rtws.RateLimitError
 
 type session struct {
 	cfg    *Config
@@ -247,7 +217,7 @@ func (s *session) connect(ctx context.Context) (*conn, error) {
 	if closed {
 		return nil, errors.New("realtime: session closed")
 	}
-	if c != nil && c.alive() {
+	if c != nil && c.Alive() {
 		return c, nil
 	}
 	if wait := nb.Sub(s.cfg.Clock.Now()); wait > 0 {
@@ -259,35 +229,22 @@ func (s *session) connect(ctx context.Context) (*conn, error) {
 	defer t.Stop()
 	stop := context.AfterFunc(s.ctx, cancel)
 	defer stop()
-	h := http.Header{}
-	if s.cfg.APIKey != "" {
-		h.Set("Authorization", "Bearer "+s.cfg.APIKey)
-	}
-	ws, resp, err := websocket.Dial(ctx, s.cfg.endpoint(), &websocket.DialOptions{HTTPClient: s.cfg.HTTPClient, HTTPHeader: h})
+	ws, err := rtws.Dial(ctx, s.cfg.endpoint(), rtws.DialOptions{APIKey: s.cfg.APIKey, HTTPClient: s.cfg.HTTPClient, Now: s.cfg.Clock.Now})
 	if err != nil {
-		if resp != nil {
-			switch resp.StatusCode {
-			case http.StatusTooManyRequests:
-				ra := retryAfter(resp.Header.Get("Retry-After"), s.cfg.Clock.Now())
-				s.mu.Lock()
-				s.notBefore = s.cfg.Clock.Now().Add(ra)
-				s.mu.Unlock()
-				return nil, &RateLimitError{RetryAfter: ra}
-			case http.StatusUnauthorized, http.StatusForbidden:
-				return nil, fmt.Errorf("realtime: %s: check the API key", resp.Status)
-			}
-			return nil, fmt.Errorf("realtime: connect: %s", resp.Status)
-		}
-		if ctx.Err() != nil && s.ctx.Err() == nil {
+		var rl *RateLimitError
+		switch {
+		case errors.As(err, &rl):
+			s.mu.Lock()
+			s.notBefore = s.cfg.Clock.Now().Add(rl.RetryAfter)
+			s.mu.Unlock()
+			return nil, err
+		case ctx.Err() != nil && s.ctx.Err() == nil:
 			return nil, fmt.Errorf("realtime: connect: no answer within %v", s.cfg.Timeout)
 		}
-		return nil, fmt.Errorf("realtime: connect: %w", err)
+		return nil, fmt.Errorf("realtime: %w", err)
 	}
-	ws.SetReadLimit(16 << 20) // an audio delta or a session object
-	c = &conn{ws: ws, out: make(chan []byte, outboxSize), done: make(chan struct{})}
-	s.wg.Add(2)
-	go s.write(c)
-	go s.read(c)
+	c = rtws.Start(s.ctx, ws, &s.wg, rtws.Handlers{Prefix: "realtime", Event: s.dispatch, Lost: s.lost,
+		Bad: func(err error) { s.cfg.Log.Debug().Err(err).Msg("realtime: unreadable server event") }})
 	s.mu.Lock()
 	s.c = c
 	hist := append([]llm.Message(nil), s.history...)
@@ -301,17 +258,6 @@ func (s *session) connect(ctx context.Context) (*conn, error) {
 		s.cfg.Log.Info().Int("items", len(hist)).Msg("realtime: reconnected, conversation re-sent")
 	}
 	return c, nil
-}
-
-// retryAfter reads Retry-After: seconds or an HTTP date (from now).
-func retryAfter(v string, now time.Time) time.Duration {
-	if n, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && n >= 0 {
-		return time.Duration(n * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(0, t.Sub(now))
-	}
-	return time.Second
 }
 
 func textItem(m llm.Message) wire.Item {
@@ -373,12 +319,7 @@ func (s *session) send(c *conn, ev wire.Event) string {
 		s.cfg.Log.Error().Err(err).Str("type", ev.EventType()).Msg("realtime: marshal")
 		return ""
 	}
-	select {
-	case c.out <- b:
-	case <-c.done:
-	default:
-		c.fail(errors.New("realtime: the socket is not keeping up"))
-	}
+	c.Send(b)
 	return eventID(ev)
 }
 
@@ -388,49 +329,6 @@ func eventID(ev wire.Event) string {
 		return i.ID()
 	}
 	return ""
-}
-
-func (s *session) write(c *conn) {
-	defer s.wg.Done()
-	for {
-		select {
-		case b := <-c.out:
-			if err := c.ws.Write(s.ctx, websocket.MessageText, b); err != nil {
-				c.fail(fmt.Errorf("realtime: write: %w", err))
-				return
-			}
-		case <-c.done:
-			return
-		case <-s.ctx.Done():
-			c.fail(s.ctx.Err())
-			return
-		}
-	}
-}
-
-func (s *session) read(c *conn) {
-	defer s.wg.Done()
-	for {
-		_, b, err := c.ws.Read(s.ctx)
-		if err != nil {
-			if s.ctx.Err() != nil {
-				err = s.ctx.Err()
-			} else if cs := websocket.CloseStatus(err); cs != -1 {
-				err = fmt.Errorf("realtime: the server closed the socket (%d)", cs)
-			} else {
-				err = fmt.Errorf("realtime: connection lost: %w", err)
-			}
-			c.fail(err)
-			s.lost(c, err)
-			return
-		}
-		ev, err := wire.ParseServerEvent(b)
-		if err != nil {
-			s.cfg.Log.Debug().Err(err).Msg("realtime: unreadable server event")
-			continue
-		}
-		s.dispatch(c, ev)
-	}
 }
 
 // lost ends what waited on c.
@@ -594,7 +492,7 @@ func (s *session) toolCall(c *conn, respID string, tc llm.ToolCall) {
 		s.mu.Lock()
 		live := s.c
 		s.mu.Unlock()
-		if live != nil && live.alive() {
+		if live != nil && live.Alive() {
 			s.send(live, &wire.ConversationItemCreate{Item: wire.Item{Type: wire.ItemFunctionCallOutput, CallID: tc.ID, Output: tools.ResultText(call)}})
 		}
 		close(sent)
@@ -747,8 +645,8 @@ func (s *session) toHearing(ev wire.Event) {
 
 // Write implements stt.Stream; it never blocks.
 func (h *hearStream) Write(pcm []int16) error {
-	if !h.c.alive() {
-		return h.c.err
+	if !h.c.Alive() {
+		return h.c.Err()
 	}
 	h.buf = h.rs.Process(h.buf[:0], pcm)
 	if len(h.buf) > 0 {
@@ -820,8 +718,8 @@ func (h *hearStream) Finish(ctx context.Context) (stt.Result, error) {
 					return stt.Result{}, fmt.Errorf("realtime: transcription: %s", e.Error.Message)
 				}
 			}
-		case <-h.c.done:
-			return stt.Result{}, h.c.err
+		case <-h.c.Done():
+			return stt.Result{}, h.c.Err()
 		case <-ctx.Done():
 			return stt.Result{}, h.expired(t)
 		}
@@ -875,8 +773,8 @@ func (h *hearStream) finishServer(ctx context.Context, t clock.Timer) (stt.Resul
 				}
 				return h.heard(strings.Join(words, " "), items...), nil
 			}
-		case <-h.c.done:
-			return stt.Result{}, h.c.err
+		case <-h.c.Done():
+			return stt.Result{}, h.c.Err()
 		case <-ctx.Done():
 			if len(items) == 0 && !speaking && s.ctx.Err() == nil {
 				return stt.Result{Confidence: -1}, nil // the model heard no speech
@@ -907,7 +805,7 @@ func (h *hearStream) Close() error {
 	fin := h.finished
 	h.finished = true
 	h.mu.Unlock()
-	if !fin && h.c.alive() && h.s.cfg.Turns == TurnsDuplex {
+	if !fin && h.c.Alive() && h.s.cfg.Turns == TurnsDuplex {
 		h.s.send(h.c, &wire.InputAudioBufferClear{})
 	}
 	h.s.mu.Lock()
@@ -1112,8 +1010,8 @@ func (s *session) awaitTools(ctx context.Context, c *conn, out brain.Output) boo
 		case <-ch:
 		case <-ctx.Done():
 			return false
-		case <-c.done:
-			out.Failed(brain.StageModel, c.err)
+		case <-c.Done():
+			out.Failed(brain.StageModel, c.Err())
 			return false
 		}
 	}
@@ -1134,7 +1032,7 @@ func (s *session) respondOnce(ctx context.Context, c *conn, r *response, out bra
 	if busy != nil {
 		select {
 		case <-busy:
-		case <-c.done:
+		case <-c.Done():
 		case <-ctx.Done():
 			return false
 		case <-tctx.Done():
@@ -1177,7 +1075,7 @@ func (s *session) cancelResponse(c *conn, r *response) {
 	send := !r.ended && !r.cancel
 	r.over, r.cancel = true, true
 	r.mu.Unlock()
-	if send && c.alive() {
+	if send && c.Alive() {
 		s.send(c, &wire.ResponseCancel{})
 	}
 }
@@ -1193,7 +1091,7 @@ func (s *session) Truncate(turnID int, played time.Duration, heard string) {
 		s.history = append(s.history, llm.Message{Role: llm.RoleAssistant, Text: heard, Interrupted: true})
 	}
 	s.mu.Unlock()
-	if item == "" || turn != turnID || c == nil || !c.alive() {
+	if item == "" || turn != turnID || c == nil || !c.Alive() {
 		return
 	}
 	if r != nil && r.c == c && r.turn == turnID {
@@ -1257,7 +1155,7 @@ func (s *session) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	if c != nil {
-		c.fail(errors.New("realtime: session closed"))
+		c.Fail(errors.New("realtime: session closed"))
 	}
 	if s.runner != nil {
 		s.runner.Close()

@@ -7,7 +7,6 @@ package rtws
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -38,6 +37,8 @@ type Conn struct {
 	done chan struct{}
 	err  error // set before done closes
 	once sync.Once
+	// prefix starts the socket's own errors.
+	prefix string
 }
 
 // DialOptions configure Dial.
@@ -87,15 +88,29 @@ func RetryAfter(v string, now time.Time) time.Duration {
 	return time.Second
 }
 
-// Start runs the writer and the reader of ws until it fails or ctx ends.
-// onEvent gets each parsed server event (unreadable ones are skipped, after
-// onBad when not nil); onLost, once, why the socket is gone.
-func Start(ctx context.Context, ws *websocket.Conn, wg *sync.WaitGroup, onEvent func(*Conn, wire.Event), onBad func(error), onLost func(*Conn, error)) *Conn {
-	c := &Conn{ws: ws, out: make(chan []byte, OutboxSize), done: make(chan struct{})}
+// Handlers are what Start calls from its reader goroutine.
+type Handlers struct {
+	// Prefix starts the socket's own error messages, e.g. "realtime".
+	Prefix string
+	// Event gets each parsed server event; Bad, when set, each unreadable
+	// one (which is skipped); Lost, once, why the socket is gone.
+	Event func(*Conn, wire.Event)
+	Bad   func(error)
+	Lost  func(*Conn, error)
+}
+
+// Start runs the writer and the reader of ws until it fails or ctx ends;
+// both goroutines are counted in wg.
+func Start(ctx context.Context, ws *websocket.Conn, wg *sync.WaitGroup, h Handlers) *Conn {
+	c := &Conn{ws: ws, out: make(chan []byte, OutboxSize), done: make(chan struct{}), prefix: h.Prefix}
 	wg.Add(2)
 	go c.write(ctx, wg)
-	go c.read(ctx, wg, onEvent, onBad, onLost)
+	go c.read(ctx, wg, h)
 	return c
+}
+
+func (c *Conn) errorf(format string, a ...any) error {
+	return fmt.Errorf(c.prefix+": "+format, a...)
 }
 
 // Fail closes the socket without a close handshake (it may run on a
@@ -133,7 +148,7 @@ func (c *Conn) Send(b []byte) bool {
 	case <-c.done:
 		return false
 	default:
-		c.Fail(errors.New("the socket is not keeping up"))
+		c.Fail(c.errorf("the socket is not keeping up"))
 		return false
 	}
 }
@@ -156,7 +171,7 @@ func (c *Conn) write(ctx context.Context, wg *sync.WaitGroup) {
 		select {
 		case b := <-c.out:
 			if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
-				c.Fail(fmt.Errorf("write: %w", err))
+				c.Fail(c.errorf("write: %w", err))
 				return
 			}
 		case <-c.done:
@@ -168,7 +183,7 @@ func (c *Conn) write(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
-func (c *Conn) read(ctx context.Context, wg *sync.WaitGroup, onEvent func(*Conn, wire.Event), onBad func(error), onLost func(*Conn, error)) {
+func (c *Conn) read(ctx context.Context, wg *sync.WaitGroup, h Handlers) {
 	defer wg.Done()
 	for {
 		_, b, err := c.ws.Read(ctx)
@@ -176,23 +191,23 @@ func (c *Conn) read(ctx context.Context, wg *sync.WaitGroup, onEvent func(*Conn,
 			if ctx.Err() != nil {
 				err = ctx.Err()
 			} else if cs := websocket.CloseStatus(err); cs != -1 {
-				err = fmt.Errorf("the server closed the socket (%d)", cs)
+				err = c.errorf("the server closed the socket (%d)", cs)
 			} else {
-				err = fmt.Errorf("read: %w", err)
+				err = c.errorf("connection lost: %w", err)
 			}
 			c.Fail(err)
-			if onLost != nil {
-				onLost(c, c.err)
+			if h.Lost != nil {
+				h.Lost(c, c.err)
 			}
 			return
 		}
 		ev, err := wire.ParseServerEvent(b)
 		if err != nil {
-			if onBad != nil {
-				onBad(err)
+			if h.Bad != nil {
+				h.Bad(err)
 			}
 			continue
 		}
-		onEvent(c, ev)
+		h.Event(c, ev)
 	}
 }

@@ -103,9 +103,8 @@ func (ln *line) connect(ctx context.Context) (*rtws.Conn, error) {
 		}
 		return nil, fmt.Errorf("stt/openairt: %w", err)
 	}
-	c = rtws.Start(e.ctx, ws, &e.wg, ln.onEvent, func(err error) {
-		e.o.Log.Debug().Err(err).Msg("stt/openairt: unreadable server event")
-	}, ln.onLost)
+	c = rtws.Start(e.ctx, ws, &e.wg, rtws.Handlers{Prefix: "stt/openairt", Event: ln.onEvent, Lost: ln.onLost,
+		Bad: func(err error) { e.o.Log.Debug().Err(err).Msg("stt/openairt: unreadable server event") }})
 	upd := &wire.SessionUpdate{Session: ln.session()}
 	upd.EventID = e.ids.Event()
 	ln.mu.Lock()
@@ -263,7 +262,7 @@ func (ln *line) onLost(c *rtws.Conn, err error) {
 	ln.mu.Lock()
 	defer ln.mu.Unlock()
 	if !errors.Is(err, ErrLost) {
-		err = fmt.Errorf("%w: %v", ErrLost, err)
+		err = lostError{err}
 	}
 	for _, cm := range append([]*commit(nil), ln.pending...) {
 		if cm.c == c {
@@ -279,3 +278,9 @@ func (ln *line) onLost(c *rtws.Conn, err error) {
 		ln.c, ln.owner, ln.dirty = nil, nil, false
 	}
 }
+
+// lostError is why a socket went away; it is also ErrLost.
+type lostError struct{ err error }
+
+func (e lostError) Error() string   { return e.err.Error() }
+func (e lostError) Unwrap() []error { return []error{e.err, ErrLost} }

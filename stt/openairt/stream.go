@@ -2,6 +2,7 @@ package openairt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -33,7 +34,10 @@ var _ stt.Stream = (*stream)(nil)
 // lost is the error of a stream whose socket is gone.
 func (s *stream) lost() error {
 	if err := s.c.Err(); err != nil {
-		return fmt.Errorf("%w: %v", ErrLost, err)
+		if errors.Is(err, ErrLost) {
+			return err
+		}
+		return lostError{err}
 	}
 	return fmt.Errorf("%w: the socket was replaced", ErrLost)
 }
