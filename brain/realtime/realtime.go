@@ -11,8 +11,6 @@ package realtime
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -396,7 +394,7 @@ func (s *session) dispatch(c *conn, ev wire.Event) {
 		if r == nil {
 			return
 		}
-		pcm, err := decodePCM(e.Delta)
+		pcm, err := wire.DecodePCM(e.Delta)
 		if err != nil {
 			r.finish(fmt.Errorf("realtime: audio delta: %w", err))
 			return
@@ -559,26 +557,6 @@ func (s *session) onError(c *conn, e *wire.ErrorEvent) {
 	s.cfg.Log.Warn().Err(err).Msg("realtime: error event")
 }
 
-func decodePCM(b64 string) ([]int16, error) {
-	b, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		return nil, err
-	}
-	pcm := make([]int16, len(b)/2)
-	for i := range pcm {
-		pcm[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
-	}
-	return pcm, nil
-}
-
-func encodePCM(pcm []int16) string {
-	b := make([]byte, 2*len(pcm))
-	for i, v := range pcm {
-		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
-	}
-	return base64.StdEncoding.EncodeToString(b)
-}
-
 // ---- hearing the caller ----
 
 // Hear implements brain.Session: the caller's audio goes to the input
@@ -650,7 +628,7 @@ func (h *hearStream) Write(pcm []int16) error {
 	}
 	h.buf = h.rs.Process(h.buf[:0], pcm)
 	if len(h.buf) > 0 {
-		h.s.send(h.c, &wire.InputAudioBufferAppend{Audio: encodePCM(h.buf)})
+		h.s.send(h.c, &wire.InputAudioBufferAppend{Audio: wire.EncodePCM(h.buf)})
 	}
 	return nil
 }
@@ -669,7 +647,7 @@ func (h *hearStream) Finish(ctx context.Context) (stt.Result, error) {
 	s := h.s
 	h.buf = h.rs.Flush(h.buf[:0])
 	if len(h.buf) > 0 {
-		s.send(h.c, &wire.InputAudioBufferAppend{Audio: encodePCM(h.buf)})
+		s.send(h.c, &wire.InputAudioBufferAppend{Audio: wire.EncodePCM(h.buf)})
 	}
 	h.mu.Lock()
 	h.finished = true
@@ -734,7 +712,7 @@ const trailingSilence = time.Second
 // the caller spoke, transcribed, and none still being spoken.
 func (h *hearStream) finishServer(ctx context.Context, t clock.Timer) (stt.Result, error) {
 	s := h.s
-	s.send(h.c, &wire.InputAudioBufferAppend{Audio: encodePCM(make([]int16, int(trailingSilence*SampleRate/time.Second)))})
+	s.send(h.c, &wire.InputAudioBufferAppend{Audio: wire.EncodePCM(make([]int16, int(trailingSilence*SampleRate/time.Second)))})
 	var items []string
 	texts := map[string]string{}
 	speaking := false

@@ -147,7 +147,7 @@ func (ln *line) append(s *stream, pcm []int16) error {
 		_ = s.c.SendEvent(&wire.InputAudioBufferClear{}, ln.e.ids)
 	}
 	ln.owner, ln.dirty = s, true
-	if err := s.c.SendEvent(&wire.InputAudioBufferAppend{Audio: encodePCM(pcm)}, ln.e.ids); err != nil {
+	if err := s.c.SendEvent(&wire.InputAudioBufferAppend{Audio: wire.EncodePCM(pcm)}, ln.e.ids); err != nil {
 		return s.lost()
 	}
 	return nil

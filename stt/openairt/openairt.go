@@ -21,8 +21,6 @@ package openairt
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"net/url"
 	"strings"
@@ -153,12 +151,4 @@ func isoLanguage(tag string) string {
 		tag = tag[:i]
 	}
 	return strings.ToLower(tag)
-}
-
-func encodePCM(pcm []int16) string {
-	b := make([]byte, 2*len(pcm))
-	for i, v := range pcm {
-		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
-	}
-	return base64.StdEncoding.EncodeToString(b)
 }
