@@ -11,7 +11,6 @@ package fakeoai
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -23,7 +22,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/duplex-ai/duplex/internal/dsp"
+	"github.com/duplex-ai/duplex/internal/fakekit"
 	"github.com/duplex-ai/duplex/internal/wav"
 	"github.com/duplex-ai/duplex/tts"
 )
@@ -96,31 +95,10 @@ func (s *Server) Stats() Stats {
 	return s.stats
 }
 
-func apiError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": "invalid_request_error"}})
-}
-
-// wait sleeps d, or until the request is gone.
-func wait(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 func (s *Server) transcribe(w http.ResponseWriter, r *http.Request) {
 	mr, err := r.MultipartReader()
 	if err != nil {
-		apiError(w, http.StatusBadRequest, "want multipart/form-data: "+err.Error())
+		fakekit.WriteError(w, http.StatusBadRequest, "", "want multipart/form-data: "+err.Error())
 		return
 	}
 	var audio []byte
@@ -131,12 +109,12 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if err != nil {
-			apiError(w, http.StatusBadRequest, "reading the upload: "+err.Error())
+			fakekit.WriteError(w, http.StatusBadRequest, "", "reading the upload: "+err.Error())
 			return
 		}
 		b, err := io.ReadAll(io.LimitReader(p, 64<<20))
 		if err != nil {
-			apiError(w, http.StatusBadRequest, "reading the upload: "+err.Error())
+			fakekit.WriteError(w, http.StatusBadRequest, "", "reading the upload: "+err.Error())
 			return
 		}
 		if p.FormName() == "file" {
@@ -147,19 +125,19 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request) {
 	}
 	// The upload has ended here.
 	if audio == nil || fields["model"] == "" {
-		apiError(w, http.StatusBadRequest, "file and model are required")
+		fakekit.WriteError(w, http.StatusBadRequest, "", "file and model are required")
 		return
 	}
 	pcm, rate, err := wav.Read(bytes.NewReader(audio))
 	if err != nil {
-		apiError(w, http.StatusBadRequest, "audio: "+err.Error())
+		fakekit.WriteError(w, http.StatusBadRequest, "", "audio: "+err.Error())
 		return
 	}
 	s.mu.Lock()
 	s.stats.Transcriptions++
 	s.stats.UploadedAudio += time.Duration(len(pcm)) * time.Second / time.Duration(rate)
 	s.mu.Unlock()
-	if !wait(r.Context(), s.opt.TranscribeDelay) {
+	if !fakekit.Sleep(r.Context(), s.opt.TranscribeDelay) {
 		return
 	}
 	text := ""
@@ -212,11 +190,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	var req chatRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 16<<20)).Decode(&req); err != nil {
-		apiError(w, http.StatusBadRequest, "body: "+err.Error())
+		fakekit.WriteError(w, http.StatusBadRequest, "", "body: "+err.Error())
 		return
 	}
 	if req.Model == "" || len(req.Messages) == 0 {
-		apiError(w, http.StatusBadRequest, "model and messages are required")
+		fakekit.WriteError(w, http.StatusBadRequest, "", "model and messages are required")
 		return
 	}
 	s.mu.Lock()
@@ -227,7 +205,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if s.opt.Reply != nil {
 		reply = s.opt.Reply(user)
 	}
-	if !wait(r.Context(), s.opt.FirstTokenDelay-time.Since(start)) {
+	if !fakekit.Sleep(r.Context(), s.opt.FirstTokenDelay-time.Since(start)) {
 		return
 	}
 	id := fmt.Sprintf("chatcmpl-fake%d", start.UnixNano())
@@ -262,7 +240,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i, word := range strings.SplitAfter(reply, " ") {
-		if i > 0 && !wait(r.Context(), s.opt.TokenInterval) {
+		if i > 0 && !fakekit.Sleep(r.Context(), s.opt.TokenInterval) {
 			return
 		}
 		if !send(chunk(map[string]any{"content": word}, nil)) {
@@ -281,29 +259,29 @@ func (s *Server) speech(w http.ResponseWriter, r *http.Request) {
 		ResponseFormat      string `json:"response_format"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
-		apiError(w, http.StatusBadRequest, "body: "+err.Error())
+		fakekit.WriteError(w, http.StatusBadRequest, "", "body: "+err.Error())
 		return
 	}
 	switch {
 	case s.opt.TTS == nil:
-		apiError(w, http.StatusNotFound, "no speech model")
+		fakekit.WriteError(w, http.StatusNotFound, "", "no speech model")
 		return
 	case req.Model == "" || strings.TrimSpace(req.Input) == "":
-		apiError(w, http.StatusBadRequest, "model and input are required")
+		fakekit.WriteError(w, http.StatusBadRequest, "", "model and input are required")
 		return
 	case req.ResponseFormat != "pcm":
-		apiError(w, http.StatusBadRequest, "this fake speaks response_format pcm only")
+		fakekit.WriteError(w, http.StatusBadRequest, "", "this fake speaks response_format pcm only")
 		return
 	}
 	s.mu.Lock()
 	s.stats.Speeches++
 	s.mu.Unlock()
-	pcm, err := s.synthesize(r.Context(), req.Input)
+	pcm, err := fakekit.Synthesize(r.Context(), s.opt.TTS, req.Input, SpeechRate)
 	if err != nil {
-		apiError(w, http.StatusInternalServerError, err.Error())
+		fakekit.WriteError(w, http.StatusInternalServerError, "", err.Error())
 		return
 	}
-	if !wait(r.Context(), s.opt.FirstAudioDelay-time.Since(start)) {
+	if !fakekit.Sleep(r.Context(), s.opt.FirstAudioDelay-time.Since(start)) {
 		return
 	}
 	w.Header().Set("Content-Type", "audio/pcm")
@@ -322,32 +300,4 @@ func (s *Server) speech(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 		}
 	}
-}
-
-// synthesize voices text at SpeechRate.
-func (s *Server) synthesize(ctx context.Context, text string) ([]int16, error) {
-	st, err := s.opt.TTS.Synthesize(ctx, text, tts.Options{})
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	var pcm []int16
-	rate := 0
-	for {
-		ch, err := st.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(ch.PCM) > 0 {
-			rate = ch.SampleRate
-			pcm = append(pcm, ch.PCM...)
-		}
-	}
-	if rate == 0 {
-		return nil, errors.New("fakeoai: the synthesizer gave no audio")
-	}
-	return dsp.Resample(pcm, rate, SpeechRate)
 }

@@ -23,13 +23,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"image"
 	_ "image/jpeg" // input_image parts
 	_ "image/png"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -38,7 +36,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/duplex-ai/duplex/internal/dsp"
+	"github.com/duplex-ai/duplex/internal/fakekit"
 	wire "github.com/duplex-ai/duplex/realtime"
 	"github.com/duplex-ai/duplex/tts"
 )
@@ -273,23 +271,23 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if s.opt.APIKey != "" && r.Header.Get("Authorization") != "Bearer "+s.opt.APIKey {
-		httpError(w, http.StatusUnauthorized, "invalid_api_key", "Incorrect API key provided.")
+		fakekit.WriteError(w, http.StatusUnauthorized, "invalid_api_key", "Incorrect API key provided.")
 		return
 	}
 	if f.Status != 0 && f.Times > 0 {
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
-		httpError(w, f.Status, "rate_limit_exceeded", "fault injected")
+		fakekit.WriteError(w, f.Status, "rate_limit_exceeded", "fault injected")
 		return
 	}
 	intent := r.URL.Query().Get("intent")
 	switch {
 	case intent != "" && intent != "transcription":
-		httpError(w, http.StatusBadRequest, "invalid_intent", "intent must be 'transcription'")
+		fakekit.WriteError(w, http.StatusBadRequest, "invalid_intent", "intent must be 'transcription'")
 		return
 	case intent == "" && r.URL.Query().Get("model") == "":
-		httpError(w, http.StatusBadRequest, "missing_model", "model is required in the query")
+		fakekit.WriteError(w, http.StatusBadRequest, "missing_model", "model is required in the query")
 		return
 	}
 	ws, err := websocket.Accept(w, r, nil)
@@ -304,12 +302,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer s.wg.Done()
 	c := &sconn{s: s, ws: ws, model: r.URL.Query().Get("model"), items: map[string]*item{}, transcription: intent == "transcription"}
 	c.run()
-}
-
-func httpError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"type": "invalid_request_error", "code": code, "message": msg}})
 }
 
 // item is a conversation item the server keeps.
@@ -478,7 +470,7 @@ func (c *sconn) handle(ev wire.Event) {
 		c.mu.Unlock()
 		c.send(&wire.SessionUpdated{Session: so})
 	case *wire.InputAudioBufferAppend:
-		pcm, err := decodePCM(e.Audio)
+		pcm, err := wire.DecodePCM(e.Audio)
 		if err != nil {
 			c.errorFor(ev, wire.CodeInvalidValue, "audio is not base64 PCM16")
 			return
@@ -767,16 +759,6 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string, plan re
 		}
 		c.send(&wire.ResponseDone{Response: resp})
 	}()
-	wait := func(d time.Duration) bool {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
 	if f.Silent {
 		<-ctx.Done()
 		return
@@ -785,7 +767,7 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string, plan re
 	// Delay after response.create whatever espeak-ng takes.
 	t0 := time.Now()
 	if f.ResponseError {
-		if !wait(c.s.opt.Delay) {
+		if !fakekit.Sleep(ctx, c.s.opt.Delay) {
 			return
 		}
 		c.send(&wire.ErrorEvent{Error: wire.ErrorObject{Type: wire.ErrorTypeServer, Code: wire.CodeServerError, Message: "The server had an error while processing your request."}})
@@ -795,7 +777,7 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string, plan re
 	var pre []wire.Item // output items before the spoken one
 	text := c.s.opt.Reply(user)
 	if plan.call != "" {
-		if !wait(c.s.opt.Delay) {
+		if !fakekit.Sleep(ctx, c.s.opt.Delay) {
 			return
 		}
 		pre = []wire.Item{c.functionCall(a, plan)}
@@ -808,10 +790,10 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string, plan re
 		text = c.s.opt.ToolReply(plan.toolOut)
 	}
 	if text == "" {
-		wait(c.s.opt.Delay)
+		fakekit.Sleep(ctx, c.s.opt.Delay)
 		return // a response with no output
 	}
-	pcm, err := synth(ctx, c.s.opt.TTS, text)
+	pcm, err := fakekit.Synthesize(ctx, c.s.opt.TTS, text, SampleRate)
 	if err != nil {
 		if ctx.Err() == nil {
 			c.send(&wire.ErrorEvent{Error: wire.ErrorObject{Type: wire.ErrorTypeServer, Code: wire.CodeServerError, Message: err.Error()}})
@@ -819,7 +801,7 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string, plan re
 		}
 		return
 	}
-	if !wait(c.s.opt.Delay - time.Since(t0)) {
+	if !fakekit.Sleep(ctx, c.s.opt.Delay-time.Since(t0)) {
 		return
 	}
 	it := &item{id: c.s.ids.Item(), role: wire.RoleAssistant, voicing: text}
@@ -846,7 +828,7 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string, plan re
 			sentWords++
 			c.send(&wire.ResponseOutputAudioTranscriptDelta{ContentRef: ref, Delta: d})
 		}
-		c.send(&wire.ResponseOutputAudioDelta{ContentRef: ref, Delta: encodePCM(pcm[off:end])})
+		c.send(&wire.ResponseOutputAudioDelta{ContentRef: ref, Delta: wire.EncodePCM(pcm[off:end])})
 		c.mu.Lock()
 		it.generated += time.Duration(end-off) * time.Second / SampleRate
 		gen := it.generated
@@ -855,7 +837,7 @@ func (c *sconn) respond(ctx context.Context, a *activeResp, user string, plan re
 			c.ws.CloseNow() // a dropped socket says nothing
 			return
 		}
-		if end < len(pcm) && !wait(c.s.opt.Chunk) {
+		if end < len(pcm) && !fakekit.Sleep(ctx, c.s.opt.Chunk) {
 			it.text = said()
 			content := []wire.ContentPart{{Type: wire.PartOutputAudio, Transcript: &it.text}}
 			out = append(pre, wire.Item{ID: it.id, Object: "realtime.item", Type: wire.ItemMessage, Status: wire.StatusIncomplete, Role: wire.RoleAssistant, Content: content})
@@ -907,56 +889,6 @@ func decodeImage(url string) (image.Config, error) {
 	return cfg, err
 }
 
-func synth(ctx context.Context, e tts.Engine, text string) ([]int16, error) {
-	if e == nil {
-		return nil, errors.New("fakerealtime: no TTS")
-	}
-	st, err := e.Synthesize(ctx, text, tts.Options{})
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	var pcm []int16
-	rate := 0
-	for {
-		ch, err := st.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(ch.PCM) > 0 {
-			rate = ch.SampleRate
-			pcm = append(pcm, ch.PCM...)
-		}
-	}
-	if rate == 0 {
-		return nil, errors.New("fakerealtime: the TTS gave no audio")
-	}
-	return dsp.Resample(pcm, rate, SampleRate)
-}
-
-func decodePCM(b64 string) ([]int16, error) {
-	b, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil || len(b)%2 != 0 {
-		return nil, errors.New("not PCM16")
-	}
-	pcm := make([]int16, len(b)/2)
-	for i := range pcm {
-		pcm[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
-	}
-	return pcm, nil
-}
-
-func encodePCM(pcm []int16) string {
-	b := make([]byte, 2*len(pcm))
-	for i, v := range pcm {
-		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
-	}
-	return base64.StdEncoding.EncodeToString(b)
-}
-
 // offers reports whether a session's tools include the function name.
 func offers(tools json.RawMessage, name string) bool {
 	var fts []wire.FunctionTool
@@ -981,12 +913,12 @@ func (c *sconn) transcribe(id, words string, samples int, failed bool) {
 		if i > 0 {
 			w = " " + w
 		}
-		if !sleepUntil(c.ctx, start.Add(d*time.Duration(i+1)/time.Duration(len(ws)+1))) {
+		if !fakekit.Sleep(c.ctx, time.Until(start.Add(d*time.Duration(i+1)/time.Duration(len(ws)+1)))) {
 			return
 		}
 		c.send(&wire.InputTranscriptionDelta{ItemID: id, Delta: w})
 	}
-	if !sleepUntil(c.ctx, start.Add(d)) {
+	if !fakekit.Sleep(c.ctx, time.Until(start.Add(d))) {
 		return
 	}
 	if failed {
@@ -995,20 +927,4 @@ func (c *sconn) transcribe(id, words string, samples int, failed bool) {
 	}
 	c.send(&wire.InputTranscriptionCompleted{ItemID: id, Transcript: words,
 		Usage: &wire.Usage{Type: "duration", Seconds: float64(samples) / SampleRate}})
-}
-
-// sleepUntil waits for t; false when ctx ended first.
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
