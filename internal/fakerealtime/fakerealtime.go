@@ -684,6 +684,9 @@ func (c *sconn) commit(e *wire.InputAudioBufferCommit, id string) {
 	prev := c.add(it)
 	c.mu.Unlock()
 	c.send(&wire.InputAudioBufferCommitted{PreviousItemID: prev, ItemID: it.id})
+	msg := wire.Item{ID: it.id, Object: "realtime.item", Type: wire.ItemMessage, Status: wire.StatusCompleted, Role: wire.RoleUser,
+		Content: []wire.ContentPart{{Type: wire.PartInputAudio}}}
+	c.send(&wire.ConversationItemAdded{PreviousItemID: prev, Item: msg})
 	if c.transcription {
 		c.s.mu.Lock()
 		failed := c.s.fault.TranscriptionFailed
@@ -692,15 +695,16 @@ func (c *sconn) commit(e *wire.InputAudioBufferCommit, id string) {
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			c.transcribe(it.id, words, len(pcm), failed)
+			if c.transcribe(it.id, words, len(pcm), failed) {
+				msg.Content[0].Transcript = &words
+				c.send(&wire.ConversationItemDone{PreviousItemID: prev, Item: msg})
+			}
 		}()
 		return
 	}
-	msg := wire.Item{ID: it.id, Object: "realtime.item", Type: wire.ItemMessage, Status: wire.StatusCompleted, Role: wire.RoleUser,
-		Content: []wire.ContentPart{{Type: wire.PartInputAudio}}}
-	c.send(&wire.ConversationItemAdded{PreviousItemID: prev, Item: msg})
 	c.send(&wire.InputTranscriptionDelta{ItemID: it.id, Delta: words})
-	c.send(&wire.InputTranscriptionCompleted{ItemID: it.id, Transcript: words})
+	c.send(&wire.InputTranscriptionCompleted{ItemID: it.id, Transcript: words,
+		Usage: &wire.Usage{Type: "duration", Seconds: float64(len(pcm)) / SampleRate}})
 	msg.Content[0].Transcript = &words
 	c.send(&wire.ConversationItemDone{PreviousItemID: prev, Item: msg})
 }
@@ -905,7 +909,8 @@ func offers(tools json.RawMessage, name string) bool {
 
 // transcribe answers a transcription session's commit: a delta per word
 // spread over TranscribeDelay, then .completed (or .failed) at its end.
-func (c *sconn) transcribe(id, words string, samples int, failed bool) {
+// It reports whether the transcript was sent.
+func (c *sconn) transcribe(id, words string, samples int, failed bool) bool {
 	d := c.s.opt.TranscribeDelay
 	ws := strings.Fields(words)
 	start := time.Now()
@@ -914,17 +919,18 @@ func (c *sconn) transcribe(id, words string, samples int, failed bool) {
 			w = " " + w
 		}
 		if !fakekit.Sleep(c.ctx, time.Until(start.Add(d*time.Duration(i+1)/time.Duration(len(ws)+1)))) {
-			return
+			return false
 		}
 		c.send(&wire.InputTranscriptionDelta{ItemID: id, Delta: w})
 	}
 	if !fakekit.Sleep(c.ctx, time.Until(start.Add(d))) {
-		return
+		return false
 	}
 	if failed {
 		c.send(&wire.InputTranscriptionFailed{ItemID: id, Error: wire.ErrorObject{Type: wire.ErrorTypeServer, Code: wire.CodeServerError, Message: "fault injected"}})
-		return
+		return false
 	}
 	c.send(&wire.InputTranscriptionCompleted{ItemID: id, Transcript: words,
 		Usage: &wire.Usage{Type: "duration", Seconds: float64(samples) / SampleRate}})
+	return true
 }
