@@ -21,12 +21,12 @@ type stream struct {
 	max int
 	n   int // 16 kHz samples written
 
-	cm       *commit
 	finished bool
 	closed   bool
 
 	mu  sync.Mutex
-	err error // an error event about this stream's audio
+	err error   // an error event about this stream's audio
+	cm  *commit // the turn's commit, once sent
 }
 
 var _ stt.Stream = (*stream)(nil)
@@ -80,15 +80,19 @@ func (s *stream) Write(pcm []int16) error {
 	return s.ln.append(s, s.buf)
 }
 
-// Partial is the transcript's deltas so far; they come only after the
-// commit (the session has no turn detection, so no item exists before).
+// Partial is the transcript's deltas so far, safe while Finish waits on
+// another goroutine. They come only after the commit (the session has no
+// turn detection, so no item exists before).
 func (s *stream) Partial() string {
-	if s.cm == nil {
+	s.mu.Lock()
+	cm := s.cm
+	s.mu.Unlock()
+	if cm == nil {
 		return ""
 	}
 	s.ln.mu.Lock()
 	defer s.ln.mu.Unlock()
-	return s.cm.partial.String()
+	return cm.partial.String()
 }
 
 // Finish commits the turn and waits for its transcript.
@@ -123,7 +127,9 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 	if err != nil {
 		return stt.Result{}, err
 	}
+	s.mu.Lock()
 	s.cm = cm
+	s.mu.Unlock()
 	expired := make(chan struct{})
 	t := s.ln.e.o.Clock.AfterFunc(s.ln.e.o.Timeout, func() { close(expired) })
 	defer t.Stop()
