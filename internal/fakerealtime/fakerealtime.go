@@ -103,6 +103,9 @@ type Fault struct {
 	// TranscriptionFailed answers the next commit with
 	// conversation.item.input_audio_transcription.failed.
 	TranscriptionFailed bool
+	// CommitError answers the next commit with an error event
+	// (server_error, naming the commit's event_id) and keeps the buffer.
+	CommitError bool
 }
 
 // Truncation is a conversation.item.truncate the server accepted or
@@ -660,6 +663,15 @@ func (c *sconn) serverVAD(pcm []int16, td *wire.TurnDetection) {
 const minCommit = SampleRate / 10
 
 func (c *sconn) commit(e *wire.InputAudioBufferCommit, id string) {
+	c.s.mu.Lock()
+	fail := c.s.fault.CommitError
+	c.s.fault.CommitError = false
+	c.s.mu.Unlock()
+	if fail {
+		c.send(&wire.ErrorEvent{Error: wire.ErrorObject{Type: wire.ErrorTypeServer, Code: wire.CodeServerError,
+			Message: "The server had an error while processing your request.", EventID: e.EventID}})
+		return
+	}
 	c.mu.Lock()
 	if len(c.buf) < minCommit {
 		c.mu.Unlock()
