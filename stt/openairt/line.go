@@ -244,6 +244,9 @@ func (ln *line) onError(c *rtws.Conn, e *wire.ErrorEvent) {
 			return
 		}
 		ln.finish(cm, outcome{err: fmt.Errorf("%w: %s (%s)", ErrServer, e.Error.Message, e.Error.Code)})
+		if ln.owner == nil {
+			ln.dirty = true // the failed commit left its audio: the next turn clears it first
+		}
 		return
 	}
 	err := fmt.Errorf("%w: %s (%s)", ErrServer, e.Error.Message, e.Error.Code)

@@ -220,21 +220,26 @@ func TestShortTurnIsNotCommitted(t *testing.T) {
 	}
 }
 
+// A failed transcription and an error event naming the commit each fail
+// their turn only; the call's next turn goes on on the same socket.
 func TestServerErrorFailsTheTurnOnly(t *testing.T) {
-	srv := fake(t, fakerealtime.Options{})
+	srv := fake(t, fakerealtime.Options{Transcribe: func(_ int, pcm []int16) string { return fmt.Sprint(len(pcm)) }})
 	e := engine(t, srv, Options{})
 	var ad stt.Adaptation
-	srv.SetFault(fakerealtime.Fault{TranscriptionFailed: true})
-	s := open(t, e, context.Background(), &ad)
-	feed(t, s, tone(8000))
-	if _, err := s.Finish(context.Background()); !errors.Is(err, ErrServer) {
-		t.Fatalf("err %v, want ErrServer", err)
-	}
-	srv.SetTranscript("still here")
-	s2 := open(t, e, context.Background(), &ad)
-	feed(t, s2, tone(8000))
-	if res, err := s2.Finish(context.Background()); err != nil || res.Text != "still here" {
-		t.Fatalf("%+v %v", res, err)
+	for _, f := range []fakerealtime.Fault{{TranscriptionFailed: true}, {CommitError: true}} {
+		srv.SetFault(f)
+		s := open(t, e, context.Background(), &ad)
+		feed(t, s, tone(8000))
+		if _, err := s.Finish(context.Background()); !errors.Is(err, ErrServer) {
+			t.Fatalf("%+v: err %v, want ErrServer", f, err)
+		}
+		// The next turn's item holds its own audio only (12000 samples at
+		// 24 kHz), not what a failed commit left in the buffer.
+		s2 := open(t, e, context.Background(), &ad)
+		feed(t, s2, tone(8000))
+		if res, err := s2.Finish(context.Background()); err != nil || res.Text != "12000" {
+			t.Fatalf("%+v: next turn %+v %v", f, res, err)
+		}
 	}
 	if conns, _ := srv.Conns(); conns != 1 {
 		t.Fatalf("%d sockets", conns)
