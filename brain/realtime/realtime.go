@@ -221,23 +221,15 @@ func (s *session) connect(ctx context.Context) (*conn, error) {
 	if wait := nb.Sub(s.cfg.Clock.Now()); wait > 0 {
 		return nil, &RateLimitError{RetryAfter: wait}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	t := s.cfg.Clock.AfterFunc(s.cfg.Timeout, cancel)
-	defer t.Stop()
-	stop := context.AfterFunc(s.ctx, cancel)
-	defer stop()
-	ws, err := rtws.Dial(ctx, s.cfg.endpoint(), rtws.DialOptions{APIKey: s.cfg.APIKey, HTTPClient: s.cfg.HTTPClient, Now: s.cfg.Clock.Now})
+	ws, err := rtws.Dial(ctx, s.cfg.endpoint(), rtws.DialOptions{APIKey: s.cfg.APIKey, HTTPClient: s.cfg.HTTPClient,
+		Clock: s.cfg.Clock, Timeout: s.cfg.Timeout, Owner: s.ctx})
 	if err != nil {
 		var rl *RateLimitError
-		switch {
-		case errors.As(err, &rl):
+		if errors.As(err, &rl) {
 			s.mu.Lock()
 			s.notBefore = s.cfg.Clock.Now().Add(rl.RetryAfter)
 			s.mu.Unlock()
 			return nil, err
-		case ctx.Err() != nil && s.ctx.Err() == nil:
-			return nil, fmt.Errorf("realtime: connect: no answer within %v", s.cfg.Timeout)
 		}
 		return nil, fmt.Errorf("realtime: %w", err)
 	}

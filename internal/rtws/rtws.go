@@ -7,6 +7,7 @@ package rtws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/duplex-ai/duplex/clock"
 	wire "github.com/duplex-ai/duplex/realtime"
 )
 
@@ -41,17 +43,56 @@ type Conn struct {
 	prefix string
 }
 
+// ErrDialTimeout: no upgrade within DialOptions.Timeout.
+var ErrDialTimeout = errors.New("no answer")
+
 // DialOptions configure Dial.
 type DialOptions struct {
 	APIKey     string       // sent as Authorization: Bearer when set
 	HTTPClient *http.Client // nil: http.DefaultClient
-	// Now reads the clock for Retry-After dates; nil is time.Now.
-	Now func() time.Time
+	// Timeout, when > 0, bounds the handshake on Clock (nil: the wall
+	// clock), which also dates Retry-After.
+	Timeout time.Duration
+	Clock   clock.Clock
+	// Owner, when set, is the context of what the socket will serve (a
+	// call, an engine): its end abandons the dial too.
+	Owner context.Context
 }
 
 // Dial upgrades to url. A 429 is a *RateLimitError; 401/403 say to check
-// the key; ctx bounds the handshake.
+// the key; no answer within the timeout is ErrDialTimeout.
 func Dial(ctx context.Context, url string, o DialOptions) (*websocket.Conn, error) {
+	if o.Clock == nil {
+		o.Clock = clock.Real()
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	expired := false
+	var mu sync.Mutex
+	if o.Timeout > 0 {
+		t := o.Clock.AfterFunc(o.Timeout, func() {
+			mu.Lock()
+			expired = true
+			mu.Unlock()
+			cancel()
+		})
+		defer t.Stop()
+	}
+	if o.Owner != nil {
+		stop := context.AfterFunc(o.Owner, cancel)
+		defer stop()
+	}
+	ws, err := dial(dctx, url, o)
+	mu.Lock()
+	timedOut := expired
+	mu.Unlock()
+	if err != nil && timedOut && ctx.Err() == nil && (o.Owner == nil || o.Owner.Err() == nil) {
+		return nil, fmt.Errorf("connect: %w within %v", ErrDialTimeout, o.Timeout)
+	}
+	return ws, err
+}
+
+func dial(ctx context.Context, url string, o DialOptions) (*websocket.Conn, error) {
 	h := http.Header{}
 	if o.APIKey != "" {
 		h.Set("Authorization", "Bearer "+o.APIKey)
@@ -61,11 +102,7 @@ func Dial(ctx context.Context, url string, o DialOptions) (*websocket.Conn, erro
 		if resp != nil {
 			switch resp.StatusCode {
 			case http.StatusTooManyRequests:
-				now := time.Now
-				if o.Now != nil {
-					now = o.Now
-				}
-				return nil, &RateLimitError{RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), now())}
+				return nil, &RateLimitError{RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), o.Clock.Now())}
 			case http.StatusUnauthorized, http.StatusForbidden:
 				return nil, fmt.Errorf("%s: check the API key", resp.Status)
 			}

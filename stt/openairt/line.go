@@ -87,20 +87,15 @@ func (ln *line) connect(ctx context.Context) (*rtws.Conn, error) {
 		return c, nil
 	}
 	e := ln.e
-	dctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	t := e.o.Clock.AfterFunc(e.o.Timeout, cancel)
-	defer t.Stop()
-	stop := context.AfterFunc(e.ctx, cancel)
-	defer stop()
-	ws, err := rtws.Dial(dctx, e.endpoint, rtws.DialOptions{APIKey: e.o.APIKey, HTTPClient: e.o.HTTPClient, Now: e.o.Clock.Now})
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if dctx.Err() != nil && e.ctx.Err() == nil {
-			return nil, fmt.Errorf("%w: no connection within %v", ErrTimeout, e.o.Timeout)
-		}
+	ws, err := rtws.Dial(ctx, e.endpoint, rtws.DialOptions{APIKey: e.o.APIKey, HTTPClient: e.o.HTTPClient,
+		Clock: e.o.Clock, Timeout: e.o.Timeout, Owner: e.ctx})
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.Is(err, rtws.ErrDialTimeout):
+		return nil, fmt.Errorf("%w: %v", ErrTimeout, err)
+	default:
 		return nil, fmt.Errorf("stt/openairt: %w", err)
 	}
 	c = rtws.Start(e.ctx, ws, &e.wg, rtws.Handlers{Prefix: "stt/openairt", Event: ln.onEvent, Lost: ln.onLost,
