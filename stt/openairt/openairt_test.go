@@ -360,3 +360,32 @@ func TestConnectErrors(t *testing.T) {
 		}
 	}
 }
+
+// The service ends a session at its time limit (session_expired, then a
+// close); between turns the next turn connects again without an error.
+func TestSessionLimitBetweenTurns(t *testing.T) {
+	srv := fake(t, fakerealtime.Options{SessionLimit: time.Second})
+	e := engine(t, srv, Options{})
+	var ad stt.Adaptation
+	srv.SetTranscript("first")
+	s := open(t, e, context.Background(), &ad)
+	feed(t, s, tone(4000))
+	if res, err := s.Finish(context.Background()); err != nil || res.Text != "first" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	ln := ad.Load().(*line)
+	wait(t, func() bool {
+		ln.mu.Lock()
+		defer ln.mu.Unlock()
+		return ln.c == nil
+	})
+	srv.SetTranscript("second")
+	s2 := open(t, e, context.Background(), &ad)
+	feed(t, s2, tone(4000))
+	if res, err := s2.Finish(context.Background()); err != nil || res.Text != "second" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if conns, _ := srv.Conns(); conns != 2 {
+		t.Fatalf("%d sockets", conns)
+	}
+}
