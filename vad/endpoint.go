@@ -18,6 +18,10 @@ const (
 	HintComplete             // a sentence-final word or a complete request: end sooner
 	HintDigits               // a digit string that may still grow: wait longer
 	HintContinue             // a trailing "and", "the", "um": wait much longer
+	// HintMaybeDigits is a digit string one recogniser reads and the other
+	// does not corroborate (CombinePartials): wait longer only after a
+	// short run (a digit said alone), not after a long stretch of speech.
+	HintMaybeDigits
 )
 
 func (h Hint) String() string {
@@ -30,6 +34,8 @@ func (h Hint) String() string {
 		return "digits"
 	case HintContinue:
 		return "continue"
+	case HintMaybeDigits:
+		return "maybe-digits"
 	}
 	return fmt.Sprintf("Hint(%d)", uint8(h))
 }
@@ -182,6 +188,10 @@ func (e *endpointer) wait(short bool) time.Duration {
 		}
 	case HintContinue:
 		w += o.Continue
+	case HintMaybeDigits:
+		if short {
+			w += o.Digits
+		}
 	}
 	if e.falling() {
 		w -= o.Fall

@@ -1,0 +1,121 @@
+package vad
+
+import (
+	"testing"
+	"time"
+)
+
+func TestCombinePartials(t *testing.T) {
+	for _, c := range []struct {
+		grammar, lm string
+		want        Hint
+	}{
+		{"", "", HintNone},
+		{"what time is it", "what time is it", HintComplete},
+		{"what time is it", "what time is", HintComplete}, // a complete skill request stands
+		{"three seven", "", HintMaybeDigits},               // the LM pass has not started: hold after a short run only
+		{"three seven", "three seven", HintDigits},
+		{"three seven", "or you are three", HintDigits}, // the LM's last word is a digit
+		{"three seven", "to for", HintDigits},           // number-like: what the LM hears for digits
+		{"five nine one", "he was not an ill disposed young man", HintMaybeDigits},
+		{"five nine one", "it was raining and", HintContinue}, // the LM's sentence goes on
+		{"five nine one", "it is done", HintComplete},
+		{"tell me a", "", HintContinue},
+		{"tell me a", "tell me a story", HintNone},
+		{"what's a", "what's the weather", HintComplete},
+		{"", "i want the", HintContinue},
+	} {
+		if got := CombinePartials(c.grammar, c.lm); got != c.want {
+			t.Errorf("CombinePartials(%q, %q) = %v, want %v", c.grammar, c.lm, got, c.want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { CombinePartials("three seven one", "or you are to for") }); n != 0 {
+		t.Errorf("CombinePartials allocates %v times", n)
+	}
+}
+
+// endsWith runs pcm through an adaptive detector, setting the hint from
+// both partials at hintAt (media time), and returns its SpeechEnded events.
+func endsWith(t *testing.T, pcm []int16, hintAt time.Duration, grammar, lm string) []Event {
+	t.Helper()
+	d := newAdaptive(t)
+	var ends []Event
+	for i := 0; i+320 <= len(pcm); i += 320 {
+		at := time.Duration(i) * time.Second / fs
+		if at == hintAt {
+			d.SetHint(CombinePartials(grammar, lm))
+		}
+		for _, e := range d.Push(pcm[i:i+320], at) {
+			if e.Type == SpeechEnded {
+				ends = append(ends, e)
+			}
+		}
+	}
+	return ends
+}
+
+// A digit string said in one breath, a 600 ms pause, then more digits:
+// both partials read digits, so the pause does not end the turn though the
+// run before it was long (the uncorroborated digit hold would not apply).
+func TestEndpointBothDigitsHoldPause(t *testing.T) {
+	var pcm []int16
+	pcm = speechAt(pcm, 200*ms, 0)
+	pcm = speechAt(pcm, 1200*ms, 3000) // "three seven one nine"
+	pcm = speechAt(pcm, 600*ms, 0)
+	pcm = speechAt(pcm, 800*ms, 3000) // "two four"
+	pcm = speechAt(pcm, 2000*ms, 0)
+	ends := endsWith(t, pcm, 1500*ms, "three seven one nine", "three seven one nine")
+	if len(ends) != 1 || ends[0].At != 2800*ms {
+		t.Fatalf("ends %+v, want one at 2.8 s", ends)
+	}
+	// The same audio with only the grammar reading digits (a sentence in
+	// the LM partial) ends in the pause: the hint is what holds it.
+	if ends := endsWith(t, pcm, 1500*ms, "three seven one nine", "the tree was in the garden"); len(ends) != 2 {
+		t.Fatalf("grammar digits, LM sentence: ends %+v, want the pause to end a turn", ends)
+	}
+}
+
+// A finished sentence that the grammar forces into a digit string, while
+// the general-LM partial reads a sentence: it ends before the fixed
+// threshold (the grammar's digit hold alone would wait 800 ms more).
+func TestEndpointSentenceReadAsDigitsEndsEarly(t *testing.T) {
+	var pcm []int16
+	pcm = speechAt(pcm, 200*ms, 0)
+	pcm = speechAt(pcm, 1800*ms, 8000)
+	pcm = speechAt(pcm, 200*ms, 800) // the falling end of "…young man"
+	pcm = speechAt(pcm, 2000*ms, 0)
+	ends := endsWith(t, pcm, 2200*ms, "five nine one eight", "he was not an ill disposed young man")
+	if len(ends) != 1 || ends[0].At != 2200*ms {
+		t.Fatalf("ends %+v, want one at 2.2 s", ends)
+	}
+	if got := ends[0].DecidedAt - ends[0].At; got >= DefaultMinSilence {
+		t.Fatalf("decided %v after the end, want before the fixed %v", got, DefaultMinSilence)
+	}
+	// The grammar's partial alone holds it for the digits.
+	d := newAdaptive(t)
+	d.SetHint(ClassifyPartial("five nine one eight"))
+	for _, e := range run(t, d, pcm, 0) {
+		if e.Type == SpeechEnded && e.DecidedAt-e.At < DefaultMinSilence {
+			t.Fatalf("grammar alone: decided %v after the end, want the digit hold", e.DecidedAt-e.At)
+		}
+	}
+}
+
+// A finished skill request (the grammar's partial complete) ends before
+// the fixed threshold, whatever the general-LM partial made of it.
+func TestEndpointSkillRequestEndsEarly(t *testing.T) {
+	var pcm []int16
+	pcm = speechAt(pcm, 200*ms, 0)
+	pcm = speechAt(pcm, 900*ms, 8000)
+	pcm = speechAt(pcm, 200*ms, 8000) // level to the end: no falling contour to help
+	pcm = speechAt(pcm, 2000*ms, 0)
+	for _, lm := range []string{"", "what time is", "what"} {
+		ends := endsWith(t, pcm, 1300*ms, "what time is it", lm)
+		if len(ends) != 1 || ends[0].At != 1300*ms {
+			t.Fatalf("LM %q: ends %+v, want one at 1.3 s", lm, ends)
+		}
+		if got := ends[0].DecidedAt - ends[0].At; got >= DefaultMinSilence {
+			t.Fatalf("LM %q: decided %v after the end, want before the fixed %v", lm, got, DefaultMinSilence)
+		}
+	}
+}
