@@ -36,13 +36,13 @@ var _ stt.Stream = (*asyncStream)(nil)
 // partialPusher is a stream that calls back with each new partial as it is
 // decoded (stt/sphinx's), so the turn detector hears it without polling.
 type partialPusher interface {
-	OnPartial(func(text string, samples int))
+	OnPartial(func(src stt.PartialSource, text string, samples int))
 }
 
 // openAsync opens a stream with open off the caller's goroutine; a stream
 // that pushes its partials gets onPartial (nil: none) before any audio.
 func openAsync(ctx context.Context, open func(context.Context, stt.StreamOptions) (stt.Stream, error), opt stt.StreamOptions, wg *sync.WaitGroup,
-	onPartial func(text string, samples int)) *asyncStream {
+	onPartial func(src stt.PartialSource, text string, samples int)) *asyncStream {
 	a := &asyncStream{ready: make(chan struct{})}
 	wg.Add(1)
 	go func() {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/duplex-ai/duplex/pipeline"
+	"github.com/duplex-ai/duplex/stt"
 	"github.com/duplex-ai/duplex/vad"
 )
 
@@ -17,11 +18,26 @@ type Hinter interface {
 // the recogniser's partial changes at most every few frames.
 const hintEvery = 5
 
-// notePartial is the user turn's stream callback (on the recogniser's
-// goroutine): it keeps the newest partial's hint for the engine's next
-// frame.
-func (u *userTurn) notePartial(text string, _ int) {
-	u.hint.Store(uint32(vad.ClassifyPartial(text)) + 1)
+// notePartial is the user turn's stream callback (on a recogniser's
+// goroutine: the grammar and the general-LM passes push from their own):
+// it keeps the hint of the newest partial of both (vad.CombinePartials)
+// for the engine's next frame. The lock orders the two passes' stores.
+func (u *userTurn) notePartial(src stt.PartialSource, text string, _ int) {
+	u.partMu.Lock()
+	defer u.partMu.Unlock()
+	if src == stt.PartialLM {
+		u.partLM = text
+	} else {
+		u.partFirst = text
+	}
+	u.hint.Store(uint32(vad.CombinePartials(u.partFirst, u.partLM)) + 1)
+}
+
+// forgetPartials drops the partials of a stream the turn no longer reads.
+func (u *userTurn) forgetPartials() {
+	u.partMu.Lock()
+	u.partFirst, u.partLM = "", ""
+	u.partMu.Unlock()
 }
 
 // hint passes the partial's hint to a Hinter detector while the user

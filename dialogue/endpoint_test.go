@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/stt"
 	"github.com/duplex-ai/duplex/vad"
 )
 
@@ -122,5 +123,30 @@ func TestAdaptiveEndpointFinishedQuestionEarly(t *testing.T) {
 	m := h.waitPlaying("metrics", isType(events.TypeTurnMetrics)).Metrics
 	if m == nil || m.EndpointMS >= float64(vad.DefaultMinSilence.Milliseconds()) || m.EndpointEarlyMS != m.EndpointMS || m.EndpointWaitedMS != 0 {
 		t.Fatalf("metrics %+v, want an early end under %v", m, vad.DefaultMinSilence)
+	}
+}
+
+// The pushed partials of both passes combine: the grammar's digit string
+// holds fully only once the general-LM pass reads digits too, and a
+// replayed stream starts from neither.
+func TestNotePartialCombinesSources(t *testing.T) {
+	u := &userTurn{}
+	hint := func() vad.Hint { return vad.Hint(u.hint.Swap(0) - 1) }
+	u.notePartial(stt.PartialFirst, "three seven", 1600)
+	if h := hint(); h != vad.HintMaybeDigits {
+		t.Fatalf("grammar only: %v, want %v", h, vad.HintMaybeDigits)
+	}
+	u.notePartial(stt.PartialLM, "three seven", 1600)
+	if h := hint(); h != vad.HintDigits {
+		t.Fatalf("both digits: %v, want %v", h, vad.HintDigits)
+	}
+	u.notePartial(stt.PartialLM, "it was late and", 3200)
+	if h := hint(); h != vad.HintContinue {
+		t.Fatalf("LM sentence going on: %v, want %v", h, vad.HintContinue)
+	}
+	u.forgetPartials()
+	u.notePartial(stt.PartialLM, "what time is it", 1600)
+	if h := hint(); h != vad.HintComplete {
+		t.Fatalf("after forgetPartials: %v, want %v", h, vad.HintComplete)
 	}
 }

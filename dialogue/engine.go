@@ -137,9 +137,12 @@ type sttResult struct {
 type userTurn struct {
 	stream stt.Stream
 	async  *asyncStream // stream, when opened by startUser
-	// hint is the newest pushed partial's vad.Hint + 1 (0: none new).
+	// hint is the newest pushed partials' vad.Hint + 1 (0: none new).
 	hint atomic.Uint32
-	ptt  bool
+	// The newest pushed partial of each live pass (notePartial).
+	partMu            sync.Mutex
+	partFirst, partLM string
+	ptt               bool
 	// manual: client-committed turns; only CmdInputAudioCommit ends it.
 	manual bool
 	// committed: CmdInputAudioCommit ended it.

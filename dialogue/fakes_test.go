@@ -205,7 +205,7 @@ type fakeSTT struct {
 	// push: streams report partials through OnPartial (kept in onPartial)
 	// as stt/sphinx's do.
 	push      bool
-	onPartial func(text string, samples int)
+	onPartial func(src stt.PartialSource, text string, samples int)
 	// hold, when set, makes Finish wait for a value on it.
 	hold chan struct{}
 }
@@ -216,13 +216,13 @@ func (s *fakeSTT) pushPartial(text string) {
 	s.mu.Lock()
 	f := s.onPartial
 	s.mu.Unlock()
-	f(text, 0)
+	f(stt.PartialFirst, text, 0)
 }
 
 // pushingStream is a fakeSTTStream that also pushes its partials.
 type pushingStream struct{ *fakeSTTStream }
 
-func (p pushingStream) OnPartial(f func(string, int)) {
+func (p pushingStream) OnPartial(f func(stt.PartialSource, string, int)) {
 	p.s.mu.Lock()
 	p.s.onPartial = f
 	p.s.mu.Unlock()

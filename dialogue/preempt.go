@@ -227,6 +227,7 @@ func (e *engine) discardSpec() {
 	if u != e.user {
 		return
 	}
+	u.forgetPartials()
 	u.async = openAsync(e.ctx, e.brain.Hear, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg, u.notePartial)
 	u.stream = u.async
 	u.replayed = true

@@ -71,6 +71,18 @@ type Stream interface {
 	Close() error
 }
 
+// PartialSource tags a pushed live partial (a stream's OnPartial) with the
+// pass that decoded it: an end-of-turn decision reads both.
+type PartialSource uint8
+
+const (
+	// PartialFirst is the stream's own live pass (stt/sphinx: the skills
+	// grammar, right on requests and digit strings).
+	PartialFirst PartialSource = iota
+	// PartialLM is a general language model's pass over open speech.
+	PartialLM
+)
+
 // Result is a final transcript.
 type Result struct {
 	Text string

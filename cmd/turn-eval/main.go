@@ -19,6 +19,8 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/duplex-ai/duplex/internal/benchmd"
@@ -39,6 +41,7 @@ func main() {
 	flag.BoolVar(&withLM, "recogniser-lm", true, "also run the settings with the partials of a general-LM live pass (slower)")
 	strs := flag.Int("digit-strings", 0, "FSDD digit strings per speaker (0: the default 30; fewer for a quick look)")
 	flag.BoolVar(&verbose, "v", false, "print each item's recogniser partials")
+	flag.StringVar(&only, "only", "", "run only the settings whose name contains this (and fixed 300 ms, the baseline); for iterating")
 	flag.Parse()
 	if err := run(*out, *fsdd, *librivox, *real, *strs); err != nil {
 		log.Fatal(err)
@@ -49,7 +52,7 @@ func main() {
 // ShortRunHold of the real-voices issue, and adaptive endpointing with its
 // base wait varied, audio only, with the oracle partial and with the real
 // streaming recogniser's partials (rec; nil: left out).
-func settings(rec, recLM eval.PartialSource) []eval.TurnSetting {
+func settings(rec, recLM, recSrv eval.PartialSource) []eval.TurnSetting {
 	var s []eval.TurnSetting
 	for _, m := range []time.Duration{120, 200, 300, 400, 500, 600, 800, 1000} {
 		s = append(s, eval.TurnSetting{Name: fmt.Sprintf("fixed %d ms", m), Opt: vad.TurnOptions{MinSilence: m * ms}})
@@ -88,7 +91,31 @@ func settings(rec, recLM eval.PartialSource) []eval.TurnSetting {
 				Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{Base: b * ms}}})
 		}
 	}
-	return s
+	// Both partials: the grammar's with the server's streaming general-LM
+	// pass's (from lmStartAfter on), and with the whole-utterance live pass
+	// on the general LM (as if that pass started at once).
+	for _, lm := range []struct {
+		src  eval.PartialSource
+		name string
+	}{{recSrv, "both partials"}, {recLM, "both partials, LM from the start"}} {
+		if rec == nil || lm.src == nil {
+			continue
+		}
+		for _, b := range []time.Duration{100, 150, 200, 250, 300} {
+			s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + %s", b, lm.name), Recogniser: rec, RecogniserLM: lm.src,
+				Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{Base: b * ms}}})
+		}
+	}
+	if only == "" {
+		return s
+	}
+	var kept []eval.TurnSetting
+	for _, t := range s {
+		if t.Name == "fixed 300 ms" || strings.Contains(t.Name, only) {
+			kept = append(kept, t)
+		}
+	}
+	return kept
 }
 
 // recogniser runs stt/sphinx's streaming recogniser (the server's offline
@@ -100,8 +127,12 @@ type recogniser struct {
 	eng   *sphinx.Engine
 	lm    bool // the live pass decodes with the general LM (DisableGrammar), not the skills grammar
 	cache map[recKey][]eval.TimedPartial
+	// srv: the grammar stream's streaming general-LM pass's partials
+	// (stt.PartialLM; not with lm).
+	srv   map[recKey][]eval.TimedPartial
 	audio time.Duration // decoded
 	took  time.Duration // wall time decoding it
+	cpu   time.Duration // CPU time decoding it (both passes of a grammar stream)
 }
 
 type recKey struct {
@@ -111,7 +142,7 @@ type recKey struct {
 
 // partialStream is what stt/sphinx's stream offers besides stt.Stream.
 type partialStream interface {
-	OnPartial(func(text string, samples int))
+	OnPartial(func(src stt.PartialSource, text string, samples int))
 	Consumed() int
 }
 
@@ -135,10 +166,14 @@ func (r *recogniser) load(file string, n int) error {
 	}
 	for k, v := range all[n] {
 		var key recKey
+		m := r.cache
+		if rest, ok := strings.CutPrefix(k, "lm:"); ok {
+			k, m = rest, r.srv
+		}
 		if _, err := fmt.Sscanf(k, "%d/%g", &key.item, &key.snr); err != nil {
 			return fmt.Errorf("turn-eval: %s: key %q: %w", file, k, err)
 		}
-		r.cache[key] = v
+		m[key] = v
 	}
 	return nil
 }
@@ -150,6 +185,9 @@ func (r *recogniser) save(file string, n int) {
 	all := map[int]cached{n: {}}
 	for k, v := range r.cache {
 		all[n][fmt.Sprintf("%d/%g", k.item, k.snr)] = v
+	}
+	for k, v := range r.srv {
+		all[n][fmt.Sprintf("lm:%d/%g", k.item, k.snr)] = v
 	}
 	b, err := json.Marshal(all)
 	if err == nil {
@@ -165,7 +203,7 @@ func (r *recogniser) partials(item int, snr float64, pcm []int16) ([]eval.TimedP
 	if p, ok := r.cache[k]; ok {
 		return p, nil
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	st, err := r.eng.NewStream(context.Background(), stt.StreamOptions{})
 	if err != nil {
 		return nil, err
@@ -175,8 +213,21 @@ func (r *recogniser) partials(item int, snr float64, pcm []int16) ([]eval.TimedP
 	if !ok {
 		return nil, fmt.Errorf("turn-eval: the sphinx stream does not report its partials")
 	}
-	var out []eval.TimedPartial
-	ps.OnPartial(func(text string, samples int) { out = append(out, eval.TimedPartial{Samples: samples, Text: text}) })
+	var (
+		mu       sync.Mutex // the two passes call back from their goroutines
+		out, srv []eval.TimedPartial
+		lastLM   time.Time
+	)
+	ps.OnPartial(func(src stt.PartialSource, text string, samples int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if src == stt.PartialLM {
+			srv = append(srv, eval.TimedPartial{Samples: samples, Text: text})
+			lastLM = time.Now()
+		} else {
+			out = append(out, eval.TimedPartial{Samples: samples, Text: text})
+		}
+	})
 	for off := 0; off+eval.FrameLen <= len(pcm); off += eval.FrameLen {
 		if err := st.Write(pcm[off : off+eval.FrameLen]); err != nil {
 			return nil, err
@@ -189,7 +240,21 @@ func (r *recogniser) partials(item int, snr float64, pcm []int16) ([]eval.TimedP
 			time.Sleep(200 * time.Microsecond)
 		}
 	}
-	// Consumed's atomic load orders the callbacks before it: out is complete.
+	// The general-LM pass (from lmStartAfter on) may still be catching
+	// up: let it finish what the stream gave it (no partial for 150 ms).
+	if !r.lm && len(pcm) > stt.SampleRate {
+		for quiet := time.Now().Add(3 * time.Second); time.Now().Before(quiet); time.Sleep(10 * time.Millisecond) {
+			mu.Lock()
+			l := lastLM
+			mu.Unlock()
+			if !l.IsZero() && time.Since(l) > 150*time.Millisecond {
+				break
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// The callbacks' lock orders them before this: out is complete.
 	if verbose {
 		var b strings.Builder
 		last := "\x00"
@@ -199,15 +264,44 @@ func (r *recogniser) partials(item int, snr float64, pcm []int16) ([]eval.TimedP
 				last = p.Text
 			}
 		}
+		if !r.lm {
+			b.WriteString(" | LM pass:")
+			for _, p := range srv {
+				fmt.Fprintf(&b, " %dms:%q", p.Samples*1000/eval.Rate, p.Text)
+			}
+		}
 		log.Printf("item %d snr %v:%s", item, snr, b.String())
 	}
 	r.cache[k] = out
+	if !r.lm {
+		r.srv[k] = srv
+	}
 	r.audio += time.Duration(len(pcm)) * time.Second / eval.Rate
 	r.took += time.Since(start)
+	r.cpu += cpuTime() - cpu0
 	return out, nil
 }
 
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// srvPartials are the server stream's general-LM pass's partials over the
+// item (decoded with the grammar's, by partials).
+func (r *recogniser) srvPartials(item int, snr float64, pcm []int16) ([]eval.TimedPartial, error) {
+	if _, err := r.partials(item, snr, pcm); err != nil {
+		return nil, err
+	}
+	return r.srv[recKey{item, snr}], nil
+}
+
 var (
+	only      string
 	withLM    bool
 	verbose   bool
 	cacheFile string
@@ -257,7 +351,7 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 				return err
 			}
 			defer eng.Close()
-			r := &recogniser{eng: eng, lm: lm, cache: map[recKey][]eval.TimedPartial{}}
+			r := &recogniser{eng: eng, lm: lm, cache: map[recKey][]eval.TimedPartial{}, srv: map[recKey][]eval.TimedPartial{}}
 			file := cacheFile
 			if lm && file != "" {
 				file += ".lm"
@@ -269,15 +363,16 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 			recs = append(recs, r)
 		}
 	}
-	var src, srcLM eval.PartialSource
+	var src, srcLM, srcSrv eval.PartialSource
 	for _, r := range recs {
 		if r.lm {
 			srcLM = r.partials
 		} else {
 			src = r.partials
+			srcSrv = r.srvPartials
 		}
 	}
-	sets := settings(src, srcLM)
+	sets := settings(src, srcLM, srcSrv)
 	for si, s := range sets {
 		for ci, snr := range conds {
 			o, err := eval.RunTurns(items, s, snr, mk, cfg.Seed+uint64(ci))
@@ -328,7 +423,7 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 	b.WriteString(verdict(items, sets, func(si, ci int) []eval.TurnOutcome { return res[key{si, ci}] }))
 	// Per set at the settings that matter, held out.
 	b.WriteString("\n#### Per set, held-out split\n\n")
-	b.WriteString("| setting | noise | set | items | cut-off (pauses) | mid-speech ends | latency p50/p95 | undecided |\n|---|---|---|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| setting | noise | set | items | cut-off (pauses) | mid-speech ends | split items | turns per item | latency p50/p95 | undecided |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for si, s := range sets {
 		if !strings.HasPrefix(s.Name, "fixed 300") && !strings.Contains(s.Name, "base 150") {
 			continue
@@ -336,8 +431,9 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 		for ci := range conds {
 			for _, set := range setNames(items) {
 				t := eval.Summarise(items, res[key{si, ci}], func(it eval.TurnItem) bool { return !it.Tune && it.Set == set })
-				fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %d | %s | %d |\n", s.Name, condName[ci], set, t.Ended+t.Paused,
-					pct(t.Cuts, t.Pauses), t.MidCuts, lat(t), t.Undecided)
+				n := t.Ended + t.Paused
+				fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %d | %s | %.2f | %s | %d |\n", s.Name, condName[ci], set, n,
+					pct(t.Cuts, t.Pauses), t.MidCuts, pct(t.Split, n), float64(t.Turns)/float64(max(n, 1)), lat(t), t.Undecided)
 			}
 		}
 	}
@@ -376,7 +472,9 @@ func verdict(items []eval.TurnItem, sets []eval.TurnSetting, res func(si, ci int
 		fmt.Sprintf("adaptive base %d ms + partial 200 ms late", base), fmt.Sprintf("adaptive base %d ms + partial 400 ms late", base),
 		fmt.Sprintf("adaptive base %d ms + recogniser partial", base),
 		fmt.Sprintf("adaptive base %d ms + recogniser partial, digit hold after short runs", base),
-		fmt.Sprintf("adaptive base %d ms + general-LM partial", base)} {
+		fmt.Sprintf("adaptive base %d ms + general-LM partial", base),
+		fmt.Sprintf("adaptive base %d ms + both partials", base),
+		fmt.Sprintf("adaptive base %d ms + both partials, LM from 1000 ms", base)} {
 		si := find(name)
 		if si < 0 || fixed < 0 {
 			continue
@@ -455,8 +553,10 @@ func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, cond
 		}
 	}
 	if rec.took > 0 {
-		fmt.Fprintf(&b, "\nThe recogniser decoded %s of audio in %s of wall time here (%.2f× real time, one decoder, 20 ms writes).\n",
-			rec.audio.Round(time.Second), rec.took.Round(time.Second), rec.took.Seconds()/rec.audio.Seconds())
+		fmt.Fprintf(&b, "\nThe recogniser decoded %s of audio in %s of wall time here (%.2f× real time, 20 ms writes) and %s of CPU "+
+			"(%.0f ms per second of audio%s).\n",
+			rec.audio.Round(time.Second), rec.took.Round(time.Second), rec.took.Seconds()/rec.audio.Seconds(), rec.cpu.Round(time.Second),
+			1000*rec.cpu.Seconds()/rec.audio.Seconds(), map[bool]string{false: ", the grammar pass and the streaming general-LM pass with its partials together", true: ""}[rec.lm])
 	} else {
 		b.WriteString("\nThese partials came from `-partials-cache`: decoded by an earlier run of the same items, not timed here.\n")
 	}

@@ -32,6 +32,8 @@ const lmStartAfter = stt.SampleRate
 type lmStream struct {
 	pool *pool
 	cmn  []float32
+	// onPartial is the stream's: it hears this pass's partials (PartialLM).
+	onPartial *atomic.Pointer[func(src stt.PartialSource, text string, samples int)]
 
 	mu    sync.Mutex
 	avail []int16 // the utterance so far: a prefix of stream.buf, never changed after
@@ -44,18 +46,20 @@ type lmStream struct {
 	// run-owned until done.
 	dec   *decoder
 	fed   int
+	hypIn int // frames until the next partial
 	err   error
 	ended bool
 	res   stt.Result
 }
 
-func newLMStream(p *pool, cmn []float32) *lmStream {
+func newLMStream(p *pool, cmn []float32, onPartial *atomic.Pointer[func(stt.PartialSource, string, int)]) *lmStream {
 	l := &lmStream{
-		pool:  p,
-		cmn:   cmn,
-		wake:  make(chan struct{}, 1),
-		abort: make(chan struct{}),
-		done:  make(chan struct{}),
+		pool:      p,
+		cmn:       cmn,
+		onPartial: onPartial,
+		wake:      make(chan struct{}, 1),
+		abort:     make(chan struct{}),
+		done:      make(chan struct{}),
 	}
 	go l.run()
 	return l
@@ -132,6 +136,7 @@ func (l *lmStream) run() {
 				return
 			}
 			l.fed += frameSamples
+			l.partial()
 		}
 		if final {
 			if l.fed < len(avail) {
@@ -148,6 +153,19 @@ func (l *lmStream) run() {
 		case <-l.abort:
 			return
 		}
+	}
+}
+
+// partial reports the pass's hypothesis every partialEvery frames, when
+// the stream has a listener (one backtrace of the search).
+func (l *lmStream) partial() {
+	if l.hypIn--; l.hypIn > 0 {
+		return
+	}
+	l.hypIn = partialEvery
+	if f := l.onPartial.Load(); f != nil {
+		h, _ := l.dec.hyp()
+		(*f)(stt.PartialLM, strings.Join(cleanWords(h), " "), l.fed)
 	}
 }
 

@@ -82,11 +82,15 @@ func TestSpeculationDiscardedWhenSpeechResumes(t *testing.T) {
 // TestOnPartialInMediaTime: fed in 20 ms frames, each kept pace with
 // (Consumed), the stream reports its live partials with the samples they
 // cover, growing, and one of them holds the spoken words (in the silence
-// after them the live pass's best path may fall back to a shorter one).
+// after them the live pass's best path may fall back to a shorter one);
+// the streaming general-LM pass, started after lmStartAfter of audio,
+// reports its own, tagged PartialLM, with words (its forward pass alone
+// may not hear all of them).
 func TestOnPartialInMediaTime(t *testing.T) {
 	requireTools(t, true)
 	e := newTestEngine(t, Options{PoolSize: 1})
 	pcm := speak(t, "en-us", "what time is it")
+	pcm = append(pcm, make([]int16, lmStartAfter)...) // the LM pass starts in the quiet and catches up
 	st, err := e.NewStream(t.Context(), stt.StreamOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -97,10 +101,17 @@ func TestOnPartialInMediaTime(t *testing.T) {
 		text    string
 		samples int
 	}
-	ch := make(chan got, 100)
-	s.OnPartial(func(text string, samples int) { ch <- got{text, samples} })
+	ch := make(chan got, 200)
+	lmCh := make(chan got, 200)
+	s.OnPartial(func(src stt.PartialSource, text string, samples int) {
+		if src == stt.PartialLM {
+			lmCh <- got{text, samples}
+		} else {
+			ch <- got{text, samples}
+		}
+	})
 	deadline := time.Now().Add(20 * time.Second)
-	for off := 0; off < len(pcm); off += frameSamples {
+	for off := 0; off+frameSamples <= len(pcm); off += frameSamples {
 		if err := s.Write(pcm[off : off+frameSamples]); err != nil {
 			t.Fatal(err)
 		}
@@ -119,11 +130,27 @@ func TestOnPartialInMediaTime(t *testing.T) {
 	if len(all) < 3 {
 		t.Fatalf("%d partials, want one per 100 ms of speech", len(all))
 	}
-	for i, g := range all {
-		if g.samples%frameSamples != 0 || g.samples > len(pcm) || (i > 0 && g.samples <= all[i-1].samples) {
-			t.Fatalf("partial %d covers %d samples (before: %v)", i, g.samples, all[:i])
+	growing := func(name string, all []got) {
+		for i, g := range all {
+			if g.samples%frameSamples != 0 || g.samples > len(pcm) || (i > 0 && g.samples <= all[i-1].samples) {
+				t.Fatalf("%s partial %d covers %d samples (before: %v)", name, i, g.samples, all[:i])
+			}
 		}
 	}
+	growing("grammar", all)
+	// The LM pass catches up on its own goroutine: wait for it to pass the words.
+	var lm []got
+	heard := false
+	for !heard || lm[len(lm)-1].samples < lmStartAfter {
+		select {
+		case g := <-lmCh:
+			lm = append(lm, g)
+			heard = heard || g.text != ""
+		case <-time.After(time.Until(deadline)):
+			t.Fatalf("general-LM partials %v: none with words by %d samples", lm, lmStartAfter)
+		}
+	}
+	growing("general-LM", lm)
 	for _, g := range all {
 		if g.text == "what time is it" {
 			return

@@ -65,7 +65,7 @@ type stream struct {
 	partial  atomic.Pointer[string]
 	// onPartial, when set, hears each new live partial (OnPartial);
 	// consumed counts the written samples the worker has taken up.
-	onPartial atomic.Pointer[func(text string, samples int)]
+	onPartial atomic.Pointer[func(src stt.PartialSource, text string, samples int)]
 	consumed  atomic.Int64
 	rng       *rand.PCG // worker-owned, with bits and nbits
 	bits      uint64
@@ -126,7 +126,7 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 	// its decoder back.
 	s.stopCtx = context.AfterFunc(ctx, func() { _ = s.Close() })
 	if e.lmPool != nil && d.hasGrammar {
-		s.lm = newLMStream(e.lmPool, cmn)
+		s.lm = newLMStream(e.lmPool, cmn, &s.onPartial)
 	}
 	go s.work()
 	return s, nil
@@ -167,11 +167,15 @@ func (s *stream) Partial() string {
 	return strings.Join(cleanWords(*s.partial.Load()), " ")
 }
 
-// OnPartial registers f, called on the stream's worker each time the live
-// pass stores a new partial (every 100 ms of decoded speech) with its words
-// and the samples of the utterance it covers, so a turn detector hears it
-// without polling. Register before the first Write; f must not block.
-func (s *stream) OnPartial(f func(text string, samples int)) { s.onPartial.Store(&f) }
+// OnPartial registers f, called each time a live pass has a new partial
+// (every 100 ms of decoded speech) with its words and the samples of the
+// utterance it covers, so a turn detector hears it without polling: the
+// grammar pass's (PartialFirst) on the stream's worker, the streaming
+// general-LM pass's (PartialLM, from lmStartAfter on) on its goroutine.
+// Register before the first Write; f must not block.
+func (s *stream) OnPartial(f func(src stt.PartialSource, text string, samples int)) {
+	s.onPartial.Store(&f)
+}
 
 // Consumed reports how many written samples the worker has taken up
 // (decoded, or skipped in a pause after the speculative pass): an
@@ -225,7 +229,7 @@ func (s *stream) work() {
 					h, _ := s.dec.hyp()
 					s.partial.Store(&h)
 					if f := s.onPartial.Load(); f != nil {
-						(*f)(strings.Join(cleanWords(h), " "), len(s.buf)-len(carry))
+						(*f)(stt.PartialFirst, strings.Join(cleanWords(h), " "), len(s.buf)-len(carry))
 					}
 				}
 			}

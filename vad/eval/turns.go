@@ -311,6 +311,10 @@ type TurnSetting struct {
 	// included); each reaches the decision one frame after the audio it
 	// covers (the engine reads it on its next frame).
 	Recogniser PartialSource
+	// RecogniserLM, with Recogniser (the skills grammar's live pass), adds
+	// the general-LM live pass's partials: the hint is then
+	// vad.CombinePartials of the newest of each, taken when either arrives.
+	RecogniserLM PartialSource
 }
 
 // TimedPartial is a recogniser's partial and how many samples of the item
@@ -420,22 +424,40 @@ func RunTurns(items []TurnItem, s TurnSetting, snrDB float64, mk NewClassifier, 
 		for j, v := range x {
 			pcm[j] = sample16(v)
 		}
-		var parts []TimedPartial
+		var parts, partsLM []TimedPartial
 		if s.Recogniser != nil {
 			if parts, err = s.Recogniser(i, snrDB, pcm); err != nil {
 				return nil, err
 			}
 		}
-		heard, next := 0, 0
+		if s.RecogniserLM != nil {
+			if partsLM, err = s.RecogniserLM(i, snrDB, pcm); err != nil {
+				return nil, err
+			}
+		}
+		heard, next, nextLM := 0, 0, 0
+		var gText, lmText string
 		for f := 0; (f+1)*FrameLen <= len(x); f++ {
 			at := time.Duration(f) * FrameTime
 			if s.Oracle && heard < len(segEnd) && f*FrameLen >= segEnd[heard]+samplesOf(s.PartialLag) {
 				heard++
 				d.SetHint(vad.ClassifyPartial(partial(it.Segs[:heard])))
 			}
+			changed := false
 			for next < len(parts) && f*FrameLen >= parts[next].Samples+FrameLen {
-				d.SetHint(vad.ClassifyPartial(parts[next].Text))
+				gText, changed = parts[next].Text, true
 				next++
+			}
+			for nextLM < len(partsLM) && f*FrameLen >= partsLM[nextLM].Samples+FrameLen {
+				lmText, changed = partsLM[nextLM].Text, true
+				nextLM++
+			}
+			switch {
+			case !changed:
+			case s.RecogniserLM != nil:
+				d.SetHint(vad.CombinePartials(gText, lmText))
+			default:
+				d.SetHint(vad.ClassifyPartial(gText))
 			}
 			copy(frame, pcm[f*FrameLen:])
 			for _, e := range d.Push(frame, at) {
@@ -487,6 +509,8 @@ type TurnStats struct {
 	Pauses        int             // pauses in the paused items
 	Cuts          int             // pauses a turn was ended in
 	MidCuts       int             // ends decided mid-speech (splits of a word or phrase)
+	Split         int             // items ended more than once (a pause or mid-speech cut)
+	Turns         int             // turns the items were cut into (the final one included)
 	Latencies     []time.Duration // of every item whose true end was decided
 	Undecided     int
 }
@@ -510,6 +534,10 @@ func Summarise(items []TurnItem, outs []TurnOutcome, keep func(TurnItem) bool) T
 		t.Pauses += len(it.Gaps)
 		t.Cuts += o.CutPauses
 		t.MidCuts += o.MidCuts
+		if o.CutPauses+o.MidCuts > 0 {
+			t.Split++
+		}
+		t.Turns += 1 + o.CutPauses + o.MidCuts // an undecided end still ends, later
 		if o.Latency >= 0 {
 			t.Latencies = append(t.Latencies, o.Latency)
 		} else {
