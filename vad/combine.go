@@ -4,38 +4,36 @@ import "strings"
 
 // CombinePartials reads the hint from both live partials of one utterance:
 // grammar, the skills-grammar pass (right on requests and digit strings,
-// but it forces open speech into a digit string or a phrase prefix), and
-// lm, the general-LM pass (right on open sentences, but it mishears
-// digits). Call it when either partial changes, not per frame.
+// but it forces any other speech into a digit string, a phrase prefix or a
+// greeting), and lm, the general-LM pass (right on open sentences, but it
+// hears 8 kHz digits as "or you are a", "the"). Call it when either
+// partial changes, not per frame. Rules chosen on the turn eval's tuning
+// split (BENCHMARKS.md):
 //
 //   - a complete skill request (grammar) ends sooner;
-//   - a grammar digit string holds when the LM partial is empty or reads
-//     number-like too; a sentence in the LM partial decides by its last
-//     word; else the digit hold applies only after a short run;
-//   - a grammar phrase prefix ("tell me a") or no cue: the LM partial's
-//     last word decides; an empty LM partial keeps the grammar's hint.
+//   - a grammar digit string that the LM partial reads as digits too holds
+//     the turn, however long the run before the pause;
+//   - any other grammar words hold it only after a short run (a digit or
+//     word said alone: HintMaybeDigits); after a long run they are taken
+//     for forced open speech, and the turn ends at the no-word wait;
+//   - without grammar words the LM partial's last word decides, except
+//     that it never ends the turn sooner (its "complete" is no cue).
 //
 // It allocates nothing for ASCII text.
 func CombinePartials(grammar, lm string) Hint {
 	g := ClassifyPartial(grammar)
-	if strings.TrimSpace(lm) == "" {
-		if g == HintDigits {
-			return HintMaybeDigits
-		}
-		return g
+	if g == HintComplete {
+		return HintComplete
 	}
 	l := ClassifyPartial(lm)
-	switch g {
-	case HintComplete:
-		return HintComplete
-	case HintDigits:
-		switch {
-		case l == HintDigits || numberLike(lm):
+	if strings.TrimSpace(grammar) != "" {
+		if g == HintDigits && (l == HintDigits || numberLike(lm)) {
 			return HintDigits
-		case l != HintNone:
-			return l
 		}
 		return HintMaybeDigits
+	}
+	if l == HintComplete {
+		return HintNone
 	}
 	return l
 }

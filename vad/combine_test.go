@@ -18,12 +18,14 @@ func TestCombinePartials(t *testing.T) {
 		{"three seven", "or you are three", HintDigits}, // the LM's last word is a digit
 		{"three seven", "to for", HintDigits},           // number-like: what the LM hears for digits
 		{"five nine one", "he was not an ill disposed young man", HintMaybeDigits},
-		{"five nine one", "it was raining and", HintContinue}, // the LM's sentence goes on
-		{"five nine one", "it is done", HintComplete},
-		{"tell me a", "", HintContinue},
-		{"tell me a", "tell me a story", HintNone},
-		{"what's a", "what's the weather", HintComplete},
+		{"five nine one", "it was raining and", HintMaybeDigits},
+		{"five nine one", "it is done", HintMaybeDigits},
+		{"tell me a", "", HintMaybeDigits},
+		{"tell me a", "tell me a story", HintMaybeDigits},
+		{"hey", "there it", HintMaybeDigits},
 		{"", "i want the", HintContinue},
+		{"", "it is done", HintNone}, // the LM alone never ends a turn sooner
+		{"", "three seven", HintDigits},
 	} {
 		if got := CombinePartials(c.grammar, c.lm); got != c.want {
 			t.Errorf("CombinePartials(%q, %q) = %v, want %v", c.grammar, c.lm, got, c.want)

@@ -313,8 +313,10 @@ type TurnSetting struct {
 	Recogniser PartialSource
 	// RecogniserLM, with Recogniser (the skills grammar's live pass), adds
 	// the general-LM live pass's partials: the hint is then
-	// vad.CombinePartials of the newest of each, taken when either arrives.
+	// vad.CombinePartials of the newest of each, taken when either arrives
+	// (Combine, when set, instead: a variant of the rule).
 	RecogniserLM PartialSource
+	Combine      func(grammar, lm string) vad.Hint
 }
 
 // TimedPartial is a recogniser's partial and how many samples of the item
@@ -454,6 +456,8 @@ func RunTurns(items []TurnItem, s TurnSetting, snrDB float64, mk NewClassifier, 
 			}
 			switch {
 			case !changed:
+			case s.Combine != nil && s.RecogniserLM != nil:
+				d.SetHint(s.Combine(gText, lmText))
 			case s.RecogniserLM != nil:
 				d.SetHint(vad.CombinePartials(gText, lmText))
 			default:
