@@ -165,8 +165,8 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.DurationVar(&c.echoDelay, "echo-delay", 0, "echo pipeline: 0 plays each utterance back when it ends; > 0 plays everything back this much later")
 	fs.DurationVar(&c.vadMinSpeech, "vad-min-speech", vad.DefaultMinSpeech, "speech needed to start a turn")
 	fs.DurationVar(&c.vadMinSilence, "vad-min-silence", vad.DefaultMinSilence, "silence that ends a turn (-endpointing fixed)")
-	fs.StringVar(&c.endpointing, "endpointing", "fixed",
-		"end of turn: fixed (-vad-min-silence) or adaptive (a wait of 120 ms-1.2 s from the partial's last words and the energy contour; see BENCHMARKS.md, turn-taking)")
+	fs.StringVar(&c.endpointing, "endpointing", "adaptive",
+		"end of turn: adaptive (a wait of 120 ms-1.2 s from both live partials' words, the last run and the energy contour; see BENCHMARKS.md, turn-taking) or fixed (-vad-min-silence)")
 	fs.StringVar(&c.echoCancel, "echo-cancel", "auto",
 		"discount the assistant's own voice picked up by the caller's microphone before barge-in is decided: auto (full duplex), on, off")
 	fs.StringVar(&c.preemptive, "preemptive", "on",
