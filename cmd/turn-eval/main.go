@@ -91,6 +91,12 @@ func settings(rec, recLM, recSrv eval.PartialSource) []eval.TurnSetting {
 				Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{Base: b * ms}}})
 		}
 	}
+	if recSrv != nil {
+		for _, b := range []time.Duration{100, 150, 200, 250, 300} {
+			s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + stream's LM partial", b), Recogniser: recSrv,
+				Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{Base: b * ms}}})
+		}
+	}
 	// Both partials: the grammar's with the server's streaming general-LM
 	// pass's (from lmStartAfter on), and with the whole-utterance live pass
 	// on the general LM (as if that pass started at once).
@@ -291,13 +297,31 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// lmStart and lmRTF model when the server's streaming general-LM pass
+// delivers a partial in a real call: it starts after 1 s of the stream's
+// audio (sphinx's lmStartAfter) and decodes at lmRTF of real time
+// (measured by this tool: BENCHMARKS.md), so it catches up on its first
+// second within about half a second. turn-eval feeds the audio at the
+// grammar pass's pace, not in real time, so it cannot time this itself.
+const (
+	lmStart = stt.SampleRate
+	lmRTF   = 0.3
+)
+
 // srvPartials are the server stream's general-LM pass's partials over the
-// item (decoded with the grammar's, by partials).
+// item (decoded with the grammar's, by partials), each at the sample it
+// would arrive at in a real call: max(what it covers, lmStart + lmRTF × that).
 func (r *recogniser) srvPartials(item int, snr float64, pcm []int16) ([]eval.TimedPartial, error) {
 	if _, err := r.partials(item, snr, pcm); err != nil {
 		return nil, err
 	}
-	return r.srv[recKey{item, snr}], nil
+	in := r.srv[recKey{item, snr}]
+	out := make([]eval.TimedPartial, len(in))
+	for i, p := range in {
+		p.Samples = max(p.Samples, lmStart+int(lmRTF*float64(p.Samples)))
+		out[i] = p
+	}
+	return out, nil
 }
 
 var (
@@ -473,8 +497,9 @@ func verdict(items []eval.TurnItem, sets []eval.TurnSetting, res func(si, ci int
 		fmt.Sprintf("adaptive base %d ms + recogniser partial", base),
 		fmt.Sprintf("adaptive base %d ms + recogniser partial, digit hold after short runs", base),
 		fmt.Sprintf("adaptive base %d ms + general-LM partial", base),
+		fmt.Sprintf("adaptive base %d ms + stream's LM partial", base),
 		fmt.Sprintf("adaptive base %d ms + both partials", base),
-		fmt.Sprintf("adaptive base %d ms + both partials, LM from 1000 ms", base)} {
+		fmt.Sprintf("adaptive base %d ms + both partials, LM from the start", base)} {
 		si := find(name)
 		if si < 0 || fixed < 0 {
 			continue
@@ -512,44 +537,67 @@ const hintLook = 200 * ms
 
 // hintsMarkdown counts, on the held-out split, what the recogniser's
 // partial said hintLook after each segment's end: inside the pauses (the
-// speaker goes on) and at the true ends.
+// speaker goes on) and at the true ends. The grammar recogniser's table is
+// followed by its stream's general-LM pass's and by the two combined.
 func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, condName []string) string {
 	var b strings.Builder
-	name := "skills-grammar live pass (the server's today)"
-	if rec.lm {
-		name = "general-LM live pass (`sphinx.Options.DisableGrammar`)"
-	}
-	fmt.Fprintf(&b, "\n#### What the recogniser's partial said, %s, held-out split\n\n"+
-		"`vad.ClassifyPartial` of the last partial the decision had %d ms after each segment's end: in the pauses and at the true ends. "+
-		"none/complete/digits/continue counts.\n\n", name, hintLook.Milliseconds())
-	b.WriteString("| set | noise | in pauses: none / complete / digits / continue | at the end: none / complete / digits / continue |\n|---|---|---|---|\n")
-	for _, set := range setNames(items) {
-		for ci, snr := range conds {
-			var pause, end [4]int
-			for i, it := range items {
-				if it.Tune || it.Set != set {
-					continue
-				}
-				parts := rec.cache[recKey{i, snr}]
-				ends := it.SegmentEnds()
-				for k, e := range ends {
-					at := e + int(hintLook.Seconds()*eval.Rate)
-					h := vad.HintNone
-					for _, p := range parts {
-						if p.Samples+eval.FrameLen > at {
-							break
-						}
-						h = vad.ClassifyPartial(p.Text)
-					}
-					if k < len(ends)-1 {
-						pause[h]++
-					} else {
-						end[h]++
-					}
-				}
+	last := func(parts []eval.TimedPartial, at int) string {
+		t := ""
+		for _, p := range parts {
+			if p.Samples+eval.FrameLen > at {
+				break
 			}
-			fmt.Fprintf(&b, "| %s | %s | %d / %d / %d / %d | %d / %d / %d / %d |\n", set, condName[ci],
-				pause[0], pause[1], pause[2], pause[3], end[0], end[1], end[2], end[3])
+			t = p.Text
+		}
+		return t
+	}
+	type table struct {
+		name string
+		hint func(k recKey, at int) vad.Hint
+	}
+	var tables []table
+	if rec.lm {
+		tables = append(tables, table{"general-LM live pass from the start (`sphinx.Options.DisableGrammar`)", func(k recKey, at int) vad.Hint {
+			return vad.ClassifyPartial(last(rec.cache[k], at))
+		}})
+	} else {
+		srv := func(k recKey) []eval.TimedPartial {
+			p, _ := rec.srvPartials(k.item, k.snr, nil)
+			return p
+		}
+		tables = append(tables, table{"skills-grammar live pass", func(k recKey, at int) vad.Hint {
+			return vad.ClassifyPartial(last(rec.cache[k], at))
+		}}, table{"the stream's general-LM pass (from 1 s on)", func(k recKey, at int) vad.Hint {
+			return vad.ClassifyPartial(last(srv(k), at))
+		}}, table{"both combined (`vad.CombinePartials`)", func(k recKey, at int) vad.Hint {
+			return vad.CombinePartials(last(rec.cache[k], at), last(srv(k), at))
+		}})
+	}
+	for _, t := range tables {
+		fmt.Fprintf(&b, "\n#### What the partial said, %s, held-out split\n\n"+
+			"The hint of the last partial the decision had %d ms after each segment's end: in the pauses and at the true ends. "+
+			"none / complete / digits / continue / maybe-digits counts.\n\n", t.name, hintLook.Milliseconds())
+		b.WriteString("| set | noise | in pauses | at the end |\n|---|---|---|---|\n")
+		for _, set := range setNames(items) {
+			for ci, snr := range conds {
+				var pause, end [5]int
+				for i, it := range items {
+					if it.Tune || it.Set != set {
+						continue
+					}
+					ends := it.SegmentEnds()
+					for k, e := range ends {
+						h := t.hint(recKey{i, snr}, e+int(hintLook.Seconds()*eval.Rate))
+						if k < len(ends)-1 {
+							pause[h]++
+						} else {
+							end[h]++
+						}
+					}
+				}
+				f := func(c [5]int) string { return fmt.Sprintf("%d / %d / %d / %d / %d", c[0], c[1], c[2], c[3], c[4]) }
+				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", set, condName[ci], f(pause), f(end))
+			}
 		}
 	}
 	if rec.took > 0 {
@@ -616,8 +664,11 @@ func itemsMarkdown(items []eval.TurnItem, cfg eval.TurnConfig) string {
 		"\"audio only\" settings have no words; \"partial N ms late\" gives those words N ms after each segment's end. "+
 		"\"+ recogniser partial\" settings give it the partials stt/sphinx's streaming recogniser emits over the item's audio "+
 		"(noise included; the skills-grammar live pass the server runs today), fed in 20 ms writes in media time, each reaching "+
-		"the decision one frame after the audio it covers (as the engine's pushed partial does); \"general-LM partial\": the same "+
-		"with the live pass on the general LM (`DisableGrammar`), a preview of a recogniser that transcribes open speech as it comes.\n",
+		"the decision one frame after the audio it covers (as the engine's pushed partial does); \"stream's LM partial\": the partials of "+
+		"the same stream's general-LM pass (it starts after 1 s of audio; each is delivered at the later of its end and 1 s + 0.3 × its end, "+
+		"its catching up in a real call); \"both partials\": `vad.CombinePartials` of the two (what the server does); with `-recogniser-lm`, "+
+		"\"general-LM partial\" is a live pass on the general LM from the start (`DisableGrammar`), and \"both partials, LM from the start\" "+
+		"combines it with the grammar's.\n",
 		cfg.GapMin, cfg.GapMax, cfg.FillerEvery, cfg.CommaMin, cfg.CommaMax, cfg.SentenceRepeats, 12, 8)
 	return b.String()
 }
