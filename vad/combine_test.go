@@ -13,7 +13,7 @@ func TestCombinePartials(t *testing.T) {
 		{"", "", HintNone},
 		{"what time is it", "what time is it", HintComplete},
 		{"what time is it", "what time is", HintComplete}, // a complete skill request stands
-		{"three seven", "", HintMaybeDigits},               // the LM pass has not started: hold after a short run only
+		{"three seven", "", HintMaybeDigits},              // the LM pass has not started: hold after a short run only
 		{"three seven", "three seven", HintDigits},
 		{"three seven", "or you are three", HintDigits}, // the LM's last word is a digit
 		{"three seven", "to for", HintDigits},           // number-like: what the LM hears for digits
