@@ -10,7 +10,8 @@ import "strings"
 // partial changes, not per frame. Rules chosen on the turn eval's tuning
 // split (BENCHMARKS.md):
 //
-//   - a complete skill request (grammar) ends sooner;
+//   - a complete skill request (grammar) ends sooner, a sum too ("what is
+//     nine minus four": an operator, then a number);
 //   - a grammar digit string that the LM partial reads as digits too holds
 //     the turn, however long the run before the pause;
 //   - any other grammar words hold it only after a short run (a digit or
@@ -22,7 +23,7 @@ import "strings"
 // It allocates nothing for ASCII text.
 func CombinePartials(grammar, lm string) Hint {
 	g := ClassifyPartial(grammar)
-	if g == HintComplete {
+	if g == HintComplete || isSum(grammar) {
 		return HintComplete
 	}
 	l := ClassifyPartial(lm)
@@ -36,6 +37,42 @@ func CombinePartials(grammar, lm string) Hint {
 		return HintNone
 	}
 	return l
+}
+
+// isSum reports whether text ends in a number after an arithmetic
+// operator: the grammar's sum request is then complete.
+func isSum(text string) bool {
+	text = strings.TrimRight(text, " \t\n")
+	last := lastWord(text)
+	if !numberWord(last) {
+		return false
+	}
+	for text = text[:len(text)-len(last)]; ; {
+		text = strings.TrimRight(text, " \t\n")
+		if text == "" {
+			return false
+		}
+		w := lastWord(text)
+		text = text[:len(text)-len(w)]
+		switch strings.ToLower(w) {
+		case "plus", "minus", "times":
+			return true
+		case "by":
+			return strings.HasSuffix(strings.TrimRight(text, " \t\n"), "divided")
+		}
+		if !numberWord(w) && w != "and" && w != "a" {
+			return false
+		}
+	}
+}
+
+func numberWord(w string) bool {
+	switch strings.ToLower(w) {
+	case "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+		"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand":
+		return true
+	}
+	return ClassifyPartial(w) == HintDigits
 }
 
 // numberLike reports whether most of the last four words of text are

@@ -26,12 +26,20 @@ func TestCombinePartials(t *testing.T) {
 		{"", "i want the", HintContinue},
 		{"", "it is done", HintNone}, // the LM alone never ends a turn sooner
 		{"", "three seven", HintDigits},
+		{"what is twelve times seven", "what is twelve times seven", HintComplete}, // a sum is a complete request
+		{"what is one hundred divided by five", "", HintComplete},
+		{"what is seventy seven plus fifteen", "", HintComplete},
+		{"what is nine minus", "", HintMaybeDigits},
+		{"stand by one", "stand by one", HintDigits},
 	} {
 		if got := CombinePartials(c.grammar, c.lm); got != c.want {
 			t.Errorf("CombinePartials(%q, %q) = %v, want %v", c.grammar, c.lm, got, c.want)
 		}
 	}
-	if n := testing.AllocsPerRun(100, func() { CombinePartials("three seven one", "or you are to for") }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() {
+		CombinePartials("three seven one", "or you are to for")
+		CombinePartials("what is one hundred divided by five", "")
+	}); n != 0 {
 		t.Errorf("CombinePartials allocates %v times", n)
 	}
 }
