@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
-	"math"
 	"net/url"
 	"os"
 	"path"
@@ -16,60 +14,9 @@ import (
 
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/callbot"
+	"github.com/duplex-ai/duplex/internal/heardcheck"
 	"github.com/duplex-ai/duplex/transcript"
-	"github.com/duplex-ai/duplex/tts"
-	"github.com/duplex-ai/duplex/tts/espeak"
 )
-
-// voicedSpan is the time from the first to the last 20 ms window above
-// -45 dBFS (RMS), the callbot's measure of voiced audio.
-func voicedSpan(pcm []int16, rate int) time.Duration {
-	win := rate / 50
-	first, last := -1, -1
-	for i := 0; i+win <= len(pcm); i += win {
-		var e float64
-		for _, v := range pcm[i : i+win] {
-			e += float64(v) * float64(v)
-		}
-		if 20*math.Log10(math.Sqrt(e/float64(win))/32768+1e-12) > -45 {
-			if first < 0 {
-				first = i
-			}
-			last = i + win
-		}
-	}
-	if first < 0 {
-		return 0
-	}
-	return time.Duration(last-first) * time.Second / time.Duration(rate)
-}
-
-// spokenSpan is the voiced span of text as the server's default voice
-// (espeak-ng, en-us) says it.
-func spokenSpan(t *testing.T, eng *espeak.Engine, text string) time.Duration {
-	t.Helper()
-	if strings.TrimSpace(text) == "" {
-		return 0
-	}
-	st, err := eng.Synthesize(context.Background(), text, tts.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var pcm []int16
-	rate := 0
-	for {
-		c, err := st.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		pcm, rate = append(pcm, c.PCM...), c.SampleRate
-	}
-	return voicedSpan(pcm, rate)
-}
 
 // cutReply checks the transcript of a call whose reply the end of the call
 // cut: on disk (dataDir) and through GET …/transcript alike, the reply is
@@ -106,36 +53,11 @@ func cutReplyAt(t *testing.T, dataDir, callURL string, res *callbot.Result, reas
 			t.Fatalf("entry %d: GET %+v, file %+v", i, got[i], disk[i])
 		}
 	}
-	n := len(disk)
-	if n < 3 || disk[n-1].Kind != transcript.KindEnd || disk[n-1].Reason != reason {
-		t.Fatalf("transcript does not end with call.end %s:\n%s", reason, b)
+	a := heardcheck.CutTail(t, disk, b, reason)
+	if len(a.Heard) >= len(a.Text) {
+		t.Fatalf("entry before call.end %+v: the whole reply heard, want it cut", a)
 	}
-	a := disk[n-2]
-	if a.Kind != transcript.KindAssistant || !a.Interrupted || a.Reason != reason || a.Heard == "" ||
-		!strings.HasPrefix(a.Text, a.Heard) || len(a.Heard) >= len(a.Text) {
-		t.Fatalf("entry before call.end %+v: want the reply interrupted by %s with a heard prefix\n%s", a, reason, b)
-	}
-
-	// Within one word: the caller received at least the audio of the
-	// heard words but the last, and less than that of one word more.
-	eng, err := espeak.New(espeak.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	heard, planned := strings.Fields(a.Heard), strings.Fields(a.Text)
-	lo := spokenSpan(t, eng, strings.Join(heard[:len(heard)-1], " "))
-	hi := spokenSpan(t, eng, strings.Join(planned[:min(len(heard)+1, len(planned))], " "))
-	recv := voicedSpan(res.Received, 48000)
-	// Pieces are synthesized one sentence at a time (pauses between
-	// them) and the last packets may be in flight: a little slack (the
-	// runs measured at most 140 ms short of the lower bound).
-	const slack = 300 * time.Millisecond
-	t.Logf("%s: heard %q (%d of %d words); caller received %v of voiced reply, heard words span %v..%v",
-		reason, a.Heard, len(heard), len(planned), recv.Round(time.Millisecond), lo.Round(time.Millisecond), hi.Round(time.Millisecond))
-	if recv < lo-slack || recv > hi+slack {
-		t.Errorf("caller received %v of the reply; heard %q spans %v..%v (±one word)", recv, a.Heard, lo, hi)
-	}
+	heardcheck.WithinOneWord(t, a, res.Received)
 	return a
 }
 
