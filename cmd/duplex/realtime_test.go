@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,8 +15,6 @@ import (
 	"github.com/duplex-ai/duplex/internal/fakerealtime"
 	"github.com/duplex-ai/duplex/internal/testtier"
 	wire "github.com/duplex-ai/duplex/realtime"
-	"github.com/duplex-ai/duplex/tools/demo"
-	"github.com/duplex-ai/duplex/tools/mcp/demoserver"
 	"github.com/duplex-ai/duplex/tts/espeak"
 )
 
@@ -113,9 +110,7 @@ func TestRealtimeCallToolThroughInterruption(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer voice.Close()
-	d := &demo.Tools{Delay: 4 * time.Second}
-	mcpSrv := httptest.NewServer(demoserver.Handler(demoserver.New(d)))
-	t.Cleanup(mcpSrv.Close)
+	d, mcpURL := demoMCP(t, 4*time.Second)
 	heard := []string{"tell me about otters", "what did you find"}
 	fake := fakerealtime.Start(fakerealtime.Options{TTS: voice, APIKey: "sk-fake", Delay: 100 * time.Millisecond,
 		Transcribe:   func(n int, _ []int16) string { return heard[min(n, len(heard)-1)] },
@@ -133,36 +128,8 @@ func TestRealtimeCallToolThroughInterruption(t *testing.T) {
 		}})
 	t.Cleanup(fake.Close)
 	t.Setenv("DUPLEX_OPENAI_API_KEY", "sk-fake")
-	base := startServer(t, "-pipeline", "realtime", "-realtime-url", fake.URL(), "-realtime-model", "fake-realtime", "-mcp", mcpSrv.URL)
-	q, rate := speak(t, "tell me about otters please")
-	barge, _ := speak(t, "what did you find about the otters")
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	res, err := callbot.Run(ctx, callbot.Options{
-		Server: base, Turns: [][]int16{q}, AudioRate: rate,
-		BargeIn: barge, BargeInAfter: 300 * time.Millisecond, Tail: 8 * time.Second, Log: zerolog.Nop(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var started, done int
-	for _, ev := range res.Events {
-		switch ev.Type {
-		case events.TypeToolStarted:
-			started++
-		case events.TypeToolDone:
-			done++
-			if ev.ToolError != "" {
-				t.Errorf("tool.done %+v", ev)
-			}
-		}
-	}
-	for i, tn := range res.Turns {
-		t.Logf("turn %d: %q → %q (interrupted %v, heard %q)", i+1, tn.User, tn.Reply, tn.Interrupted, tn.Heard)
-	}
-	if len(res.Turns) < 2 {
-		t.Fatalf("turns %+v errors %v", res.Turns, res.Errors)
-	}
+	base := startServer(t, "-pipeline", "realtime", "-realtime-url", fake.URL(), "-realtime-model", "fake-realtime", "-mcp", mcpURL)
+	res, started, done := otterBargeIn(t, base)
 	// The preamble is cut off by the caller's words (the engine takes them
 	// as the next turn; it sends no reply.interrupted for this reply).
 	if first := res.Turns[0]; first.Reply == "" || first.Reply == toolPreamble || !strings.HasPrefix(toolPreamble, first.Reply) {

@@ -83,19 +83,23 @@ func (f *fakeChat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// TestCallbotToolThroughInterruption: a real call (callbot, sphinx,
-// espeak) against the fake OpenAI-compatible LLM with the demo MCP server.
-// The slow tool is interrupted by the caller while it runs; its result is
-// in the next answer and every tool ran exactly once.
-func TestCallbotToolThroughInterruption(t *testing.T) {
-	d := &demo.Tools{Delay: 2 * time.Second}
-	mcpSrv := httptest.NewServer(demoserver.Handler(demoserver.New(d)))
-	// Cleanups run last-first: these close after the duplex server, which
-	// holds connections to both.
-	t.Cleanup(mcpSrv.Close)
-	chat := httptest.NewServer(&fakeChat{})
-	t.Cleanup(chat.Close)
-	base := startServer(t, "-llm", "openai", "-llm-url", chat.URL+"/v1", "-mcp", mcpSrv.URL)
+// demoMCP serves the demo tools over MCP (slow_lookup taking delay) until
+// the test ends.
+func demoMCP(t *testing.T, delay time.Duration) (*demo.Tools, string) {
+	d := &demo.Tools{Delay: delay}
+	srv := httptest.NewServer(demoserver.Handler(demoserver.New(d)))
+	// Cleanups run last-first: this closes after a duplex server started
+	// later, which holds connections to it.
+	t.Cleanup(srv.Close)
+	return d, srv.URL
+}
+
+// otterBargeIn calls base: "tell me about otters please", then, 300 ms into
+// the reply (the tool's preamble), "what did you find about the otters".
+// It logs the turns, needs at least two, and returns the call with its
+// tool.started and tool.done counts (a tool.done with an error fails).
+func otterBargeIn(t *testing.T, base string) (res *callbot.Result, started, done int) {
+	t.Helper()
 	q, rate := speak(t, "tell me about otters please")
 	barge, _ := speak(t, "what did you find about the otters")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -107,7 +111,6 @@ func TestCallbotToolThroughInterruption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var started, done int
 	for _, ev := range res.Events {
 		switch ev.Type {
 		case events.TypeToolStarted:
@@ -125,6 +128,19 @@ func TestCallbotToolThroughInterruption(t *testing.T) {
 	if len(res.Turns) < 2 {
 		t.Fatalf("turns %+v errors %v", res.Turns, res.Errors)
 	}
+	return res, started, done
+}
+
+// TestCallbotToolThroughInterruption: a real call (callbot, sphinx,
+// espeak) against the fake OpenAI-compatible LLM with the demo MCP server.
+// The slow tool is interrupted by the caller while it runs; its result is
+// in the next answer and every tool ran exactly once.
+func TestCallbotToolThroughInterruption(t *testing.T) {
+	d, mcpURL := demoMCP(t, 2*time.Second)
+	chat := httptest.NewServer(&fakeChat{})
+	t.Cleanup(chat.Close)
+	base := startServer(t, "-llm", "openai", "-llm-url", chat.URL+"/v1", "-mcp", mcpURL)
+	res, started, done := otterBargeIn(t, base)
 	first, next := res.Turns[0], res.Turns[len(res.Turns)-1]
 	if !first.Interrupted || !strings.Contains(first.Reply, "Let me check") {
 		t.Errorf("first turn %+v: want the preamble, interrupted", first)
@@ -164,12 +180,10 @@ func TestCallbotToolThroughInterruption(t *testing.T) {
 // slow_lookup is asked about first; the caller's spoken "yes" (offline
 // grammar) runs it once and the answer uses its result.
 func TestCallbotSpokenConfirmation(t *testing.T) {
-	d := &demo.Tools{Delay: 500 * time.Millisecond}
-	mcpSrv := httptest.NewServer(demoserver.Handler(demoserver.New(d)))
-	t.Cleanup(mcpSrv.Close)
+	d, mcpURL := demoMCP(t, 500*time.Millisecond)
 	chat := httptest.NewServer(&fakeChat{})
 	t.Cleanup(chat.Close)
-	base := startServer(t, "-llm", "openai", "-llm-url", chat.URL+"/v1", "-mcp", mcpSrv.URL, "-tools-allow", "counter")
+	base := startServer(t, "-llm", "openai", "-llm-url", chat.URL+"/v1", "-mcp", mcpURL, "-tools-allow", "counter")
 	q, rate := speak(t, "tell me about otters please")
 	yes, _ := speak(t, "yes")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
