@@ -17,31 +17,21 @@ import (
 
 const rtStory = "Once upon a time there was a small robot. It liked to sing songs in the rain. One day it met a cat who could dance. They became friends and travelled far away. They crossed rivers and mountains, and every night the robot sang while the cat danced under the stars."
 
-// TestRealtimeCall: Chromium calls the assistant with the speech-to-speech
-// brain against the fake Realtime model. The page shows the user's words
-// and the model's reply; the camera still reaches the model as
-// input_image; the looping microphone speaks again over the long reply,
-// which stops, and the model gets response.cancel and a truncate whose
-// audio_end_ms is the audio Chromium received (its inbound-rtp packets,
-// ±40 ms).
-func TestRealtimeCall(t *testing.T) {
+// realtimeCall starts the fake Realtime model (voiced by espeak-ng, the
+// caller's words transcribed as heard), an assistant on the
+// speech-to-speech brain against it, and Chromium calling it with a red
+// camera and phrase on its microphone, looping every gap.
+func realtimeCall(t *testing.T, opt fakerealtime.Options, heard, phrase string, gap time.Duration) (*fakerealtime.Server, *browser) {
+	t.Helper()
 	voice, err := espeak.New(espeak.Options{})
 	if err != nil {
 		t.Fatalf("espeak-ng: %v", err)
 	}
 	t.Cleanup(func() { _ = voice.Close() })
-	// Only the first turn is answered aloud: every later one (the looped
-	// phrase) gets a response with no audio, so all audio the browser
-	// receives is the story's.
-	var replies atomic.Int32
-	fake := fakerealtime.Start(fakerealtime.Options{TTS: voice, Reply: func(string) string {
-		if replies.Add(1) == 1 {
-			return rtStory
-		}
-		return ""
-	}})
+	opt.TTS = voice
+	fake := fakerealtime.Start(opt)
 	t.Cleanup(fake.Close)
-	fake.SetTranscript("tell me a story")
+	fake.SetTranscript(heard)
 	b, err := rtbrain.New(rtbrain.Config{URL: fake.URL(), Model: "fake-realtime", Timeout: 10 * time.Second, Fallback: voice})
 	if err != nil {
 		t.Fatal(err)
@@ -56,13 +46,34 @@ func TestRealtimeCall(t *testing.T) {
 	}
 	srv := newServer(t, a)
 	br := newBrowser(t, browserOptions{
-		// The microphone loops: the phrase comes back 4 s after it ends,
-		// while the ~15 s story is playing.
-		audio: speechWAV(t, "Tell me a story.", 500*time.Millisecond, 4*time.Second),
+		audio: speechWAV(t, phrase, 500*time.Millisecond, gap),
 		video: solidY4M(t, yuvRed, 4),
 	})
 	br.open(srv.URL)
 	br.startCall(a.Name())
+	return fake, br
+}
+
+// TestRealtimeCall: Chromium calls the assistant with the speech-to-speech
+// brain against the fake Realtime model. The page shows the user's words
+// and the model's reply; the camera still reaches the model as
+// input_image; the looping microphone speaks again over the long reply,
+// which stops, and the model gets response.cancel and a truncate whose
+// audio_end_ms is the audio Chromium received (its inbound-rtp packets,
+// ±40 ms).
+func TestRealtimeCall(t *testing.T) {
+	// Only the first turn is answered aloud: every later one (the looped
+	// phrase) gets a response with no audio, so all audio the browser
+	// receives is the story's.
+	var replies atomic.Int32
+	// The microphone loops: the phrase comes back 4 s after it ends,
+	// while the ~15 s story is playing.
+	fake, br := realtimeCall(t, fakerealtime.Options{Reply: func(string) string {
+		if replies.Add(1) == 1 {
+			return rtStory
+		}
+		return ""
+	}}, "tell me a story", "Tell me a story.", 4*time.Second)
 
 	// The first reply, cut off by the looped phrase.
 	const cut = `(() => {
@@ -111,13 +122,8 @@ func TestRealtimeCall(t *testing.T) {
 // after the call's output and answers from it in the same reply, which
 // the page shows.
 func TestRealtimeModelLooks(t *testing.T) {
-	voice, err := espeak.New(espeak.Options{})
-	if err != nil {
-		t.Fatalf("espeak-ng: %v", err)
-	}
-	t.Cleanup(func() { _ = voice.Close() })
 	const seen = "I can see a red picture."
-	fake := fakerealtime.Start(fakerealtime.Options{TTS: voice,
+	fake, br := realtimeCall(t, fakerealtime.Options{
 		ToolCall: func(user string) (string, string) {
 			if strings.Contains(user, "see") {
 				return rtbrain.LookTool, "{}"
@@ -125,28 +131,7 @@ func TestRealtimeModelLooks(t *testing.T) {
 			return "", ""
 		},
 		ToolReply: func(string) string { return seen },
-	})
-	t.Cleanup(fake.Close)
-	fake.SetTranscript("what do you see")
-	b, err := rtbrain.New(rtbrain.Config{URL: fake.URL(), Model: "fake-realtime", Timeout: 10 * time.Second, Fallback: voice})
-	if err != nil {
-		t.Fatal(err)
-	}
-	det, err := dialogue.VADFactory(vad.TurnOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := dialogue.NewAssistant(dialogue.Options{Brain: b, NewDetector: det, Language: "en"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := newServer(t, a)
-	br := newBrowser(t, browserOptions{
-		audio: speechWAV(t, "What do you see?", 500*time.Millisecond, 20*time.Second),
-		video: solidY4M(t, yuvRed, 4),
-	})
-	br.open(srv.URL)
-	br.startCall(a.Name())
+	}, "what do you see", "What do you see?", 20*time.Second)
 	const answered = `(() => {
 		const a = duplex.transcript.find((e) => e.role === 'assistant' && e.final && !e.interrupted);
 		return a ? a.text : null;
