@@ -124,25 +124,52 @@ const replayJS = `(async (events) => {
 	return got;
 })(%s)`
 
+// openAIReplay is what the real SDK's session made of a replay (replayJS).
+type openAIReplay struct {
+	Errors      []string         `json:"errors"`
+	Fired       map[string]int   `json:"fired"`
+	History     []map[string]any `json:"history"`
+	Sent        []string         `json:"sent"`
+	ConnectSent []string         `json:"connectSent"`
+}
+
+// replayOpenAI feeds the server messages msgs to the real SDK's session in
+// Chromium; an error the client reports fails the test.
+func replayOpenAI(t *testing.T, msgs []string) openAIReplay {
+	t.Helper()
+	s := newStub(t, "openai", 404, `{}`)
+	b := newBrowser(t, s.URL+"/")
+	evs, _ := json.Marshal(msgs)
+	var got openAIReplay
+	b.eval(strings.Replace(replayJS, "%s", string(evs), 1), &got)
+	if len(got.Errors) != 0 {
+		t.Errorf("the client reported errors: %v", got.Errors)
+	}
+	return got
+}
+
+// parseSent parses what the client sent with realtime.ParseClientEvent;
+// a message that does not parse fails the test and is left out.
+func parseSent(t *testing.T, sent []string) []realtime.Event {
+	t.Helper()
+	var out []realtime.Event
+	for _, m := range sent {
+		ev, err := realtime.ParseClientEvent([]byte(m))
+		if err != nil {
+			t.Errorf("the client sent %s: %v", m, err)
+			continue
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
 // TestOpenAIReplayMinimalTurn: the server events of a turn, encoded by the
 // realtime package, give the real client the history and callbacks a user
 // expects; and everything the client sends back parses with
 // realtime.ParseClientEvent.
 func TestOpenAIReplayMinimalTurn(t *testing.T) {
-	s := newStub(t, "openai", 404, `{}`)
-	b := newBrowser(t, s.URL+"/")
-	evs, _ := json.Marshal(minimalTurn(t))
-	var got struct {
-		Errors      []string         `json:"errors"`
-		Fired       map[string]int   `json:"fired"`
-		History     []map[string]any `json:"history"`
-		Sent        []string         `json:"sent"`
-		ConnectSent []string         `json:"connectSent"`
-	}
-	b.eval(strings.Replace(replayJS, "%s", string(evs), 1), &got)
-	if len(got.Errors) != 0 {
-		t.Errorf("the client reported errors: %v", got.Errors)
-	}
+	got := replayOpenAI(t, minimalTurn(t))
 	want := []map[string]any{
 		{"role": "user", "status": "completed", "content": []any{map[string]any{"type": "input_audio", "transcript": "What time is it?"}}},
 		{"role": "assistant", "status": "completed", "content": []any{map[string]any{"type": "output_audio", "transcript": "It is noon."}}},
@@ -157,12 +184,7 @@ func TestOpenAIReplayMinimalTurn(t *testing.T) {
 		}
 	}
 	retrieved := false
-	for _, m := range append(got.ConnectSent, got.Sent...) {
-		ev, err := realtime.ParseClientEvent([]byte(m))
-		if err != nil {
-			t.Errorf("the client sent %s: %v", m, err)
-			continue
-		}
+	for _, ev := range parseSent(t, append(got.ConnectSent, got.Sent...)) {
 		if r, ok := ev.(*realtime.ConversationItemRetrieve); ok && r.ItemID == "item_u1" {
 			retrieved = true
 		}

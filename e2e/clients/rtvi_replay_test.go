@@ -66,15 +66,43 @@ const rtviReplayJS = `(async (msgs) => {
 	return calls.map(([n, d]) => n === 'onError' ? [n, { type: d.type, data: d.data }] : n === 'onBotDisconnected' ? [n] : (d === undefined ? [n] : [n, d]));
 })(%s)`
 
+// replayPipecat feeds chat messages msgs to the real client (rtviReplayJS,
+// with the callbacks extra recorded too) in Chromium and checks the
+// callbacks it made, in order, against want (JSON [name, data] pairs).
+func replayPipecat(t *testing.T, msgs []string, extra []string, want []string) {
+	t.Helper()
+	s := newStub(t, "pipecat", 404, `{}`)
+	b := newBrowser(t, s.URL+"/")
+	js := rtviReplayJS
+	if len(extra) > 0 {
+		names, _ := json.Marshal(extra)
+		js = strings.Replace(js, "'onBotDisconnected'];", "'onBotDisconnected', ..."+string(names)+"];", 1)
+	}
+	arg, _ := json.Marshal(msgs)
+	var got []json.RawMessage
+	b.eval(strings.Replace(js, "%s", string(arg), 1), &got)
+	var g, w []any
+	for _, r := range got {
+		var v any
+		_ = json.Unmarshal(r, &v)
+		g = append(g, v)
+	}
+	for _, s := range want {
+		var v any
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			t.Fatal(err)
+		}
+		w = append(w, v)
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Errorf("callbacks:\n got %s\nwant %s", got, want)
+	}
+}
+
 // TestPipecatReplayTurn: messages encoded by package rtvi reach the real
 // client's callbacks in order, with their data intact; the interruption
 // shows as user-started-speaking then bot-stopped-speaking.
 func TestPipecatReplayTurn(t *testing.T) {
-	s := newStub(t, "pipecat", 404, `{}`)
-	b := newBrowser(t, s.URL+"/")
-	msgs, _ := json.Marshal(rtviTurn(t))
-	var got []json.RawMessage
-	b.eval(strings.Replace(rtviReplayJS, "%s", string(msgs), 1), &got)
 	want := []string{
 		`["onBotReady",{"about":{"library":"duplex"},"version":"2.1.0"}]`,
 		`["onUserStartedSpeaking"]`,
@@ -95,20 +123,5 @@ func TestPipecatReplayTurn(t *testing.T) {
 		`["onError",{"data":{"error":"brain timed out","fatal":false},"type":"error"}]`,
 		`["onBotDisconnected"]`,
 	}
-	var g, w []any
-	for _, r := range got {
-		var v any
-		_ = json.Unmarshal(r, &v)
-		g = append(g, v)
-	}
-	for _, s := range want {
-		var v any
-		if err := json.Unmarshal([]byte(s), &v); err != nil {
-			t.Fatal(err)
-		}
-		w = append(w, v)
-	}
-	if !reflect.DeepEqual(g, w) {
-		t.Errorf("callbacks:\n got %s\nwant %s", got, want)
-	}
+	replayPipecat(t, rtviTurn(t), nil, want)
 }

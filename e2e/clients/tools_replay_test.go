@@ -2,7 +2,6 @@ package clients
 
 import (
 	"encoding/json"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -25,16 +24,13 @@ var toolTurn = []pipeline.Event{
 	pipeline.StateChanged{State: pipeline.StateListening, TurnID: 1},
 }
 
-// TestOpenAIReplayToolCall: the realtime codec's function_call and
-// function_call_output items for a call Duplex ran are accepted by the
-// real client without errors, and the client does not try to run the
-// tool itself (no function_call_output from it).
-func TestOpenAIReplayToolCall(t *testing.T) {
-	s := newStub(t, "openai", 404, `{}`)
-	b := newBrowser(t, s.URL+"/")
-	c := rtcodec.New(nil)
+// encodeAll is what codec c sends for evs, one string a message.
+func encodeAll(t *testing.T, c interface {
+	Encode(pipeline.Event) ([][]byte, error)
+}, evs []pipeline.Event) []string {
+	t.Helper()
 	var msgs []string
-	for _, ev := range append([]pipeline.Event{pipeline.Ready{}}, toolTurn...) {
+	for _, ev := range evs {
 		bs, err := c.Encode(ev)
 		if err != nil {
 			t.Fatal(err)
@@ -43,25 +39,19 @@ func TestOpenAIReplayToolCall(t *testing.T) {
 			msgs = append(msgs, string(m))
 		}
 	}
-	evs, _ := json.Marshal(msgs)
-	var got struct {
-		Errors  []string         `json:"errors"`
-		Fired   map[string]int   `json:"fired"`
-		History []map[string]any `json:"history"`
-		Sent    []string         `json:"sent"`
-	}
-	b.eval(strings.Replace(replayJS, "%s", string(evs), 1), &got)
-	if len(got.Errors) != 0 {
-		t.Errorf("the client reported errors: %v", got.Errors)
-	}
-	for _, m := range got.Sent {
-		ev, err := realtime.ParseClientEvent([]byte(m))
-		if err != nil {
-			t.Errorf("the client sent %s: %v", m, err)
-			continue
-		}
+	return msgs
+}
+
+// TestOpenAIReplayToolCall: the realtime codec's function_call and
+// function_call_output items for a call Duplex ran are accepted by the
+// real client without errors, and the client does not try to run the
+// tool itself (no function_call_output from it).
+func TestOpenAIReplayToolCall(t *testing.T) {
+	got := replayOpenAI(t, encodeAll(t, rtcodec.New(nil), append([]pipeline.Event{pipeline.Ready{}}, toolTurn...)))
+	for _, ev := range parseSent(t, got.Sent) {
 		if cr, ok := ev.(*realtime.ConversationItemCreate); ok && cr.Item.Type == realtime.ItemFunctionCallOutput {
-			t.Errorf("the client ran the tool itself: %s", m)
+			b, _ := json.Marshal(cr)
+			t.Errorf("the client ran the tool itself: %s", b)
 		}
 	}
 	h, _ := json.Marshal(got.History)
@@ -76,44 +66,12 @@ func TestOpenAIReplayToolCall(t *testing.T) {
 // TestPipecatReplayToolCall: the rtvi codec's llm-function-call-* messages
 // reach the real client's function call callbacks with their data.
 func TestPipecatReplayToolCall(t *testing.T) {
-	s := newStub(t, "pipecat", 404, `{}`)
-	b := newBrowser(t, s.URL+"/")
-	c := rtvicodec.New(nil)
-	var msgs []string
-	for _, ev := range []pipeline.Event{toolTurn[3], toolTurn[4],
-		pipeline.ToolDone{TurnID: 2, CallID: "call_d", Name: "counter", Error: "tools: the user did not confirm the call", Cancelled: true}} {
-		bs, err := c.Encode(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range bs {
-			msgs = append(msgs, string(m))
-		}
-	}
-	js := strings.Replace(rtviReplayJS, "'onBotDisconnected'];", "'onBotDisconnected', 'onLLMFunctionCallStarted', 'onLLMFunctionCallInProgress', 'onLLMFunctionCallStopped'];", 1)
-	arg, _ := json.Marshal(msgs)
-	var got []json.RawMessage
-	b.eval(strings.Replace(js, "%s", string(arg), 1), &got)
-	want := []string{
+	msgs := encodeAll(t, rtvicodec.New(nil), []pipeline.Event{toolTurn[3], toolTurn[4],
+		pipeline.ToolDone{TurnID: 2, CallID: "call_d", Name: "counter", Error: "tools: the user did not confirm the call", Cancelled: true}})
+	replayPipecat(t, msgs, []string{"onLLMFunctionCallStarted", "onLLMFunctionCallInProgress", "onLLMFunctionCallStopped"}, []string{
 		`["onLLMFunctionCallStarted",{"function_name":"counter"}]`,
 		`["onLLMFunctionCallInProgress",{"function_name":"counter","tool_call_id":"call_c","arguments":{"by":1}}]`,
 		`["onLLMFunctionCallStopped",{"function_name":"counter","tool_call_id":"call_c","cancelled":false,"result":{"count":1}}]`,
 		`["onLLMFunctionCallStopped",{"function_name":"counter","tool_call_id":"call_d","cancelled":true,"result":{"error":"tools: the user did not confirm the call"}}]`,
-	}
-	var g, w []any
-	for _, r := range got {
-		var v any
-		_ = json.Unmarshal(r, &v)
-		g = append(g, v)
-	}
-	for _, s := range want {
-		var v any
-		if err := json.Unmarshal([]byte(s), &v); err != nil {
-			t.Fatal(err)
-		}
-		w = append(w, v)
-	}
-	if !reflect.DeepEqual(g, w) {
-		t.Errorf("callbacks:\n got %s\nwant %s", got, want)
-	}
+	})
 }
