@@ -75,7 +75,7 @@ func runCapacity(ctx context.Context, c config) error {
 	if _, err := exec.LookPath("espeak-ng"); err != nil {
 		return fmt.Errorf("espeak-ng is required (scripts/deps.sh installs it): %w", err)
 	}
-	rep := &capReport{started: time.Now(), load0: loadAvg()}
+	rep := &capReport{started: time.Now(), load0: loadAvg(), camera: capOpt.camera}
 	budgetEnd := rep.started.Add(capOpt.budget)
 	// Steps end by budgetEnd; the margin covers a step's overrun and the
 	// peer's start.
@@ -119,7 +119,7 @@ func runCapacity(ctx context.Context, c config) error {
 	ours.startRSS = rssOf(ours.pid)
 	// Our share of the budget: 55 %, the peer (smaller steps) the rest.
 	ours.deadline = start.Add(budgetEnd.Sub(start) * 55 / 100)
-	if capOpt.peerPath == "" {
+	if capOpt.peerPath == "" || capOpt.camera != "" {
 		ours.deadline = budgetEnd
 	}
 	rep.ours = ours
@@ -130,8 +130,9 @@ func runCapacity(ctx context.Context, c config) error {
 		rep.pprofTop = pprofTop(ctx, bin, ours.profile, tmp)
 	}
 
-	// The aiortc peer.
-	if capOpt.peerPath != "" {
+	// The aiortc peer; not with cameras on, where its callers would send
+	// none and there is nothing to compare.
+	if capOpt.peerPath != "" && capOpt.camera == "" {
 		rep.peerErr = func() error {
 			if err := peerDeps(ctx); err != nil {
 				return err

@@ -27,11 +27,17 @@ type capReport struct {
 	serverArgs     []string
 	peerArgs       []string
 	warnings       []string
+	// camera is the clip every caller of ours sent (-capacity-camera): the
+	// report is then the camera run's (cameraMarkdown), with no peer.
+	camera string
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 func (r *capReport) markdown(c config, commit string) string {
+	if r.camera != "" {
+		return r.cameraMarkdown(c, commit)
+	}
 	var w mdWriter
 	r.writeIntro(&w, c, commit)
 	f := r.figures()
@@ -39,13 +45,79 @@ func (r *capReport) markdown(c config, commit string) string {
 	r.writeMissed(&w, f)
 	for _, t := range []*target{r.ours, r.peer} {
 		if t != nil {
-			writeSteps(&w, t)
+			writeSteps(&w, t, "###")
 		}
 	}
 	r.writeNotes(&w)
-	r.writeMicro(&w)
+	r.writeMicro(&w, "###")
 	w.p("\n")
 	return w.String()
+}
+
+// cameraMarkdown is the report of a run with cameras on: a subsection of
+// BENCHMARKS.md's hand-written "Capacity with cameras on", our server only,
+// judged by its own criterion (every step holds, gaps ≤ 1 %) instead of
+// the audio-only targets and the aiortc comparison.
+func (r *capReport) cameraMarkdown(c config, commit string) string {
+	var w mdWriter
+	w.p("### Capacity with cameras on: run (`-only capacity -capacity-camera`)\n\n")
+	r.writeMeasured(&w, c, commit)
+	r.writeMethod(&w, false)
+	f := r.figures()
+	ours := r.ours
+	w.p("**Criterion of this run:** with every camera decoded, the steps hold with gaps ≤ %.0f %% of reply frames (and the other rules of a step above); the audio-only section's targets (calls held, the ratio to aiortc, RSS per idle call) do not apply, and no aiortc peer runs.\n\n", 100*holdMaxGap)
+	w.p("| figure | Duplex (canned), cameras on |\n|---|---:|\n")
+	w.p("| largest N that holds | %s%s |\n", nCalls(f.ob), capNote(ours))
+	w.p("| gaps > 60 ms, at that N | %s |\n", gapCell(f.ob))
+	w.p("| server CPU per active call, at that N | %s |\n", cpuCell(f.ob))
+	w.p("| server RSS per active call, at that N | %s |\n", rssCell(ours, f.ob))
+	oiText, _, _ := idleRSS(ours, f.oi)
+	w.p("| server RSS per idle call | %s |\n", oiText)
+	w.p("| server CPU per idle call | %s |\n\n", idleCPU(f.oi))
+	if failed := cameraFailed(ours); failed != nil {
+		w.p("**Criterion missed:** the %d-call step did not hold (%s); see the steps and the CPU profile below.\n\n", failed.calls, failedWhy(failed))
+	} else if f.ob == nil {
+		w.p("**Criterion missed:** no step ran to the end; see the steps below.\n\n")
+	} else {
+		w.p("**Criterion met:** every step run held, up to %d calls with cameras on.\n\n", f.ob.calls)
+	}
+	if ours != nil {
+		writeSteps(&w, ours, "####")
+	}
+	r.writeNotes(&w)
+	if r.micro != nil || r.microErr == nil {
+		r.writeMicro(&w, "####")
+	}
+	w.p("\n")
+	return w.String()
+}
+
+// cameraFailed is the first step of t that ran and did not hold, nil if
+// none.
+func cameraFailed(t *target) *capStep {
+	if t == nil {
+		return nil
+	}
+	for _, s := range t.results {
+		if s.skipped == "" && !s.holds {
+			return s
+		}
+	}
+	return nil
+}
+
+func failedWhy(s *capStep) string {
+	if s.err != nil {
+		return "error: " + mdCell(s.err.Error(), 120)
+	}
+	return s.why
+}
+
+func gapCell(s *capStep) string {
+	if s == nil || s.res == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%d of %d reply frames (%.2f %%)", s.res.Audio.Gaps, s.res.Audio.Frames, 100*s.res.Audio.GapFraction)
 }
 
 // mdWriter accumulates the report.
@@ -57,19 +129,36 @@ func (w *mdWriter) p(format string, args ...any) { fmt.Fprintf(w, format, args..
 // method.
 func (r *capReport) writeIntro(w *mdWriter, c config, commit string) {
 	w.p("## Capacity: concurrent calls per core, side by side with aiortc (`make bench`)\n\n")
-	w.p("Measured %s by `go run ./cmd/bench -server-bin %s -only capacity` (took %s) at commit `%s`. ",
-		r.started.UTC().Format("2006-01-02 15:04 UTC"), c.serverBin, r.ended.Sub(r.started).Round(time.Second), commit)
+	r.writeMeasured(w, c, commit)
+	r.writeMethod(w, true)
+}
+
+// writeMeasured says when, how and on what machine the run was made.
+func (r *capReport) writeMeasured(w *mdWriter, c config, commit string) {
+	cmd := "-only capacity"
+	if r.camera != "" {
+		cmd += " -capacity-camera " + r.camera
+	}
+	w.p("Measured %s by `go run ./cmd/bench -server-bin %s %s` (took %s) at commit `%s`. ",
+		r.started.UTC().Format("2006-01-02 15:04 UTC"), c.serverBin, cmd, r.ended.Sub(r.started).Round(time.Second), commit)
 	w.p("Machine: %s, %d logical cores, %s; load average (1 / 5 / 15 min) %s at the start, %s at the end; before the first step the machine was %.2f cores busy (other jobs share this VM: the \"others\" column below is what they took during each step). ",
 		benchmd.CPUModel(), runtime.NumCPU(), runtime.Version(), r.load0, r.load1, r.busyBefore)
 	w.p("The load generator (callbot load mode, `internal/callbot/load.go`, in the bench process) runs on the same %d cores as the server under test.\n\n", runtime.NumCPU())
+}
 
+// writeMethod describes our server, the peer (withPeer) and the steps.
+func (r *capReport) writeMethod(w *mdWriter, withPeer bool) {
 	w.p("**Method.** Our server: `%s` (the canned pipeline: spectral VAD turn detection on every caller frame, and at the end of each turn one cached espeak-ng reply, \"%s\", synthesized once at start and Opus-encoded per call by the paced writer; no STT/LLM/TTS during calls, so codec, VAD, pacing, SRTP and signaling are what is measured). ", shellJoin(r.serverArgs), capacityReply)
-	if capOpt.camera != "" {
-		w.p("**Cameras on:** every caller of our server also sends `%s` in real time, looping (pion sample track, the clip's codec only); the server decodes every frame of every camera (`-max-video-calls=0`). The aiortc peer's callers send no video. ", capOpt.camera)
+	if r.camera != "" {
+		w.p("**Cameras on:** every caller of our server also sends `%s` in real time, looping (pion sample track, the clip's codec only); the server decodes every frame of every camera (`-max-video-calls=0`). ", r.camera)
 	}
-	w.p("The peer: `bench/peer/server.py` on Debian's aiortc 1.4 (aiortc decodes the caller's Opus; an energy VAD, -40 dBFS, 100 ms to start, 300 ms of silence to end; the same reply as a WAV, resampled to 48 kHz once, played on the call's track, which aiortc encodes and paces, sending silence between replies). ")
-	w.p("Each step: N callers (pion WebRTC over loopback, Opus 20 ms frames pre-encoded once, RTCP reports as their only interceptor) join at %g calls/s (ours) or %g calls/s (aiortc); once all are connected the hold lasts %s: each caller says \"%s\" (espeak-ng, 1 s), sends silence until the reply audio has been quiet for 800 ms (or 5 s without reply), pauses 1–2 s (seeded), and speaks again; then all hang up. ",
-		capOpt.oursRamp, capOpt.peerRamp, capOpt.hold, capacityUtterance)
+	ramp := fmt.Sprintf("%g calls/s", capOpt.oursRamp)
+	if withPeer {
+		w.p("The peer: `bench/peer/server.py` on Debian's aiortc 1.4 (aiortc decodes the caller's Opus; an energy VAD, -40 dBFS, 100 ms to start, 300 ms of silence to end; the same reply as a WAV, resampled to 48 kHz once, played on the call's track, which aiortc encodes and paces, sending silence between replies). ")
+		ramp = fmt.Sprintf("%g calls/s (ours) or %g calls/s (aiortc)", capOpt.oursRamp, capOpt.peerRamp)
+	}
+	w.p("Each step: N callers (pion WebRTC over loopback, Opus 20 ms frames pre-encoded once, RTCP reports as their only interceptor) join at %s; once all are connected the hold lasts %s: each caller says \"%s\" (espeak-ng, 1 s), sends silence until the reply audio has been quiet for 800 ms (or 5 s without reply), pauses 1–2 s (seeded), and speaks again; then all hang up. ",
+		ramp, capOpt.hold, capacityUtterance)
 	w.p("Figures are from the hold only. Turn latency: last speech frame sent → first reply frame received above -45 dBFS (from audio, no events needed); a turn spoken while the previous reply was still arriving (it stalled for 800 ms) is \"talked over\" and has no latency. Reply audio = voiced frames and the RTP-contiguous frames up to 400 ms after one; a **gap** is an arrival more than 60 ms after the previous packet of the same reply; a **late** frame missed the deadline of a 60 ms jitter buffer (first frame of the reply + RTP offset + 60 ms; the buffer re-anchors after a miss). ")
 	w.p("A step **holds** when no call failed, ≤ 1 %% of turns went unanswered, gaps ≤ 1 %% and late frames ≤ 1 %% of reply frames, and turn latency p95 ≤ 1 s; a step that does not hold is run once more and the second attempt counts (the load generator shares the machine, so results near the limit are noisy); the steps stop at the first that does not hold. ")
 	w.p("Server CPU = its utime + stime from `/proc/PID/stat` over the hold ÷ hold time (cores); RSS = mean of `/proc/PID/statm` samples (1 s) in the hold. Per call: CPU ÷ N; RSS − the server's RSS right after start, ÷ N. Idle calls: N callers connected, sending silence, same sampling.\n\n")
@@ -212,13 +301,14 @@ func (r *capReport) writeMissed(w *mdWriter, f capFigures) {
 	}
 }
 
-// writeSteps writes the table of t's steps.
-func writeSteps(w *mdWriter, t *target) {
+// writeSteps writes the table of t's steps under a heading of level h
+// ("###").
+func writeSteps(w *mdWriter, t *target, h string) {
 	title := "Duplex, `-pipeline canned`"
 	if t.name == "aiortc" {
 		title = "aiortc peer (`bench/peer/server.py`)"
 	}
-	w.p("### %s\n\n", title)
+	w.p("%s %s\n\n", h, title)
 	w.p("RSS right after start: %.1f MiB.\n\n", mib(t.startRSS))
 	w.p("| calls | set-up p95 | turns answered | latency p50 / p95 / max | reply frames | gaps > 60 ms | late | lost | server CPU | CPU / call | RSS | RSS / call | callbot CPU | others | holds |\n")
 	w.p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
@@ -284,10 +374,11 @@ func (r *capReport) writeNotes(w *mdWriter) {
 	}
 }
 
-// writeMicro writes the micro-benchmark table and the encode-cost note.
-func (r *capReport) writeMicro(w *mdWriter) {
+// writeMicro writes the micro-benchmark table and the encode-cost note
+// under a heading of level h ("###").
+func (r *capReport) writeMicro(w *mdWriter, h string) {
 	ours := r.ours
-	w.p("### Go micro-benchmarks of the per-call media path\n\n")
+	w.p("%s Go micro-benchmarks of the per-call media path\n\n", h)
 	w.p("`%s` (one run, `-benchtime` 1 s, on the same shared machine). Per call: the frame cost × 50 frames per second, as a share of one core; a call pays decode, receive, VAD and detector on every caller frame, encode on every reply frame.\n\n", r.microCmd)
 	w.p("| benchmark | what | per | ns/op | allocs/op | B/op | per call (50/s) |\n|---|---|---|---:|---:|---:|---:|\n")
 	for _, m := range r.micro {
