@@ -70,10 +70,15 @@ func refAreaAverage(sw, sh, dw, dh int, at func(x, y int) byte) []float64 {
 	}
 	out := make([]float64, dw*dh)
 	area := float64(sw) / float64(dw) * float64(sh) / float64(dh)
+	// The columns' boxes, once: every row has the same.
+	x0s, cxs := make([]int, dw), make([][]float64, dw)
+	for x := range dw {
+		x0s[x], cxs[x] = cover(sw, dw, x)
+	}
 	for y := range dh {
 		y0, cy := cover(sh, dh, y)
 		for x := range dw {
-			x0, cx := cover(sw, dw, x)
+			x0, cx := x0s[x], cxs[x]
 			sum := 0.0
 			for i, wy := range cy {
 				for j, wx := range cx {
