@@ -74,12 +74,19 @@ func goertzelPower(s []int16, rate int, freq float64) float64 {
 // dominantFreq finds the strongest frequency between lo and hi Hz (1 Hz steps
 // from a coarse 10 Hz search).
 func dominantFreq(s []int16, rate int, lo, hi float64) float64 {
+	// The 10 Hz scan on 200 ms from the middle (its resolution is about
+	// 5 Hz), then the 1 Hz search near its peak on all of s.
+	win := s
+	if n := rate / 5; len(s) > n {
+		win = s[(len(s)-n)/2 : (len(s)+n)/2]
+	}
 	best, bestP := lo, -1.0
 	for f := lo; f <= hi; f += 10 {
-		if p := goertzelPower(s, rate, f); p > bestP {
+		if p := goertzelPower(win, rate, f); p > bestP {
 			best, bestP = f, p
 		}
 	}
+	bestP = -1
 	for f := best - 10; f <= best+10; f++ {
 		if p := goertzelPower(s, rate, f); p > bestP {
 			best, bestP = f, p
