@@ -106,7 +106,7 @@ func otterBargeIn(t *testing.T, base string) (res *callbot.Result, started, done
 	defer cancel()
 	res, err := callbot.Run(ctx, callbot.Options{
 		Server: base, Turns: [][]int16{q}, AudioRate: rate,
-		BargeIn: barge, BargeInAfter: 300 * time.Millisecond, Tail: 8 * time.Second, Log: zerolog.Nop(),
+		BargeIn: barge, BargeInAfter: 300 * time.Millisecond, Tail: 8 * time.Second, Wait: 2, Log: zerolog.Nop(),
 	})
 	if err != nil {
 		t.Fatal(err)
