@@ -265,15 +265,15 @@ func quotes(t *testing.T, reply string) {
 }
 
 // TestPartitionThenICERestart: after a first turn, the network drops
-// everything both ways for 20 s, far past the ICE failed timeout (4 s of
+// everything both ways for 10 s, far past the ICE failed timeout (4 s of
 // silence), so both sides see ICE fail. The server keeps the call in its
 // resume window; the caller restarts ICE with PATCH on the same peer
 // connection; the same call carries on and remembers the first turn.
 func TestPartitionThenICERestart(t *testing.T) {
 	if testing.Short() {
-		t.Skip("a 20 s partition")
+		t.Skip("a 10 s partition")
 	}
-	const span = 20 * time.Second
+	const span = 10 * time.Second
 	b := newBed(t, bedOptions{pipeline: assistantPipeline(t), resumeWindow: 30 * time.Second})
 	cut := &blackout{hosts: map[string]bool{callerIP: true}}
 	b.link.set(cut.policy)
