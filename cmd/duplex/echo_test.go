@@ -23,7 +23,7 @@ func TestAssistantOverSpeakerphone(t *testing.T) {
 	defer cancel()
 	res, err := callbot.Run(ctx, callbot.Options{
 		Server: base, Turns: [][]int16{help, story}, AudioRate: rate,
-		BargeIn: q, BargeInAfter: 2 * time.Second, Tail: 6 * time.Second, Log: zerolog.Nop(),
+		BargeIn: q, BargeInAfter: 2 * time.Second, Tail: 6 * time.Second, Wait: 3, Log: zerolog.Nop(),
 		Echo: &callbot.EchoPath{GainDB: -10, Delay: 200 * time.Millisecond, RT60: 300 * time.Millisecond},
 	})
 	if err != nil {

@@ -437,7 +437,7 @@ func TestAssistantBargeIn(t *testing.T) {
 	defer cancel()
 	res, err := callbot.Run(ctx, callbot.Options{
 		Server: base, Turns: [][]int16{story}, AudioRate: rate,
-		BargeIn: q, BargeInAfter: 2 * time.Second, Tail: 6 * time.Second, Log: zerolog.Nop(),
+		BargeIn: q, BargeInAfter: 2 * time.Second, Tail: 6 * time.Second, Wait: 2, Log: zerolog.Nop(),
 	})
 	if err != nil {
 		t.Fatal(err)
