@@ -56,7 +56,7 @@ func init() {
 	flag.IntVar(&capOpt.peerIdle, "peer-idle", 20, "capacity: idle calls on the aiortc peer")
 	flag.StringVar(&capOpt.peerPath, "peer-script", "bench/peer/server.py", "capacity: the aiortc peer server (run with /usr/bin/python3; empty skips the peer)")
 	flag.BoolVar(&capOpt.micro, "capacity-micro", true, "capacity: run the Go micro-benchmarks first (false: skip them, e.g. for a quick camera step)")
-	flag.StringVar(&capOpt.camera, "capacity-camera", "", "capacity: a camera clip (IVF VP8/VP9 or H.264 Annex-B, e.g. 720p) every caller of our server sends, looping; the report goes to its own section (capacity-camera-bench)")
+	flag.StringVar(&capOpt.camera, "capacity-camera", "", "capacity: a camera clip (IVF VP8/VP9 or H.264 Annex-B, e.g. 720p) every caller of our server sends, looping; the aiortc peer is not run and the report goes to its own section (capacity-camera-bench)")
 	flag.DurationVar(&capOpt.quietWait, "capacity-quiet-wait", 45*time.Second, "capacity: wait up to this long (part of the budget) for other processes to leave the CPU before the steps")
 }
 
