@@ -102,12 +102,13 @@ var (
 // decoder is one pocketsphinx decoder. It is not safe for concurrent use:
 // exactly one stream owns it at a time (see pool).
 type decoder struct {
-	ps         *C.ps_decoder_t
-	hasGrammar bool
-	hasPhones  bool
-	hasDigits  bool
-	search     string
-	inUtt      bool
+	ps          *C.ps_decoder_t
+	hasGrammar  bool
+	hasPhones   bool
+	hasDigits   bool
+	hasNoDigits bool
+	search      string
+	inUtt       bool
 	// cmnInit is the model's initial cepstral mean (feat.params -cmninit):
 	// where every call's first utterance starts.
 	cmnInit []float32
@@ -192,6 +193,10 @@ func newDecoder(o Options) (*decoder, error) {
 		}
 		d.hasPhones = true
 		if err := d.addDigitSearch(); err != nil {
+			C.ps_free(ps)
+			return nil, err
+		}
+		if err := d.addNoDigitsSearch(o.Grammar); err != nil {
 			C.ps_free(ps)
 			return nil, err
 		}

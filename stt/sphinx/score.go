@@ -17,6 +17,8 @@ type Scores struct {
 	Grammar         string
 	GrammarPath     float64
 	GrammarAcoustic float64
+	// GrammarSpan is the frames the grammar result's words take.
+	GrammarSpan int
 	// PhoneAcoustic is the phone loop's acoustic score per frame: how well
 	// the best free sequence of phones fits the audio.
 	PhoneAcoustic float64
@@ -66,6 +68,7 @@ func (e *Engine) Score(ctx context.Context, pcm []int16, withLM bool) (Scores, e
 		sc.Grammar, sc.GrammarTime = hyp, took
 		sc.GrammarPath = perFrame(path, sc.Frames)
 		sc.GrammarAcoustic = perFrame(d.acoustic(), sc.Frames)
+		sc.GrammarSpan = d.wordSpan()
 	}
 	if d.hasPhones {
 		hyp, path, took, err := pass(searchPhones)

@@ -37,6 +37,7 @@ type speculation struct {
 type verdict struct {
 	accept        bool
 	margin, ratio float64
+	span          int // frames the grammar result's words take
 }
 
 // stream is one utterance on one pooled decoder. Write queues audio for a
@@ -375,6 +376,7 @@ func (s *stream) check(ctx context.Context, words []string, path int32, frames i
 	if len(words) == 0 || frames <= 0 {
 		return verdict{}, nil
 	}
+	span := s.dec.wordSpan()
 	if o.NoRejection || !s.dec.hasPhones {
 		return verdict{accept: grammarConfidence(path, frames) >= o.MinGrammarConfidence}, nil
 	}
@@ -382,7 +384,7 @@ func (s *stream) check(ctx context.Context, words []string, path int32, frames i
 		return verdict{}, err
 	}
 	loop, loopPath := s.dec.hyp()
-	v := verdict{margin: perFrame(path, frames) - perFrame(loopPath, s.dec.frames())}
+	v := verdict{margin: perFrame(path, frames) - perFrame(loopPath, s.dec.frames()), span: span}
 	if n := len(strings.Fields(loop)); n > 0 {
 		v.ratio = phoneRatio(s.dec.phoneCount(words), n, o.PhoneSlack)
 	}
@@ -433,6 +435,13 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 		conf = grammarConfidence(score, frames)
 		var err error
 		if v, err = s.check(ctx, words, score, frames); err != nil {
+			return stt.Result{}, err
+		}
+	}
+	// Digits faster than anyone says them: a short phrase (route.go).
+	if !s.eng.opt.NoRejection && s.dec.hasNoDigits && digitsTooFast(words, v.span) {
+		var err error
+		if words, conf, v, err = s.noDigitsPass(ctx); err != nil {
 			return stt.Result{}, err
 		}
 	}
