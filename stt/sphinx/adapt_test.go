@@ -42,12 +42,12 @@ func TestAdaptationIsPerCall(t *testing.T) {
 	// coefficients).
 	var alone stt.Adaptation
 	decode(story, &alone)
-	mean, ok := alone.Load().([]float32)
-	if !ok || len(mean) != 13 {
+	mean := loadCall(&alone).cmn
+	if len(mean) != 13 {
 		t.Fatalf("after one utterance the call's adaptation holds %T %v", alone.Load(), alone.Load())
 	}
 	want := decode(stop, &alone)
-	wantMean := alone.Load().([]float32)
+	wantMean := loadCall(&alone).cmn
 	if near(wantMean, mean) {
 		t.Error("the second utterance did not update the call's mean")
 	}
@@ -56,13 +56,13 @@ func TestAdaptationIsPerCall(t *testing.T) {
 	decode(story, &a)
 	decode(other, &b)
 	decode(story, &b)
-	if got := decode(stop, &a); got.Text != want.Text || !near(a.Load().([]float32), wantMean) {
-		t.Errorf("with another call in between: %q, mean %v; alone: %q, mean %v", got.Text, a.Load(), want.Text, wantMean)
+	if got := decode(stop, &a); got.Text != want.Text || !near(loadCall(&a).cmn, wantMean) {
+		t.Errorf("with another call in between: %q, mean %v; alone: %q, mean %v", got.Text, loadCall(&a).cmn, want.Text, wantMean)
 	}
 	var c stt.Adaptation
 	decode(story, &c)
-	if got := decode(stop, &c); got.Text != want.Text || !near(c.Load().([]float32), wantMean) {
-		t.Errorf("the same call again: %q, mean %v; first time: %q, mean %v", got.Text, c.Load(), want.Text, wantMean)
+	if got := decode(stop, &c); got.Text != want.Text || !near(loadCall(&c).cmn, wantMean) {
+		t.Errorf("the same call again: %q, mean %v; first time: %q, mean %v", got.Text, loadCall(&c).cmn, want.Text, wantMean)
 	}
 	t.Logf("stop after a story in the same call: %+v", want)
 }

@@ -56,6 +56,10 @@ type Options struct {
 	// result is returned as understood.
 	NoRejection          bool
 	MinGrammarConfidence float64
+	// CallWarp chooses a frequency warp per call from its first utterances
+	// (warp.go; needs the call's stt.Adaptation). Default false: measured
+	// by cmd/stt-eval's scratch runs, not yet on by default (BENCHMARKS.md).
+	CallWarp bool
 	// DecoderArgs are extra pocketsphinx arguments ("-lw", "8", ...) for
 	// every decoder, appended after the model's: for tuning (cmd/stt-eval).
 	DecoderArgs []string

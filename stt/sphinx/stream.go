@@ -81,7 +81,10 @@ type stream struct {
 	liveEnded  bool         // the live pass was ended for the speculation
 	speculated atomic.Int32 // speculative passes made (tests)
 
-	cmn   []float32       // the call's cepstral mean every pass starts from; nil: batch CMN
+	cmn   []float32 // the call's cepstral mean every pass starts from; nil: batch CMN
+	warp  float64   // the call's frequency warp for the final passes (warp.go); 0: none
+	wbuf  []int16   // utterance() warped, for wlen samples
+	wlen  int
 	adapt *stt.Adaptation // the call's, or nil: gets the mean after the final pass
 
 	lm      *lmStream // the general LM decoding as the audio arrives; nil: after the turn
@@ -100,10 +103,9 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 	// an Adaptation) with its own (batch CMN). Never with what the pooled
 	// decoder heard on another call.
 	var cmn []float32
-	if adapt != nil {
-		if v, ok := adapt.Load().([]float32); ok && len(v) == len(d.cmnInit) {
-			cmn = v
-		}
+	call := loadCall(adapt)
+	if len(call.cmn) == len(d.cmnInit) {
+		cmn = call.cmn
 	}
 	d.setCMNMean(cmn) // the live pass (partials); nil: the model's initial mean
 	if err := d.start(first); err != nil {
@@ -120,6 +122,11 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 		rng:   rand.NewPCG(1, 2),
 		cmn:   cmn,
 		adapt: adapt,
+	}
+	if call.warp != 0 && call.warp != 1 {
+		// A warped call's final passes normalise each utterance by its
+		// own mean: the call's was learnt on unwarped audio (warp.go).
+		s.warp, s.cmn = call.warp, nil
 	}
 	empty := ""
 	s.partial.Store(&empty)
@@ -317,8 +324,13 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 		s.partial.Store(&res.Text)
 		if s.adapt != nil && res.Text != "" {
 			// The mean after the last whole-utterance pass: this
-			// utterance folded into the call's.
-			s.adapt.Store(s.dec.cmnMean())
+			// utterance folded into the call's; then the warp search.
+			st := loadCall(s.adapt)
+			st.cmn = s.dec.cmnMean()
+			if werr := s.chooseWarp(ctx, &st); werr != nil {
+				return res, werr
+			}
+			s.adapt.Store(st)
 		}
 	}
 	return res, err
@@ -533,7 +545,7 @@ func (s *stream) fullPass(ctx context.Context, search string) error {
 	if err := s.dec.start(search); err != nil {
 		return err
 	}
-	if err := s.dec.processFull(s.utterance(), s.cmn); err != nil {
+	if err := s.dec.processFull(s.warped(), s.cmn); err != nil {
 		return err
 	}
 	return s.dec.end()

@@ -1,0 +1,171 @@
+package sphinx
+
+import (
+	"context"
+	"math"
+	"slices"
+
+	"github.com/duplex-ai/duplex/stt"
+)
+
+// Warp scales every frequency of pcm (16 kHz mono) by factor, by
+// resampling it with a windowed sinc (low-passed when factor > 1, so
+// nothing folds back): a linear vocal-tract-length warp done on the
+// samples, so one decoder serves any factor. The result is 1/factor as
+// long. Factor 1 (or ≤ 0) returns pcm itself.
+func Warp(pcm []int16, factor float64) []int16 {
+	if factor <= 0 || factor == 1 || len(pcm) == 0 {
+		return pcm
+	}
+	const taps = 16 // half-width in cutoff periods
+	fc := 0.95 * math.Min(1, 1/factor) // a transition band below Nyquist
+	half := float64(taps) / fc
+	n := int(float64(len(pcm)) / factor)
+	out := make([]int16, n)
+	for i := range out {
+		t := float64(i) * factor
+		lo := max(0, int(math.Ceil(t-half)))
+		hi := min(len(pcm)-1, int(math.Floor(t+half)))
+		var acc float64
+		for k := lo; k <= hi; k++ {
+			d := t - float64(k)
+			w := 0.5 + 0.5*math.Cos(math.Pi*d/half) // Hann window
+			acc += float64(pcm[k]) * fc * sinc(fc*d) * w
+		}
+		out[i] = int16(max(-32768, min(32767, math.Round(acc))))
+	}
+	return out
+}
+
+func sinc(x float64) float64 {
+	if x == 0 {
+		return 1
+	}
+	return math.Sin(math.Pi*x) / (math.Pi * x)
+}
+
+// Speaker normalisation per call (Options.CallWarp). The model fits some
+// voices (the held-out espeak-ng female voices) better with their
+// frequencies scaled down, others not at all: the best factor is the
+// speaker's. A call's first utterances are decoded by the grammar at each
+// of WarpFactors, and the factor whose acoustic score per frame is best
+// (maximum likelihood) is used for the rest of the call. The phone loop's
+// score, which needs no grammar, favours the smallest factor for every
+// voice (BENCHMARKS.md). Cost: len(WarpFactors) grammar passes over
+// warpFrames of speech, once per call.
+var WarpFactors = []float64{0.88, 0.94, 1, 1.06, 1.12}
+
+// warpFrames: the call's utterances are scored until this many frames
+// (10 ms) have been heard, then the factor is fixed.
+const warpFrames = 1500
+
+// callState is what a call's stt.Adaptation holds.
+type callState struct {
+	cmn    []float32 // the call's cepstral mean (see stream.cmn)
+	warp   float64   // the chosen factor; 0 while still choosing
+	score  []float64 // per WarpFactors: summed phone-loop acoustic score
+	frames []int     // per WarpFactors: frames scored
+}
+
+// NewAdaptation returns a call adaptation with the warp factor already
+// chosen (cmd/stt-eval: one per call it simulates); factor 1 is none.
+func NewAdaptation(factor float64) *stt.Adaptation {
+	a := &stt.Adaptation{}
+	a.Store(callState{warp: factor})
+	return a
+}
+
+func loadCall(a *stt.Adaptation) callState {
+	if a == nil {
+		return callState{}
+	}
+	st, _ := a.Load().(callState)
+	return st
+}
+
+// warpScores adds pcm's grammar-pass acoustic score and frames at each of
+// WarpFactors to score and frames (batch CMN, so history does not count).
+func (d *decoder) warpScores(ctx context.Context, pcm []int16, score []float64, frames []int) error {
+	for i, f := range WarpFactors {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := d.start(searchGrammar); err != nil {
+			return err
+		}
+		if err := d.processFull(Warp(pcm, f), nil); err != nil {
+			return err
+		}
+		if err := d.end(); err != nil {
+			return err
+		}
+		score[i] += float64(d.acoustic())
+		frames[i] += d.frames()
+	}
+	return nil
+}
+
+// bestWarp is the factor with the best acoustic score per frame.
+func bestWarp(score []float64, frames []int) float64 {
+	best, bestS := 1.0, math.Inf(-1)
+	for i, f := range WarpFactors {
+		if frames[i] == 0 {
+			continue
+		}
+		if s := score[i] / float64(frames[i]); s > bestS {
+			best, bestS = f, s
+		}
+	}
+	return best
+}
+
+// chooseWarp scores the utterance for a call still choosing its factor,
+// and fixes the factor once warpFrames have been scored.
+func (s *stream) chooseWarp(ctx context.Context, st *callState) error {
+	if st.warp != 0 || !s.eng.opt.CallWarp || !s.dec.hasGrammar {
+		return nil
+	}
+	if st.score == nil {
+		st.score, st.frames = make([]float64, len(WarpFactors)), make([]int, len(WarpFactors))
+	}
+	if err := s.dec.warpScores(ctx, s.utterance(), st.score, st.frames); err != nil {
+		return err
+	}
+	if i := slices.Index(WarpFactors, 1.0); i >= 0 && st.frames[i] >= warpFrames {
+		st.warp = bestWarp(st.score, st.frames)
+	}
+	return nil
+}
+
+// ChooseWarp returns the factor a call whose first utterances are pcms
+// would get (cmd/stt-eval).
+func (e *Engine) ChooseWarp(ctx context.Context, pcms ...[]int16) (float64, error) {
+	d, err := e.pool.acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	score, frames := make([]float64, len(WarpFactors)), make([]int, len(WarpFactors))
+	for _, p := range pcms {
+		if err = d.warpScores(ctx, p, score, frames); err != nil {
+			break
+		}
+	}
+	e.pool.release(d, err != nil)
+	if err != nil {
+		return 0, err
+	}
+	return bestWarp(score, frames), nil
+}
+
+// warped is utterance() at the call's warp factor (kept while it does not
+// grow: a stream's final passes all decode the same samples).
+func (s *stream) warped() []int16 {
+	u := s.utterance()
+	if s.warp == 0 || s.warp == 1 {
+		return u
+	}
+	if s.wbuf == nil || s.wlen != len(u) {
+		s.wbuf, s.wlen = Warp(u, s.warp), len(u)
+	}
+	return s.wbuf
+}
