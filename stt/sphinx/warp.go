@@ -17,7 +17,7 @@ func Warp(pcm []int16, factor float64) []int16 {
 	if factor <= 0 || factor == 1 || len(pcm) == 0 {
 		return pcm
 	}
-	const taps = 16 // half-width in cutoff periods
+	const taps = 16                    // half-width in cutoff periods
 	fc := 0.95 * math.Min(1, 1/factor) // a transition band below Nyquist
 	half := float64(taps) / fc
 	n := int(float64(len(pcm)) / factor)
