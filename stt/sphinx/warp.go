@@ -52,12 +52,12 @@ func sinc(x float64) float64 {
 // (maximum likelihood) is used for the rest of the call. The phone loop's
 // score, which needs no grammar, favours the smallest factor for every
 // voice (BENCHMARKS.md). Cost: len(WarpFactors) grammar passes over
-// warpFrames of speech, once per call.
+// WarpFrames of speech, once per call.
 var WarpFactors = []float64{0.88, 0.94, 1, 1.06, 1.12}
 
-// warpFrames: the call's utterances are scored until this many frames
+// WarpFrames: the call's utterances are scored until this many frames
 // (10 ms) have been heard, then the factor is fixed.
-const warpFrames = 1500
+const WarpFrames = 1500
 
 // callState is what a call's stt.Adaptation holds.
 type callState struct {
@@ -120,7 +120,7 @@ func bestWarp(score []float64, frames []int) float64 {
 }
 
 // chooseWarp scores the utterance for a call still choosing its factor,
-// and fixes the factor once warpFrames have been scored.
+// and fixes the factor once WarpFrames have been scored.
 func (s *stream) chooseWarp(ctx context.Context, st *callState) error {
 	if st.warp != 0 || !s.eng.opt.CallWarp || !s.dec.hasGrammar {
 		return nil
@@ -131,22 +131,24 @@ func (s *stream) chooseWarp(ctx context.Context, st *callState) error {
 	if err := s.dec.warpScores(ctx, s.utterance(), st.score, st.frames); err != nil {
 		return err
 	}
-	if i := slices.Index(WarpFactors, 1.0); i >= 0 && st.frames[i] >= warpFrames {
+	if i := slices.Index(WarpFactors, 1.0); i >= 0 && st.frames[i] >= WarpFrames {
 		st.warp = bestWarp(st.score, st.frames)
 	}
 	return nil
 }
 
 // ChooseWarp returns the factor a call whose first utterances are pcms
-// would get (cmd/stt-eval).
+// would get with Options.CallWarp (cmd/stt-eval): pcms are scored in
+// order until WarpFrames have been.
 func (e *Engine) ChooseWarp(ctx context.Context, pcms ...[]int16) (float64, error) {
 	d, err := e.pool.acquire(ctx)
 	if err != nil {
 		return 0, err
 	}
 	score, frames := make([]float64, len(WarpFactors)), make([]int, len(WarpFactors))
+	one := slices.Index(WarpFactors, 1.0)
 	for _, p := range pcms {
-		if err = d.warpScores(ctx, p, score, frames); err != nil {
+		if err = d.warpScores(ctx, p, score, frames); err != nil || frames[one] >= WarpFrames {
 			break
 		}
 	}
