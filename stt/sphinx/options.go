@@ -75,7 +75,8 @@ type Options struct {
 	// With none free the stream falls back to the pass after the turn.
 	NoLMStream bool
 
-	extraArgs []string // more pocketsphinx arguments (tests)
+	extraArgs  []string // more pocketsphinx arguments (tests)
+	warpFrames int      // frames a call's warp is chosen on; default WarpFrames (tests)
 }
 
 func (o Options) withDefaults() Options {
@@ -110,6 +111,9 @@ func (o Options) withDefaults() Options {
 		o.PhoneSlack = DefaultPhoneSlack
 	} else if o.PhoneSlack < 0 {
 		o.PhoneSlack = 0
+	}
+	if o.warpFrames <= 0 {
+		o.warpFrames = WarpFrames
 	}
 	if o.MaxUtterance <= 0 {
 		o.MaxUtterance = 35 * time.Second

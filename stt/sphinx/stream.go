@@ -123,10 +123,10 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 		cmn:   cmn,
 		adapt: adapt,
 	}
-	if call.warp != 0 && call.warp != 1 {
+	if w := call.ws.factor(); w != 0 && w != 1 {
 		// A warped call's final passes normalise each utterance by its
 		// own mean: the call's was learnt on unwarped audio (warp.go).
-		s.warp, s.cmn = call.warp, nil
+		s.warp, s.cmn = w, nil
 	}
 	empty := ""
 	s.partial.Store(&empty)
@@ -327,8 +327,11 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 			// utterance folded into the call's; then the warp search.
 			st := loadCall(s.adapt)
 			st.cmn = s.dec.cmnMean()
-			if werr := s.chooseWarp(ctx, &st); werr != nil {
-				return res, werr
+			if s.eng.opt.CallWarp && s.dec.hasGrammar {
+				if st.ws == nil {
+					st.ws = &warpSearch{}
+				}
+				s.eng.scoreWarp(st.ws, s.utterance())
 			}
 			s.adapt.Store(st)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/duplex-ai/duplex/stt"
 )
@@ -51,27 +52,45 @@ func sinc(x float64) float64 {
 // of WarpFactors, and the factor whose acoustic score per frame is best
 // (maximum likelihood) is used for the rest of the call. The phone loop's
 // score, which needs no grammar, favours the smallest factor for every
-// voice (BENCHMARKS.md). Cost: len(WarpFactors) grammar passes over
-// WarpFrames of speech, once per call.
+// voice (BENCHMARKS.md). The scoring runs after Finish, in the engine's
+// background, on a decoder of its own: len(WarpFactors) grammar passes
+// over the call's first WarpFrames of speech, once per call.
 var WarpFactors = []float64{0.88, 0.94, 1, 1.06, 1.12}
 
 // WarpFrames: the call's utterances are scored until this many frames
-// (10 ms) have been heard, then the factor is fixed.
+// (10 ms) have been, then the factor is fixed.
 const WarpFrames = 1500
 
 // callState is what a call's stt.Adaptation holds.
 type callState struct {
-	cmn    []float32 // the call's cepstral mean (see stream.cmn)
+	cmn []float32   // the call's cepstral mean (see stream.cmn)
+	ws  *warpSearch // the call's warp, shared by copies of the state
+}
+
+// warpSearch is a call's warp factor while and after it is chosen.
+type warpSearch struct {
+	mu     sync.Mutex
 	warp   float64   // the chosen factor; 0 while still choosing
-	score  []float64 // per WarpFactors: summed phone-loop acoustic score
+	busy   bool      // an utterance is being scored
+	score  []float64 // per WarpFactors: summed grammar acoustic score
 	frames []int     // per WarpFactors: frames scored
+}
+
+// factor is the chosen warp, 0 while none.
+func (w *warpSearch) factor() float64 {
+	if w == nil {
+		return 0
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.warp
 }
 
 // NewAdaptation returns a call adaptation with the warp factor already
 // chosen (cmd/stt-eval: one per call it simulates); factor 1 is none.
 func NewAdaptation(factor float64) *stt.Adaptation {
 	a := &stt.Adaptation{}
-	a.Store(callState{warp: factor})
+	a.Store(callState{ws: &warpSearch{warp: factor}})
 	return a
 }
 
@@ -119,22 +138,58 @@ func bestWarp(score []float64, frames []int) float64 {
 	return best
 }
 
-// chooseWarp scores the utterance for a call still choosing its factor,
-// and fixes the factor once WarpFrames have been scored.
-func (s *stream) chooseWarp(ctx context.Context, st *callState) error {
-	if st.warp != 0 || !s.eng.opt.CallWarp || !s.dec.hasGrammar {
-		return nil
+// warpDone: at least n frames scored, enough to fix the factor.
+func warpDone(frames []int, n int) bool {
+	i := slices.Index(WarpFactors, 1.0)
+	return i >= 0 && frames[i] >= n
+}
+
+// scoreWarp hands a finished utterance of a call still choosing its warp
+// to the engine's background scorer; one at a time per call, and none
+// once the engine closes. It never waits.
+func (e *Engine) scoreWarp(ws *warpSearch, pcm []int16) {
+	ws.mu.Lock()
+	if ws.warp != 0 || ws.busy {
+		ws.mu.Unlock()
+		return
 	}
-	if st.score == nil {
-		st.score, st.frames = make([]float64, len(WarpFactors)), make([]int, len(WarpFactors))
+	ws.busy = true
+	ws.mu.Unlock()
+	e.warpMu.Lock()
+	defer e.warpMu.Unlock()
+	if e.warpCtx.Err() != nil {
+		ws.mu.Lock()
+		ws.busy = false
+		ws.mu.Unlock()
+		return
 	}
-	if err := s.dec.warpScores(ctx, s.utterance(), st.score, st.frames); err != nil {
-		return err
-	}
-	if i := slices.Index(WarpFactors, 1.0); i >= 0 && st.frames[i] >= WarpFrames {
-		st.warp = bestWarp(st.score, st.frames)
-	}
-	return nil
+	pcm = append([]int16(nil), pcm...)
+	e.warpWG.Add(1)
+	go func() {
+		defer e.warpWG.Done()
+		score, frames := make([]float64, len(WarpFactors)), make([]int, len(WarpFactors))
+		d, err := e.warpPool.acquire(e.warpCtx)
+		if err == nil {
+			err = d.warpScores(e.warpCtx, pcm, score, frames)
+			e.warpPool.release(d, err != nil)
+		}
+		ws.mu.Lock()
+		defer ws.mu.Unlock()
+		ws.busy = false
+		if err != nil {
+			return
+		}
+		if ws.score == nil {
+			ws.score, ws.frames = make([]float64, len(WarpFactors)), make([]int, len(WarpFactors))
+		}
+		for i := range score {
+			ws.score[i] += score[i]
+			ws.frames[i] += frames[i]
+		}
+		if warpDone(ws.frames, e.opt.warpFrames) {
+			ws.warp = bestWarp(ws.score, ws.frames)
+		}
+	}()
 }
 
 // ChooseWarp returns the factor a call whose first utterances are pcms
@@ -146,9 +201,8 @@ func (e *Engine) ChooseWarp(ctx context.Context, pcms ...[]int16) (float64, erro
 		return 0, err
 	}
 	score, frames := make([]float64, len(WarpFactors)), make([]int, len(WarpFactors))
-	one := slices.Index(WarpFactors, 1.0)
 	for _, p := range pcms {
-		if err = d.warpScores(ctx, p, score, frames); err != nil || frames[one] >= WarpFrames {
+		if err = d.warpScores(ctx, p, score, frames); err != nil || warpDone(frames, e.opt.warpFrames) {
 			break
 		}
 	}

@@ -2,6 +2,8 @@ package sphinx
 
 import (
 	"math"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/duplex-ai/duplex/stt"
@@ -64,4 +66,46 @@ func TestBestWarp(t *testing.T) {
 	if got := bestWarp(make([]float64, len(WarpFactors)), make([]int, len(WarpFactors))); got != 1 {
 		t.Errorf("nothing scored: %v, want 1", got)
 	}
+}
+
+// TestCallWarp: with Options.CallWarp a call's finished utterances are
+// scored in the background until enough frames are, then the call's later
+// utterances are decoded at the chosen factor; a call without an
+// adaptation is never warped.
+func TestCallWarp(t *testing.T) {
+	requireTools(t, true)
+	e := newTestEngine(t, Options{PoolSize: 1, CallWarp: true, warpFrames: 100})
+	var call stt.Adaptation
+	decode := func(a *stt.Adaptation) (stt.Result, float64) {
+		s, err := e.NewStream(t.Context(), stt.StreamOptions{Adaptation: a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		writeAll(t, s, speak(t, "en-us+f2", "what is the date today"))
+		r, err := s.Finish(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, s.(*stream).warp
+	}
+	if _, w := decode(&call); w != 0 {
+		t.Fatalf("the call's first utterance was warped by %v", w)
+	}
+	e.warpWG.Wait()
+	want := loadCall(&call).ws.factor()
+	if !slices.Contains(WarpFactors, want) {
+		t.Fatalf("after %d+ frames the call's warp is %v", 100, want)
+	}
+	r, w := decode(&call)
+	if want != 1 && w != want {
+		t.Errorf("the next utterance was decoded at warp %v, want %v", w, want)
+	}
+	if !strings.Contains(r.Text, "date") {
+		t.Errorf("warped by %v: %q", w, r.Text)
+	}
+	if _, w := decode(nil); w != 0 {
+		t.Errorf("an utterance without a call was warped by %v", w)
+	}
+	t.Logf("en-us+f2: warp %v, %q", want, r.Text)
 }
