@@ -3,6 +3,7 @@ package sphinx
 import (
 	"testing"
 
+	"github.com/duplex-ai/duplex/internal/testtier"
 	"github.com/duplex-ai/duplex/stt"
 )
 
@@ -34,6 +35,7 @@ func TestDigitsTooFast(t *testing.T) {
 // calibration voice en-us+m3: "hello" → "two two oh") is decoded again
 // without the digit runs; a digit string said as one still reads as digits.
 func TestShortPhraseNotDigits(t *testing.T) {
+	testtier.Slow(t, "pocketsphinx decodes")
 	requireTools(t, true)
 	e := newTestEngine(t, Options{PoolSize: 1})
 	for _, c := range []struct{ voice, text, want string }{

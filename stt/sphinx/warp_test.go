@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/duplex-ai/duplex/internal/testtier"
 	"github.com/duplex-ai/duplex/stt"
 )
 
@@ -73,6 +74,7 @@ func TestBestWarp(t *testing.T) {
 // utterances are decoded at the chosen factor; a call without an
 // adaptation is never warped.
 func TestCallWarp(t *testing.T) {
+	testtier.Slow(t, "pocketsphinx decodes")
 	requireTools(t, true)
 	e := newTestEngine(t, Options{PoolSize: 1, CallWarp: true, warpFrames: 100})
 	var call stt.Adaptation
