@@ -2,6 +2,10 @@
 
 package vad
 
+// ModelFSDDSpeakers are the FSDD speakers whose recordings the weights
+// below were trained on; an evaluation on real speech must leave them out.
+var ModelFSDDSpeakers = []string(nil)
+
 // modelWeights (16 kHz): go run ./cmd/vad-train -seed 20261129 -utterances 288 -epochs 15 -l2 1e-05
 var modelWeights = []float64{
 	0.54575103, 0.0061193918, -0.0031038454, -0.012799483, 0.064956146, 0.0807082,

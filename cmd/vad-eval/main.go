@@ -101,8 +101,8 @@ func run(out string, seed uint64, utts int) error {
 		time.Since(start).Round(time.Second))
 	b.WriteString(eval.CorpusMarkdown(c))
 	fmt.Fprintf(&b, "The spectral VAD's learnt score was trained (`make vad-train`) on a corpus built the same way from seed %d "+
-		"(%d utterances: other voice, speed, text and pause sequences, other noise); this corpus was not part of it.\n",
-		eval.TrainSeed, eval.TrainUtterances)
+		"(%d utterances: other voice, speed, text and pause sequences, other noise)%s; this corpus was not part of it.\n",
+		eval.TrainSeed, eval.TrainUtterances, fsddNote())
 	b.WriteString("\n")
 	b.WriteString(eval.TableMarkdown(rows, topt))
 	b.WriteString("\n")
@@ -188,4 +188,14 @@ func benchmarks() string {
 		fmt.Fprintf(&b, "| %s | %.0f | %.0f× | %d | %d |\n", c.name, ns, 20e6/ns, res.AllocsPerOp(), res.AllocedBytesPerOp())
 	}
 	return b.String()
+}
+
+// fsddNote says which real speech the learnt score was trained on beside
+// the synthetic corpus.
+func fsddNote() string {
+	if len(vad.ModelFSDDSpeakers) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" and on FSDD digit strings of %s under the same noises (the real-speech section evaluates the other speakers)",
+		strings.Join(vad.ModelFSDDSpeakers, "/"))
 }

@@ -19,6 +19,21 @@ const TrainUtterances = 288
 // TrainNoiseOnly is the noise-only stretch of cmd/vad-train's corpus.
 const TrainNoiseOnly = 2 * time.Minute
 
+// TrainFSDDSpeakers are the FSDD speakers whose digit strings cmd/vad-train
+// adds to the synthetic corpus (real speech, under the same conditions);
+// the evaluation keeps the others (vad.ModelFSDDSpeakers says which were
+// used for the committed weights).
+var TrainFSDDSpeakers = []string{"george", "jackson"}
+
+// TrainRealConfig is how cmd/vad-train makes its FSDD digit strings: the
+// evaluation's recipe (DefaultRealConfig) from another seed, for the
+// training speakers only.
+func TrainRealConfig() RealConfig {
+	c := DefaultRealConfig()
+	c.Seed, c.Speakers, c.Strings = TrainSeed+1, TrainFSDDSpeakers, 60
+	return c
+}
+
 // Condition is one noise type at one SNR (+Inf: clean).
 type Condition struct {
 	Kind NoiseKind
@@ -45,6 +60,21 @@ type Dataset struct {
 	X    []float32 // hops × NF, row-major
 	Y    []bool
 	W    []float32 // each hop's weight in the loss
+}
+
+// Append adds o's hops to d; both must hold one rate and feature layout.
+func (d *Dataset) Append(o *Dataset) error {
+	if o.Len() == 0 {
+		return nil
+	}
+	if d.Len() > 0 && (d.rate() != o.rate() || d.NF != o.NF) {
+		return fmt.Errorf("eval: appending %d features at %d Hz to %d at %d Hz", o.NF, o.rate(), d.NF, d.rate())
+	}
+	d.Rate, d.NF = o.Rate, o.NF
+	d.X = append(d.X, o.X...)
+	d.Y = append(d.Y, o.Y...)
+	d.W = append(d.W, o.W...)
+	return nil
 }
 
 // Len is the number of hops.

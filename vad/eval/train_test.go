@@ -207,3 +207,31 @@ func TestLabelFramesBridged(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendAndTrainSplit checks that Append joins two datasets hop for
+// hop and refuses another layout, and that cmd/vad-train's FSDD strings
+// come from another seed than the evaluation's and leave it speakers.
+func TestAppendAndTrainSplit(t *testing.T) {
+	a := &Dataset{NF: 2, X: []float32{1, 2}, Y: []bool{true}, W: []float32{1}}
+	b := &Dataset{NF: 2, X: []float32{1, 3, 1, 4}, Y: []bool{false, true}, W: []float32{10, 1}}
+	if err := a.Append(b); err != nil {
+		t.Fatal(err)
+	}
+	if a.Len() != 3 || !slices.Equal(a.X, []float32{1, 2, 1, 3, 1, 4}) || !slices.Equal(a.Y, []bool{true, false, true}) ||
+		!slices.Equal(a.W, []float32{1, 10, 1}) {
+		t.Errorf("appended: %+v", a)
+	}
+	if err := a.Append(&Dataset{NF: 3, X: []float32{1, 0, 0}, Y: []bool{false}, W: []float32{1}}); err == nil {
+		t.Error("appending another feature layout: no error")
+	}
+	if err := a.Append(&Dataset{Rate: 8000, NF: 2, X: []float32{1, 0}, Y: []bool{false}, W: []float32{1}}); err == nil {
+		t.Error("appending another rate: no error")
+	}
+	tr, ev := TrainRealConfig(), DefaultRealConfig()
+	if tr.Seed == ev.Seed || tr.Seed == DefaultConfig().Seed {
+		t.Errorf("training seed %d is an evaluation seed", tr.Seed)
+	}
+	if len(tr.Speakers) == 0 || len(tr.Speakers) >= len(FSDDSpeakers) {
+		t.Errorf("training speakers %v: the evaluation needs some left", tr.Speakers)
+	}
+}
