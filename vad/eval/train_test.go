@@ -209,7 +209,7 @@ func TestLabelFramesBridged(t *testing.T) {
 }
 
 // TestAppendAndTrainSplit checks that Append joins two datasets hop for
-// hop and refuses another layout, and that cmd/vad-train's FSDD strings
+// hop and refuses another layout, that Scale weighs every hop, and that cmd/vad-train's FSDD strings
 // come from another seed than the evaluation's and leave it speakers.
 func TestAppendAndTrainSplit(t *testing.T) {
 	a := &Dataset{NF: 2, X: []float32{1, 2}, Y: []bool{true}, W: []float32{1}}
@@ -220,6 +220,10 @@ func TestAppendAndTrainSplit(t *testing.T) {
 	if a.Len() != 3 || !slices.Equal(a.X, []float32{1, 2, 1, 3, 1, 4}) || !slices.Equal(a.Y, []bool{true, false, true}) ||
 		!slices.Equal(a.W, []float32{1, 10, 1}) {
 		t.Errorf("appended: %+v", a)
+	}
+	a.Scale(3)
+	if !slices.Equal(a.W, []float32{3, 30, 3}) {
+		t.Errorf("scaled weights %v", a.W)
 	}
 	if err := a.Append(&Dataset{NF: 3, X: []float32{1, 0, 0}, Y: []bool{false}, W: []float32{1}}); err == nil {
 		t.Error("appending another feature layout: no error")
