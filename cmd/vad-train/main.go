@@ -128,9 +128,12 @@ func run(out, fsdd string, seed uint64, utts, epochs int, l2 float64, check bool
 		chans := strings.Join(from, " + ")
 		w := eval.Train(d, epochs, l2)
 		tp, fp, fn, tn := eval.Score(d, w)
-		fmt.Printf("%v: trained on %d hops (%d synthetic, %s of corpus audio, seed %d; %d FSDD %s) in %s: per-hop precision %.3f recall %.3f F1 %.3f (tn %d)\n",
-			chans, d.Len(), hops, c.Duration().Round(time.Second), seed, d.Len()-hops, strings.Join(speakers, "/"),
-			time.Since(start).Round(time.Second),
+		fsddHops := ""
+		if d.Len() > hops {
+			fsddHops = fmt.Sprintf("; %d FSDD %s", d.Len()-hops, strings.Join(speakers, "/"))
+		}
+		fmt.Printf("%v: trained on %d hops (%d synthetic, %s of corpus audio, seed %d%s) in %s: per-hop precision %.3f recall %.3f F1 %.3f (tn %d)\n",
+			chans, d.Len(), hops, c.Duration().Round(time.Second), seed, fsddHops, time.Since(start).Round(time.Second),
 			float64(tp)/float64(tp+fp), float64(tp)/float64(tp+fn), 2*float64(tp)/float64(2*tp+fp+fn), tn)
 		from = nil
 		if real != nil && m.real {
