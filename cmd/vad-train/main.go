@@ -62,7 +62,7 @@ func run(out, fsdd string, seed uint64, utts, epochs int, l2 float64, check bool
 		digits, err = eval.DigitStrings(fsdd, eval.TrainRealConfig())
 		switch {
 		case errors.Is(err, eval.ErrNoRecordings) && check:
-			fmt.Printf("vad-train -check skipped: FSDD not found at %s (the weights are trained on its speakers %s too; pass -fsdd DIR)\n",
+			fmt.Printf("vad-train -check skipped: FSDD not found at %s (-fsdd trains on its speakers %s too; pass the folder, or no -fsdd)\n",
 				fsdd, strings.Join(eval.TrainFSDDSpeakers, "/"))
 			return nil
 		case errors.Is(err, eval.ErrNoRecordings):
