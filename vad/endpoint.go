@@ -52,6 +52,10 @@ const (
 	DefaultEndpointComplete = 80 * time.Millisecond
 	DefaultEndpointFall     = 60 * time.Millisecond
 	DefaultEndpointLevel    = 100 * time.Millisecond
+	// DefaultPauseScale and DefaultPauseFloor adapt the digit hold to the
+	// speaker's pace (EndpointOptions.PauseScale); 0 scale: off.
+	DefaultPauseScale = 0.0
+	DefaultPauseFloor = 300 * time.Millisecond
 	// DefaultFallDB is how far the last 100 ms of speech must lie below the
 	// loudest 100 ms of the last 500 ms for the contour to count as falling.
 	DefaultFallDB = 9.0
@@ -74,6 +78,14 @@ type EndpointOptions struct {
 	// ShortRun (a digit said alone): a grammar-bound recogniser reads a
 	// long stretch of other speech as a digit string.
 	DigitsShortOnly bool
+	// PauseScale, when positive, shortens a digit hold to
+	// max(PauseFloor, PauseScale × the longest inner pause of the turn so
+	// far), never above the hold itself: someone who paused 250 ms between
+	// digits and is then silent for 700 ms is done. Before the turn's
+	// first pause the hold applies unchanged. Zero takes
+	// DefaultPauseScale, negative is off.
+	PauseScale float64
+	PauseFloor time.Duration
 }
 
 func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
@@ -94,6 +106,13 @@ func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
 	def(&o.Complete, DefaultEndpointComplete)
 	def(&o.Fall, DefaultEndpointFall)
 	def(&o.Level, DefaultEndpointLevel)
+	def(&o.PauseFloor, DefaultPauseFloor)
+	if o.PauseScale == 0 {
+		o.PauseScale = DefaultPauseScale
+	}
+	if o.PauseScale < 0 {
+		o.PauseScale = 0
+	}
 	if o.FallDB == 0 {
 		o.FallDB = DefaultFallDB
 	}
@@ -116,7 +135,12 @@ type endpointer struct {
 	n     int
 	fall  int8 // -1 unknown, 0 level/rising, 1 falling: computed once per gap
 	ready bool
+	// pause is the longest inner pause of the turn so far (PauseScale).
+	pause time.Duration
 }
+
+// notePause records a silence inside the turn that speech ended.
+func (e *endpointer) notePause(d time.Duration) { e.pause = max(e.pause, d) }
 
 // note records one frame's log energy when it is speech.
 func (e *endpointer) note(frame []int16, speech bool) {
@@ -179,30 +203,33 @@ func (e *endpointer) wait(short bool) time.Duration {
 	if short && e.hint != HintComplete { // "yes", "stop": complete though short
 		w += o.Short
 	}
+	var digits bool
 	switch e.hint {
 	case HintComplete:
 		w -= o.Complete
 	case HintDigits:
-		if short || !o.DigitsShortOnly {
-			w += o.Digits
-		}
+		digits = short || !o.DigitsShortOnly
 	case HintContinue:
 		w += o.Continue
 	case HintMaybeDigits:
-		if short {
-			w += o.Digits
-		}
+		digits = short
+	}
+	if digits {
+		w += o.Digits
 	}
 	if e.falling() {
 		w -= o.Fall
 	} else {
 		w += o.Level
 	}
+	if digits && o.PauseScale > 0 && e.pause > 0 {
+		w = min(w, max(o.PauseFloor, time.Duration(o.PauseScale*float64(e.pause))))
+	}
 	return min(max(w, o.Floor), o.Ceiling)
 }
 
 func (e *endpointer) reset() {
-	e.n, e.pos, e.hint, e.ready = 0, 0, HintNone, false
+	e.n, e.pos, e.hint, e.ready, e.pause = 0, 0, HintNone, false, 0
 }
 
 // ClassifyPartial reads the last words of a recogniser's partial: a

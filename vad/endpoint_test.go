@@ -147,8 +147,9 @@ func countEnds(evs []Event) int {
 
 // The decision's own per-frame cost: note the frame's energy, then the wait.
 func BenchmarkEndpointDecision(b *testing.B) {
-	e := endpointer{}
-	e.opt, _ = EndpointOptions{}.withDefaults()
+	e := endpointer{hint: HintDigits}
+	e.opt, _ = EndpointOptions{PauseScale: 2.5}.withDefaults() // the digit hold's pace cap too
+	e.notePause(250 * ms)
 	frame := make([]int16, 320)
 	for i := range frame {
 		frame[i] = int16(i * 37)
@@ -160,4 +161,82 @@ func BenchmarkEndpointDecision(b *testing.B) {
 		w += e.wait(i%2 == 0)
 	}
 	_ = w
+}
+
+// pacedDigits runs a digit string (400 ms digits joined by gap pauses, a
+// digit partial from the first digit on) through an adaptive detector
+// with opt, and returns its end events.
+func pacedDigits(t *testing.T, opt EndpointOptions, gaps ...time.Duration) ([]Event, time.Duration) {
+	t.Helper()
+	var pcm []int16
+	pcm = speechAt(pcm, 200*ms, 0)
+	pcm = speechAt(pcm, 400*ms, 3000)
+	for _, g := range gaps {
+		pcm = speechAt(pcm, g, 0)
+		pcm = speechAt(pcm, 400*ms, 3000)
+	}
+	// The end of the frame holding the last digit's last sample.
+	last := (time.Duration(len(pcm))*time.Second/fs + 19*ms) / (20 * ms) * (20 * ms)
+	pcm = speechAt(pcm, 2000*ms, 0)
+	d, err := NewDetector(levelled{}, TurnOptions{Endpointing: &opt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.SetHint(HintDigits)
+	var ends []Event
+	for _, e := range run(t, d, pcm, 0) {
+		if e.Type == SpeechEnded {
+			ends = append(ends, e)
+		}
+	}
+	return ends, last
+}
+
+// A speaker who paused 250 ms between digits is done after ~700 ms of
+// silence, not the 1.2 s ceiling; one who pauses 800 ms is not cut at the
+// next 800 ms pause; with the pace off the hold stays at the ceiling.
+func TestEndpointDigitHoldFollowsPace(t *testing.T) {
+	pace := EndpointOptions{PauseScale: 2.5, PauseFloor: 300 * ms}
+	ends, last := pacedDigits(t, pace, 250*ms, 250*ms, 250*ms)
+	if len(ends) != 1 || ends[0].At != last {
+		t.Fatalf("250 ms pauses: ends %+v, want one at %v", ends, last)
+	}
+	if after := ends[0].DecidedAt - last; after > 700*ms || after < 600*ms {
+		t.Errorf("250 ms pauses: decided %v after the last digit, want 600-700 ms (2.5 × 250 ms)", after)
+	}
+
+	ends, last = pacedDigits(t, pace, 800*ms, 800*ms, 800*ms)
+	if len(ends) != 1 || ends[0].At != last {
+		t.Fatalf("800 ms pauses: ends %+v, want one at %v (no pause cut)", ends, last)
+	}
+
+	// The first pause of a string gets the whole hold: 900 ms holds.
+	if ends, last = pacedDigits(t, pace, 900*ms); len(ends) != 1 || ends[0].At != last {
+		t.Fatalf("one 900 ms pause: ends %+v, want one at %v", ends, last)
+	}
+
+	ends, last = pacedDigits(t, EndpointOptions{PauseScale: -1}, 250*ms, 250*ms, 250*ms)
+	if len(ends) != 1 || ends[0].DecidedAt-last != DefaultEndpointCeiling {
+		t.Fatalf("pace off: ends %+v, want one decided %v after %v", ends, DefaultEndpointCeiling, last)
+	}
+}
+
+// The pace only shortens a digit hold: a trailing "and" still waits.
+func TestEndpointPaceOnlyDigits(t *testing.T) {
+	e := endpointer{}
+	e.opt, _ = EndpointOptions{PauseScale: 2, PauseFloor: 300 * ms}.withDefaults()
+	e.notePause(200 * ms)
+	e.hint = HintContinue
+	if w, want := e.wait(false), DefaultEndpointBase+DefaultEndpointContinue+DefaultEndpointLevel; w != want {
+		t.Errorf("continue: wait %v, want %v", w, want)
+	}
+	e.hint = HintDigits
+	if w := e.wait(false); w != 400*ms {
+		t.Errorf("digits after a 200 ms pause: wait %v, want 400 ms", w)
+	}
+	e.reset()
+	e.hint = HintDigits
+	if w, want := e.wait(false), DefaultEndpointBase+DefaultEndpointDigits+DefaultEndpointLevel; w != want {
+		t.Errorf("after reset: wait %v, want the whole hold %v", w, want)
+	}
 }

@@ -518,10 +518,14 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 }
 
 // newRun notes a speech frame (or counted run) starting at from: after a
-// gap of MinRunGap or more it starts a new run (ShortRun).
+// gap of MinRunGap or more it starts a new run (ShortRun), and the gap is
+// an inner pause for the adaptive digit hold (EndpointOptions.PauseScale).
 func (d *Detector) newRun(from time.Duration) {
-	if from-d.lastSpeech >= MinRunGap {
+	if gap := from - d.lastSpeech; gap >= MinRunGap {
 		d.runStart = from
+		if d.ep != nil {
+			d.ep.notePause(gap)
+		}
 	}
 }
 
