@@ -42,6 +42,7 @@ func main() {
 	strs := flag.Int("digit-strings", 0, "FSDD digit strings per speaker (0: the default 30; fewer for a quick look)")
 	flag.BoolVar(&verbose, "v", false, "print each item's recogniser partials")
 	flag.StringVar(&only, "only", "", "run only the settings whose name contains this (and fixed 300 ms, the baseline); for iterating")
+	flag.IntVar(&pacedStrings, "paced-strings", 15, "FSDD digit strings per speaker with the dialogue bench's 100–400 ms gaps (the pace set; 0: left out)")
 	flag.Parse()
 	if err := run(*out, *fsdd, *librivox, *real, *strs); err != nil {
 		log.Fatal(err)
@@ -110,6 +111,20 @@ func settings(rec, recLM, recSrv eval.PartialSource) []eval.TurnSetting {
 		for _, b := range []time.Duration{100, 150, 200, 250, 300} {
 			s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + %s", b, lm.name), Recogniser: rec, RecogniserLM: lm.src,
 				Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{Base: b * ms}}})
+		}
+	}
+	// The digit hold adapted to the speaker's pace (PauseScale): the
+	// default combined setting with k and the floor varied, and off.
+	if rec != nil && recSrv != nil {
+		b := vad.DefaultEndpointBase.Milliseconds()
+		s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, pace off", b), Recogniser: rec, RecogniserLM: recSrv,
+			Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: -1}}})
+		for _, f := range []time.Duration{300, 500} {
+			for _, k := range []float64{1.5, 2, 2.5, 3} {
+				s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, pace ×%g floor %d ms", b, k, f),
+					Recogniser: rec, RecogniserLM: recSrv,
+					Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: k, PauseFloor: f * ms}}})
+			}
 		}
 	}
 	if only == "" {
@@ -325,10 +340,11 @@ func (r *recogniser) srvPartials(item int, snr float64, pcm []int16) ([]eval.Tim
 }
 
 var (
-	only      string
-	withLM    bool
-	verbose   bool
-	cacheFile string
+	pacedStrings int
+	only         string
+	withLM       bool
+	verbose      bool
+	cacheFile    string
 )
 
 func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error {
@@ -463,6 +479,19 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 	}
 	for _, r := range recs {
 		b.WriteString(hintsMarkdown(items, r, conds, condName))
+	}
+	if pacedStrings > 0 && fsddDir != "" {
+		var grammar *recogniser
+		for _, r := range recs {
+			if !r.lm {
+				grammar = r
+			}
+		}
+		p, err := paced(ctx, cfg, fsddDir, grammar, mk, conds, condName)
+		if err != nil {
+			return err
+		}
+		b.WriteString(p)
 	}
 	fmt.Print(b.String())
 	if out == "" {
@@ -671,4 +700,83 @@ func itemsMarkdown(items []eval.TurnItem, cfg eval.TurnConfig) string {
 		"combines it with the grammar's.\n",
 		cfg.GapMin, cfg.GapMax, cfg.FillerEvery, cfg.CommaMin, cfg.CommaMax, cfg.SentenceRepeats, 12, 8)
 	return b.String()
+}
+
+// paced runs the digit hold's pace settings on a second set of FSDD digit
+// strings with the dialogue bench's 100–400 ms gaps (pacedStrings per
+// speaker, same tuning/held-out speakers), where each string's pauses are
+// shorter than the main set's 300–900 ms, and reports per split the
+// cut-offs and the strings' final-end latency. grammar (nil: oracle rows
+// only) decodes their partials with its engine, cached apart.
+func paced(ctx context.Context, cfg eval.TurnConfig, fsddDir string, grammar *recogniser, mk eval.NewClassifier,
+	conds []float64, condName []string) (string, error) {
+	cfg.DigitStrings, cfg.GapMin, cfg.GapMax = pacedStrings, 100*ms, 400*ms
+	all, err := eval.BuildTurnItems(ctx, cfg, fsddDir, "")
+	if err != nil {
+		return "", err
+	}
+	var items []eval.TurnItem
+	for _, it := range all {
+		if strings.HasPrefix(it.Set, "FSDD") {
+			items = append(items, it)
+		}
+	}
+	base := vad.DefaultEndpointBase.Milliseconds()
+	sets := []eval.TurnSetting{{Name: "fixed 300 ms", Opt: vad.TurnOptions{MinSilence: 300 * ms}},
+		{Name: fmt.Sprintf("adaptive base %d ms + partial, pace off", base), Oracle: true,
+			Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: -1}}}}
+	for _, k := range []float64{1.5, 2, 2.5, 3} {
+		sets = append(sets, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + partial, pace ×%g floor 300 ms", base, k), Oracle: true,
+			Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: k, PauseFloor: 300 * ms}}})
+	}
+	var r *recogniser
+	if grammar != nil {
+		r = &recogniser{eng: grammar.eng, cache: map[recKey][]eval.TimedPartial{}, srv: map[recKey][]eval.TimedPartial{}}
+		file := cacheFile
+		if file != "" {
+			file += ".paced"
+		}
+		if err := r.load(file, len(items)); err != nil {
+			return "", err
+		}
+		defer r.save(file, len(items))
+		sets = append(sets, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, pace off", base), Recogniser: r.partials,
+			RecogniserLM: r.srvPartials, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: -1}}})
+		for _, f := range []time.Duration{300, 500} {
+			for _, k := range []float64{1.5, 2, 2.5, 3} {
+				sets = append(sets, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, pace ×%g floor %d ms", base, k, f),
+					Recogniser: r.partials, RecogniserLM: r.srvPartials,
+					Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: k, PauseFloor: f * ms}}})
+			}
+		}
+	}
+	type key struct{ s, c int }
+	res := map[key][]eval.TurnOutcome{}
+	for si, s := range sets {
+		for ci, snr := range conds {
+			o, err := eval.RunTurns(items, s, snr, mk, cfg.Seed+uint64(ci))
+			if err != nil {
+				return "", err
+			}
+			res[key{si, ci}] = o
+		}
+		log.Printf("paced: %s done", s.Name)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n#### The digit hold following the speaker's pace: FSDD strings with 100–400 ms pauses\n\n"+
+		"A second set of FSDD digit strings made as above but with the dialogue bench's 100–400 ms pauses, %d per speaker "+
+		"(same tuning and held-out speakers; every %d-th with a filler), clean and at 10 dB. \"pace ×k floor F\": while a digit "+
+		"string is held, the hold is max(F, k × the longest inner pause of the turn so far), never above the hold itself "+
+		"(`vad.EndpointOptions.PauseScale`, `PauseFloor`). Cut-off over the pauses; latency from each string's true end to the "+
+		"end-of-turn decision, p50/p95 ms.\n\n", pacedStrings, cfg.FillerEvery)
+	b.WriteString("| setting | noise | tuning: cut-off | tuning: string end p50/p95 | held-out: cut-off | held-out: string end p50/p95 |\n|---|---|---:|---:|---:|---:|\n")
+	for si, s := range sets {
+		for ci := range conds {
+			o := res[key{si, ci}]
+			t := eval.Summarise(items, o, func(it eval.TurnItem) bool { return it.Tune })
+			h := eval.Summarise(items, o, func(it eval.TurnItem) bool { return !it.Tune })
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", s.Name, condName[ci], pct(t.Cuts, t.Pauses), lat(t), pct(h.Cuts, h.Pauses), lat(h))
+		}
+	}
+	return b.String(), nil
 }
