@@ -53,9 +53,10 @@ const (
 	DefaultEndpointFall     = 60 * time.Millisecond
 	DefaultEndpointLevel    = 100 * time.Millisecond
 	// DefaultPauseScale and DefaultPauseFloor adapt the digit hold to the
-	// speaker's pace (EndpointOptions.PauseScale); 0 scale: off.
-	DefaultPauseScale = 0.0
-	DefaultPauseFloor = 300 * time.Millisecond
+	// speaker's pace (EndpointOptions.PauseScale), chosen on the turn
+	// eval's tuning split: below 2.5 the 300–900 ms pauses are cut more.
+	DefaultPauseScale = 2.5
+	DefaultPauseFloor = 500 * time.Millisecond
 	// DefaultFallDB is how far the last 100 ms of speech must lie below the
 	// loudest 100 ms of the last 500 ms for the contour to count as falling.
 	DefaultFallDB = 9.0

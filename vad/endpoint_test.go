@@ -148,7 +148,7 @@ func countEnds(evs []Event) int {
 // The decision's own per-frame cost: note the frame's energy, then the wait.
 func BenchmarkEndpointDecision(b *testing.B) {
 	e := endpointer{hint: HintDigits}
-	e.opt, _ = EndpointOptions{PauseScale: 2.5}.withDefaults() // the digit hold's pace cap too
+	e.opt, _ = EndpointOptions{}.withDefaults() // the digit hold's pace cap too
 	e.notePause(250 * ms)
 	frame := make([]int16, 320)
 	for i := range frame {
@@ -196,7 +196,7 @@ func pacedDigits(t *testing.T, opt EndpointOptions, gaps ...time.Duration) ([]Ev
 // silence, not the 1.2 s ceiling; one who pauses 800 ms is not cut at the
 // next 800 ms pause; with the pace off the hold stays at the ceiling.
 func TestEndpointDigitHoldFollowsPace(t *testing.T) {
-	pace := EndpointOptions{PauseScale: 2.5, PauseFloor: 300 * ms}
+	pace := EndpointOptions{} // the defaults: 2.5 × the longest pause, at least 500 ms
 	ends, last := pacedDigits(t, pace, 250*ms, 250*ms, 250*ms)
 	if len(ends) != 1 || ends[0].At != last {
 		t.Fatalf("250 ms pauses: ends %+v, want one at %v", ends, last)
