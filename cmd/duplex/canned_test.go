@@ -9,6 +9,7 @@ import (
 
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/callbot"
+	"github.com/duplex-ai/duplex/vad"
 )
 
 // TestCannedCall: -pipeline canned answers each of two spoken turns with
@@ -33,8 +34,8 @@ func TestCannedCall(t *testing.T) {
 		t.Fatalf("ok=%v turns=%+v errors=%v", res.OK, res.Turns, res.Errors)
 	}
 	for i, tr := range res.Turns {
-		// At least the VAD's 300 ms of end-of-turn silence.
-		if tr.LatencyMS < 250 || tr.LatencyMS > 5000 {
+		// At least the end-of-turn decision's floor of silence.
+		if tr.LatencyMS < float64(vad.DefaultEndpointFloor/time.Millisecond) || tr.LatencyMS > 5000 {
 			t.Errorf("turn %d: latency %.0f ms", i+1, tr.LatencyMS)
 		}
 	}
