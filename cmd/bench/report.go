@@ -51,7 +51,7 @@ func (r *report) markdown() string {
 	a, b, o := r.a, r.b, r.overhead
 
 	p("## Dialogue: turn latency, barge-in, engine overhead (`make bench`)\n\n")
-	p("Measured %s by `go run ./cmd/bench -server-bin %s` (took %s) at commit `%s`, against the server binary started as a child process with its defaults (offline engines: pocketsphinx → local skills → espeak-ng; full duplex; VAD min silence 300 ms; min interruption 120 ms) on a loopback port, callbot as the caller (real-time Opus over WebRTC on loopback).\n\n",
+	p("Measured %s by `go run ./cmd/bench -server-bin %s` (took %s) at commit `%s`, against the server binary started as a child process with its defaults (offline engines: pocketsphinx → local skills → espeak-ng; full duplex; adaptive end of turn from both live partials, 120 ms–1.2 s; min interruption 120 ms) on a loopback port, callbot as the caller (real-time Opus over WebRTC on loopback).\n\n",
 		r.started.UTC().Format("2006-01-02 15:04 UTC"), r.serverBin, r.took.Round(time.Second), r.commit)
 	p("Machine: %s, %d logical cores, %s, shared with other jobs: load average (1 / 5 / 15 min) %s at the start, %s before C, %s before A, %s before R, %s before B, %s at the end. Figures on this VM move by tens of percent between runs.\n\n",
 		r.cpu, r.cores, r.goVersion, r.load0, r.loadC, r.loadA, r.loadR, r.loadB, r.load1)
