@@ -30,13 +30,14 @@ import (
 var mdOpt struct {
 	stt, stream, token, audio time.Duration
 	paused, turns             int
-	modes                     string
+	modes, settings           string
 }
 
 func init() {
 	flag.DurationVar(&mdOpt.stt, "models-stt-delay", 250*time.Millisecond, "models: the fake transcription's delay after the upload ends")
 	flag.DurationVar(&mdOpt.stream, "models-stream-delay", 100*time.Millisecond, "models: the fake Realtime transcription's delay from the commit to .completed")
 	flag.StringVar(&mdOpt.modes, "models-stt", "upload,stream", "models: which STT rows to run: upload (-stt openai), stream (-stt openai-realtime), comma-separated")
+	flag.StringVar(&mdOpt.settings, "models-settings", "fixed/off,fixed/on,adaptive/off,adaptive/on", "models: which -endpointing/-preemptive settings to run, comma-separated")
 	flag.DurationVar(&mdOpt.token, "models-token-delay", 350*time.Millisecond, "models: the fake chat model's delay to its first token")
 	flag.DurationVar(&mdOpt.audio, "models-audio-delay", 150*time.Millisecond, "models: the fake speech model's delay to its first audio")
 	flag.IntVar(&mdOpt.turns, "models-turns", len(scenarioA), "models: how many of scenario A's questions each row speaks")
@@ -91,8 +92,12 @@ func runModels(ctx context.Context, c config) error {
 		if st != "upload" && st != "stream" {
 			return fmt.Errorf("-models-stt %q: want upload and/or stream", mdOpt.modes)
 		}
-		for _, ep := range []string{"fixed", "adaptive"} {
-			for _, pre := range []string{"off", "on"} {
+		for _, set := range strings.Split(mdOpt.settings, ",") {
+			ep, pre, ok := strings.Cut(set, "/")
+			if !ok || (ep != "fixed" && ep != "adaptive") || (pre != "off" && pre != "on") {
+				return fmt.Errorf("-models-settings %q: want fixed|adaptive/off|on", set)
+			}
+			{
 				logf("models: %s, -endpointing %s -preemptive %s, %d turns…", st, ep, pre, len(turns))
 				r, err := runModelsMode(ctx, bin, voice, st, ep, pre, turns, rate, c.verbose)
 				if err != nil {
@@ -214,6 +219,13 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMod
 			r.speculative++
 		}
 		r.discarded += m.DiscardedSpeculations
+		if verbose {
+			// The rest: first token to the first TTS request (the chunker's
+			// wait) plus the first TTS audio to the first frame sent.
+			logf("models %s/%s/%s turn %d: latency %.0f = endpoint %.0f + stt %.0f + llm %.0f + tts %.0f + rest %.0f ms (speculative %v)",
+				sttMode, endpointing, preemptive, ev.TurnID, m.LatencyMS, m.EndpointMS, m.STTMS, m.LLMFirstTokenMS, m.TTSFirstAudioMS,
+				m.LatencyMS-m.EndpointMS-m.STTMS-m.LLMFirstTokenMS-m.TTSFirstAudioMS, m.Speculative)
+		}
 	}
 	r.n = len(client)
 	r.extra = len(res.Turns) - len(turns)
