@@ -20,6 +20,11 @@ type ChunkerOptions struct {
 	// least MinChars, so the first audio starts after the first phrase.
 	// Default 40; negative disables the early cut.
 	FirstMaxChars int
+	// FirstMinChars, when positive and below MinChars, lets the first piece
+	// end at a sentence end once it is that long ("It is ten past four."
+	// goes to the synthesizer before "Anything else?" has arrived), so a
+	// server's first-audio delay starts sooner. Zero keeps MinChars.
+	FirstMinChars int
 	// MaxChars bounds a piece that has no sentence end at all (a run-on
 	// text or a long list without punctuation): it is cut at its last space,
 	// or anywhere for text without spaces. Default 300.
@@ -107,6 +112,10 @@ func (c *Chunker) nextCut() int {
 	buf := c.buf
 	lead := len(buf) - len(strings.TrimLeftFunc(buf, unicode.IsSpace))
 	firstRule := !c.emitted && c.opt.FirstMaxChars > 0
+	minChars := c.opt.MinChars
+	if !c.emitted && c.opt.FirstMinChars > 0 && c.opt.FirstMinChars < minChars {
+		minChars = c.opt.FirstMinChars
+	}
 	width := 0    // width of buf[lead:i]
 	comma := 0    // first comma cut leaving at least MinChars (first piece only)
 	sentence := 0 // first sentence cut leaving at least MinChars
@@ -154,7 +163,7 @@ scan:
 				}
 			}
 		}
-		if cut > 0 && width >= c.opt.MinChars {
+		if cut > 0 && width >= minChars {
 			sentence, sentenceWidth = cut, width
 			break
 		}

@@ -242,3 +242,33 @@ func FuzzChunker(f *testing.F) {
 		}
 	})
 }
+
+func TestChunkerFirstMinChars(t *testing.T) {
+	deltas := strings.SplitAfter("It is ten past four. Anything else? Yes. No more.", " ")
+	// Default: the 16-wide first sentence waits for the next one.
+	if got := chunkAll(NewChunker(ChunkerOptions{}), deltas); !reflect.DeepEqual(got, []string{"It is ten past four. Anything else?", "Yes. No more."}) {
+		t.Fatalf("default got %q", got)
+	}
+	// FirstMinChars 10: the first sentence goes as soon as its end is seen;
+	// later pieces keep MinChars (the 17-wide "Anything else? Yes." is merged).
+	c := NewChunker(ChunkerOptions{FirstMinChars: 10})
+	var got []string
+	for i, d := range deltas {
+		got = append(got, c.Push(d)...)
+		if i == 4 && !reflect.DeepEqual(got, []string{"It is ten past four."}) {
+			t.Fatalf("after %q got %q, want the first sentence", d, got)
+		}
+	}
+	got = append(got, c.Flush()...)
+	if want := []string{"It is ten past four.", "Anything else? Yes. No more."}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	// A short reply is not cut: "Sure." is below FirstMinChars.
+	if got := chunkAll(NewChunker(ChunkerOptions{FirstMinChars: 10}), []string{"Sure. ", "Done."}); !reflect.DeepEqual(got, []string{"Sure. Done."}) {
+		t.Fatalf("short reply got %q", got)
+	}
+	// After Flush the first-piece rule applies again.
+	if got := c.Push("Okay then, fine. "); !reflect.DeepEqual(got, []string{"Okay then, fine."}) {
+		t.Fatalf("second reply got %q", got)
+	}
+}
