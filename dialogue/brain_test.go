@@ -2,12 +2,14 @@ package dialogue
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/duplex-ai/duplex/brain"
 	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/tts"
 )
 
 // recordingBrain is a Brain of its own (the cascade underneath) that
@@ -96,5 +98,45 @@ func TestBrainSeam(t *testing.T) {
 	}
 	if got := a.Engines()["model"]; got != "recording" {
 		t.Fatalf("Engines = %v, want the brain's", a.Engines())
+	}
+}
+
+// pieceOutput records the texts of a reply's pieces.
+type pieceOutput struct {
+	mu     sync.Mutex
+	pieces []string
+}
+
+func (o *pieceOutput) Delta(string)                    {}
+func (o *pieceOutput) Mark(brain.Milestone, time.Time) {}
+func (o *pieceOutput) Audio([]int16, int) error        { return nil }
+func (o *pieceOutput) Failed(brain.Stage, error)       {}
+func (o *pieceOutput) Produced(bool)                   {}
+func (o *pieceOutput) Spoken(i int, p brain.Piece) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if i == len(o.pieces) {
+		o.pieces = append(o.pieces, p.Text)
+	}
+}
+
+// The cascade's Chunker options reach its chunker: with FirstMinChars a
+// short first sentence is synthesized on its own; without, it is not.
+func TestCascadeFirstPieceMinChars(t *testing.T) {
+	const reply = "It is ten past four. Anything else?"
+	for _, tc := range []struct {
+		first int
+		want  []string
+	}{
+		{0, []string{reply}},
+		{10, []string{"It is ten past four.", "Anything else?"}},
+	} {
+		c := &Cascade{LLM: &fakeLLM{reply: reply}, TTS: &fakeTTS{}, LLMTimeout: time.Minute, TTSTimeout: time.Minute,
+			MaxReplyChars: 4000, Clock: newFakeClock(), Chunker: tts.ChunkerOptions{FirstMinChars: tc.first}}
+		out := &pieceOutput{}
+		c.Respond(context.Background(), brain.Request{TurnID: 1}, out)
+		if !slices.Equal(out.pieces, tc.want) {
+			t.Errorf("FirstMinChars %d: pieces %q, want %q", tc.first, out.pieces, tc.want)
+		}
 	}
 }

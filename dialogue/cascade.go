@@ -29,6 +29,8 @@ type Cascade struct {
 	// for one piece's first audio; MaxReplyChars caps a reply's text.
 	LLMTimeout, TTSTimeout time.Duration
 	MaxReplyChars          int
+	// Chunker cuts the reply into the pieces synthesized one by one.
+	Chunker tts.ChunkerOptions
 	// Clock runs the timeouts; nil is the wall clock.
 	Clock clock.Clock
 	// Tools, when set, are offered to the LLM each turn and run through a
@@ -124,7 +126,7 @@ func (c *Cascade) readLLM(rctx context.Context, req brain.Request, out brain.Out
 	if req.Frames != nil {
 		lreq.Frames = req.Frames(rctx)
 	}
-	chunker := tts.NewChunker(tts.ChunkerOptions{})
+	chunker := tts.NewChunker(c.Chunker)
 	emit := func(ps []string) bool {
 		for _, p := range ps {
 			select {

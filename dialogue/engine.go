@@ -73,8 +73,9 @@ func (a *Assistant) brain(clk clock.Clock) brain.Brain {
 		STT: o.STT, LLM: o.LLM, TTS: o.TTS,
 		TTSOptions: tts.Options{Voice: o.Voice, Language: o.Language},
 		LLMTimeout: o.LLMTimeout, TTSTimeout: o.TTSTimeout, MaxReplyChars: o.MaxReplyChars,
-		Clock: clk,
-		Tools: o.Tools, ToolOptions: tools.Options{Timeout: o.ToolTimeout},
+		Chunker: tts.ChunkerOptions{FirstMinChars: o.FirstPieceMinChars},
+		Clock:   clk,
+		Tools:   o.Tools, ToolOptions: tools.Options{Timeout: o.ToolTimeout},
 	}
 }
 

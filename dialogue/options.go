@@ -60,6 +60,10 @@ type Options struct {
 	MaxHistory int
 	// MaxReplyChars caps one reply's text; default 4000.
 	MaxReplyChars int
+	// FirstPieceMinChars: a first sentence at least this wide goes to TTS
+	// on its own (tts.ChunkerOptions.FirstMinChars); 0 keeps MinChars. For
+	// a TTS server, whose first-audio delay starts only with the request.
+	FirstPieceMinChars int
 	// STTTimeout bounds the final transcript after end of speech; default 10 s.
 	STTTimeout time.Duration
 	// LLMTimeout bounds the wait for the first token; default 15 s.

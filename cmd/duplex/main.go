@@ -143,6 +143,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 			Metrics:                  metrics,
 			Tools:                    reg,
 			ToolTimeout:              cfg.toolTimeout,
+			FirstPieceMinChars:       firstPieceMinChars(cfg.tts),
 		})
 		if err != nil {
 			return err
@@ -354,4 +355,14 @@ func preemptAt(flag string) float64 {
 		return -1
 	}
 	return dialogue.DefaultPreemptAt
+}
+
+// firstPieceMinChars: with a TTS server (first audio hundreds of ms after
+// each request) a first sentence of 10 or more characters is sent alone,
+// as Pipecat sends each sentence; espeak-ng keeps its pieces.
+func firstPieceMinChars(ttsName string) int {
+	if ttsName == "openai" {
+		return 10
+	}
+	return 0
 }
