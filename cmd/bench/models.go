@@ -28,9 +28,9 @@ import (
 )
 
 var mdOpt struct {
-	stt, stream, token, audio time.Duration
-	paused, turns             int
-	modes, settings           string
+	stt, stream, token, audio  time.Duration
+	paused, turns              int
+	modes, settings, preemptAt string
 }
 
 func init() {
@@ -38,6 +38,7 @@ func init() {
 	flag.DurationVar(&mdOpt.stream, "models-stream-delay", 100*time.Millisecond, "models: the fake Realtime transcription's delay from the commit to .completed")
 	flag.StringVar(&mdOpt.modes, "models-stt", "upload,stream", "models: which STT rows to run: upload (-stt openai), stream (-stt openai-realtime), comma-separated")
 	flag.StringVar(&mdOpt.settings, "models-settings", "fixed/off,fixed/on,adaptive/off,adaptive/on", "models: which -endpointing/-preemptive settings to run, comma-separated")
+	flag.StringVar(&mdOpt.preemptAt, "models-preempt-at", "", "models: the server's -preempt-at (empty: its default)")
 	flag.DurationVar(&mdOpt.token, "models-token-delay", 350*time.Millisecond, "models: the fake chat model's delay to its first token")
 	flag.DurationVar(&mdOpt.audio, "models-audio-delay", 150*time.Millisecond, "models: the fake speech model's delay to its first audio")
 	flag.IntVar(&mdOpt.turns, "models-turns", len(scenarioA), "models: how many of scenario A's questions each row speaks")
@@ -184,6 +185,9 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMod
 			Transcribe: func(int, []int16) string { return "what time is it" }})
 		defer rt.Close()
 		sttArgs = []string{"-stt", "openai-realtime", "-stt-url", rt.URL()}
+	}
+	if mdOpt.preemptAt != "" {
+		sttArgs = append(sttArgs, "-preempt-at", mdOpt.preemptAt)
 	}
 	srv, err := startServerArgs(ctx, bin, append(sttArgs,
 		"-llm", "openai", "-llm-url", fake.URL(), "-llm-model", "fake",

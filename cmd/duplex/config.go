@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duplex-ai/duplex/dialogue"
 	"github.com/duplex-ai/duplex/signaling"
 	"github.com/duplex-ai/duplex/vad"
 )
@@ -65,6 +66,7 @@ type config struct {
 	endpointing   string
 	echoCancel    string
 	preemptive    string
+	preemptAt     float64
 	vadThreshold  float64
 	vadStart      float64
 	vadFluct      float64
@@ -170,7 +172,9 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.StringVar(&c.echoCancel, "echo-cancel", "auto",
 		"discount the assistant's own voice picked up by the caller's microphone before barge-in is decided: auto (full duplex), on, off")
 	fs.StringVar(&c.preemptive, "preemptive", "on",
-		"preemptive replies: on prepares the reply (STT, LLM, first TTS audio) once the pause reaches 60 % of the end-of-turn wait, and plays it only when the turn ends; off waits for the end of turn")
+		"preemptive replies: on prepares the reply (STT, LLM, first TTS audio) once the pause reaches -preempt-at of the end-of-turn wait, and plays it only when the turn ends; off waits for the end of turn")
+	fs.Float64Var(&c.preemptAt, "preempt-at", dialogue.DefaultPreemptAt,
+		"-preemptive on: the fraction of the end-of-turn wait the pause must reach before the reply is prepared (0..1; lower starts sooner and is dropped more often)")
 	fs.Float64Var(&c.vadThreshold, "vad-threshold", vad.DefaultThreshold, "speech probability threshold of the VAD (0..1; in a fluctuating background -vad-fluctuating-threshold applies)")
 	fs.Float64Var(&c.vadStart, "vad-start-threshold", 0,
 		"in a fluctuating background, probability one frame must reach for speech to start a turn (vad-threshold..1; 0: the larger of 0.998 and vad-threshold)")
@@ -257,6 +261,9 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	}
 	if c.rateLimit < 0 || c.rateBurst < 0 || c.maxCallsPerIP < 0 || c.idleTimeout < 0 || c.maxDuration < 0 || c.resumeWindow < 0 {
 		return nil, fmt.Errorf("-rate-limit, -rate-burst, -max-calls-per-ip, -idle-timeout, -max-call-duration and -resume-window must not be negative")
+	}
+	if c.preemptAt <= 0 || c.preemptAt > 1 {
+		return nil, fmt.Errorf("-preempt-at %g: want 0 < fraction ≤ 1", c.preemptAt)
 	}
 	if c.realtimeTimeout <= 0 {
 		return nil, fmt.Errorf("-realtime-timeout %s: want > 0", c.realtimeTimeout)

@@ -131,7 +131,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 			STT: eng.stt, LLM: eng.llm, TTS: eng.tts,
 			NewDetector:              newDetector,
 			FixedSilence:             cfg.vadMinSilence,
-			PreemptAt:                preemptAt(cfg.preemptive),
+			PreemptAt:                preemptAt(cfg.preemptive, cfg.preemptAt),
 			Mode:                     pipeline.Mode(cfg.mode),
 			MinInterruption:          cfg.minInterruption,
 			EchoCancel:               dialogue.EchoMode(cfg.echoCancel),
@@ -350,11 +350,11 @@ func detectorFactory(cfg *config) (func() dialogue.Detector, error) {
 }
 
 // preemptAt maps -preemptive to dialogue.Options.PreemptAt.
-func preemptAt(flag string) float64 {
+func preemptAt(flag string, at float64) float64 {
 	if flag == "off" {
 		return -1
 	}
-	return dialogue.DefaultPreemptAt
+	return at
 }
 
 // firstPieceMinChars: with a TTS server (first audio hundreds of ms after

@@ -50,7 +50,7 @@ func TestParseConfigEnv(t *testing.T) {
 	if err != nil || len(c.iceServers) != 1 || c.iceServers[0] != "stun:c:1" {
 		t.Fatalf("command line should replace env list: %v %v", c, err)
 	}
-	for _, bad := range [][]string{{"-pipeline", "nope"}, {"-log-format", "xml"}, {"-udp-port-min", "10", "-udp-port-max", "5"}, {"stray"}} {
+	for _, bad := range [][]string{{"-pipeline", "nope"}, {"-log-format", "xml"}, {"-udp-port-min", "10", "-udp-port-max", "5"}, {"-preempt-at", "0"}, {"-preempt-at", "1.5"}, {"stray"}} {
 		if _, err := parseConfig(bad, func(string) string { return "" }); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
