@@ -293,6 +293,9 @@ func (e *engine) shutdown() {
 		e.resumeT.Stop()
 	}
 	e.wg.Wait()
+	if err := e.adapt.Close(); err != nil { // the recogniser's per-call socket, joined
+		e.log.Debug().Err(err).Msg("stt adaptation close")
+	}
 	if err := e.brain.Close(); err != nil {
 		e.log.Debug().Err(err).Msg("brain close")
 	}

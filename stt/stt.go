@@ -6,6 +6,7 @@ package stt
 import (
 	"context"
 	"errors"
+	"io"
 	"sync"
 )
 
@@ -54,6 +55,20 @@ func (a *Adaptation) Store(v any) {
 	a.mu.Lock()
 	a.v = v
 	a.mu.Unlock()
+}
+
+// Close drops the value and, when it is an io.Closer (a per-call socket),
+// closes it and waits for what it runs: the owner of the call (the dialogue
+// engine) calls it when the call ends, so nothing outlives the call.
+func (a *Adaptation) Close() error {
+	a.mu.Lock()
+	v := a.v
+	a.v = nil
+	a.mu.Unlock()
+	if c, ok := v.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // Stream recognizes one utterance. It is used from one goroutine.

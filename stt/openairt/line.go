@@ -29,6 +29,10 @@ type line struct {
 	owner   *stream // appended last
 	dirty   bool    // c's input buffer holds audio no commit took
 	closed  bool
+
+	// wg counts the socket goroutines of every conn of the line; Adds
+	// happen under mu before closed is set, so Close's Wait sees them all.
+	wg sync.WaitGroup
 }
 
 // commit is one input_audio_buffer.commit and its item's transcript.
@@ -67,9 +71,17 @@ func (ln *line) close() {
 	if c != nil {
 		c.Fail(fmt.Errorf("%w: the call ended", ErrLost))
 	}
+}
+
+// Close ends the line as close does and waits for its socket goroutines;
+// the call's stt.Adaptation.Close, the call's end and Engine.Close call it.
+func (ln *line) Close() error {
+	ln.close()
+	ln.wg.Wait()
 	ln.e.mu.Lock()
 	delete(ln.e.lines, ln)
 	ln.e.mu.Unlock()
+	return nil
 }
 
 // connect returns the live socket, dialing and configuring the session if
@@ -98,16 +110,17 @@ func (ln *line) connect(ctx context.Context) (*rtws.Conn, error) {
 	default:
 		return nil, fmt.Errorf("stt/openairt: %w", err)
 	}
-	c = rtws.Start(e.ctx, ws, &e.wg, rtws.Handlers{Prefix: "stt/openairt", Event: ln.onEvent, Lost: ln.onLost,
-		Bad: func(err error) { e.o.Log.Debug().Err(err).Msg("stt/openairt: unreadable server event") }})
 	upd := &wire.SessionUpdate{Session: ln.session()}
 	upd.EventID = e.ids.Event()
 	ln.mu.Lock()
 	if ln.closed {
 		ln.mu.Unlock()
-		c.Fail(fmt.Errorf("%w: the call ended", ErrLost))
+		_ = ws.CloseNow()
 		return nil, fmt.Errorf("%w: the call ended", ErrLost)
 	}
+	// Started under mu (its handlers wait for it): no Add after Close's Wait.
+	c = rtws.Start(e.ctx, ws, &ln.wg, rtws.Handlers{Prefix: "stt/openairt", Event: ln.onEvent, Lost: ln.onLost,
+		Bad: func(err error) { e.o.Log.Debug().Err(err).Msg("stt/openairt: unreadable server event") }})
 	ln.c, ln.update, ln.owner, ln.dirty = c, upd.EventID, nil, false
 	ln.mu.Unlock()
 	if err := c.SendEvent(upd, e.ids); err != nil {

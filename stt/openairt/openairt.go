@@ -42,7 +42,6 @@ type Engine struct {
 	ids      *wire.IDs
 	ctx      context.Context
 	cancel   context.CancelFunc
-	wg       sync.WaitGroup
 
 	mu     sync.Mutex
 	lines  map[*line]struct{}
@@ -89,11 +88,10 @@ func (e *Engine) Close() error {
 		lines = append(lines, ln)
 	}
 	e.mu.Unlock()
-	for _, ln := range lines {
-		ln.close()
-	}
 	e.cancel()
-	e.wg.Wait()
+	for _, ln := range lines {
+		ln.Close()
+	}
 	return nil
 }
 
@@ -111,7 +109,7 @@ func (e *Engine) NewStream(ctx context.Context, opt stt.StreamOptions) (stt.Stre
 	c, err := ln.connect(ctx)
 	if err != nil {
 		if ln.private {
-			ln.close()
+			ln.Close()
 		}
 		return nil, err
 	}
@@ -139,7 +137,7 @@ func (e *Engine) lineFor(ctx context.Context, ad *stt.Adaptation) (*line, error)
 	e.lines[ln] = struct{}{}
 	if ad != nil {
 		ad.Store(ln)
-		ln.stop = context.AfterFunc(ctx, ln.close)
+		ln.stop = context.AfterFunc(ctx, func() { ln.Close() })
 	}
 	return ln, nil
 }

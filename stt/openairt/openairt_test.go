@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -388,4 +390,47 @@ func TestSessionLimitBetweenTurns(t *testing.T) {
 	if conns, _ := srv.Conns(); conns != 2 {
 		t.Fatalf("%d sockets", conns)
 	}
+}
+
+// TestAdaptationCloseJoinsTheSocket: the call's owner closing its
+// Adaptation closes the call's socket and returns only once the socket's
+// goroutines have ended, so nothing outlives the call.
+func TestAdaptationCloseJoinsTheSocket(t *testing.T) {
+	srv := fake(t, fakerealtime.Options{})
+	srv.SetTranscript("what time is it")
+	e := engine(t, srv, Options{APIKey: "sk-test"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var ad stt.Adaptation
+	s := open(t, e, ctx, &ad)
+	feed(t, s, tone(stt.SampleRate/2))
+	if res, err := s.Finish(ctx); err != nil || res.Text != "what time is it" {
+		t.Fatalf("turn %+v %v", res, err)
+	}
+	ln := ad.Load().(*line)
+	if n := socketGoroutines(); n != 2 {
+		t.Fatalf("%d socket goroutines during the call, want 2", n)
+	}
+	if err := ad.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := socketGoroutines(); n != 0 {
+		t.Fatalf("%d socket goroutines after Close returned", n)
+	}
+	if !ln.isClosed() || ad.Load() != nil {
+		t.Fatal("the line stays open or stored")
+	}
+	e.mu.Lock()
+	left := len(e.lines)
+	e.mu.Unlock()
+	if left != 0 {
+		t.Fatalf("%d lines left in the engine", left)
+	}
+}
+
+// socketGoroutines counts the goroutines running rtws's reader and writer.
+func socketGoroutines() int {
+	buf := make([]byte, 1<<20)
+	st := string(buf[:runtime.Stack(buf, true)])
+	return strings.Count(st, "internal/rtws.(*Conn).read(") + strings.Count(st, "internal/rtws.(*Conn).write(")
 }

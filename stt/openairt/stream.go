@@ -156,7 +156,7 @@ func (s *stream) Close() error {
 		s.ln.clear(s)
 	}
 	if s.ln.private {
-		s.ln.close()
+		s.ln.Close()
 	}
 	return nil
 }
