@@ -6,43 +6,24 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/duplex-ai/duplex/internal/dsp"
 	"github.com/duplex-ai/duplex/stt"
 )
 
-// Warp scales every frequency of pcm (16 kHz mono) by factor, by
-// resampling it with a windowed sinc (low-passed when factor > 1, so
-// nothing folds back): a linear vocal-tract-length warp done on the
-// samples, so one decoder serves any factor. The result is 1/factor as
-// long. Factor 1 (or ≤ 0) returns pcm itself.
+// Warp scales every frequency of pcm (16 kHz mono) by factor: a linear
+// vocal-tract-length warp done on the samples by resampling them as if
+// recorded at factor × 16 kHz (internal/dsp, low-passed when factor > 1),
+// so one decoder serves any factor. The result is 1/factor as long.
+// Factor 1 (or ≤ 0) returns pcm itself.
 func Warp(pcm []int16, factor float64) []int16 {
 	if factor <= 0 || factor == 1 || len(pcm) == 0 {
 		return pcm
 	}
-	const taps = 16                    // half-width in cutoff periods
-	fc := 0.95 * math.Min(1, 1/factor) // a transition band below Nyquist
-	half := float64(taps) / fc
-	n := int(float64(len(pcm)) / factor)
-	out := make([]int16, n)
-	for i := range out {
-		t := float64(i) * factor
-		lo := max(0, int(math.Ceil(t-half)))
-		hi := min(len(pcm)-1, int(math.Floor(t+half)))
-		var acc float64
-		for k := lo; k <= hi; k++ {
-			d := t - float64(k)
-			w := 0.5 + 0.5*math.Cos(math.Pi*d/half) // Hann window
-			acc += float64(pcm[k]) * fc * sinc(fc*d) * w
-		}
-		out[i] = int16(max(-32768, min(32767, math.Round(acc))))
+	out, err := dsp.Resample(pcm, int(math.Round(stt.SampleRate*factor)), stt.SampleRate)
+	if err != nil { // a factor whose rate needs too many filter phases
+		return pcm
 	}
-	return out
-}
-
-func sinc(x float64) float64 {
-	if x == 0 {
-		return 1
-	}
-	return math.Sin(math.Pi*x) / (math.Pi * x)
+	return out[:min(len(out), int(float64(len(pcm))/factor))]
 }
 
 // Speaker normalisation per call (Options.CallWarp). The model fits some
