@@ -11,8 +11,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -68,21 +66,11 @@ type mdRun struct {
 
 // runModels runs the models section.
 func runModels(ctx context.Context, c config) error {
-	bin, err := filepath.Abs(c.serverBin)
+	bin, voice, clips, done, err := fakeModelSetup(c, "duplex-bench-models-")
 	if err != nil {
 		return err
 	}
-	voice, err := espeak.New(espeak.Options{})
-	if err != nil {
-		return err
-	}
-	defer voice.Close()
-	tmp, err := os.MkdirTemp("", "duplex-bench-models-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	clips := &clipCache{dir: tmp}
+	defer done()
 	turns, rate, err := modelTurns(ctx, clips)
 	if err != nil {
 		return err

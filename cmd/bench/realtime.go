@@ -59,21 +59,11 @@ type rtMode struct {
 
 // runRealtime runs the realtime section.
 func runRealtime(ctx context.Context, c config) error {
-	bin, err := filepath.Abs(c.serverBin)
+	bin, voice, clips, done, err := fakeModelSetup(c, "duplex-bench-rt-")
 	if err != nil {
 		return err
 	}
-	voice, err := espeak.New(espeak.Options{})
-	if err != nil {
-		return err
-	}
-	defer voice.Close()
-	tmp, err := os.MkdirTemp("", "duplex-bench-rt-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	clips := &clipCache{dir: tmp}
+	defer done()
 	q, err := clips.get(ctx, "en-us", rtQuestion)
 	if err != nil {
 		return err
@@ -209,4 +199,22 @@ func runRealtimeMode(ctx context.Context, bin string, voice *espeak.Engine, turn
 	}
 	m.nStop, m.stop = len(stops), nearestRank(stops)
 	return m, nil
+}
+
+// fakeModelSetup is what the sections against the model fakes share: the
+// server binary's path, the fakes' espeak-ng voice and a clip cache in a
+// temporary folder; done releases the voice and the folder.
+func fakeModelSetup(c config, prefix string) (bin string, voice *espeak.Engine, clips *clipCache, done func(), err error) {
+	if bin, err = filepath.Abs(c.serverBin); err != nil {
+		return "", nil, nil, nil, err
+	}
+	if voice, err = espeak.New(espeak.Options{}); err != nil {
+		return "", nil, nil, nil, err
+	}
+	tmp, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		voice.Close()
+		return "", nil, nil, nil, err
+	}
+	return bin, voice, &clipCache{dir: tmp}, func() { voice.Close(); os.RemoveAll(tmp) }, nil
 }
