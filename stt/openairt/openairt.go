@@ -1,22 +1,10 @@
 // Package openairt is an stt.Engine that streams each turn's audio into an
 // OpenAI Realtime transcription session (wss://…/v1/realtime?intent=
 // transcription) while the caller speaks, so at the end of the turn only
-// the commit and the transcription of its last words are left.
-//
-// One WebSocket per call: streams of the same call (the same
-// stt.StreamOptions.Adaptation) share it, and it closes when the call's
-// context ends. The session has turn_detection null: Duplex's endpointing
-// ends the turn. Write appends (resampled to 24 kHz pcm), Finish sends
-// input_audio_buffer.commit and waits for the item's
-// conversation.item.input_audio_transcription.completed; the deltas that
-// come before it are Partial. Each commit becomes one item: the n-th
-// input_audio_buffer.committed answers the n-th commit on the socket, and
-// its item_id keys the transcription events. A commit whose Finish was
-// abandoned (a discarded speculation) keeps its place in that order and its
-// transcript is dropped; the dialogue engine replays the whole turn into a
-// new stream, whose commit is a new item covering the whole turn. A socket
-// that fails fails the turn in flight (ErrLost: the dialogue engine reports
-// it and apologises); the call's next turn connects again.
+// the commit and the transcription of its last words are left. One socket
+// per call, kept in the call's stt.Adaptation; turn detection is Duplex's.
+// The wire, how commits map to items and turns, speculation and failures:
+// docs/stt-realtime.md.
 package openairt
 
 import (
