@@ -23,7 +23,6 @@ type config struct {
 	verbose             bool
 	fsddN               int
 	only                string // "digits": FSDD strings and the testdata recordings only
-	callWarp            bool   // now: a warp per synthetic call (chooseWarps)
 }
 
 // Splits: the rejection thresholds are calibrated on calibVoices and the
@@ -47,7 +46,6 @@ var (
 type job struct {
 	set, split, voice, cond, skill, ref string
 	pcm                                 []int16
-	warp                                float64 // the call's frequency warp for "now"; 0: none
 }
 
 type outcome struct {
@@ -76,14 +74,6 @@ func run(c config) error {
 	}
 	defer old.Close()
 	ctx := context.Background()
-	var warpTook time.Duration
-	if c.callWarp {
-		t0 := time.Now()
-		if err := chooseWarps(ctx, cur, jobs); err != nil {
-			return err
-		}
-		warpTook = time.Since(t0)
-	}
 	results := make([]outcome, len(jobs))
 	var (
 		wg       sync.WaitGroup
@@ -99,13 +89,9 @@ func run(c config) error {
 				j := jobs[i]
 				o := outcome{job: j, audio: time.Duration(len(j.pcm)) * time.Second / stt.SampleRate}
 				var err error
-				if o.old, o.oldTook, err = decode(ctx, old, j.pcm, nil); err == nil {
-					var adapt *stt.Adaptation
-					if j.warp != 0 {
-						adapt = sphinx.NewAdaptation(j.warp)
-					}
-					if o.cur, o.curTook, err = decode(ctx, cur, j.pcm, adapt); err == nil {
-						o.sc, err = cur.Score(ctx, sphinx.Warp(j.pcm, j.warp), j.set == "real")
+				if o.old, o.oldTook, err = decode(ctx, old, j.pcm); err == nil {
+					if o.cur, o.curTook, err = decode(ctx, cur, j.pcm); err == nil {
+						o.sc, err = cur.Score(ctx, j.pcm, j.set == "real")
 					}
 					if err == nil && (j.set == "fsdd" || j.set == "real") {
 						o.dg, err = cur.Digits(ctx, j.pcm)
@@ -140,7 +126,7 @@ func run(c config) error {
 		fmt.Print(digitReport(results, time.Since(start)))
 		return nil
 	}
-	report := markdown(results, time.Since(start), warpTook)
+	report := markdown(results, time.Since(start))
 	fmt.Print(report)
 	if c.out != "" {
 		if err := benchmd.WriteSection(c.out, "stt-eval", "## Speech-to-text (pocketsphinx, `stt/sphinx`)", report); err != nil {
@@ -172,8 +158,8 @@ func buildJobs(c config) ([]job, error) {
 				return nil, err
 			}
 			clean := pad(pcm)
-			jobs = append(jobs, job{"espeak", split, v, "clean", p.skill, p.text, clean, 0},
-				job{"espeak", split, v, "20 dB", p.skill, p.text, addNoise(clean, 20, c.seed+uint64(vi*1000+pi)), 0})
+			jobs = append(jobs, job{"espeak", split, v, "clean", p.skill, p.text, clean},
+				job{"espeak", split, v, "20 dB", p.skill, p.text, addNoise(clean, 20, c.seed+uint64(vi*1000+pi))})
 		}
 	}
 	for _, p := range phrases {
@@ -184,7 +170,7 @@ func buildJobs(c config) ([]job, error) {
 		if err != nil {
 			return nil, err
 		}
-		jobs = append(jobs, job{"festival", "test", "slt-hts", "clean", p.skill, p.text, pcm, 0})
+		jobs = append(jobs, job{"festival", "test", "slt-hts", "clean", p.skill, p.text, pcm})
 	}
 	for _, t := range offPhrases {
 		if c.only == "digits" {
@@ -194,7 +180,7 @@ func buildJobs(c config) ([]job, error) {
 		if err != nil {
 			return nil, err
 		}
-		jobs = append(jobs, job{"festival", "test", "slt-hts", "clean", "none", t, pcm, 0})
+		jobs = append(jobs, job{"festival", "test", "slt-hts", "clean", "none", t, pcm})
 	}
 	recs, err := testdataRecordings(c.testdata)
 	if err != nil {
@@ -209,7 +195,7 @@ func buildJobs(c config) ([]job, error) {
 		if calibReal[r.name] {
 			split = "calibration"
 		}
-		jobs = append(jobs, job{"real", split, r.name, "clean", skill, r.ref, r.pcm, 0})
+		jobs = append(jobs, job{"real", split, r.name, "clean", skill, r.ref, r.pcm})
 	}
 	for _, sp := range []struct {
 		split    string
@@ -220,7 +206,7 @@ func buildJobs(c config) ([]job, error) {
 			return nil, err
 		}
 		for _, r := range strs {
-			jobs = append(jobs, job{"fsdd", sp.split, r.name, "clean", "digits", r.ref, r.pcm, 0})
+			jobs = append(jobs, job{"fsdd", sp.split, r.name, "clean", "digits", r.ref, r.pcm})
 		}
 	}
 	return jobs, nil
@@ -361,7 +347,7 @@ func digitsOf(text string) string {
 	return strings.Join(out, " ")
 }
 
-func markdown(rs []outcome, took, warpTook time.Duration) string {
+func markdown(rs []outcome, took time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured %s on %s (%d cores), %s, by `go run ./cmd/stt-eval`; took %s.\n\n",
 		time.Now().UTC().Format("2006-01-02"), benchmd.CPUModel(), runtime.NumCPU(), runtime.Version(), took.Round(time.Second))
@@ -380,9 +366,6 @@ func markdown(rs []outcome, took, warpTook time.Duration) string {
 		"A *skill answer* is a reply of `llm/local` from one of its skills (anything but quoting what was heard, \"didn't catch that\", a digit string, or the fallback).\n\n",
 		nSkill, len(phrases)-nSkill+len(offPhrases), len(phrases)-nSkill, len(offPhrases), len(voices), strings.Join(voices, ", "))
 
-	if w := warpNote(rs, warpTook); w != "" {
-		b.WriteString(w)
-	}
 	var calib, test []outcome
 	for _, o := range rs {
 		if o.split == "calibration" {
@@ -593,58 +576,4 @@ func testVoices() []string {
 		}
 	}
 	return out
-}
-
-// chooseWarps gives each synthetic voice's call (voice and condition) the
-// frequency warp sphinx's Options.CallWarp would choose from its first
-// skill requests, in phrase order. Real recordings and FSDD strings are
-// calls of one utterance, shorter than the choice needs: no warp.
-func chooseWarps(ctx context.Context, eng *sphinx.Engine, jobs []job) error {
-	type call struct{ set, voice, cond string }
-	first := map[call][][]int16{}
-	var order []call
-	for _, j := range jobs {
-		if j.set != "espeak" && j.set != "festival" || j.skill == "none" {
-			continue
-		}
-		k := call{j.set, j.voice, j.cond}
-		if first[k] == nil {
-			order = append(order, k)
-		}
-		first[k] = append(first[k], j.pcm)
-	}
-	warps := map[call]float64{}
-	for _, k := range order {
-		w, err := eng.ChooseWarp(ctx, first[k]...)
-		if err != nil {
-			return err
-		}
-		warps[k] = w
-		fmt.Fprintf(os.Stderr, "stt-eval: %s %s %s: warp %.2f\n", k.set, k.voice, k.cond, w)
-	}
-	for i, j := range jobs {
-		jobs[i].warp = warps[call{j.set, j.voice, j.cond}]
-	}
-	return nil
-}
-
-// warpNote says which warp each synthetic call got and what choosing cost.
-func warpNote(rs []outcome, took time.Duration) string {
-	seen := map[string]bool{}
-	var calls []string
-	for _, o := range rs {
-		k := fmt.Sprintf("%s %s %.2f", o.voice, o.cond, o.warp)
-		if o.warp == 0 || seen[k] {
-			continue
-		}
-		seen[k] = true
-		calls = append(calls, k)
-	}
-	if len(calls) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("**Per-call warp (now).** Each synthetic voice's call (voice and condition) gets the frequency warp `stt/sphinx` Options.CallWarp chooses "+
-		"from its first skill requests in phrase order (the grammar at warps %v, best acoustic score per frame over the first %d frames; the warp is applied by resampling); "+
-		"real recordings and FSDD strings are one-utterance calls, too short to choose: no warp. Chosen: %s. Choosing took %s for %d calls.\n\n",
-		sphinx.WarpFactors, sphinx.WarpFrames, strings.Join(calls, ", "), took.Round(time.Millisecond), len(calls))
 }

@@ -68,7 +68,7 @@ func TestMarkdownRealLeak(t *testing.T) {
 		mk("espeak", "calibration", "time", -2, 8, 10), mk("espeak", "calibration", "none", -14, 8, 10),
 		mk("espeak", "test", "time", -3, 8, 10), mk("real", "test", "none", 0, 8, 10),
 	}
-	md := markdown(rs, time.Second, 0)
+	md := markdown(rs, time.Second)
 	if !strings.Contains(md, "the fitted thresholds accept 100.0% of in-grammar utterances and reject 0.0% of off-grammar ones, 0.0% of the real off-grammar recordings") {
 		t.Errorf("report does not show the real leak:\n%s", md)
 	}

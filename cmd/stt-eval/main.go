@@ -58,7 +58,6 @@ func main() {
 	flag.StringVar(&c.fsdd, "fsdd", "../shared/corpus/fsdd", "Free Spoken Digit Dataset folder (read in place, never copied)")
 	flag.StringVar(&c.testdata, "testdata", "/usr/share/pocketsphinx/test/data", "pocketsphinx-testdata folder")
 	flag.IntVar(&c.fsddN, "fsdd-strings", 40, "FSDD digit strings per split")
-	flag.BoolVar(&c.callWarp, "call-warp", false, "now: each synthetic voice's call gets the frequency warp its first requests choose (sphinx Options.CallWarp; off by default: BENCHMARKS.md)")
 	flag.StringVar(&c.only, "only", "", `"digits": only the FSDD strings and the testdata recordings, the digit figures printed (BENCHMARKS.md untouched)`)
 	flag.Parse()
 	if err := run(c); err != nil {
@@ -69,9 +68,9 @@ func main() {
 
 // decode streams pcm in 20 ms writes, as the dialogue engine does, and
 // returns the result and the wall time from NewStream to Finish's return.
-func decode(ctx context.Context, eng *sphinx.Engine, pcm []int16, adapt *stt.Adaptation) (stt.Result, time.Duration, error) {
+func decode(ctx context.Context, eng *sphinx.Engine, pcm []int16) (stt.Result, time.Duration, error) {
 	t0 := time.Now()
-	s, err := eng.NewStream(ctx, stt.StreamOptions{Language: "en", Adaptation: adapt})
+	s, err := eng.NewStream(ctx, stt.StreamOptions{Language: "en"})
 	if err != nil {
 		return stt.Result{}, 0, err
 	}

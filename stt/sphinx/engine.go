@@ -32,7 +32,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 
 	"github.com/duplex-ai/duplex/stt"
 )
@@ -44,13 +43,6 @@ type Engine struct {
 	// lmPool holds the decoders of the streaming general-LM pass (as many
 	// as pool's); nil with Options.NoLMStream or DisableGrammar.
 	lmPool *pool
-	// warpPool: one decoder for the background warp scoring of calls
-	// (Options.CallWarp, warp.go), whose goroutines warpWG joins on Close.
-	warpPool   *pool
-	warpMu     sync.Mutex
-	warpCtx    context.Context
-	warpCancel context.CancelFunc
-	warpWG     sync.WaitGroup
 }
 
 var _ stt.Engine = (*Engine)(nil)
@@ -66,8 +58,6 @@ func NewEngine(opt Options) (*Engine, error) {
 	}
 	e := &Engine{opt: opt}
 	e.pool = newPool(opt.PoolSize, func() (*decoder, error) { return newDecoder(opt) })
-	e.warpPool = newPool(1, func() (*decoder, error) { return newDecoder(opt) })
-	e.warpCtx, e.warpCancel = context.WithCancel(context.Background())
 	if !opt.NoLMStream && !opt.DisableGrammar {
 		lmOpt := opt
 		lmOpt.extraArgs = append(append([]string(nil), opt.extraArgs...), lmArgs...)
@@ -112,11 +102,6 @@ func (e *Engine) NewStream(ctx context.Context, opt stt.StreamOptions) (stt.Stre
 // Close frees the idle decoders; streams still open keep theirs until they
 // close. NewStream fails with ErrEngineClosed afterwards.
 func (e *Engine) Close() error {
-	e.warpMu.Lock()
-	e.warpCancel()
-	e.warpMu.Unlock()
-	e.warpWG.Wait()
-	e.warpPool.close()
 	e.pool.close()
 	if e.lmPool != nil {
 		e.lmPool.close()

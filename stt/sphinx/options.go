@@ -56,10 +56,6 @@ type Options struct {
 	// result is returned as understood.
 	NoRejection          bool
 	MinGrammarConfidence float64
-	// CallWarp chooses a frequency warp per call from its first utterances
-	// (warp.go; needs the call's stt.Adaptation). Default false: measured
-	// by cmd/stt-eval's scratch runs, not yet on by default (BENCHMARKS.md).
-	CallWarp bool
 	// DecoderArgs are extra pocketsphinx arguments ("-lw", "8", ...) for
 	// every decoder, appended after the model's: for tuning (cmd/stt-eval).
 	DecoderArgs []string
@@ -75,8 +71,7 @@ type Options struct {
 	// With none free the stream falls back to the pass after the turn.
 	NoLMStream bool
 
-	extraArgs  []string // more pocketsphinx arguments (tests)
-	warpFrames int      // frames a call's warp is chosen on; default WarpFrames (tests)
+	extraArgs []string // more pocketsphinx arguments (tests)
 }
 
 func (o Options) withDefaults() Options {
@@ -111,9 +106,6 @@ func (o Options) withDefaults() Options {
 		o.PhoneSlack = DefaultPhoneSlack
 	} else if o.PhoneSlack < 0 {
 		o.PhoneSlack = 0
-	}
-	if o.warpFrames <= 0 {
-		o.warpFrames = WarpFrames
 	}
 	if o.MaxUtterance <= 0 {
 		o.MaxUtterance = 35 * time.Second

@@ -81,10 +81,7 @@ type stream struct {
 	liveEnded  bool         // the live pass was ended for the speculation
 	speculated atomic.Int32 // speculative passes made (tests)
 
-	cmn   []float32 // the call's cepstral mean every pass starts from; nil: batch CMN
-	warp  float64   // the call's frequency warp for the final passes (warp.go); 0: none
-	wbuf  []int16   // utterance() warped, for wlen samples
-	wlen  int
+	cmn   []float32       // the call's cepstral mean every pass starts from; nil: batch CMN
 	adapt *stt.Adaptation // the call's, or nil: gets the mean after the final pass
 
 	lm      *lmStream // the general LM decoding as the audio arrives; nil: after the turn
@@ -122,11 +119,6 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 		rng:   rand.NewPCG(1, 2),
 		cmn:   cmn,
 		adapt: adapt,
-	}
-	if w := call.ws.factor(); w != 0 && w != 1 {
-		// A warped call's final passes normalise each utterance by its
-		// own mean: the call's was learnt on unwarped audio (warp.go).
-		s.warp, s.cmn = w, nil
 	}
 	empty := ""
 	s.partial.Store(&empty)
@@ -324,15 +316,9 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 		s.partial.Store(&res.Text)
 		if s.adapt != nil && res.Text != "" {
 			// The mean after the last whole-utterance pass: this
-			// utterance folded into the call's; then the warp search.
+			// utterance folded into the call's.
 			st := loadCall(s.adapt)
 			st.cmn = s.dec.cmnMean()
-			if s.eng.opt.CallWarp && s.dec.hasGrammar {
-				if st.ws == nil {
-					st.ws = &warpSearch{}
-				}
-				s.eng.scoreWarp(st.ws, s.utterance())
-			}
 			s.adapt.Store(st)
 		}
 	}
@@ -548,7 +534,7 @@ func (s *stream) fullPass(ctx context.Context, search string) error {
 	if err := s.dec.start(search); err != nil {
 		return err
 	}
-	if err := s.dec.processFull(s.warped(), s.cmn); err != nil {
+	if err := s.dec.processFull(s.utterance(), s.cmn); err != nil {
 		return err
 	}
 	return s.dec.end()
