@@ -46,13 +46,7 @@ func TestCallEndRecordsReply(t *testing.T) {
 			}
 			checkHeard(t, ev.Heard, played)
 			h.none("reply.done", isType(events.TypeReplyDone))
-			n := 0
-			for _, e := range h.seen {
-				if e.Type == events.TypeReplyInterrupted {
-					n++
-				}
-			}
-			if n != 1 {
+			if n := h.seenCount(isType(events.TypeReplyInterrupted)); n != 1 {
 				t.Errorf("%d reply.interrupted events, want 1", n)
 			}
 		})

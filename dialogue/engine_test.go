@@ -212,6 +212,28 @@ func (h *harness) none(what string, pred func(events.Event) bool) {
 	}
 }
 
+// seenCount is how many of the events seen so far match pred.
+func (h *harness) seenCount(pred func(events.Event) bool) int {
+	n := 0
+	for _, ev := range h.seen {
+		if pred(ev) {
+			n++
+		}
+	}
+	return n
+}
+
+// deltas joins the text of the reply.delta events seen so far.
+func (h *harness) deltas() string {
+	var b strings.Builder
+	for _, ev := range h.seen {
+		if ev.Type == events.TypeReplyDelta {
+			b.WriteString(ev.Text)
+		}
+	}
+	return b.String()
+}
+
 func (h *harness) trace() string {
 	var b strings.Builder
 	for _, ev := range h.seen {
@@ -254,14 +276,8 @@ func TestNormalTurn(t *testing.T) {
 	if p := h.out.Played(1); p < 340*time.Millisecond || p > 400*time.Millisecond {
 		t.Fatalf("played %v of the reply", p)
 	}
-	var deltas strings.Builder
-	for _, ev := range h.seen {
-		if ev.Type == events.TypeReplyDelta {
-			deltas.WriteString(ev.Text)
-		}
-	}
-	if deltas.String() != done.Text {
-		t.Fatalf("deltas %q != done %q", deltas.String(), done.Text)
+	if d := h.deltas(); d != done.Text {
+		t.Fatalf("deltas %q != done %q", d, done.Text)
 	}
 	if h.stt.written < 20*dmedia.FrameSamples {
 		t.Fatalf("STT got %d samples, want the whole utterance with pre-roll", h.stt.written)

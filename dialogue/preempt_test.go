@@ -153,14 +153,8 @@ func TestPreemptiveReplyCancelled(t *testing.T) {
 		}
 	}
 	// Deltas: one reply's worth, not two.
-	var deltas strings.Builder
-	for _, ev := range h.seen {
-		if ev.Type == events.TypeReplyDelta {
-			deltas.WriteString(ev.Text)
-		}
-	}
-	if deltas.String() != "Eighty-four." {
-		t.Fatalf("deltas %q", deltas.String())
+	if d := h.deltas(); d != "Eighty-four." {
+		t.Fatalf("deltas %q", d)
 	}
 	h.say("and then", 20)
 	h.waitPlaying("second reply", func(ev events.Event) bool { return ev.Type == events.TypeReplyDone && ev.TurnID == 2 })
@@ -197,13 +191,7 @@ func TestPreemptiveReplyErrorSilent(t *testing.T) {
 	h.silence(fdEnd - specFrames)
 	h.waitFor("error after the commit", isType(events.TypeError))
 	h.waitPlaying("apology", isType(events.TypeReplyDone))
-	n := 0
-	for _, ev := range h.seen {
-		if ev.Type == events.TypeError {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := h.seenCount(isType(events.TypeError)); n != 1 {
 		t.Fatalf("%d error events, want 1", n)
 	}
 }
