@@ -58,25 +58,34 @@ func (h *harness) ask(t *testing.T, l *scriptLLM) {
 	}
 }
 
+// replied waits for the next reply.done and checks its text.
+func (h *harness) replied(t *testing.T, what, want string) {
+	t.Helper()
+	if reply := h.waitPlaying("reply.done", isType(events.TypeReplyDone)); reply.Text != want {
+		t.Fatalf("%s: %q, want %q", what, reply.Text, want)
+	}
+}
+
+// counterRuns checks how many times the counter tool ran by now.
+func counterRuns(t *testing.T, d *demo.Tools, want int64, when string) {
+	t.Helper()
+	if n := d.Runs("counter"); n != want {
+		t.Fatalf("counter ran %d times %s, want %d", n, when, want)
+	}
+}
+
 func TestConfirmYesRunsTheTool(t *testing.T) {
 	d := &demo.Tools{}
 	h, l := confirmHarness(t, d)
 	h.ask(t, l)
-	if n := d.Runs("counter"); n != 0 {
-		t.Fatalf("counter ran %d times before the yes", n)
-	}
+	counterRuns(t, d, 0, "before the yes")
 	h.text("Yes, please.")
 	st := h.waitFor("tool.started", isType(events.TypeToolStarted))
 	if st.ToolCallID != "call_c" || st.TurnID != 2 {
 		t.Fatalf("tool.started %+v", st)
 	}
-	reply := h.waitPlaying("reply.done", isType(events.TypeReplyDone))
-	if reply.Text != `The counter says {"count":1}.` {
-		t.Fatalf("answer %q", reply.Text)
-	}
-	if n := d.Runs("counter"); n != 1 {
-		t.Fatalf("counter ran %d times, want 1", n)
-	}
+	h.replied(t, "answer", `The counter says {"count":1}.`)
+	counterRuns(t, d, 1, "after the yes")
 	// The request after the yes: the user's yes, then the call and its result.
 	reqs := l.requests()
 	hist := reqs[len(reqs)-1].History
@@ -99,22 +108,15 @@ func TestConfirmNoDropsTheCall(t *testing.T) {
 	if done.ToolCallID != "call_c" || !strings.Contains(done.ToolError, "did not confirm") {
 		t.Fatalf("tool.done %+v", done)
 	}
-	reply := h.waitPlaying("reply.done", isType(events.TypeReplyDone))
-	if reply.Text != declinedReply {
-		t.Fatalf("reply %q", reply.Text)
-	}
+	h.replied(t, "reply to a no", declinedReply)
 	h.none("error event for a declined call", isType(events.TypeError))
 	if n := len(l.requests()); n != asked {
 		t.Fatalf("the model was asked %d more times for a no", n-asked)
 	}
 	// Asking again later is a new question, and a yes to it runs once.
 	h.text("yes")
-	if reply := h.waitPlaying("reply.done", isType(events.TypeReplyDone)); reply.Text != "Hmm." {
-		t.Fatalf("a yes with no question pending: %q", reply.Text)
-	}
-	if n := d.Runs("counter"); n != 0 {
-		t.Fatalf("counter ran %d times after a no", n)
-	}
+	h.replied(t, "a yes with no question pending", "Hmm.")
+	counterRuns(t, d, 0, "after a no")
 }
 
 // Silence: the question expires on the clock; a late yes runs nothing.
@@ -128,12 +130,8 @@ func TestConfirmTimesOut(t *testing.T) {
 		t.Fatalf("tool.done %+v", done)
 	}
 	h.text("yes")
-	if reply := h.waitPlaying("reply.done", isType(events.TypeReplyDone)); reply.Text != "Hmm." {
-		t.Fatalf("a late yes: %q", reply.Text)
-	}
-	if n := d.Runs("counter"); n != 0 {
-		t.Fatalf("counter ran %d times after the timeout", n)
-	}
+	h.replied(t, "a late yes", "Hmm.")
+	counterRuns(t, d, 0, "after the timeout")
 }
 
 // The user cuts the question off: the call still waits for the answer,
@@ -146,13 +144,8 @@ func TestConfirmSurvivesBargeIn(t *testing.T) {
 	h.cmds <- pipeline.Command{Kind: pipeline.CmdResponseCancel}
 	h.waitFor("interrupted", isType(events.TypeReplyInterrupted))
 	h.text("yes")
-	reply := h.waitPlaying("reply.done", isType(events.TypeReplyDone))
-	if reply.Text != `The counter says {"count":1}.` {
-		t.Fatalf("answer %q", reply.Text)
-	}
-	if n := d.Runs("counter"); n != 1 {
-		t.Fatalf("counter ran %d times, want 1", n)
-	}
+	h.replied(t, "answer", `The counter says {"count":1}.`)
+	counterRuns(t, d, 1, "after the yes")
 }
 
 // Another request instead of an answer drops the call and is answered.
@@ -165,12 +158,8 @@ func TestConfirmOtherRequestDrops(t *testing.T) {
 	if !strings.Contains(done.ToolError, "did not confirm") {
 		t.Fatalf("tool.done %+v", done)
 	}
-	if reply := h.waitPlaying("reply.done", isType(events.TypeReplyDone)); reply.Text != "Hmm." {
-		t.Fatalf("reply %q", reply.Text)
-	}
-	if n := d.Runs("counter"); n != 0 {
-		t.Fatalf("counter ran %d times", n)
-	}
+	h.replied(t, "reply to the other request", "Hmm.")
+	counterRuns(t, d, 0, "after another request")
 }
 
 func TestAnswerWords(t *testing.T) {
