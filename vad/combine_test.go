@@ -44,24 +44,10 @@ func TestCombinePartials(t *testing.T) {
 	}
 }
 
-// endsWith runs pcm through an adaptive detector, setting the hint from
-// both partials at hintAt (media time), and returns its SpeechEnded events.
+// endsWith is hintedEnds with the hint from both partials.
 func endsWith(t *testing.T, pcm []int16, hintAt time.Duration, grammar, lm string) []Event {
 	t.Helper()
-	d := newAdaptive(t)
-	var ends []Event
-	for i := 0; i+320 <= len(pcm); i += 320 {
-		at := time.Duration(i) * time.Second / fs
-		if at == hintAt {
-			d.SetHint(CombinePartials(grammar, lm))
-		}
-		for _, e := range d.Push(pcm[i:i+320], at) {
-			if e.Type == SpeechEnded {
-				ends = append(ends, e)
-			}
-		}
-	}
-	return ends
+	return hintedEnds(t, pcm, hintAt, CombinePartials(grammar, lm))
 }
 
 // A digit string said in one breath, a 600 ms pause, then more digits:

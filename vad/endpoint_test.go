@@ -34,6 +34,26 @@ func newAdaptive(t *testing.T) *Detector {
 	return d
 }
 
+// hintedEnds runs pcm through an adaptive detector, setting hint at hintAt
+// (media time), and returns its SpeechEnded events.
+func hintedEnds(t *testing.T, pcm []int16, hintAt time.Duration, hint Hint) []Event {
+	t.Helper()
+	d := newAdaptive(t)
+	var ends []Event
+	for i := 0; i+320 <= len(pcm); i += 320 {
+		at := time.Duration(i) * time.Second / fs
+		if at == hintAt {
+			d.SetHint(hint)
+		}
+		for _, e := range d.Push(pcm[i:i+320], at) {
+			if e.Type == SpeechEnded {
+				ends = append(ends, e)
+			}
+		}
+	}
+	return ends
+}
+
 // A digit string with a 500 ms pause: fixed 300 ms silence cuts it, the
 // adaptive wait (a short run, a digit partial) holds the turn.
 func TestEndpointDigitPauseHolds(t *testing.T) {
@@ -52,19 +72,7 @@ func TestEndpointDigitPauseHolds(t *testing.T) {
 		t.Fatalf("fixed: %d ends, want 2 (the pause splits the string)", n)
 	}
 
-	d := newAdaptive(t)
-	var ends []Event
-	for i := 0; i+320 <= len(pcm); i += 320 {
-		at := time.Duration(i) * time.Second / fs
-		if at == 600*ms { // the recogniser has heard "three"
-			d.SetHint(ClassifyPartial("three"))
-		}
-		for _, e := range d.Push(pcm[i:i+320], at) {
-			if e.Type == SpeechEnded {
-				ends = append(ends, e)
-			}
-		}
-	}
+	ends := hintedEnds(t, pcm, 600*ms, ClassifyPartial("three")) // at 600 ms the recogniser has heard "three"
 	if len(ends) != 1 || ends[0].At != 1500*ms {
 		t.Fatalf("adaptive: ends %+v, want one at 1.5 s", ends)
 	}
