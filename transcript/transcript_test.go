@@ -85,16 +85,23 @@ func TestLogRecordsTheConversation(t *testing.T) {
 	}
 }
 
-func TestReadSkipsAPartialLastLine(t *testing.T) {
+// newLog creates call id's transcript in a new store.
+func newLog(t *testing.T, id, secret, pipe string) (*Store, *Log) {
+	t.Helper()
 	st, err := NewStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := strings.Repeat("b", 32)
-	l, err := st.Create(id, "s", "echo")
+	l, err := st.Create(id, secret, pipe)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st, l
+}
+
+func TestReadSkipsAPartialLastLine(t *testing.T) {
+	id := strings.Repeat("b", 32)
+	st, l := newLog(t, id, "s", "echo")
 	defer l.Close("test")
 	// A crash in the middle of a write leaves half a line.
 	f, err := os.OpenFile(st.Path(id), os.O_WRONLY|os.O_APPEND, 0)
@@ -113,15 +120,8 @@ func TestReadSkipsAPartialLastLine(t *testing.T) {
 }
 
 func TestDiscardRemovesTheFile(t *testing.T) {
-	st, err := NewStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	const id = "0123456789abcdef0123456789abcdef"
-	l, err := st.Create(id, "secret", "echo")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, l := newLog(t, id, "secret", "echo")
 	if _, err := os.Stat(st.Path(id)); err != nil {
 		t.Fatalf("no file after Create: %v", err)
 	}
@@ -138,7 +138,7 @@ func TestDiscardRemovesTheFile(t *testing.T) {
 		t.Errorf("Read after Discard: %v, want ErrNotFound", err)
 	}
 	// The id is free again.
-	l, err = st.Create(id, "secret", "echo")
+	l, err := st.Create(id, "secret", "echo")
 	if err != nil {
 		t.Fatalf("Create after Discard: %v", err)
 	}
@@ -150,15 +150,8 @@ func TestDiscardRemovesTheFile(t *testing.T) {
 // TestCallEndEntries: what the end of a call cut short keeps its reason
 // (interrupted reply) and its partial mark (user turn), in order.
 func TestCallEndEntries(t *testing.T) {
-	st, err := NewStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	id := strings.Repeat("0b", 16)
-	l, err := st.Create(id, "s", "assistant")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, l := newLog(t, id, "s", "assistant")
 	l.Event(pipeline.ReplyInterrupted{TurnID: 1, Text: "Once upon a time. There was", Heard: "Once upon", Reason: "server_shutdown"})
 	l.Event(pipeline.TranscriptFinal{TurnID: 2, Text: "what is", Partial: true})
 	if err := l.Close("server_shutdown"); err != nil {
@@ -187,15 +180,8 @@ func TestCallEndEntries(t *testing.T) {
 // arguments, result or error); the assistant entries list the results
 // they used, so a result is spoken when an uninterrupted reply lists it.
 func TestLogRecordsToolCalls(t *testing.T) {
-	st, err := NewStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	id := strings.Repeat("0b", 16)
-	l, err := st.Create(id, "s", "assistant")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, l := newLog(t, id, "s", "assistant")
 	if !Records(pipeline.ToolStarted{}) || !Records(pipeline.ToolDone{}) {
 		t.Fatal("tool events are not recorded")
 	}
