@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duplex-ai/duplex/internal/callbot"
 	"github.com/duplex-ai/duplex/internal/heardcheck"
 	"github.com/duplex-ai/duplex/session"
 	"github.com/duplex-ai/duplex/transcript"
@@ -33,18 +32,7 @@ func TestCallerVanishesMidReply(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	type outcome struct {
-		res *callbot.Result
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := callbot.Run(ctx, callbot.Options{
-			Server: b.hs.URL, Net: b.callerNet, Log: b.callerLog,
-			Turns: [][]int16{sp.pcm}, AudioRate: sp.rate, Tail: time.Minute,
-		})
-		done <- outcome{res, err}
-	}()
+	done := b.callUntilCancelled(ctx, sp)
 	deadline := time.Now().Add(40 * time.Second)
 	for !(b.mgr.Total() == 1 && b.mgr.Active() == 0) {
 		if time.Now().After(deadline) {

@@ -498,6 +498,27 @@ func (b *bed) call(ctx context.Context, opt callbot.Options) *callbot.Result {
 	return res
 }
 
+// callOutcome is what one callbot run gave.
+type callOutcome struct {
+	res *callbot.Result
+	err error
+}
+
+// callUntilCancelled runs the callbot saying sp on the caller's network in
+// the background, listening (a minute's tail) until ctx ends; the outcome
+// comes on the channel, which the test must read.
+func (b *bed) callUntilCancelled(ctx context.Context, sp speech) <-chan callOutcome {
+	done := make(chan callOutcome, 1)
+	go func() {
+		res, err := callbot.Run(ctx, callbot.Options{
+			Server: b.hs.URL, Net: b.callerNet, Log: b.callerLog,
+			Turns: [][]int16{sp.pcm}, AudioRate: sp.rate, Tail: time.Minute,
+		})
+		done <- callOutcome{res, err}
+	}()
+	return done
+}
+
 // audioTrackStats returns the server's receiver counters of the caller's
 // audio, logged when the call ended.
 func (b *bed) audioTrackStats() (packets, lost, concealed float64) {

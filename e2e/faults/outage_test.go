@@ -66,18 +66,7 @@ func TestCallerVanishes(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	type outcome struct {
-		res *callbot.Result
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := callbot.Run(ctx, callbot.Options{
-			Server: b.hs.URL, Net: b.callerNet, Log: b.callerLog,
-			Turns: [][]int16{sp.pcm}, AudioRate: sp.rate, Tail: time.Minute,
-		})
-		done <- outcome{res, err}
-	}()
+	done := b.callUntilCancelled(ctx, sp)
 	// The call goes live, the cut falls, the server reaps the call.
 	deadline := time.Now().Add(40 * time.Second)
 	var from time.Duration
