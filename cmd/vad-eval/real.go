@@ -134,6 +134,16 @@ func runReal(out, fsddDir, librivoxDir string) error {
 	if err != nil {
 		return err
 	}
+	// Where the frame errors lie, real beside synthetic (same conditions).
+	var errNames []string
+	var errs [][]eval.FrameErrors
+	for _, s := range append(sets, eval.RealSet{Name: "synthetic (espeak-ng)", Corpus: syn}) {
+		fe, err := eval.MeasureFrameErrors(s.Corpus, sepConds, eval.Contenders()[0].New)
+		if err != nil {
+			return err
+		}
+		errNames, errs = append(errNames, s.Name), append(errs, fe)
+	}
 	holdCorpora, holdNames := []*eval.Corpus{}, []string{}
 	for _, s := range sets {
 		holdCorpora, holdNames = append(holdCorpora, s.Corpus), append(holdNames, s.Name)
@@ -169,6 +179,8 @@ func runReal(out, fsddDir, librivoxDir string) error {
 	b.WriteString(eval.RealVerdictMarkdown(sets, eval.Contenders()[0].Name))
 	b.WriteString("\n")
 	b.WriteString(eval.SeparabilityMarkdown(sepNames, seps, eval.Contenders()[0].Name))
+	b.WriteString("\n")
+	b.WriteString(eval.FrameErrorsMarkdown(errNames, errs, eval.Contenders()[0].Name))
 	for _, s := range sets {
 		b.WriteString("\n")
 		b.WriteString(eval.RealSweepMarkdown(s.Sweep, s.Name+", clean + white/pink/babble at 20 and 10 dB pooled"))
