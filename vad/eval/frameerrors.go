@@ -23,6 +23,7 @@ var OracleMarginsDB = []float64{0, 5, 10}
 type FrameErrors struct {
 	Cond   Condition
 	Speech int // labelled speech frames
+	Runs   int // runs of labelled speech (a digit string has one per digit or so)
 	F1     float64
 	FP, FN int
 	// FP split: within EdgeFrames after a labelled run's end (nearer it
@@ -113,6 +114,9 @@ func splitErrors(cd Condition, labels, bridged, got []bool, power func(int) (flo
 			}
 		}
 		if labels[f] {
+			if f == 0 || !labels[f-1] {
+				e.Runs++
+			}
 			e.Speech++
 			if !bridged[f] && cl < no {
 				e.UnderNoise++
@@ -162,14 +166,14 @@ func FrameErrorsMarkdown(names []string, errs [][]FrameErrors, vadName string) s
 		"under the noise: clean energy below the noise's in that frame, bridged gaps left out). Oracle: speech exactly where the "+
 		"frame's clean energy is above the noise's, or above it less 5 or 10 dB (it knows both tracks; no detector does):\n\n",
 		vadName, EdgeFrames*int(FrameTime.Milliseconds()))
-	b.WriteString("| speech | noise | SNR dB | false speech | ≤100 ms after an end | ≤100 ms before a start | missed speech | bridged gaps " +
+	b.WriteString("| speech | noise | SNR dB | labelled runs | false speech | ≤100 ms after an end (frames per end) | ≤100 ms before a start | missed speech | bridged gaps " +
 		"| first 100 ms of a run | last 100 ms | labelled speech under the noise | VAD F1 | oracle F1: > noise / > −5 dB / > −10 dB |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	pct := func(k, of int) string { return fmt.Sprintf("%d (%.0f %%)", k, 100*float64(k)/float64(max(of, 1))) }
 	for i, name := range names {
 		for _, e := range errs[i] {
-			fmt.Fprintf(&b, "| %s | %s | %.0f | %d | %s | %s | %d | %s | %s | %s | %s | %.3f | %.3f / %.3f / %.3f |\n",
-				name, e.Cond.Kind, e.Cond.SNR, e.FP, pct(e.FPAfterEnd, e.FP), pct(e.FPBeforeStart, e.FP), e.FN,
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %d | %d | %s, %.1f | %s | %d | %s | %s | %s | %s | %.3f | %.3f / %.3f / %.3f |\n",
+				name, e.Cond.Kind, e.Cond.SNR, e.Runs, e.FP, pct(e.FPAfterEnd, e.FP), float64(e.FPAfterEnd)/float64(max(e.Runs, 1)), pct(e.FPBeforeStart, e.FP), e.FN,
 				pct(e.FNBridged, e.FN), pct(e.FNOnset, e.FN), pct(e.FNOffset, e.FN), pct(e.UnderNoise, e.Speech), e.F1,
 				e.OracleF1[0], e.OracleF1[1], e.OracleF1[2])
 		}

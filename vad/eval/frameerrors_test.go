@@ -30,6 +30,9 @@ func TestSplitErrors(t *testing.T) {
 	if e.Speech != 18 || e.FP != 7 || e.FN != 5 {
 		t.Fatalf("speech %d, FP %d, FN %d; want 18, 7, 5", e.Speech, e.FP, e.FN)
 	}
+	if e.Runs != 2 {
+		t.Errorf("%d labelled runs, want 2", e.Runs)
+	}
 	if e.FPAfterEnd != 7 || e.FPBeforeStart != 0 {
 		t.Errorf("FP after end %d, before start %d; want 7, 0", e.FPAfterEnd, e.FPBeforeStart)
 	}
