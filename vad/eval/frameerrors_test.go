@@ -1,8 +1,12 @@
 package eval
 
 import (
+	"context"
 	"math"
 	"testing"
+	"time"
+
+	"github.com/duplex-ai/duplex/vad"
 )
 
 func bools(s string) []bool {
@@ -62,5 +66,45 @@ func TestSplitErrorsBridgedAndOffset(t *testing.T) {
 	e := splitErrors(Condition{Pink, 10}, labels, bridged, got, func(int) (float64, float64) { return 1, 1 })
 	if e.FN != 5 || e.FNBridged != 3 || e.FNOffset != 2 || e.FNOnset != 0 || e.FP != 0 {
 		t.Errorf("FN %d (bridged %d, offset %d, onset %d), FP %d; want 5 (3, 2, 0), 0", e.FN, e.FNBridged, e.FNOffset, e.FNOnset, e.FP)
+	}
+}
+
+// MeasureFrameErrors scores the detector's frames as Evaluate does, and
+// the tone bursts (3 runs per string) stand well above white noise at 20 dB.
+func TestMeasureFrameErrorsAgreesWithEvaluate(t *testing.T) {
+	dir := fakeFSDD(t, "ann")
+	items, err := DigitStrings(dir, RealConfig{Seed: 3, Speakers: []string{"ann"}, Strings: 3, DigitsMin: 3, DigitsMax: 3,
+		GapMin: 200 * time.Millisecond, GapMax: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Talkers, cfg.NoiseOnly = 0, 0 // no babble: no espeak-ng needed
+	c, err := BuildReal(context.Background(), cfg, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := Contenders()[0].New
+	cd := Condition{White, 20}
+	fe, err := MeasureFrameErrors(c, []Condition{cd}, mk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Evaluate(c, c.Mix(cd.Kind, cd.SNR), mk, vad.TurnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := fe[0]
+	if e.FP != r.FP || e.FN != r.FN || math.Abs(e.F1-r.F1) > 1e-12 {
+		t.Errorf("FP %d FN %d F1 %.4f; Evaluate says %d %d %.4f", e.FP, e.FN, e.F1, r.FP, r.FN, r.F1)
+	}
+	if e.Runs != 9 {
+		t.Errorf("%d labelled runs, want 3 strings × 3 bursts", e.Runs)
+	}
+	if e.UnderNoise != 0 || e.OracleF1[0] < 0.99 {
+		t.Errorf("steady tones at 20 dB SNR: %d labelled frames under the noise, oracle F1 %.3f; want 0 and ≈ 1", e.UnderNoise, e.OracleF1[0])
+	}
+	if _, err := MeasureFrameErrors(c, []Condition{{White, math.Inf(1)}}, mk); err == nil {
+		t.Error("clean speech accepted: there is no noise to compare with")
 	}
 }
