@@ -115,3 +115,26 @@ func TestEndpointSkillRequestEndsEarly(t *testing.T) {
 		}
 	}
 }
+
+// A lone "yes" (the grammar hears "yeah") and a sum ending in a number,
+// both said in one short run, end before the fixed threshold; the sum's
+// partial before its last number ("what is nine minus") holds it.
+func TestEndpointShortRequestEndsEarly(t *testing.T) {
+	var pcm []int16
+	pcm = speechAt(pcm, 200*ms, 0)
+	pcm = speechAt(pcm, 400*ms, 8000) // under ShortRun: a word said alone
+	pcm = speechAt(pcm, 2000*ms, 0)
+	for _, g := range []string{"yeah", "what is nine minus four"} {
+		ends := endsWith(t, pcm, 600*ms, g, "")
+		if len(ends) != 1 || ends[0].At != 600*ms {
+			t.Fatalf("%q: ends %+v, want one at 0.6 s", g, ends)
+		}
+		if got := ends[0].DecidedAt - ends[0].At; got >= DefaultMinSilence {
+			t.Fatalf("%q: decided %v after the end, want before the fixed %v", g, got, DefaultMinSilence)
+		}
+	}
+	ends := endsWith(t, pcm, 600*ms, "what is nine minus", "")
+	if len(ends) != 1 || ends[0].DecidedAt-ends[0].At < DefaultEndpointDigits {
+		t.Fatalf("\"what is nine minus\": ends %+v, want the hold of a digit said alone", ends)
+	}
+}

@@ -260,7 +260,8 @@ func ClassifyPartial(text string) Hint {
 		return HintDigits
 	case "please", "thanks", "it", "today", "tomorrow", "now", "yes", "no", "okay", "ok", "bye",
 		"goodbye", "weather", "time", "on", "off", "up", "down", "music", "lights", "timer", "minutes", "seconds",
-		"hours", "stop", "pause", "resume", "again", "there", "here", "that's", "all", "done":
+		"hours", "stop", "pause", "resume", "again", "there", "here", "that's", "all", "done",
+		"yeah", "yep", "yup", "nope", "sure":
 		return HintComplete
 	}
 	if c := last[0]; c >= '0' && c <= '9' {

@@ -129,6 +129,7 @@ func TestClassifyPartial(t *testing.T) {
 		"": HintNone, "my number is three seven": HintDigits, "call 555": HintDigits,
 		"i want the": HintContinue, "pizza and": HintContinue, "so um": HintContinue, "well,": HintContinue,
 		"what time is it": HintComplete, "turn on the lights please": HintComplete, "Is it raining?": HintComplete,
+		"yeah":                          HintComplete,
 		"tell me a story about dragons": HintNone,
 	} {
 		if got := ClassifyPartial(text); got != want {

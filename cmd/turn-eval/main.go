@@ -479,6 +479,9 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 	}
 	for _, r := range recs {
 		b.WriteString(hintsMarkdown(items, r, conds, condName))
+		if verbose && !r.lm {
+			logHints(items, r, conds)
+		}
 	}
 	if pacedStrings > 0 && fsddDir != "" {
 		var grammar *recogniser
@@ -638,6 +641,33 @@ func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, cond
 		b.WriteString("\nThese partials came from `-partials-cache`: decoded by an earlier run of the same items, not timed here.\n")
 	}
 	return b.String()
+}
+
+// logHints logs, with -v, what both partials said hintLook after each
+// segment's end of every item that has words, and the combined hint.
+func logHints(items []eval.TurnItem, rec *recogniser, conds []float64) {
+	last := func(parts []eval.TimedPartial, at int) string {
+		t := ""
+		for _, p := range parts {
+			if p.Samples+eval.FrameLen > at {
+				break
+			}
+			t = p.Text
+		}
+		return t
+	}
+	for i, it := range items {
+		for _, snr := range conds {
+			k := recKey{i, snr}
+			srv, _ := rec.srvPartials(i, snr, nil)
+			for s, e := range it.SegmentEnds() {
+				at := e + int(hintLook.Seconds()*eval.Rate)
+				g, l := last(rec.cache[k], at), last(srv, at)
+				log.Printf("hint %s tune=%v item %d snr %v seg %d/%d %q: grammar %q lm %q -> %v", it.Set, it.Tune, i, snr,
+					s+1, len(it.Segs), it.Segs[s].Text, g, l, vad.CombinePartials(g, l))
+			}
+		}
+	}
 }
 
 func setNames(items []eval.TurnItem) []string {
