@@ -138,3 +138,42 @@ func TestEndpointShortRequestEndsEarly(t *testing.T) {
 		t.Fatalf("\"what is nine minus\": ends %+v, want the hold of a digit said alone", ends)
 	}
 }
+
+// A digit said slowly (a 700 ms "zero", longer than ShortRun) that only the
+// grammar reads as a digit still holds a 600 ms pause (MaybeRun); with
+// MaybeRun at ShortRun the pause ends the turn, and a 900 ms run (past
+// MaybeRun: forced open speech) ends at the no-word wait.
+func TestEndpointSlowLoneDigitHolds(t *testing.T) {
+	digit := func(run time.Duration) []int16 {
+		var pcm []int16
+		pcm = speechAt(pcm, 200*ms, 0)
+		pcm = speechAt(pcm, run, 3000)
+		pcm = speechAt(pcm, 600*ms, 0)
+		pcm = speechAt(pcm, 400*ms, 3000)
+		return speechAt(pcm, 2000*ms, 0)
+	}
+	ends := func(opt EndpointOptions, pcm []int16, hintAt time.Duration) int {
+		d, err := NewDetector(levelled{}, TurnOptions{Endpointing: &opt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for i := 0; i+320 <= len(pcm); i += 320 {
+			at := time.Duration(i) * time.Second / fs
+			if at == hintAt {
+				d.SetHint(CombinePartials("zero", ""))
+			}
+			n += countEnds(d.Push(pcm[i:i+320], at))
+		}
+		return n
+	}
+	if n := ends(EndpointOptions{}, digit(700*ms), 900*ms); n != 1 {
+		t.Errorf("700 ms digit, defaults: %d ends, want 1 (the pause held)", n)
+	}
+	if n := ends(EndpointOptions{MaybeRun: -1}, digit(700*ms), 900*ms); n != 2 {
+		t.Errorf("700 ms digit, MaybeRun at ShortRun: %d ends, want 2", n)
+	}
+	if n := ends(EndpointOptions{}, digit(900*ms), 1100*ms); n != 2 {
+		t.Errorf("900 ms run: %d ends, want 2 (no hold after a long run)", n)
+	}
+}

@@ -57,6 +57,10 @@ const (
 	// eval's tuning split: below 2.5 the 300–900 ms pauses are cut more.
 	DefaultPauseScale = 2.5
 	DefaultPauseFloor = 500 * time.Millisecond
+	// DefaultMaybeRun is the default of EndpointOptions.MaybeRun, chosen
+	// on the turn eval's tuning split: FSDD speakers say a lone "zero" in
+	// 600–700 ms; above 800 ms finished requests wait for the hold.
+	DefaultMaybeRun = 800 * time.Millisecond
 	// DefaultFallDB is how far the last 100 ms of speech must lie below the
 	// loudest 100 ms of the last 500 ms for the contour to count as falling.
 	DefaultFallDB = 9.0
@@ -87,6 +91,11 @@ type EndpointOptions struct {
 	// DefaultPauseScale, negative is off.
 	PauseScale float64
 	PauseFloor time.Duration
+	// MaybeRun: HintMaybeDigits holds the turn after a run shorter than
+	// this (a digit said alone, some slowly), where Short and
+	// DigitsShortOnly go by TurnOptions.ShortRun. Zero takes
+	// DefaultMaybeRun, negative is ShortRun.
+	MaybeRun time.Duration
 }
 
 func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
@@ -108,6 +117,9 @@ func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
 	def(&o.Fall, DefaultEndpointFall)
 	def(&o.Level, DefaultEndpointLevel)
 	def(&o.PauseFloor, DefaultPauseFloor)
+	if o.MaybeRun == 0 {
+		o.MaybeRun = DefaultMaybeRun
+	}
 	if o.PauseScale == 0 {
 		o.PauseScale = DefaultPauseScale
 	}
@@ -197,8 +209,8 @@ func (e *endpointer) falling() bool {
 }
 
 // wait is the silence that ends the turn now; short is whether the last run
-// was shorter than ShortRun. Early reports a wait below fixed.
-func (e *endpointer) wait(short bool) time.Duration {
+// was shorter than ShortRun, lone whether it was shorter than MaybeRun.
+func (e *endpointer) wait(short, lone bool) time.Duration {
 	o := &e.opt
 	w := o.Base
 	if short && e.hint != HintComplete { // "yes", "stop": complete though short
@@ -213,7 +225,7 @@ func (e *endpointer) wait(short bool) time.Duration {
 	case HintContinue:
 		w += o.Continue
 	case HintMaybeDigits:
-		digits = short
+		digits = lone
 	}
 	if digits {
 		w += o.Digits

@@ -481,7 +481,12 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 		var silence time.Duration
 		if d.ep != nil {
 			d.ep.note(frame, speech && end == d.lastSpeech)
-			silence = d.ep.wait(short)
+			run := d.lastSpeech - d.runStart
+			lone := short
+			if m := d.ep.opt.MaybeRun; m > 0 {
+				lone = run < m
+			}
+			silence = d.ep.wait(short, lone)
 		} else {
 			silence = d.opt.MinSilence
 			if short {
