@@ -126,6 +126,14 @@ func settings(rec, recLM, recSrv eval.PartialSource) []eval.TurnSetting {
 					Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: k, PauseFloor: f * ms}}})
 			}
 		}
+		// The uncorroborated digit hold after runs up to MaybeRun, and
+		// the rule as it was before (600 ms, a lone "yeah" unknown).
+		s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, before (maybe-digits run 600 ms, \"yeah\" unknown)", b),
+			Recogniser: yeahUnknown(rec), RecogniserLM: recSrv, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{MaybeRun: 600 * ms}}})
+		for _, r := range []time.Duration{600, 700, 800, 900, 1000, 1200} {
+			s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, maybe-digits run %d ms", b, r),
+				Recogniser: rec, RecogniserLM: recSrv, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{MaybeRun: r * ms}}})
+		}
 	}
 	if only == "" {
 		return s
@@ -137,6 +145,26 @@ func settings(rec, recLM, recSrv eval.PartialSource) []eval.TurnSetting {
 		}
 	}
 	return kept
+}
+
+// yeahUnknown gives src's partials with a trailing "yeah" made a word
+// ClassifyPartial does not know, as it was before it learnt it: the
+// "before" row of the same run.
+func yeahUnknown(src eval.PartialSource) eval.PartialSource {
+	return func(item int, snr float64, pcm []int16) ([]eval.TimedPartial, error) {
+		p, err := src(item, snr, pcm)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]eval.TimedPartial, len(p))
+		for i, t := range p {
+			if strings.HasSuffix(t.Text, "yeah") {
+				t.Text += "-"
+			}
+			out[i] = t
+		}
+		return out, nil
+	}
 }
 
 // recogniser runs stt/sphinx's streaming recogniser (the server's offline
@@ -421,6 +449,17 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 			}
 			res[key{si, ci}] = o
 		}
+		if verbose {
+			for ci := range conds {
+				for _, o := range res[key{si, ci}] {
+					if o.CutPauses > 0 || o.MidCuts > 0 {
+						it := items[o.Item]
+						log.Printf("cut %s | %s tune=%v item %d snr %v: %d pauses cut, %d mid %q gaps %v", s.Name, it.Set, it.Tune,
+							o.Item, conds[ci], o.CutPauses, o.MidCuts, it.Segs[0].Text, it.Gaps)
+					}
+				}
+			}
+		}
 		log.Printf("%s done (%s)", s.Name, time.Since(start).Round(time.Second))
 	}
 
@@ -530,6 +569,7 @@ func verdict(items []eval.TurnItem, sets []eval.TurnSetting, res func(si, ci int
 		fmt.Sprintf("adaptive base %d ms + recogniser partial, digit hold after short runs", base),
 		fmt.Sprintf("adaptive base %d ms + general-LM partial", base),
 		fmt.Sprintf("adaptive base %d ms + stream's LM partial", base),
+		fmt.Sprintf("adaptive base %d ms + both partials, before (maybe-digits run 600 ms, \"yeah\" unknown)", base),
 		fmt.Sprintf("adaptive base %d ms + both partials", base),
 		fmt.Sprintf("adaptive base %d ms + both partials, LM from the start", base)} {
 		si := find(name)
@@ -663,8 +703,13 @@ func logHints(items []eval.TurnItem, rec *recogniser, conds []float64) {
 			for s, e := range it.SegmentEnds() {
 				at := e + int(hintLook.Seconds()*eval.Rate)
 				g, l := last(rec.cache[k], at), last(srv, at)
-				log.Printf("hint %s tune=%v item %d snr %v seg %d/%d %q: grammar %q lm %q -> %v", it.Set, it.Tune, i, snr,
-					s+1, len(it.Segs), it.Segs[s].Text, g, l, vad.CombinePartials(g, l))
+				gap := time.Duration(0)
+				if s < len(it.Gaps) {
+					gap = it.Gaps[s]
+				}
+				log.Printf("hint %s tune=%v item %d snr %v seg %d/%d %q (%v, then %v): grammar %q lm %q -> %v", it.Set, it.Tune, i, snr,
+					s+1, len(it.Segs), it.Segs[s].Text, time.Duration(len(it.Segs[s].PCM))*time.Second/eval.Rate, gap.Round(ms),
+					g, l, vad.CombinePartials(g, l))
 			}
 		}
 	}
