@@ -14,9 +14,11 @@ import "strings"
 //     nine minus four": an operator, then a number);
 //   - a grammar digit string that the LM partial reads as digits too holds
 //     the turn, however long the run before the pause;
-//   - any other grammar words hold it only after a short run (a digit or
-//     word said alone: HintMaybeDigits); after a long run they are taken
-//     for forced open speech, and the turn ends at the no-word wait;
+//   - an uncorroborated grammar digit string holds it only after a run
+//     under MaybeRun (a digit said alone: HintMaybeDigits), any other
+//     grammar words only after a run under ShortRun (HintMaybeWords);
+//     after a long run they are taken for forced open speech, and the
+//     turn ends at the no-word wait;
 //   - without grammar words the LM partial's last word decides, except
 //     that it never ends the turn sooner (its "complete" is no cue).
 //
@@ -28,7 +30,10 @@ func CombinePartials(grammar, lm string) Hint {
 	}
 	l := ClassifyPartial(lm)
 	if strings.TrimSpace(grammar) != "" {
-		if g == HintDigits && (l == HintDigits || numberLike(lm)) {
+		switch {
+		case g != HintDigits:
+			return HintMaybeWords
+		case l == HintDigits || numberLike(lm):
 			return HintDigits
 		}
 		return HintMaybeDigits

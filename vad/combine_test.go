@@ -20,16 +20,16 @@ func TestCombinePartials(t *testing.T) {
 		{"five nine one", "he was not an ill disposed young man", HintMaybeDigits},
 		{"five nine one", "it was raining and", HintMaybeDigits},
 		{"five nine one", "it is done", HintMaybeDigits},
-		{"tell me a", "", HintMaybeDigits},
-		{"tell me a", "tell me a story", HintMaybeDigits},
-		{"hey", "there it", HintMaybeDigits},
+		{"tell me a", "", HintMaybeWords},
+		{"tell me a", "tell me a story", HintMaybeWords},
+		{"hey", "there it", HintMaybeWords},
 		{"", "i want the", HintContinue},
 		{"", "it is done", HintNone}, // the LM alone never ends a turn sooner
 		{"", "three seven", HintDigits},
 		{"what is twelve times seven", "what is twelve times seven", HintComplete}, // a sum is a complete request
 		{"what is one hundred divided by five", "", HintComplete},
 		{"what is seventy seven plus fifteen", "", HintComplete},
-		{"what is nine minus", "", HintMaybeDigits},
+		{"what is nine minus", "", HintMaybeWords},
 		{"stand by one", "stand by one", HintDigits},
 	} {
 		if got := CombinePartials(c.grammar, c.lm); got != c.want {

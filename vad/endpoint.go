@@ -20,8 +20,13 @@ const (
 	HintContinue             // a trailing "and", "the", "um": wait much longer
 	// HintMaybeDigits is a digit string one recogniser reads and the other
 	// does not corroborate (CombinePartials): wait longer only after a
-	// short run (a digit said alone), not after a long stretch of speech.
+	// run under MaybeRun (a digit said alone, maybe slowly), not after a
+	// long stretch of speech.
 	HintMaybeDigits
+	// HintMaybeWords is other grammar words the general LM does not
+	// corroborate (a phrase prefix, a greeting): wait longer only after a
+	// run under ShortRun.
+	HintMaybeWords
 )
 
 func (h Hint) String() string {
@@ -36,6 +41,8 @@ func (h Hint) String() string {
 		return "continue"
 	case HintMaybeDigits:
 		return "maybe-digits"
+	case HintMaybeWords:
+		return "maybe-words"
 	}
 	return fmt.Sprintf("Hint(%d)", uint8(h))
 }
@@ -226,6 +233,8 @@ func (e *endpointer) wait(short, lone bool) time.Duration {
 		w += o.Continue
 	case HintMaybeDigits:
 		digits = lone
+	case HintMaybeWords:
+		digits = short
 	}
 	if digits {
 		w += o.Digits

@@ -648,11 +648,11 @@ func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, cond
 	for _, t := range tables {
 		fmt.Fprintf(&b, "\n#### What the partial said, %s, held-out split\n\n"+
 			"The hint of the last partial the decision had %d ms after each segment's end: in the pauses and at the true ends. "+
-			"none / complete / digits / continue / maybe-digits counts.\n\n", t.name, hintLook.Milliseconds())
+			"none / complete / digits / continue / maybe-digits / maybe-words counts.\n\n", t.name, hintLook.Milliseconds())
 		b.WriteString("| set | noise | in pauses | at the end |\n|---|---|---|---|\n")
 		for _, set := range setNames(items) {
 			for ci, snr := range conds {
-				var pause, end [5]int
+				var pause, end [6]int
 				for i, it := range items {
 					if it.Tune || it.Set != set {
 						continue
@@ -667,7 +667,9 @@ func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, cond
 						}
 					}
 				}
-				f := func(c [5]int) string { return fmt.Sprintf("%d / %d / %d / %d / %d", c[0], c[1], c[2], c[3], c[4]) }
+				f := func(c [6]int) string {
+					return fmt.Sprintf("%d / %d / %d / %d / %d / %d", c[0], c[1], c[2], c[3], c[4], c[5])
+				}
 				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", set, condName[ci], f(pause), f(end))
 			}
 		}
