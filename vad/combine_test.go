@@ -141,8 +141,9 @@ func TestEndpointShortRequestEndsEarly(t *testing.T) {
 
 // A digit said slowly (a 700 ms "zero", longer than ShortRun) that only the
 // grammar reads as a digit still holds a 600 ms pause (MaybeRun); with
-// MaybeRun at ShortRun the pause ends the turn, and a 900 ms run (past
-// MaybeRun: forced open speech) ends at the no-word wait.
+// MaybeRun at ShortRun the pause ends the turn, as it does after a 900 ms
+// run (past MaybeRun: forced open speech) or grammar words that are not a
+// digit.
 func TestEndpointSlowLoneDigitHolds(t *testing.T) {
 	digit := func(run time.Duration) []int16 {
 		var pcm []int16
@@ -152,7 +153,11 @@ func TestEndpointSlowLoneDigitHolds(t *testing.T) {
 		pcm = speechAt(pcm, 400*ms, 3000)
 		return speechAt(pcm, 2000*ms, 0)
 	}
-	ends := func(opt EndpointOptions, pcm []int16, hintAt time.Duration) int {
+	ends := func(opt EndpointOptions, pcm []int16, hintAt time.Duration, grammar ...string) int {
+		g := "zero"
+		if len(grammar) > 0 {
+			g = grammar[0]
+		}
 		d, err := NewDetector(levelled{}, TurnOptions{Endpointing: &opt})
 		if err != nil {
 			t.Fatal(err)
@@ -161,7 +166,7 @@ func TestEndpointSlowLoneDigitHolds(t *testing.T) {
 		for i := 0; i+320 <= len(pcm); i += 320 {
 			at := time.Duration(i) * time.Second / fs
 			if at == hintAt {
-				d.SetHint(CombinePartials("zero", ""))
+				d.SetHint(CombinePartials(g, ""))
 			}
 			n += countEnds(d.Push(pcm[i:i+320], at))
 		}
@@ -175,5 +180,9 @@ func TestEndpointSlowLoneDigitHolds(t *testing.T) {
 	}
 	if n := ends(EndpointOptions{}, digit(900*ms), 1100*ms); n != 2 {
 		t.Errorf("900 ms run: %d ends, want 2 (no hold after a long run)", n)
+	}
+	// Other grammar words (a phrase prefix) hold only after ShortRun.
+	if n := ends(EndpointOptions{}, digit(700*ms), 900*ms, "how"); n != 2 {
+		t.Errorf("700 ms run read as \"how\": %d ends, want 2", n)
 	}
 }
