@@ -76,6 +76,11 @@ func TestEndpointDigitPauseHolds(t *testing.T) {
 	if len(ends) != 1 || ends[0].At != 1500*ms {
 		t.Fatalf("adaptive: ends %+v, want one at 1.5 s", ends)
 	}
+	// The hold comes from the digit partial: a complete request heard at the
+	// same point ends the turn inside the pause.
+	if ends := hintedEnds(t, pcm, 600*ms, ClassifyPartial("what time is it")); len(ends) != 2 {
+		t.Fatalf("complete partial: ends %+v, want 2 (the pause ends the turn)", ends)
+	}
 }
 
 // A finished question (a long run whose energy falls, a complete partial)
