@@ -250,7 +250,8 @@ func (c *call) lastVoicedTime() time.Time {
 //   - reply.done or reply.interrupted of the turn arrived and the reply
 //     audio has been quiet for replyQuiet since (the turn is the turn_id of
 //     the first transcript.final after a state user_speaking, or of the
-//     first transcript.final if the server sent no user_speaking), or
+//     first transcript.final if the server sent no user_speaking; after
+//     that turn's reply.interrupted, a later transcript.final's turn), or
 //   - state listening arrived after a reply: after state speaking, a reply
 //     event of the turn or the first voiced reply frame.
 func replyOver(evs []timedEvent, firstVoiced, lastVoiced, now time.Time) bool {
@@ -264,7 +265,7 @@ func replyOver(evs []timedEvent, firstVoiced, lastVoiced, now time.Time) bool {
 	var (
 		id                int
 		haveID, heardUser bool
-		replied           bool
+		replied, cut      bool // cut: the turn's reply was interrupted
 		doneAt            time.Time
 	)
 	for _, e := range evs {
@@ -281,8 +282,14 @@ func replyOver(evs []timedEvent, firstVoiced, lastVoiced, now time.Time) bool {
 				}
 			}
 		case events.TypeTranscriptFinal:
-			if !haveID && (heardUser || !userSpoke) {
+			switch {
+			case !haveID && (heardUser || !userSpoke):
 				id, haveID = e.ev.TurnID, true
+			case haveID && cut && e.ev.TurnID > id:
+				// The turn's reply was cut by the rest of what the caller
+				// said (a pause inside it ended a turn): the reply to the
+				// rest is the one to wait for.
+				id, cut, replied, doneAt = e.ev.TurnID, false, false, time.Time{}
 			}
 		case events.TypeReplyDelta, events.TypeReplyDone, events.TypeReplyInterrupted:
 			if !haveID || e.ev.TurnID != id {
@@ -291,6 +298,7 @@ func replyOver(evs []timedEvent, firstVoiced, lastVoiced, now time.Time) bool {
 			replied = true
 			if e.ev.Type != events.TypeReplyDelta && doneAt.IsZero() {
 				doneAt = e.at
+				cut = e.ev.Type == events.TypeReplyInterrupted
 			}
 		}
 	}

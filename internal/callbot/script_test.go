@@ -47,6 +47,29 @@ func TestReplyOver(t *testing.T) {
 			now: at(9000), want: true, // the first final after user_speaking is 2
 		},
 		{
+			name: "a split turn: its first part's reply cut, the rest's reply not done",
+			evs: []timedEvent{
+				state(100, events.StateUserSpeaking),
+				typed(1000, events.TypeTranscriptFinal, 2),
+				state(1200, events.StateUserSpeaking),
+				typed(1900, events.TypeReplyInterrupted, 2),
+				typed(1900, events.TypeTranscriptFinal, 3),
+				typed(2300, events.TypeReplyDelta, 3),
+			},
+			now: at(9000),
+		},
+		{
+			name: "a split turn: the rest's reply done",
+			evs: []timedEvent{
+				state(100, events.StateUserSpeaking),
+				typed(1000, events.TypeTranscriptFinal, 2),
+				typed(1900, events.TypeReplyInterrupted, 2),
+				typed(1900, events.TypeTranscriptFinal, 3),
+				typed(3000, events.TypeReplyDone, 3),
+			},
+			last: at(2900), now: at(3400), want: true,
+		},
+		{
 			name: "a typed turn's final before user_speaking is not ours",
 			evs: []timedEvent{
 				typed(50, events.TypeTranscriptFinal, 1),
