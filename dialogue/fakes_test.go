@@ -302,7 +302,9 @@ type fakeLLM struct {
 	reply string
 	err   error
 	stall bool
-	reqs  []llm.Request
+	// stallFirst: the first stallFirst requests stall (a reply in flight).
+	stallFirst int
+	reqs       []llm.Request
 }
 
 func (l *fakeLLM) Name() string { return "fake-llm" }
@@ -314,7 +316,7 @@ func (l *fakeLLM) Stream(ctx context.Context, req llm.Request) (llm.Stream, erro
 		return nil, l.err
 	}
 	words := strings.SplitAfter(l.reply, " ")
-	return &fakeLLMStream{ctx: ctx, words: words, stall: l.stall}, nil
+	return &fakeLLMStream{ctx: ctx, words: words, stall: l.stall || len(l.reqs) <= l.stallFirst}, nil
 }
 
 func (l *fakeLLM) requests() []llm.Request {

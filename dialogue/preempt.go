@@ -60,12 +60,17 @@ func (e *engine) preempt() {
 		return
 	}
 	u := e.user
-	if u == nil || !u.keep || u.ptt || u.over != nil || e.reply != nil || e.finishing != nil ||
+	if u == nil || !u.keep || u.ptt || (e.reply != nil && !unheard(e.reply)) || e.finishing != nil ||
 		e.eyes.video() != nil || !e.tentative() {
 		return
 	}
 	e.startSpec(u)
 }
+
+// unheard: r has not played a frame. A turn spoken over such a reply (the
+// rest of a question whose first part ended a turn) may speculate: the
+// commit cuts r, which leaves nothing in history.
+func unheard(r *reply) bool { return r.firstAudio.IsZero() }
 
 func (e *engine) tentative() bool {
 	t, ok := e.det.(Tentative)
@@ -114,6 +119,9 @@ func (e *engine) onSpecTranscript(r sttResult) {
 	text := strings.TrimSpace(r.res.Text)
 	if r.err != nil || text == "" {
 		return // decided at the commit
+	}
+	if u := s.turn; u.over != nil && u.over == e.reply && isBackchannel(text) && !e.o.NoResume {
+		return // the reply it was said over may resume: decided at the commit
 	}
 	now := e.clk.Now()
 	s.msgAt = now
@@ -166,6 +174,18 @@ func (e *engine) commitSpec(s *speculation) {
 		e.spec = nil
 		e.onTranscript(sttResult{turn: u, res: s.res, err: s.sttErr, at: s.sttAt})
 		return
+	}
+	if o := e.reply; o != nil {
+		if !unheard(o) {
+			// The reply it was said over was heard: the speculation was
+			// made without it, so the turn takes the ordinary path.
+			s.reply.cancel()
+			s.reply.gate.close()
+			e.spec = nil
+			e.onTranscript(sttResult{turn: u, res: s.res, at: s.sttAt})
+			return
+		}
+		e.interrupt("interrupted") // as newTurn does
 	}
 	e.spec = nil
 	r := s.reply

@@ -303,3 +303,79 @@ func TestPreemptDiscardKeepsHint(t *testing.T) {
 		t.Fatalf("transcript %q", fin.Text)
 	}
 }
+
+// TestPreemptOverReplyInFlight: a pause inside a question ends a turn; its
+// reply is still thinking (no audio) when the rest of the question comes.
+// The rest speculates; the commit cuts the unheard reply, releases the
+// held one and leaves no trace of the cut reply in history.
+func TestPreemptOverReplyInFlight(t *testing.T) {
+	h := newPreemptHarness(t)
+	h.llm.reply = "It is three o'clock."
+	h.llm.stallFirst = 1
+	h.stt.say("what is", "the time")
+	h.speech(20)
+	h.silence(fdEnd) // the first part ends a turn; its reply stalls
+	h.waitFor("first transcript", func(ev events.Event) bool { return ev.Type == events.TypeTranscriptFinal && ev.TurnID == 1 })
+	h.waitRequests(1)
+	h.speech(20) // the rest, over the reply in flight
+	h.silence(specFrames)
+	h.waitRequests(2) // the rest's speculation
+	h.waitAudioHeld()
+	h.none("the rest's turn before its commit", func(ev events.Event) bool {
+		return ev.TurnID == 2 || ev.Type == events.TypeReplyInterrupted
+	})
+	h.silence(fdEnd - specFrames)
+	cut := h.waitFor("the first part's reply cut", isType(events.TypeReplyInterrupted))
+	if cut.TurnID != 1 || cut.Heard != "" {
+		t.Fatalf("interrupted %+v", cut)
+	}
+	fin := h.waitFor("transcript", isType(events.TypeTranscriptFinal))
+	if fin.Text != "the time" || fin.TurnID != 2 {
+		t.Fatalf("transcript %+v", fin)
+	}
+	m := h.waitPlaying("metrics", isType(events.TypeTurnMetrics))
+	if m.Metrics == nil || !m.Metrics.Speculative || m.TurnID != 2 {
+		t.Fatalf("metrics %+v (turn %d), want the rest's, speculative", m.Metrics, m.TurnID)
+	}
+	done := h.waitPlaying("reply.done", isType(events.TypeReplyDone))
+	if done.TurnID != 2 || done.Text != "It is three o'clock." {
+		t.Fatalf("reply.done %+v", done)
+	}
+	reqs := h.llm.requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d LLM requests, want the first part's and the speculation's", len(reqs))
+	}
+	var hist []string
+	for _, m := range reqs[1].History {
+		hist = append(hist, string(m.Role)+":"+m.Text)
+	}
+	if strings.Join(hist, "|") != "user:what is|user:the time" {
+		t.Fatalf("the speculation's history %q", hist)
+	}
+}
+
+// TestPreemptBackchannelOverReplyInFlight: a backchannel said over a reply
+// still thinking speculates its recognition but starts no reply; the
+// commit leaves the reply it was said over alone.
+func TestPreemptBackchannelOverReplyInFlight(t *testing.T) {
+	h := newPreemptHarness(t)
+	h.llm.stallFirst = 1
+	h.stt.say("what time is it", "yeah")
+	h.speech(20)
+	h.silence(fdEnd)
+	h.waitFor("first transcript", func(ev events.Event) bool { return ev.Type == events.TypeTranscriptFinal && ev.TurnID == 1 })
+	h.waitRequests(1)
+	h.speech(10)
+	h.silence(fdEnd)
+	h.waitFor("the backchannel's turn over", isState(events.StateThinking))
+	h.tick(10)
+	h.none("a new turn or a cut reply", func(ev events.Event) bool {
+		return ev.TurnID == 2 || ev.Type == events.TypeReplyInterrupted
+	})
+	h.stt.mu.Lock()
+	streams := h.stt.streams
+	h.stt.mu.Unlock()
+	if n := len(h.llm.requests()); n != 1 || streams != 2 {
+		t.Fatalf("%d LLM requests, %d STT streams: want the first turn's reply only, and the backchannel heard", n, streams)
+	}
+}
