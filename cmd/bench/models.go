@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,7 +36,7 @@ func init() {
 	flag.DurationVar(&mdOpt.stt, "models-stt-delay", 250*time.Millisecond, "models: the fake transcription's delay after the upload ends")
 	flag.DurationVar(&mdOpt.stream, "models-stream-delay", 100*time.Millisecond, "models: the fake Realtime transcription's delay from the commit to .completed")
 	flag.StringVar(&mdOpt.modes, "models-stt", "upload,stream", "models: which STT rows to run: upload (-stt openai), stream (-stt openai-realtime), comma-separated")
-	flag.StringVar(&mdOpt.settings, "models-settings", "fixed/off,fixed/on,adaptive/off,adaptive/on", "models: which -endpointing/-preemptive settings to run, comma-separated")
+	flag.StringVar(&mdOpt.settings, "models-settings", "fixed/off,fixed/on,adaptive/off,adaptive/on", "models: which -endpointing/-preemptive settings to run, comma-separated; a setting may end in @F, its -preempt-at (adaptive/on@0.2)")
 	flag.StringVar(&mdOpt.preemptAt, "models-preempt-at", "", "models: the server's -preempt-at (empty: its default)")
 	flag.DurationVar(&mdOpt.token, "models-token-delay", 350*time.Millisecond, "models: the fake chat model's delay to its first token")
 	flag.DurationVar(&mdOpt.audio, "models-audio-delay", 150*time.Millisecond, "models: the fake speech model's delay to its first audio")
@@ -54,6 +55,7 @@ const (
 type mdRun struct {
 	sttMode                 string // upload or stream
 	endpointing, preemptive string
+	preemptAt               string // the row's -preempt-at; empty: -models-preempt-at
 	n                       int
 	client, server          callbot.Percentiles
 	endpoint, stt           callbot.Percentiles
@@ -82,13 +84,20 @@ func runModels(ctx context.Context, c config) error {
 			return fmt.Errorf("-models-stt %q: want upload and/or stream", mdOpt.modes)
 		}
 		for _, set := range strings.Split(mdOpt.settings, ",") {
+			set, at, _ := strings.Cut(set, "@")
 			ep, pre, ok := strings.Cut(set, "/")
 			if !ok || (ep != "fixed" && ep != "adaptive") || (pre != "off" && pre != "on") {
-				return fmt.Errorf("-models-settings %q: want fixed|adaptive/off|on", set)
+				return fmt.Errorf("-models-settings %q: want fixed|adaptive/off|on[@F]", set)
+			}
+			if f, err := strconv.ParseFloat(at, 64); at != "" && (err != nil || f <= 0 || f > 1) {
+				return fmt.Errorf("-models-settings %s@%s: want a -preempt-at in (0, 1]", set, at)
+			}
+			if at == "" {
+				at = mdOpt.preemptAt
 			}
 			{
-				logf("models: %s, -endpointing %s -preemptive %s, %d turns…", st, ep, pre, len(turns))
-				r, err := runModelsMode(ctx, bin, voice, st, ep, pre, turns, rate, c.verbose)
+				logf("models: %s, -endpointing %s -preemptive %s -preempt-at %q, %d turns…", st, ep, pre, at, len(turns))
+				r, err := runModelsMode(ctx, bin, voice, st, ep, pre, at, turns, rate, c.verbose)
 				if err != nil {
 					return fmt.Errorf("models %s/%s/%s: %w", st, ep, pre, err)
 				}
@@ -158,7 +167,7 @@ func trimLead(pcm []int16) []int16 {
 
 func quiet(v int16) bool { return v > -200 && v < 200 }
 
-func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMode, endpointing, preemptive string, turns [][]int16, rate int, verbose bool) (*mdRun, error) {
+func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMode, endpointing, preemptive, preemptAt string, turns [][]int16, rate int, verbose bool) (*mdRun, error) {
 	fake := fakeoai.Start(fakeoai.Options{
 		TTS:             voice,
 		TranscribeDelay: mdOpt.stt, FirstTokenDelay: mdOpt.token, FirstAudioDelay: mdOpt.audio,
@@ -174,8 +183,8 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMod
 		defer rt.Close()
 		sttArgs = []string{"-stt", "openai-realtime", "-stt-url", rt.URL()}
 	}
-	if mdOpt.preemptAt != "" {
-		sttArgs = append(sttArgs, "-preempt-at", mdOpt.preemptAt)
+	if preemptAt != "" {
+		sttArgs = append(sttArgs, "-preempt-at", preemptAt)
 	}
 	srv, err := startServerArgs(ctx, bin, append(sttArgs,
 		"-llm", "openai", "-llm-url", fake.URL(), "-llm-model", "fake",
@@ -192,7 +201,7 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMod
 	if err != nil {
 		return nil, err
 	}
-	r := &mdRun{sttMode: sttMode, endpointing: endpointing, preemptive: preemptive, errors: res.Errors}
+	r := &mdRun{sttMode: sttMode, endpointing: endpointing, preemptive: preemptive, preemptAt: preemptAt, errors: res.Errors}
 	var client, server, endpoint, sttMS []float64
 	for _, t := range res.Turns {
 		if t.LatencyMS > 0 {
@@ -249,8 +258,12 @@ func modelsMarkdown(runs []mdRun, started time.Time, load0, commit string, nTurn
 		if r.sttMode == "stream" {
 			tr = r.commits
 		}
+		pre := r.preemptive
+		if r.preemptAt != "" && pre == "on" {
+			pre += ", `-preempt-at " + r.preemptAt + "`"
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %d | %.0f / %.0f %s | %.0f / %.0f | %.0f | %.0f | %.0f | %+.0f | %d | %d | %d / %d | %d | %d |\n",
-			r.sttMode, r.endpointing, r.preemptive, r.n, r.client.P50, r.client.P95, verdict(r.client.P50, 700, r.n > 0),
+			r.sttMode, r.endpointing, pre, r.n, r.client.P50, r.client.P95, verdict(r.client.P50, 700, r.n > 0),
 			r.server.P50, r.server.P95, r.endpoint.P50, r.stt.P50, fl, r.client.P50-fl, r.speculative, r.discarded,
 			tr, r.stats.Chats, r.extra, len(r.errors))
 	}
