@@ -302,8 +302,10 @@ type fakeLLM struct {
 	reply string
 	err   error
 	stall bool
-	// stallFirst: the first stallFirst requests stall (a reply in flight).
+	// stallFirst: the first stallFirst requests stall (a reply in flight);
+	// with hold set they wait for it to close instead.
 	stallFirst int
+	hold       chan struct{}
 	reqs       []llm.Request
 }
 
@@ -316,7 +318,11 @@ func (l *fakeLLM) Stream(ctx context.Context, req llm.Request) (llm.Stream, erro
 		return nil, l.err
 	}
 	words := strings.SplitAfter(l.reply, " ")
-	return &fakeLLMStream{ctx: ctx, words: words, stall: l.stall || len(l.reqs) <= l.stallFirst}, nil
+	first := len(l.reqs) <= l.stallFirst
+	if first && l.hold != nil {
+		return &fakeLLMStream{ctx: ctx, words: words, hold: l.hold}, nil
+	}
+	return &fakeLLMStream{ctx: ctx, words: words, stall: l.stall || first}, nil
 }
 
 func (l *fakeLLM) requests() []llm.Request {
@@ -329,9 +335,18 @@ type fakeLLMStream struct {
 	ctx   context.Context
 	words []string
 	stall bool
+	hold  <-chan struct{} // closed: the words come
 }
 
 func (s *fakeLLMStream) Next() (string, error) {
+	if s.hold != nil {
+		select {
+		case <-s.hold:
+			s.hold = nil
+		case <-s.ctx.Done():
+			return "", s.ctx.Err()
+		}
+	}
 	if s.stall {
 		<-s.ctx.Done()
 		return "", s.ctx.Err()

@@ -379,3 +379,45 @@ func TestPreemptBackchannelOverReplyInFlight(t *testing.T) {
 		t.Fatalf("%d LLM requests, %d STT streams: want the first turn's reply only, and the backchannel heard", n, streams)
 	}
 }
+
+// TestPreemptOverReplyHeardByCommit: the reply the rest was said over
+// resumes (a false interruption) and is heard before the rest commits;
+// the speculation was made without it, so the rest is answered the
+// ordinary way, on a history that has what was heard.
+func TestPreemptOverReplyHeardByCommit(t *testing.T) {
+	h := newPreemptHarness(t)
+	h.llm.reply = "It is three o'clock."
+	h.llm.stallFirst, h.llm.hold = 1, make(chan struct{})
+	h.stt.say("what is", "the time")
+	h.speech(20)
+	h.silence(fdEnd)
+	h.waitFor("first transcript", func(ev events.Event) bool { return ev.Type == events.TypeTranscriptFinal && ev.TurnID == 1 })
+	h.waitRequests(1)
+	h.speech(20) // over the reply in flight: it is paused
+	h.silence(specFrames)
+	h.waitRequests(2)
+	h.waitAudioHeld()
+	h.clock.fire(1500 * time.Millisecond) // FalseInterruptionTimeout: no words yet, the reply resumes
+	close(h.llm.hold)
+	m := h.waitPlaying("the first reply heard", isType(events.TypeTurnMetrics))
+	if m.TurnID != 1 {
+		t.Fatalf("metrics of turn %d first", m.TurnID)
+	}
+	h.silence(fdEnd - specFrames)
+	cut := h.waitPlaying("the first reply cut", isType(events.TypeReplyInterrupted))
+	if cut.TurnID != 1 {
+		t.Fatalf("interrupted %+v, want turn 1's", cut)
+	}
+	fin := h.waitFor("transcript", isType(events.TypeTranscriptFinal))
+	if fin.Text != "the time" || fin.TurnID != 2 {
+		t.Fatalf("transcript %+v", fin)
+	}
+	h.waitRequests(3) // the held speculation was dropped, the reply made again
+	done := h.waitPlaying("reply.done", isType(events.TypeReplyDone))
+	if done.TurnID != 2 || done.Text != "It is three o'clock." {
+		t.Fatalf("reply.done %+v", done)
+	}
+	if n := len(h.llm.requests()); n != 3 {
+		t.Fatalf("%d LLM requests, want 3", n)
+	}
+}
