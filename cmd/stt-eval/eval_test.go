@@ -117,3 +117,28 @@ func TestCalibrateRealConstraint(t *testing.T) {
 		t.Errorf("calibrate → %+v rejects what it could accept", best)
 	}
 }
+
+// "yeah" heard as "yes" is the same behaviour (a backchannel, a yes to a
+// pending tool run, llm/local's acknowledgement), so it is routed right;
+// "stop" (it interrupts) and "no" (it declines) are not acknowledgements.
+func TestRouteAck(t *testing.T) {
+	o := outcome{job: job{ref: "yeah"}}
+	if !routedRight(o, stt.Result{Text: "yes"}) || !routedRight(o, stt.Result{Text: "okay"}) {
+		t.Error(`"yeah" heard as "yes" or "okay" counted a miss`)
+	}
+	for _, hyp := range []string{"stop", "no", "hello"} {
+		if routedRight(o, stt.Result{Text: hyp}) {
+			t.Errorf(`"yeah" heard as %q counted right`, hyp)
+		}
+	}
+	if routedRight(outcome{job: job{ref: "stop"}}, stt.Result{Text: "yeah"}) {
+		t.Error(`"stop" heard as "yeah" counted right`)
+	}
+	if routedRight(o, stt.Result{Text: "yes", NotUnderstood: true}) {
+		t.Error("a rejected result counted right")
+	}
+	// The brain gives both the same reply kind.
+	if a, b := brainSkill(stt.Result{Text: "yeah"}), brainSkill(stt.Result{Text: "yes"}); a != b {
+		t.Errorf("llm/local: yeah → %s, yes → %s", a, b)
+	}
+}

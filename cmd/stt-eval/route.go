@@ -59,8 +59,12 @@ func route(text string) string {
 		return "help"
 	case has("hello", "hi", "hey", "morning", "evening", "afternoon"):
 		return "greeting"
-	case has("stop", "wait", "yeah", "okay", "right", "uh", "huh", "mm", "hmm"):
+	case has("stop", "wait"):
 		return "stop"
+	case has("yeah", "yes", "yep", "yup", "okay", "right", "uh", "huh", "mm", "hmm"):
+		// One behaviour: a backchannel over a reply (dialogue), a yes to
+		// a pending tool run, "Okay." otherwise (llm/local's ack).
+		return "ack"
 	}
 	return "none"
 }
