@@ -212,6 +212,13 @@ func runCall(t *testing.T, g *Gate, reply []float64, rm room, user []float64, us
 
 func runCallWith(t *testing.T, g *Gate, reply []float64, path func([]float64) []float64, user []float64, userAt time.Duration) []frameRec {
 	t.Helper()
+	return runCallMasked(t, g, reply, func(int) bool { return true }, path, user, userAt)
+}
+
+// runCallMasked is runCallWith where the writer sends only the reply's
+// frames k with plays(k): the others are silence it does not report.
+func runCallMasked(t *testing.T, g *Gate, reply []float64, plays func(int) bool, path func([]float64) []float64, user []float64, userAt time.Duration) []frameRec {
+	t.Helper()
 	up, err := dsp.NewResampler(Rate, refRate)
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +237,7 @@ func runCallWith(t *testing.T, g *Gate, reply []float64, path func([]float64) []
 	const net = 37 * time.Millisecond
 	for k := 0; (k+1)*FrameSamples <= total; k++ {
 		// The writer sends reply frame k at t0 + 20k ms.
-		if (k+1)*FrameSamples <= len(reply) {
+		if (k+1)*FrameSamples <= len(reply) && plays(k) {
 			src := make([]int16, FrameSamples)
 			for i := range src {
 				src[i] = int16(reply[k*FrameSamples+i])
@@ -437,5 +444,158 @@ func TestGateLearnsFromDigitalSilence(t *testing.T) {
 	}
 	if loud == 0 || kept < loud*95/100 {
 		t.Errorf("%d of %d loud frames of the caller kept", kept, loud)
+	}
+}
+
+// segment is audio the server plays from a frame on.
+type segment struct {
+	at  int // first frame
+	pcm []float64
+}
+
+// runTimeline is runCall with the writer playing segments, silent between
+// them (no Reference calls), and the reference cut at stopAt (a frame; 0:
+// never), as a barge-in stops the reply.
+func runTimeline(t *testing.T, g *Gate, segs []segment, stopAt int, rm room, user []float64, userAt time.Duration) []frameRec {
+	t.Helper()
+	var reply []float64
+	playing := map[int]bool{}
+	for _, s := range segs {
+		n := len(s.pcm) / FrameSamples
+		if stopAt > s.at && stopAt < s.at+n {
+			n = stopAt - s.at
+		}
+		if need := (s.at + n) * FrameSamples; len(reply) < need {
+			reply = append(reply, make([]float64, need-len(reply))...)
+		}
+		copy(reply[s.at*FrameSamples:], s.pcm[:n*FrameSamples])
+		for k := s.at; k < s.at+n; k++ {
+			playing[k] = true
+		}
+	}
+	return runCallMasked(t, g, reply, func(k int) bool { return playing[k] }, func(x []float64) []float64 { return rm.apply(x, 7) }, user, userAt)
+}
+
+// TestGateKeepsDelayThroughBargeIn is the echo bench's call at 300 ms
+// (issue 24 item 4): a long reply teaches the gate the delay, the caller
+// talks over the next reply, which stops 100 ms later, and the answer
+// starts 600 ms after the caller stopped. The caller's words, heard by
+// the gate while the reply's echo still came back or after it had gone,
+// must not move the delay: else the answer's first echoed words are not
+// predicted and start a turn of their own.
+func TestGateKeepsDelayThroughBargeIn(t *testing.T) {
+	lib := testdata + "librivox/sense_and_sensibility_01_austen_64kb-"
+	first := readPCM16k(t, lib+"0870.wav", -20)
+	story := readPCM16k(t, lib+"0890.wav", -20)
+	answer := readPCM16k(t, lib+"0880.wav", -20)
+	user := readPCM16k(t, testdata+"goforward.raw", -20)
+	for _, rm := range []room{
+		{delay: 300 * time.Millisecond, gainDB: -20, rt60: 300 * time.Millisecond},
+		{delay: 300 * time.Millisecond, gainDB: -30, rt60: 300 * time.Millisecond},
+		{delay: 150 * time.Millisecond, gainDB: -10, rt60: 300 * time.Millisecond},
+	} {
+		// The caller's first loud frame, from the start of their clip.
+		lead := 0
+		for k := 0; (k+1)*FrameSamples <= len(user); k++ {
+			if rmsDB(user[k*FrameSamples:(k+1)*FrameSamples]) > -40 {
+				lead = k
+				break
+			}
+		}
+		storyAt := len(first)/FrameSamples + 50
+		userAt := storyAt + 100 - lead // the caller's voice 2 s into the story
+		userEnd := userAt + len(user)/FrameSamples
+		stop := userAt + lead + 5 // the reply stops 100 ms after the voice starts
+		answerAt := userEnd + 30
+		g := New(Options{})
+		recs := runTimeline(t, g, []segment{{0, first}, {storyAt, story}, {answerAt, answer}}, stop, rm,
+			user, time.Duration(userAt)*slot)
+		// From the story on: the first reply's start is the other tests'.
+		var gated []int
+		for _, k := range starts(t, recs, true) {
+			if k >= storyAt {
+				gated = append(gated, k)
+			}
+		}
+		st := g.Stats()
+		t.Logf("%+v: caller's first loud frame %d, answer at %d; speech starts through the gate %v; delay %v (locked %v)",
+			rm, userAt+lead, answerAt, gated, st.Delay, st.Locked)
+		if len(gated) == 0 || gated[0] < userAt+lead || gated[0] > userAt+lead+10 {
+			t.Errorf("%+v: speech starts %v, want the first within 10 frames of frame %d", rm, gated, userAt+lead)
+		}
+		if len(gated) > 1 {
+			t.Errorf("%+v: %d speech starts after the caller's, the first at frame %d (answer at %d): the echo started a turn",
+				rm, len(gated)-1, gated[1], answerAt)
+		}
+		want := rm.delay + 37*time.Millisecond
+		if !st.Locked || st.Delay < want-40*time.Millisecond || st.Delay > want+40*time.Millisecond {
+			t.Errorf("%+v: estimated delay %v (locked %v) at the end, want %v ± 40 ms", rm, st.Delay, st.Locked, want)
+		}
+	}
+}
+
+// TestGateHoldsAfterReferenceStops: the reply is cut mid-word (a barge-in
+// the detector took for a backchannel and nobody continued) and its echo
+// keeps coming back for the delay plus the room's tail; the gate must go
+// on discounting it. A caller who starts talking inside that tail must
+// still be heard at once.
+func TestGateHoldsAfterReferenceStops(t *testing.T) {
+	lib := testdata + "librivox/sense_and_sensibility_01_austen_64kb-"
+	first := readPCM16k(t, lib+"0870.wav", -20)
+	story := readPCM16k(t, lib+"0890.wav", -20)
+	user := readPCM16k(t, testdata+"goforward.raw", -26)
+	lead := 0
+	for k := 0; (k+1)*FrameSamples <= len(user); k++ {
+		if rmsDB(user[k*FrameSamples:(k+1)*FrameSamples]) > -40 {
+			lead = k
+			break
+		}
+	}
+	for _, rm := range []room{
+		{delay: 300 * time.Millisecond, gainDB: -10, rt60: 300 * time.Millisecond},
+		{delay: 300 * time.Millisecond, gainDB: -20, rt60: 300 * time.Millisecond},
+		{delay: 150 * time.Millisecond, gainDB: -10, rt60: 300 * time.Millisecond},
+	} {
+		storyAt := len(first)/FrameSamples + 50
+		stop := storyAt + 60 // cut 1.2 s into the story
+		for _, talk := range []bool{false, true} {
+			g := New(Options{})
+			var u []float64
+			// The caller's first loud frame 200 ms after the last reference
+			// frame: the echo of the reply's last words is still arriving.
+			userAt := stop + 10 - lead
+			if talk {
+				u = user
+			}
+			recs := runTimeline(t, g, []segment{{0, first}, {storyAt, story}}, stop, rm, u, time.Duration(userAt)*slot)
+			var gated []int
+			for _, k := range starts(t, recs, true) {
+				if k >= storyAt {
+					gated = append(gated, k)
+				}
+			}
+			// The echo's frames after the stop (the caller silent) and
+			// those the gate let through less than 10 dB down.
+			var echoes, kept []int
+			for k := stop; k < len(recs) && recs[k].userDB < -60; k++ {
+				if recs[k].echoDB > -50 {
+					echoes = append(echoes, k)
+					if recs[k].outDB > recs[k].inDB-10 {
+						kept = append(kept, k)
+					}
+				}
+			}
+			t.Logf("%+v caller %v: reference stops at %d; %d echo frames after it, kept %v; speech starts through the gate %v", rm, talk, stop, len(echoes), kept, gated)
+			switch {
+			case !talk && len(echoes) < 10:
+				t.Errorf("%+v: %d echo frames after the stop: the test proves nothing", rm, len(echoes))
+			case len(kept) != 0:
+				t.Errorf("%+v: the gate kept the echo after the reference stopped at frames %v", rm, kept)
+			case !talk && len(gated) != 0:
+				t.Errorf("%+v: the echo after the reference stopped started turns at %v", rm, gated)
+			case talk && (len(gated) != 1 || gated[0] < userAt+lead || gated[0] > userAt+lead+10):
+				t.Errorf("%+v: speech starts %v, want one within 10 frames of the caller's first loud frame %d", rm, gated, userAt+lead)
+			}
+		}
 	}
 }
