@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,6 +24,12 @@ import (
 )
 
 const echoHeading = "## Echo: barge-in over a speakerphone's echo (`go run ./cmd/bench -only echo`)"
+
+var echoOnly string
+
+func init() {
+	flag.StringVar(&echoOnly, "echo-only", "", "echo: run only the rows whose label (e.g. auto/-20dB/300ms/espeak) contains each comma-separated part")
+}
 
 type echoCase struct {
 	cancel string
@@ -58,6 +65,24 @@ func echoCases() []echoCase {
 	return cs
 }
 
+// label names a row for -echo-only: cancel/gain/delay/voice.
+func (ec echoCase) label() string {
+	if ec.gainDB == 0 {
+		return ec.cancel + "/none"
+	}
+	return fmt.Sprintf("%s/%.0fdB/%v", ec.cancel, ec.gainDB, ec.delay)
+}
+
+// selected says whether -echo-only keeps a row.
+func selected(label string) bool {
+	for _, part := range strings.Split(echoOnly, ",") {
+		if !strings.Contains(label, part) {
+			return false
+		}
+	}
+	return true
+}
+
 func runEcho(ctx context.Context, c config) error {
 	bin, err := filepath.Abs(c.serverBin)
 	if err != nil {
@@ -84,6 +109,9 @@ func runEcho(ctx context.Context, c config) error {
 	}()
 	var results []echoResult
 	for _, ec := range echoCases() {
+		if !selected(ec.label()) {
+			continue
+		}
 		srv := servers[ec.cancel]
 		if srv == nil {
 			if srv, err = startServerArgs(ctx, bin, "-echo-cancel", ec.cancel); err != nil {
