@@ -59,9 +59,9 @@ const (
 	// unexplained for the frame to count as the caller talking; the gate
 	// does not learn from such frames.
 	talkRatio = 0.5
-	// maxTalkRun is how many frames in a row (3 s) the caller may seem to
-	// talk over the reference before the delay is tracked through them.
-	maxTalkRun = 150
+	// refLate is how many slots the reference may lag a caller frame's
+	// slot and still count as playing (the writer's jitter).
+	refLate = 3
 	// minGain bounds the attenuation (−40 dB).
 	minGain = 0.01
 )
@@ -128,7 +128,7 @@ type Gate struct {
 	stallNow int64
 	snapOK   []bool
 	micDB    bands
-	talkRun  int               // consecutive frames the echo left unexplained
+	refNow   bool              // the reference was written up to this frame's slot
 	med      [][nBands]float64 // per lag: echo gain per band, dB
 	corr     []lagCorr         // per lag: how well the reference's level follows the mic's
 	seen     []int             // per lag: frames with a playing reference
@@ -257,6 +257,13 @@ func (g *Gate) Process(pcm []int16, at time.Duration, now time.Time) []int16 {
 	var mic bands
 	g.bandsOf(g.pow, &mic)
 
+	// The delay is tracked only while the reference is still being
+	// written: after it stops, the window holds only its last words at
+	// long lags, and a caller talking then (a barge-in) pulled the best
+	// lag to the longest.
+	if g.refNow {
+		g.track(&mic)
+	}
 	best := g.bestLag()
 	g.stats.Frames++
 	g.predictEcho(best)
@@ -268,18 +275,6 @@ func (g *Gate) Process(pcm []int16, at time.Duration, now time.Time) []int16 {
 	ratio := 0.0
 	if total > 0 {
 		ratio = res / total
-	}
-	// Once the delay is known, frames the echo does not explain (the
-	// caller talking over it) would pull the estimate off it: they are left
-	// out, unless the caller seems to talk for long (the path may have
-	// moved).
-	if ratio < talkRatio {
-		g.talkRun = 0
-	} else {
-		g.talkRun++
-	}
-	if best < 0 || g.talkRun == 0 || g.talkRun > maxTalkRun {
-		g.track(&mic)
 	}
 	if ratio < talkRatio {
 		for b, p := range mic {
@@ -330,6 +325,7 @@ func (g *Gate) snapshot(t time.Time) bool {
 		g.stallNow = g.stall
 	}
 	cur := int64(math.Round(float64(t.Sub(g.base)) / float64(slot)))
+	g.refNow = g.lastRef >= cur-refLate && g.refSlot[g.lastRef%ringN] == g.lastRef
 	any := false
 	for j := range g.snap {
 		s := cur - int64(j)
