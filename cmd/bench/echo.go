@@ -53,7 +53,7 @@ type echoCase struct {
 type echoResult struct {
 	echoCase
 	helpCut   bool // the first reply was interrupted
-	extra     int  // turns beyond the three spoken: started by the echo
+	extra     int  // turns beyond the three spoken: echo, or a split question
 	stopped   bool
 	stopMS    float64
 	answered  bool
@@ -226,12 +226,12 @@ func runEcho(ctx context.Context, c config) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nRun %s on %s (%d cores), load %s → %s, took %v, against the server binary with its defaults and `-echo-cancel` as shown.\n\n",
 		started.UTC().Format("2006-01-02 15:04"), benchmd.CPUModel(), runtime.NumCPU(), load0, loadAvg(), time.Since(started).Round(time.Second))
-	b.WriteString("Each row is one call (callbot, espeak-ng `en-us`): \"what can you do\" (a 9 s reply), then \"tell me a story\" interrupted 2 s into the reply by \"what time is it\". The microphone adds the received reply back at the echo gain, after the delay, with a 300 ms room tail (a feedback comb); the server hears it through Opus and the network like the caller's voice. *Help cut* = the first reply was interrupted; *echo turns* = user turns beyond the three spoken (each one the assistant's own voice taken for the caller's); *stop* = callbot's `barge_in_stop_ms` of the question over the story.\n\n")
+	b.WriteString("Each row is one call (callbot, espeak-ng `en-us`): \"what can you do\" (a 9 s reply), then \"tell me a story\" interrupted 2 s into the reply by \"what time is it\". The microphone adds the received reply back at the echo gain, after the delay, with a 300 ms room tail (a feedback comb); the server hears it through Opus and the network like the caller's voice. *Help cut* = the first reply was interrupted; *extra turns* = user turns beyond the three spoken: the assistant's own voice taken for the caller's, or one question heard as two (then both halves are the caller's words); *stop* = callbot's `barge_in_stop_ms` of the question over the story.\n\n")
 	fmt.Fprintf(&b, "The *real* rows speak the barge-in with a real recording instead: pocketsphinx-testdata's `goforward.raw` (a man, \"%s\", 16 kHz, played as recorded, its loudest 20 ms about 7 dB below espeak-ng's question's), after the same two espeak-ng turns resampled to 16 kHz.\n\n", echoRealText)
 	if realErr != nil {
 		fmt.Fprintf(&b, "Real rows left out: %v.\n\n", realErr)
 	}
-	b.WriteString("| -echo-cancel | barge-in voice | echo | delay | help cut | echo turns | barge-in stopped | stop (ms) | user turns heard |\n|---|---|---:|---:|---|---:|---|---:|---|\n")
+	b.WriteString("| -echo-cancel | barge-in voice | echo | delay | help cut | extra turns | barge-in stopped | stop (ms) | user turns heard |\n|---|---|---:|---:|---|---:|---|---:|---|\n")
 	for _, r := range results {
 		echo, delay := "none", "–"
 		if r.gainDB != 0 {
