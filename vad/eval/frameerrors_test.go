@@ -1,10 +1,8 @@
 package eval
 
 import (
-	"context"
 	"math"
 	"testing"
-	"time"
 
 	"github.com/duplex-ai/duplex/vad"
 )
@@ -72,18 +70,7 @@ func TestSplitErrorsBridgedAndOffset(t *testing.T) {
 // MeasureFrameErrors scores the detector's frames as Evaluate does, and
 // the tone bursts (3 runs per string) stand well above white noise at 20 dB.
 func TestMeasureFrameErrorsAgreesWithEvaluate(t *testing.T) {
-	dir := fakeFSDD(t, "ann")
-	items, err := DigitStrings(dir, RealConfig{Seed: 3, Speakers: []string{"ann"}, Strings: 3, DigitsMin: 3, DigitsMax: 3,
-		GapMin: 200 * time.Millisecond, GapMax: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.Talkers, cfg.NoiseOnly = 0, 0 // no babble: no espeak-ng needed
-	c, err := BuildReal(context.Background(), cfg, items)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := toneStrings(t, 3, 3)
 	mk := Contenders()[0].New
 	cd := Condition{White, 20}
 	fe, err := MeasureFrameErrors(c, []Condition{cd}, mk)

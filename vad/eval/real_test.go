@@ -40,6 +40,24 @@ func fakeFSDD(t *testing.T, speakers ...string) string {
 	return dir
 }
 
+// toneStrings builds a corpus of n strings of three tone bursts of one fake
+// FSDD speaker, 200 ms apart, with no babble (no espeak-ng needed).
+func toneStrings(t *testing.T, seed uint64, n int) *Corpus {
+	t.Helper()
+	items, err := DigitStrings(fakeFSDD(t, "ann"), RealConfig{Seed: seed, Speakers: []string{"ann"}, Strings: n, DigitsMin: 3, DigitsMax: 3,
+		GapMin: 200 * time.Millisecond, GapMax: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Talkers, cfg.NoiseOnly = 0, 0
+	c, err := BuildReal(context.Background(), cfg, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestDigitStrings(t *testing.T) {
 	dir := fakeFSDD(t, "ann", "bob")
 	cfg := RealConfig{Seed: 1, Speakers: []string{"ann", "bob"}, Strings: 3, DigitsMin: 3, DigitsMax: 3,
@@ -77,18 +95,7 @@ func TestDigitStrings(t *testing.T) {
 // the gaps splits every string into one turn per digit, which Evaluate
 // reports as splits.
 func TestRealCorpusSplits(t *testing.T) {
-	dir := fakeFSDD(t, "ann")
-	items, err := DigitStrings(dir, RealConfig{Seed: 2, Speakers: []string{"ann"}, Strings: 4, DigitsMin: 3, DigitsMax: 3,
-		GapMin: 200 * time.Millisecond, GapMax: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.Talkers, cfg.NoiseOnly = 0, 0 // no babble: no espeak-ng needed
-	c, err := BuildReal(context.Background(), cfg, items)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := toneStrings(t, 2, 4)
 	if len(c.Utts) != 4 {
 		t.Fatalf("%d utterances, want 4", len(c.Utts))
 	}
