@@ -43,6 +43,10 @@ type Engine struct {
 	// lmPool holds the decoders of the streaming general-LM pass (as many
 	// as pool's); nil with Options.NoLMStream or DisableGrammar.
 	lmPool *pool
+	// asidePool holds the decoders that run a final's grammar pass while
+	// the stream's own runs the phone loop (checked.go); as many as
+	// pool's, created on first need.
+	asidePool *pool
 }
 
 var _ stt.Engine = (*Engine)(nil)
@@ -58,6 +62,7 @@ func NewEngine(opt Options) (*Engine, error) {
 	}
 	e := &Engine{opt: opt}
 	e.pool = newPool(opt.PoolSize, func() (*decoder, error) { return newDecoder(opt) })
+	e.asidePool = newPool(opt.PoolSize, func() (*decoder, error) { return newAsideDecoder(opt) })
 	if !opt.NoLMStream && !opt.DisableGrammar {
 		lmOpt := opt
 		lmOpt.extraArgs = append(append([]string(nil), opt.extraArgs...), lmArgs...)
@@ -103,6 +108,7 @@ func (e *Engine) NewStream(ctx context.Context, opt stt.StreamOptions) (stt.Stre
 // close. NewStream fails with ErrEngineClosed afterwards.
 func (e *Engine) Close() error {
 	e.pool.close()
+	e.asidePool.close()
 	if e.lmPool != nil {
 		e.lmPool.close()
 	}

@@ -86,12 +86,5 @@ func digitsTooFast(words []string, span int) bool {
 // noDigitsPass decodes the utterance with the grammar without digit runs
 // and checks the result as the grammar's would be.
 func (s *stream) noDigitsPass(ctx context.Context) ([]string, float64, verdict, error) {
-	if err := s.fullPass(ctx, searchNoDigits); err != nil {
-		return nil, 0, verdict{}, err
-	}
-	hyp, score := s.dec.hyp()
-	words := cleanWords(hyp)
-	frames := s.dec.frames()
-	v, err := s.check(ctx, words, score, frames)
-	return words, grammarConfidence(score, frames), v, err
+	return s.checkedPass(ctx, searchNoDigits)
 }

@@ -84,6 +84,9 @@ type stream struct {
 	cmn   []float32       // the call's cepstral mean every pass starts from; nil: batch CMN
 	adapt *stt.Adaptation // the call's, or nil: gets the mean after the final pass
 
+	loop        *loopMemo    // the phone loop of the last checkedPass; under decMu
+	passesAside atomic.Int32 // grammar passes run on a spare decoder (tests)
+
 	lm      *lmStream // the general LM decoding as the audio arrives; nil: after the turn
 	lmStats lmStats
 }
@@ -356,41 +359,12 @@ func (s *stream) speculate() error {
 	}
 	s.liveEnded = true
 	s.speculated.Add(1)
-	if err := s.fullPass(s.ctx, searchGrammar); err != nil {
-		return err
-	}
-	hyp, score := s.dec.hyp()
-	sp := &speculation{n: len(s.buf), words: cleanWords(hyp), conf: grammarConfidence(score, s.dec.frames())}
-	v, err := s.check(s.ctx, sp.words, score, s.dec.frames())
+	words, conf, v, err := s.checkedPass(s.ctx, searchGrammar)
 	if err != nil {
 		return err
 	}
-	sp.v = v
-	s.spec = sp
+	s.spec = &speculation{n: len(s.buf), words: words, conf: conf, v: v}
 	return nil
-}
-
-// check scores a grammar result (words, path score over frames) against
-// the phone loop on the same audio (see Options.MinMargin).
-func (s *stream) check(ctx context.Context, words []string, path int32, frames int) (verdict, error) {
-	o := s.eng.opt
-	if len(words) == 0 || frames <= 0 {
-		return verdict{}, nil
-	}
-	span := s.dec.wordSpan()
-	if o.NoRejection || !s.dec.hasPhones {
-		return verdict{accept: grammarConfidence(path, frames) >= o.MinGrammarConfidence}, nil
-	}
-	if err := s.fullPass(ctx, searchPhones); err != nil {
-		return verdict{}, err
-	}
-	loop, loopPath := s.dec.hyp()
-	v := verdict{margin: perFrame(path, frames) - perFrame(loopPath, s.dec.frames()), span: span}
-	if n := len(strings.Fields(loop)); n > 0 {
-		v.ratio = phoneRatio(s.dec.phoneCount(words), n, o.PhoneSlack)
-	}
-	v.accept = v.margin >= o.MinMargin && v.ratio >= o.MinPhoneRatio && v.ratio <= o.MaxPhoneRatio
-	return v, nil
 }
 
 // decide runs under decMu after the worker has exited.
@@ -427,15 +401,8 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 		s.specUsed = true
 		words, conf, v = sp.words, sp.conf, sp.v
 	} else {
-		if err := s.fullPass(ctx, first); err != nil {
-			return stt.Result{}, err
-		}
-		hyp, score := s.dec.hyp()
-		words = cleanWords(hyp)
-		frames := s.dec.frames()
-		conf = grammarConfidence(score, frames)
 		var err error
-		if v, err = s.check(ctx, words, score, frames); err != nil {
+		if words, conf, v, err = s.checkedPass(ctx, first); err != nil {
 			return stt.Result{}, err
 		}
 	}

@@ -1,0 +1,154 @@
+package sphinx
+
+import (
+	"context"
+	"strings"
+
+	"github.com/duplex-ai/duplex/stt"
+)
+
+// A final's grammar result is checked against a phone loop over the same
+// audio (check). The two passes do not depend on each other: with a spare
+// decoder free, the grammar pass runs on it while the stream's decoder
+// runs the loop, so the final costs the longer of the two (the loop, ~3x
+// the grammar's) rather than their sum. The loop stays on the stream's
+// decoder because it is the pass that depends on what the decoder heard
+// before (pocketsphinx keeps the noise level across utterances): there it
+// follows the live pass over the same audio, as it followed the grammar's
+// final pass before. Its result is kept for the utterance, so a second
+// grammar pass over the same audio (noDigitsPass) reuses it.
+
+// gramResult is a grammar pass's result.
+type gramResult struct {
+	words  []string
+	score  int32
+	frames int
+	span   int // frames the words take (wordSpan)
+}
+
+// loopMemo is the phone loop over the first n samples of utterance().
+type loopMemo struct {
+	n      int
+	hyp    string
+	path   int32
+	frames int
+}
+
+// checkedPass decodes the utterance with the grammar search and checks
+// the result (see Options.MinMargin). Under decMu.
+func (s *stream) checkedPass(ctx context.Context, search string) ([]string, float64, verdict, error) {
+	o := s.eng.opt
+	if o.NoRejection || !s.dec.hasPhones {
+		if err := s.fullPass(ctx, search); err != nil {
+			return nil, 0, verdict{}, err
+		}
+		g := gramOf(s.dec)
+		conf := grammarConfidence(g.score, g.frames)
+		return g.words, conf, verdict{accept: len(g.words) > 0 && g.frames > 0 && conf >= o.MinGrammarConfidence}, nil
+	}
+	audio := s.utterance()
+	var (
+		g    gramResult
+		loop *loopMemo
+	)
+	if m := s.loop; m != nil && m.n == len(audio) {
+		loop = m
+	}
+	var spare *decoder
+	if loop == nil {
+		spare, _, _ = s.eng.asidePool.tryAcquire() // none free (or an error): one after the other
+	}
+	if spare != nil {
+		s.passesAside.Add(1)
+		done := make(chan error, 1)
+		cmn := s.cmn
+		go func() {
+			var err error
+			g, err = grammarOn(spare, search, audio, cmn)
+			s.eng.asidePool.release(spare, err != nil)
+			done <- err
+		}()
+		var lerr error
+		loop, lerr = s.loopPass(ctx, len(audio))
+		if gerr := <-done; gerr != nil {
+			return nil, 0, verdict{}, gerr
+		}
+		if lerr != nil {
+			return nil, 0, verdict{}, lerr
+		}
+	} else {
+		if err := s.fullPass(ctx, search); err != nil {
+			return nil, 0, verdict{}, err
+		}
+		g = gramOf(s.dec)
+		if len(g.words) == 0 {
+			return nil, 0, verdict{}, nil
+		}
+		if loop == nil {
+			var err error
+			if loop, err = s.loopPass(ctx, len(audio)); err != nil {
+				return nil, 0, verdict{}, err
+			}
+		}
+	}
+	s.loop = loop
+	v := verdict{span: g.span}
+	if len(g.words) > 0 && g.frames > 0 {
+		v.margin = perFrame(g.score, g.frames) - perFrame(loop.path, loop.frames)
+		if n := len(strings.Fields(loop.hyp)); n > 0 {
+			v.ratio = phoneRatio(s.dec.phoneCount(g.words), n, o.PhoneSlack)
+		}
+		v.accept = v.margin >= o.MinMargin && v.ratio >= o.MinPhoneRatio && v.ratio <= o.MaxPhoneRatio
+	}
+	return g.words, grammarConfidence(g.score, g.frames), v, nil
+}
+
+// loopPass runs the phone loop over the utterance (n samples) on the
+// stream's decoder.
+func (s *stream) loopPass(ctx context.Context, n int) (*loopMemo, error) {
+	if err := s.fullPass(ctx, searchPhones); err != nil {
+		return nil, err
+	}
+	hyp, path := s.dec.hyp()
+	return &loopMemo{n: n, hyp: hyp, path: path, frames: s.dec.frames()}, nil
+}
+
+// gramOf is the ended grammar pass's result on d.
+func gramOf(d *decoder) gramResult {
+	hyp, score := d.hyp()
+	return gramResult{words: cleanWords(hyp), score: score, frames: d.frames(), span: d.wordSpan()}
+}
+
+// grammarOn decodes audio with search on d, as fullPass does on the
+// stream's decoder.
+func grammarOn(d *decoder, search string, audio []int16, cmn []float32) (gramResult, error) {
+	if err := d.start(search); err != nil {
+		return gramResult{}, err
+	}
+	if err := d.processFull(audio, cmn); err != nil {
+		return gramResult{}, err
+	}
+	if err := d.end(); err != nil {
+		return gramResult{}, err
+	}
+	return gramOf(d), nil
+}
+
+// newAsideDecoder is a decoder for asidePool. A new decoder's first pass
+// scores differently from its later ones, so it decodes a fifth of a
+// second of quiet noise first.
+func newAsideDecoder(o Options) (*decoder, error) {
+	d, err := newDecoder(o)
+	if err != nil {
+		return nil, err
+	}
+	noise := make([]int16, stt.SampleRate/5)
+	for i := range noise {
+		noise[i] = int16(i*7919%61) - 30
+	}
+	if _, err := grammarOn(d, searchGrammar, noise, nil); err != nil {
+		d.free()
+		return nil, err
+	}
+	return d, nil
+}
