@@ -392,6 +392,12 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 	if first != searchGrammar {
 		return s.lmPass(ctx, false)
 	}
+	if s.lm != nil && (sp == nil || !sp.v.accept) {
+		// The utterance is whole: the streaming general-LM pass ends it
+		// while the grammar's passes run, so a rejected result does not
+		// then wait for its end (cancelLM drops it when they accept).
+		s.lm.publish(s.utterance(), true)
+	}
 	var (
 		words []string
 		conf  float64
