@@ -2,6 +2,7 @@ package sphinx
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -157,4 +158,45 @@ func TestOnPartialInMediaTime(t *testing.T) {
 		}
 	}
 	t.Fatalf("no partial %q in %v", "what time is it", all)
+}
+
+// TestPartialsAfterADiscardedSpeculation: the live pass ends for a
+// speculation in a pause; when speech resumes it hears the utterance
+// again from its start, so the partials still cover the words before the
+// pause.
+func TestPartialsAfterADiscardedSpeculation(t *testing.T) {
+	requireTools(t, true)
+	e := newTestEngine(t, Options{PoolSize: 1, NoLMStream: true})
+	first := speak(t, "en-us+f2", "what is twelve")
+	rest := speak(t, "en-us+f2", "times seven")
+	st, err := e.NewStream(t.Context(), stt.StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := st.(*stream)
+	var partials []string
+	var mu sync.Mutex
+	s.OnPartial(func(_ stt.PartialSource, text string, _ int) {
+		mu.Lock()
+		partials = append(partials, text)
+		mu.Unlock()
+	})
+	writeAll(t, s, first)
+	waitSpeculated(t, s, 1)
+	mu.Lock()
+	before := len(partials)
+	mu.Unlock()
+	writeAll(t, s, rest)
+	waitSpeculated(t, s, 2) // in the quiet after "times seven"
+	mu.Lock()
+	after := append([]string(nil), partials[before:]...)
+	mu.Unlock()
+	last := ""
+	if len(after) > 0 {
+		last = after[len(after)-1]
+	}
+	if !strings.Contains(" "+last+" ", " twelve ") || !strings.Contains(" "+last+" ", " times ") {
+		t.Fatalf("last partial after the pause %q (all after it: %q), want it to hold \"twelve\" and \"times\"", last, after)
+	}
 }

@@ -14,11 +14,11 @@ import (
 const (
 	frameSamples = stt.SampleRate / 50 // 20 ms: the unit fed to ps_process_raw
 	partialEvery = 5                   // frames between partial hypotheses (100 ms)
-	// specQuiet is the trailing quiet after speech at which the worker
-	// decodes the utterance so far with the grammar, ahead of Finish: the
-	// turn detector ends a turn after 300 ms of silence by default, so the
-	// final pass is usually done by then and Finish only checks that
-	// nothing was said since.
+	// specStart is the trailing quiet after speech at which the worker
+	// runs the final passes over the utterance so far, ahead of Finish,
+	// which then only checks that nothing was said since.
+	specStart = 160 * stt.SampleRate / 1000
+	// specQuiet is the most trailing quiet the final passes decode.
 	specQuiet = 160 * stt.SampleRate / 1000
 	// quietRMS: a 20 ms frame under it (about -45 dBFS) does not cancel a
 	// speculative result.
@@ -211,9 +211,11 @@ func (s *stream) work() {
 			if s.liveEnded {
 				if loud {
 					// Speech again after the pause: the speculative pass is
-					// stale; partials resume from here.
+					// stale. The live pass hears the utterance so far again
+					// (about 2% of its length in CPU), so partials go on
+					// covering all of it.
 					s.spec, s.liveEnded = nil, false
-					err = s.dec.start(s.firstSearch())
+					err = s.resumeLive(len(s.buf) - len(carry))
 				} else {
 					carry = carry[:0] // nothing new to hear in the quiet
 				}
@@ -241,7 +243,7 @@ func (s *stream) work() {
 				carry = nil
 			}
 			if err == nil && !finishing && s.spec == nil && !s.liveEnded && s.dec.hasGrammar &&
-				s.loudEnd > 0 && len(s.buf)-s.loudEnd >= specQuiet {
+				s.loudEnd > 0 && len(s.buf)-s.loudEnd >= specStart {
 				err = s.speculate()
 			}
 			s.decMu.Unlock()
@@ -326,6 +328,26 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 		}
 	}
 	return res, err
+}
+
+// resumeLive restarts the live pass after a speculation and feeds it the
+// first n samples of buf. Under decMu, in the worker.
+func (s *stream) resumeLive(n int) error {
+	s.dec.setCMNMean(s.cmn)
+	if err := s.dec.start(s.firstSearch()); err != nil {
+		return err
+	}
+	for off := 0; off+frameSamples <= n; off += frameSamples {
+		select {
+		case <-s.abort:
+			return nil
+		default:
+		}
+		if err := s.dec.process(s.buf[off : off+frameSamples]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // firstSearch is the search of the live and first final pass.
@@ -514,9 +536,7 @@ func (s *stream) fullPass(ctx context.Context, search string) error {
 }
 
 // utterance is the part of buf the final passes decode: all of it, less
-// trailing quiet beyond specQuiet. A speculative pass (made once specQuiet
-// of quiet has come) and a pass in Finish then see the same samples, so the
-// result does not depend on which of them the worker's timing made.
+// trailing quiet beyond specQuiet.
 func (s *stream) utterance() []int16 {
 	if s.loudEnd > 0 && s.loudEnd+specQuiet < len(s.buf) {
 		return s.buf[:s.loudEnd+specQuiet]
