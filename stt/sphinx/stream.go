@@ -15,9 +15,13 @@ const (
 	frameSamples = stt.SampleRate / 50 // 20 ms: the unit fed to ps_process_raw
 	partialEvery = 5                   // frames between partial hypotheses (100 ms)
 	// specStart is the trailing quiet after speech at which the worker
-	// runs the final passes over the utterance so far, ahead of Finish,
-	// which then only checks that nothing was said since.
-	specStart = 160 * stt.SampleRate / 1000
+	// runs the final passes over the utterance so far, ahead of Finish:
+	// an adaptive end of turn commits from 120 ms of silence, and the
+	// passes take about that long, so they start at the first few quiet
+	// frames (read speech has about one such pause inside a sentence, the
+	// espeak-ng questions none: BENCHMARKS.md). Finish then only checks
+	// that nothing was said since.
+	specStart = 60 * stt.SampleRate / 1000
 	// specQuiet is the most trailing quiet the final passes decode.
 	specQuiet = 160 * stt.SampleRate / 1000
 	// quietRMS: a 20 ms frame under it (about -45 dBFS) does not cancel a
