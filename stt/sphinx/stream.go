@@ -247,7 +247,7 @@ func (s *stream) work() {
 				carry = nil
 			}
 			if err == nil && !finishing && s.spec == nil && !s.liveEnded && s.dec.hasGrammar &&
-				s.loudEnd > 0 && len(s.buf)-s.loudEnd >= specStart {
+				s.loudEnd > 0 && len(s.buf)-s.loudEnd >= s.specAt() {
 				err = s.speculate()
 			}
 			s.decMu.Unlock()
@@ -334,6 +334,14 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 	return res, err
 }
 
+// specAt is the trailing quiet (samples) that starts the speculative final.
+func (s *stream) specAt() int {
+	if n := s.eng.ab.specAt; n > 0 {
+		return n
+	}
+	return specStart
+}
+
 // resumeLive restarts the live pass after a speculation and feeds it the
 // first n samples of buf. Under decMu, in the worker.
 func (s *stream) resumeLive(n int) error {
@@ -418,7 +426,7 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 	if first != searchGrammar {
 		return s.lmPass(ctx, false)
 	}
-	if s.lm != nil && (sp == nil || !sp.v.accept) {
+	if s.lm != nil && (sp == nil || !sp.v.accept) && !s.eng.ab.lateLMEnd {
 		// The utterance is whole: the streaming general-LM pass ends it
 		// while the grammar's passes run, so a rejected result does not
 		// then wait for its end (cancelLM drops it when they accept).
