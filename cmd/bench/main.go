@@ -123,24 +123,32 @@ func run(ctx context.Context, c config) error {
 	}
 	defer srv.stop() // also on error paths; idempotent
 	logf("server %s on %s", c.serverBin, srv.base)
+	// failed prints what the server wrote (a crash's trace) with the error.
+	failed := func(err error) error {
+		srv.stop()
+		for _, l := range srv.warnings() {
+			logf("server: %s", l)
+		}
+		return err
+	}
 
 	logf("A: one call, %d turns…", len(scenarioA))
 	rep.loadA = loadAvg()
 	rep.a, err = runA(ctx, srv.base, clips, c.verbose)
 	if err != nil {
-		return fmt.Errorf("scenario A: %w", err)
+		return failed(fmt.Errorf("scenario A: %w", err))
 	}
 	logf("R: one call of real recordings…")
 	rep.loadR = loadAvg()
 	rep.r, err = runR(ctx, srv.base, c.fsdd, c.librivox, c.verbose)
 	if err != nil {
-		return fmt.Errorf("scenario R: %w", err)
+		return failed(fmt.Errorf("scenario R: %w", err))
 	}
 	logf("B: %d barge-in calls…", bargeTrials)
 	rep.loadB = loadAvg()
 	rep.b, err = runB(ctx, srv.base, clips, c.seed, c.verbose)
 	if err != nil {
-		return fmt.Errorf("scenario B: %w", err)
+		return failed(fmt.Errorf("scenario B: %w", err))
 	}
 	srv.stop()
 	rep.serverWarnings = srv.warnings()
