@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duplex-ai/duplex/internal/testtier"
 	"github.com/duplex-ai/duplex/stt"
 )
 
@@ -165,6 +166,7 @@ func TestOnPartialInMediaTime(t *testing.T) {
 // again from its start, so the partials still cover the words before the
 // pause.
 func TestPartialsAfterADiscardedSpeculation(t *testing.T) {
+	testtier.Slow(t, "pocketsphinx decodes in a paced stream")
 	requireTools(t, true)
 	e := newTestEngine(t, Options{PoolSize: 1, NoLMStream: true})
 	first := speak(t, "en-us+f2", "what is twelve")
