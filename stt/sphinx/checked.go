@@ -15,7 +15,8 @@ import (
 // decoder because it is the pass that depends on what the decoder heard
 // before (pocketsphinx keeps the noise level across utterances): there it
 // follows the live pass over the same audio, as it followed the grammar's
-// final pass before. Its result is kept for the utterance, so a second
+// final pass before; the spare decoder first hears the utterance's tail
+// (grammarAside). Its result is kept for the utterance, so a second
 // grammar pass over the same audio (noDigitsPass) reuses it.
 
 // abSwitches: see Engine.ab.
@@ -71,7 +72,7 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 		cmn := s.cmn
 		go func() {
 			var err error
-			g, err = grammarOn(spare, search, audio, cmn)
+			g, err = grammarAside(spare, search, audio, cmn)
 			s.eng.asidePool.release(spare, err != nil)
 			done <- err
 		}()
@@ -139,6 +140,21 @@ func grammarOn(d *decoder, search string, audio []int16, cmn []float32) (gramRes
 		return gramResult{}, err
 	}
 	return gramOf(d), nil
+}
+
+// primeSamples: the tail of the utterance a spare decoder hears before its
+// grammar pass, so that the noise level pocketsphinx carries across
+// utterances is this utterance's, not another call's.
+const primeSamples = stt.SampleRate / 2
+
+// grammarAside is grammarOn on a spare decoder, primed with the tail of
+// the audio first.
+func grammarAside(d *decoder, search string, audio []int16, cmn []float32) (gramResult, error) {
+	tail := audio[max(0, len(audio)-primeSamples):]
+	if _, err := grammarOn(d, search, tail, cmn); err != nil {
+		return gramResult{}, err
+	}
+	return grammarOn(d, search, audio, cmn)
 }
 
 // newAsideDecoder is a decoder for asidePool. A new decoder's first pass
