@@ -14,9 +14,10 @@ import (
 const interruptGrace = 100 * time.Millisecond
 
 // bargeTail: reply audio arriving this long after the last speech frame of
-// the barge-in is the next reply's (the server's end-of-turn silence is
-// 300 ms by default).
-const bargeTail = 250 * time.Millisecond
+// the barge-in is the next reply's (the adaptive end of turn may answer
+// 120 ms after the speech; the old reply stopped well before the end of
+// any barge-in utterance).
+const bargeTail = 100 * time.Millisecond
 
 // timedEvent is a server event with the wall-clock time it arrived.
 type timedEvent struct {

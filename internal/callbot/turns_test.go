@@ -229,6 +229,26 @@ func TestBuildTurns(t *testing.T) {
 			},
 		},
 		{
+			name: "barge-in: a quick answer to a short barge-in, its audio before its events",
+			evs: []timedEvent{
+				ev(1000, state(events.StateUserSpeaking)),
+				ev(2300, state(events.StateThinking)),
+				ev(2400, final(1, "tell me a story")),
+				ev(2800, state(events.StateSpeaking)),
+				ev(4000, state(events.StateUserSpeaking)),
+				ev(4540, events.Event{Type: events.TypeReplyInterrupted, TurnID: 1, Heard: "Once"}),
+				ev(4545, final(2, "stop")),
+				ev(4550, delta(2, "Okay.")),
+			},
+			speech:  ms(1100, 2000, 3800, 4400),
+			voiced:  ms(2850, 3000, 3900, 3940, 4520, 4580), // 4520: "Okay." 120 ms after "stop"
+			bargeIn: at(3800),
+			want: []Turn{
+				{User: "tell me a story", LatencyMS: 850, Interrupted: true, Heard: "Once", BargeInStopMS: ptr(140)},
+				{User: "stop", Reply: "Okay.", LatencyMS: 180},
+			},
+		},
+		{
 			name: "states-only pipeline barge-in: reply.interrupted goes to the reply in progress",
 			evs: []timedEvent{
 				ev(1000, state(events.StateUserSpeaking)),
