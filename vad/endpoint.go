@@ -68,6 +68,8 @@ const (
 	// on the turn eval's tuning split: FSDD speakers say a lone "zero" in
 	// 600–700 ms; above 800 ms finished requests wait for the hold.
 	DefaultMaybeRun = 800 * time.Millisecond
+	// DefaultShortTurn is the default of EndpointOptions.ShortTurn.
+	DefaultShortTurn = 700 * time.Millisecond
 	// DefaultFallDB is how far the last 100 ms of speech must lie below the
 	// loudest 100 ms of the last 500 ms for the contour to count as falling.
 	DefaultFallDB = 9.0
@@ -103,6 +105,12 @@ type EndpointOptions struct {
 	// DigitsShortOnly go by TurnOptions.ShortRun. Zero takes
 	// DefaultMaybeRun, negative is ShortRun.
 	MaybeRun time.Duration
+	// ShortTurn: Short is also added while the turn so far (first speech
+	// to the last) is shorter than this, unless HintComplete: a command
+	// with a breath after its first words ("go forward … ten meters")
+	// is not a finished turn, whatever its first run's length. Zero
+	// takes DefaultShortTurn, negative is off.
+	ShortTurn time.Duration
 }
 
 func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
@@ -126,6 +134,9 @@ func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
 	def(&o.PauseFloor, DefaultPauseFloor)
 	if o.MaybeRun == 0 {
 		o.MaybeRun = DefaultMaybeRun
+	}
+	if o.ShortTurn == 0 {
+		o.ShortTurn = DefaultShortTurn
 	}
 	if o.PauseScale == 0 {
 		o.PauseScale = DefaultPauseScale
@@ -216,11 +227,12 @@ func (e *endpointer) falling() bool {
 }
 
 // wait is the silence that ends the turn now; short is whether the last run
-// was shorter than ShortRun, lone whether it was shorter than MaybeRun.
-func (e *endpointer) wait(short, lone bool) time.Duration {
+// was shorter than ShortRun, lone whether it was shorter than MaybeRun,
+// brief whether the turn so far is shorter than ShortTurn.
+func (e *endpointer) wait(short, lone, brief bool) time.Duration {
 	o := &e.opt
 	w := o.Base
-	if short && e.hint != HintComplete { // "yes", "stop": complete though short
+	if (short || brief) && e.hint != HintComplete { // "yes", "stop": complete though short
 		w += o.Short
 	}
 	var digits bool
