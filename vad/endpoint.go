@@ -27,9 +27,19 @@ const (
 	// corroborate (a phrase prefix, a greeting): wait longer only after a
 	// run under ShortRun.
 	HintMaybeWords
+	// HintWordy is a flag on a hint (CombinePartials): a partial had
+	// three words or more, so the turn so far is no lone word cut by a
+	// breath and ShortTurn does not apply. Class drops it.
+	HintWordy Hint = 0x80
 )
 
+// Class is the hint without the HintWordy flag.
+func (h Hint) Class() Hint { return h &^ HintWordy }
+
 func (h Hint) String() string {
+	if h&HintWordy != 0 {
+		return h.Class().String() + "+wordy"
+	}
 	switch h {
 	case HintNone:
 		return "none"
@@ -106,10 +116,10 @@ type EndpointOptions struct {
 	// DefaultMaybeRun, negative is ShortRun.
 	MaybeRun time.Duration
 	// ShortTurn: Short is also added while the turn so far (first speech
-	// to the last) is shorter than this, unless HintComplete: a command
-	// with a breath after its first words ("go forward … ten meters")
-	// is not a finished turn, whatever its first run's length. Zero
-	// takes DefaultShortTurn, negative is off.
+	// to the last) is shorter than this, unless HintComplete or
+	// HintWordy: a command with a breath after its first words ("go
+	// forward … ten meters") is not a finished turn, whatever its first
+	// run's length. Zero takes DefaultShortTurn, negative is off.
 	ShortTurn time.Duration
 }
 
@@ -232,11 +242,13 @@ func (e *endpointer) falling() bool {
 func (e *endpointer) wait(short, lone, brief bool) time.Duration {
 	o := &e.opt
 	w := o.Base
-	if (short || brief) && e.hint != HintComplete { // "yes", "stop": complete though short
+	hint := e.hint.Class()
+	brief = brief && e.hint&HintWordy == 0
+	if (short || brief) && hint != HintComplete { // "yes", "stop": complete though short
 		w += o.Short
 	}
 	var digits bool
-	switch e.hint {
+	switch hint {
 	case HintComplete:
 		w -= o.Complete
 	case HintDigits:

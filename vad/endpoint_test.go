@@ -171,7 +171,7 @@ func BenchmarkEndpointDecision(b *testing.B) {
 	var w time.Duration
 	for i := 0; b.Loop(); i++ {
 		e.note(frame, i%4 != 0)
-		w += e.wait(i%2 == 0, i%3 == 0, false)
+		w += e.wait(i%2 == 0, i%3 == 0, i%5 == 0)
 	}
 	_ = w
 }

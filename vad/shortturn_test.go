@@ -111,7 +111,8 @@ func TestEndpointGoforwardPauseHolds(t *testing.T) {
 }
 
 // A short turn that is a finished request still ends before the fixed
-// threshold; without a complete partial it ends after the short-turn wait.
+// threshold; without a complete partial it ends after the short-turn wait,
+// unless a partial has three words or more.
 func TestEndpointShortTurnCompleteEndsEarly(t *testing.T) {
 	for _, tc := range []struct {
 		hint     Hint
@@ -119,6 +120,8 @@ func TestEndpointShortTurnCompleteEndsEarly(t *testing.T) {
 	}{
 		{HintComplete, DefaultEndpointFloor, DefaultMinSilence},
 		{HintNone, DefaultEndpointBase + DefaultEndpointShort - DefaultEndpointFall, DefaultEndpointCeiling},
+		// "tell me a short": three words or more, no lone word cut by a breath.
+		{CombinePartials("tell me a short", "to"), DefaultEndpointFloor, DefaultEndpointBase + DefaultEndpointShort - DefaultEndpointFall},
 	} {
 		var pcm []int16
 		pcm = speechAt(pcm, 200*ms, 0)
