@@ -47,11 +47,11 @@ func words(text string) int {
 }
 
 func combine(grammar, lm string) Hint {
-	g := ClassifyPartial(grammar)
+	g := classify(grammar)
 	if g == HintComplete || isSum(grammar) {
 		return HintComplete
 	}
-	l := ClassifyPartial(lm)
+	l := classify(lm)
 	if strings.TrimSpace(grammar) != "" {
 		switch {
 		case g != HintDigits:
@@ -100,7 +100,7 @@ func numberWord(w string) bool {
 		"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand":
 		return true
 	}
-	return ClassifyPartial(w) == HintDigits
+	return classify(w) == HintDigits
 }
 
 // numberLike reports whether most of the last four words of text are

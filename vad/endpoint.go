@@ -282,8 +282,18 @@ func (e *endpointer) reset() {
 // trailing conjunction, article, preposition or filler continues; a digit
 // continues a digit string; a sentence-final word ("please", "thanks",
 // "it", a question's last word after a wh-word) or punctuation completes.
+// Unless complete, the hint carries HintWordy for three words or more.
 // It allocates nothing for ASCII text.
 func ClassifyPartial(text string) Hint {
+	h := classify(text)
+	if h != HintComplete && words(text) >= 3 {
+		h |= HintWordy
+	}
+	return h
+}
+
+// classify is ClassifyPartial without HintWordy.
+func classify(text string) Hint {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return HintNone

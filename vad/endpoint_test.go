@@ -136,8 +136,13 @@ func TestClassifyPartial(t *testing.T) {
 		"what time is it": HintComplete, "turn on the lights please": HintComplete, "Is it raining?": HintComplete,
 		"yeah": HintComplete, "tell me a story about dragons": HintNone,
 	} {
-		if got := ClassifyPartial(text); got != want {
+		if got := ClassifyPartial(text).Class(); got != want {
 			t.Errorf("ClassifyPartial(%q) = %v, want %v", text, got, want)
+		}
+	}
+	for text, wordy := range map[string]bool{"go forward": false, "tell me a story": true, "what time is it": false} {
+		if got := ClassifyPartial(text)&HintWordy != 0; got != wordy {
+			t.Errorf("ClassifyPartial(%q) wordy %v, want %v", text, got, wordy)
 		}
 	}
 }

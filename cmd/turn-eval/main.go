@@ -643,7 +643,7 @@ func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, cond
 	var tables []table
 	if rec.lm {
 		tables = append(tables, table{"general-LM live pass from the start (`sphinx.Options.DisableGrammar`)", func(k recKey, at int) vad.Hint {
-			return vad.ClassifyPartial(last(rec.cache[k], at))
+			return vad.ClassifyPartial(last(rec.cache[k], at)).Class()
 		}})
 	} else {
 		srv := func(k recKey) []eval.TimedPartial {
@@ -651,9 +651,9 @@ func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, cond
 			return p
 		}
 		tables = append(tables, table{"skills-grammar live pass", func(k recKey, at int) vad.Hint {
-			return vad.ClassifyPartial(last(rec.cache[k], at))
+			return vad.ClassifyPartial(last(rec.cache[k], at)).Class()
 		}}, table{"the stream's general-LM pass (from 1 s on)", func(k recKey, at int) vad.Hint {
-			return vad.ClassifyPartial(last(srv(k), at))
+			return vad.ClassifyPartial(last(srv(k), at)).Class()
 		}}, table{"both combined (`vad.CombinePartials`)", func(k recKey, at int) vad.Hint {
 			return vad.CombinePartials(last(rec.cache[k], at), last(srv(k), at)).Class()
 		}})
