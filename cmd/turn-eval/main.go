@@ -626,16 +626,6 @@ const hintLook = 200 * ms
 // followed by its stream's general-LM pass's and by the two combined.
 func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, condName []string) string {
 	var b strings.Builder
-	last := func(parts []eval.TimedPartial, at int) string {
-		t := ""
-		for _, p := range parts {
-			if p.Samples+eval.FrameLen > at {
-				break
-			}
-			t = p.Text
-		}
-		return t
-	}
 	type table struct {
 		name string
 		hint func(k recKey, at int) vad.Hint
@@ -643,7 +633,7 @@ func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, cond
 	var tables []table
 	if rec.lm {
 		tables = append(tables, table{"general-LM live pass from the start (`sphinx.Options.DisableGrammar`)", func(k recKey, at int) vad.Hint {
-			return vad.ClassifyPartial(last(rec.cache[k], at)).Class()
+			return vad.ClassifyPartial(partialAt(rec.cache[k], at)).Class()
 		}})
 	} else {
 		srv := func(k recKey) []eval.TimedPartial {
@@ -651,11 +641,11 @@ func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, cond
 			return p
 		}
 		tables = append(tables, table{"skills-grammar live pass", func(k recKey, at int) vad.Hint {
-			return vad.ClassifyPartial(last(rec.cache[k], at)).Class()
+			return vad.ClassifyPartial(partialAt(rec.cache[k], at)).Class()
 		}}, table{"the stream's general-LM pass (from 1 s on)", func(k recKey, at int) vad.Hint {
-			return vad.ClassifyPartial(last(srv(k), at)).Class()
+			return vad.ClassifyPartial(partialAt(srv(k), at)).Class()
 		}}, table{"both combined (`vad.CombinePartials`)", func(k recKey, at int) vad.Hint {
-			return vad.CombinePartials(last(rec.cache[k], at), last(srv(k), at)).Class()
+			return vad.CombinePartials(partialAt(rec.cache[k], at), partialAt(srv(k), at)).Class()
 		}})
 	}
 	for _, t := range tables {
@@ -701,23 +691,13 @@ func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, cond
 // logHints logs, with -v, what both partials said hintLook after each
 // segment's end of every item that has words, and the combined hint.
 func logHints(items []eval.TurnItem, rec *recogniser, conds []float64) {
-	last := func(parts []eval.TimedPartial, at int) string {
-		t := ""
-		for _, p := range parts {
-			if p.Samples+eval.FrameLen > at {
-				break
-			}
-			t = p.Text
-		}
-		return t
-	}
 	for i, it := range items {
 		for _, snr := range conds {
 			k := recKey{i, snr}
 			srv, _ := rec.srvPartials(i, snr, nil)
 			for s, e := range it.SegmentEnds() {
 				at := e + int(hintLook.Seconds()*eval.Rate)
-				g, l := last(rec.cache[k], at), last(srv, at)
+				g, l := partialAt(rec.cache[k], at), partialAt(srv, at)
 				gap := time.Duration(0)
 				if s < len(it.Gaps) {
 					gap = it.Gaps[s]
@@ -869,4 +849,16 @@ func paced(ctx context.Context, cfg eval.TurnConfig, fsddDir string, grammar *re
 		}
 	}
 	return b.String(), nil
+}
+
+// partialAt is the last partial a recogniser had given by sample at.
+func partialAt(parts []eval.TimedPartial, at int) string {
+	t := ""
+	for _, p := range parts {
+		if p.Samples+eval.FrameLen > at {
+			break
+		}
+		t = p.Text
+	}
+	return t
 }
