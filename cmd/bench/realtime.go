@@ -63,6 +63,7 @@ const rtHeading = "## Realtime brain: `-pipeline realtime` against the fake mode
 type rtRow struct {
 	turns, caller       string
 	n, spoken, nStop    int
+	cut                 int // question turns whose reply the caller interrupted by going on
 	latency, overhead   callbot.Percentiles
 	stop                callbot.Percentiles
 	interrupted, barges int
@@ -161,6 +162,29 @@ func readRaw16(path string) ([]int16, error) {
 	return out, nil
 }
 
+// rtOverhead is Duplex's overhead on each turn of a question call (see
+// the section's text), left out for the cut turns: those whose reply was
+// interrupted, by the caller going on after a pause, so that their latency
+// runs to a later reply. n counts every turn.metrics.
+func rtOverhead(evs []events.Event, delayMS float64) (over []float64, n, cut int) {
+	interrupted := map[int]bool{}
+	for _, ev := range evs {
+		if ev.Type == events.TypeReplyInterrupted {
+			interrupted[ev.TurnID] = true
+		}
+	}
+	for _, ev := range evs {
+		if ev.Type != events.TypeTurnMetrics || ev.Metrics == nil {
+			continue
+		}
+		n++
+		if !interrupted[ev.TurnID] {
+			over = append(over, ev.Metrics.LatencyMS-ev.Metrics.EndpointMS-delayMS)
+		}
+	}
+	return over, n, len(interrupted)
+}
+
 // runRealtime runs the realtime section.
 func runRealtime(ctx context.Context, c config) error {
 	bin, voice, clips, done, err := fakeModelSetup(c, "duplex-bench-rt-")
@@ -217,11 +241,11 @@ func runRealtime(ctx context.Context, c config) error {
 	for _, n := range notes {
 		fmt.Fprintf(&b, "Note: %s.\n\n", n)
 	}
-	b.WriteString("Overhead = the server's turn latency (turn.metrics `latency_ms`: end of speech detected → first reply audio sent) minus its endpointing (`endpoint_ms`) minus the model's delay: commit, transcript, response.create, the first delta's trip and the paced writer. Goal p95 ≤ 10 ms. Barge-in stop: callbot's `barge_in_stop_ms` (goal p95 ≤ 150 ms). Turns: turn.metrics seen / turns spoken.\n\n")
-	b.WriteString("| -realtime-turns | caller | turns | client latency p50 / p95 (ms) | overhead p50 / p95 / max (ms) | barge-ins interrupted | barge-in stop p50 / p95 (ms) | errors |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("Overhead = the server's turn latency (turn.metrics `latency_ms`: end of speech detected → first reply audio sent) minus its endpointing (`endpoint_ms`) minus the model's delay: commit, transcript, response.create, the first delta's trip and the paced writer. Goal p95 ≤ 10 ms. Barge-in stop: callbot's `barge_in_stop_ms` (goal p95 ≤ 150 ms). Turns: turn.metrics seen / utterances spoken; cut: turns whose reply the caller interrupted by going on after a pause (an utterance ended early), left out of the overhead.\n\n")
+	b.WriteString("| -realtime-turns | caller | turns | cut | client latency p50 / p95 (ms) | overhead p50 / p95 / max (ms) | barge-ins interrupted | barge-in stop p50 / p95 (ms) | errors |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %d / %d | %.0f / %.0f | %.1f / %.1f / %.1f %s | %d / %d | %.0f / %.0f %s | %d |\n",
-			r.turns, r.caller, r.n, r.spoken, r.latency.P50, r.latency.P95, r.overhead.P50, r.overhead.P95, r.overhead.Max, verdict(r.overhead.P95, 10, r.n > 0),
+		fmt.Fprintf(&b, "| %s | %s | %d / %d | %d | %.0f / %.0f | %.1f / %.1f / %.1f %s | %d / %d | %.0f / %.0f %s | %d |\n",
+			r.turns, r.caller, r.n, r.spoken, r.cut, r.latency.P50, r.latency.P95, r.overhead.P50, r.overhead.P95, r.overhead.Max, verdict(r.overhead.P95, 10, r.n > 0),
 			r.interrupted, r.barges, r.stop.P50, r.stop.P95, verdict(r.stop.P95, 150, r.nStop > 0), len(r.errors))
 	}
 	for _, r := range rows {
@@ -265,24 +289,28 @@ func runRealtimeMode(ctx context.Context, bin string, voice *espeak.Engine, turn
 			return nil, fmt.Errorf("%s questions: %w", cl.name, err)
 		}
 		r.errors = append(r.errors, res.Errors...)
-		var lat, over []float64
+		var lat []float64
 		for _, t := range res.Turns {
-			if t.LatencyMS > 0 {
+			if t.LatencyMS > 0 && !t.Interrupted { // a cut turn is counted in r.cut
 				lat = append(lat, t.LatencyMS)
 			}
 			if t.Reply == rtAnswer {
 				r.answers++
 			}
 		}
-		for _, ev := range res.Events {
-			if ev.Type == events.TypeTurnMetrics && ev.Metrics != nil {
-				over = append(over, ev.Metrics.LatencyMS-ev.Metrics.EndpointMS-float64(rtOpt.delay)/float64(time.Millisecond))
-			}
-		}
-		r.n = len(over)
+		var over []float64
+		over, r.n, r.cut = rtOverhead(res.Events, float64(rtOpt.delay)/float64(time.Millisecond))
 		r.latency, r.overhead = nearestRank(lat), nearestRank(over)
 		if verbose {
 			logf("realtime %s %s: %d turns, %d answered, latency %v, overhead %v", turns, cl.name, len(res.Turns), r.answers, lat, over)
+			for _, t := range res.Turns {
+				logf("  turn %q → %q: %.0f ms (server %.0f), interrupted %v", t.User, mdCell(t.Reply, 30), t.LatencyMS, t.ServerLatencyMS, t.Interrupted)
+			}
+			for _, ev := range res.Events {
+				if ev.Type == events.TypeTurnMetrics && ev.Metrics != nil {
+					logf("  metrics %+v", *ev.Metrics)
+				}
+			}
 		}
 
 		var stops []float64

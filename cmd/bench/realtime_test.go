@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/wav"
 )
 
@@ -95,5 +96,26 @@ func TestRTRealCaller(t *testing.T) {
 	}
 	if _, _, err := rtRealCaller(dir, raw, 2); err == nil {
 		t.Error("a 1-byte barge-in recording gave no error")
+	}
+}
+
+// A cut turn (its reply interrupted) stays out of the overhead but is
+// counted; a barge-in's reply.interrupted is per turn id, not per event.
+func TestRTOverhead(t *testing.T) {
+	m := func(id int, lat, ep float64) events.Event {
+		return events.Event{Type: events.TypeTurnMetrics, TurnID: id, Metrics: &events.TurnMetrics{LatencyMS: lat, EndpointMS: ep}}
+	}
+	evs := []events.Event{
+		m(1, 1775, 120),
+		{Type: events.TypeReplyInterrupted, TurnID: 1},
+		{Type: events.TypeReplyInterrupted, TurnID: 1},
+		m(2, 564, 260),
+		{Type: events.TypeReplyDone, TurnID: 2},
+		{Type: events.TypeTurnMetrics, TurnID: 3},
+		m(4, 425, 120),
+	}
+	over, n, cut := rtOverhead(evs, 300)
+	if n != 3 || cut != 1 || !slices.Equal(over, []float64{4, 5}) {
+		t.Errorf("rtOverhead = %v, n %d, cut %d; want [4 5], 3, 1", over, n, cut)
 	}
 }
