@@ -163,14 +163,16 @@ func readRaw16(path string) ([]int16, error) {
 }
 
 // rtOverhead is Duplex's overhead on each turn of a question call (see
-// the section's text), left out for the cut turns: those whose reply was
-// interrupted, by the caller going on after a pause, so that their latency
-// runs to a later reply. n counts every turn.metrics.
-func rtOverhead(evs []events.Event, delayMS float64) (over []float64, n, cut int) {
-	interrupted := map[int]bool{}
-	for _, ev := range evs {
-		if ev.Type == events.TypeReplyInterrupted {
-			interrupted[ev.TurnID] = true
+// the section's text), left out for the cut turns: those whose reply the
+// caller did not hear (interrupted, or no audio) because they went on after
+// a pause; their latency runs to a later reply. n counts every
+// turn.metrics; a turn is matched to its metrics by the server latency
+// callbot copied from them.
+func rtOverhead(turns []callbot.Turn, evs []events.Event, delayMS float64) (over []float64, n, cut int) {
+	cutAt := map[float64]bool{}
+	for _, t := range turns {
+		if t.ServerLatencyMS > 0 && (t.Interrupted || t.LatencyMS == 0) {
+			cutAt[t.ServerLatencyMS] = true
 		}
 	}
 	for _, ev := range evs {
@@ -178,11 +180,13 @@ func rtOverhead(evs []events.Event, delayMS float64) (over []float64, n, cut int
 			continue
 		}
 		n++
-		if !interrupted[ev.TurnID] {
-			over = append(over, ev.Metrics.LatencyMS-ev.Metrics.EndpointMS-delayMS)
+		if cutAt[ev.Metrics.LatencyMS] {
+			cut++
+			continue
 		}
+		over = append(over, ev.Metrics.LatencyMS-ev.Metrics.EndpointMS-delayMS)
 	}
-	return over, n, len(interrupted)
+	return over, n, cut
 }
 
 // runRealtime runs the realtime section.
@@ -241,7 +245,7 @@ func runRealtime(ctx context.Context, c config) error {
 	for _, n := range notes {
 		fmt.Fprintf(&b, "Note: %s.\n\n", n)
 	}
-	b.WriteString("Overhead = the server's turn latency (turn.metrics `latency_ms`: end of speech detected → first reply audio sent) minus its endpointing (`endpoint_ms`) minus the model's delay: commit, transcript, response.create, the first delta's trip and the paced writer. Goal p95 ≤ 10 ms. Barge-in stop: callbot's `barge_in_stop_ms` (goal p95 ≤ 150 ms). Turns: turn.metrics seen / utterances spoken; cut: turns whose reply the caller interrupted by going on after a pause (an utterance ended early), left out of the overhead.\n\n")
+	b.WriteString("Overhead = the server's turn latency (turn.metrics `latency_ms`: end of speech detected → first reply audio sent) minus its endpointing (`endpoint_ms`) minus the model's delay: commit, transcript, response.create, the first delta's trip and the paced writer. Goal p95 ≤ 10 ms. Barge-in stop: callbot's `barge_in_stop_ms` (goal p95 ≤ 150 ms). Turns: turn.metrics seen / utterances spoken; cut: turns whose reply the caller did not hear (interrupted, or no audio before the next turn) because they went on after a pause that ended the turn early, left out of the client latency and the overhead.\n\n")
 	b.WriteString("| -realtime-turns | caller | turns | cut | client latency p50 / p95 (ms) | overhead p50 / p95 / max (ms) | barge-ins interrupted | barge-in stop p50 / p95 (ms) | errors |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %s | %s | %d / %d | %d | %.0f / %.0f | %.1f / %.1f / %.1f %s | %d / %d | %.0f / %.0f %s | %d |\n",
@@ -299,7 +303,7 @@ func runRealtimeMode(ctx context.Context, bin string, voice *espeak.Engine, turn
 			}
 		}
 		var over []float64
-		over, r.n, r.cut = rtOverhead(res.Events, float64(rtOpt.delay)/float64(time.Millisecond))
+		over, r.n, r.cut = rtOverhead(res.Turns, res.Events, float64(rtOpt.delay)/float64(time.Millisecond))
 		r.latency, r.overhead = nearestRank(lat), nearestRank(over)
 		if verbose {
 			logf("realtime %s %s: %d turns, %d answered, latency %v, overhead %v", turns, cl.name, len(res.Turns), r.answers, lat, over)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/internal/callbot"
 	"github.com/duplex-ai/duplex/internal/wav"
 )
 
@@ -99,23 +100,24 @@ func TestRTRealCaller(t *testing.T) {
 	}
 }
 
-// A cut turn (its reply interrupted) stays out of the overhead but is
-// counted; a barge-in's reply.interrupted is per turn id, not per event.
+// A cut turn (its reply interrupted or never heard) stays out of the
+// overhead but is counted; a turn without metrics is neither.
 func TestRTOverhead(t *testing.T) {
-	m := func(id int, lat, ep float64) events.Event {
-		return events.Event{Type: events.TypeTurnMetrics, TurnID: id, Metrics: &events.TurnMetrics{LatencyMS: lat, EndpointMS: ep}}
+	m := func(lat, ep float64) events.Event {
+		return events.Event{Type: events.TypeTurnMetrics, Metrics: &events.TurnMetrics{LatencyMS: lat, EndpointMS: ep}}
 	}
-	evs := []events.Event{
-		m(1, 1775, 120),
-		{Type: events.TypeReplyInterrupted, TurnID: 1},
-		{Type: events.TypeReplyInterrupted, TurnID: 1},
-		m(2, 564, 260),
-		{Type: events.TypeReplyDone, TurnID: 2},
-		{Type: events.TypeTurnMetrics, TurnID: 3},
-		m(4, 425, 120),
+	turns := []callbot.Turn{
+		{LatencyMS: 0, ServerLatencyMS: 1775, Interrupted: true},
+		{LatencyMS: 304, ServerLatencyMS: 564},
+		{LatencyMS: 0, ServerLatencyMS: 1746},
+		{LatencyMS: 444, ServerLatencyMS: 425},
+		{LatencyMS: 900, ServerLatencyMS: 1500, Interrupted: true},
+		{Interrupted: true},
 	}
-	over, n, cut := rtOverhead(evs, 300)
-	if n != 3 || cut != 1 || !slices.Equal(over, []float64{4, 5}) {
-		t.Errorf("rtOverhead = %v, n %d, cut %d; want [4 5], 3, 1", over, n, cut)
+	evs := []events.Event{m(1775, 120), m(564, 260), {Type: events.TypeReplyDone}, m(1746, 120),
+		{Type: events.TypeTurnMetrics}, m(425, 120), m(1500, 120)}
+	over, n, cut := rtOverhead(turns, evs, 300)
+	if n != 5 || cut != 3 || !slices.Equal(over, []float64{4, 5}) {
+		t.Errorf("rtOverhead = %v, n %d, cut %d; want [4 5], 5, 3", over, n, cut)
 	}
 }
