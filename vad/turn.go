@@ -486,8 +486,7 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 			if m := d.ep.opt.MaybeRun; m > 0 {
 				lone = run < m
 			}
-			brief := d.lastSpeech-d.uttStart < d.ep.opt.ShortTurn
-			silence = d.ep.wait(short, lone, brief)
+			silence = d.ep.wait(short, lone)
 		} else {
 			silence = d.opt.MinSilence
 			if short {
