@@ -296,3 +296,28 @@ func TestConcurrentStreams(t *testing.T) {
 		t.Fatalf("%d decoders created, pool size 2", created)
 	}
 }
+
+// A context cancelled between the decoder's acquire and the stream's
+// set-up: its AfterFunc closes the stream at once, and the decoder goes
+// back to the pool (before, Close could run before stopCtx was set).
+func TestStreamOnDoneContextGivesTheDecoderBack(t *testing.T) {
+	e := newTestEngine(t, Options{PoolSize: 1, NoLMStream: true})
+	for i := 0; i < 20; i++ {
+		d, err := e.pool.acquire(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		s, err := newStream(ctx, e, d, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = s.Close()
+	}
+	d, err := e.pool.acquire(t.Context()) // pool of one: it was given back
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.pool.release(d, false)
+}

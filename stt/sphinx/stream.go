@@ -129,13 +129,17 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 	}
 	empty := ""
 	s.partial.Store(&empty)
-	// An abandoned utterance (ctx cancelled, Close forgotten) still gives
-	// its decoder back.
-	s.stopCtx = context.AfterFunc(ctx, func() { _ = s.Close() })
 	if e.lmPool != nil && d.hasGrammar {
 		s.lm = newLMStream(e.lmPool, cmn, &s.onPartial)
 	}
 	go s.work()
+	// An abandoned utterance (ctx cancelled, Close forgotten) still gives
+	// its decoder back. With ctx already done the Close may run before
+	// AfterFunc returns, hence stopCtx under mu.
+	stop := context.AfterFunc(ctx, func() { _ = s.Close() })
+	s.mu.Lock()
+	s.stopCtx = stop
+	s.mu.Unlock()
 	return s, nil
 }
 
@@ -567,9 +571,12 @@ func (s *stream) Close() error {
 	}
 	s.closed = true
 	s.pending = nil
+	stop := s.stopCtx
 	s.mu.Unlock()
 	close(s.abort)
-	s.stopCtx()
+	if stop != nil { // nil: Close is the AfterFunc itself, run early
+		stop()
+	}
 	<-s.done
 	if s.lm != nil {
 		s.lm.stop() // before decMu: a Finish waiting for it holds decMu
