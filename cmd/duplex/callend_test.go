@@ -151,6 +151,12 @@ func TestHangUpMidUtterance(t *testing.T) {
 	q = q[:len(q)*2/3]
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	// A first call loads the recogniser's decoders: on a cold server they
+	// may take longer than the 2 s this call lasts.
+	hi, _ := speak(t, "hello")
+	if _, err := callbot.Run(ctx, callbot.Options{Server: base, Turns: [][]int16{hi}, AudioRate: rate, Log: zerolog.Nop()}); err != nil {
+		t.Fatal(err)
+	}
 	res, err := callbot.Run(ctx, callbot.Options{Server: base, Turns: [][]int16{q}, AudioRate: rate, Tail: -1, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
