@@ -19,13 +19,6 @@ import (
 // (grammarAside). Its result is kept for the utterance, so a second
 // grammar pass over the same audio (noDigitsPass) reuses it.
 
-// abSwitches: see Engine.ab.
-type abSwitches struct {
-	noAside   bool // both passes on the stream's decoder
-	specAt    int  // samples of quiet before the speculative final; 0: specStart
-	lateLMEnd bool // the general LM ends only once the grammar is rejected
-}
-
 // gramResult is a grammar pass's result.
 type gramResult struct {
 	words  []string
@@ -63,7 +56,7 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 		loop = m
 	}
 	var spare *decoder
-	if loop == nil && !s.eng.ab.noAside {
+	if loop == nil {
 		spare, _, _ = s.eng.asidePool.tryAcquire() // none free (or an error): one after the other
 	}
 	if spare != nil {

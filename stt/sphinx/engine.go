@@ -47,9 +47,6 @@ type Engine struct {
 	// the stream's own runs the phone loop (checked.go); as many as
 	// pool's, created on first need.
 	asidePool *pool
-	// ab turns this package's latency changes off one by one, for the
-	// side-by-side measurement in finish_ab_test.go; zero: all on.
-	ab abSwitches
 }
 
 var _ stt.Engine = (*Engine)(nil)

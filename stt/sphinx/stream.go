@@ -14,13 +14,9 @@ import (
 const (
 	frameSamples = stt.SampleRate / 50 // 20 ms: the unit fed to ps_process_raw
 	partialEvery = 5                   // frames between partial hypotheses (100 ms)
-	// specStart is the trailing quiet after speech at which the worker
-	// runs the final passes over the utterance so far, ahead of Finish:
-	// an adaptive end of turn commits from 120 ms of silence, and the
-	// passes take about that long, so they start at the first few quiet
-	// frames (read speech has about one such pause inside a sentence, the
-	// espeak-ng questions none: BENCHMARKS.md). Finish then only checks
-	// that nothing was said since.
+	// specStart is the trailing quiet at which the worker runs the final
+	// passes ahead of Finish, so they end by a 120 ms end of turn; Finish
+	// then only checks that nothing was said since.
 	specStart = 60 * stt.SampleRate / 1000
 	// specQuiet is the most trailing quiet the final passes decode.
 	specQuiet = 160 * stt.SampleRate / 1000
@@ -251,7 +247,7 @@ func (s *stream) work() {
 				carry = nil
 			}
 			if err == nil && !finishing && s.spec == nil && !s.liveEnded && s.dec.hasGrammar &&
-				s.loudEnd > 0 && len(s.buf)-s.loudEnd >= s.specAt() {
+				s.loudEnd > 0 && len(s.buf)-s.loudEnd >= specStart {
 				err = s.speculate()
 			}
 			s.decMu.Unlock()
@@ -338,14 +334,6 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 	return res, err
 }
 
-// specAt is the trailing quiet (samples) that starts the speculative final.
-func (s *stream) specAt() int {
-	if n := s.eng.ab.specAt; n > 0 {
-		return n
-	}
-	return specStart
-}
-
 // resumeLive restarts the live pass after a speculation and feeds it the
 // first n samples of buf. Under decMu, in the worker.
 func (s *stream) resumeLive(n int) error {
@@ -430,7 +418,7 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 	if first != searchGrammar {
 		return s.lmPass(ctx, false)
 	}
-	if s.lm != nil && (sp == nil || !sp.v.accept) && !s.eng.ab.lateLMEnd {
+	if s.lm != nil && (sp == nil || !sp.v.accept) {
 		// The utterance is whole: the streaming general-LM pass ends it
 		// while the grammar's passes run, so a rejected result does not
 		// then wait for its end (cancelLM drops it when they accept).
