@@ -64,6 +64,12 @@ const (
 	// eval's tuning split: below 2.5 the 300–900 ms pauses are cut more.
 	DefaultPauseScale = 2.5
 	DefaultPauseFloor = 500 * time.Millisecond
+	// DefaultPaceSpread and DefaultPaceMargin set the spread cap of the
+	// digit hold (EndpointOptions.PaceSpread), chosen on the turn eval's
+	// tuning split: the soonest string ends (100–400 ms pauses) that cut
+	// no more 300–900 ms pauses than without it, with the digit-turn rule.
+	DefaultPaceSpread = 1.0
+	DefaultPaceMargin = 200 * time.Millisecond
 	// DefaultMaybeRun is the default of EndpointOptions.MaybeRun, chosen
 	// on the turn eval's tuning split: FSDD speakers say a lone "zero" in
 	// 600–700 ms; above 800 ms finished requests wait for the hold.
@@ -103,6 +109,20 @@ type EndpointOptions struct {
 	// DigitsShortOnly go by TurnOptions.ShortRun. Zero takes
 	// DefaultMaybeRun, negative is ShortRun.
 	MaybeRun time.Duration
+	// PaceSpread, when positive, tightens the pace cap once the turn has
+	// two inner pauses or more: the hold is at most the longest pause plus
+	// PaceSpread × (longest − shortest) / (pauses − 1) plus PaceMargin,
+	// never under PauseFloor — how far past the longest pause so far the
+	// next one may still fall, given how much the pauses have varied.
+	// Zero takes DefaultPaceSpread, negative is off (as is a PauseScale
+	// that is off).
+	PaceSpread float64
+	PaceMargin time.Duration
+	// NoDigitTurn turns off the digit-turn rule: once a partial of the
+	// turn has read digits, a later non-digit reading (a grammar-bound
+	// recogniser hears a lone "seven" as "hey there", "no", "good") after
+	// a run under MaybeRun holds the turn like a digit.
+	NoDigitTurn bool
 }
 
 func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
@@ -133,6 +153,13 @@ func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
 	if o.PauseScale < 0 {
 		o.PauseScale = 0
 	}
+	if o.PaceSpread == 0 {
+		o.PaceSpread = DefaultPaceSpread
+	}
+	if o.PaceSpread < 0 {
+		o.PaceSpread = 0
+	}
+	def(&o.PaceMargin, DefaultPaceMargin)
 	if o.FallDB == 0 {
 		o.FallDB = DefaultFallDB
 	}
@@ -155,12 +182,22 @@ type endpointer struct {
 	n     int
 	fall  int8 // -1 unknown, 0 level/rising, 1 falling: computed once per gap
 	ready bool
-	// pause is the longest inner pause of the turn so far (PauseScale).
-	pause time.Duration
+	// pause and shortest are the longest and shortest inner pause of the
+	// turn so far, pauses their count (PauseScale, PaceSpread).
+	pause, shortest time.Duration
+	pauses          int
+	// digitTurn: a hint of the turn so far read digits (NoDigitTurn).
+	digitTurn bool
 }
 
 // notePause records a silence inside the turn that speech ended.
-func (e *endpointer) notePause(d time.Duration) { e.pause = max(e.pause, d) }
+func (e *endpointer) notePause(d time.Duration) {
+	if e.pauses == 0 || d < e.shortest {
+		e.shortest = d
+	}
+	e.pause = max(e.pause, d)
+	e.pauses++
+}
 
 // note records one frame's log energy when it is speech.
 func (e *endpointer) note(frame []int16, speech bool) {
@@ -236,6 +273,12 @@ func (e *endpointer) wait(short, lone bool) time.Duration {
 	case HintMaybeWords:
 		digits = short
 	}
+	if e.digitTurnHold(lone) && !digits {
+		digits = true
+		if e.hint == HintComplete {
+			w += o.Complete // the "complete" was a misread digit
+		}
+	}
 	if digits {
 		w += o.Digits
 	}
@@ -244,14 +287,47 @@ func (e *endpointer) wait(short, lone bool) time.Duration {
 	} else {
 		w += o.Level
 	}
-	if digits && o.PauseScale > 0 && e.pause > 0 {
-		w = min(w, max(o.PauseFloor, time.Duration(o.PauseScale*float64(e.pause))))
+	if digits {
+		w = e.paceHold(w)
 	}
 	return min(max(w, o.Floor), o.Ceiling)
 }
 
+// digitTurnHold reports whether a non-digit hint after a run under
+// MaybeRun (lone) holds like a digit: the turn read digits after such a
+// run before (EndpointOptions.NoDigitTurn). It notes the current hint.
+func (e *endpointer) digitTurnHold(lone bool) bool {
+	if e.opt.NoDigitTurn || !lone {
+		return false
+	}
+	switch e.hint {
+	case HintDigits, HintMaybeDigits:
+		e.digitTurn = true
+		return false
+	case HintContinue:
+		return false
+	}
+	return e.digitTurn
+}
+
+// paceHold bounds a digit hold w by the pace of the turn's inner pauses
+// (PauseScale, PaceSpread); before the first pause w stands.
+func (e *endpointer) paceHold(w time.Duration) time.Duration {
+	o := &e.opt
+	if o.PauseScale <= 0 || e.pauses == 0 {
+		return w
+	}
+	h := time.Duration(o.PauseScale * float64(e.pause))
+	if o.PaceSpread > 0 && e.pauses >= 2 {
+		s := time.Duration(o.PaceSpread * float64(e.pause-e.shortest) / float64(e.pauses-1))
+		h = min(h, e.pause+s+o.PaceMargin)
+	}
+	return min(w, max(o.PauseFloor, h))
+}
+
 func (e *endpointer) reset() {
-	e.n, e.pos, e.hint, e.ready, e.pause = 0, 0, HintNone, false, 0
+	e.n, e.pos, e.hint, e.ready = 0, 0, HintNone, false
+	e.pause, e.shortest, e.pauses, e.digitTurn = 0, 0, 0, false
 }
 
 // ClassifyPartial reads the last words of a recogniser's partial: a

@@ -163,6 +163,7 @@ func BenchmarkEndpointDecision(b *testing.B) {
 	e := endpointer{hint: HintDigits}
 	e.opt, _ = EndpointOptions{}.withDefaults() // the digit hold's pace cap too
 	e.notePause(250 * ms)
+	e.notePause(400 * ms) // the spread cap too
 	frame := make([]int16, 320)
 	for i := range frame {
 		frame[i] = int16(i * 37)
@@ -209,7 +210,7 @@ func pacedDigits(t *testing.T, opt EndpointOptions, gaps ...time.Duration) ([]Ev
 // silence, not the 1.2 s ceiling; one who pauses 800 ms is not cut at the
 // next 800 ms pause; with the pace off the hold stays at the ceiling.
 func TestEndpointDigitHoldFollowsPace(t *testing.T) {
-	pace := EndpointOptions{} // the defaults: 2.5 × the longest pause, at least 500 ms
+	pace := EndpointOptions{PaceSpread: -1} // 2.5 × the longest pause, at least 500 ms (TestEndpointPaceSpread: with the spread cap)
 	ends, last := pacedDigits(t, pace, 250*ms, 250*ms, 250*ms)
 	if len(ends) != 1 || ends[0].At != last {
 		t.Fatalf("250 ms pauses: ends %+v, want one at %v", ends, last)
@@ -251,5 +252,82 @@ func TestEndpointPaceOnlyDigits(t *testing.T) {
 	e.hint = HintDigits
 	if w, want := e.wait(false, false), DefaultEndpointBase+DefaultEndpointDigits+DefaultEndpointLevel; w != want {
 		t.Errorf("after reset: wait %v, want the whole hold %v", w, want)
+	}
+}
+
+// The spread cap: a speaker whose pauses were all 250 ms is done after
+// the 500 ms floor, sooner than 2.5 × 250 ms; one whose pauses varied
+// (400 then 800 ms) is not cut at a third pause of 800 ms.
+func TestEndpointPaceSpread(t *testing.T) {
+	opt := EndpointOptions{PaceSpread: 2, PaceMargin: 200 * ms}
+	ends, last := pacedDigits(t, opt, 250*ms, 250*ms, 250*ms)
+	if len(ends) != 1 || ends[0].At != last {
+		t.Fatalf("250 ms pauses: ends %+v, want one at %v", ends, last)
+	}
+	if after := ends[0].DecidedAt - last; after != DefaultPauseFloor {
+		t.Errorf("250 ms pauses: decided %v after the last digit, want the %v floor", after, DefaultPauseFloor)
+	}
+	if ends, last = pacedDigits(t, opt, 400*ms, 800*ms, 800*ms); len(ends) != 1 || ends[0].At != last {
+		t.Fatalf("400, 800, 800 ms pauses: ends %+v, want one at %v (no pause cut)", ends, last)
+	}
+	// Off, the pace cap alone: 2.5 × 250 ms.
+	ends, last = pacedDigits(t, EndpointOptions{PaceSpread: -1}, 250*ms, 250*ms, 250*ms)
+	if len(ends) != 1 || ends[0].DecidedAt-last <= DefaultPauseFloor {
+		t.Fatalf("spread off: ends %+v, want one decided later than %v after %v", ends, DefaultPauseFloor, last)
+	}
+}
+
+// The spread cap needs two pauses: after one the pace cap stands.
+func TestEndpointPaceSpreadNeedsTwoPauses(t *testing.T) {
+	e := endpointer{hint: HintDigits}
+	e.opt, _ = EndpointOptions{PaceSpread: 1, PaceMargin: 100 * ms, PauseFloor: 300 * ms}.withDefaults()
+	e.notePause(200 * ms)
+	if w := e.wait(false, false); w != 500*ms {
+		t.Errorf("one 200 ms pause: wait %v, want 2.5 × 200 ms", w)
+	}
+	e.notePause(400 * ms) // longest 400, spread 200 over one interval: 400+200+100
+	if w := e.wait(false, false); w != 700*ms {
+		t.Errorf("200 and 400 ms pauses: wait %v, want 700 ms", w)
+	}
+	e.reset()
+	e.hint = HintDigits
+	if w, want := e.wait(false, false), DefaultEndpointBase+DefaultEndpointDigits+DefaultEndpointLevel; w != want {
+		t.Errorf("after reset: wait %v, want the whole hold %v", w, want)
+	}
+}
+
+// The digit-turn rule: in a turn that read a lone digit, a later lone
+// "complete" reading (a digit the grammar heard as "hey there") holds like
+// a digit; after a long run, or with the rule off, or in a new turn, it
+// ends soon.
+func TestEndpointDigitTurn(t *testing.T) {
+	complete := DefaultEndpointBase - DefaultEndpointComplete + DefaultEndpointLevel
+	for _, c := range []struct {
+		name       string
+		off        bool
+		first      Hint
+		lone, want bool
+	}{
+		{"lone digit then lone complete", false, HintMaybeDigits, true, true},
+		{"lone digit then long complete", false, HintMaybeDigits, false, false},
+		{"rule off", true, HintDigits, true, false},
+		{"words then lone complete", false, HintMaybeWords, true, false},
+	} {
+		e := endpointer{hint: c.first}
+		e.opt, _ = EndpointOptions{NoDigitTurn: c.off, PaceSpread: -1}.withDefaults()
+		e.wait(true, true)
+		e.hint = HintComplete
+		w := e.wait(false, c.lone)
+		if held := w > complete; held != c.want {
+			t.Errorf("%s: wait %v, held %v, want held %v", c.name, w, held, c.want)
+		}
+	}
+	e := endpointer{hint: HintMaybeDigits}
+	e.opt, _ = EndpointOptions{}.withDefaults()
+	e.wait(true, true)
+	e.reset()
+	e.hint = HintComplete
+	if w := e.wait(false, true); w != complete {
+		t.Errorf("a new turn: wait %v, want %v", w, complete)
 	}
 }
