@@ -121,9 +121,9 @@ func settings(rec, recLM, recSrv eval.PartialSource) []eval.TurnSetting {
 			Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: -1}}})
 		for _, f := range []time.Duration{300, 500} {
 			for _, k := range []float64{1.5, 2, 2.5, 3} {
-				s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, pace ×%g floor %d ms", b, k, f),
+				s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, pace ×%g floor %d ms, spread off", b, k, f),
 					Recogniser: rec, RecogniserLM: recSrv,
-					Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: k, PauseFloor: f * ms}}})
+					Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: k, PauseFloor: f * ms, PaceSpread: -1}}})
 			}
 		}
 		// The uncorroborated digit hold after runs up to MaybeRun, and
@@ -134,6 +134,9 @@ func settings(rec, recLM, recSrv eval.PartialSource) []eval.TurnSetting {
 			s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, maybe-digits run %d ms", b, r),
 				Recogniser: rec, RecogniserLM: recSrv, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{MaybeRun: r * ms}}})
 		}
+	}
+	if rec != nil && recSrv != nil {
+		s = append(s, c8Settings(rec, recSrv)...)
 	}
 	if only == "" {
 		return s
@@ -504,7 +507,8 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 	b.WriteString("\n#### Per set, held-out split\n\n")
 	b.WriteString("| setting | noise | set | items | cut-off (pauses) | mid-speech ends | split items | turns per item | latency p50/p95 | undecided |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for si, s := range sets {
-		if !strings.HasPrefix(s.Name, "fixed 300") && !strings.Contains(s.Name, "base 150") || strings.Contains(s.Name, "pace ×") {
+		if !strings.HasPrefix(s.Name, "fixed 300") && !strings.Contains(s.Name, "base 150") || strings.Contains(s.Name, "pace ×") ||
+			strings.Contains(s.Name, "spread ×") || strings.Contains(s.Name, "rule only") {
 			continue
 		}
 		for ci := range conds {
@@ -570,6 +574,7 @@ func verdict(items []eval.TurnItem, sets []eval.TurnSetting, res func(si, ci int
 		fmt.Sprintf("adaptive base %d ms + general-LM partial", base),
 		fmt.Sprintf("adaptive base %d ms + stream's LM partial", base),
 		fmt.Sprintf("adaptive base %d ms + both partials, before (maybe-digits run 600 ms, \"yeah\" unknown)", base),
+		fmt.Sprintf("adaptive base %d ms + both partials, before c8 (spread off, partial rules off)", base),
 		fmt.Sprintf("adaptive base %d ms + both partials", base),
 		fmt.Sprintf("adaptive base %d ms + both partials, LM from the start", base)} {
 		si := find(name)
@@ -783,8 +788,8 @@ func paced(ctx context.Context, cfg eval.TurnConfig, fsddDir string, grammar *re
 		{Name: fmt.Sprintf("adaptive base %d ms + partial, pace off", base), Oracle: true,
 			Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: -1}}}}
 	for _, k := range []float64{1.5, 2, 2.5, 3} {
-		sets = append(sets, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + partial, pace ×%g floor 300 ms", base, k), Oracle: true,
-			Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: k, PauseFloor: 300 * ms}}})
+		sets = append(sets, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + partial, pace ×%g floor 300 ms, spread off", base, k), Oracle: true,
+			Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: k, PauseFloor: 300 * ms, PaceSpread: -1}}})
 	}
 	var r *recogniser
 	if grammar != nil {
@@ -801,9 +806,23 @@ func paced(ctx context.Context, cfg eval.TurnConfig, fsddDir string, grammar *re
 			RecogniserLM: r.srvPartials, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: -1}}})
 		for _, f := range []time.Duration{300, 500} {
 			for _, k := range []float64{1.5, 2, 2.5, 3} {
-				sets = append(sets, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, pace ×%g floor %d ms", base, k, f),
+				sets = append(sets, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, pace ×%g floor %d ms, spread off", base, k, f),
 					Recogniser: r.partials, RecogniserLM: r.srvPartials,
-					Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: k, PauseFloor: f * ms}}})
+					Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PauseScale: k, PauseFloor: f * ms, PaceSpread: -1}}})
+			}
+		}
+	}
+	if r != nil {
+		both := func(name string, opt vad.EndpointOptions) eval.TurnSetting {
+			return eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, %s", base, name), Recogniser: r.partials,
+				RecogniserLM: r.srvPartials, Opt: vad.TurnOptions{Endpointing: &opt}}
+		}
+		sets = append(sets, both("before c8 (spread off, digit-turn rule off)", vad.EndpointOptions{PaceSpread: -1, NoDigitTurn: true}),
+			both("default (spread, digit-turn rule)", vad.EndpointOptions{}))
+		for _, c := range spreads {
+			for _, m := range margins {
+				sets = append(sets, both(fmt.Sprintf("spread ×%g margin %d ms, digit-turn rule off", c, max(m, 0)),
+					vad.EndpointOptions{PaceSpread: c, PaceMargin: m * ms, NoDigitTurn: true}))
 			}
 		}
 	}
@@ -824,7 +843,10 @@ func paced(ctx context.Context, cfg eval.TurnConfig, fsddDir string, grammar *re
 		"A second set of FSDD digit strings made as above but with the dialogue bench's 100–400 ms pauses, %d per speaker "+
 		"(same tuning and held-out speakers; every %d-th with a filler), clean and at 10 dB. \"pace ×k floor F\": while a digit "+
 		"string is held, the hold is max(F, k × the longest inner pause of the turn so far), never above the hold itself "+
-		"(`vad.EndpointOptions.PauseScale`, `PauseFloor`). Cut-off over the pauses; latency from each string's true end to the "+
+		"(`vad.EndpointOptions.PauseScale`, `PauseFloor`); \"spread ×c margin M\": from the second pause on, also at most the "+
+		"longest pause + c × (longest − shortest) / (pauses − 1) + M (`PaceSpread`, `PaceMargin`; the default is ×1, 200 ms); "+
+		"\"digit-turn rule\": a non-digit reading after a lone run in a turn that read a lone digit holds like a digit "+
+		"(`NoDigitTurn` turns it off). Cut-off over the pauses; latency from each string's true end to the "+
 		"end-of-turn decision, p50/p95 ms.\n\n", pacedStrings, cfg.FillerEvery)
 	b.WriteString("| setting | noise | tuning: cut-off | tuning: string end p50/p95 | held-out: cut-off | held-out: string end p50/p95 |\n|---|---|---:|---:|---:|---:|\n")
 	for si, s := range sets {
@@ -848,4 +870,78 @@ func partialAt(parts []eval.TimedPartial, at int) string {
 		t = p.Text
 	}
 	return t
+}
+
+// c8Settings are the rows of the digit-hold and filler rules: the default
+// combined setting as it was before them (spread cap off, the filler and
+// function-word rules off), the spread cap of the digit hold with its
+// factor and margin varied, and the partial rules on their own.
+func c8Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
+	b := vad.DefaultEndpointBase.Milliseconds()
+	both := func(name string, opt vad.EndpointOptions, comb func(g, lm string) vad.Hint) eval.TurnSetting {
+		return eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, %s", b, name), Recogniser: rec, RecogniserLM: recSrv,
+			Combine: comb, Opt: vad.TurnOptions{Endpointing: &opt}}
+	}
+	before := vad.EndpointOptions{PaceSpread: -1, NoDigitTurn: true}
+	s := []eval.TurnSetting{both("before c8 (spread off, partial rules off)", before, combineBefore)}
+	for _, c := range spreads {
+		for _, m := range margins {
+			s = append(s, both(fmt.Sprintf("spread ×%g margin %d ms, digit-turn rule off", c, max(m, 0)),
+				vad.EndpointOptions{PaceSpread: c, PaceMargin: m * ms, NoDigitTurn: true}, combineBefore))
+		}
+	}
+	for _, c := range spreads {
+		for _, m := range margins {
+			s = append(s, both(fmt.Sprintf("digit-turn rule, spread ×%g margin %d ms", c, max(m, 0)),
+				vad.EndpointOptions{PaceSpread: c, PaceMargin: m * ms}, combineBefore))
+		}
+	}
+	s = append(s, both("digit-turn rule only", vad.EndpointOptions{PaceSpread: -1}, combineBefore),
+		both("filler rule only", before, combineFillerOnly),
+		both("function-word rule only", before, combineFunctionWord))
+	return s
+}
+
+// The spread cap's factors and margins (ms; 0 is written -1: none) tried.
+var (
+	spreads = []float64{1, 2, 3}
+	margins = []time.Duration{200, 300, 400}
+)
+
+func lastWordOf(s string) string {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return ""
+	}
+	return strings.ToLower(f[len(f)-1])
+}
+
+func filler(w string) bool {
+	switch w {
+	case "um", "uh", "er", "erm", "hmm", "mm", "uhm", "ah":
+		return true
+	}
+	return false
+}
+
+// combineBefore is vad.CombinePartials as it was before the filler rule.
+func combineBefore(g, lm string) vad.Hint { return vad.CombinePartials(g, lm) }
+
+// combineFillerOnly: a filler last in either partial continues the turn.
+func combineFillerOnly(g, lm string) vad.Hint {
+	if filler(lastWordOf(g)) || filler(lastWordOf(lm)) {
+		return vad.HintContinue
+	}
+	return vad.CombinePartials(g, lm)
+}
+
+// combineFunctionWord: an LM partial ending in a word
+// that continues (an article, a preposition, "and") holds the turn where
+// the grammar reads other words.
+func combineFunctionWord(g, lm string) vad.Hint {
+	h := vad.CombinePartials(g, lm)
+	if h == vad.HintMaybeWords && vad.ClassifyPartial(lm) == vad.HintContinue {
+		return vad.HintContinue
+	}
+	return h
 }
