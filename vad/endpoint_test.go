@@ -331,3 +331,42 @@ func TestEndpointDigitTurn(t *testing.T) {
 		t.Errorf("a new turn: wait %v, want %v", w, complete)
 	}
 }
+
+// A digit string whose second digit the grammar misreads as a complete
+// word ("seven" as "hey there"): on media time, the 600 ms pause after it
+// holds with the digit-turn rule and ends the turn without it.
+func TestEndpointDigitTurnHoldsMisreadDigit(t *testing.T) {
+	var pcm []int16
+	pcm = speechAt(pcm, 200*ms, 0)
+	pcm = speechAt(pcm, 400*ms, 3000) // 200–600 ms: "three", read as a digit
+	pcm = speechAt(pcm, 600*ms, 0)
+	pcm = speechAt(pcm, 400*ms, 3000) // 1200–1600 ms: "seven", read as "hey there"
+	pcm = speechAt(pcm, 600*ms, 0)
+	pcm = speechAt(pcm, 400*ms, 3000) // 2200–2600 ms: "four"
+	pcm = speechAt(pcm, 2000*ms, 0)
+	hints := map[time.Duration]Hint{620 * ms: HintMaybeDigits, 1620 * ms: HintComplete, 2620 * ms: HintMaybeDigits}
+	for _, off := range []bool{false, true} {
+		d, err := NewDetector(levelled{}, TurnOptions{Endpointing: &EndpointOptions{NoDigitTurn: off}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ends []Event
+		for i := 0; i+320 <= len(pcm); i += 320 {
+			at := time.Duration(i) * time.Second / fs
+			if h, ok := hints[at]; ok {
+				d.SetHint(h)
+			}
+			for _, e := range d.Push(pcm[i:i+320], at) {
+				if e.Type == SpeechEnded {
+					ends = append(ends, e)
+				}
+			}
+		}
+		if !off && (len(ends) != 1 || ends[0].At != 2600*ms) {
+			t.Errorf("digit-turn rule: ends %+v, want one at 2.6 s", ends)
+		}
+		if off && (len(ends) == 0 || ends[0].At != 1600*ms) {
+			t.Errorf("rule off: ends %+v, want the first at 1.6 s (the pause cut)", ends)
+		}
+	}
+}
