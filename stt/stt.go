@@ -86,6 +86,14 @@ type Stream interface {
 	Close() error
 }
 
+// LivePartialer is an Engine (or a brain session) that says whether its
+// streams' Partial grows while the user is still speaking. The dialogue
+// engine's false-interruption rule depends on it; an engine that does not
+// implement it is taken to have no live partials.
+type LivePartialer interface {
+	LivePartials() bool
+}
+
 // PartialSource tags a pushed live partial (a stream's OnPartial) with the
 // pass that decoded it: an end-of-turn decision reads both.
 type PartialSource uint8

@@ -551,6 +551,10 @@ func (s *session) onError(c *conn, e *wire.ErrorEvent) {
 
 // ---- hearing the caller ----
 
+// LivePartials implements stt.LivePartialer: the input transcription's
+// deltas come only after the buffer is committed, at the end of the turn.
+func (s *session) LivePartials() bool { return false }
+
 // Hear implements brain.Session: the caller's audio goes to the input
 // buffer as it comes; Finish commits it and waits for its transcript.
 func (s *session) Hear(ctx context.Context, _ stt.StreamOptions) (stt.Stream, error) {

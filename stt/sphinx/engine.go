@@ -51,6 +51,10 @@ type Engine struct {
 
 var _ stt.Engine = (*Engine)(nil)
 
+// LivePartials implements stt.LivePartialer: the grammar pass decodes
+// while the user speaks.
+func (e *Engine) LivePartials() bool { return true }
+
 // NewEngine checks that the model files exist and returns an Engine.
 // Decoders are built on first use (see Warm).
 func NewEngine(opt Options) (*Engine, error) {
