@@ -72,6 +72,9 @@ func (c *Cascade) Hear(ctx context.Context, opt stt.StreamOptions) (stt.Stream, 
 	return c.STT.NewStream(ctx, opt)
 }
 
+// LivePartials implements stt.LivePartialer for the cascade's STT engine.
+func (c *Cascade) LivePartials() bool { return hasLivePartials(c.STT) }
+
 // Truncate implements brain.Session: the engine's memory is all there is.
 func (c *Cascade) Truncate(int, time.Duration, string) {}
 

@@ -107,6 +107,7 @@ func (a *Assistant) Run(ctx context.Context, io *pipeline.IO) error {
 		plays:   newPlayouts(firstFrame),
 		sttCh:   make(chan sttResult, 4),
 	}
+	e.livePartials = hasLivePartials(sess)
 	if sp, ok := sess.(brain.Speculator); ok && sp.Speculative() && a.opt.PreemptAt > 0 {
 		_, e.specOK = e.det.(Tentative)
 	}
@@ -218,7 +219,17 @@ type engine struct {
 	// specOK says whether the brain and options allow one.
 	spec   *speculation
 	specOK bool
-	wg     sync.WaitGroup
+	// livePartials: the brain's streams have words while the user still
+	// speaks (stt.LivePartialer); it sets the false-interruption rule.
+	livePartials bool
+	wg           sync.WaitGroup
+}
+
+// hasLivePartials says whether v (an stt.Engine or a brain session)
+// reports live partials; one that does not say has none.
+func hasLivePartials(v any) bool {
+	lp, ok := v.(stt.LivePartialer)
+	return ok && lp.LivePartials()
 }
 
 func (e *engine) run() error {
@@ -434,6 +445,11 @@ func (e *engine) endUser() {
 		e.setState(replyState(r)) // the reply went on (false interruption)
 	} else {
 		e.setState(pipeline.StateThinking)
+	}
+	if r := e.reply; r != nil && r.paused && u.over == r && !e.livePartials && !e.o.NoResume {
+		// Without live partials the timer counts from the end of speech:
+		// the transcript decides, or its absence resumes the reply.
+		e.armResume()
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	timer := e.clk.AfterFunc(e.o.STTTimeout, cancel)
@@ -775,12 +791,22 @@ func (e *engine) pauseReply() {
 	}
 	r.paused = true
 	e.io.Out.Pause()
-	if !e.o.NoResume {
-		e.stopResumeTimer()
-		e.resumeT = e.clk.NewTimer(e.o.FalseInterruptionTimeout)
-	} else {
+	switch {
+	case e.o.NoResume:
 		e.interrupt("interrupted")
+	case e.livePartials:
+		// Speech that brings no partial within the timeout is noise.
+		e.armResume()
+	default:
+		// No words can show before the speech ends: endUser arms it.
+		e.stopResumeTimer()
 	}
+}
+
+// armResume (re)starts the false-interruption timer.
+func (e *engine) armResume() {
+	e.stopResumeTimer()
+	e.resumeT = e.clk.NewTimer(e.o.FalseInterruptionTimeout)
 }
 
 // resume continues a paused reply (backchannel, noise, false interruption).
@@ -813,8 +839,10 @@ func (e *engine) onResumeTimeout() {
 	if r == nil || !r.paused {
 		return
 	}
-	if u := e.user; u != nil && u.over == r && u.stream.Partial() != "" {
-		return // words are coming: wait for the transcript
+	if u := e.user; u != nil && u.over == r && (!e.livePartials || u.stream.Partial() != "") {
+		// Words are coming, or may be (a stream without live partials
+		// has none before the speech ends): wait for the transcript.
+		return
 	}
 	e.log.Debug().Msg("false interruption: resuming")
 	if u := e.user; u != nil && u.over == r {

@@ -208,7 +208,13 @@ type fakeSTT struct {
 	onPartial func(src stt.PartialSource, text string, samples int)
 	// hold, when set, makes Finish wait for a value on it.
 	hold chan struct{}
+	// noLive: the engine says its streams have no live partials (as
+	// -stt openai's and the Realtime brain's do not).
+	noLive bool
 }
+
+// LivePartials implements stt.LivePartialer.
+func (s *fakeSTT) LivePartials() bool { return !s.noLive }
 
 // pushPartial calls the newest stream's OnPartial callback, as a
 // recogniser's worker does when it decodes a new partial.

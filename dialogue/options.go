@@ -44,7 +44,9 @@ type Options struct {
 	// speech onset.
 	MinInterruption time.Duration
 	// FalseInterruptionTimeout: a pause that produced no words after this
-	// long resumes the reply; default 1.5 s.
+	// long resumes the reply; default 1.5 s. It counts from the pause when
+	// the brain's streams have live partials, else from the end of the
+	// user's speech (never resumed while the caller still speaks).
 	FalseInterruptionTimeout time.Duration
 	// EchoCancel says when the echo gate (internal/echogate) discounts the
 	// assistant's own voice in the caller's audio before turn detection:
