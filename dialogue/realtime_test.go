@@ -100,7 +100,20 @@ func TestRealtimeBrainBargeIn(t *testing.T) {
 		time.Sleep(time.Millisecond) // the fake sends audio in real time
 	}
 	fake.SetTranscript("stop")
-	h.speech(20)
+	// 3 s over the story: the brain has no live partials, so the reply
+	// stays paused while the caller speaks, past the false-interruption
+	// timeout.
+	h.speech(fdStart + 2)
+	h.tick(1)
+	paused := h.rec.count()
+	for range 15 {
+		h.speech(10)
+		h.clock.fire(1500 * time.Millisecond)
+		h.tick(2)
+		if n := h.rec.count(); n != paused {
+			t.Fatalf("the story went on over the caller: %d → %d frames", paused, n)
+		}
+	}
 	h.silence(fdEnd)
 	ev := h.waitFor("reply.interrupted", isType(events.TypeReplyInterrupted))
 	played := time.Duration(h.rec.count()) * 20 * time.Millisecond
