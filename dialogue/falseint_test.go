@@ -108,3 +108,40 @@ func TestBackchannelResumesWithoutPartials(t *testing.T) {
 		t.Fatalf("backchannel started a new reply (%d requests)", n)
 	}
 }
+
+// TestReplyHeldOverSentenceRest: the turn ended at a pause inside a
+// sentence, and the caller says the rest (2 s) before the reply's first
+// audio. Without live partials the reply stays silent while they speak
+// (before, the false-interruption timer played it over them 1.5 s in, and
+// when it ended before the rest's transcript it was neither heard nor
+// marked interrupted); the rest's words then cut it, unheard.
+func TestReplyHeldOverSentenceRest(t *testing.T) {
+	h := newHarness(t, noLivePartials)
+	h.llm.reply = "A short answer for you."
+	h.say("the birch canoe", 20)
+	h.waitFor("first transcript", isType(events.TypeTranscriptFinal))
+	h.stt.say("slid on the smooth planks")
+	h.speech(fdStart + 2)
+	for range 10 {
+		h.speech(10)
+		h.clock.fire(1500 * time.Millisecond)
+		h.tick(2)
+		if p := h.out.Played(1); p != 0 {
+			t.Fatalf("the reply played %v over the caller", p)
+		}
+	}
+	h.silence(fdEnd)
+	cut := h.waitFor("reply.interrupted", isType(events.TypeReplyInterrupted))
+	if cut.TurnID != 1 || cut.Heard != "" {
+		t.Fatalf("interrupted %+v, want turn 1's, unheard", cut)
+	}
+	fin := h.waitFor("the rest's transcript", isType(events.TypeTranscriptFinal))
+	if fin.TurnID != 2 || fin.Text != "slid on the smooth planks" {
+		t.Fatalf("transcript %+v", fin)
+	}
+	done := h.waitPlaying("reply to the rest", isType(events.TypeReplyDone))
+	if done.TurnID != 2 {
+		t.Fatalf("reply.done %+v", done)
+	}
+	h.none("reply.done of the first turn", func(ev events.Event) bool { return ev.Type == events.TypeReplyDone && ev.TurnID == 1 })
+}
