@@ -22,13 +22,36 @@ import "strings"
 //   - without grammar words the LM partial's last word decides, except
 //     that it never ends the turn sooner (its "complete" is no cue).
 //
-// It allocates nothing for ASCII text.
+// Unless complete, the hint carries HintWordy when either partial has
+// three words or more. It allocates nothing for ASCII text.
 func CombinePartials(grammar, lm string) Hint {
-	g := ClassifyPartial(grammar)
+	h := combine(grammar, lm)
+	if h != HintComplete && max(words(grammar), words(lm)) >= 3 {
+		h |= HintWordy
+	}
+	return h
+}
+
+// words counts the words of text, up to 3.
+func words(text string) int {
+	n := 0
+	for n < 3 {
+		text = strings.TrimRight(text, " \t\n")
+		if text == "" {
+			break
+		}
+		text = text[:len(text)-len(lastWord(text))]
+		n++
+	}
+	return n
+}
+
+func combine(grammar, lm string) Hint {
+	g := classify(grammar)
 	if g == HintComplete || isSum(grammar) {
 		return HintComplete
 	}
-	l := ClassifyPartial(lm)
+	l := classify(lm)
 	if strings.TrimSpace(grammar) != "" {
 		switch {
 		case g != HintDigits:
@@ -77,7 +100,7 @@ func numberWord(w string) bool {
 		"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand":
 		return true
 	}
-	return ClassifyPartial(w) == HintDigits
+	return classify(w) == HintDigits
 }
 
 // numberLike reports whether most of the last four words of text are

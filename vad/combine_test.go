@@ -32,8 +32,23 @@ func TestCombinePartials(t *testing.T) {
 		{"what is nine minus", "", HintMaybeWords},
 		{"stand by one", "stand by one", HintDigits},
 	} {
-		if got := CombinePartials(c.grammar, c.lm); got != c.want {
+		if got := CombinePartials(c.grammar, c.lm).Class(); got != c.want {
 			t.Errorf("CombinePartials(%q, %q) = %v, want %v", c.grammar, c.lm, got, c.want)
+		}
+	}
+	// HintWordy: either partial has three words or more, not complete.
+	for _, c := range []struct {
+		grammar, lm string
+		want        bool
+	}{
+		{"", "", false},
+		{"good", "go forward", false},
+		{"tell me a short", "to", true},
+		{"two", "go forward and the", true},
+		{"what time is it", "", false}, // complete
+	} {
+		if got := CombinePartials(c.grammar, c.lm)&HintWordy != 0; got != c.want {
+			t.Errorf("CombinePartials(%q, %q) wordy %v, want %v", c.grammar, c.lm, got, c.want)
 		}
 	}
 	if n := testing.AllocsPerRun(100, func() {

@@ -27,9 +27,19 @@ const (
 	// corroborate (a phrase prefix, a greeting): wait longer only after a
 	// run under ShortRun.
 	HintMaybeWords
+	// HintWordy is a flag on a hint (CombinePartials): a partial had
+	// three words or more, so the turn so far is no lone word cut by a
+	// breath and ShortTurn does not apply. Class drops it.
+	HintWordy Hint = 0x80
 )
 
+// Class is the hint without the HintWordy flag.
+func (h Hint) Class() Hint { return h &^ HintWordy }
+
 func (h Hint) String() string {
+	if h&HintWordy != 0 {
+		return h.Class().String() + "+wordy"
+	}
 	switch h {
 	case HintNone:
 		return "none"
@@ -74,6 +84,8 @@ const (
 	// on the turn eval's tuning split: FSDD speakers say a lone "zero" in
 	// 600–700 ms; above 800 ms finished requests wait for the hold.
 	DefaultMaybeRun = 800 * time.Millisecond
+	// DefaultShortTurn is the default of EndpointOptions.ShortTurn.
+	DefaultShortTurn = 700 * time.Millisecond
 	// DefaultFallDB is how far the last 100 ms of speech must lie below the
 	// loudest 100 ms of the last 500 ms for the contour to count as falling.
 	DefaultFallDB = 9.0
@@ -123,6 +135,12 @@ type EndpointOptions struct {
 	// recogniser hears a lone "seven" as "hey there", "no", "good") after
 	// a run under MaybeRun holds the turn like a digit.
 	NoDigitTurn bool
+	// ShortTurn: Short is also added while the turn so far (first speech
+	// to the last) is shorter than this, unless HintComplete or
+	// HintWordy: a command with a breath after its first words ("go
+	// forward … ten meters") is not a finished turn, whatever its first
+	// run's length. Zero takes DefaultShortTurn, negative is off.
+	ShortTurn time.Duration
 }
 
 func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
@@ -146,6 +164,9 @@ func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
 	def(&o.PauseFloor, DefaultPauseFloor)
 	if o.MaybeRun == 0 {
 		o.MaybeRun = DefaultMaybeRun
+	}
+	if o.ShortTurn == 0 {
+		o.ShortTurn = DefaultShortTurn
 	}
 	if o.PauseScale == 0 {
 		o.PauseScale = DefaultPauseScale
@@ -253,15 +274,18 @@ func (e *endpointer) falling() bool {
 }
 
 // wait is the silence that ends the turn now; short is whether the last run
-// was shorter than ShortRun, lone whether it was shorter than MaybeRun.
-func (e *endpointer) wait(short, lone bool) time.Duration {
+// was shorter than ShortRun, lone whether it was shorter than MaybeRun,
+// brief whether the turn so far is shorter than ShortTurn.
+func (e *endpointer) wait(short, lone, brief bool) time.Duration {
 	o := &e.opt
 	w := o.Base
-	if short && e.hint != HintComplete { // "yes", "stop": complete though short
+	hint := e.hint.Class()
+	brief = brief && e.hint&HintWordy == 0
+	if (short || brief) && hint != HintComplete { // "yes", "stop": complete though short
 		w += o.Short
 	}
 	var digits bool
-	switch e.hint {
+	switch hint {
 	case HintComplete:
 		w -= o.Complete
 	case HintDigits:
@@ -275,7 +299,7 @@ func (e *endpointer) wait(short, lone bool) time.Duration {
 	}
 	if e.digitTurnHold(lone) && !digits {
 		digits = true
-		if e.hint == HintComplete {
+		if hint == HintComplete {
 			w += o.Complete // the "complete" was a misread digit
 		}
 	}
@@ -300,7 +324,7 @@ func (e *endpointer) digitTurnHold(lone bool) bool {
 	if e.opt.NoDigitTurn || !lone {
 		return false
 	}
-	switch e.hint {
+	switch e.hint.Class() {
 	case HintDigits, HintMaybeDigits:
 		e.digitTurn = true
 		return false
@@ -334,8 +358,18 @@ func (e *endpointer) reset() {
 // trailing conjunction, article, preposition or filler continues; a digit
 // continues a digit string; a sentence-final word ("please", "thanks",
 // "it", a question's last word after a wh-word) or punctuation completes.
+// Unless complete, the hint carries HintWordy for three words or more.
 // It allocates nothing for ASCII text.
 func ClassifyPartial(text string) Hint {
+	h := classify(text)
+	if h != HintComplete && words(text) >= 3 {
+		h |= HintWordy
+	}
+	return h
+}
+
+// classify is ClassifyPartial without HintWordy.
+func classify(text string) Hint {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return HintNone

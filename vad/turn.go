@@ -486,7 +486,8 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 			if m := d.ep.opt.MaybeRun; m > 0 {
 				lone = run < m
 			}
-			silence = d.ep.wait(short, lone)
+			brief := d.lastSpeech-d.uttStart < d.ep.opt.ShortTurn
+			silence = d.ep.wait(short, lone, brief)
 		} else {
 			silence = d.opt.MinSilence
 			if short {

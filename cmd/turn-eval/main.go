@@ -134,6 +134,18 @@ func settings(rec, recLM, recSrv eval.PartialSource) []eval.TurnSetting {
 			s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, maybe-digits run %d ms", b, r),
 				Recogniser: rec, RecogniserLM: recSrv, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{MaybeRun: r * ms}}})
 		}
+		// The short-run wait also while the turn so far is short
+		// (ShortTurn): off is the rule before it; "any words" drops
+		// HintWordy (the rule also after a partial of 3 words or more).
+		s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, short turn off", b),
+			Recogniser: rec, RecogniserLM: recSrv, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{ShortTurn: -1}}})
+		for _, t := range []time.Duration{700, 800, 1000, 1200, 1500} {
+			s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, short turn %d ms", b, t),
+				Recogniser: rec, RecogniserLM: recSrv, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{ShortTurn: t * ms}}})
+		}
+		s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, short turn %d ms, any words", b, vad.DefaultShortTurn.Milliseconds()),
+			Recogniser: rec, RecogniserLM: recSrv, Combine: func(g, l string) vad.Hint { return vad.CombinePartials(g, l).Class() },
+			Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{}}})
 	}
 	if rec != nil && recSrv != nil {
 		s = append(s, c8Settings(rec, recSrv)...)
@@ -575,6 +587,7 @@ func verdict(items []eval.TurnItem, sets []eval.TurnSetting, res func(si, ci int
 		fmt.Sprintf("adaptive base %d ms + stream's LM partial", base),
 		fmt.Sprintf("adaptive base %d ms + both partials, before (maybe-digits run 600 ms, \"yeah\" unknown)", base),
 		fmt.Sprintf("adaptive base %d ms + both partials, before c8 (spread off, partial rules off)", base),
+		fmt.Sprintf("adaptive base %d ms + both partials, short turn off", base),
 		fmt.Sprintf("adaptive base %d ms + both partials", base),
 		fmt.Sprintf("adaptive base %d ms + both partials, LM from the start", base)} {
 		si := find(name)
@@ -625,7 +638,7 @@ func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, cond
 	var tables []table
 	if rec.lm {
 		tables = append(tables, table{"general-LM live pass from the start (`sphinx.Options.DisableGrammar`)", func(k recKey, at int) vad.Hint {
-			return vad.ClassifyPartial(partialAt(rec.cache[k], at))
+			return vad.ClassifyPartial(partialAt(rec.cache[k], at)).Class()
 		}})
 	} else {
 		srv := func(k recKey) []eval.TimedPartial {
@@ -633,11 +646,11 @@ func hintsMarkdown(items []eval.TurnItem, rec *recogniser, conds []float64, cond
 			return p
 		}
 		tables = append(tables, table{"skills-grammar live pass", func(k recKey, at int) vad.Hint {
-			return vad.ClassifyPartial(partialAt(rec.cache[k], at))
+			return vad.ClassifyPartial(partialAt(rec.cache[k], at)).Class()
 		}}, table{"the stream's general-LM pass (from 1 s on)", func(k recKey, at int) vad.Hint {
-			return vad.ClassifyPartial(partialAt(srv(k), at))
+			return vad.ClassifyPartial(partialAt(srv(k), at)).Class()
 		}}, table{"both combined (`vad.CombinePartials`)", func(k recKey, at int) vad.Hint {
-			return vad.CombinePartials(partialAt(rec.cache[k], at), partialAt(srv(k), at))
+			return vad.CombinePartials(partialAt(rec.cache[k], at), partialAt(srv(k), at)).Class()
 		}})
 	}
 	for _, t := range tables {
