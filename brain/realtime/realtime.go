@@ -17,6 +17,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -187,7 +188,12 @@ type session struct {
 	generated    time.Duration // audio generated for lastItem
 	lastOffset   time.Duration // where lastItem's audio starts in its reply (after a tool call's response)
 	waiters      map[string]chan wire.Event
-	hearing      *hearStream
+	// hearers are the open Hear streams, oldest first: the newest hears
+	// the caller, older ones wait in Finish for the model's answer.
+	hearers []*hearStream
+	// inConn's input audio so far, in samples (appendAudio).
+	inConn    *conn
+	inSamples int
 	// busy is closed by the response.done of the last response.create:
 	// the server takes one response at a time.
 	busy   chan struct{}
@@ -568,7 +574,7 @@ func (s *session) Hear(ctx context.Context, _ stt.StreamOptions) (stt.Stream, er
 	}
 	h := &hearStream{s: s, c: c, rs: rs, events: make(chan wire.Event, 256)}
 	s.mu.Lock()
-	s.hearing = h
+	s.hearers = append(s.hearers, h)
 	// The last turn got no reply (a backchannel over the reply, noise):
 	// the model forgets it, as Duplex did.
 	stale := s.pendingItems
@@ -594,11 +600,94 @@ type hearStream struct {
 	partial  string
 	item     string
 	finished bool
+
+	// Under session.mu: the model's items routed to this stream, and
+	// where its audio ends on its socket's input (samples; ended: known).
+	items []string
+	to    int
+	ended bool
+}
+
+// appendAudio sends pcm (24 kHz) to h's input buffer, counting the
+// socket's input audio (the model's audio_start_ms clock); end: h's last.
+func (s *session) appendAudio(h *hearStream, pcm []int16, end bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inConn != h.c {
+		s.inConn, s.inSamples = h.c, 0
+	}
+	s.inSamples += len(pcm)
+	if end {
+		h.to, h.ended = s.inSamples, true
+	}
+	s.send(h.c, &wire.InputAudioBufferAppend{Audio: wire.EncodePCM(pcm)})
+}
+
+// itemOf is the input item an event is about.
+func itemOf(ev wire.Event) string {
+	switch e := ev.(type) {
+	case *wire.InputAudioBufferCommitted:
+		return e.ItemID
+	case *wire.InputTranscriptionCompleted:
+		return e.ItemID
+	case *wire.InputTranscriptionFailed:
+		return e.ItemID
+	case *wire.InputTranscriptionDelta:
+		return e.ItemID
+	case *wire.InputAudioBufferSpeechStarted:
+		return e.ItemID
+	case *wire.InputAudioBufferSpeechStopped:
+		return e.ItemID
+	}
+	return ""
+}
+
+// hearerFor picks the stream an input event is for (under s.mu): the one
+// that has its item; for a new item the oldest stream still owed one (its
+// commit unanswered; server turns: speech that starts in its audio), else
+// the newest. A turn that ends while the next one opens keeps its events.
+func (s *session) hearerFor(ev wire.Event) *hearStream {
+	if len(s.hearers) == 0 {
+		return nil
+	}
+	id := itemOf(ev)
+	for _, h := range s.hearers {
+		for _, it := range h.items {
+			if it == id {
+				return h
+			}
+		}
+	}
+	h := s.hearers[len(s.hearers)-1]
+	switch ev.(type) {
+	case *wire.InputAudioBufferCommitted, *wire.InputAudioBufferSpeechStarted:
+	default:
+		return h
+	}
+	for _, o := range s.hearers[:len(s.hearers)-1] {
+		o.mu.Lock()
+		fin, item := o.finished, o.item
+		o.mu.Unlock()
+		var owed bool
+		if st, ok := ev.(*wire.InputAudioBufferSpeechStarted); ok && s.cfg.Turns != TurnsDuplex {
+			owed = o.ended && o.c == s.inConn && st.AudioStartMs*SampleRate/1000 < o.to
+		} else {
+			owed = fin && item == "" && len(o.items) == 0 // its commit unanswered
+		}
+		if owed {
+			h = o
+			break
+		}
+	}
+	if id != "" {
+		h.items = append(h.items, id)
+	}
+	return h
 }
 
 func (s *session) toHearing(ev wire.Event) {
 	s.mu.Lock()
-	h := s.hearing
+	h := s.hearerFor(ev)
 	s.mu.Unlock()
 	if h == nil {
 		return
@@ -624,7 +713,7 @@ func (h *hearStream) Write(pcm []int16) error {
 	}
 	h.buf = h.rs.Process(h.buf[:0], pcm)
 	if len(h.buf) > 0 {
-		h.s.send(h.c, &wire.InputAudioBufferAppend{Audio: wire.EncodePCM(h.buf)})
+		h.s.appendAudio(h, h.buf, false)
 	}
 	return nil
 }
@@ -641,9 +730,10 @@ func (h *hearStream) Partial() string {
 // model's it waits for the model's VAD to commit what it heard.
 func (h *hearStream) Finish(ctx context.Context) (stt.Result, error) {
 	s := h.s
+	defer s.unhear(h) // later events are the next turn's
 	h.buf = h.rs.Flush(h.buf[:0])
 	if len(h.buf) > 0 {
-		s.send(h.c, &wire.InputAudioBufferAppend{Audio: wire.EncodePCM(h.buf)})
+		s.appendAudio(h, h.buf, false)
 	}
 	h.mu.Lock()
 	h.finished = true
@@ -708,7 +798,7 @@ const trailingSilence = time.Second
 // the caller spoke, transcribed, and none still being spoken.
 func (h *hearStream) finishServer(ctx context.Context, t clock.Timer) (stt.Result, error) {
 	s := h.s
-	s.send(h.c, &wire.InputAudioBufferAppend{Audio: wire.EncodePCM(make([]int16, int(trailingSilence*SampleRate/time.Second)))})
+	s.appendAudio(h, make([]int16, int(trailingSilence*SampleRate/time.Second)), true)
 	var items []string
 	texts := map[string]string{}
 	speaking := false
@@ -782,12 +872,15 @@ func (h *hearStream) Close() error {
 	if !fin && h.c.Alive() && h.s.cfg.Turns == TurnsDuplex {
 		h.s.send(h.c, &wire.InputAudioBufferClear{})
 	}
-	h.s.mu.Lock()
-	if h.s.hearing == h {
-		h.s.hearing = nil
-	}
-	h.s.mu.Unlock()
+	h.s.unhear(h)
 	return nil
+}
+
+// unhear drops h from the streams the model's events go to.
+func (s *session) unhear(h *hearStream) {
+	s.mu.Lock()
+	s.hearers = slices.DeleteFunc(s.hearers, func(o *hearStream) bool { return o == h })
+	s.mu.Unlock()
 }
 
 // ---- replies ----
