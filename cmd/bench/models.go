@@ -9,8 +9,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"runtime"
 	"strconv"
 	"strings"
@@ -24,12 +26,15 @@ import (
 	"github.com/duplex-ai/duplex/internal/fakeoai"
 	"github.com/duplex-ai/duplex/internal/fakerealtime"
 	"github.com/duplex-ai/duplex/tts/espeak"
+	"github.com/duplex-ai/duplex/vad/eval"
 )
 
 var mdOpt struct {
 	stt, stream, token, audio  time.Duration
 	paused, turns              int
 	modes, settings, preemptAt string
+	voices, command            string
+	digits                     int
 }
 
 func init() {
@@ -42,7 +47,14 @@ func init() {
 	flag.DurationVar(&mdOpt.audio, "models-audio-delay", 150*time.Millisecond, "models: the fake speech model's delay to its first audio")
 	flag.IntVar(&mdOpt.turns, "models-turns", len(scenarioA), "models: how many of scenario A's questions each row speaks")
 	flag.IntVar(&mdOpt.paused, "models-paused", 4, "models: of scenario A's 20 questions, how many are spoken with a 250 ms pause inside")
+	flag.StringVar(&mdOpt.voices, "models-voices", "espeak,real", "models: which callers each setting runs: espeak (scenario A's questions) and real (recordings: librivox sentences, -models-real-command, FSDD digit strings), comma-separated")
+	flag.StringVar(&mdOpt.command, "models-real-command", "/usr/share/pocketsphinx/test/data/goforward.raw", "models: a real spoken command (16 kHz mono 16-bit raw) in the real call (absent: left out)")
+	flag.IntVar(&mdOpt.digits, "models-real-digits", 3, "models: FSDD digit strings per held-out speaker (nicolas, theo) in the real call")
 }
+
+// mdRealSpeakers are the FSDD speakers of the real call: turn-eval's
+// held-out split (the adaptive end of turn was tuned on george/jackson).
+var mdRealSpeakers = []string{"nicolas", "theo"}
 
 const (
 	mdHeading = "## Dialogue with model servers' delays: preemptive replies (`go run ./cmd/bench -only models`)"
@@ -54,6 +66,7 @@ const (
 
 type mdRun struct {
 	sttMode                 string // upload or stream
+	voices                  string // espeak or real
 	endpointing, preemptive string
 	preemptAt               string // the row's -preempt-at; empty: -models-preempt-at
 	n                       int
@@ -73,9 +86,28 @@ func runModels(ctx context.Context, c config) error {
 		return err
 	}
 	defer done()
-	turns, rate, err := modelTurns(ctx, clips)
-	if err != nil {
-		return err
+	callers := map[string]mdCaller{}
+	var notes []string
+	for _, v := range strings.Split(mdOpt.voices, ",") {
+		switch v {
+		case "espeak":
+			turns, rate, err := modelTurns(ctx, clips)
+			if err != nil {
+				return err
+			}
+			callers[v] = mdCaller{turns, rate}
+		case "real":
+			cl, n, err := modelRealTurns(c.fsdd, c.librivox)
+			if err != nil {
+				return err
+			}
+			notes = append(notes, n...)
+			if len(cl.turns) > 0 {
+				callers[v] = cl
+			}
+		default:
+			return fmt.Errorf("-models-voices %q: want espeak and/or real", mdOpt.voices)
+		}
 	}
 	started, load0, commit := time.Now(), loadAvg(), gitCommit(ctx)
 	var runs []mdRun
@@ -95,17 +127,22 @@ func runModels(ctx context.Context, c config) error {
 			if at == "" {
 				at = mdOpt.preemptAt
 			}
-			{
-				logf("models: %s, -endpointing %s -preemptive %s -preempt-at %q, %d turns…", st, ep, pre, at, len(turns))
-				r, err := runModelsMode(ctx, bin, voice, st, ep, pre, at, turns, rate, c.verbose)
+			for _, v := range []string{"espeak", "real"} {
+				cl, ok := callers[v]
+				if !ok {
+					continue
+				}
+				logf("models: %s, %s, -endpointing %s -preemptive %s -preempt-at %q, %d turns…", st, v, ep, pre, at, len(cl.turns))
+				r, err := runModelsMode(ctx, bin, voice, st, v, ep, pre, at, cl.turns, cl.rate, c.verbose)
 				if err != nil {
-					return fmt.Errorf("models %s/%s/%s: %w", st, ep, pre, err)
+					return fmt.Errorf("models %s/%s/%s/%s: %w", st, v, ep, pre, err)
 				}
 				runs = append(runs, *r)
 			}
 		}
 	}
-	md := modelsMarkdown(runs, started, load0, commit, len(turns))
+	nA, nReal := len(callers["espeak"].turns), len(callers["real"].turns)
+	md := modelsMarkdown(runs, started, load0, commit, nA, nReal, notes)
 	fmt.Print(md)
 	if c.out == "" {
 		return nil
@@ -147,6 +184,54 @@ func modelTurns(ctx context.Context, clips *clipCache) ([][]int16, int, error) {
 	return turns, rate, nil
 }
 
+// mdCaller is one call's turns, mono at rate.
+type mdCaller struct {
+	turns [][]int16
+	rate  int
+}
+
+// modelRealTurns reads the real call's recordings at eval.Rate, as
+// recorded: every librivox sentence, the spoken command and
+// mdOpt.digits FSDD digit strings (100–400 ms gaps) per held-out
+// speaker. A corpus whose files are absent is left out with a note.
+func modelRealTurns(fsddDir, librivoxDir string) (mdCaller, []string, error) {
+	cl := mdCaller{rate: eval.Rate}
+	var notes []string
+	sent, err := eval.Sentences(librivoxDir)
+	switch {
+	case errors.Is(err, eval.ErrNoRecordings):
+		notes = append(notes, fmt.Sprintf("librivox sentences left out: %v", err))
+	case err != nil:
+		return cl, nil, err
+	}
+	for _, s := range sent {
+		cl.turns = append(cl.turns, toInt16(s.PCM))
+	}
+	switch pcm, err := readRaw16(mdOpt.command); {
+	case errors.Is(err, fs.ErrNotExist):
+		notes = append(notes, fmt.Sprintf("the spoken command left out: %v", err))
+	case err != nil:
+		return cl, nil, err
+	default:
+		cl.turns = append(cl.turns, pcm)
+	}
+	if mdOpt.digits > 0 {
+		cfg := realConfig()
+		cfg.Speakers, cfg.Strings = mdRealSpeakers, mdOpt.digits
+		digits, err := eval.DigitStrings(fsddDir, cfg)
+		switch {
+		case errors.Is(err, eval.ErrNoRecordings):
+			notes = append(notes, fmt.Sprintf("FSDD digit strings left out: %v", err))
+		case err != nil:
+			return cl, nil, err
+		}
+		for _, s := range digits {
+			cl.turns = append(cl.turns, toInt16(s.PCM))
+		}
+	}
+	return cl, notes, nil
+}
+
 // trimSilence and trimLead drop the near-silence espeak-ng ends and
 // starts a clip with, so the pause between two is the one intended.
 func trimSilence(pcm []int16) []int16 {
@@ -167,7 +252,7 @@ func trimLead(pcm []int16) []int16 {
 
 func quiet(v int16) bool { return v > -200 && v < 200 }
 
-func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMode, endpointing, preemptive, preemptAt string, turns [][]int16, rate int, verbose bool) (*mdRun, error) {
+func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMode, voices, endpointing, preemptive, preemptAt string, turns [][]int16, rate int, verbose bool) (*mdRun, error) {
 	fake := fakeoai.Start(fakeoai.Options{
 		TTS:             voice,
 		TranscribeDelay: mdOpt.stt, FirstTokenDelay: mdOpt.token, FirstAudioDelay: mdOpt.audio,
@@ -201,7 +286,7 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMod
 	if err != nil {
 		return nil, err
 	}
-	r := &mdRun{sttMode: sttMode, endpointing: endpointing, preemptive: preemptive, preemptAt: preemptAt, errors: res.Errors}
+	r := &mdRun{sttMode: sttMode, voices: voices, endpointing: endpointing, preemptive: preemptive, preemptAt: preemptAt, errors: res.Errors}
 	var client, server, endpoint, sttMS []float64
 	for _, t := range res.Turns {
 		if t.LatencyMS > 0 {
@@ -223,8 +308,8 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMod
 		if verbose {
 			// The rest: first token to the first TTS request (the chunker's
 			// wait) plus the first TTS audio to the first frame sent.
-			logf("models %s/%s/%s turn %d: latency %.0f = endpoint %.0f + stt %.0f + llm %.0f + tts %.0f + rest %.0f ms (speculative %v)",
-				sttMode, endpointing, preemptive, ev.TurnID, m.LatencyMS, m.EndpointMS, m.STTMS, m.LLMFirstTokenMS, m.TTSFirstAudioMS,
+			logf("models %s/%s/%s/%s turn %d: latency %.0f = endpoint %.0f + stt %.0f + llm %.0f + tts %.0f + rest %.0f ms (speculative %v)",
+				sttMode, voices, endpointing, preemptive, ev.TurnID, m.LatencyMS, m.EndpointMS, m.STTMS, m.LLMFirstTokenMS, m.TTSFirstAudioMS,
 				m.LatencyMS-m.EndpointMS-m.STTMS-m.LLMFirstTokenMS-m.TTSFirstAudioMS, m.Speculative)
 		}
 	}
@@ -237,21 +322,27 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMod
 	}
 	if verbose {
 		for i, t := range res.Turns {
-			logf("models %s/%s/%s %2d %q → %q client %.0f ms server %.0f ms", sttMode, endpointing, preemptive, i+1, t.User, t.Reply, t.LatencyMS, t.ServerLatencyMS)
+			logf("models %s/%s/%s/%s %2d %q → %q client %.0f ms server %.0f ms", sttMode, voices, endpointing, preemptive, i+1, t.User, t.Reply, t.LatencyMS, t.ServerLatencyMS)
 		}
-		logf("models %s/%s/%s: fake %+v, commits %d", sttMode, endpointing, preemptive, r.stats, r.commits)
+		logf("models %s/%s/%s/%s: fake %+v, commits %d", sttMode, voices, endpointing, preemptive, r.stats, r.commits)
 	}
 	return r, nil
 }
 
-func modelsMarkdown(runs []mdRun, started time.Time, load0, commit string, nTurns int) string {
+func modelsMarkdown(runs []mdRun, started time.Time, load0, commit string, nTurns, nReal int, notes []string) string {
 	var b strings.Builder
 	floor := float64(mdOpt.token+mdOpt.audio) / float64(time.Millisecond)
-	fmt.Fprintf(&b, "\nRun %s at commit `%s` on %s (%d cores), load %s → %s, took %v. Servers: internal/fakeoai behind `-llm openai -tts openai`: first token %v after the request (then a word every 15 ms), first audio %v after the request (espeak-ng voice, 24 kHz pcm). STT upload: `-stt openai` against internal/fakeoai, transcription %v after the upload ends. STT stream: `-stt openai-realtime` against internal/fakerealtime's transcription session, the audio appended as it is spoken, `.completed` %v after the commit. Caller: callbot, scenario A's %d questions (espeak-ng, five voices), %d of them with a %v pause after their second word; one call per row.\n\n",
+	fmt.Fprintf(&b, "\nRun %s at commit `%s` on %s (%d cores), load %s → %s, took %v. Servers: internal/fakeoai behind `-llm openai -tts openai`: first token %v after the request (then a word every 15 ms), first audio %v after the request (espeak-ng voice, 24 kHz pcm). STT upload: `-stt openai` against internal/fakeoai, transcription %v after the upload ends. STT stream: `-stt openai-realtime` against internal/fakerealtime's transcription session, the audio appended as it is spoken, `.completed` %v after the commit. Caller: callbot, scenario A's %d questions (espeak-ng, five voices), %d of them with a %v pause after their second word (*espeak* rows); *real* rows: %d real recordings at 16 kHz, played as recorded, in one call: pocketsphinx-testdata's librivox sentences (one reader, 3–7 s each, with their inner pauses), its `goforward.raw` (\"go forward ten meters\") and %d FSDD digit strings per speaker of turn-eval's held-out split (%s; 3–6 digits, 100–400 ms gaps); the fakes hear every turn as \"what time is it\". One call per row.\n\n",
 		started.UTC().Format("2006-01-02 15:04"), commit, benchmd.CPUModel(), runtime.NumCPU(), load0, loadAvg(), time.Since(started).Round(time.Second),
-		mdOpt.token, mdOpt.audio, mdOpt.stt, mdOpt.stream, nTurns, mdOpt.paused, mdPause)
+		mdOpt.token, mdOpt.audio, mdOpt.stt, mdOpt.stream, nTurns, mdOpt.paused, mdPause, nReal, mdOpt.digits, strings.Join(mdRealSpeakers, ", "))
+	for _, n := range notes {
+		fmt.Fprintf(&b, "- %s\n", n)
+	}
+	if len(notes) > 0 {
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(&b, "Client latency: callbot's, last speech frame sent → first reply audio received. Floor = first token + first audio (%.0f ms) + the end-of-turn decision (`endpoint_ms` p50 of the row); goal p50 ≤ 700 ms. STT: `stt_ms` p50, the end of the turn to its transcript (0 when a speculation had it before the commit). Speculative: turns whose recognition (and reply, when the transcript came back in time) began before the turn committed; discarded: speculations dropped because the user went on; transcriptions and chats: uploads or commits and chat requests the fakes served (the cost of speculation); extra turns: turns the server heard beyond the questions (a pause inside a question that ended the turn, or a scrap of audio too short to upload).\n\n", floor)
-	b.WriteString("| STT | -endpointing | -preemptive | turns | client p50 / p95 (ms) | server p50 / p95 (ms) | endpoint p50 (ms) | STT p50 (ms) | floor (ms) | p50 above floor (ms) | speculative | discarded | transcriptions / chats | extra turns | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| STT | voices | -endpointing | -preemptive | turns | client p50 / p95 (ms) | server p50 / p95 (ms) | endpoint p50 (ms) | STT p50 (ms) | floor (ms) | p50 above floor (ms) | speculative | discarded | transcriptions / chats | extra turns | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range runs {
 		fl := floor + r.endpoint.P50
 		tr := r.stats.Transcriptions
@@ -262,14 +353,14 @@ func modelsMarkdown(runs []mdRun, started time.Time, load0, commit string, nTurn
 		if r.preemptAt != "" && pre == "on" {
 			pre += ", `-preempt-at " + r.preemptAt + "`"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %.0f / %.0f %s | %.0f / %.0f | %.0f | %.0f | %.0f | %+.0f | %d | %d | %d / %d | %d | %d |\n",
-			r.sttMode, r.endpointing, pre, r.n, r.client.P50, r.client.P95, verdict(r.client.P50, 700, r.n > 0),
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %.0f / %.0f %s | %.0f / %.0f | %.0f | %.0f | %.0f | %+.0f | %d | %d | %d / %d | %d | %d |\n",
+			r.sttMode, r.voices, r.endpointing, pre, r.n, r.client.P50, r.client.P95, verdict(r.client.P50, 700, r.n > 0),
 			r.server.P50, r.server.P95, r.endpoint.P50, r.stt.P50, fl, r.client.P50-fl, r.speculative, r.discarded,
 			tr, r.stats.Chats, r.extra, len(r.errors))
 	}
 	for _, r := range runs {
 		for _, e := range first(r.errors, 3) {
-			fmt.Fprintf(&b, "\n- %s/%s/%s: %s", r.sttMode, r.endpointing, r.preemptive, mdCell(e, 200))
+			fmt.Fprintf(&b, "\n- %s/%s/%s/%s: %s", r.sttMode, r.voices, r.endpointing, r.preemptive, mdCell(e, 200))
 		}
 	}
 	b.WriteString("\n")
