@@ -6,10 +6,10 @@ import (
 	"net/netip"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/duplex-ai/duplex/dialogue"
 	"github.com/duplex-ai/duplex/signaling"
 	"github.com/duplex-ai/duplex/vad"
 )
@@ -66,7 +66,8 @@ type config struct {
 	endpointing   string
 	echoCancel    string
 	preemptive    string
-	preemptAt     float64
+	preemptAtFlag string  // -preempt-at as given: auto or a fraction
+	preemptAt     float64 // parsed: 0 for auto (per STT, preemptAt in main.go)
 	vadThreshold  float64
 	vadStart      float64
 	vadFluct      float64
@@ -173,8 +174,8 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		"discount the assistant's own voice picked up by the caller's microphone before barge-in is decided: auto (full duplex), on, off")
 	fs.StringVar(&c.preemptive, "preemptive", "on",
 		"preemptive replies: on prepares the reply (STT, LLM, first TTS audio) once the pause reaches -preempt-at of the end-of-turn wait, and plays it only when the turn ends; off waits for the end of turn")
-	fs.Float64Var(&c.preemptAt, "preempt-at", dialogue.DefaultPreemptAt,
-		"-preemptive on: the fraction of the end-of-turn wait the pause must reach before the reply is prepared (0..1; lower starts sooner and is dropped more often)")
+	fs.StringVar(&c.preemptAtFlag, "preempt-at", "auto",
+		"-preemptive on: the fraction of the end-of-turn wait the pause must reach before the reply is prepared (0 < F ≤ 1; lower starts sooner and is dropped more often), or auto: 0.2 with -stt openai-realtime (a speculation costs a commit), 0.6 otherwise")
 	fs.Float64Var(&c.vadThreshold, "vad-threshold", vad.DefaultThreshold, "speech probability threshold of the VAD (0..1; in a fluctuating background -vad-fluctuating-threshold applies)")
 	fs.Float64Var(&c.vadStart, "vad-start-threshold", 0,
 		"in a fluctuating background, probability one frame must reach for speech to start a turn (vad-threshold..1; 0: the larger of 0.998 and vad-threshold)")
@@ -262,9 +263,11 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	if c.rateLimit < 0 || c.rateBurst < 0 || c.maxCallsPerIP < 0 || c.idleTimeout < 0 || c.maxDuration < 0 || c.resumeWindow < 0 {
 		return nil, fmt.Errorf("-rate-limit, -rate-burst, -max-calls-per-ip, -idle-timeout, -max-call-duration and -resume-window must not be negative")
 	}
-	if c.preemptAt <= 0 || c.preemptAt > 1 {
-		return nil, fmt.Errorf("-preempt-at %g: want 0 < fraction ≤ 1", c.preemptAt)
+	at, err := parsePreemptAt(c.preemptAtFlag)
+	if err != nil {
+		return nil, err
 	}
+	c.preemptAt = at
 	if c.realtimeTimeout <= 0 {
 		return nil, fmt.Errorf("-realtime-timeout %s: want > 0", c.realtimeTimeout)
 	}
@@ -281,4 +284,17 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		return nil, fmt.Errorf("-log-format %q: want console or json", c.logFormat)
 	}
 	return c, nil
+}
+
+// parsePreemptAt reads -preempt-at: auto (0, chosen per STT) or a
+// fraction of the end-of-turn wait in (0, 1].
+func parsePreemptAt(s string) (float64, error) {
+	if s == "auto" {
+		return 0, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(f > 0 && f <= 1) {
+		return 0, fmt.Errorf("-preempt-at %q: want auto or a fraction 0 < F ≤ 1", s)
+	}
+	return f, nil
 }

@@ -131,7 +131,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 			STT: eng.stt, LLM: eng.llm, TTS: eng.tts,
 			NewDetector:              newDetector,
 			FixedSilence:             cfg.vadMinSilence,
-			PreemptAt:                preemptAt(cfg.preemptive, cfg.preemptAt),
+			PreemptAt:                preemptAt(cfg.preemptive, cfg.stt, cfg.preemptAt),
 			Mode:                     pipeline.Mode(cfg.mode),
 			MinInterruption:          cfg.minInterruption,
 			EchoCancel:               dialogue.EchoMode(cfg.echoCancel),
@@ -349,12 +349,25 @@ func detectorFactory(cfg *config) (func() dialogue.Detector, error) {
 	return dialogue.VADFactory(opt)
 }
 
-// preemptAt maps -preemptive to dialogue.Options.PreemptAt.
-func preemptAt(flag string, at float64) float64 {
-	if flag == "off" {
+// streamPreemptAt is -preempt-at auto's bar with -stt openai-realtime: a
+// speculation there costs one commit of audio already streamed, so the
+// reply starts sooner (BENCHMARKS.md, model servers' delays).
+const streamPreemptAt = 0.2
+
+// preemptAt maps -preemptive and -preempt-at (0: auto) to
+// dialogue.Options.PreemptAt: auto is streamPreemptAt for the streaming
+// transcription STT and dialogue.DefaultPreemptAt for the others, whose
+// speculation re-decodes or re-uploads the turn.
+func preemptAt(preemptive, stt string, at float64) float64 {
+	switch {
+	case preemptive == "off":
 		return -1
+	case at > 0:
+		return at
+	case stt == "openai-realtime":
+		return streamPreemptAt
 	}
-	return at
+	return dialogue.DefaultPreemptAt
 }
 
 // firstPieceMinChars: with a TTS server (first audio hundreds of ms after

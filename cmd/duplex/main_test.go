@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
+	"github.com/duplex-ai/duplex/dialogue"
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/internal/callbot"
 	"github.com/duplex-ai/duplex/internal/testpeer"
@@ -588,5 +589,48 @@ func TestVADFlags(t *testing.T) {
 	c.vadEvidence, c.vadFluct = 300*time.Millisecond, 0.6
 	if _, err := detectorFactory(c); err == nil {
 		t.Error("-vad-fluctuating-threshold above -vad-threshold accepted")
+	}
+}
+
+// TestPreemptAtFlag: -preempt-at is auto by default, a number overrides
+// it, and anything else is refused with the flag's name and the value.
+func TestPreemptAtFlag(t *testing.T) {
+	none := func(string) string { return "" }
+	for _, tc := range []struct {
+		args []string
+		want float64
+	}{{nil, 0}, {[]string{"-preempt-at", "auto"}, 0}, {[]string{"-preempt-at", "0.35"}, 0.35}, {[]string{"-preempt-at", "1"}, 1}} {
+		c, err := parseConfig(tc.args, none)
+		if err != nil || c.preemptAt != tc.want {
+			t.Errorf("%v: preemptAt %v, %v; want %v", tc.args, c, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"0", "-0.2", "1.5", "NaN", "Auto", "60%", ""} {
+		_, err := parseConfig([]string{"-preempt-at", bad}, none)
+		if err == nil || !strings.Contains(err.Error(), "-preempt-at") || !strings.Contains(err.Error(), "auto") {
+			t.Errorf("-preempt-at %q: error %v, want one naming the flag and its choices", bad, err)
+		}
+	}
+}
+
+// TestPreemptAtPerSTT: auto lowers the bar only for the streaming
+// transcription STT; an explicit bar wins for every STT; -preemptive off
+// turns speculation off whatever the bar.
+func TestPreemptAtPerSTT(t *testing.T) {
+	for _, tc := range []struct {
+		preemptive, stt string
+		at, want        float64
+	}{
+		{"on", "openai-realtime", 0, streamPreemptAt},
+		{"on", "openai", 0, dialogue.DefaultPreemptAt},
+		{"on", "sphinx", 0, dialogue.DefaultPreemptAt},
+		{"on", "openai-realtime", 0.6, 0.6},
+		{"on", "sphinx", 0.1, 0.1},
+		{"off", "openai-realtime", 0, -1},
+		{"off", "sphinx", 0.3, -1},
+	} {
+		if got := preemptAt(tc.preemptive, tc.stt, tc.at); got != tc.want {
+			t.Errorf("preemptAt(%s, %s, %v) = %v, want %v", tc.preemptive, tc.stt, tc.at, got, tc.want)
+		}
 	}
 }
