@@ -349,15 +349,17 @@ func detectorFactory(cfg *config) (func() dialogue.Detector, error) {
 	return dialogue.VADFactory(opt)
 }
 
-// streamPreemptAt is -preempt-at auto's bar with -stt openai-realtime: a
-// speculation there costs one commit of audio already streamed, so the
-// reply starts sooner (BENCHMARKS.md, model servers' delays).
+// streamPreemptAt is -preempt-at auto's bar with -stt openai-realtime:
+// its transcript comes a fixed delay after a commit, so an earlier commit
+// moves the reply most; a kept speculation costs only its commit, a
+// dropped one a replay of the turn (BENCHMARKS.md, model servers' delays).
 const streamPreemptAt = 0.2
 
 // preemptAt maps -preemptive and -preempt-at (0: auto) to
 // dialogue.Options.PreemptAt: auto is streamPreemptAt for the streaming
-// transcription STT and dialogue.DefaultPreemptAt for the others, whose
-// speculation re-decodes or re-uploads the turn.
+// transcription STT and dialogue.DefaultPreemptAt for the others: with
+// -stt openai a lower bar measured little gain for many more uploads; with
+// sphinx each speculation is a final decode on the server's own CPU.
 func preemptAt(preemptive, stt string, at float64) float64 {
 	switch {
 	case preemptive == "off":
