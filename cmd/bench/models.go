@@ -41,7 +41,7 @@ func init() {
 	flag.DurationVar(&mdOpt.stt, "models-stt-delay", 250*time.Millisecond, "models: the fake transcription's delay after the upload ends")
 	flag.DurationVar(&mdOpt.stream, "models-stream-delay", 100*time.Millisecond, "models: the fake Realtime transcription's delay from the commit to .completed")
 	flag.StringVar(&mdOpt.modes, "models-stt", "upload,stream", "models: which STT rows to run: upload (-stt openai), stream (-stt openai-realtime), comma-separated")
-	flag.StringVar(&mdOpt.settings, "models-settings", "fixed/off,fixed/on,adaptive/off,adaptive/on", "models: which -endpointing/-preemptive settings to run, comma-separated; a setting may end in @F, its -preempt-at (adaptive/on@0.2)")
+	flag.StringVar(&mdOpt.settings, "models-settings", "fixed/off,adaptive/off,adaptive/on", "models: which -endpointing/-preemptive settings to run, comma-separated; a setting may end in @F, its -preempt-at (adaptive/on@0.2; without: the server's auto); each runs an espeak and a real call per STT")
 	flag.StringVar(&mdOpt.preemptAt, "models-preempt-at", "", "models: the server's -preempt-at (empty: its default)")
 	flag.DurationVar(&mdOpt.token, "models-token-delay", 350*time.Millisecond, "models: the fake chat model's delay to its first token")
 	flag.DurationVar(&mdOpt.audio, "models-audio-delay", 150*time.Millisecond, "models: the fake speech model's delay to its first audio")
