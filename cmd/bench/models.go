@@ -34,6 +34,7 @@ var mdOpt struct {
 	paused, turns              int
 	modes, settings, preemptAt string
 	voices, command            string
+	transcript                 string
 	digits                     int
 }
 
@@ -49,6 +50,7 @@ func init() {
 	flag.IntVar(&mdOpt.paused, "models-paused", 4, "models: of scenario A's 20 questions, how many are spoken with a 250 ms pause inside")
 	flag.StringVar(&mdOpt.voices, "models-voices", "espeak,real", "models: which callers each setting runs: espeak (scenario A's questions) and real (recordings: librivox sentences, -models-real-command, FSDD digit strings), comma-separated")
 	flag.StringVar(&mdOpt.command, "models-real-command", "/usr/share/pocketsphinx/test/data/goforward.raw", "models: a real spoken command (16 kHz mono 16-bit raw) in the real call (absent: left out)")
+	flag.StringVar(&mdOpt.transcript, "models-transcript", "what time is it", "models: what the fake STTs hear in every turn and every speculation (its last word is the adaptive end of turn's hint once a commit's deltas are the stream's partial)")
 	flag.IntVar(&mdOpt.digits, "models-real-digits", 3, "models: FSDD digit strings per held-out speaker (nicolas, theo) in the real call")
 }
 
@@ -256,7 +258,7 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMod
 	fake := fakeoai.Start(fakeoai.Options{
 		TTS:             voice,
 		TranscribeDelay: mdOpt.stt, FirstTokenDelay: mdOpt.token, FirstAudioDelay: mdOpt.audio,
-		Transcribe: func([]int16, int) string { return "what time is it" },
+		Transcribe: func([]int16, int) string { return mdOpt.transcript },
 		Reply:      func(string) string { return mdAnswer },
 	})
 	defer fake.Close()
@@ -264,7 +266,7 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMod
 	var rt *fakerealtime.Server
 	if sttMode == "stream" {
 		rt = fakerealtime.Start(fakerealtime.Options{TTS: voice, TranscribeDelay: mdOpt.stream,
-			Transcribe: func(int, []int16) string { return "what time is it" }})
+			Transcribe: func(int, []int16) string { return mdOpt.transcript }})
 		defer rt.Close()
 		sttArgs = []string{"-stt", "openai-realtime", "-stt-url", rt.URL()}
 	}
@@ -332,9 +334,9 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMod
 func modelsMarkdown(runs []mdRun, started time.Time, load0, commit string, nTurns, nReal int, notes []string) string {
 	var b strings.Builder
 	floor := float64(mdOpt.token+mdOpt.audio) / float64(time.Millisecond)
-	fmt.Fprintf(&b, "\nRun %s at commit `%s` on %s (%d cores), load %s → %s, took %v. Servers: internal/fakeoai behind `-llm openai -tts openai`: first token %v after the request (then a word every 15 ms), first audio %v after the request (espeak-ng voice, 24 kHz pcm). STT upload: `-stt openai` against internal/fakeoai, transcription %v after the upload ends. STT stream: `-stt openai-realtime` against internal/fakerealtime's transcription session, the audio appended as it is spoken, `.completed` %v after the commit. Caller: callbot, scenario A's %d questions (espeak-ng, five voices), %d of them with a %v pause after their second word (*espeak* rows); *real* rows: %d real recordings at 16 kHz, played as recorded, in one call: pocketsphinx-testdata's librivox sentences (one reader, 3–7 s each, with their inner pauses), its `goforward.raw` (\"go forward ten meters\") and %d FSDD digit strings per speaker of turn-eval's held-out split (%s; 3–6 digits, 100–400 ms gaps); the fakes hear every turn as \"what time is it\". One call per row.\n\n",
+	fmt.Fprintf(&b, "\nRun %s at commit `%s` on %s (%d cores), load %s → %s, took %v. Servers: internal/fakeoai behind `-llm openai -tts openai`: first token %v after the request (then a word every 15 ms), first audio %v after the request (espeak-ng voice, 24 kHz pcm). STT upload: `-stt openai` against internal/fakeoai, transcription %v after the upload ends. STT stream: `-stt openai-realtime` against internal/fakerealtime's transcription session, the audio appended as it is spoken, `.completed` %v after the commit. Caller: callbot, scenario A's %d questions (espeak-ng, five voices), %d of them with a %v pause after their second word (*espeak* rows); *real* rows: %d real recordings at 16 kHz, played as recorded, in one call: pocketsphinx-testdata's librivox sentences (one reader, 3–7 s each, with their inner pauses), its `goforward.raw` (\"go forward ten meters\") and %d FSDD digit strings per speaker of turn-eval's held-out split (%s; 3–6 digits, 100–400 ms gaps); the fakes hear every turn as %q. One call per row.\n\n",
 		started.UTC().Format("2006-01-02 15:04"), commit, benchmd.CPUModel(), runtime.NumCPU(), load0, loadAvg(), time.Since(started).Round(time.Second),
-		mdOpt.token, mdOpt.audio, mdOpt.stt, mdOpt.stream, nTurns, mdOpt.paused, mdPause, nReal, mdOpt.digits, strings.Join(mdRealSpeakers, ", "))
+		mdOpt.token, mdOpt.audio, mdOpt.stt, mdOpt.stream, nTurns, mdOpt.paused, mdPause, nReal, mdOpt.digits, strings.Join(mdRealSpeakers, ", "), mdOpt.transcript)
 	for _, n := range notes {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
