@@ -175,7 +175,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.StringVar(&c.preemptive, "preemptive", "on",
 		"preemptive replies: on prepares the reply (STT, LLM, first TTS audio) once the pause reaches -preempt-at of the end-of-turn wait, and plays it only when the turn ends; off waits for the end of turn")
 	fs.StringVar(&c.preemptAtFlag, "preempt-at", "auto",
-		"-preemptive on: the fraction of the end-of-turn wait the pause must reach before the reply is prepared (0 < F ≤ 1; lower starts sooner and is dropped more often), or auto: 0.2 with -stt openai-realtime (a speculation costs a commit), 0.6 otherwise")
+		"-preemptive on: the fraction of the end-of-turn wait the pause must reach before the reply is prepared (0 < F ≤ 1; lower starts sooner and is dropped more often), or auto: 0.1 with -stt openai-realtime (its transcript comes a fixed delay after a commit), 0.6 otherwise")
 	fs.Float64Var(&c.vadThreshold, "vad-threshold", vad.DefaultThreshold, "speech probability threshold of the VAD (0..1; in a fluctuating background -vad-fluctuating-threshold applies)")
 	fs.Float64Var(&c.vadStart, "vad-start-threshold", 0,
 		"in a fluctuating background, probability one frame must reach for speech to start a turn (vad-threshold..1; 0: the larger of 0.998 and vad-threshold)")

@@ -353,7 +353,7 @@ func detectorFactory(cfg *config) (func() dialogue.Detector, error) {
 // its transcript comes a fixed delay after a commit, so an earlier commit
 // moves the reply most; a kept speculation costs only its commit, a
 // dropped one a replay of the turn (BENCHMARKS.md, model servers' delays).
-const streamPreemptAt = 0.2
+const streamPreemptAt = 0.1
 
 // preemptAt maps -preemptive and -preempt-at (0: auto) to
 // dialogue.Options.PreemptAt: auto is streamPreemptAt for the streaming
