@@ -78,19 +78,20 @@ func NewEngine(opt Options) (*Engine, error) {
 // Name implements stt.Engine.
 func (e *Engine) Name() string { return "sphinx" }
 
-// Warm builds one decoder now, so the first utterance does not pay for
-// loading the model, and reports whether the model and grammar load.
+// Warm builds one decoder of each pool now (the stream's, the general-LM
+// pass's and the spare a final's grammar pass runs on), so the first
+// utterance does not pay for loading the model, and reports whether the
+// model and grammar load.
 func (e *Engine) Warm(ctx context.Context) error {
-	d, err := e.pool.acquire(ctx)
-	if err != nil {
-		return err
-	}
-	e.pool.release(d, false)
-	if e.lmPool != nil {
-		if d, err = e.lmPool.acquire(ctx); err != nil {
+	for _, p := range []*pool{e.pool, e.lmPool, e.asidePool} {
+		if p == nil {
+			continue
+		}
+		d, err := p.acquire(ctx)
+		if err != nil {
 			return err
 		}
-		e.lmPool.release(d, false)
+		p.release(d, false)
 	}
 	return nil
 }

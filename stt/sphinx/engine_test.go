@@ -321,3 +321,43 @@ func TestStreamOnDoneContextGivesTheDecoderBack(t *testing.T) {
 	}
 	e.pool.release(d, false)
 }
+
+// TestWarmBuildsEveryDecoder: after Warm the first final builds no decoder
+// on its own path: the stream's, the general-LM pass's and the spare its
+// grammar pass runs on beside the phone loop are all ready and reused.
+func TestWarmBuildsEveryDecoder(t *testing.T) {
+	testtier.Slow(t, "pocketsphinx builds three decoders and decodes")
+	requireTools(t, true)
+	e := newTestEngine(t, Options{PoolSize: 1})
+	if err := e.Warm(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	pools := map[string]*pool{"stream": e.pool, "general LM": e.lmPool, "spare": e.asidePool}
+	for name, p := range pools {
+		if created, idle := p.stats(); created != 1 || idle != 1 {
+			t.Fatalf("%s pool after Warm: created %d idle %d, want 1 and 1", name, created, idle)
+		}
+	}
+	st, err := e.NewStream(t.Context(), stt.StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := st.(*stream)
+	writeAll(t, s, speak(t, "en-us+f2", "what is the date today"))
+	res, err := s.Finish(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	if res.Text != "what is the date today" {
+		t.Errorf("heard %q", res.Text)
+	}
+	if s.passesAside.Load() == 0 {
+		t.Error("the final's grammar pass did not run on the spare decoder")
+	}
+	for name, p := range pools {
+		if created, _ := p.stats(); created != 1 {
+			t.Errorf("%s pool: the first final built %d more decoders", name, created-1)
+		}
+	}
+}
