@@ -12,6 +12,8 @@ package espeak
 
 import (
 	"context"
+	"errors"
+	"io"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -136,6 +138,25 @@ func (e *Engine) run(s *stream, text, voice string) error {
 		return synthProcess(s, e.bin, text, voice, e.opt.Rate)
 	case <-s.ctx.Done():
 		return context.Cause(s.ctx)
+	}
+}
+
+// Warm speaks a word with the default voice and drops the audio, so the
+// first reply does not pay for loading the voice (about 5 ms), and an
+// unknown voice fails at start (ErrUnknownVoice) rather than in a call.
+func (e *Engine) Warm(ctx context.Context) error {
+	s, err := e.Synthesize(ctx, "ready.", tts.Options{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for {
+		if _, err := s.Next(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
 	}
 }
 

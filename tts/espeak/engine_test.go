@@ -383,3 +383,22 @@ func TestSegments(t *testing.T) {
 		}
 	}
 }
+
+// TestWarm: Warm speaks with the default voice; an unknown default voice
+// fails there, at start, instead of in the first call; a closed engine
+// reports ErrClosed.
+func TestWarm(t *testing.T) {
+	for _, mode := range modes {
+		if err := newTestEngine(t, Options{Mode: mode}).Warm(t.Context()); err != nil {
+			t.Fatalf("%v: %v", mode, err)
+		}
+		e := newTestEngine(t, Options{Mode: mode, Voice: "xx-nosuchvoice"})
+		if err := e.Warm(t.Context()); !errors.Is(err, ErrUnknownVoice) {
+			t.Fatalf("%v, unknown voice: %v, want ErrUnknownVoice", mode, err)
+		}
+		_ = e.Close()
+		if err := e.Warm(t.Context()); !errors.Is(err, ErrClosed) {
+			t.Fatalf("%v, closed: %v, want ErrClosed", mode, err)
+		}
+	}
+}
