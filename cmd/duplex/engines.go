@@ -98,6 +98,12 @@ func buildEngines(ctx context.Context, cfg *config) (*engines, error) {
 		}
 		e.tts = t
 		e.close = append(e.close, t.Close)
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err = t.Warm(wctx)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("-tts espeak: %w", err)
+		}
 	case "openai":
 		t, err := ttsopenai.New(ttsopenai.Options{BaseURL: cfg.ttsURL, APIKey: key, Model: cfg.ttsModel, Voice: cfg.voice})
 		if err != nil {

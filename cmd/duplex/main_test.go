@@ -27,6 +27,7 @@ import (
 	"github.com/duplex-ai/duplex/internal/wav"
 	"github.com/duplex-ai/duplex/media"
 	"github.com/duplex-ai/duplex/transcript"
+	"github.com/duplex-ai/duplex/tts/espeak"
 
 	"github.com/duplex-ai/duplex/internal/testtier"
 )
@@ -632,5 +633,23 @@ func TestPreemptAtPerSTT(t *testing.T) {
 		if got := preemptAt(tc.preemptive, tc.stt, tc.at); got != tc.want {
 			t.Errorf("preemptAt(%s, %s, %v) = %v, want %v", tc.preemptive, tc.stt, tc.at, got, tc.want)
 		}
+	}
+}
+
+// TestEnginesWarmAtStart: the offline engines are warmed before the server
+// listens, so a voice espeak-ng does not know fails the start, not the
+// first call's first reply.
+func TestEnginesWarmAtStart(t *testing.T) {
+	testtier.Slow(t, "pocketsphinx builds its decoders")
+	cfg, err := parseConfig([]string{"-voice", "xx-nosuchvoice"}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := buildEngines(t.Context(), cfg)
+	if err == nil {
+		e.Close()
+	}
+	if !errors.Is(err, espeak.ErrUnknownVoice) {
+		t.Fatalf("buildEngines with an unknown voice: %v, want espeak.ErrUnknownVoice", err)
 	}
 }
