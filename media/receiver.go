@@ -11,6 +11,8 @@ import (
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
+
+	"github.com/duplex-ai/duplex/internal/dsp"
 )
 
 const (
@@ -123,9 +125,12 @@ func NewAudioReceiver(opt AudioReceiverOptions) (*AudioReceiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs, err := NewResampler(OpusSampleRate, PipelineSampleRate)
+	// Delayed (by the filter's half-width, 1 ms) rather than holding it
+	// back: each 20 ms packet then completes its own frame, instead of the
+	// frame waiting 20 ms for the next packet's first millisecond.
+	rs, err := dsp.NewDelayedResampler(OpusSampleRate, PipelineSampleRate)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrInvalidSampleRate, err)
 	}
 	r := &AudioReceiver{
 		opt:  opt,
@@ -459,6 +464,11 @@ func (r *AudioReceiver) emitFrame(src []int16, emit func(Frame)) {
 // starts a new segment at the end of the last emitted frame.
 func (r *AudioReceiver) endSegment(emit func(Frame)) {
 	r.acc = r.rs.Flush(r.acc)
+	// The delayed resampler's flush also gives the delay's outputs: keep the
+	// segment as long as its input.
+	if want := int((r.segIn+2)/3 - r.segOut); want >= 0 && len(r.acc) > want {
+		r.acc = r.acc[:want]
+	}
 	r.emitFrames(emit)
 	if len(r.acc) > 0 {
 		n := len(r.acc)

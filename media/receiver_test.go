@@ -415,3 +415,23 @@ func BenchmarkAudioReceiverPush(b *testing.B) {
 		i++
 	}
 }
+
+// TestAudioReceiverFrameWithItsPacket: each 20 ms packet received in order
+// completes its own frame at once; the frame does not wait for the next
+// packet (20 ms more latency on everything the caller says).
+func TestAudioReceiverFrameWithItsPacket(t *testing.T) {
+	pkts := opusStream(t, 10, 100, 5000, false)
+	r := newReceiver(t, AudioReceiverOptions{})
+	n := 0
+	emit := func(Frame) { n++ }
+	for i, p := range pkts {
+		r.Push(p, emit)
+		if n != i+1 {
+			t.Fatalf("after packet %d: %d frames, want %d", i, n, i+1)
+		}
+	}
+	r.Flush(emit)
+	if n != 10 {
+		t.Fatalf("after Flush: %d frames, want 10 (no padded frame for the resampler's delay)", n)
+	}
+}
