@@ -13,8 +13,8 @@ package espeak
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 	"sync"
