@@ -375,10 +375,16 @@ func classify(text string) Hint {
 		return HintNone
 	}
 	switch text[len(text)-1] {
-	case '.', '?', '!':
+	case '?', '!':
 		return HintComplete
 	case ',':
 		return HintContinue
+	case '.':
+		// A transcription service closes every committed segment with a
+		// full stop, a sentence's first half too: judge the words.
+		if text = strings.TrimRight(text, ". "); text == "" {
+			return HintNone
+		}
 	}
 	last := lastWord(text)
 	switch strings.ToLower(last) {

@@ -135,6 +135,8 @@ func TestClassifyPartial(t *testing.T) {
 		"i want the": HintContinue, "pizza and": HintContinue, "so um": HintContinue, "well,": HintContinue,
 		"what time is it": HintComplete, "turn on the lights please": HintComplete, "Is it raining?": HintComplete,
 		"yeah": HintComplete, "tell me a story about dragons": HintNone,
+		"What time is it.": HintComplete, "He was not an ill disposed.": HintNone, "My number is.": HintContinue,
+		"Three, seven.": HintDigits, "...": HintNone,
 	} {
 		if got := ClassifyPartial(text).Class(); got != want {
 			t.Errorf("ClassifyPartial(%q) = %v, want %v", text, got, want)
