@@ -41,6 +41,12 @@ type turn struct {
 // and returns the per-frame speech probabilities, the detector's per-frame
 // decisions (vad.Detector.LastIsSpeech) and the turns.
 func runDetector(pcm []int16, mk NewClassifier, topt vad.TurnOptions) ([]float64, []bool, []turn, error) {
+	return runDetectorHook(pcm, mk, topt, nil)
+}
+
+// runDetectorHook is runDetector calling hook (when not nil) before each
+// frame f is pushed: what a live recogniser tells the detector.
+func runDetectorHook(pcm []int16, mk NewClassifier, topt vad.TurnOptions, hook func(f int, d *vad.Detector)) ([]float64, []bool, []turn, error) {
 	c, err := mk()
 	if err != nil {
 		return nil, nil, nil, err
@@ -56,6 +62,9 @@ func runDetector(pcm []int16, mk NewClassifier, topt vad.TurnOptions) ([]float64
 	var open *turn
 	for f := range frames {
 		at := time.Duration(f) * FrameTime
+		if hook != nil {
+			hook(f, d)
+		}
 		for _, e := range d.Push(pcm[f*fl:(f+1)*fl], at) {
 			switch e.Type {
 			case vad.SpeechStarted:
@@ -80,11 +89,16 @@ func runDetector(pcm []int16, mk NewClassifier, topt vad.TurnOptions) ([]float64
 // Evaluate runs a fresh classifier and detector over pcm (a Mix of c,
 // possibly resampled to topt.SampleRate) and scores it against c's labels.
 func Evaluate(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions) (Result, error) {
-	var r Result
 	_, speech, turns, err := runDetector(pcm, mk, topt)
 	if err != nil {
-		return r, err
+		return Result{}, err
 	}
+	return score(c, speech, turns, topt), nil
+}
+
+// score scores a detector's per-frame decisions and turns against c.
+func score(c *Corpus, speech []bool, turns []turn, topt vad.TurnOptions) Result {
+	var r Result
 	for f, got := range speech[:min(len(speech), len(c.Labels))] {
 		want := c.Labels[f]
 		switch {
@@ -154,7 +168,7 @@ func Evaluate(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions) (R
 		}
 		r.EndExtra = append(r.EndExtra, last.endDecided-u.End-minSil)
 	}
-	return r, nil
+	return r
 }
 
 // FalseStarts runs a fresh classifier and detector over noise-only pcm and
