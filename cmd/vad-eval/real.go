@@ -15,6 +15,14 @@ import (
 	"github.com/duplex-ai/duplex/vad/eval"
 )
 
+// realOpt holds the real section's flags.
+var realOpt struct {
+	recogniser bool
+	conds      string
+	cache      string
+	strings    int
+}
+
 // runReal builds the real-speech corpora (each one left out, and said so,
 // when its folder is absent), scores both contenders on them and writes the
 // real-speech section.
@@ -22,6 +30,9 @@ func runReal(out, fsddDir, librivoxDir string) error {
 	start := time.Now()
 	ctx := context.Background()
 	rcfg := eval.DefaultRealConfig()
+	if realOpt.strings > 0 {
+		rcfg.Strings = realOpt.strings
+	}
 	cfg := eval.DefaultConfig()
 	cfg.Seed, cfg.NoiseOnly = rcfg.Seed, 0
 	var sets []eval.RealSet
@@ -91,6 +102,17 @@ func runReal(out, fsddDir, librivoxDir string) error {
 	if len(sets) == 0 {
 		return fmt.Errorf("no real speech found: %s", strings.Join(notes, " "))
 	}
+	var rec *liveRecogniser
+	if realOpt.recogniser {
+		if rec, err = newLiveRecogniser(realOpt.cache); err != nil {
+			return err
+		}
+		defer func() {
+			if err := rec.Close(); err != nil {
+				fmt.Fprintln(os.Stderr, "vad-eval: partials cache:", err)
+			}
+		}()
+	}
 	topt := vad.TurnOptions{}
 	sweepVals := []time.Duration{300 * time.Millisecond, 400 * time.Millisecond, 500 * time.Millisecond, 600 * time.Millisecond}
 	for i := range sets {
@@ -100,6 +122,11 @@ func runReal(out, fsddDir, librivoxDir string) error {
 			return err
 		}
 		sets[i].Rows = rows
+		if rec != nil {
+			if err := defaultTurns(rec, sets[i].Name, c, rows); err != nil {
+				return err
+			}
+		}
 		alt, err := c.Relabel(eval.AltFloorDB)
 		if err != nil {
 			return err
@@ -195,6 +222,41 @@ func runReal(out, fsddDir, librivoxDir string) error {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "vad-eval: wrote %s\n", out)
+	}
+	return nil
+}
+
+// defaultTurns measures each spectral row of realOpt.conds again under the server's default end of turn, with rec's partials.
+func defaultTurns(rec *liveRecogniser, name string, c *eval.Corpus, rows []eval.Row) error {
+	start, audio := time.Now(), rec.audio
+	spectral := eval.Contenders()[0]
+	topt := vad.TurnOptions{Endpointing: &vad.EndpointOptions{}}
+	for i := range rows {
+		r := &rows[i]
+		cond := r.Noise
+		if !math.IsInf(r.SNR, 1) {
+			cond = fmt.Sprintf("%s:%g", r.Noise, r.SNR)
+		}
+		if r.VAD != spectral.Name || !slices.Contains(strings.Split(realOpt.conds, ","), cond) {
+			continue
+		}
+		kind := eval.White
+		for _, k := range eval.NoiseKinds {
+			if k.String() == r.Noise {
+				kind = k
+			}
+		}
+		key := fmt.Sprintf("%s/%d/%d/%s/%g", name, c.Config.Seed, len(c.Utts), kind, r.SNR)
+		res, err := eval.EvaluatePartials(c, c.Mix(kind, r.SNR), spectral.New, topt, rec.source(key))
+		if err != nil {
+			return err
+		}
+		r.Default = &res
+		if err := rec.save(); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "vad-eval: %s %s %g dB, server default: %d of %d split (%s, %s of audio decoded)\n", name, r.Noise, r.SNR,
+			res.SplitUtts, res.Utts, time.Since(start).Round(time.Second), (rec.audio - audio).Round(time.Second))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,5 +59,34 @@ func TestEvaluatePartials(t *testing.T) {
 		if from, _ := c.PartialWindow(i+1, len(pcm)); to > from {
 			t.Errorf("windows %d and %d overlap: %d > %d", i, i+1, to, from)
 		}
+	}
+}
+
+// TestRealReportDefault shows the server-default split where it was
+// measured ("–" elsewhere) and judges the ≤ 5 % goal on those rows only.
+func TestRealReportDefault(t *testing.T) {
+	ms := time.Millisecond
+	def := Result{Utts: 20, SplitUtts: 1, EndExtra: []time.Duration{100 * ms, 200 * ms, 900 * ms}}
+	set := RealSet{Name: "digits", Rows: []Row{
+		{Noise: "clean", SNR: math.Inf(1), VAD: "spectral", Result: Result{Utts: 20, SplitUtts: 10}, Default: &def},
+		{Noise: "white", SNR: 20, VAD: "spectral", Result: Result{Utts: 20, SplitUtts: 8}},
+	}}
+	tab := RealTableMarkdown([]RealSet{set}, vad.TurnOptions{})
+	if !strings.Contains(tab, "| 10 (50.0 %) | 1 (5.0 %), 500/1200 |") {
+		t.Errorf("clean row lacks the server default's split and end (1 of 20, 500/1200 ms):\n%s", tab)
+	}
+	if !strings.Contains(tab, "| 8 (40.0 %) | – |") {
+		t.Errorf("white row: want \"–\" where the default was not measured:\n%s", tab)
+	}
+	v := RealVerdictMarkdown([]RealSet{set}, "spectral")
+	if !strings.Contains(v, "fixed 300 ms (`-endpointing fixed`, the `-vad-min-silence` default): **missed** (worst clean 50.0 %)") {
+		t.Errorf("fixed verdict:\n%s", v)
+	}
+	if !strings.Contains(v, "server default (`-endpointing adaptive` with the live partials): **met** (worst clean 5.0 % of 20)") {
+		t.Errorf("server default verdict:\n%s", v)
+	}
+	set.Rows[0].Default = nil
+	if v := RealVerdictMarkdown([]RealSet{set}, "spectral"); strings.Contains(v, "server default") {
+		t.Errorf("a verdict on the server default with nothing measured:\n%s", v)
 	}
 }

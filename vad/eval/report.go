@@ -33,6 +33,10 @@ type Row struct {
 	Result      Result
 	FalsePerMin float64 // NaN when not measured (clean)
 	NoiseInTurn float64 // share of the noise-only audio inside turns
+	// Default, when measured, is the same mixture under the server's
+	// default end of turn (adaptive, with the live recogniser's partials:
+	// EvaluatePartials).
+	Default *Result
 }
 
 // SweepRow is one line of the MinSilence sweep.
