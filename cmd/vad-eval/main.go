@@ -37,7 +37,7 @@ func main() {
 	librivox := flag.String("librivox", "/usr/share/pocketsphinx/test/data/librivox", "read sentences (pocketsphinx-testdata); absent: left out")
 	flag.BoolVar(&realOpt.recogniser, "recogniser", true, "real section: also measure the server's default end of turn (adaptive, "+
 		"with stt/sphinx's live partials) in the -recogniser-conds; false: the fixed 300 ms detector only")
-	flag.StringVar(&realOpt.conds, "recogniser-conds", "clean,white:20,white:10", "real section: the mixtures decoded for the server "+
+	flag.StringVar(&realOpt.conds, "recogniser-conds", "clean,white:20,pink:20,white:10", "real section: the mixtures decoded for the server "+
 		"default, noise:SNR or clean (each costs about a minute of decoding per minute of audio on a loaded machine)")
 	flag.StringVar(&realOpt.cache, "partials-cache", "", "real section: JSON file keeping the recogniser's partials between runs (empty: none)")
 	flag.IntVar(&realOpt.strings, "digit-strings", 0, "real section: FSDD digit strings per speaker of the four (the held-out pair says as many as the four would; 0: the default 40; fewer for a quick look)")
