@@ -182,3 +182,26 @@ func fsddStrings(dir string, speakers []string, n int, seed uint64) ([]recording
 	}
 	return out, nil
 }
+
+// fsddSingles picks n single-digit FSDD recordings of speakers (seeded,
+// the digits in turn), 8→16 kHz and padded: real short utterances that
+// are no skill request.
+func fsddSingles(dir string, speakers []string, n int, seed uint64) ([]recording, error) {
+	var out []recording
+	r := rand.New(rand.NewPCG(seed, 0x51d))
+	for i := 0; i < n; i++ {
+		spk, d := speakers[i%len(speakers)], i%10
+		fs, err := filepath.Glob(filepath.Join(dir, fmt.Sprintf("%d_%s_*.wav", d, spk)))
+		if err != nil || len(fs) == 0 {
+			return nil, fmt.Errorf("FSDD speaker %s, digit %d: no recordings under %s", spk, d, dir)
+		}
+		sort.Strings(fs)
+		f := fs[r.IntN(len(fs))]
+		p, err := soxPCM(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, recording{"fsdd1/" + filepath.Base(f), fmt.Sprint(d), pad(p)})
+	}
+	return out, nil
+}

@@ -208,6 +208,16 @@ func buildJobs(c config) ([]job, error) {
 		for _, r := range strs {
 			jobs = append(jobs, job{"fsdd", sp.split, r.name, "clean", "digits", r.ref, r.pcm})
 		}
+		if c.only == "digits" {
+			continue
+		}
+		singles, err := fsddSingles(c.fsdd, sp.speakers, c.fsddN, c.seed)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range singles {
+			jobs = append(jobs, job{"fsdd1", sp.split, r.name, "clean", "none", r.ref, r.pcm})
+		}
 	}
 	return jobs, nil
 }
@@ -248,6 +258,12 @@ func accepts(sc sphinx.Scores, t thresholds) bool {
 	return sc.Grammar != "" && sc.GrammarPath-sc.PhonePath >= t.margin && r >= t.minR && r <= t.maxR
 }
 
+// realOffGrammar: a real recording that is no skill request (a
+// pocketsphinx-testdata one or a single FSDD digit).
+func realOffGrammar(o outcome) bool {
+	return (o.set == "real" || o.set == "fsdd1") && !wanted(o)
+}
+
 // wanted: the utterance should be accepted by the grammar (a skill request
 // or a digit string).
 func wanted(o outcome) bool { return o.skill != "none" }
@@ -285,7 +301,7 @@ func calibrate(rs []outcome) (best thresholds, bestScore float64) {
 // grammar phrase other than a digit string.
 func realSkillPhrase(rs []outcome, t thresholds) bool {
 	for _, o := range rs {
-		if o.set == "real" && !wanted(o) && accepts(o.sc, t) {
+		if realOffGrammar(o) && accepts(o.sc, t) {
 			if _, digits := sphinx.DigitString(strings.Fields(o.sc.Grammar)); !digits {
 				return true
 			}
@@ -360,7 +376,7 @@ func markdown(rs []outcome, took time.Duration) string {
 	fmt.Fprintf(&b, "Method: %d skill requests and %d requests outside the skills (%d of them in `phrases`, %d in `offPhrases`), spoken by %d espeak-ng voices (%s; "+
 		"resampled 22.05→16 kHz by sox, dither seeded), clean and with seeded white Gaussian noise at 20 dB SNR, and by festival's HTS voice `cmu_us_slt_arctic_hts` (clean); "+
 		"the real recordings of Debian pocketsphinx-testdata (5 librivox sentences, 5 card-name recordings, goforward, numbers, something, a tidigits string); "+
-		"and FSDD digit strings (3–6 digits of one speaker, 100–400 ms apart, 8→16 kHz). All padded with 300 ms of silence, streamed in 20 ms writes, batch CMN. "+
+		"and FSDD digit strings (3–6 digits of one speaker, 100–400 ms apart, 8→16 kHz) and as many single FSDD digits (one recording each, the digits in turn, seeded: real short speech that is no skill request). All padded with 300 ms of silence, streamed in 20 ms writes, batch CMN. "+
 		"**Before** = the skills grammar alone (its result stands when its confidence ≥ 0.5, else the general LM's, taken as understood); **now** = the grammar result scored "+
 		"against a free phone loop on the same audio (`stt/sphinx` Options.MinMargin/MinPhoneRatio/MaxPhoneRatio), rejected results decoded by the general LM and marked not understood. "+
 		"A *skill answer* is a reply of `llm/local` from one of its skills (anything but quoting what was heard, \"didn't catch that\", a digit string, or the fallback).\n\n",
@@ -387,7 +403,7 @@ func markdown(rs []outcome, took time.Duration) string {
 	// Whether the fit carries to real speech, which the calibration split lacks.
 	var realOffTest []outcome
 	for _, o := range test {
-		if o.set == "real" && !wanted(o) {
+		if realOffGrammar(o) {
 			realOffTest = append(realOffTest, o)
 		}
 	}
@@ -413,6 +429,7 @@ func markdown(rs []outcome, took time.Duration) string {
 	for _, r := range []row{
 		{"real recordings (pocketsphinx-testdata), none a skill request", func(o outcome) bool { return o.set == "real" }, false},
 		{"FSDD digit strings (" + strings.Join(testSpeakers, "/") + ")", func(o outcome) bool { return o.set == "fsdd" }, false},
+		{"FSDD single digits (" + strings.Join(testSpeakers, "/") + "), real, none a skill request", func(o outcome) bool { return o.set == "fsdd1" }, false},
 		{"espeak-ng, outside the skills", func(o outcome) bool { return o.set == "espeak" && o.skill == "none" }, false},
 		{"festival, outside the skills", func(o outcome) bool { return o.set == "festival" && o.skill == "none" }, false},
 		{"espeak-ng skill requests, clean", func(o outcome) bool { return o.set == "espeak" && o.skill != "none" && o.cond == "clean" }, true},
@@ -461,7 +478,7 @@ func markdown(rs []outcome, took time.Duration) string {
 	b.WriteString("| min margin | in-grammar accepted | off-grammar rejected | real off-grammar rejected |\n|---:|---:|---:|---:|\n")
 	var realOff []outcome
 	for _, o := range test {
-		if o.set == "real" && o.skill == "none" {
+		if realOffGrammar(o) {
 			realOff = append(realOff, o)
 		}
 	}
