@@ -118,6 +118,25 @@ func TestCalibrateRealConstraint(t *testing.T) {
 	}
 }
 
+// A single FSDD digit is real speech outside the skills: the fit never
+// takes it for a skill phrase either.
+func TestCalibrateSingleDigitConstraint(t *testing.T) {
+	mk := func(set, skill, grammar string, margin float64) outcome {
+		return outcome{job: job{set: set, split: "calibration", skill: skill},
+			sc: sphinx.Scores{Grammar: grammar, GrammarPath: margin, GrammarPhones: 8, LoopPhones: 10}}
+	}
+	single := mk("fsdd1", "none", "hey there", -3)
+	rs := []outcome{mk("espeak", "greeting", "hello", -5), mk("espeak", "greeting", "hello", -1), single,
+		mk("espeak", "greeting", "hello", -4), mk("espeak", "none", "hello", -15), mk("espeak", "none", "hello", -15)}
+	best, _ := calibrate(rs)
+	if accepts(single.sc, best) {
+		t.Errorf("calibrate → %+v accepts the single digit as %q", best, single.sc.Grammar)
+	}
+	if !accepts(rs[1].sc, best) {
+		t.Errorf("calibrate → %+v rejects what it could accept", best)
+	}
+}
+
 // "yeah" heard as "yes" is the same behaviour (a backchannel, a yes to a
 // pending tool run, llm/local's acknowledgement), so it is routed right;
 // "stop" (it interrupts) and "no" (it declines) are not acknowledgements.
