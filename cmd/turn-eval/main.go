@@ -19,11 +19,11 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/duplex-ai/duplex/internal/benchmd"
+	"github.com/duplex-ai/duplex/internal/livepartials"
 	"github.com/duplex-ai/duplex/stt"
 	"github.com/duplex-ai/duplex/stt/sphinx"
 	"github.com/duplex-ai/duplex/vad"
@@ -204,12 +204,6 @@ type recKey struct {
 	snr  float64
 }
 
-// partialStream is what stt/sphinx's stream offers besides stt.Stream.
-type partialStream interface {
-	OnPartial(func(src stt.PartialSource, text string, samples int))
-	Consumed() int
-}
-
 // cached is the partials cache on disk: per item count (the items are
 // made from a fixed seed), per "item/snr".
 type cached map[string][]eval.TimedPartial
@@ -268,57 +262,10 @@ func (r *recogniser) partials(item int, snr float64, pcm []int16) ([]eval.TimedP
 		return p, nil
 	}
 	start, cpu0 := time.Now(), cpuTime()
-	st, err := r.eng.NewStream(context.Background(), stt.StreamOptions{})
+	out, srv, err := livepartials.Decode(r.eng, pcm, !r.lm)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("turn-eval: %w", err)
 	}
-	defer st.Close()
-	ps, ok := st.(partialStream)
-	if !ok {
-		return nil, fmt.Errorf("turn-eval: the sphinx stream does not report its partials")
-	}
-	var (
-		mu       sync.Mutex // the two passes call back from their goroutines
-		out, srv []eval.TimedPartial
-		lastLM   time.Time
-	)
-	ps.OnPartial(func(src stt.PartialSource, text string, samples int) {
-		mu.Lock()
-		defer mu.Unlock()
-		if src == stt.PartialLM {
-			srv = append(srv, eval.TimedPartial{Samples: samples, Text: text})
-			lastLM = time.Now()
-		} else {
-			out = append(out, eval.TimedPartial{Samples: samples, Text: text})
-		}
-	})
-	for off := 0; off+eval.FrameLen <= len(pcm); off += eval.FrameLen {
-		if err := st.Write(pcm[off : off+eval.FrameLen]); err != nil {
-			return nil, err
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for ps.Consumed() < off+eval.FrameLen {
-			if time.Now().After(deadline) {
-				return nil, fmt.Errorf("turn-eval: the recogniser took up %d of %d samples", ps.Consumed(), off+eval.FrameLen)
-			}
-			time.Sleep(200 * time.Microsecond)
-		}
-	}
-	// The general-LM pass (from lmStartAfter on) may still be catching
-	// up: let it finish what the stream gave it (no partial for 150 ms).
-	if !r.lm && len(pcm) > stt.SampleRate {
-		for quiet := time.Now().Add(3 * time.Second); time.Now().Before(quiet); time.Sleep(10 * time.Millisecond) {
-			mu.Lock()
-			l := lastLM
-			mu.Unlock()
-			if !l.IsZero() && time.Since(l) > 150*time.Millisecond {
-				break
-			}
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	// The callbacks' lock orders them before this: out is complete.
 	if verbose {
 		var b strings.Builder
 		last := "\x00"

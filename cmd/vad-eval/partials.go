@@ -1,13 +1,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
+	"github.com/duplex-ai/duplex/internal/livepartials"
 	"github.com/duplex-ai/duplex/stt"
 	"github.com/duplex-ai/duplex/stt/sphinx"
 	"github.com/duplex-ai/duplex/vad/eval"
@@ -23,12 +22,6 @@ type liveRecogniser struct {
 	cache map[string]eval.UttPartials
 	audio time.Duration // decoded (not from the cache)
 	took  time.Duration
-}
-
-// partialStream is what stt/sphinx's stream offers besides stt.Stream.
-type partialStream interface {
-	OnPartial(func(src stt.PartialSource, text string, samples int))
-	Consumed() int
 }
 
 // lmStart and lmRTF place the streaming general-LM pass's partials where
@@ -101,59 +94,15 @@ func (r *liveRecogniser) source(key string) eval.UttPartialSource {
 }
 
 func (r *liveRecogniser) decode(pcm []int16) (eval.UttPartials, error) {
-	var p eval.UttPartials
 	start := time.Now()
-	st, err := r.eng.NewStream(context.Background(), stt.StreamOptions{})
+	g, lm, err := livepartials.Decode(r.eng, pcm, true)
 	if err != nil {
-		return p, err
+		return eval.UttPartials{}, err
 	}
-	defer st.Close()
-	ps, ok := st.(partialStream)
-	if !ok {
-		return p, fmt.Errorf("the sphinx stream does not report its partials")
+	for i := range lm {
+		lm[i].Samples = max(lm[i].Samples, lmStart+int(lmRTF*float64(lm[i].Samples)))
 	}
-	var (
-		mu     sync.Mutex // the two passes call back from their goroutines
-		lastLM time.Time
-	)
-	ps.OnPartial(func(src stt.PartialSource, text string, samples int) {
-		mu.Lock()
-		defer mu.Unlock()
-		if src == stt.PartialLM {
-			p.LM = append(p.LM, eval.TimedPartial{Samples: max(samples, lmStart+int(lmRTF*float64(samples))), Text: text})
-			lastLM = time.Now()
-		} else {
-			p.Grammar = append(p.Grammar, eval.TimedPartial{Samples: samples, Text: text})
-		}
-	})
-	for off := 0; off+eval.FrameLen <= len(pcm); off += eval.FrameLen {
-		if err := st.Write(pcm[off : off+eval.FrameLen]); err != nil {
-			return p, err
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for ps.Consumed() < off+eval.FrameLen {
-			if time.Now().After(deadline) {
-				return p, fmt.Errorf("the recogniser took up %d of %d samples", ps.Consumed(), off+eval.FrameLen)
-			}
-			time.Sleep(200 * time.Microsecond)
-		}
-	}
-	// The general-LM pass (from its first second on) may still be
-	// catching up: let it finish what it was given (no partial for 150 ms).
-	if len(pcm) > stt.SampleRate {
-		for quiet := time.Now().Add(3 * time.Second); time.Now().Before(quiet); time.Sleep(10 * time.Millisecond) {
-			mu.Lock()
-			l := lastLM
-			mu.Unlock()
-			if !l.IsZero() && time.Since(l) > 150*time.Millisecond {
-				break
-			}
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
 	r.audio += time.Duration(len(pcm)) * time.Second / eval.Rate
 	r.took += time.Since(start)
-	// Copied: a pass may still call back until the deferred Close.
-	return eval.UttPartials{Grammar: append([]eval.TimedPartial(nil), p.Grammar...), LM: append([]eval.TimedPartial(nil), p.LM...)}, nil
+	return eval.UttPartials{Grammar: g, LM: lm}, nil
 }
