@@ -406,20 +406,26 @@ func TestCoughDoesNotInterrupt(t *testing.T) {
 	h.none("interruption", isType(events.TypeReplyInterrupted))
 }
 
+// TestBackchannelResumes: "mm hmm" over a reply resumes it, on a stream
+// with live partials and on one without.
 func TestBackchannelResumes(t *testing.T) {
-	h := newHarness(t, nil)
-	h.say("tell me a story", 20)
-	h.waitPlaying("speaking", isState(events.StateSpeaking))
-	h.tick(10)
-	h.say("mm hmm", 12)
-	h.waitFor("resumed speaking", isState(events.StateSpeaking))
-	done := h.waitPlaying("reply.done", isType(events.TypeReplyDone))
-	if done.Text != story {
-		t.Fatalf("reply.done %q", done.Text)
-	}
-	h.none("interruption", isType(events.TypeReplyInterrupted))
-	if n := len(h.llm.requests()); n != 1 {
-		t.Fatalf("backchannel started a new reply (%d requests)", n)
+	for name, mut := range map[string]func(*Options){"live partials": nil, "no live partials": noLivePartials} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, mut)
+			h.say("tell me a story", 20)
+			h.waitPlaying("speaking", isState(events.StateSpeaking))
+			h.tick(10)
+			h.say("mm hmm", 12)
+			h.waitFor("resumed speaking", isState(events.StateSpeaking))
+			done := h.waitPlaying("reply.done", isType(events.TypeReplyDone))
+			if done.Text != story {
+				t.Fatalf("reply.done %q", done.Text)
+			}
+			h.none("interruption", isType(events.TypeReplyInterrupted))
+			if n := len(h.llm.requests()); n != 1 {
+				t.Fatalf("backchannel started a new reply (%d requests)", n)
+			}
+		})
 	}
 }
 

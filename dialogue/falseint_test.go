@@ -90,25 +90,6 @@ func TestNoiseEndedResumes(t *testing.T) {
 	}
 }
 
-// TestBackchannelResumesWithoutPartials: "mm hmm" over a reply resumes it
-// on a stream without live partials too.
-func TestBackchannelResumesWithoutPartials(t *testing.T) {
-	h := newHarness(t, noLivePartials)
-	h.say("tell me a story", 20)
-	h.waitPlaying("speaking", isState(events.StateSpeaking))
-	h.tick(10)
-	h.say("mm hmm", 12)
-	h.waitFor("resumed speaking", isState(events.StateSpeaking))
-	done := h.waitPlaying("reply.done", isType(events.TypeReplyDone))
-	if done.Text != story {
-		t.Fatalf("reply.done %q", done.Text)
-	}
-	h.none("interruption", isType(events.TypeReplyInterrupted))
-	if n := len(h.llm.requests()); n != 1 {
-		t.Fatalf("backchannel started a new reply (%d requests)", n)
-	}
-}
-
 // TestReplyHeldOverSentenceRest: the turn ended at a pause inside a
 // sentence, and the caller says the rest (2 s) before the reply's first
 // audio. Without live partials the reply stays silent while they speak
