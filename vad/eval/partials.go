@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"sort"
 	"time"
 
 	"github.com/duplex-ai/duplex/vad"
@@ -61,18 +62,17 @@ func EvaluatePartials(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOpt
 		if err != nil {
 			return Result{}, err
 		}
+		start := len(evs)
 		evs = append(evs, event{at: from, reset: true})
-		// Merge the two passes in arrival order (each is in order).
-		g, l := p.Grammar, p.LM
-		for len(g) > 0 || len(l) > 0 {
-			if len(l) == 0 || (len(g) > 0 && g[0].Samples <= l[0].Samples) {
-				evs = append(evs, event{at: from + g[0].Samples + FrameLen, text: g[0].Text})
-				g = g[1:]
-			} else {
-				evs = append(evs, event{at: from + l[0].Samples + FrameLen, text: l[0].Text, lm: true})
-				l = l[1:]
-			}
+		for _, g := range p.Grammar {
+			evs = append(evs, event{at: from + g.Samples + FrameLen, text: g.Text})
 		}
+		for _, l := range p.LM {
+			evs = append(evs, event{at: from + l.Samples + FrameLen, text: l.Text, lm: true})
+		}
+		// The two passes in arrival order; on a tie the grammar's first.
+		u := evs[start:]
+		sort.SliceStable(u, func(a, b int) bool { return u[a].at < u[b].at })
 	}
 	next := 0
 	var gText, lmText string
