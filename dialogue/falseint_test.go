@@ -91,11 +91,9 @@ func TestNoiseEndedResumes(t *testing.T) {
 }
 
 // TestReplyHeldOverSentenceRest: the turn ended at a pause inside a
-// sentence, and the caller says the rest (2 s) before the reply's first
-// audio. Without live partials the reply stays silent while they speak
-// (before, the false-interruption timer played it over them 1.5 s in, and
-// when it ended before the rest's transcript it was neither heard nor
-// marked interrupted); the rest's words then cut it, unheard.
+// sentence and the caller says the rest (2 s) before the reply's first
+// audio. Without live partials the reply stays silent while they speak;
+// the rest's words then cut it, unheard.
 func TestReplyHeldOverSentenceRest(t *testing.T) {
 	h := newHarness(t, noLivePartials)
 	h.llm.reply = "A short answer for you."

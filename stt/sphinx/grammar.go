@@ -52,12 +52,9 @@ func SkillsGrammar() string {
 	b.WriteString("<help> = help [me] | what can you do;\n")
 	b.WriteString("<camera> = what do you see | what can you see | look at this;\n")
 	// A run of three or more digits (a phone number, a code) is its own
-	// phrase, so it is not forced into a sum. So is one digit said alone
-	// (but "oh", which took "no" and "hello"): without it, a spoken
-	// "eight" or "five" came out as "hey there" or "hi" (single FSDD
-	// digits, cmd/stt-eval). Two-digit runs took "stop" for "eight oh".
-	// (Not "<d>+": pocketsphinx's JSGF loop then joins a digit to other
-	// phrases, "two help".)
+	// phrase, not forced into a sum; so is one digit alone, else it is
+	// forced into a short phrase. Not a lone "oh" (it takes "no"), not two
+	// digits (they take "stop"), not "<d>+" (JSGF joins it to phrases).
 	b.WriteString("<digits> = <d1> | <d> <d> <d>+;\n<d> = oh | <d1>;\n<d1> = " + strings.Join(onesWords, " | ") + ";\n")
 	b.WriteString("<short> = stop | wait | yes [please] | no [thanks] | nope | yeah | okay | right | uh huh | mm hmm | hmm;\n")
 	return b.String()
