@@ -142,7 +142,7 @@ func (e *Engine) run(s *stream, text, voice string) error {
 }
 
 // Warm speaks a word with the default voice and drops the audio, so the
-// first reply does not pay for loading the voice (about 5 ms), and an
+// first reply does not pay for loading the voice, and an
 // unknown voice fails at start (ErrUnknownVoice) rather than in a call.
 func (e *Engine) Warm(ctx context.Context) error {
 	s, err := e.Synthesize(ctx, "ready.", tts.Options{})
