@@ -27,7 +27,7 @@ type gramResult struct {
 	span   int // frames the words take (wordSpan)
 }
 
-// loopMemo is the phone loop over the first n samples of utterance().
+// loopMemo is the phone loop over grammarAudio() of n samples.
 type loopMemo struct {
 	n      int
 	hyp    string
@@ -39,15 +39,15 @@ type loopMemo struct {
 // the result (see Options.MinMargin). Under decMu.
 func (s *stream) checkedPass(ctx context.Context, search string) ([]string, float64, verdict, error) {
 	o := s.eng.opt
+	audio := s.grammarAudio()
 	if o.NoRejection || !s.dec.hasPhones {
-		if err := s.fullPass(ctx, search); err != nil {
+		if err := s.fullPass(ctx, search, audio); err != nil {
 			return nil, 0, verdict{}, err
 		}
 		g := gramOf(s.dec)
 		conf := grammarConfidence(g.score, g.frames)
 		return g.words, conf, verdict{accept: len(g.words) > 0 && g.frames > 0 && conf >= o.MinGrammarConfidence}, nil
 	}
-	audio := s.utterance()
 	var (
 		g    gramResult
 		loop *loopMemo
@@ -70,7 +70,7 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 			done <- err
 		}()
 		var lerr error
-		loop, lerr = s.loopPass(ctx, len(audio))
+		loop, lerr = s.loopPass(ctx, audio)
 		if gerr := <-done; gerr != nil {
 			return nil, 0, verdict{}, gerr
 		}
@@ -78,7 +78,7 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 			return nil, 0, verdict{}, lerr
 		}
 	} else {
-		if err := s.fullPass(ctx, search); err != nil {
+		if err := s.fullPass(ctx, search, audio); err != nil {
 			return nil, 0, verdict{}, err
 		}
 		g = gramOf(s.dec)
@@ -87,7 +87,7 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 		}
 		if loop == nil {
 			var err error
-			if loop, err = s.loopPass(ctx, len(audio)); err != nil {
+			if loop, err = s.loopPass(ctx, audio); err != nil {
 				return nil, 0, verdict{}, err
 			}
 		}
@@ -104,14 +104,13 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 	return g.words, grammarConfidence(g.score, g.frames), v, nil
 }
 
-// loopPass runs the phone loop over the utterance (n samples) on the
-// stream's decoder.
-func (s *stream) loopPass(ctx context.Context, n int) (*loopMemo, error) {
-	if err := s.fullPass(ctx, searchPhones); err != nil {
+// loopPass runs the phone loop over audio on the stream's decoder.
+func (s *stream) loopPass(ctx context.Context, audio []int16) (*loopMemo, error) {
+	if err := s.fullPass(ctx, searchPhones, audio); err != nil {
 		return nil, err
 	}
 	hyp, path := s.dec.hyp()
-	return &loopMemo{n: n, hyp: hyp, path: path, frames: s.dec.frames()}, nil
+	return &loopMemo{n: len(audio), hyp: hyp, path: path, frames: s.dec.frames()}, nil
 }
 
 // gramOf is the ended grammar pass's result on d.

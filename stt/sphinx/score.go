@@ -50,9 +50,9 @@ func (e *Engine) Score(ctx context.Context, pcm []int16, withLM bool) (Scores, e
 	s.dither(s.buf)
 	s.scanLoudness()
 	var sc Scores
-	pass := func(search string) (string, int32, time.Duration, error) {
+	pass := func(search string, audio []int16) (string, int32, time.Duration, error) {
 		t0 := time.Now()
-		if err := s.fullPass(ctx, search); err != nil {
+		if err := s.fullPass(ctx, search, audio); err != nil {
 			broken = true
 			return "", 0, 0, err
 		}
@@ -60,7 +60,7 @@ func (e *Engine) Score(ctx context.Context, pcm []int16, withLM bool) (Scores, e
 		return strings.Join(cleanWords(hyp), " "), path, time.Since(t0), nil
 	}
 	if d.hasGrammar {
-		hyp, path, took, err := pass(searchGrammar)
+		hyp, path, took, err := pass(searchGrammar, s.grammarAudio())
 		if err != nil {
 			return sc, err
 		}
@@ -71,7 +71,7 @@ func (e *Engine) Score(ctx context.Context, pcm []int16, withLM bool) (Scores, e
 		sc.GrammarSpan = d.wordSpan()
 	}
 	if d.hasPhones {
-		hyp, path, took, err := pass(searchPhones)
+		hyp, path, took, err := pass(searchPhones, s.grammarAudio())
 		if err != nil {
 			return sc, err
 		}
@@ -84,7 +84,7 @@ func (e *Engine) Score(ctx context.Context, pcm []int16, withLM bool) (Scores, e
 	if !withLM {
 		return sc, nil
 	}
-	hyp, _, took, err := pass(searchLM)
+	hyp, _, took, err := pass(searchLM, s.utterance())
 	if err != nil {
 		return sc, err
 	}

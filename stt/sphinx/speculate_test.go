@@ -1,6 +1,7 @@
 package sphinx
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -200,5 +201,43 @@ func TestPartialsAfterADiscardedSpeculation(t *testing.T) {
 	}
 	if !strings.Contains(" "+last+" ", " twelve ") || !strings.Contains(" "+last+" ", " times ") {
 		t.Fatalf("last partial after the pause %q (all after it: %q), want it to hold \"twelve\" and \"times\"", last, after)
+	}
+}
+
+// TestGrammarAudioSameForAnyClosingQuiet: the grammar's final passes get
+// the same audio whether the closing quiet seen so far is the 60 ms a
+// speculation has or the longer quiet Finish has, so the result does not
+// depend on when the worker ran.
+func TestGrammarAudioSameForAnyClosingQuiet(t *testing.T) {
+	speech := make([]int16, stt.SampleRate/2)
+	for i := range speech {
+		speech[i] = int16(3000 * (i%40 - 20) / 20) // a loud sawtooth
+	}
+	quiet := func(ms int) []int16 {
+		q := make([]int16, ms*stt.SampleRate/1000)
+		for i := range q {
+			q[i] = int16(i%7 - 3)
+		}
+		return q
+	}
+	audio := func(ms int) []int16 {
+		s := &stream{buf: append(append([]int16(nil), speech...), quiet(ms)...)}
+		s.scanLoudness()
+		if s.loudEnd != len(speech) {
+			t.Fatalf("loud to %d, want %d", s.loudEnd, len(speech))
+		}
+		return s.grammarAudio()
+	}
+	want := audio(specStart * 1000 / stt.SampleRate)
+	if len(want) != len(speech)+specQuiet {
+		t.Fatalf("grammar audio of %d samples, want the speech and %d of quiet", len(want), specQuiet)
+	}
+	for _, ms := range []int{80, 160, 300, 1000} {
+		if got := audio(ms); !slices.Equal(got, want) {
+			t.Errorf("%d ms of closing quiet: the grammar audio differs from 60 ms's", ms)
+		}
+	}
+	if got := audio(10); len(got) != len(speech)+len(quiet(10)) {
+		t.Errorf("10 ms of closing quiet: %d samples, want the buffer as it is", len(got))
 	}
 }
