@@ -58,6 +58,7 @@ type stream struct {
 	wake    chan struct{}
 	abort   chan struct{} // closed by Close: the worker stops at once
 	done    chan struct{} // closed when the worker has exited
+	closeOK chan struct{} // closed when Close has given the decoder back
 	stopCtx func() bool
 
 	decMu    sync.Mutex
@@ -115,15 +116,16 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 		return nil, err
 	}
 	s := &stream{
-		eng:   e,
-		ctx:   ctx,
-		dec:   d,
-		wake:  make(chan struct{}, 1),
-		abort: make(chan struct{}),
-		done:  make(chan struct{}),
-		rng:   rand.NewPCG(1, 2),
-		cmn:   cmn,
-		adapt: adapt,
+		eng:     e,
+		ctx:     ctx,
+		dec:     d,
+		wake:    make(chan struct{}, 1),
+		abort:   make(chan struct{}),
+		done:    make(chan struct{}),
+		closeOK: make(chan struct{}),
+		rng:     rand.NewPCG(1, 2),
+		cmn:     cmn,
+		adapt:   adapt,
 	}
 	empty := ""
 	s.partial.Store(&empty)
@@ -581,14 +583,17 @@ func (s *stream) grammarAudio() []int16 {
 
 // Close implements stt.Stream: it stops the worker and gives the decoder
 // back to the pool. It is safe after Finish, twice, and concurrently with
-// a cancelled Finish.
+// a cancelled Finish; every Close returns once the decoder is back (the
+// context's cancellation runs one of its own).
 func (s *stream) Close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		<-s.closeOK
 		return nil
 	}
 	s.closed = true
+	defer close(s.closeOK)
 	s.pending = nil
 	stop := s.stopCtx
 	s.mu.Unlock()
