@@ -116,6 +116,7 @@ type Call struct {
 	// restartMu serialises ICE restarts and resumes (restart.go, resume.go).
 	restartMu sync.Mutex
 	link      linkState
+	states    peerStates
 	// endingSent: session.ending has been handed to the client's channel.
 	endingSent atomic.Bool
 }

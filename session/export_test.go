@@ -3,6 +3,8 @@ package session
 import (
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"github.com/duplex-ai/duplex/transcript"
 )
 
@@ -20,3 +22,7 @@ func Age(c *Call) time.Duration { return c.since() }
 
 // DroppedCommands is how many client messages c's rate limit dropped.
 func DroppedCommands(c *Call) uint64 { return c.lostCommands.Load() }
+
+// PeerStateNotice delivers pion's notice that c's peer connection changed
+// to s, as pion's goroutine for that change would: perhaps late.
+func PeerStateNotice(c *Call, s webrtc.PeerConnectionState) { c.peerStateChanged(c.peer(), s) }

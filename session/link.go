@@ -1,6 +1,10 @@
 package session
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+)
 
 // linkState tracks whether the call's transport is down and, while it is,
 // ends the resume window when it comes back.
@@ -8,6 +12,39 @@ type linkState struct {
 	mu sync.Mutex
 	// back is closed when the transport is regained; nil while it is up.
 	back chan struct{}
+}
+
+// peerStates is what the call last acted on of its current peer
+// connection's state.
+type peerStates struct {
+	mu   sync.Mutex
+	pc   *webrtc.PeerConnection
+	last webrtc.PeerConnectionState
+}
+
+// peerStateChanged handles pion's notice that pc's state changed to
+// notified. pion sends each notice from a goroutine of its own, so two
+// changes close together (connecting then connected, 2 ms apart after an
+// ICE restart) can arrive in either order: the call acts on pc's current
+// state instead, once per change, never going back to an older one.
+func (c *Call) peerStateChanged(pc *webrtc.PeerConnection, notified webrtc.PeerConnectionState) {
+	c.states.mu.Lock()
+	defer c.states.mu.Unlock()
+	if c.peer() != pc {
+		return // replaced by a resume: its close does not end the call
+	}
+	if c.states.pc != pc {
+		c.states.pc, c.states.last = pc, webrtc.PeerConnectionStateUnknown
+	}
+	s := pc.ConnectionState()
+	if s != notified {
+		c.log.Debug().Str("notified", notified.String()).Str("state", s.String()).Msg("connection state notice out of date")
+	}
+	if s == c.states.last {
+		return
+	}
+	c.states.last = s
+	c.onConnectionState(s)
 }
 
 // transportLost starts the resume window when the transport has failed. It

@@ -157,3 +157,33 @@ func TestReattach(t *testing.T) {
 		t.Fatalf("counted %d restarts and %d reattached, want 0 and 1", r, a)
 	}
 }
+
+// TestLateStateNotice: pion reports each peer connection state change
+// from a goroutine of its own, so a notice can arrive after a later change
+// (CI logged connected, then connecting, after an ICE restart). Late
+// notices of failed, disconnected or connecting leave a connected call as
+// it is: no resume window opens, and the call carries on.
+func TestLateStateNotice(t *testing.T) {
+	m := newManager(t, session.Config{ResumeWindow: time.Minute})
+	p := dial(t, m)
+	p.next(t, events.TypeSessionReady)
+	for _, s := range []webrtc.PeerConnectionState{
+		webrtc.PeerConnectionStateFailed,
+		webrtc.PeerConnectionStateDisconnected,
+		webrtc.PeerConnectionStateConnecting,
+	} {
+		session.PeerStateNotice(p.call, s)
+		if p.call.TransportDown() {
+			t.Fatalf("a late %s notice opened the resume window of a connected call", s)
+		}
+	}
+	if err := p.dc.SendText(`{"type":"bogus"}`); err != nil {
+		t.Fatal(err)
+	}
+	if ev := p.next(t, events.TypeError); ev.Code != events.CodeUnknownType {
+		t.Fatalf("after the late notices: %+v", ev)
+	}
+	if m.Active() != 1 {
+		t.Fatalf("%d live calls", m.Active())
+	}
+}

@@ -111,11 +111,7 @@ func (c *Call) peer() *webrtc.PeerConnection {
 // bindPeer routes pc's callbacks to the call while pc is its current peer
 // connection; a replaced one (after a resume) is ignored, its close too.
 func (c *Call) bindPeer(pc *webrtc.PeerConnection) {
-	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if c.peer() == pc {
-			c.onConnectionState(s)
-		}
-	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) { c.peerStateChanged(pc, s) })
 	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		if c.peer() == pc {
 			c.onTrack(t, r)
