@@ -329,12 +329,28 @@ func (w *stallWatch) end() []pause {
 type logSink struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
+	// wrote, once asked for, is closed by the next write.
+	wrote chan struct{}
 }
 
 func (s *logSink) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.wrote != nil {
+		close(s.wrote)
+		s.wrote = nil
+	}
 	return s.buf.Write(p)
+}
+
+// written returns a channel that the next log line closes.
+func (s *logSink) written() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.wrote == nil {
+		s.wrote = make(chan struct{})
+	}
+	return s.wrote
 }
 
 func (s *logSink) String() string {
@@ -542,6 +558,25 @@ func (b *bed) serverStates() []string {
 		}
 	}
 	return out
+}
+
+// awaitStates waits, woken by each log line, until the server's peer
+// connection states satisfy ok, and returns them (as they are at the
+// timeout if they never do).
+func (b *bed) awaitStates(ok func(states []string) bool, timeout time.Duration) []string {
+	deadline := time.After(timeout)
+	for {
+		wrote := b.logs.written()
+		states := b.serverStates()
+		if ok(states) {
+			return states
+		}
+		select {
+		case <-wrote:
+		case <-deadline:
+			return b.serverStates()
+		}
+	}
 }
 
 // waitIdle waits until the server has no live call.

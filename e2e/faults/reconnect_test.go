@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -296,14 +297,29 @@ func TestPartitionThenICERestart(t *testing.T) {
 	c.waitICE(webrtc.ICEConnectionStateConnected, 15*time.Second)
 	quotes(t, c.ask("what did I say"))
 
-	states := b.serverStates()
+	// The server handles each state change once it has happened, on a
+	// goroutine of pion's: its view may trail the caller's by a moment.
+	states := b.awaitStates(reconnected, 15*time.Second)
 	t.Logf("server connection states %v", states)
-	if !containsAll(states, "failed", "connected") || states[len(states)-1] != "connected" {
+	if !reconnected(states) {
 		t.Fatalf("server states %v, want failed, then connected again", states)
+	}
+	if n := len(b.logs.lines("ICE restarted")); n != 1 {
+		t.Fatalf("the server restarted ICE %d times, want once (the caller's PATCH)", n)
+	}
+	if r, a := b.mgr.Reconnects(); r != 1 || a != 0 {
+		t.Fatalf("%d ICE restarts and %d resumes counted, want 1 and 0", r, a)
 	}
 	if b.mgr.Total() != 1 || ready.CallID == "" {
 		t.Fatalf("%d calls created, want the one", b.mgr.Total())
 	}
+}
+
+// reconnected: the server's connection failed, and is connected again
+// after that.
+func reconnected(states []string) bool {
+	i := slices.Index(states, "failed")
+	return i >= 0 && slices.Contains(states[i:], "connected") && states[len(states)-1] == "connected"
 }
 
 // TestResumeFromNewAddress: after a first turn, while the assistant is
@@ -408,17 +424,4 @@ func TestResumeExpired(t *testing.T) {
 	if st != http.StatusGone || !strings.Contains(body, string(session.ReasonResumeExpired)) {
 		t.Fatalf("late resume: %d %s, want 410 resume_expired", st, body)
 	}
-}
-
-func containsAll(have []string, want ...string) bool {
-	for _, w := range want {
-		found := false
-		for _, h := range have {
-			found = found || h == w
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }
