@@ -207,12 +207,21 @@ type endpointer struct {
 	// turn so far, pauses their count (PauseScale, PaceSpread).
 	pause, shortest time.Duration
 	pauses          int
-	// digitTurn: a hint of the turn so far read digits (NoDigitTurn).
+	// digitTurn: the turn read digits after a run under MaybeRun and
+	// paused since (NoDigitTurn).
 	digitTurn bool
+	runDigit  bool // a digit reading since the last pause, after a lone run
 }
 
-// notePause records a silence inside the turn that speech ended.
+// notePause records a silence inside the turn that speech ended. A digit
+// reading of a lone run before it arms the digit-turn rule only now: in a
+// turn of one run, a partial that read the onset of "stop" as "two" is no
+// digit string.
 func (e *endpointer) notePause(d time.Duration) {
+	if e.runDigit {
+		e.digitTurn = true
+	}
+	e.runDigit = false
 	if e.pauses == 0 || d < e.shortest {
 		e.shortest = d
 	}
@@ -318,15 +327,15 @@ func (e *endpointer) wait(short, lone, brief bool) time.Duration {
 }
 
 // digitTurnHold reports whether a non-digit hint after a run under
-// MaybeRun (lone) holds like a digit: the turn read digits after such a
-// run before (EndpointOptions.NoDigitTurn). It notes the current hint.
+// MaybeRun (lone) holds like a digit: the turn read digits in such a run
+// and paused after it (notePause, NoDigitTurn). It notes the current hint.
 func (e *endpointer) digitTurnHold(lone bool) bool {
 	if e.opt.NoDigitTurn || !lone {
 		return false
 	}
 	switch e.hint.Class() {
 	case HintDigits, HintMaybeDigits:
-		e.digitTurn = true
+		e.runDigit = true
 		return false
 	case HintContinue:
 		return false
@@ -351,7 +360,7 @@ func (e *endpointer) paceHold(w time.Duration) time.Duration {
 
 func (e *endpointer) reset() {
 	e.n, e.pos, e.hint, e.ready = 0, 0, HintNone, false
-	e.pause, e.shortest, e.pauses, e.digitTurn = 0, 0, 0, false
+	e.pause, e.shortest, e.pauses, e.digitTurn, e.runDigit = 0, 0, 0, false, false
 }
 
 // ClassifyPartial reads the last words of a recogniser's partial: a

@@ -303,26 +303,33 @@ func TestEndpointPaceSpreadNeedsTwoPauses(t *testing.T) {
 	}
 }
 
-// The digit-turn rule: in a turn that read a lone digit, a later lone
-// "complete" reading (a digit the grammar heard as "hey there") holds like
-// a digit; after a long run, or with the rule off, or in a new turn, it
-// ends soon.
+// The digit-turn rule: in a turn that read a digit in a lone run and then
+// paused, a later lone "complete" reading (a digit the grammar heard as
+// "hey there") holds like a digit; after a long run, or with the rule off,
+// or in a new turn, or when no pause followed the digit reading (a partial
+// read the onset of "stop" as "two"), it ends soon.
 func TestEndpointDigitTurn(t *testing.T) {
 	complete := DefaultEndpointBase - DefaultEndpointComplete + DefaultEndpointLevel
 	for _, c := range []struct {
-		name       string
-		off        bool
-		first      Hint
-		lone, want bool
+		name             string
+		off              bool
+		first            Hint
+		pause, firstLone bool
+		lone, want       bool
 	}{
-		{"lone digit then lone complete", false, HintMaybeDigits, true, true},
-		{"lone digit then long complete", false, HintMaybeDigits, false, false},
-		{"rule off", true, HintDigits, true, false},
-		{"words then lone complete", false, HintMaybeWords, true, false},
+		{"lone digit then lone complete", false, HintMaybeDigits, true, true, true, true},
+		{"lone digit then long complete", false, HintMaybeDigits, true, true, false, false},
+		{"rule off", true, HintDigits, true, true, true, false},
+		{"words then lone complete", false, HintMaybeWords, true, true, true, false},
+		{"digit after a long run", false, HintDigits, true, false, true, false},
+		{"digit read mid-word, no pause", false, HintDigits, false, true, true, false},
 	} {
 		e := endpointer{hint: c.first}
 		e.opt, _ = EndpointOptions{NoDigitTurn: c.off, PaceSpread: -1}.withDefaults()
-		e.wait(true, true, false)
+		e.wait(c.firstLone, c.firstLone, false)
+		if c.pause {
+			e.notePause(300 * ms)
+		}
 		e.hint = HintComplete
 		w := e.wait(false, c.lone, false)
 		if held := w > complete; held != c.want {
@@ -332,6 +339,7 @@ func TestEndpointDigitTurn(t *testing.T) {
 	e := endpointer{hint: HintMaybeDigits}
 	e.opt, _ = EndpointOptions{}.withDefaults()
 	e.wait(true, true, false)
+	e.notePause(300 * ms)
 	e.reset()
 	e.hint = HintComplete
 	if w := e.wait(false, true, false); w != complete {
@@ -375,5 +383,40 @@ func TestEndpointDigitTurnHoldsMisreadDigit(t *testing.T) {
 		if off && (len(ends) == 0 || ends[0].At != 1600*ms) {
 			t.Errorf("rule off: ends %+v, want the first at 1.6 s (the pause cut)", ends)
 		}
+	}
+}
+
+// A finished request whose word onsets the grammar's partials misread as
+// digits while it was being said ("one", "one two" before "what time is
+// it"): on media time it ends at the complete wait, not the digit hold,
+// as there was no pause that stood on a digit reading.
+func TestEndpointDigitReadMidWordDoesNotHold(t *testing.T) {
+	var pcm []int16
+	pcm = speechAt(pcm, 200*ms, 0)
+	pcm = speechAt(pcm, 600*ms, 3000) // 200–800 ms: "what time is it", a lone run (under MaybeRun)
+	pcm = speechAt(pcm, 2000*ms, 0)
+	hints := map[time.Duration]Hint{300 * ms: HintMaybeDigits, 400 * ms: HintMaybeWords, 500 * ms: HintMaybeDigits,
+		600 * ms: HintMaybeWords, 820 * ms: HintComplete}
+	d, err := NewDetector(levelled{}, TurnOptions{Endpointing: &EndpointOptions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ends []Event
+	for i := 0; i+320 <= len(pcm); i += 320 {
+		at := time.Duration(i) * time.Second / fs
+		if h, ok := hints[at]; ok {
+			d.SetHint(h)
+		}
+		for _, e := range d.Push(pcm[i:i+320], at) {
+			if e.Type == SpeechEnded {
+				ends = append(ends, e)
+			}
+		}
+	}
+	if len(ends) != 1 || ends[0].At != 800*ms {
+		t.Fatalf("ends %+v, want one at 0.8 s", ends)
+	}
+	if w := ends[0].DecidedAt - ends[0].At; w >= DefaultMinSilence {
+		t.Errorf("decided %v after the end, want sooner than fixed %v (no digit hold)", w, DefaultMinSilence)
 	}
 }
