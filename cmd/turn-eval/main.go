@@ -419,6 +419,10 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 						log.Printf("cut %s | %s tune=%v item %d snr %v: %d pauses cut, %d mid %q gaps %v", s.Name, it.Set, it.Tune,
 							o.Item, conds[ci], o.CutPauses, o.MidCuts, it.Segs[0].Text, it.Gaps)
 					}
+					if it := items[o.Item]; !it.Paused() && o.Latency > 400*ms {
+						log.Printf("slow %s | %s tune=%v item %d snr %v: %v %q%s", s.Name, it.Set, it.Tune, o.Item, conds[ci],
+							o.Latency, it.Segs[0].Text, recTail(recs, o.Item, conds[ci]))
+					}
 				}
 			}
 		}
@@ -818,6 +822,30 @@ func paced(ctx context.Context, cfg eval.TurnConfig, fsddDir string, grammar *re
 		}
 	}
 	return b.String(), nil
+}
+
+// recTail is what each recogniser's partials (the grammar's, its stream's
+// LM pass's) said last over an item, for -v.
+func recTail(recs []*recogniser, item int, snr float64) string {
+	var b strings.Builder
+	for _, r := range recs {
+		k := recKey{item, snr}
+		for _, p := range [][]eval.TimedPartial{r.cache[k], r.srv[k]} {
+			var seq []string
+			last := "\x00"
+			for _, t := range p {
+				if t.Text != last {
+					seq = append(seq, fmt.Sprintf("%dms:%q", t.Samples*1000/eval.Rate, t.Text))
+					last = t.Text
+				}
+			}
+			if len(seq) > 4 {
+				seq = seq[len(seq)-4:]
+			}
+			fmt.Fprintf(&b, " | %s", strings.Join(seq, " "))
+		}
+	}
+	return b.String()
 }
 
 // partialAt is the last partial a recogniser had given by sample at.
