@@ -135,6 +135,10 @@ type EndpointOptions struct {
 	// recogniser hears a lone "seven" as "hey there", "no", "good") after
 	// a run under MaybeRun holds the turn like a digit.
 	NoDigitTurn bool
+	// DigitTurnUnpaused arms the digit-turn rule on any digit reading
+	// after a lone run, whether or not the turn paused after it: the rule
+	// before it waited for a pause, kept for the turn eval's baseline row.
+	DigitTurnUnpaused bool
 	// ShortTurn: Short is also added while the turn so far (first speech
 	// to the last) is shorter than this, unless HintComplete or
 	// HintWordy: a command with a breath after its first words ("go
@@ -336,6 +340,7 @@ func (e *endpointer) digitTurnHold(lone bool) bool {
 	switch e.hint.Class() {
 	case HintDigits, HintMaybeDigits:
 		e.runDigit = true
+		e.digitTurn = e.digitTurn || e.opt.DigitTurnUnpaused
 		return false
 	case HintContinue:
 		return false

@@ -336,7 +336,14 @@ func TestEndpointDigitTurn(t *testing.T) {
 			t.Errorf("%s: wait %v, held %v, want held %v", c.name, w, held, c.want)
 		}
 	}
-	e := endpointer{hint: HintMaybeDigits}
+	e := endpointer{hint: HintDigits}
+	e.opt, _ = EndpointOptions{DigitTurnUnpaused: true}.withDefaults()
+	e.wait(true, true, false)
+	e.hint = HintComplete
+	if w := e.wait(false, true, false); w == complete {
+		t.Errorf("DigitTurnUnpaused, no pause after the digit: wait %v, want the hold", w)
+	}
+	e = endpointer{hint: HintMaybeDigits}
 	e.opt, _ = EndpointOptions{}.withDefaults()
 	e.wait(true, true, false)
 	e.notePause(300 * ms)
