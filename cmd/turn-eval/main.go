@@ -149,6 +149,7 @@ func settings(rec, recLM, recSrv eval.PartialSource) []eval.TurnSetting {
 	}
 	if rec != nil && recSrv != nil {
 		s = append(s, c8Settings(rec, recSrv)...)
+		s = append(s, c9Settings(rec, recSrv)...)
 	}
 	if only == "" {
 		return s
@@ -539,6 +540,7 @@ func verdict(items []eval.TurnItem, sets []eval.TurnSetting, res func(si, ci int
 		fmt.Sprintf("adaptive base %d ms + both partials, before (maybe-digits run 600 ms, \"yeah\" unknown)", base),
 		fmt.Sprintf("adaptive base %d ms + both partials, before c8 (spread off, partial rules off)", base),
 		fmt.Sprintf("adaptive base %d ms + both partials, short turn off", base),
+		fmt.Sprintf("adaptive base %d ms + both partials, %s", base, prevDefault),
 		fmt.Sprintf("adaptive base %d ms + both partials", base),
 		fmt.Sprintf("adaptive base %d ms + both partials, LM from the start", base)} {
 		si := find(name)
@@ -790,6 +792,18 @@ func paced(ctx context.Context, cfg eval.TurnConfig, fsddDir string, grammar *re
 			}
 		}
 	}
+	if r != nil {
+		sets = append(sets, c9Settings(r.partials, r.srvPartials)...)
+	}
+	if only != "" {
+		var kept []eval.TurnSetting
+		for _, t := range sets {
+			if t.Name == "fixed 300 ms" || strings.Contains(t.Name, only) {
+				kept = append(kept, t)
+			}
+		}
+		sets = kept
+	}
 	type key struct{ s, c int }
 	res := map[key][]eval.TurnOutcome{}
 	for si, s := range sets {
@@ -932,4 +946,71 @@ func combineFunctionWord(g, lm string) vad.Hint {
 		return vad.HintContinue
 	}
 	return h
+}
+
+// prevDefault names the default before issue 24's c9 step: spread margin
+// 200 ms, the digit-turn rule armed by a digit reading with no pause after.
+const prevDefault = "previous default (margin 200 ms, digit-turn rule armed without a pause)"
+
+// c9Settings are the previous default and the candidates for the default of issue 24's cut-off
+// step, all on the default options with the spread cap's margin varied:
+// the combine rule as it is, with the filler rule, with the LM
+// function-word rule for uncorroborated grammar readings, and with both.
+func c9Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
+	b := vad.DefaultEndpointBase.Milliseconds()
+	s := []eval.TurnSetting{{Name: fmt.Sprintf("adaptive base %d ms + both partials, %s", b, prevDefault),
+		Recogniser: rec, RecogniserLM: recSrv,
+		Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PaceMargin: 200 * ms, DigitTurnUnpaused: true}}}}
+	for _, r := range []struct {
+		name string
+		comb func(g, lm string) vad.Hint
+	}{{"as is", nil}, {"filler", combineFiller}, {"LM function word", combineLMFunction}, {"filler + LM function word", combineBoth}} {
+		for _, m := range margins {
+			s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, c9 %s, margin %d ms", b, r.name, m),
+				Recogniser: rec, RecogniserLM: recSrv, Combine: r.comb,
+				Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PaceMargin: m * ms}}})
+		}
+	}
+	return s
+}
+
+// combineFiller: a filler last in either partial continues the turn (the
+// grammar hears "um" as "mm", "hmm").
+func combineFiller(g, lm string) vad.Hint {
+	h := vad.CombinePartials(g, lm)
+	if filler(lastWordOf(g)) || filler(lastWordOf(lm)) {
+		return vad.HintContinue | h&vad.HintWordy
+	}
+	return h
+}
+
+// combineLMFunction: where the grammar's reading is uncorroborated (maybe
+// words, maybe digits), an LM partial ending in a word that continues
+// ("the", "my", "and") holds the turn, unless that word is one the LM
+// hears for a digit ("to", "for").
+func combineLMFunction(g, lm string) vad.Hint {
+	h := vad.CombinePartials(g, lm)
+	switch h.Class() {
+	case vad.HintMaybeWords, vad.HintMaybeDigits:
+		if w := lastWordOf(lm); vad.ClassifyPartial(w).Class() == vad.HintContinue && !lmDigitWord(w) {
+			return vad.HintContinue | h&vad.HintWordy
+		}
+	}
+	return h
+}
+
+func combineBoth(g, lm string) vad.Hint {
+	if h := combineFiller(g, lm); h.Class() == vad.HintContinue {
+		return h
+	}
+	return combineLMFunction(g, lm)
+}
+
+// lmDigitWord: what the general LM hears for a digit (vad's numberLike).
+func lmDigitWord(w string) bool {
+	switch w {
+	case "to", "too", "for", "won", "ate", "oh", "no", "know":
+		return true
+	}
+	return false
 }
