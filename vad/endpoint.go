@@ -76,10 +76,10 @@ const (
 	DefaultPauseFloor = 500 * time.Millisecond
 	// DefaultPaceSpread and DefaultPaceMargin set the spread cap of the
 	// digit hold (EndpointOptions.PaceSpread), chosen on the turn eval's
-	// tuning split: the soonest string ends (100–400 ms pauses) that cut
-	// no more 300–900 ms pauses than without it, with the digit-turn rule.
+	// tuning split: the fewest cut 300–900 ms pauses among the settings
+	// whose 100–400 ms strings end within 1 s (p95; BENCHMARKS.md).
 	DefaultPaceSpread = 1.0
-	DefaultPaceMargin = 200 * time.Millisecond
+	DefaultPaceMargin = 400 * time.Millisecond
 	// DefaultMaybeRun is the default of EndpointOptions.MaybeRun, chosen
 	// on the turn eval's tuning split: FSDD speakers say a lone "zero" in
 	// 600–700 ms; above 800 ms finished requests wait for the hold.
