@@ -472,7 +472,7 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 	b.WriteString("| setting | noise | set | items | cut-off (pauses) | mid-speech ends | split items | turns per item | latency p50/p95 | undecided |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for si, s := range sets {
 		if !strings.HasPrefix(s.Name, "fixed 300") && !strings.Contains(s.Name, "base 150") || strings.Contains(s.Name, "pace ×") ||
-			strings.Contains(s.Name, "spread ×") || strings.Contains(s.Name, "rule only") {
+			strings.Contains(s.Name, "spread ×") || strings.Contains(s.Name, "rule only") || strings.Contains(s.Name, " c9 ") {
 			continue
 		}
 		for ci := range conds {
