@@ -823,7 +823,7 @@ func paced(ctx context.Context, cfg eval.TurnConfig, fsddDir string, grammar *re
 		"string is held, the hold is max(F, k × the longest inner pause of the turn so far), never above the hold itself "+
 		"(`vad.EndpointOptions.PauseScale`, `PauseFloor`); \"spread ×c margin M\": from the second pause on, also at most the "+
 		"longest pause + c × (longest − shortest) / (pauses − 1) + M (`PaceSpread`, `PaceMargin`; the default is ×1, 400 ms); "+
-		"\"digit-turn rule\": a non-digit reading after a lone run in a turn that read a lone digit holds like a digit "+
+		"\"digit-turn rule\": a non-digit reading after a lone run in a turn that read a lone digit and paused after it holds like a digit "+
 		"(`NoDigitTurn` turns it off). Cut-off over the pauses; latency from each string's true end to the "+
 		"end-of-turn decision, p50/p95 ms.\n\n", pacedStrings, cfg.FillerEvery)
 	b.WriteString("| setting | noise | tuning: cut-off | tuning: string end p50/p95 | held-out: cut-off | held-out: string end p50/p95 |\n|---|---|---:|---:|---:|---:|\n")
