@@ -563,7 +563,7 @@ func markdown(rs []outcome, took time.Duration) string {
 	sort.Float64s(tCur)
 	if len(tOld) > 0 {
 		fmt.Fprintf(&b, "\nIn-grammar utterances (all splits), whole final decode per utterance (audio written at once, two decodes at a time on the 2 cores): before p50 %.0f / p95 %.0f ms, now p50 %.0f / p95 %.0f ms. "+
-			"In a call the grammar and phone-loop passes run speculatively during the closing 160 ms of silence, before the turn ends.\n\n",
+			"In a call the grammar and phone-loop passes run speculatively 60 ms into the closing silence, before the turn ends.\n\n",
 			tOld[len(tOld)/2], tOld[len(tOld)*95/100], tCur[len(tCur)/2], tCur[len(tCur)*95/100])
 	}
 	b.WriteString(digitTable(rs))
