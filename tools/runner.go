@@ -146,10 +146,12 @@ func (r *Runner) start(turnID int, tc llm.ToolCall, report func(Event), confirme
 			c.state = Done
 			c.duration = r.clk.Now().Sub(c.started)
 			r.mu.Unlock()
-			close(c.done)
+			// The end is reported before Done closes: whoever waited on
+			// Done has the event too.
 			if report != nil {
 				report(Event{TurnID: turnID, Call: tc, Done: true, Result: c.result, Err: err, Duration: c.duration})
 			}
+			close(c.done)
 		})
 	}
 	if tc.ID == "" {
