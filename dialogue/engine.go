@@ -441,15 +441,16 @@ func (e *engine) endUser() {
 	e.finishing = u
 	u.endWall = e.clk.Now()
 	e.eyes.speaking(false)
+	if r := e.reply; r != nil && r.paused && u.over == r && !e.livePartials && !e.o.NoResume {
+		// Without live partials the timer counts from the end of speech:
+		// the transcript decides, or its absence resumes the reply. Armed
+		// before the state event, so whoever sees the event sees the timer.
+		e.armResume()
+	}
 	if r := e.reply; r != nil && !r.paused {
 		e.setState(replyState(r)) // the reply went on (false interruption)
 	} else {
 		e.setState(pipeline.StateThinking)
-	}
-	if r := e.reply; r != nil && r.paused && u.over == r && !e.livePartials && !e.o.NoResume {
-		// Without live partials the timer counts from the end of speech:
-		// the transcript decides, or its absence resumes the reply.
-		e.armResume()
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	timer := e.clk.AfterFunc(e.o.STTTimeout, cancel)
