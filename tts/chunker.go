@@ -25,6 +25,13 @@ type ChunkerOptions struct {
 	// goes to the synthesizer before "Anything else?" has arrived), so a
 	// server's first-audio delay starts sooner. Zero keeps MinChars.
 	FirstMinChars int
+	// FirstWords, when positive, lets the first piece of a reply end after
+	// that many whole words (a word is whole once whitespace follows it:
+	// never inside a word) when no sentence end has come by then, so a
+	// whole-input TTS server starts on the first words. It costs prosody:
+	// each piece is its own utterance with a final fall. Zero keeps
+	// sentences, as Pipecat and LiveKit do for request-per-piece TTS.
+	FirstWords int
 	// MaxChars bounds a piece that has no sentence end at all (a run-on
 	// text or a long list without punctuation): it is cut at its last space,
 	// or anywhere for text without spaces. Default 300.
@@ -120,16 +127,30 @@ func (c *Chunker) nextCut() int {
 	comma := 0    // first comma cut leaving at least MinChars (first piece only)
 	sentence := 0 // first sentence cut leaving at least MinChars
 	sentenceWidth := 0
+	wordRule := !c.emitted && c.opt.FirstWords > 0
+	words, wordCut := 0, 0        // whole words so far; the cut after FirstWords of them
+	inWord, ended := false, false // ended: a sentence end (of any width) was seen
 
 scan:
 	for i := lead; i < len(buf); {
 		r, size := utf8.DecodeRuneInString(buf[i:])
 		next := i + size
 		width += runeWidth(r)
+		if wordRule {
+			switch space := unicode.IsSpace(r); {
+			case space && inWord:
+				inWord = false
+				if words++; words == c.opt.FirstWords && !ended && wordCut == 0 {
+					wordCut = i
+				}
+			case !space:
+				inWord = true
+			}
+		}
 		cut := 0
 		switch {
 		case r == '\n':
-			cut = next
+			cut, ended = next, true
 		case isASCIITerminator(r):
 			run := skipRun(buf, next, isASCIITerminator)
 			j := skipRun(buf, run, isCloser)
@@ -139,7 +160,7 @@ scan:
 			nr, _ := utf8.DecodeRuneInString(buf[j:])
 			singleDot := r == '.' && run == next
 			if unicode.IsSpace(nr) && (!singleDot || endsSentenceAt(buf, i)) {
-				cut = j
+				cut, ended = j, true
 			}
 			width += widthOf(buf[next:j])
 			next = j
@@ -151,7 +172,7 @@ scan:
 			}
 			width += widthOf(buf[next:j])
 			next = j
-			cut = j
+			cut, ended = j, true
 		case firstRule && comma == 0 && (r == '，' || r == '、'):
 			if width >= c.opt.MinChars {
 				comma = next
@@ -173,6 +194,9 @@ scan:
 		}
 	}
 
+	if sentence == 0 && wordCut > 0 && !ended {
+		return wordCut // the first sentence's end is not here yet
+	}
 	if firstRule && comma > 0 {
 		if sentence > 0 && sentenceWidth > c.opt.FirstMaxChars {
 			return comma

@@ -272,3 +272,47 @@ func TestChunkerFirstMinChars(t *testing.T) {
 		t.Fatalf("second reply got %q", got)
 	}
 }
+
+func TestChunkerFirstWords(t *testing.T) {
+	// Leading-space tokens, as OpenAI streams them: "ten" is whole only
+	// once " past" has come.
+	deltas := []string{"It", " is", " ten", " past", " four", ".", " Anything", " else", "?"}
+	c := NewChunker(ChunkerOptions{FirstMinChars: 10, FirstWords: 3})
+	var got []string
+	for i, d := range deltas {
+		got = append(got, c.Push(d)...)
+		if i == 2 && len(got) != 0 {
+			t.Fatalf("after %q got %q: the third word may go on", d, got)
+		}
+		if i == 3 && !reflect.DeepEqual(got, []string{"It is ten"}) {
+			t.Fatalf("after %q got %q, want the first three words", d, got)
+		}
+	}
+	got = append(got, c.Flush()...)
+	// Later pieces are whole sentences again.
+	if want := []string{"It is ten", "past four. Anything else?"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	// A first sentence whose end is already here is not cut at words; a
+	// short one ("Sure.") holds the word rule back (it waits for MinChars).
+	for _, tc := range []struct {
+		deltas []string
+		want   []string
+	}{
+		{[]string{"It is four now. ", "Anything else? "}, []string{"It is four now.", "Anything else?"}},
+		{[]string{"It is four. ", "Anything else? "}, []string{"It is four. Anything else?"}},
+		{[]string{"Sure. ", "Let ", "me ", "see ", "that."}, []string{"Sure. Let me see that."}},
+		{[]string{"Twenty", "-one ", "items."}, []string{"Twenty-one items."}},
+	} {
+		if got := chunkAll(NewChunker(ChunkerOptions{FirstMinChars: 10, FirstWords: 2}), tc.deltas); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%q: got %q, want %q", tc.deltas, got, tc.want)
+		}
+	}
+	// After Flush the rule applies to the next reply again; off by default.
+	if got := c.Push("One two three four five "); !reflect.DeepEqual(got, []string{"One two three"}) {
+		t.Fatalf("second reply got %q", got)
+	}
+	if got := chunkAll(NewChunker(ChunkerOptions{}), []string{"One two three four five six seven"}); len(got) != 1 {
+		t.Fatalf("default got %q, want one piece", got)
+	}
+}
