@@ -140,3 +140,19 @@ func TestCascadeFirstPieceMinChars(t *testing.T) {
 		}
 	}
 }
+
+// The assistant's first-piece options reach its cascade's chunker.
+func TestAssistantFirstPieceOptions(t *testing.T) {
+	a, err := NewAssistant(Options{STT: &fakeSTT{}, LLM: &fakeLLM{}, TTS: &fakeTTS{}, FirstPieceMinChars: 10, FirstPieceWords: 3,
+		NewDetector: func() Detector { return &fakeDetector{} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ok := a.brain(newFakeClock()).(*Cascade)
+	if !ok {
+		t.Fatalf("brain %T, want the cascade", a.brain(newFakeClock()))
+	}
+	if c.Chunker.FirstMinChars != 10 || c.Chunker.FirstWords != 3 {
+		t.Fatalf("chunker %+v, want FirstMinChars 10, FirstWords 3", c.Chunker)
+	}
+}

@@ -73,7 +73,7 @@ func (a *Assistant) brain(clk clock.Clock) brain.Brain {
 		STT: o.STT, LLM: o.LLM, TTS: o.TTS,
 		TTSOptions: tts.Options{Voice: o.Voice, Language: o.Language},
 		LLMTimeout: o.LLMTimeout, TTSTimeout: o.TTSTimeout, MaxReplyChars: o.MaxReplyChars,
-		Chunker: tts.ChunkerOptions{FirstMinChars: o.FirstPieceMinChars},
+		Chunker: tts.ChunkerOptions{FirstMinChars: o.FirstPieceMinChars, FirstWords: o.FirstPieceWords},
 		Clock:   clk,
 		Tools:   o.Tools, ToolOptions: tools.Options{Timeout: o.ToolTimeout},
 	}

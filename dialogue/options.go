@@ -66,6 +66,10 @@ type Options struct {
 	// on its own (tts.ChunkerOptions.FirstMinChars); 0 keeps MinChars. For
 	// a TTS server, whose first-audio delay starts only with the request.
 	FirstPieceMinChars int
+	// FirstPieceWords, when positive, lets the first piece go to TTS after
+	// that many whole words, before its sentence ends
+	// (tts.ChunkerOptions.FirstWords); 0 keeps whole sentences.
+	FirstPieceWords int
 	// STTTimeout bounds the final transcript after end of speech; default 10 s.
 	STTTimeout time.Duration
 	// LLMTimeout bounds the wait for the first token; default 15 s.

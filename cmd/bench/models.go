@@ -35,7 +35,7 @@ var mdOpt struct {
 	modes, settings, preemptAt string
 	voices, command            string
 	transcript                 string
-	digits                     int
+	digits, firstWords         int
 }
 
 func init() {
@@ -51,6 +51,7 @@ func init() {
 	flag.StringVar(&mdOpt.voices, "models-voices", "espeak,real", "models: which callers each setting runs: espeak (scenario A's questions) and real (recordings: librivox sentences, -models-real-command, FSDD digit strings), comma-separated")
 	flag.StringVar(&mdOpt.command, "models-real-command", "/usr/share/pocketsphinx/test/data/goforward.raw", "models: a real spoken command (16 kHz mono 16-bit raw) in the real call (absent: left out)")
 	flag.StringVar(&mdOpt.transcript, "models-transcript", "what time is it", "models: what the fake STTs hear in every turn and every speculation (its last word is the adaptive end of turn's hint once a commit's deltas are the stream's partial)")
+	flag.IntVar(&mdOpt.firstWords, "models-first-words", 0, "models: the server's -tts-first-words (0: its default, whole first sentences)")
 	flag.IntVar(&mdOpt.digits, "models-real-digits", 3, "models: FSDD digit strings per held-out speaker (nicolas, theo) in the real call")
 }
 
@@ -272,6 +273,9 @@ func runModelsMode(ctx context.Context, bin string, voice *espeak.Engine, sttMod
 	}
 	if preemptAt != "" {
 		sttArgs = append(sttArgs, "-preempt-at", preemptAt)
+	}
+	if mdOpt.firstWords > 0 {
+		sttArgs = append(sttArgs, "-tts-first-words", strconv.Itoa(mdOpt.firstWords))
 	}
 	srv, err := startServerArgs(ctx, bin, append(sttArgs,
 		"-llm", "openai", "-llm-url", fake.URL(), "-llm-model", "fake",

@@ -68,6 +68,7 @@ type config struct {
 	preemptive    string
 	preemptAtFlag string  // -preempt-at as given: auto or a fraction
 	preemptAt     float64 // parsed: 0 for auto (per STT, preemptAt in main.go)
+	ttsFirstWords int
 	vadThreshold  float64
 	vadStart      float64
 	vadFluct      float64
@@ -176,6 +177,8 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		"preemptive replies: on prepares the reply (STT, LLM, first TTS audio) once the pause reaches -preempt-at of the end-of-turn wait, and plays it only when the turn ends; off waits for the end of turn")
 	fs.StringVar(&c.preemptAtFlag, "preempt-at", "auto",
 		"-preemptive on: the fraction of the end-of-turn wait the pause must reach before the reply is prepared (0 < F ≤ 1; lower starts sooner and is dropped more often), or auto: 0.1 with -stt openai-realtime (its transcript comes a fixed delay after a commit), 0.6 otherwise")
+	fs.IntVar(&c.ttsFirstWords, "tts-first-words", 0,
+		"send a reply's first words to TTS before its first sentence ends: after this many whole words (0: whole sentences; each piece is spoken as its own utterance, so a cut costs prosody)")
 	fs.Float64Var(&c.vadThreshold, "vad-threshold", vad.DefaultThreshold, "speech probability threshold of the VAD (0..1; in a fluctuating background -vad-fluctuating-threshold applies)")
 	fs.Float64Var(&c.vadStart, "vad-start-threshold", 0,
 		"in a fluctuating background, probability one frame must reach for speech to start a turn (vad-threshold..1; 0: the larger of 0.998 and vad-threshold)")
@@ -262,6 +265,9 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	}
 	if c.rateLimit < 0 || c.rateBurst < 0 || c.maxCallsPerIP < 0 || c.idleTimeout < 0 || c.maxDuration < 0 || c.resumeWindow < 0 {
 		return nil, fmt.Errorf("-rate-limit, -rate-burst, -max-calls-per-ip, -idle-timeout, -max-call-duration and -resume-window must not be negative")
+	}
+	if c.ttsFirstWords < 0 {
+		return nil, fmt.Errorf("-tts-first-words %d: want 0 (whole sentences) or more", c.ttsFirstWords)
 	}
 	at, err := parsePreemptAt(c.preemptAtFlag)
 	if err != nil {

@@ -144,6 +144,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, ready chan<- stri
 			Tools:                    reg,
 			ToolTimeout:              cfg.toolTimeout,
 			FirstPieceMinChars:       firstPieceMinChars(cfg.tts),
+			FirstPieceWords:          cfg.ttsFirstWords,
 		})
 		if err != nil {
 			return err

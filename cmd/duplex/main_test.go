@@ -614,6 +614,21 @@ func TestPreemptAtFlag(t *testing.T) {
 	}
 }
 
+// TestTTSFirstWordsFlag: whole sentences by default; a count is kept; a
+// negative one is refused by name.
+func TestTTSFirstWordsFlag(t *testing.T) {
+	none := func(string) string { return "" }
+	if c, err := parseConfig(nil, none); err != nil || c.ttsFirstWords != 0 {
+		t.Fatalf("default: %v, %v; want 0", c, err)
+	}
+	if c, err := parseConfig([]string{"-tts-first-words", "3"}, none); err != nil || c.ttsFirstWords != 3 {
+		t.Fatalf("-tts-first-words 3: %v, %v", c, err)
+	}
+	if _, err := parseConfig([]string{"-tts-first-words", "-1"}, none); err == nil || !strings.Contains(err.Error(), "-tts-first-words") {
+		t.Fatalf("-tts-first-words -1: error %v, want one naming the flag", err)
+	}
+}
+
 // TestPreemptAtPerSTT: auto lowers the bar only for the streaming
 // transcription STT; an explicit bar wins for every STT; -preemptive off
 // turns speculation off whatever the bar.
