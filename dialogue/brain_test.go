@@ -156,3 +156,43 @@ func TestAssistantFirstPieceOptions(t *testing.T) {
 		t.Fatalf("chunker %+v, want FirstMinChars 10, FirstWords 3", c.Chunker)
 	}
 }
+
+// quietTTS speaks every piece as 50 ms of near-silence, then 100 ms of voice.
+type quietTTS struct{}
+
+func (quietTTS) Name() string { return "quiet" }
+func (quietTTS) Synthesize(ctx context.Context, text string, _ tts.Options) (tts.Stream, error) {
+	pcm := make([]int16, 2400)
+	for i := 800; i < len(pcm); i++ {
+		pcm[i] = 1000
+	}
+	return &fakeTTSStream{ctx: ctx, chunks: []tts.Chunk{{PCM: pcm, SampleRate: 16000}}}, nil
+}
+
+// audioOutput records the audio of a reply.
+type audioOutput struct {
+	pieceOutput
+	pcm []int16
+}
+
+func (o *audioOutput) Audio(pcm []int16, _ int) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.pcm = append(o.pcm, pcm...)
+	return nil
+}
+
+// The reply's first piece starts with its voice: the synthesizer's leading
+// quiet is dropped there, and kept in later pieces (a pause between them).
+func TestCascadeTrimsFirstPieceLead(t *testing.T) {
+	c := &Cascade{LLM: &fakeLLM{reply: "It is ten past four. Anything else?"}, TTS: quietTTS{}, LLMTimeout: time.Minute, TTSTimeout: time.Minute,
+		MaxReplyChars: 4000, Clock: newFakeClock(), Chunker: tts.ChunkerOptions{FirstMinChars: 10}}
+	out := &audioOutput{}
+	c.Respond(context.Background(), brain.Request{TurnID: 1}, out)
+	if len(out.pieces) != 2 || len(out.pcm) != 1600+2400 {
+		t.Fatalf("pieces %q, %d samples; want 2 pieces, the first without its 800 quiet samples", out.pieces, len(out.pcm))
+	}
+	if out.pcm[0] != 1000 || out.pcm[1600] != 0 {
+		t.Fatalf("first sample %d, second piece's first %d: want the first piece trimmed only", out.pcm[0], out.pcm[1600])
+	}
+}

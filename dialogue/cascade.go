@@ -180,6 +180,9 @@ func (c *Cascade) readLLM(rctx context.Context, req brain.Request, out brain.Out
 	emit(chunker.Flush())
 }
 
+// maxLeadTrim bounds the leading quiet dropped from a reply's first piece.
+const maxLeadTrim = 250 * time.Millisecond
+
 // maxToolRounds bounds the LLM → tools → LLM loop of one reply.
 const maxToolRounds = 4
 
@@ -294,6 +297,10 @@ func (c *Cascade) speakPiece(rctx context.Context, out brain.Output, i int, text
 		return sp, err
 	}
 	defer stream.Close()
+	if pos == 0 {
+		// The reply's leading quiet would only delay what the caller hears.
+		stream = tts.TrimLead(stream, maxLeadTrim)
+	}
 	out.Spoken(i, sp)
 	var samples int64
 	first := true
