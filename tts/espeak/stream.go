@@ -21,11 +21,7 @@ type stream struct {
 	done   bool
 	err    error // final error; nil means io.EOF after the last chunk
 
-	// Leading quiet (producer only): until the first audible sample, audio
-	// is dropped and marks carried; trimmed samples shift later marks.
-	audible bool
-	trimmed int
-	carry   []tts.Mark
+	lead tts.LeadTrimmer // the leading quiet (producer only)
 
 	notify chan struct{} // capacity 1: something changed
 	once   sync.Once
@@ -33,7 +29,7 @@ type stream struct {
 }
 
 func newStream(ctx context.Context) *stream {
-	s := &stream{notify: make(chan struct{}, 1)}
+	s := &stream{notify: make(chan struct{}, 1), lead: tts.LeadTrimmer{Limit: maxLeadTrim}}
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
 	return s
 }
@@ -45,40 +41,19 @@ func (s *stream) signal() {
 	}
 }
 
-// Leading quiet: espeak-ng starts some sentences with up to ~50 ms of
+// maxLeadTrim: espeak-ng starts some sentences with up to ~50 ms of
 // silence or near-silence (the closure of an initial stop, "Today…",
 // "Twelve…"). Nobody hears it, but as audio it would be sent first and
-// delay the reply's first audible frame, so push drops it: samples below
-// leadQuiet (-50 dBFS peak), at most maxLeadTrim of them.
-const (
-	leadQuiet   = 100
-	maxLeadTrim = SampleRate / 4
-)
+// delay the reply's first audible frame, so push drops it (tts.LeadTrimmer),
+// at most this many samples.
+const maxLeadTrim = SampleRate / 4
 
 // push appends a chunk, without the synthesis's leading quiet; called by
 // the producer only.
 func (s *stream) push(c tts.Chunk) {
-	if !s.audible {
-		i := 0
-		for i < len(c.PCM) && s.trimmed < maxLeadTrim && c.PCM[i] < leadQuiet && c.PCM[i] > -leadQuiet {
-			i++
-			s.trimmed++
-		}
-		c.PCM = c.PCM[i:]
-		s.carry = append(s.carry, c.Marks...)
-		if len(c.PCM) == 0 {
-			return // all quiet so far: its marks go with the first audio
-		}
-		s.audible = true
-		c.Marks, s.carry = s.carry, nil
-	}
-	if s.trimmed > 0 && len(c.Marks) > 0 {
-		marks := make([]tts.Mark, len(c.Marks))
-		for i, m := range c.Marks {
-			m.Sample = max(0, m.Sample-s.trimmed)
-			marks[i] = m
-		}
-		c.Marks = marks
+	c, ok := s.lead.Trim(c)
+	if !ok {
+		return // all quiet so far: its marks go with the first audio
 	}
 	s.mu.Lock()
 	s.chunks = append(s.chunks, c)
