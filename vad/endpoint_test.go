@@ -38,12 +38,17 @@ func newAdaptive(t *testing.T) *Detector {
 // (media time), and returns its SpeechEnded events.
 func hintedEnds(t *testing.T, pcm []int16, hintAt time.Duration, hint Hint) []Event {
 	t.Helper()
-	d := newAdaptive(t)
+	return endsWithHints(newAdaptive(t), pcm, map[time.Duration]Hint{hintAt: hint})
+}
+
+// endsWithHints pushes pcm through d in 20 ms frames, setting each hint at
+// its media time, and returns the SpeechEnded events.
+func endsWithHints(d *Detector, pcm []int16, hints map[time.Duration]Hint) []Event {
 	var ends []Event
 	for i := 0; i+320 <= len(pcm); i += 320 {
 		at := time.Duration(i) * time.Second / fs
-		if at == hintAt {
-			d.SetHint(hint)
+		if h, ok := hints[at]; ok {
+			d.SetHint(h)
 		}
 		for _, e := range d.Push(pcm[i:i+320], at) {
 			if e.Type == SpeechEnded {
@@ -372,18 +377,7 @@ func TestEndpointDigitTurnHoldsMisreadDigit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ends []Event
-		for i := 0; i+320 <= len(pcm); i += 320 {
-			at := time.Duration(i) * time.Second / fs
-			if h, ok := hints[at]; ok {
-				d.SetHint(h)
-			}
-			for _, e := range d.Push(pcm[i:i+320], at) {
-				if e.Type == SpeechEnded {
-					ends = append(ends, e)
-				}
-			}
-		}
+		ends := endsWithHints(d, pcm, hints)
 		if !off && (len(ends) != 1 || ends[0].At != 2600*ms) {
 			t.Errorf("digit-turn rule: ends %+v, want one at 2.6 s", ends)
 		}
@@ -408,18 +402,7 @@ func TestEndpointDigitReadMidWordDoesNotHold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ends []Event
-	for i := 0; i+320 <= len(pcm); i += 320 {
-		at := time.Duration(i) * time.Second / fs
-		if h, ok := hints[at]; ok {
-			d.SetHint(h)
-		}
-		for _, e := range d.Push(pcm[i:i+320], at) {
-			if e.Type == SpeechEnded {
-				ends = append(ends, e)
-			}
-		}
-	}
+	ends := endsWithHints(d, pcm, hints)
 	if len(ends) != 1 || ends[0].At != 800*ms {
 		t.Fatalf("ends %+v, want one at 0.8 s", ends)
 	}
