@@ -428,7 +428,6 @@ func TestAdaptationCloseJoinsTheSocket(t *testing.T) {
 	}
 }
 
-// socketGoroutines counts the goroutines running rtws's reader and writer.
 // socketGoroutinesGone is socketGoroutines once a joined goroutine has
 // had the moment it needs to leave the stack: wg.Done runs deferred, so
 // Wait may return while its frame is still listed. A leaked one stays.
@@ -441,6 +440,7 @@ func socketGoroutinesGone() int {
 	return n
 }
 
+// socketGoroutines counts the goroutines running rtws's reader and writer.
 func socketGoroutines() int {
 	buf := make([]byte, 1<<20)
 	st := string(buf[:runtime.Stack(buf, true)])
