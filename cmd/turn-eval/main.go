@@ -151,6 +151,12 @@ func settings(rec, recLM, recSrv eval.PartialSource) []eval.TurnSetting {
 		s = append(s, c8Settings(rec, recSrv)...)
 		s = append(s, c9Settings(rec, recSrv)...)
 	}
+	return onlyNamed(s)
+}
+
+// onlyNamed keeps the settings whose name holds -only, and the fixed
+// 300 ms baseline; all of them without -only.
+func onlyNamed(s []eval.TurnSetting) []eval.TurnSetting {
 	if only == "" {
 		return s
 	}
@@ -795,15 +801,7 @@ func paced(ctx context.Context, cfg eval.TurnConfig, fsddDir string, grammar *re
 	if r != nil {
 		sets = append(sets, c9Settings(r.partials, r.srvPartials)...)
 	}
-	if only != "" {
-		var kept []eval.TurnSetting
-		for _, t := range sets {
-			if t.Name == "fixed 300 ms" || strings.Contains(t.Name, only) {
-				kept = append(kept, t)
-			}
-		}
-		sets = kept
-	}
+	sets = onlyNamed(sets)
 	type key struct{ s, c int }
 	res := map[key][]eval.TurnOutcome{}
 	for si, s := range sets {
