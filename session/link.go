@@ -24,9 +24,9 @@ type peerStates struct {
 
 // peerStateChanged handles pion's notice that pc's state changed to
 // notified. pion sends each notice from a goroutine of its own, so two
-// changes close together (connecting then connected, 2 ms apart after an
-// ICE restart) can arrive in either order: the call acts on pc's current
-// state instead, once per change, never going back to an older one.
+// changes close together (connecting then connected after an ICE
+// restart) can arrive in either order: the call acts on pc's current
+// state instead, once per change.
 func (c *Call) peerStateChanged(pc *webrtc.PeerConnection, notified webrtc.PeerConnectionState) {
 	c.states.mu.Lock()
 	defer c.states.mu.Unlock()
