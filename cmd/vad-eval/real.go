@@ -21,6 +21,7 @@ var realOpt struct {
 	conds      string
 	cache      string
 	strings    int
+	tuning     bool
 }
 
 // runReal builds the real-speech corpora (each one left out, and said so,
@@ -49,6 +50,14 @@ func runReal(out, fsddDir, librivoxDir string) error {
 	if len(held) == 0 {
 		return fmt.Errorf("every FSDD speaker is in the learnt score's training set")
 	}
+	// -split tuning: the speakers and librivox sentences the end-of-turn
+	// rules are tuned on (turn-eval's tuning split), never reported as
+	// the held-out figures; names differ so cached partials stay apart.
+	digitName, sentName := "FSDD digit strings", "librivox sentences"
+	if realOpt.tuning {
+		held = eval.TrainFSDDSpeakers
+		digitName, sentName = digitName+" (tuning)", sentName+" (tuning)"
+	}
 	rcfg.Strings = rcfg.Strings * len(rcfg.Speakers) / len(held)
 	rcfg.Speakers = held
 	split := fmt.Sprintf("the spectral VAD's learnt score was trained on espeak-ng speech only: none of these recordings was seen "+
@@ -59,6 +68,11 @@ func runReal(out, fsddDir, librivoxDir string) error {
 			"(`make vad-train`, other strings, gains and noise); the FSDD strings here are of %s only, and the librivox "+
 			"reader was never seen in training",
 			strings.Join(vad.ModelFSDDSpeakers, "/"), strings.Join(held, "/"))
+	}
+	if realOpt.tuning {
+		split = fmt.Sprintf("TUNING split, not a held-out figure: the FSDD strings are of %s and the librivox sentences %s, "+
+			"the end-of-turn rules' tuning speakers and sentences (turn-eval's tuning split)",
+			strings.Join(held, "/"), strings.Join(eval.DefaultTurnConfig().TuneLibrivox, ", "))
 	}
 	digits, err := eval.DigitStrings(fsddDir, rcfg)
 	switch {
@@ -71,8 +85,8 @@ func runReal(out, fsddDir, librivoxDir string) error {
 		if err != nil {
 			return err
 		}
-		sets = append(sets, eval.RealSet{Name: "FSDD digit strings", Corpus: c})
-		how = append(how, eval.RealCorpusMarkdown("FSDD digit strings", c, fmt.Sprintf(
+		sets = append(sets, eval.RealSet{Name: digitName, Corpus: c})
+		how = append(how, eval.RealCorpusMarkdown(digitName, c, fmt.Sprintf(
 			"%d–%d digits per string, one speaker per string, %v–%v of silence between digits; 8 kHz recordings resampled to 16 kHz "+
 				"(the corpus's rate; the same windowed-sinc resampler as the synthetic corpus's rate paths).",
 			rcfg.DigitsMin, rcfg.DigitsMax, rcfg.GapMin, rcfg.GapMax)))
@@ -84,6 +98,11 @@ func runReal(out, fsddDir, librivoxDir string) error {
 	case err != nil:
 		return err
 	default:
+		if realOpt.tuning {
+			sent = slices.DeleteFunc(sent, func(s eval.Spoken) bool {
+				return !slices.Contains(eval.DefaultTurnConfig().TuneLibrivox, s.Speaker)
+			})
+		}
 		var items []eval.Spoken
 		for range rcfg.SentenceRepeats {
 			items = append(items, sent...)
@@ -94,8 +113,8 @@ func runReal(out, fsddDir, librivoxDir string) error {
 		if err != nil {
 			return err
 		}
-		sets = append(sets, eval.RealSet{Name: "librivox sentences", Corpus: c})
-		how = append(how, eval.RealCorpusMarkdown("librivox sentences", c, fmt.Sprintf(
+		sets = append(sets, eval.RealSet{Name: sentName, Corpus: c})
+		how = append(how, eval.RealCorpusMarkdown(sentName, c, fmt.Sprintf(
 			"The %d read sentences of pocketsphinx-testdata (16 kHz, one reader), each placed %d times, with the recordings' own "+
 				"leading and trailing room tone.", len(sent), rcfg.SentenceRepeats)))
 	}
