@@ -47,6 +47,13 @@ func runDetector(pcm []int16, mk NewClassifier, topt vad.TurnOptions) ([]float64
 // runDetectorHook is runDetector calling hook (when not nil) before each
 // frame f is pushed: what a live recogniser tells the detector.
 func runDetectorHook(pcm []int16, mk NewClassifier, topt vad.TurnOptions, hook func(f int, d *vad.Detector)) ([]float64, []bool, []turn, error) {
+	return runDetectorEvents(pcm, mk, topt, hook, nil)
+}
+
+// runDetectorEvents is runDetectorHook also calling onEvent (when not nil)
+// with each turn event as it is pushed out.
+func runDetectorEvents(pcm []int16, mk NewClassifier, topt vad.TurnOptions, hook func(f int, d *vad.Detector),
+	onEvent func(e vad.Event)) ([]float64, []bool, []turn, error) {
 	c, err := mk()
 	if err != nil {
 		return nil, nil, nil, err
@@ -66,6 +73,9 @@ func runDetectorHook(pcm []int16, mk NewClassifier, topt vad.TurnOptions, hook f
 			hook(f, d)
 		}
 		for _, e := range d.Push(pcm[f*fl:(f+1)*fl], at) {
+			if onEvent != nil {
+				onEvent(e)
+			}
 			switch e.Type {
 			case vad.SpeechStarted:
 				turns = append(turns, turn{start: e.At, startDecided: e.DecidedAt})

@@ -49,6 +49,24 @@ func (c *Corpus) PartialWindow(i, n int) (from, to int) {
 // turn; a turn split inside an utterance keeps that stream here (the
 // server would start another), so the recogniser has its whole context.
 func EvaluatePartials(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions, src UttPartialSource) (Result, error) {
+	hook, _, err := partialsHook(c, pcm, src)
+	if err != nil {
+		return Result{}, err
+	}
+	_, speech, turns, err := runDetectorHook(pcm, mk, topt, hook)
+	if err != nil {
+		return Result{}, err
+	}
+	return score(c, speech, turns, topt), nil
+}
+
+// heard is what the hook of partialsHook last told the detector.
+type heard struct{ grammar, lm string }
+
+// partialsHook decodes every utterance's window of pcm with src and
+// returns the detector hook that sets the hint from the newest partials
+// (EvaluatePartials), with the texts it last set.
+func partialsHook(c *Corpus, pcm []int16, src UttPartialSource) (func(f int, d *vad.Detector), *heard, error) {
 	type event struct {
 		at    int // sample the partial reaches the detector
 		reset bool
@@ -60,7 +78,7 @@ func EvaluatePartials(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOpt
 		from, to := c.PartialWindow(i, len(pcm))
 		p, err := src(i, pcm[from:to])
 		if err != nil {
-			return Result{}, err
+			return nil, nil, err
 		}
 		start := len(evs)
 		evs = append(evs, event{at: from, reset: true})
@@ -75,29 +93,25 @@ func EvaluatePartials(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOpt
 		sort.SliceStable(u, func(a, b int) bool { return u[a].at < u[b].at })
 	}
 	next := 0
-	var gText, lmText string
+	h := &heard{}
 	hook := func(f int, d *vad.Detector) {
 		changed := false
 		for next < len(evs) && f*FrameLen >= evs[next].at {
 			e := evs[next]
 			switch {
 			case e.reset:
-				changed = changed || gText != "" || lmText != ""
-				gText, lmText = "", ""
+				changed = changed || h.grammar != "" || h.lm != ""
+				h.grammar, h.lm = "", ""
 			case e.lm:
-				lmText, changed = e.text, true
+				h.lm, changed = e.text, true
 			default:
-				gText, changed = e.text, true
+				h.grammar, changed = e.text, true
 			}
 			next++
 		}
 		if changed {
-			d.SetHint(vad.CombinePartials(gText, lmText))
+			d.SetHint(vad.CombinePartials(h.grammar, h.lm))
 		}
 	}
-	_, speech, turns, err := runDetectorHook(pcm, mk, topt, hook)
-	if err != nil {
-		return Result{}, err
-	}
-	return score(c, speech, turns, topt), nil
+	return hook, h, nil
 }
