@@ -14,9 +14,9 @@ import "strings"
 //     nine minus four": an operator, then a number);
 //   - a grammar digit string that the LM partial reads as digits too holds
 //     the turn, however long the run before the pause;
-//   - an uncorroborated grammar digit string holds it only after a run
-//     under MaybeRun (a digit said alone: HintMaybeDigits), any other
-//     grammar words only after a run under ShortRun (HintMaybeWords);
+//   - an uncorroborated grammar digit string (HintMaybeDigits) or any
+//     other grammar words (HintMaybeWords) hold it only after a run under
+//     MaybeRun (a digit said alone);
 //     after a long run they are taken for forced open speech, and the
 //     turn ends at the no-word wait;
 //   - without grammar words the LM partial's last word decides, except
@@ -48,7 +48,11 @@ func words(text string) int {
 
 func combine(grammar, lm string) Hint {
 	g := classify(grammar)
-	if g == HintComplete || isSum(grammar) {
+	if g == HintComplete && greeting(grammar) {
+		// "hey there", "hi there": what the grammar hears for a lone
+		// digit in noise; an uncorroborated reading as "hello" is.
+		g = HintNone
+	} else if g == HintComplete || isSum(grammar) {
 		return HintComplete
 	}
 	l := classify(lm)
@@ -129,4 +133,15 @@ func digitLike(w string) bool {
 		return true
 	}
 	return w != "" && w[0] >= '0' && w[0] <= '9'
+}
+
+// greeting reports whether text is one of the skills grammar's greetings
+// that end in "there" ("hello there", "hi there", "hey there").
+func greeting(text string) bool {
+	text = strings.ToLower(strings.TrimSpace(text))
+	switch text {
+	case "hello there", "hi there", "hey there":
+		return true
+	}
+	return false
 }

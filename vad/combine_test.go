@@ -29,6 +29,10 @@ func TestCombinePartials(t *testing.T) {
 		{"what is twelve times seven", "what is twelve times seven", HintComplete}, // a sum is a complete request
 		{"what is one hundred divided by five", "", HintComplete},
 		{"what is seventy seven plus fifteen", "", HintComplete},
+		// The grammar's "hey there" for a lone digit in noise is words, as "hello" is.
+		{"hey there", "", HintMaybeWords},
+		{"hi there", "nine", HintMaybeWords},
+		{"hello", "", HintMaybeWords},
 		{"what is nine minus", "", HintMaybeWords},
 		{"stand by one", "stand by one", HintDigits},
 	} {
@@ -196,8 +200,15 @@ func TestEndpointSlowLoneDigitHolds(t *testing.T) {
 	if n := ends(EndpointOptions{}, digit(900*ms), 1100*ms); n != 2 {
 		t.Errorf("900 ms run: %d ends, want 2 (no hold after a long run)", n)
 	}
-	// Other grammar words (a phrase prefix) hold only after ShortRun.
-	if n := ends(EndpointOptions{}, digit(700*ms), 900*ms, "how"); n != 2 {
-		t.Errorf("700 ms run read as \"how\": %d ends, want 2", n)
+	// Other grammar words (a phrase prefix, a lone digit read as "how")
+	// hold after MaybeRun too; with WordsShortRun only after ShortRun.
+	if n := ends(EndpointOptions{}, digit(700*ms), 900*ms, "how"); n != 1 {
+		t.Errorf("700 ms run read as \"how\": %d ends, want 1 (the pause held)", n)
+	}
+	if n := ends(EndpointOptions{WordsShortRun: true}, digit(700*ms), 900*ms, "how"); n != 2 {
+		t.Errorf("700 ms run read as \"how\", WordsShortRun: %d ends, want 2", n)
+	}
+	if n := ends(EndpointOptions{}, digit(900*ms), 1100*ms, "how"); n != 2 {
+		t.Errorf("900 ms run read as \"how\": %d ends, want 2 (no hold after a long run)", n)
 	}
 }

@@ -25,7 +25,7 @@ const (
 	HintMaybeDigits
 	// HintMaybeWords is other grammar words the general LM does not
 	// corroborate (a phrase prefix, a greeting): wait longer only after a
-	// run under ShortRun.
+	// run under MaybeRun (EndpointOptions.WordsShortRun: ShortRun).
 	HintMaybeWords
 	// HintWordy is a flag on a hint (CombinePartials): a partial had
 	// three words or more, so the turn so far is no lone word cut by a
@@ -80,6 +80,10 @@ const (
 	// whose 100–400 ms strings end within 1 s (p95; BENCHMARKS.md).
 	DefaultPaceSpread = 1.0
 	DefaultPaceMargin = 400 * time.Millisecond
+	// DefaultPauseHold is the default of EndpointOptions.PauseHold, chosen
+	// on the tuning split (vad-eval -split tuning, turn-eval's tuning
+	// rows; BENCHMARKS.md).
+	DefaultPauseHold = 1.5
 	// DefaultMaybeRun is the default of EndpointOptions.MaybeRun, chosen
 	// on the turn eval's tuning split: FSDD speakers say a lone "zero" in
 	// 600–700 ms; above 800 ms finished requests wait for the hold.
@@ -116,8 +120,8 @@ type EndpointOptions struct {
 	// DefaultPauseScale, negative is off.
 	PauseScale float64
 	PauseFloor time.Duration
-	// MaybeRun: HintMaybeDigits holds the turn after a run shorter than
-	// this (a digit said alone, some slowly), where Short and
+	// MaybeRun: HintMaybeDigits and HintMaybeWords hold the turn after a
+	// run shorter than this (a digit said alone, some slowly), where Short and
 	// DigitsShortOnly go by TurnOptions.ShortRun. Zero takes
 	// DefaultMaybeRun, negative is ShortRun.
 	MaybeRun time.Duration
@@ -139,6 +143,18 @@ type EndpointOptions struct {
 	// after a lone run, whether or not the turn paused after it: the rule
 	// before it waited for a pause, kept for the turn eval's baseline row.
 	DigitTurnUnpaused bool
+	// PauseHold keeps a wait without a digit hold at least PauseHold ×
+	// the longest inner pause of the turn so far, unless the words are
+	// complete (or also then, with PauseHoldComplete): someone who paused
+	// that long mid-turn may be pausing again, whatever the grammar forced
+	// the last run into. Zero takes DefaultPauseHold, negative is off.
+	PauseHold         float64
+	PauseHoldComplete bool
+	// WordsShortRun holds HintMaybeWords only after a run under
+	// ShortRun, as before issue 21's split step; by default it holds
+	// after a run under MaybeRun, as HintMaybeDigits: the grammar reads a
+	// lone digit said in 600–800 ms as "good", "what".
+	WordsShortRun bool
 	// ShortTurn: Short is also added while the turn so far (first speech
 	// to the last) is shorter than this, unless HintComplete or
 	// HintWordy: a command with a breath after its first words ("go
@@ -185,6 +201,12 @@ func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
 		o.PaceSpread = 0
 	}
 	def(&o.PaceMargin, DefaultPaceMargin)
+	if o.PauseHold == 0 {
+		o.PauseHold = DefaultPauseHold
+	}
+	if o.PauseHold < 0 {
+		o.PauseHold = 0
+	}
 	if o.FallDB == 0 {
 		o.FallDB = DefaultFallDB
 	}
@@ -308,7 +330,7 @@ func (e *endpointer) wait(short, lone, brief bool) time.Duration {
 	case HintMaybeDigits:
 		digits = lone
 	case HintMaybeWords:
-		digits = short
+		digits = short || lone && !o.WordsShortRun
 	}
 	if e.digitTurnHold(lone) && !digits {
 		digits = true
@@ -326,6 +348,8 @@ func (e *endpointer) wait(short, lone, brief bool) time.Duration {
 	}
 	if digits {
 		w = e.paceHold(w)
+	} else if o.PauseHold > 0 && e.pauses > 0 && (hint != HintComplete || o.PauseHoldComplete) {
+		w = max(w, time.Duration(o.PauseHold*float64(e.pause)))
 	}
 	return min(max(w, o.Floor), o.Ceiling)
 }

@@ -410,3 +410,73 @@ func TestEndpointDigitReadMidWordDoesNotHold(t *testing.T) {
 		t.Errorf("decided %v after the end, want sooner than fixed %v (no digit hold)", w, DefaultMinSilence)
 	}
 }
+
+// A digit string whose later digits the detector hears as one long run (a
+// short inner pause bridged) and the grammar as words ("what do"): on
+// media time, the pause after that run is no longer than the one the
+// speaker already made, so the pause hold keeps the turn open; without it
+// the turn ends there at the no-word wait. The string's real end then
+// comes 1.5 × the longest pause after its last digit.
+func TestEndpointPauseHoldKeepsDigitString(t *testing.T) {
+	var pcm []int16
+	pcm = speechAt(pcm, 200*ms, 0)
+	pcm = speechAt(pcm, 400*ms, 3000)  // 200–600 ms: "six"
+	pcm = speechAt(pcm, 300*ms, 0)     // a 300 ms pause
+	pcm = speechAt(pcm, 1000*ms, 3000) // 900–1900 ms: "one oh", heard as one run
+	pcm = speechAt(pcm, 300*ms, 0)     // the same pause again
+	pcm = speechAt(pcm, 900*ms, 3000)  // 2200–3100 ms: "eight nine", one run again
+	pcm = speechAt(pcm, 2000*ms, 0)
+	hints := map[time.Duration]Hint{620 * ms: HintMaybeWords, 1920 * ms: HintMaybeWords | HintWordy, 3120 * ms: HintMaybeWords | HintWordy}
+	for _, off := range []bool{false, true} {
+		opt := EndpointOptions{}
+		if off {
+			opt.PauseHold = -1
+		}
+		d, err := NewDetector(levelled{}, TurnOptions{Endpointing: &opt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ends := endsWithHints(d, pcm, hints)
+		if off {
+			if len(ends) == 0 || ends[0].At != 1900*ms {
+				t.Errorf("pause hold off: ends %+v, want the first at 1.9 s (the second pause cut)", ends)
+			}
+			continue
+		}
+		if len(ends) != 1 || ends[0].At != 3100*ms {
+			t.Fatalf("pause hold: ends %+v, want one at 3.1 s", ends)
+		}
+		if w, want := ends[0].DecidedAt-ends[0].At, time.Duration(DefaultPauseHold*float64(300*ms)); w < want || w > want+20*ms {
+			t.Errorf("pause hold: decided %v after the last digit, want %v (%g × the 300 ms pause)", w, want, DefaultPauseHold)
+		}
+	}
+}
+
+// A finished request with an inner pause ("what's the … weather like
+// today"): the pause
+// hold does not apply to a complete partial, so it still ends before the
+// fixed threshold would; an unfinished one waits out the pause hold.
+func TestEndpointPauseHoldSparesCompleteRequest(t *testing.T) {
+	var pcm []int16
+	pcm = speechAt(pcm, 200*ms, 0)
+	pcm = speechAt(pcm, 700*ms, 8000) // 200–900 ms: "what's the"
+	pcm = speechAt(pcm, 400*ms, 0)    // a 400 ms pause
+	pcm = speechAt(pcm, 500*ms, 8000) // 1300–1800 ms: "weather like today"
+	pcm = speechAt(pcm, 200*ms, 800)  // the falling end
+	pcm = speechAt(pcm, 1500*ms, 0)
+	for _, c := range []struct {
+		hint     Hint
+		min, max time.Duration
+	}{
+		{ClassifyPartial("what's the weather like today"), DefaultEndpointFloor, DefaultMinSilence},
+		{HintMaybeWords | HintWordy, time.Duration(DefaultPauseHold * float64(400*ms)), DefaultEndpointCeiling},
+	} {
+		ends := endsWithHints(newAdaptive(t), pcm, map[time.Duration]Hint{920 * ms: ClassifyPartial("what's the"), 2020 * ms: c.hint})
+		if len(ends) != 1 || ends[0].At != 2000*ms {
+			t.Fatalf("%v: ends %+v, want one at 2.0 s", c.hint, ends)
+		}
+		if w := ends[0].DecidedAt - ends[0].At; w < c.min || w >= c.max {
+			t.Errorf("%v: decided %v after the end, want in [%v, %v)", c.hint, w, c.min, c.max)
+		}
+	}
+}
