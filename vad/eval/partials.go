@@ -49,7 +49,15 @@ func (c *Corpus) PartialWindow(i, n int) (from, to int) {
 // turn; a turn split inside an utterance keeps that stream here (the
 // server would start another), so the recogniser has its whole context.
 func EvaluatePartials(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions, src UttPartialSource) (Result, error) {
-	hook, _, err := partialsHook(c, pcm, src)
+	return EvaluatePartialsCombine(c, pcm, mk, topt, src, nil)
+}
+
+// EvaluatePartialsCombine is EvaluatePartials with combine (nil:
+// vad.CombinePartials) reading the hint from the two partials: a variant
+// of the rule, for comparing it.
+func EvaluatePartialsCombine(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions, src UttPartialSource,
+	combine func(grammar, lm string) vad.Hint) (Result, error) {
+	hook, _, err := partialsHook(c, pcm, src, combine)
 	if err != nil {
 		return Result{}, err
 	}
@@ -65,8 +73,11 @@ type heard struct{ grammar, lm string }
 
 // partialsHook decodes every utterance's window of pcm with src and
 // returns the detector hook that sets the hint from the newest partials
-// (EvaluatePartials), with the texts it last set.
-func partialsHook(c *Corpus, pcm []int16, src UttPartialSource) (func(f int, d *vad.Detector), *heard, error) {
+// (EvaluatePartials) by combine, with the texts it last set.
+func partialsHook(c *Corpus, pcm []int16, src UttPartialSource, combine func(grammar, lm string) vad.Hint) (func(f int, d *vad.Detector), *heard, error) {
+	if combine == nil {
+		combine = vad.CombinePartials
+	}
 	type event struct {
 		at    int // sample the partial reaches the detector
 		reset bool
@@ -110,7 +121,7 @@ func partialsHook(c *Corpus, pcm []int16, src UttPartialSource) (func(f int, d *
 			next++
 		}
 		if changed {
-			d.SetHint(vad.CombinePartials(h.grammar, h.lm))
+			d.SetHint(combine(h.grammar, h.lm))
 		}
 	}
 	return hook, h, nil

@@ -28,7 +28,7 @@ type Cut struct {
 // ended inside an utterance that a later turn of the same utterance went
 // on from, with the partials and the wait behind each.
 func ExplainSplits(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOptions, src UttPartialSource) ([]Cut, error) {
-	hook, h, err := partialsHook(c, pcm, src)
+	hook, h, err := partialsHook(c, pcm, src, nil)
 	if err != nil {
 		return nil, err
 	}
