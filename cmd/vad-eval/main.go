@@ -10,6 +10,7 @@
 //	    [-sections synthetic,real] [-fsdd DIR] [-librivox DIR]
 //	    [-recogniser=false] [-recogniser-conds clean,white:20,...]
 //	    [-partials-cache FILE] [-digit-strings N] [-split held-out|tuning]
+//	    [-explain-splits] [-try-endpoint NAMES]
 package main
 
 import (
@@ -42,6 +43,10 @@ func main() {
 		"default, noise:SNR or clean (each costs about a minute of decoding per minute of audio on a loaded machine)")
 	flag.StringVar(&realOpt.cache, "partials-cache", "", "real section: JSON file keeping the recogniser's partials between runs (empty: none)")
 	flag.IntVar(&realOpt.strings, "digit-strings", 0, "real section: FSDD digit strings per speaker of the four (the held-out pair says as many as the four would; 0: the default 40; fewer for a quick look)")
+	flag.BoolVar(&realOpt.explain, "explain-splits", false, "real section: print each turn the server default ended inside an utterance "+
+		"(which pause, its length, the partials and the wait) to stderr")
+	flag.StringVar(&realOpt.try, "try-endpoint", "", "real section: only print the split utterances of these end-of-turn variants "+
+		"(comma-separated names, see try.go) in the -recogniser-conds, and no report; for tuning")
 	split := flag.String("split", "held-out", "real section: held-out (FSDD nicolas/theo, all librivox sentences: the reported figures) "+
 		"or tuning (FSDD george/jackson, librivox 0870/0880: for tuning the end-of-turn rules; use with -out '' or another file)")
 	flag.Parse()

@@ -22,6 +22,8 @@ var realOpt struct {
 	cache      string
 	strings    int
 	tuning     bool
+	explain    bool
+	try        string
 }
 
 // runReal builds the real-speech corpora (each one left out, and said so,
@@ -131,6 +133,12 @@ func runReal(out, fsddDir, librivoxDir string) error {
 				fmt.Fprintln(os.Stderr, "vad-eval: partials cache:", err)
 			}
 		}()
+	}
+	if realOpt.try != "" {
+		if rec == nil {
+			return fmt.Errorf("-try-endpoint needs the recogniser")
+		}
+		return tryEndpoint(rec, sets, realOpt.try)
 	}
 	topt := vad.TurnOptions{}
 	sweepVals := []time.Duration{300 * time.Millisecond, 400 * time.Millisecond, 500 * time.Millisecond, 600 * time.Millisecond}
@@ -271,6 +279,13 @@ func defaultTurns(rec *liveRecogniser, name string, c *eval.Corpus, rows []eval.
 			return err
 		}
 		r.Default = &res
+		if realOpt.explain {
+			cuts, err := eval.ExplainSplits(c, c.Mix(kind, r.SNR), spectral.New, topt, rec.source(key))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(os.Stderr, eval.CutsMarkdown(fmt.Sprintf("%s, %s", name, cond), cuts))
+		}
 		if err := rec.save(); err != nil {
 			return err
 		}

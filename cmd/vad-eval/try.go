@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/duplex-ai/duplex/vad"
+	"github.com/duplex-ai/duplex/vad/eval"
+)
+
+// tryVariants are end-of-turn rules -try-endpoint compares with the
+// server default on cached partials (for tuning them: -split tuning).
+var tryVariants = map[string]struct {
+	opt  vad.EndpointOptions
+	comb func(grammar, lm string) vad.Hint
+}{
+	"default":       {},
+	"before":        {vad.EndpointOptions{PauseHold: -1, WordsShortRun: true}, greetingComplete},
+	"no-greeting":   {comb: greetingComplete},
+	"ph-only":       {vad.EndpointOptions{WordsShortRun: true}, greetingComplete},
+	"words-only":    {vad.EndpointOptions{PauseHold: -1}, greetingComplete},
+	"greeting-only": {vad.EndpointOptions{PauseHold: -1, WordsShortRun: true}, nil},
+	"c":             {vad.EndpointOptions{PauseHoldComplete: true}, nil},
+	"ph2":           {vad.EndpointOptions{PauseHold: 2}, nil},
+	"ph1":           {vad.EndpointOptions{PauseHold: 1}, nil},
+}
+
+// greetingComplete is vad.CombinePartials as before issue 21's split
+// step: a grammar greeting ending in "there" is a complete request.
+func greetingComplete(g, lm string) vad.Hint {
+	switch strings.TrimSpace(g) {
+	case "hello there", "hi there", "hey there":
+		return vad.HintComplete
+	}
+	return vad.CombinePartials(g, lm)
+}
+
+// tryEndpoint prints, per set and -recogniser-conds mixture, how many
+// utterances each named variant splits, and nothing else.
+func tryEndpoint(rec *liveRecogniser, sets []eval.RealSet, names string) error {
+	spectral := eval.Contenders()[0]
+	for _, s := range sets {
+		c := s.Corpus
+		for _, cond := range strings.Split(realOpt.conds, ",") {
+			kind, snr := eval.White, math.Inf(1)
+			if cond != "clean" {
+				k, v, _ := strings.Cut(cond, ":")
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					return fmt.Errorf("-recogniser-conds %q: %w", cond, err)
+				}
+				snr = f
+				found := false
+				for _, nk := range eval.NoiseKinds {
+					if nk.String() == k {
+						kind, found = nk, true
+					}
+				}
+				if !found {
+					return fmt.Errorf("-recogniser-conds %q: unknown noise", cond)
+				}
+			}
+			key := fmt.Sprintf("%s/%d/%d/%s/%g", s.Name, c.Config.Seed, len(c.Utts), kind, snr)
+			pcm := c.Mix(kind, snr)
+			var line []string
+			for _, n := range strings.Split(names, ",") {
+				v, ok := tryVariants[n]
+				opt := v.opt
+				if !ok {
+					return fmt.Errorf("-try-endpoint: unknown variant %q", n)
+				}
+				res, err := eval.EvaluatePartialsCombine(c, pcm, spectral.New, vad.TurnOptions{Endpointing: &opt}, rec.source(key), v.comb)
+				if err != nil {
+					return err
+				}
+				line = append(line, fmt.Sprintf("%s %d", n, res.SplitUtts))
+				if realOpt.explain {
+					cuts, err := eval.ExplainSplits(c, pcm, spectral.New, vad.TurnOptions{Endpointing: &opt}, rec.source(key))
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(os.Stderr, eval.CutsMarkdown(fmt.Sprintf("%s, %s, %s", s.Name, cond, n), cuts))
+				}
+			}
+			fmt.Fprintf(os.Stderr, "try %s %s (%d utts): %s\n", s.Name, cond, len(c.Utts), strings.Join(line, " | "))
+		}
+	}
+	return rec.save()
+}
