@@ -150,6 +150,7 @@ func settings(rec, recLM, recSrv eval.PartialSource) []eval.TurnSetting {
 	if rec != nil && recSrv != nil {
 		s = append(s, c8Settings(rec, recSrv)...)
 		s = append(s, c9Settings(rec, recSrv)...)
+		s = append(s, c10Settings(rec, recSrv)...)
 	}
 	return onlyNamed(s)
 }
@@ -789,7 +790,8 @@ func paced(ctx context.Context, cfg eval.TurnConfig, fsddDir string, grammar *re
 			return eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, %s", base, name), Recogniser: r.partials,
 				RecogniserLM: r.srvPartials, Opt: vad.TurnOptions{Endpointing: &opt}}
 		}
-		sets = append(sets, both("before c8 (spread off, digit-turn rule off)", vad.EndpointOptions{PaceSpread: -1, NoDigitTurn: true}),
+		sets = append(sets, both("before c8 (spread off, digit-turn rule off)", vad.EndpointOptions{PaceSpread: -1, NoDigitTurn: true,
+			PauseHold: -1, WordsShortRun: true}),
 			both("default (spread, digit-turn rule)", vad.EndpointOptions{}))
 		for _, c := range spreads {
 			for _, m := range margins {
@@ -800,6 +802,7 @@ func paced(ctx context.Context, cfg eval.TurnConfig, fsddDir string, grammar *re
 	}
 	if r != nil {
 		sets = append(sets, c9Settings(r.partials, r.srvPartials)...)
+		sets = append(sets, c10Settings(r.partials, r.srvPartials)...)
 	}
 	sets = onlyNamed(sets)
 	type key struct{ s, c int }
@@ -879,6 +882,7 @@ func partialAt(parts []eval.TimedPartial, at int) string {
 func c8Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 	b := vad.DefaultEndpointBase.Milliseconds()
 	both := func(name string, opt vad.EndpointOptions, comb func(g, lm string) vad.Hint) eval.TurnSetting {
+		opt.PauseHold, opt.WordsShortRun = -1, true // the c10 rules off: these rows are c8's
 		return eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, %s", b, name), Recogniser: rec, RecogniserLM: recSrv,
 			Combine: comb, Opt: vad.TurnOptions{Endpointing: &opt}}
 	}
@@ -925,14 +929,14 @@ func filler(w string) bool {
 }
 
 // combineBefore is vad.CombinePartials as it was before the filler rule.
-func combineBefore(g, lm string) vad.Hint { return vad.CombinePartials(g, lm) }
+func combineBefore(g, lm string) vad.Hint { return combineGreetingComplete(g, lm) }
 
 // combineFillerOnly: a filler last in either partial continues the turn.
 func combineFillerOnly(g, lm string) vad.Hint {
 	if filler(lastWordOf(g)) || filler(lastWordOf(lm)) {
 		return vad.HintContinue
 	}
-	return vad.CombinePartials(g, lm)
+	return combineGreetingComplete(g, lm)
 }
 
 // combineFunctionWord: an LM partial ending in a word
@@ -957,8 +961,8 @@ const prevDefault = "previous default (margin 200 ms, digit-turn rule armed with
 func c9Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 	b := vad.DefaultEndpointBase.Milliseconds()
 	s := []eval.TurnSetting{{Name: fmt.Sprintf("adaptive base %d ms + both partials, %s", b, prevDefault),
-		Recogniser: rec, RecogniserLM: recSrv,
-		Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PaceMargin: 200 * ms, DigitTurnUnpaused: true}}}}
+		Recogniser: rec, RecogniserLM: recSrv, Combine: combineGreetingComplete,
+		Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PaceMargin: 200 * ms, DigitTurnUnpaused: true, PauseHold: -1, WordsShortRun: true}}}}
 	for _, r := range []struct {
 		name string
 		comb func(g, lm string) vad.Hint
@@ -1011,4 +1015,45 @@ func lmDigitWord(w string) bool {
 		return true
 	}
 	return false
+}
+
+// c10Settings are the candidates of issue 21's split step (vad-eval's
+// 100–400 ms digit strings cut where the grammar read a lone digit as a
+// greeting or words, or after a run the detector heard as two digits):
+// the rule before it, the pause hold (EndpointOptions.PauseHold) with its
+// factor varied, grammar words held after runs under MaybeRun
+// (WordsShortRun off) and "hey there" no longer complete, alone and
+// together (the default).
+func c10Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
+	b := vad.DefaultEndpointBase.Milliseconds()
+	before := vad.EndpointOptions{PauseHold: -1, WordsShortRun: true}
+	var s []eval.TurnSetting
+	for _, v := range []struct {
+		name string
+		opt  vad.EndpointOptions
+		comb func(g, lm string) vad.Hint
+	}{
+		{"before (no pause hold, words held under 600 ms, \"hey there\" complete)", before, combineGreetingComplete},
+		{"pause hold ×1.5 only", vad.EndpointOptions{WordsShortRun: true}, combineGreetingComplete},
+		{"words held under 800 ms only", vad.EndpointOptions{PauseHold: -1}, combineGreetingComplete},
+		{"greeting not complete only", before, nil},
+		{"pause hold ×1", vad.EndpointOptions{PauseHold: 1}, nil},
+		{"pause hold ×1.5 (default)", vad.EndpointOptions{}, nil},
+		{"pause hold ×2", vad.EndpointOptions{PauseHold: 2}, nil},
+		{"pause hold ×1.5 + complete", vad.EndpointOptions{PauseHoldComplete: true}, nil},
+	} {
+		s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, c10 %s", b, v.name),
+			Recogniser: rec, RecogniserLM: recSrv, Combine: v.comb, Opt: vad.TurnOptions{Endpointing: &v.opt}})
+	}
+	return s
+}
+
+// combineGreetingComplete is vad.CombinePartials as before issue 21's
+// split step: a grammar greeting ending in "there" is complete.
+func combineGreetingComplete(g, lm string) vad.Hint {
+	switch strings.TrimSpace(g) {
+	case "hello there", "hi there", "hey there":
+		return vad.HintComplete
+	}
+	return vad.CombinePartials(g, lm)
 }
