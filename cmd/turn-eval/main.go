@@ -943,7 +943,7 @@ func combineFillerOnly(g, lm string) vad.Hint {
 // that continues (an article, a preposition, "and") holds the turn where
 // the grammar reads other words.
 func combineFunctionWord(g, lm string) vad.Hint {
-	h := vad.CombinePartials(g, lm)
+	h := combineGreetingComplete(g, lm)
 	if h == vad.HintMaybeWords && vad.ClassifyPartial(lm) == vad.HintContinue {
 		return vad.HintContinue
 	}
