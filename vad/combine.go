@@ -48,11 +48,7 @@ func words(text string) int {
 
 func combine(grammar, lm string) Hint {
 	g := classify(grammar)
-	if g == HintComplete && greeting(grammar) {
-		// "hey there", "hi there": what the grammar hears for a lone
-		// digit in noise; an uncorroborated reading as "hello" is.
-		g = HintNone
-	} else if g == HintComplete || isSum(grammar) {
+	if g == HintComplete || isSum(grammar) {
 		return HintComplete
 	}
 	l := classify(lm)
@@ -133,15 +129,4 @@ func digitLike(w string) bool {
 		return true
 	}
 	return w != "" && w[0] >= '0' && w[0] <= '9'
-}
-
-// greeting reports whether text is one of the skills grammar's greetings
-// that end in "there" ("hello there", "hi there", "hey there").
-func greeting(text string) bool {
-	text = strings.ToLower(strings.TrimSpace(text))
-	switch text {
-	case "hello there", "hi there", "hey there":
-		return true
-	}
-	return false
 }

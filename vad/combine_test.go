@@ -29,9 +29,10 @@ func TestCombinePartials(t *testing.T) {
 		{"what is twelve times seven", "what is twelve times seven", HintComplete}, // a sum is a complete request
 		{"what is one hundred divided by five", "", HintComplete},
 		{"what is seventy seven plus fifteen", "", HintComplete},
-		// The grammar's "hey there" for a lone digit in noise is words, as "hello" is.
-		{"hey there", "", HintMaybeWords},
-		{"hi there", "nine", HintMaybeWords},
+		// A greeting is a complete request, even though the grammar hears
+		// some lone digits in noise as one: a greeting must not wait.
+		{"hey there", "", HintComplete},
+		{"hi there", "nine", HintComplete},
 		{"hello", "", HintMaybeWords},
 		{"what is nine minus", "", HintMaybeWords},
 		{"stand by one", "stand by one", HintDigits},

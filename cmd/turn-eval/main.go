@@ -929,21 +929,21 @@ func filler(w string) bool {
 }
 
 // combineBefore is vad.CombinePartials as it was before the filler rule.
-func combineBefore(g, lm string) vad.Hint { return combineGreetingComplete(g, lm) }
+func combineBefore(g, lm string) vad.Hint { return vad.CombinePartials(g, lm) }
 
 // combineFillerOnly: a filler last in either partial continues the turn.
 func combineFillerOnly(g, lm string) vad.Hint {
 	if filler(lastWordOf(g)) || filler(lastWordOf(lm)) {
 		return vad.HintContinue
 	}
-	return combineGreetingComplete(g, lm)
+	return vad.CombinePartials(g, lm)
 }
 
 // combineFunctionWord: an LM partial ending in a word
 // that continues (an article, a preposition, "and") holds the turn where
 // the grammar reads other words.
 func combineFunctionWord(g, lm string) vad.Hint {
-	h := combineGreetingComplete(g, lm)
+	h := vad.CombinePartials(g, lm)
 	if h == vad.HintMaybeWords && vad.ClassifyPartial(lm) == vad.HintContinue {
 		return vad.HintContinue
 	}
@@ -961,7 +961,7 @@ const prevDefault = "previous default (margin 200 ms, digit-turn rule armed with
 func c9Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 	b := vad.DefaultEndpointBase.Milliseconds()
 	s := []eval.TurnSetting{{Name: fmt.Sprintf("adaptive base %d ms + both partials, %s", b, prevDefault),
-		Recogniser: rec, RecogniserLM: recSrv, Combine: combineGreetingComplete,
+		Recogniser: rec, RecogniserLM: recSrv, Combine: vad.CombinePartials,
 		Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PaceMargin: 200 * ms, DigitTurnUnpaused: true, PauseHold: -1, WordsShortRun: true}}}}
 	for _, r := range []struct {
 		name string
@@ -1022,8 +1022,8 @@ func lmDigitWord(w string) bool {
 // greeting or words, or after a run the detector heard as two digits):
 // the rule before it, the pause hold (EndpointOptions.PauseHold) with its
 // factor varied, grammar words held after runs under MaybeRun
-// (WordsShortRun off) and "hey there" no longer complete, alone and
-// together (the default).
+// (WordsShortRun off), alone and together (the default), and with
+// "hey there" no longer complete (not taken: a greeting must not wait).
 func c10Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 	b := vad.DefaultEndpointBase.Milliseconds()
 	before := vad.EndpointOptions{PauseHold: -1, WordsShortRun: true}
@@ -1033,14 +1033,15 @@ func c10Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 		opt  vad.EndpointOptions
 		comb func(g, lm string) vad.Hint
 	}{
-		{"before (no pause hold, words held under 600 ms, \"hey there\" complete)", before, combineGreetingComplete},
-		{"pause hold ×1.5 only", vad.EndpointOptions{WordsShortRun: true}, combineGreetingComplete},
-		{"words held under 800 ms only", vad.EndpointOptions{PauseHold: -1}, combineGreetingComplete},
-		{"greeting not complete only", before, nil},
-		{"pause hold ×1", vad.EndpointOptions{PauseHold: 1}, nil},
-		{"pause hold ×1.5 (default)", vad.EndpointOptions{}, nil},
-		{"pause hold ×2", vad.EndpointOptions{PauseHold: 2}, nil},
-		{"pause hold ×1.5 + complete", vad.EndpointOptions{PauseHoldComplete: true}, nil},
+		{"before (no pause hold, words held under 600 ms)", before, nil},
+		{"pause hold ×1.5 only", vad.EndpointOptions{WordsShortRun: true}, nil},
+		{"words held under 800 ms only", vad.EndpointOptions{PauseHold: -1}, nil},
+		{"greeting not complete only", before, combineGreetingWords},
+		{"pause hold ×1.5 + words (default)", vad.EndpointOptions{}, nil},
+		{"all three", vad.EndpointOptions{}, combineGreetingWords},
+		{"all three, pause hold ×1", vad.EndpointOptions{PauseHold: 1}, combineGreetingWords},
+		{"all three, pause hold ×2", vad.EndpointOptions{PauseHold: 2}, combineGreetingWords},
+		{"all three, pause hold + complete", vad.EndpointOptions{PauseHoldComplete: true}, combineGreetingWords},
 	} {
 		s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, c10 %s", b, v.name),
 			Recogniser: rec, RecogniserLM: recSrv, Combine: v.comb, Opt: vad.TurnOptions{Endpointing: &v.opt}})
@@ -1048,12 +1049,13 @@ func c10Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 	return s
 }
 
-// combineGreetingComplete is vad.CombinePartials as before issue 21's
-// split step: a grammar greeting ending in "there" is complete.
-func combineGreetingComplete(g, lm string) vad.Hint {
+// combineGreetingWords is the split step's third candidate, not taken:
+// the grammar's greetings ending in "there" count as uncorroborated
+// words, not a complete request (a real "hey there" then waits the hold).
+func combineGreetingWords(g, lm string) vad.Hint {
 	switch strings.TrimSpace(g) {
 	case "hello there", "hi there", "hey there":
-		return vad.HintComplete
+		return vad.HintMaybeWords
 	}
 	return vad.CombinePartials(g, lm)
 }
