@@ -556,6 +556,9 @@ func (c *call) sendAudio(done chan<- struct{}) {
 		}
 		for ; i < due; i++ {
 			pcm, kind := c.sc.next(c, time.Now())
+			// Whether the caller speaks is judged before the echo is mixed
+			// in: a loud echo would make the lead-in of a barge-in speech.
+			level := dbfs(pcm)
 			if c.sc.phase == phaseDone && !c.scriptDone {
 				c.scriptDone = true
 				c.log.Debug().Int("frames", c.framesSent).Msg("script done")
@@ -591,7 +594,7 @@ func (c *call) sendAudio(done chan<- struct{}) {
 			} else {
 				c.sentFull = true
 			}
-			if kind != frameSilence && dbfs(pcm) > speechDBFS {
+			if kind != frameSilence && level > speechDBFS {
 				c.speech = append(c.speech, at)
 				c.sc.lastSpeech = at
 				if kind == frameBargeIn && c.bargeSpeech.IsZero() {
