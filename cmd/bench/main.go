@@ -62,6 +62,7 @@ type config struct {
 	verbose   bool
 	fsdd      string // FSDD folder for R's digit strings
 	librivox  string // read sentences for R
+	scenarios string // the dialogue scenarios to run, of "CARB"
 }
 
 func main() {
@@ -73,6 +74,7 @@ func main() {
 	flag.BoolVar(&c.verbose, "v", false, "print every turn and trial")
 	flag.StringVar(&c.fsdd, "fsdd", "../shared/corpus/fsdd", "FSDD folder (R's digit strings; absent: left out)")
 	flag.StringVar(&c.librivox, "librivox", "/usr/share/pocketsphinx/test/data/librivox", "read sentences for R (absent: left out)")
+	flag.StringVar(&c.scenarios, "scenarios", "CARB", "dialogue scenarios to run (AR: turn latency only; print with -out \"\")")
 	flag.Parse()
 	if c.serverBin == "" || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "usage: bench -server-bin PATH [-out BENCHMARKS.md] [-seed N] [-v]")
@@ -110,11 +112,19 @@ func run(ctx context.Context, c config) error {
 	defer os.RemoveAll(tmp)
 	clips := &clipCache{dir: tmp}
 
-	logf("C: BenchmarkTurnOverhead (-benchtime %s)…", c.benchtime)
-	rep.loadC = loadAvg()
-	rep.overhead, err = runOverhead(ctx, c.benchtime)
-	if err != nil {
-		return fmt.Errorf("overhead benchmark: %w", err)
+	if strings.Trim(c.scenarios, "CARB") != "" || c.scenarios == "" {
+		return fmt.Errorf("-scenarios %q: want letters of CARB", c.scenarios)
+	}
+	if c.scenarios != "CARB" && c.out != "" {
+		return fmt.Errorf("-scenarios %s writes no report section: add -out \"\"", c.scenarios)
+	}
+	if strings.Contains(c.scenarios, "C") {
+		logf("C: BenchmarkTurnOverhead (-benchtime %s)…", c.benchtime)
+		rep.loadC = loadAvg()
+		rep.overhead, err = runOverhead(ctx, c.benchtime)
+		if err != nil {
+			return fmt.Errorf("overhead benchmark: %w", err)
+		}
 	}
 
 	srv, err := startServer(ctx, bin)
@@ -132,23 +142,29 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 
-	logf("A: one call, %d turns…", len(scenarioA))
-	rep.loadA = loadAvg()
-	rep.a, err = runA(ctx, srv.base, clips, c.verbose)
-	if err != nil {
-		return failed(fmt.Errorf("scenario A: %w", err))
+	if strings.Contains(c.scenarios, "A") {
+		logf("A: one call, %d turns…", len(scenarioA))
+		rep.loadA = loadAvg()
+		rep.a, err = runA(ctx, srv.base, clips, c.verbose)
+		if err != nil {
+			return failed(fmt.Errorf("scenario A: %w", err))
+		}
 	}
-	logf("R: one call of real recordings…")
-	rep.loadR = loadAvg()
-	rep.r, err = runR(ctx, srv.base, c.fsdd, c.librivox, c.verbose)
-	if err != nil {
-		return failed(fmt.Errorf("scenario R: %w", err))
+	if strings.Contains(c.scenarios, "R") {
+		logf("R: one call of real recordings…")
+		rep.loadR = loadAvg()
+		rep.r, err = runR(ctx, srv.base, c.fsdd, c.librivox, c.verbose)
+		if err != nil {
+			return failed(fmt.Errorf("scenario R: %w", err))
+		}
 	}
-	logf("B: %d barge-in calls…", bargeTrials)
-	rep.loadB = loadAvg()
-	rep.b, err = runB(ctx, srv.base, clips, c.seed, c.verbose)
-	if err != nil {
-		return failed(fmt.Errorf("scenario B: %w", err))
+	if strings.Contains(c.scenarios, "B") {
+		logf("B: %d barge-in calls…", bargeTrials)
+		rep.loadB = loadAvg()
+		rep.b, err = runB(ctx, srv.base, clips, c.seed, c.verbose)
+		if err != nil {
+			return failed(fmt.Errorf("scenario B: %w", err))
+		}
 	}
 	srv.stop()
 	rep.serverWarnings = srv.warnings()
