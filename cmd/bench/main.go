@@ -173,6 +173,16 @@ func run(ctx context.Context, c config) error {
 	}
 	rep.load1 = loadAvg()
 	rep.took = time.Since(rep.started)
+	// A partial run (-scenarios) prints the left-out scenarios empty.
+	if rep.overhead == nil {
+		rep.overhead = &overheadResult{}
+	}
+	if rep.a == nil {
+		rep.a = &resultA{}
+	}
+	if rep.b == nil {
+		rep.b = &resultB{}
+	}
 
 	return publish(c, "dialogue-bench", rep.markdown())
 }
