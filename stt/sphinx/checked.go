@@ -66,11 +66,13 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 		go func() {
 			var err error
 			g, err = grammarAside(spare, search, audio, cmn)
+			s.mark("grammar aside end")
 			s.eng.asidePool.release(spare, err != nil)
 			done <- err
 		}()
 		var lerr error
 		loop, lerr = s.loopPass(ctx, audio)
+		s.mark("loop end")
 		if gerr := <-done; gerr != nil {
 			return nil, 0, verdict{}, gerr
 		}
@@ -82,6 +84,7 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 			return nil, 0, verdict{}, err
 		}
 		g = gramOf(s.dec)
+		s.mark("grammar end")
 		if len(g.words) == 0 {
 			return nil, 0, verdict{}, nil
 		}
@@ -90,6 +93,7 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 			if loop, err = s.loopPass(ctx, audio); err != nil {
 				return nil, 0, verdict{}, err
 			}
+			s.mark("loop end")
 		}
 	}
 	s.loop = loop

@@ -133,7 +133,9 @@ func (s *stream) digitResult(ctx context.Context, grammar, lm []string) (stt.Res
 	if !wantsDigitPass(grammar, lm) {
 		return stt.Result{}, false, nil
 	}
+	s.mark("digit pass")
 	ds, err := s.digitPass(ctx, s.utterance())
+	s.mark("digit pass end")
 	if err != nil || !ds.Accept {
 		return stt.Result{}, false, err
 	}

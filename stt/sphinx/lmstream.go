@@ -2,6 +2,7 @@ package sphinx
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -42,6 +43,7 @@ type lmStream struct {
 	abort chan struct{} // closed by cancel
 	done  chan struct{} // closed when run has exited
 	once  sync.Once
+	mark  func(ev string) // the stream's trace (stream.mark)
 
 	// run-owned until done.
 	dec   *decoder
@@ -52,8 +54,9 @@ type lmStream struct {
 	res   stt.Result
 }
 
-func newLMStream(p *pool, cmn []float32, onPartial *atomic.Pointer[func(stt.PartialSource, string, int)]) *lmStream {
+func newLMStream(p *pool, cmn []float32, onPartial *atomic.Pointer[func(stt.PartialSource, string, int)], mark func(string)) *lmStream {
 	l := &lmStream{
+		mark:      mark,
 		pool:      p,
 		cmn:       cmn,
 		onPartial: onPartial,
@@ -139,13 +142,16 @@ func (l *lmStream) run() {
 			l.partial()
 		}
 		if final {
+			l.mark(fmt.Sprintf("lm final, %d ms behind", (len(avail)-l.fed)*1000/stt.SampleRate))
 			if l.fed < len(avail) {
 				if l.err = d.process(avail[l.fed:]); l.err != nil {
 					return
 				}
 				l.fed = len(avail)
 			}
+			l.mark("lm end start")
 			l.err = l.end()
+			l.mark("lm end done")
 			return
 		}
 		select {

@@ -92,6 +92,17 @@ type stream struct {
 
 	lm      *lmStream // the general LM decoding as the audio arrives; nil: after the turn
 	lmStats lmStats
+
+	// trace, when set before the first Write, hears when each pass starts
+	// and ends (the timeline harness, tests); nil in production.
+	trace func(ev string)
+}
+
+// mark reports ev to trace, if set.
+func (s *stream) mark(ev string) {
+	if s.trace != nil {
+		s.trace(ev)
+	}
 }
 
 var _ stt.Stream = (*stream)(nil)
@@ -130,7 +141,7 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 	empty := ""
 	s.partial.Store(&empty)
 	if e.lmPool != nil && d.hasGrammar {
-		s.lm = newLMStream(e.lmPool, cmn, &s.onPartial)
+		s.lm = newLMStream(e.lmPool, cmn, &s.onPartial, s.mark)
 	}
 	go s.work()
 	// An abandoned utterance (ctx cancelled, Close forgotten) still gives
@@ -301,6 +312,7 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 	}
 	s.finishing = true
 	s.mu.Unlock()
+	s.mark("finish")
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -319,12 +331,14 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 		return stt.Result{}, werr
 	}
 
+	s.mark("worker done")
 	s.decMu.Lock()
 	defer s.decMu.Unlock()
 	if s.released {
 		return stt.Result{}, stt.ErrClosed
 	}
 	res, err := s.decide(ctx)
+	s.mark("result")
 	if err == nil {
 		s.partial.Store(&res.Text)
 		if s.adapt != nil && res.Text != "" {
@@ -384,12 +398,14 @@ func (s *stream) scanLoudness() bool {
 // utterance so far (under decMu, in the worker), keeping the result for
 // Finish.
 func (s *stream) speculate() error {
+	s.mark("spec start")
 	if err := s.dec.end(); err != nil {
 		return err
 	}
 	s.liveEnded = true
 	s.speculated.Add(1)
 	words, conf, v, err := s.checkedPass(s.ctx, searchGrammar)
+	s.mark("spec end")
 	if err != nil {
 		return err
 	}
@@ -438,9 +454,11 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 		words, conf, v = sp.words, sp.conf, sp.v
 	} else {
 		var err error
+		s.mark("check start")
 		if words, conf, v, err = s.checkedPass(ctx, first); err != nil {
 			return stt.Result{}, err
 		}
+		s.mark("check end")
 	}
 	// Digits faster than anyone says them: a short phrase (route.go).
 	if !s.eng.opt.NoRejection && s.dec.hasNoDigits && digitsTooFast(words, v.span) {
@@ -498,7 +516,9 @@ func (s *stream) cancelLM() {
 // shrinks with its length).
 func (s *stream) lmPass(ctx context.Context, notUnderstood bool) (stt.Result, error) {
 	if s.lm != nil {
+		s.mark("lm wait")
 		res, ok, err := s.lm.result(ctx, s.utterance())
+		s.mark("lm result")
 		s.lm.cancel()
 		if err != nil {
 			return stt.Result{}, err
@@ -516,6 +536,7 @@ func (s *stream) lmPass(ctx context.Context, notUnderstood bool) (stt.Result, er
 		}
 	}
 	s.lmStats.full.Add(1)
+	s.mark("lm full pass")
 	if err := s.fullPass(ctx, searchLM, s.utterance()); err != nil {
 		return stt.Result{}, err
 	}

@@ -1,0 +1,122 @@
+package sphinx
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/duplex-ai/duplex/stt"
+)
+
+// TestTimeline (STT_TIMELINE=1; about a minute) plays real recordings and
+// espeak-ng questions into streams in real time, 20 ms a frame, one call
+// per corpus (one Adaptation), ends each turn 120 ms after the last loud
+// frame as the endpoint does, and logs when each pass starts and ends
+// relative to the end of speech, and each result (paired runs compare
+// them). Findings: docs/stt-latency.md.
+func TestTimeline(t *testing.T) {
+	if os.Getenv("STT_TIMELINE") == "" {
+		t.Skip("set STT_TIMELINE=1")
+	}
+	requireTools(t, true)
+	wavs, _ := filepath.Glob(testdataDir + "/librivox/*.wav")
+	type utt struct {
+		name string
+		pcm  []int16
+	}
+	var real, synth []utt
+	for _, f := range wavs {
+		real = append(real, utt{filepath.Base(f), soxPCM(t, f)})
+	}
+	for i, q := range []string{"what time is it", "what is seventy seven plus fifteen", "hello there",
+		"what is one hundred divided by five", "what can you do", "what is the date today"} {
+		v := []string{"en-us", "en-us+f2", "en-us+m3", "en-us+f4", "en+m5"}[i%5]
+		synth = append(synth, utt{v + ":" + q, speak(t, v, q)})
+	}
+	var fest []utt
+	for _, q := range []string{"what time is it", "what is twelve times seven", "hello there", "tell me a story"} {
+		fest = append(fest, utt{"slt:" + q, festival(t, q)})
+	}
+	e := newTestEngine(t, Options{})
+	if err := e.Warm(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range []struct {
+		name string
+		utts []utt
+	}{{"librivox", append(real, real...)}, {"espeak-ng", synth}, {"festival", fest}} {
+		adapt := &stt.Adaptation{}
+		var sum []time.Duration
+		for _, u := range call.utts {
+			st, err := e.NewStream(t.Context(), stt.StreamOptions{Adaptation: adapt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := st.(*stream)
+			var mu sync.Mutex
+			var evs []string
+			var eos time.Time // when the last loud frame was written
+			s.trace = func(ev string) {
+				mu.Lock()
+				if eos.IsZero() {
+					evs = append(evs, ev+" (in speech)")
+				} else {
+					evs = append(evs, fmt.Sprintf("%s %+d", ev, time.Since(eos).Milliseconds()))
+				}
+				mu.Unlock()
+			}
+			last := 0
+			for off := 0; off+frameSamples <= len(u.pcm); off += frameSamples {
+				if frameRMS(u.pcm[off:off+frameSamples]) >= quietRMS {
+					last = off + frameSamples
+				}
+			}
+			end := min(len(u.pcm), last+120*stt.SampleRate/1000)
+			tick := time.NewTicker(20 * time.Millisecond)
+			for off := 0; off < end; off += frameSamples {
+				<-tick.C
+				if err := s.Write(u.pcm[off:min(off+frameSamples, end)]); err != nil {
+					t.Fatal(err)
+				}
+				if off+frameSamples == last {
+					mu.Lock()
+					eos = time.Now()
+					mu.Unlock()
+				}
+			}
+			tick.Stop()
+			t0 := time.Now()
+			r, err := s.Finish(t.Context())
+			took := time.Since(t0)
+			_ = s.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum = append(sum, took)
+			mu.Lock()
+			t.Logf("%s %s: %d ms speech, finish %d ms; %s", call.name, u.name, last*1000/stt.SampleRate,
+				took.Milliseconds(), strings.Join(evs, ", "))
+			mu.Unlock()
+			t.Logf("RESULT %s %s | %q understood=%v conf=%.3f", call.name, u.name, r.Text, !r.NotUnderstood, r.Confidence)
+		}
+		t.Logf("%s: finish ms %v", call.name, sum)
+	}
+}
+
+// festival renders text with festival's slt voice, 300 ms of silence each
+// side.
+func festival(t *testing.T, text string) []int16 {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "x.wav")
+	cmd := exec.Command("text2wave", "-eval", "(voice_cmu_us_slt_arctic_hts)", "-o", f)
+	cmd.Stdin = strings.NewReader(text)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("text2wave %q: %v %s", text, err, out)
+	}
+	return soxPCM(t, f)
+}
