@@ -1,0 +1,137 @@
+package sphinx
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLoopFedLive (STT_LOOPFEED=1) measures the candidate of running the
+// phone loop during the turn: for each utterance, the loop as Finish runs
+// it (one call over grammarAudio, on the decoder that ran the live pass)
+// against the same audio fed in 20 ms pieces to another decoder, the
+// call's mean set again before each piece (batch CMN cannot be fed live:
+// a call's first utterance gets the model's initial mean). It logs both
+// path scores per frame, the loops' phones and the verdict each gives
+// the grammar's result. Findings: docs/stt-latency.md.
+func TestLoopFedLive(t *testing.T) {
+	if os.Getenv("STT_LOOPFEED") == "" {
+		t.Skip("set STT_LOOPFEED=1")
+	}
+	requireTools(t, true)
+	type utt struct {
+		call, name string
+		pcm        []int16
+	}
+	var utts []utt
+	wavs, _ := filepath.Glob(testdataDir + "/librivox/*.wav")
+	for _, f := range wavs {
+		utts = append(utts, utt{"librivox", filepath.Base(f), soxPCM(t, f)})
+	}
+	qs := []string{"what time is it", "what is seventy seven plus fifteen", "hello there", "what is one hundred divided by five",
+		"what can you do", "what is the date today", "tell me a story", "stop", "what is twelve times seven", "good morning"}
+	for i, q := range qs {
+		v := []string{"en-us", "en-us+f2", "en-us+m3", "en-us+f4", "en+m5"}[i%5]
+		utts = append(utts, utt{"espeak-ng", v + ":" + q, speak(t, v, q)})
+	}
+	for _, q := range qs[:6] {
+		utts = append(utts, utt{"festival", "slt:" + q, festival(t, q)})
+	}
+	e := newTestEngine(t, Options{})
+	o := e.opt
+	d1, err := newDecoder(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d1.free()
+	d2, err := newDecoder(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.free()
+	// d3 hears what d1 hears, but its loop fed in pieces: what is left
+	// when the decoder's history is the same.
+	d3, err := newDecoder(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d3.free()
+	fed := func(d *decoder, audio []int16, cmn []float32) *loopMemo {
+		if err := d.start(searchPhones); err != nil {
+			t.Fatal(err)
+		}
+		for off := 0; off < len(audio); off += frameSamples {
+			d.setCMNMean(cmn)
+			if err := d.process(audio[off:min(off+frameSamples, len(audio))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := d.end(); err != nil {
+			t.Fatal(err)
+		}
+		hyp, path := d.hyp()
+		return &loopMemo{n: len(audio), hyp: hyp, path: path, frames: d.frames()}
+	}
+	cmn := map[string][]float32{}
+	moved := 0
+	for _, u := range utts {
+		s := &stream{ctx: t.Context(), dec: d1, eng: e, rng: rand.NewPCG(1, 2), cmn: cmn[u.call]}
+		s.buf = append([]int16(nil), u.pcm...)
+		s.dither(s.buf)
+		s.scanLoudness()
+		audio := s.grammarAudio()
+		// As a stream: the live pass, then the loop and the grammar in one call each.
+		for _, d := range []*decoder{d1, d3} {
+			d.setCMNMean(s.cmn)
+			if err := d.start(searchGrammar); err != nil {
+				t.Fatal(err)
+			}
+			for off := 0; off+frameSamples <= len(s.buf); off += frameSamples {
+				if err := d.process(s.buf[off : off+frameSamples]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		ref, err := s.loopPass(t.Context(), audio)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := d1.cmnMean()
+		g, err := grammarOn(d1, searchGrammar, audio, s.cmn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same := fed(d3, audio, s.cmn)
+		if _, err := grammarOn(d3, searchGrammar, audio, s.cmn); err != nil {
+			t.Fatal(err)
+		}
+		// The candidate: another decoder, fed in pieces, the mean held.
+		live := fed(d2, audio, s.cmn)
+		verdictOf := func(l *loopMemo) (bool, float64) {
+			if len(g.words) == 0 || g.frames == 0 {
+				return false, 0
+			}
+			m := perFrame(g.score, g.frames) - perFrame(l.path, l.frames)
+			r := phoneRatio(d1.phoneCount(g.words), len(strings.Fields(l.hyp)), o.PhoneSlack)
+			return m >= o.MinMargin && r >= o.MinPhoneRatio && r <= o.MaxPhoneRatio, m
+		}
+		va, ma := verdictOf(ref)
+		mark := ""
+		vb, mb := verdictOf(live)
+		vc, mc := verdictOf(same)
+		if vc != va {
+			mark += " MOVED-SAME-HISTORY"
+		}
+		if va != vb {
+			mark = " MOVED"
+			moved++
+		}
+		t.Logf("%s %s (cmn %v): grammar %q; loop/frame %.1f vs fed %.1f, phones %d vs %d, frames %d vs %d; margin %.2f vs %.2f, accept %v vs %v; same history: loop/frame %.1f, margin %.2f%s",
+			u.call, u.name, s.cmn != nil, strings.Join(g.words, " "), perFrame(ref.path, ref.frames), perFrame(live.path, live.frames),
+			len(strings.Fields(ref.hyp)), len(strings.Fields(live.hyp)), ref.frames, live.frames, ma, mb, va, vb, perFrame(same.path, same.frames), mc, mark)
+		cmn[u.call] = next // the call's mean for its next utterance
+	}
+	t.Logf("%d of %d verdicts moved", moved, len(utts))
+}
