@@ -15,7 +15,8 @@ import (
 // call's mean set again before each piece (batch CMN cannot be fed live:
 // a call's first utterance gets the model's initial mean). It logs both
 // path scores per frame, the loops' phones and the verdict each gives
-// the grammar's result. Findings: docs/stt-latency.md.
+// the grammar's result; and (ASIDE) the loop in one call on another
+// decoder primed with the utterance's tail. Findings: docs/stt-latency.md.
 func TestLoopFedLive(t *testing.T) {
 	if os.Getenv("STT_LOOPFEED") == "" {
 		t.Skip("set STT_LOOPFEED=1")
@@ -107,6 +108,17 @@ func TestLoopFedLive(t *testing.T) {
 		if _, err := grammarOn(d3, searchGrammar, audio, s.cmn); err != nil {
 			t.Fatal(err)
 		}
+		// Another decoder, one call after hearing the utterance's tail
+		// (as grammarAside primes the spare decoder).
+		if _, err := grammarOn(d2, searchPhones, audio[max(0, len(audio)-primeSamples):], s.cmn); err != nil {
+			t.Fatal(err)
+		}
+		asideLoop, err := grammarOn(d2, searchPhones, audio, s.cmn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("ASIDE %s %s: loop path/frame %.3f vs aside %.3f, frames %d vs %d", u.call, u.name,
+			perFrame(ref.path, ref.frames), perFrame(asideLoop.score, asideLoop.frames), ref.frames, asideLoop.frames)
 		// The candidate: another decoder, fed in pieces, the mean held.
 		live := fed(d2, audio, s.cmn)
 		verdictOf := func(l *loopMemo) (bool, float64) {
