@@ -3,7 +3,6 @@ package sphinx
 import (
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -26,19 +25,17 @@ func TestLoopFedLive(t *testing.T) {
 		call, name string
 		pcm        []int16
 	}
-	var utts []utt
-	wavs, _ := filepath.Glob(testdataDir + "/librivox/*.wav")
-	for _, f := range wavs {
-		utts = append(utts, utt{"librivox", filepath.Base(f), soxPCM(t, f)})
-	}
 	qs := []string{"what time is it", "what is seventy seven plus fifteen", "hello there", "what is one hundred divided by five",
 		"what can you do", "what is the date today", "tell me a story", "stop", "what is twelve times seven", "good morning"}
-	for i, q := range qs {
-		v := []string{"en-us", "en-us+f2", "en-us+m3", "en-us+f4", "en+m5"}[i%5]
-		utts = append(utts, utt{"espeak-ng", v + ":" + q, speak(t, v, q)})
-	}
-	for _, q := range qs[:6] {
-		utts = append(utts, utt{"festival", "slt:" + q, festival(t, q)})
+	real, synth, fest := measureCorpus(t, qs, qs[:6])
+	var utts []utt
+	for _, set := range []struct {
+		call string
+		us   []namedPCM
+	}{{"librivox", real}, {"espeak-ng", synth}, {"festival", fest}} {
+		for _, u := range set.us {
+			utts = append(utts, utt{set.call, u.name, u.pcm})
+		}
 	}
 	e := newTestEngine(t, Options{})
 	o := e.opt

@@ -24,31 +24,16 @@ func TestTimeline(t *testing.T) {
 		t.Skip("set STT_TIMELINE=1")
 	}
 	requireTools(t, true)
-	wavs, _ := filepath.Glob(testdataDir + "/librivox/*.wav")
-	type utt struct {
-		name string
-		pcm  []int16
-	}
-	var real, synth []utt
-	for _, f := range wavs {
-		real = append(real, utt{filepath.Base(f), soxPCM(t, f)})
-	}
-	for i, q := range []string{"what time is it", "what is seventy seven plus fifteen", "hello there",
-		"what is one hundred divided by five", "what can you do", "what is the date today"} {
-		v := []string{"en-us", "en-us+f2", "en-us+m3", "en-us+f4", "en+m5"}[i%5]
-		synth = append(synth, utt{v + ":" + q, speak(t, v, q)})
-	}
-	var fest []utt
-	for _, q := range []string{"what time is it", "what is twelve times seven", "hello there", "tell me a story"} {
-		fest = append(fest, utt{"slt:" + q, festival(t, q)})
-	}
+	real, synth, fest := measureCorpus(t, []string{"what time is it", "what is seventy seven plus fifteen", "hello there",
+		"what is one hundred divided by five", "what can you do", "what is the date today"},
+		[]string{"what time is it", "what is twelve times seven", "hello there", "tell me a story"})
 	e := newTestEngine(t, Options{})
 	if err := e.Warm(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	for _, call := range []struct {
 		name string
-		utts []utt
+		utts []namedPCM
 	}{{"librivox", append(real, real...)}, {"espeak-ng", synth}, {"festival", fest}} {
 		adapt := &stt.Adaptation{}
 		var sum []time.Duration
