@@ -202,14 +202,14 @@ func TestEndpointSlowLoneDigitHolds(t *testing.T) {
 		t.Errorf("900 ms run: %d ends, want 2 (no hold after a long run)", n)
 	}
 	// Other grammar words (a phrase prefix, a lone digit read as "how")
-	// hold after MaybeRun too; with WordsShortRun only after ShortRun.
-	if n := ends(EndpointOptions{}, digit(700*ms), 900*ms, "how"); n != 1 {
-		t.Errorf("700 ms run read as \"how\": %d ends, want 1 (the pause held)", n)
+	// hold only after ShortRun; with WordsMaybeRun after MaybeRun too.
+	if n := ends(EndpointOptions{}, digit(700*ms), 900*ms, "how"); n != 2 {
+		t.Errorf("700 ms run read as \"how\": %d ends, want 2", n)
 	}
-	if n := ends(EndpointOptions{WordsShortRun: true}, digit(700*ms), 900*ms, "how"); n != 2 {
-		t.Errorf("700 ms run read as \"how\", WordsShortRun: %d ends, want 2", n)
+	if n := ends(EndpointOptions{WordsMaybeRun: true}, digit(700*ms), 900*ms, "how"); n != 1 {
+		t.Errorf("700 ms run read as \"how\", WordsMaybeRun: %d ends, want 1 (the pause held)", n)
 	}
-	if n := ends(EndpointOptions{}, digit(900*ms), 1100*ms, "how"); n != 2 {
+	if n := ends(EndpointOptions{WordsMaybeRun: true}, digit(900*ms), 1100*ms, "how"); n != 2 {
 		t.Errorf("900 ms run read as \"how\": %d ends, want 2 (no hold after a long run)", n)
 	}
 }

@@ -25,7 +25,7 @@ const (
 	HintMaybeDigits
 	// HintMaybeWords is other grammar words the general LM does not
 	// corroborate (a phrase prefix, a greeting): wait longer only after a
-	// run under MaybeRun (EndpointOptions.WordsShortRun: ShortRun).
+	// run under ShortRun (EndpointOptions.WordsMaybeRun: MaybeRun).
 	HintMaybeWords
 	// HintWordy is a flag on a hint (CombinePartials): a partial had
 	// three words or more, so the turn so far is no lone word cut by a
@@ -120,8 +120,8 @@ type EndpointOptions struct {
 	// DefaultPauseScale, negative is off.
 	PauseScale float64
 	PauseFloor time.Duration
-	// MaybeRun: HintMaybeDigits and HintMaybeWords hold the turn after a
-	// run shorter than this (a digit said alone, some slowly), where Short and
+	// MaybeRun: HintMaybeDigits (and with WordsMaybeRun HintMaybeWords)
+	// hold the turn after a run shorter than this (a digit said alone, some slowly), where Short and
 	// DigitsShortOnly go by TurnOptions.ShortRun. Zero takes
 	// DefaultMaybeRun, negative is ShortRun.
 	MaybeRun time.Duration
@@ -150,11 +150,11 @@ type EndpointOptions struct {
 	// the last run into. Zero takes DefaultPauseHold, negative is off.
 	PauseHold         float64
 	PauseHoldComplete bool
-	// WordsShortRun holds HintMaybeWords only after a run under
-	// ShortRun, as before issue 21's split step; by default it holds
-	// after a run under MaybeRun, as HintMaybeDigits: the grammar reads a
-	// lone digit said in 600–800 ms as "good", "what".
-	WordsShortRun bool
+	// WordsMaybeRun holds HintMaybeWords after a run under MaybeRun, as
+	// HintMaybeDigits, not only under ShortRun: the grammar reads a lone
+	// digit said in 600–800 ms as "good", "what". Off: a finished short
+	// request the grammar misreads as words would wait the hold.
+	WordsMaybeRun bool
 	// ShortTurn: Short is also added while the turn so far (first speech
 	// to the last) is shorter than this, unless HintComplete or
 	// HintWordy: a command with a breath after its first words ("go
@@ -330,7 +330,7 @@ func (e *endpointer) wait(short, lone, brief bool) time.Duration {
 	case HintMaybeDigits:
 		digits = lone
 	case HintMaybeWords:
-		digits = short || lone && !o.WordsShortRun
+		digits = short || lone && o.WordsMaybeRun
 	}
 	if e.digitTurnHold(lone) && !digits {
 		digits = true

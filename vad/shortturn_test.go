@@ -125,7 +125,7 @@ func TestEndpointShortTurnCompleteEndsEarly(t *testing.T) {
 		// breath (the grammar words' own hold after a run under MaybeRun
 		// off: that one holds a lone word read as words, not this rule).
 		{CombinePartials("tell me a short", "to"), DefaultEndpointFloor, DefaultEndpointBase + DefaultEndpointShort - DefaultEndpointFall,
-			EndpointOptions{WordsShortRun: true}},
+			EndpointOptions{}},
 	} {
 		var pcm []int16
 		pcm = speechAt(pcm, 200*ms, 0)

@@ -791,7 +791,7 @@ func paced(ctx context.Context, cfg eval.TurnConfig, fsddDir string, grammar *re
 				RecogniserLM: r.srvPartials, Opt: vad.TurnOptions{Endpointing: &opt}}
 		}
 		sets = append(sets, both("before c8 (spread off, digit-turn rule off)", vad.EndpointOptions{PaceSpread: -1, NoDigitTurn: true,
-			PauseHold: -1, WordsShortRun: true}),
+			PauseHold: -1}),
 			both("default (spread, digit-turn rule)", vad.EndpointOptions{}))
 		for _, c := range spreads {
 			for _, m := range margins {
@@ -882,7 +882,7 @@ func partialAt(parts []eval.TimedPartial, at int) string {
 func c8Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 	b := vad.DefaultEndpointBase.Milliseconds()
 	both := func(name string, opt vad.EndpointOptions, comb func(g, lm string) vad.Hint) eval.TurnSetting {
-		opt.PauseHold, opt.WordsShortRun = -1, true // the c10 rules off: these rows are c8's
+		opt.PauseHold = -1 // the c10 rule off: these rows are c8's
 		return eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, %s", b, name), Recogniser: rec, RecogniserLM: recSrv,
 			Combine: comb, Opt: vad.TurnOptions{Endpointing: &opt}}
 	}
@@ -962,7 +962,7 @@ func c9Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 	b := vad.DefaultEndpointBase.Milliseconds()
 	s := []eval.TurnSetting{{Name: fmt.Sprintf("adaptive base %d ms + both partials, %s", b, prevDefault),
 		Recogniser: rec, RecogniserLM: recSrv, Combine: vad.CombinePartials,
-		Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PaceMargin: 200 * ms, DigitTurnUnpaused: true, PauseHold: -1, WordsShortRun: true}}}}
+		Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PaceMargin: 200 * ms, DigitTurnUnpaused: true, PauseHold: -1}}}}
 	for _, r := range []struct {
 		name string
 		comb func(g, lm string) vad.Hint
@@ -1021,12 +1021,12 @@ func lmDigitWord(w string) bool {
 // 100–400 ms digit strings cut where the grammar read a lone digit as a
 // greeting or words, or after a run the detector heard as two digits):
 // the rule before it, the pause hold (EndpointOptions.PauseHold) with its
-// factor varied, grammar words held after runs under MaybeRun
-// (WordsShortRun off), alone and together (the default), and with
-// "hey there" no longer complete (not taken: a greeting must not wait).
+// factor varied (×1.5 the default), grammar words held after runs under
+// MaybeRun (WordsMaybeRun) and "hey there" no longer complete, alone and
+// together (neither taken: a finished short request must not wait).
 func c10Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 	b := vad.DefaultEndpointBase.Milliseconds()
-	before := vad.EndpointOptions{PauseHold: -1, WordsShortRun: true}
+	before := vad.EndpointOptions{PauseHold: -1}
 	var s []eval.TurnSetting
 	for _, v := range []struct {
 		name string
@@ -1034,14 +1034,14 @@ func c10Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 		comb func(g, lm string) vad.Hint
 	}{
 		{"before (no pause hold, words held under 600 ms)", before, nil},
-		{"pause hold ×1.5 only", vad.EndpointOptions{WordsShortRun: true}, nil},
-		{"words held under 800 ms only", vad.EndpointOptions{PauseHold: -1}, nil},
+		{"pause hold ×1.5 (default)", vad.EndpointOptions{}, nil},
+		{"words held under 800 ms only", vad.EndpointOptions{PauseHold: -1, WordsMaybeRun: true}, nil},
 		{"greeting not complete only", before, combineGreetingWords},
-		{"pause hold ×1.5 + words (default)", vad.EndpointOptions{}, nil},
-		{"all three", vad.EndpointOptions{}, combineGreetingWords},
-		{"all three, pause hold ×1", vad.EndpointOptions{PauseHold: 1}, combineGreetingWords},
-		{"all three, pause hold ×2", vad.EndpointOptions{PauseHold: 2}, combineGreetingWords},
-		{"all three, pause hold + complete", vad.EndpointOptions{PauseHoldComplete: true}, combineGreetingWords},
+		{"pause hold ×1.5 + words", vad.EndpointOptions{WordsMaybeRun: true}, nil},
+		{"all three", vad.EndpointOptions{WordsMaybeRun: true}, combineGreetingWords},
+		{"all three, pause hold ×1", vad.EndpointOptions{PauseHold: 1, WordsMaybeRun: true}, combineGreetingWords},
+		{"all three, pause hold ×2", vad.EndpointOptions{PauseHold: 2, WordsMaybeRun: true}, combineGreetingWords},
+		{"all three, pause hold + complete", vad.EndpointOptions{PauseHoldComplete: true, WordsMaybeRun: true}, combineGreetingWords},
 	} {
 		s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, c10 %s", b, v.name),
 			Recogniser: rec, RecogniserLM: recSrv, Combine: v.comb, Opt: vad.TurnOptions{Endpointing: &v.opt}})

@@ -18,11 +18,11 @@ var tryVariants = map[string]struct {
 	comb func(grammar, lm string) vad.Hint
 }{
 	"default":       {},
-	"before":        {opt: vad.EndpointOptions{PauseHold: -1, WordsShortRun: true}},
-	"ph-only":       {opt: vad.EndpointOptions{WordsShortRun: true}},
-	"words-only":    {opt: vad.EndpointOptions{PauseHold: -1}},
-	"greeting-only": {vad.EndpointOptions{PauseHold: -1, WordsShortRun: true}, greetingWords},
-	"all-three":     {comb: greetingWords},
+	"before":        {opt: vad.EndpointOptions{PauseHold: -1}},
+	"ph-words":      {opt: vad.EndpointOptions{WordsMaybeRun: true}},
+	"words-only":    {opt: vad.EndpointOptions{PauseHold: -1, WordsMaybeRun: true}},
+	"greeting-only": {vad.EndpointOptions{PauseHold: -1}, greetingWords},
+	"all-three":     {vad.EndpointOptions{WordsMaybeRun: true}, greetingWords},
 	"c":             {opt: vad.EndpointOptions{PauseHoldComplete: true}},
 	"ph2":           {opt: vad.EndpointOptions{PauseHold: 2}},
 	"ph1":           {opt: vad.EndpointOptions{PauseHold: 1}},
