@@ -14,9 +14,9 @@ import "strings"
 //     nine minus four": an operator, then a number);
 //   - a grammar digit string that the LM partial reads as digits too holds
 //     the turn, however long the run before the pause;
-//   - an uncorroborated grammar digit string (HintMaybeDigits) or any
-//     other grammar words (HintMaybeWords) hold it only after a run under
-//     MaybeRun (a digit said alone);
+//   - an uncorroborated grammar digit string holds it only after a run
+//     under MaybeRun (a digit said alone: HintMaybeDigits), any other
+//     grammar words only after a run under ShortRun (HintMaybeWords);
 //     after a long run they are taken for forced open speech, and the
 //     turn ends at the no-word wait;
 //   - without grammar words the LM partial's last word decides, except
