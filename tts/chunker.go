@@ -140,7 +140,7 @@ scan:
 			switch space := unicode.IsSpace(r); {
 			case space && inWord:
 				inWord = false
-				if words++; words == c.opt.FirstWords && !ended && wordCut == 0 {
+				if words++; words == c.opt.FirstWords {
 					wordCut = i
 				}
 			case !space:
