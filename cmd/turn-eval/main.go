@@ -1036,26 +1036,15 @@ func c10Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 		{"before (no pause hold, words held under 600 ms)", before, nil},
 		{"pause hold ×1.5 (default)", vad.EndpointOptions{}, nil},
 		{"words held under 800 ms only", vad.EndpointOptions{PauseHold: -1, WordsMaybeRun: true}, nil},
-		{"greeting not complete only", before, combineGreetingWords},
+		{"greeting not complete only", before, eval.CombineGreetingWords},
 		{"pause hold ×1.5 + words", vad.EndpointOptions{WordsMaybeRun: true}, nil},
-		{"all three", vad.EndpointOptions{WordsMaybeRun: true}, combineGreetingWords},
-		{"all three, pause hold ×1", vad.EndpointOptions{PauseHold: 1, WordsMaybeRun: true}, combineGreetingWords},
-		{"all three, pause hold ×2", vad.EndpointOptions{PauseHold: 2, WordsMaybeRun: true}, combineGreetingWords},
-		{"all three, pause hold + complete", vad.EndpointOptions{PauseHoldComplete: true, WordsMaybeRun: true}, combineGreetingWords},
+		{"all three", vad.EndpointOptions{WordsMaybeRun: true}, eval.CombineGreetingWords},
+		{"all three, pause hold ×1", vad.EndpointOptions{PauseHold: 1, WordsMaybeRun: true}, eval.CombineGreetingWords},
+		{"all three, pause hold ×2", vad.EndpointOptions{PauseHold: 2, WordsMaybeRun: true}, eval.CombineGreetingWords},
+		{"all three, pause hold + complete", vad.EndpointOptions{PauseHoldComplete: true, WordsMaybeRun: true}, eval.CombineGreetingWords},
 	} {
 		s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, c10 %s", b, v.name),
 			Recogniser: rec, RecogniserLM: recSrv, Combine: v.comb, Opt: vad.TurnOptions{Endpointing: &v.opt}})
 	}
 	return s
-}
-
-// combineGreetingWords is the split step's third candidate, not taken:
-// the grammar's greetings ending in "there" count as uncorroborated
-// words, not a complete request (a real "hey there" then waits the hold).
-func combineGreetingWords(g, lm string) vad.Hint {
-	switch strings.TrimSpace(g) {
-	case "hello there", "hi there", "hey there":
-		return vad.HintMaybeWords
-	}
-	return vad.CombinePartials(g, lm)
 }

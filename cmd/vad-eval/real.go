@@ -267,20 +267,15 @@ func defaultTurns(rec *liveRecogniser, name string, c *eval.Corpus, rows []eval.
 		if r.VAD != spectral.Name || !slices.Contains(strings.Split(realOpt.conds, ","), cond) {
 			continue
 		}
-		kind := eval.White
-		for _, k := range eval.NoiseKinds {
-			if k.String() == r.Noise {
-				kind = k
-			}
-		}
-		key := fmt.Sprintf("%s/%d/%d/%s/%g", name, c.Config.Seed, len(c.Utts), kind, r.SNR)
+		kind, _ := noiseKind(r.Noise)
+		key := partialsKey(name, c, kind, r.SNR)
 		res, err := eval.EvaluatePartials(c, c.Mix(kind, r.SNR), spectral.New, topt, rec.source(key))
 		if err != nil {
 			return err
 		}
 		r.Default = &res
 		if realOpt.explain {
-			cuts, err := eval.ExplainSplits(c, c.Mix(kind, r.SNR), spectral.New, topt, rec.source(key))
+			cuts, err := eval.ExplainSplits(c, c.Mix(kind, r.SNR), spectral.New, topt, rec.source(key), nil)
 			if err != nil {
 				return err
 			}
@@ -293,4 +288,19 @@ func defaultTurns(rec *liveRecogniser, name string, c *eval.Corpus, rows []eval.
 			res.SplitUtts, res.Utts, time.Since(start).Round(time.Second), (rec.audio - audio).Round(time.Second))
 	}
 	return nil
+}
+
+// noiseKind is the eval noise named name (White when none is).
+func noiseKind(name string) (eval.NoiseKind, bool) {
+	for _, k := range eval.NoiseKinds {
+		if k.String() == name {
+			return k, true
+		}
+	}
+	return eval.White, false
+}
+
+// partialsKey names a mixture's partials in the -partials-cache file.
+func partialsKey(set string, c *eval.Corpus, kind eval.NoiseKind, snr float64) string {
+	return fmt.Sprintf("%s/%d/%d/%s/%g", set, c.Config.Seed, len(c.Utts), kind, snr)
 }

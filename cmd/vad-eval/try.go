@@ -21,22 +21,11 @@ var tryVariants = map[string]struct {
 	"before":        {opt: vad.EndpointOptions{PauseHold: -1}},
 	"ph-words":      {opt: vad.EndpointOptions{WordsMaybeRun: true}},
 	"words-only":    {opt: vad.EndpointOptions{PauseHold: -1, WordsMaybeRun: true}},
-	"greeting-only": {vad.EndpointOptions{PauseHold: -1}, greetingWords},
-	"all-three":     {vad.EndpointOptions{WordsMaybeRun: true}, greetingWords},
+	"greeting-only": {vad.EndpointOptions{PauseHold: -1}, eval.CombineGreetingWords},
+	"all-three":     {vad.EndpointOptions{WordsMaybeRun: true}, eval.CombineGreetingWords},
 	"c":             {opt: vad.EndpointOptions{PauseHoldComplete: true}},
 	"ph2":           {opt: vad.EndpointOptions{PauseHold: 2}},
 	"ph1":           {opt: vad.EndpointOptions{PauseHold: 1}},
-}
-
-// greetingWords is a candidate of issue 21's split step, not taken: a
-// grammar greeting ending in "there" counts as uncorroborated words, not
-// a complete request (a real "hey there" then waits the hold).
-func greetingWords(g, lm string) vad.Hint {
-	switch strings.TrimSpace(g) {
-	case "hello there", "hi there", "hey there":
-		return vad.HintMaybeWords
-	}
-	return vad.CombinePartials(g, lm)
 }
 
 // tryEndpoint prints, per set and -recogniser-conds mixture, how many
@@ -53,33 +42,28 @@ func tryEndpoint(rec *liveRecogniser, sets []eval.RealSet, names string) error {
 				if err != nil {
 					return fmt.Errorf("-recogniser-conds %q: %w", cond, err)
 				}
-				snr = f
-				found := false
-				for _, nk := range eval.NoiseKinds {
-					if nk.String() == k {
-						kind, found = nk, true
-					}
-				}
-				if !found {
+				var ok bool
+				if kind, ok = noiseKind(k); !ok {
 					return fmt.Errorf("-recogniser-conds %q: unknown noise", cond)
 				}
+				snr = f
 			}
-			key := fmt.Sprintf("%s/%d/%d/%s/%g", s.Name, c.Config.Seed, len(c.Utts), kind, snr)
+			key := partialsKey(s.Name, c, kind, snr)
 			pcm := c.Mix(kind, snr)
 			var line []string
 			for _, n := range strings.Split(names, ",") {
 				v, ok := tryVariants[n]
-				opt := v.opt
 				if !ok {
 					return fmt.Errorf("-try-endpoint: unknown variant %q", n)
 				}
+				opt := v.opt
 				res, err := eval.EvaluatePartialsCombine(c, pcm, spectral.New, vad.TurnOptions{Endpointing: &opt}, rec.source(key), v.comb)
 				if err != nil {
 					return err
 				}
 				line = append(line, fmt.Sprintf("%s %d", n, res.SplitUtts))
 				if realOpt.explain {
-					cuts, err := eval.ExplainSplits(c, pcm, spectral.New, vad.TurnOptions{Endpointing: &opt}, rec.source(key))
+					cuts, err := eval.ExplainSplits(c, pcm, spectral.New, vad.TurnOptions{Endpointing: &opt}, rec.source(key), v.comb)
 					if err != nil {
 						return err
 					}

@@ -21,7 +21,7 @@ func TestExplainSplits(t *testing.T) {
 			return UttPartials{Grammar: []TimedPartial{{Samples: at, Text: text}}}, nil
 		}
 	}
-	cuts, err := ExplainSplits(c, pcm, Contenders()[1].New, opt, src("what time is it"))
+	cuts, err := ExplainSplits(c, pcm, Contenders()[1].New, opt, src("what time is it"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestExplainSplits(t *testing.T) {
 			t.Errorf("cut %d: %+v, want string %d cut at gap 1 of 2 (~200 ms) on the complete wait", i, k, i)
 		}
 	}
-	if cuts, err = ExplainSplits(c, pcm, Contenders()[1].New, opt, src("one")); err != nil || len(cuts) != 0 {
+	if cuts, err = ExplainSplits(c, pcm, Contenders()[1].New, opt, src("one"), nil); err != nil || len(cuts) != 0 {
 		t.Errorf("heard as digits: %d cuts (%v), want none", len(cuts), err)
 	}
 }
