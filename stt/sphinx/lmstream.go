@@ -2,7 +2,6 @@ package sphinx
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -43,7 +42,7 @@ type lmStream struct {
 	abort chan struct{} // closed by cancel
 	done  chan struct{} // closed when run has exited
 	once  sync.Once
-	mark  func(ev string) // the stream's trace (stream.mark)
+	mark  func(format string, args ...any) // the stream's trace (stream.mark)
 
 	// run-owned until done.
 	dec   *decoder
@@ -54,7 +53,7 @@ type lmStream struct {
 	res   stt.Result
 }
 
-func newLMStream(p *pool, cmn []float32, onPartial *atomic.Pointer[func(stt.PartialSource, string, int)], mark func(string)) *lmStream {
+func newLMStream(p *pool, cmn []float32, onPartial *atomic.Pointer[func(stt.PartialSource, string, int)], mark func(string, ...any)) *lmStream {
 	l := &lmStream{
 		mark:      mark,
 		pool:      p,
@@ -142,7 +141,7 @@ func (l *lmStream) run() {
 			l.partial()
 		}
 		if final {
-			l.mark(fmt.Sprintf("lm final, %d ms behind", (len(avail)-l.fed)*1000/stt.SampleRate))
+			l.mark("lm final, %d ms behind", (len(avail)-l.fed)*1000/stt.SampleRate)
 			if l.fed < len(avail) {
 				if l.err = d.process(avail[l.fed:]); l.err != nil {
 					return

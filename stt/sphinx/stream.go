@@ -2,6 +2,7 @@ package sphinx
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -98,10 +99,10 @@ type stream struct {
 	trace func(ev string)
 }
 
-// mark reports ev to trace, if set.
-func (s *stream) mark(ev string) {
+// mark reports the event to trace, if set; formatted only then.
+func (s *stream) mark(format string, args ...any) {
 	if s.trace != nil {
-		s.trace(ev)
+		s.trace(fmt.Sprintf(format, args...))
 	}
 }
 
