@@ -1,6 +1,7 @@
 package sphinx
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -13,9 +14,14 @@ type namedPCM struct {
 
 // measureCorpus loads the librivox sentences of pocketsphinx-testdata and
 // speaks the questions with espeak-ng (voices in turn) and festival (slt),
-// for the timeline and loop-feeding harnesses.
-func measureCorpus(t *testing.T, espeakQs, festivalQs []string) (real, synth, fest []namedPCM) {
+// for the timeline and loop-feeding harnesses; it skips the test unless
+// the environment variable env is set (the harnesses are measurements).
+func measureCorpus(t *testing.T, env string, espeakQs, festivalQs []string) (real, synth, fest []namedPCM) {
 	t.Helper()
+	if os.Getenv(env) == "" {
+		t.Skipf("set %s=1", env)
+	}
+	requireTools(t, true)
 	wavs, _ := filepath.Glob(testdataDir + "/librivox/*.wav")
 	for _, f := range wavs {
 		real = append(real, namedPCM{filepath.Base(f), soxPCM(t, f)})

@@ -18,16 +18,7 @@ func TestFullPassIndependentOfHistory(t *testing.T) {
 	testtier.Slow(t, "long pocketsphinx decodes")
 	requireTools(t, true)
 	o := Options{}.withDefaults()
-	fresh, err := newDecoder(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fresh.free()
-	used, err := newDecoder(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer used.free()
+	fresh, used := newTestDecoder(t, o), newTestDecoder(t, o)
 
 	before := speak(t, "en-us+m3", "please tell me a joke about the weather")
 	if err := used.start(searchLM); err != nil {

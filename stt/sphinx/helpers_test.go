@@ -73,3 +73,14 @@ func writeAll(t *testing.T, s stt.Stream, pcm []int16) {
 		}
 	}
 }
+
+// newTestDecoder is a decoder with o, freed when the test ends.
+func newTestDecoder(t *testing.T, o Options) *decoder {
+	t.Helper()
+	d, err := newDecoder(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.free)
+	return d
+}

@@ -2,7 +2,6 @@ package sphinx
 
 import (
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 )
@@ -17,17 +16,13 @@ import (
 // the grammar's result; and (ASIDE) the loop in one call on another
 // decoder primed with the utterance's tail. Findings: docs/stt-latency.md.
 func TestLoopFedLive(t *testing.T) {
-	if os.Getenv("STT_LOOPFEED") == "" {
-		t.Skip("set STT_LOOPFEED=1")
-	}
-	requireTools(t, true)
 	type utt struct {
 		call, name string
 		pcm        []int16
 	}
 	qs := []string{"what time is it", "what is seventy seven plus fifteen", "hello there", "what is one hundred divided by five",
 		"what can you do", "what is the date today", "tell me a story", "stop", "what is twelve times seven", "good morning"}
-	real, synth, fest := measureCorpus(t, qs, qs[:6])
+	real, synth, fest := measureCorpus(t, "STT_LOOPFEED", qs, qs[:6])
 	var utts []utt
 	for _, set := range []struct {
 		call string
@@ -39,23 +34,10 @@ func TestLoopFedLive(t *testing.T) {
 	}
 	e := newTestEngine(t, Options{})
 	o := e.opt
-	d1, err := newDecoder(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d1.free()
-	d2, err := newDecoder(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d2.free()
+	d1, d2 := newTestDecoder(t, o), newTestDecoder(t, o)
 	// d3 hears what d1 hears, but its loop fed in pieces: what is left
 	// when the decoder's history is the same.
-	d3, err := newDecoder(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d3.free()
+	d3 := newTestDecoder(t, o)
 	fed := func(d *decoder, audio []int16, cmn []float32) *loopMemo {
 		if err := d.start(searchPhones); err != nil {
 			t.Fatal(err)

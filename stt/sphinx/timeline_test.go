@@ -2,7 +2,6 @@ package sphinx
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -20,11 +19,7 @@ import (
 // relative to the end of speech, and each result (paired runs compare
 // them). Findings: docs/stt-latency.md.
 func TestTimeline(t *testing.T) {
-	if os.Getenv("STT_TIMELINE") == "" {
-		t.Skip("set STT_TIMELINE=1")
-	}
-	requireTools(t, true)
-	real, synth, fest := measureCorpus(t, []string{"what time is it", "what is seventy seven plus fifteen", "hello there",
+	real, synth, fest := measureCorpus(t, "STT_TIMELINE", []string{"what time is it", "what is seventy seven plus fifteen", "hello there",
 		"what is one hundred divided by five", "what can you do", "what is the date today"},
 		[]string{"what time is it", "what is twelve times seven", "hello there", "tell me a story"})
 	e := newTestEngine(t, Options{})
