@@ -18,6 +18,7 @@ type Cut struct {
 	Pause     time.Duration // the labelled silence that was cut
 	Run       time.Duration // the labelled speech run before it
 	Longest   time.Duration // the longest inner pause before it (0: the first)
+	Turn      time.Duration // the turn's speech so far, first onset to the last (vad.Event.Duration)
 	Grammar   string        // the newest grammar partial when the turn ended
 	LM        string        // the newest general-LM partial
 	Hint      vad.Hint      // the combine rule's hint of the two
@@ -55,7 +56,8 @@ func ExplainSplits(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOption
 			if e.At <= u.Start || e.At >= u.End {
 				continue
 			}
-			cut := Cut{Utt: i, Text: u.Text, Grammar: h.grammar, LM: h.lm, Hint: combine(h.grammar, h.lm), Wait: e.Wait}
+			cut := Cut{Utt: i, Text: u.Text, Grammar: h.grammar, LM: h.lm, Hint: combine(h.grammar, h.lm), Wait: e.Wait,
+				Turn: e.Duration}
 			f0, f1 := int(u.Start/FrameTime), int(u.End/FrameTime)
 			at := int(e.At / FrameTime)
 			runStart := f0
@@ -91,12 +93,12 @@ func ExplainSplits(c *Corpus, pcm []int16, mk NewClassifier, topt vad.TurnOption
 // CutsMarkdown tabulates cuts, one row each.
 func CutsMarkdown(title string, cuts []Cut) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d cuts\n\n| utt | text | pause cut | of | pause | run before | longest before | wait | hint | grammar | LM |\n"+
-		"|---:|---|---:|---:|---:|---:|---:|---:|---|---|---|\n", title, len(cuts))
+	fmt.Fprintf(&b, "%s: %d cuts\n\n| utt | text | pause cut | of | pause | run before | longest before | turn so far | wait | hint | grammar | LM |\n"+
+		"|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n", title, len(cuts))
 	ms := func(d time.Duration) string { return fmt.Sprint(d.Milliseconds()) }
 	for _, k := range cuts {
-		fmt.Fprintf(&b, "| %d | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", k.Utt, k.Text, k.Gap, k.Gaps, ms(k.Pause), ms(k.Run),
-			ms(k.Longest), ms(k.Wait), k.Hint, k.Grammar, k.LM)
+		fmt.Fprintf(&b, "| %d | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", k.Utt, k.Text, k.Gap, k.Gaps, ms(k.Pause), ms(k.Run),
+			ms(k.Longest), ms(k.Turn), ms(k.Wait), k.Hint, k.Grammar, k.LM)
 	}
 	return b.String()
 }
