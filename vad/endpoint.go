@@ -67,6 +67,7 @@ const (
 	DefaultEndpointDigits   = 800 * time.Millisecond
 	DefaultEndpointContinue = 900 * time.Millisecond
 	DefaultEndpointComplete = 80 * time.Millisecond
+	DefaultEndpointLong     = 300 * time.Millisecond
 	DefaultEndpointFall     = 60 * time.Millisecond
 	DefaultEndpointLevel    = 100 * time.Millisecond
 	// DefaultPauseScale and DefaultPauseFloor adapt the digit hold to the
@@ -90,6 +91,10 @@ const (
 	DefaultMaybeRun = 800 * time.Millisecond
 	// DefaultShortTurn is the default of EndpointOptions.ShortTurn.
 	DefaultShortTurn = 700 * time.Millisecond
+	// DefaultLongTurn is the default of EndpointOptions.LongTurn, chosen
+	// on the tuning split (vad-eval -split tuning, turn-eval's tuning
+	// rows; BENCHMARKS.md).
+	DefaultLongTurn = 3000 * time.Millisecond
 	// DefaultFallDB is how far the last 100 ms of speech must lie below the
 	// loudest 100 ms of the last 500 ms for the contour to count as falling.
 	DefaultFallDB = 9.0
@@ -161,6 +166,21 @@ type EndpointOptions struct {
 	// forward … ten meters") is not a finished turn, whatever its first
 	// run's length. Zero takes DefaultShortTurn, negative is off.
 	ShortTurn time.Duration
+	// LongTurn keeps the wait at least LongWait (the fixed detector's
+	// 300 ms) once the turn so far (first speech to the last) has lasted
+	// LongTurn, whatever the words (unless LongSparesComplete and they are
+	// complete): read or narrated speech pauses 150–400 ms between
+	// phrases, and the grammar forces its first half into a digit string
+	// or a sum, where a request to an assistant is short. Zero takes
+	// DefaultLongTurn (LongWait DefaultEndpointLong), negative is off.
+	LongTurn           time.Duration
+	LongWait           time.Duration
+	LongSparesComplete bool
+	// OpenWait keeps the wait at least LongWait after an uncorroborated
+	// grammar reading (HintMaybeDigits, HintMaybeWords) that does not
+	// hold the turn, one taken for forced open speech, when a partial had
+	// three words or more (HintWordy).
+	OpenWait bool
 }
 
 func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
@@ -182,6 +202,8 @@ func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
 	def(&o.Fall, DefaultEndpointFall)
 	def(&o.Level, DefaultEndpointLevel)
 	def(&o.PauseFloor, DefaultPauseFloor)
+	def(&o.LongWait, DefaultEndpointLong)
+	def(&o.LongTurn, DefaultLongTurn)
 	if o.MaybeRun == 0 {
 		o.MaybeRun = DefaultMaybeRun
 	}
@@ -233,6 +255,7 @@ type endpointer struct {
 	// turn so far, pauses their count (PauseScale, PaceSpread).
 	pause, shortest time.Duration
 	pauses          int
+	turn            time.Duration // the turn so far, first speech to the last (LongTurn)
 	// digitTurn: the turn read digits after a run under MaybeRun and
 	// paused since (NoDigitTurn).
 	digitTurn bool
@@ -319,7 +342,7 @@ func (e *endpointer) wait(short, lone, brief bool) time.Duration {
 	if (short || brief) && hint != HintComplete { // "yes", "stop": complete though short
 		w += o.Short
 	}
-	var digits bool
+	var digits, open bool
 	switch hint {
 	case HintComplete:
 		w -= o.Complete
@@ -329,8 +352,10 @@ func (e *endpointer) wait(short, lone, brief bool) time.Duration {
 		w += o.Continue
 	case HintMaybeDigits:
 		digits = lone
+		open = !digits
 	case HintMaybeWords:
 		digits = short || lone && o.WordsMaybeRun
+		open = !digits
 	}
 	if e.digitTurnHold(lone) && !digits {
 		digits = true
@@ -350,6 +375,10 @@ func (e *endpointer) wait(short, lone, brief bool) time.Duration {
 		w = e.paceHold(w)
 	} else if o.PauseHold > 0 && e.pauses > 0 && (hint != HintComplete || o.PauseHoldComplete) {
 		w = max(w, time.Duration(o.PauseHold*float64(e.pause)))
+	}
+	if o.LongTurn > 0 && e.turn >= o.LongTurn && (hint != HintComplete || !o.LongSparesComplete) ||
+		o.OpenWait && open && !digits && e.hint&HintWordy != 0 {
+		w = max(w, o.LongWait)
 	}
 	return min(max(w, o.Floor), o.Ceiling)
 }

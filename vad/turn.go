@@ -486,7 +486,8 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 			if m := d.ep.opt.MaybeRun; m > 0 {
 				lone = run < m
 			}
-			brief := d.lastSpeech-d.uttStart < d.ep.opt.ShortTurn
+			d.ep.turn = d.lastSpeech - d.uttStart
+			brief := d.ep.turn < d.ep.opt.ShortTurn
 			silence = d.ep.wait(short, lone, brief)
 		} else {
 			silence = d.opt.MinSilence
