@@ -151,6 +151,7 @@ func settings(rec, recLM, recSrv eval.PartialSource) []eval.TurnSetting {
 		s = append(s, c8Settings(rec, recSrv)...)
 		s = append(s, c9Settings(rec, recSrv)...)
 		s = append(s, c10Settings(rec, recSrv)...)
+		s = append(s, c11Settings(rec, recSrv)...)
 	}
 	return onlyNamed(s)
 }
@@ -882,7 +883,7 @@ func partialAt(parts []eval.TimedPartial, at int) string {
 func c8Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 	b := vad.DefaultEndpointBase.Milliseconds()
 	both := func(name string, opt vad.EndpointOptions, comb func(g, lm string) vad.Hint) eval.TurnSetting {
-		opt.PauseHold = -1 // the c10 rule off: these rows are c8's
+		opt.PauseHold, opt.LongTurn = -1, -1 // the c10 and c11 rules off: these rows are c8's
 		return eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, %s", b, name), Recogniser: rec, RecogniserLM: recSrv,
 			Combine: comb, Opt: vad.TurnOptions{Endpointing: &opt}}
 	}
@@ -962,7 +963,7 @@ func c9Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 	b := vad.DefaultEndpointBase.Milliseconds()
 	s := []eval.TurnSetting{{Name: fmt.Sprintf("adaptive base %d ms + both partials, %s", b, prevDefault),
 		Recogniser: rec, RecogniserLM: recSrv, Combine: vad.CombinePartials,
-		Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PaceMargin: 200 * ms, DigitTurnUnpaused: true, PauseHold: -1}}}}
+		Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{PaceMargin: 200 * ms, DigitTurnUnpaused: true, PauseHold: -1, LongTurn: -1}}}}
 	for _, r := range []struct {
 		name string
 		comb func(g, lm string) vad.Hint
@@ -1043,8 +1044,38 @@ func c10Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 		{"all three, pause hold ×2", vad.EndpointOptions{PauseHold: 2, WordsMaybeRun: true}, eval.CombineGreetingWords},
 		{"all three, pause hold + complete", vad.EndpointOptions{PauseHoldComplete: true, WordsMaybeRun: true}, eval.CombineGreetingWords},
 	} {
+		v.opt.LongTurn = -1 // the rules of this step only
 		s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, c10 %s", b, v.name),
 			Recogniser: rec, RecogniserLM: recSrv, Combine: v.comb, Opt: vad.TurnOptions{Endpointing: &v.opt}})
 	}
+	return s
+}
+
+// c11Settings: the long-turn wait (EndpointOptions.LongTurn): once the turn
+// so far has lasted LongTurn, the wait is at least LongWait, unless the
+// words are complete ("+ complete": also then), and the open-speech wait
+// (OpenWait), against the default.
+func c11Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
+	b := vad.DefaultEndpointBase.Milliseconds()
+	s := []eval.TurnSetting{{Name: fmt.Sprintf("adaptive base %d ms + both partials, c11 before (no long-turn wait)", b),
+		Recogniser: rec, RecogniserLM: recSrv, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{LongTurn: -1}}}}
+	for _, complete := range []bool{false, true} {
+		for _, t := range []time.Duration{1500, 2000, 2500, 3000} {
+			name := fmt.Sprintf("adaptive base %d ms + both partials, c11 long turn %d ms", b, t)
+			if complete {
+				name += " + complete"
+			}
+			s = append(s, eval.TurnSetting{Name: name, Recogniser: rec, RecogniserLM: recSrv,
+				Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{LongTurn: t * ms, LongSparesComplete: !complete}}})
+		}
+	}
+	for _, t := range []time.Duration{2500, 3000} {
+		for _, w := range []time.Duration{150, 200, 250} {
+			s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, c11 long turn %d ms + complete, wait %d ms", b, t, w),
+				Recogniser: rec, RecogniserLM: recSrv, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{LongTurn: t * ms, LongWait: w * ms}}})
+		}
+	}
+	s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, c11 open speech", b),
+		Recogniser: rec, RecogniserLM: recSrv, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{OpenWait: true, LongTurn: -1}}})
 	return s
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/duplex-ai/duplex/vad"
 	"github.com/duplex-ai/duplex/vad/eval"
@@ -18,18 +19,44 @@ var tryVariants = map[string]struct {
 	comb func(grammar, lm string) vad.Hint
 }{
 	"default":       {},
-	"before":        {opt: vad.EndpointOptions{PauseHold: -1}},
-	"ph-words":      {opt: vad.EndpointOptions{WordsMaybeRun: true}},
-	"words-only":    {opt: vad.EndpointOptions{PauseHold: -1, WordsMaybeRun: true}},
-	"greeting-only": {vad.EndpointOptions{PauseHold: -1}, eval.CombineGreetingWords},
-	"all-three":     {vad.EndpointOptions{WordsMaybeRun: true}, eval.CombineGreetingWords},
-	"c":             {opt: vad.EndpointOptions{PauseHoldComplete: true}},
-	"ph2":           {opt: vad.EndpointOptions{PauseHold: 2}},
-	"ph1":           {opt: vad.EndpointOptions{PauseHold: 1}},
+	"before":        {opt: vad.EndpointOptions{PauseHold: -1, LongTurn: -1}},
+	"ph-words":      {opt: vad.EndpointOptions{WordsMaybeRun: true, LongTurn: -1}},
+	"words-only":    {opt: vad.EndpointOptions{PauseHold: -1, WordsMaybeRun: true, LongTurn: -1}},
+	"greeting-only": {vad.EndpointOptions{PauseHold: -1, LongTurn: -1}, eval.CombineGreetingWords},
+	"all-three":     {vad.EndpointOptions{WordsMaybeRun: true, LongTurn: -1}, eval.CombineGreetingWords},
+	"c":             {opt: vad.EndpointOptions{PauseHoldComplete: true, LongTurn: -1}},
+	"ph2":           {opt: vad.EndpointOptions{PauseHold: 2, LongTurn: -1}},
+	"ph1":           {opt: vad.EndpointOptions{PauseHold: 1, LongTurn: -1}},
+	// The pause hold alone: the default before the long-turn wait.
+	"no-long": {opt: vad.EndpointOptions{LongTurn: -1}},
+	// A long turn waits at least the fixed 300 ms (LongTurn); "-c" also
+	// after a complete hint (the grammar forces read speech into sums),
+	// the others spare it.
+	"long1.5":        {opt: vad.EndpointOptions{LongTurn: 1500 * time.Millisecond, LongSparesComplete: true}},
+	"long2":          {opt: vad.EndpointOptions{LongTurn: 2000 * time.Millisecond, LongSparesComplete: true}},
+	"long2.5":        {opt: vad.EndpointOptions{LongTurn: 2500 * time.Millisecond, LongSparesComplete: true}},
+	"long1.5-c":      {opt: vad.EndpointOptions{LongTurn: 1500 * time.Millisecond}},
+	"long2-c":        {opt: vad.EndpointOptions{LongTurn: 2000 * time.Millisecond}},
+	"long2.5-c":      {opt: vad.EndpointOptions{LongTurn: 2500 * time.Millisecond}},
+	"long3-c":        {opt: vad.EndpointOptions{LongTurn: 3000 * time.Millisecond}},
+	"long3-c-w200":   {opt: vad.EndpointOptions{LongTurn: 3000 * time.Millisecond, LongWait: 200 * time.Millisecond}},
+	"long3-c-w250":   {opt: vad.EndpointOptions{LongTurn: 3000 * time.Millisecond, LongWait: 250 * time.Millisecond}},
+	"long2.5-c-w200": {opt: vad.EndpointOptions{LongTurn: 2500 * time.Millisecond, LongWait: 200 * time.Millisecond}},
+	"long2.5-c-w250": {opt: vad.EndpointOptions{LongTurn: 2500 * time.Millisecond, LongWait: 250 * time.Millisecond}},
+	"long3-c-w150":   {opt: vad.EndpointOptions{LongTurn: 3000 * time.Millisecond, LongWait: 150 * time.Millisecond}},
+	"long3-c-w170":   {opt: vad.EndpointOptions{LongTurn: 3000 * time.Millisecond, LongWait: 170 * time.Millisecond}},
+	"long1-c":        {opt: vad.EndpointOptions{LongTurn: 1000 * time.Millisecond}},
+	// Forced open speech (an uncorroborated grammar reading not held)
+	// waits at least 300 ms (OpenWait).
+	"open":           {opt: vad.EndpointOptions{OpenWait: true, LongTurn: -1}},
+	"open+long2-c":   {opt: vad.EndpointOptions{OpenWait: true, LongTurn: 2000 * time.Millisecond}},
+	"open+long2.5-c": {opt: vad.EndpointOptions{OpenWait: true, LongTurn: 2500 * time.Millisecond}},
+	"open+long1.5-c": {opt: vad.EndpointOptions{OpenWait: true, LongTurn: 1500 * time.Millisecond}},
 }
 
 // tryEndpoint prints, per set and -recogniser-conds mixture, how many
-// utterances each named variant splits, and nothing else.
+// utterances each named variant splits and its end after the labelled end
+// (p50/p95), and nothing else.
 func tryEndpoint(rec *liveRecogniser, sets []eval.RealSet, names string) error {
 	spectral := eval.Contenders()[0]
 	for _, s := range sets {
@@ -61,7 +88,11 @@ func tryEndpoint(rec *liveRecogniser, sets []eval.RealSet, names string) error {
 				if err != nil {
 					return err
 				}
-				line = append(line, fmt.Sprintf("%s %d", n, res.SplitUtts))
+				// The end after the labelled end, as the report's server-default column.
+				end := func(p float64) int64 {
+					return (eval.Percentile(res.EndExtra, p) + vad.DefaultMinSilence).Milliseconds()
+				}
+				line = append(line, fmt.Sprintf("%s %d (end %d/%d ms)", n, res.SplitUtts, end(50), end(95)))
 				if realOpt.explain {
 					cuts, err := eval.ExplainSplits(c, pcm, spectral.New, vad.TurnOptions{Endpointing: &opt}, rec.source(key), v.comb)
 					if err != nil {
