@@ -55,11 +55,36 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 	if m := s.loop; m != nil && m.n == len(audio) {
 		loop = m
 	}
+	live := false
+	if loop == nil && s.lf != nil {
+		// The loop was fed while the audio arrived: its tail is left, on
+		// its own decoder, while the grammar runs on the stream's.
+		s.lf.request(audio)
+		live = true
+	}
 	var spare *decoder
-	if loop == nil {
+	if loop == nil && !live {
 		spare, _, _ = s.eng.asidePool.tryAcquire() // none free (or an error): one after the other
 	}
-	if spare != nil {
+	if live {
+		if err := s.fullPass(ctx, search, audio); err != nil {
+			return nil, 0, verdict{}, err
+		}
+		g = gramOf(s.dec)
+		s.mark("grammar end")
+		m, ok, err := s.lf.wait(ctx, len(audio))
+		if err != nil {
+			return nil, 0, verdict{}, err
+		}
+		if loop = m; ok {
+			s.loopsFed.Add(1)
+		} else {
+			if loop, err = s.loopPass(ctx, audio); err != nil {
+				return nil, 0, verdict{}, err
+			}
+		}
+		s.mark("loop end")
+	} else if spare != nil {
 		s.passesAside.Add(1)
 		done := make(chan error, 1)
 		cmn := s.cmn

@@ -70,6 +70,15 @@ type Options struct {
 	// so a rejected grammar result costs only the end of that utterance.
 	// With none free the stream falls back to the pass after the turn.
 	NoLMStream bool
+	// LiveLoop feeds the check's phone loop (see MinMargin) while the
+	// audio arrives, on a spare decoder (asidePool, which a final's grammar
+	// pass then no longer needs), so the check only decodes the tail after
+	// the end of speech. Its normalisation is live CMN held at the call's
+	// mean, or at the mean of the utterance's first second (a batch pass
+	// over it) on a call's first utterance; an utterance shorter than that
+	// is decoded at the check with batch CMN. With no spare free the check
+	// runs the loop as without it. Default false (docs/stt-latency.md).
+	LiveLoop bool
 
 	extraArgs []string // more pocketsphinx arguments (tests)
 }

@@ -37,7 +37,8 @@ type Scores struct {
 
 // Score decodes pcm (16 kHz mono, a whole utterance) with the grammar, the
 // phone loop and the general model, each in one call with batch CMN, as a
-// stream's final passes do.
+// stream's final passes do (the loop as the live loop feeds it, with
+// Options.LiveLoop).
 func (e *Engine) Score(ctx context.Context, pcm []int16, withLM bool) (Scores, error) {
 	d, err := e.pool.acquire(ctx)
 	if err != nil {
@@ -71,7 +72,19 @@ func (e *Engine) Score(ctx context.Context, pcm []int16, withLM bool) (Scores, e
 		sc.GrammarSpan = d.wordSpan()
 	}
 	if d.hasPhones {
-		hyp, path, took, err := pass(searchPhones, s.grammarAudio())
+		loop := pass
+		if e.opt.LiveLoop {
+			loop = func(_ string, audio []int16) (string, int32, time.Duration, error) {
+				t0 := time.Now()
+				m, err := fedLoop(d, audio)
+				if err != nil {
+					broken = true
+					return "", 0, 0, err
+				}
+				return strings.Join(cleanWords(m.hyp), " "), m.path, time.Since(t0), nil
+			}
+		}
+		hyp, path, took, err := loop(searchPhones, s.grammarAudio())
 		if err != nil {
 			return sc, err
 		}

@@ -91,8 +91,10 @@ type stream struct {
 	gramEnd     int
 	passesAside atomic.Int32 // grammar passes run on a spare decoder (tests)
 
-	lm      *lmStream // the general LM decoding as the audio arrives; nil: after the turn
-	lmStats lmStats
+	lm       *lmStream    // the general LM decoding as the audio arrives; nil: after the turn
+	lf       *loopFeed    // the check's phone loop fed as the audio arrives (Options.LiveLoop)
+	loopsFed atomic.Int32 // checks whose loop lf fed (tests)
+	lmStats  lmStats
 
 	// trace, when set before the first Write, hears when each pass starts
 	// and ends (the timeline harness, tests); nil in production.
@@ -143,6 +145,9 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 	s.partial.Store(&empty)
 	if e.lmPool != nil && d.hasGrammar {
 		s.lm = newLMStream(e.lmPool, cmn, &s.onPartial, s.mark)
+	}
+	if e.opt.LiveLoop && !e.opt.NoRejection && d.hasGrammar && d.hasPhones {
+		s.lf = newLoopFeed(e.asidePool, cmn, s.mark)
 	}
 	go s.work()
 	// An abandoned utterance (ctx cancelled, Close forgotten) still gives
@@ -224,6 +229,9 @@ func (s *stream) work() {
 			loud := s.scanLoudness()
 			if s.lm != nil {
 				s.lm.publish(s.utterance(), false)
+			}
+			if s.lf != nil {
+				s.lf.publish(s.buf[:min(len(s.buf), s.loudEnd+specStart)]) // see grammarAudio
 			}
 			carry = append(carry, chunk...)
 			s.decMu.Lock()
@@ -340,6 +348,9 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 	}
 	res, err := s.decide(ctx)
 	s.mark("result")
+	if s.lf != nil {
+		s.lf.stop() // its decoder back to the pool
+	}
 	if err == nil {
 		s.partial.Store(&res.Text)
 		if s.adapt != nil && res.Text != "" {
@@ -626,6 +637,9 @@ func (s *stream) Close() error {
 	<-s.done
 	if s.lm != nil {
 		s.lm.stop() // before decMu: a Finish waiting for it holds decMu
+	}
+	if s.lf != nil {
+		s.lf.stop()
 	}
 
 	s.decMu.Lock()

@@ -1,0 +1,126 @@
+package sphinx
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/duplex-ai/duplex/stt"
+)
+
+// TestLiveLoopSameResults: with Options.LiveLoop the check's phone loop is
+// fed while the audio arrives, and the results are those of the loop run
+// in one call at the end: real sentences stay not understood, skill
+// phrases stay accepted. A call's second utterance holds the call's mean.
+func TestLiveLoopSameResults(t *testing.T) {
+	requireTools(t, true)
+	utts := []namedPCM{
+		{"librivox 0880", librivoxSentence(t)},
+		{"en-us what time is it", speak(t, "en-us", "what time is it")},
+		{"en-us+m3 hello there", speak(t, "en-us+m3", "hello there")},
+		{"en-us+f2 what is twelve times seven", speak(t, "en-us+f2", "what is twelve times seven")},
+	}
+	if !testing.Short() {
+		recs := realRecordings(t)
+		for _, f := range []string{testdataDir + "/cards/001.wav", "goforward.raw"} {
+			utts = append(utts, namedPCM{f, recs[f]})
+		}
+	}
+	oneShot := newTestEngine(t, Options{PoolSize: 1})
+	live := newTestEngine(t, Options{PoolSize: 1, LiveLoop: true})
+	adaptA, adaptB := &stt.Adaptation{}, &stt.Adaptation{}
+	for _, u := range utts {
+		want := decodeWith(t, oneShot, adaptA, u.pcm)
+		got := decodeWith(t, live, adaptB, u.pcm)
+		if got.r.Text != want.r.Text || got.r.NotUnderstood != want.r.NotUnderstood {
+			t.Errorf("%s: live loop %q understood=%v, one-shot loop %q understood=%v", u.name,
+				got.r.Text, !got.r.NotUnderstood, want.r.Text, !want.r.NotUnderstood)
+		}
+		if got.fed == 0 || want.fed != 0 {
+			t.Errorf("%s: checks with a fed loop %d (live), %d (one-shot); want ≥1 and 0", u.name, got.fed, want.fed)
+		}
+		t.Logf("%s → %q understood=%v", u.name, got.r.Text, !got.r.NotUnderstood)
+	}
+	if created, idle := live.asidePool.stats(); created != idle {
+		t.Fatalf("live loop decoders not back in the pool (created %d, idle %d)", created, idle)
+	}
+}
+
+type decoded struct {
+	r   stt.Result
+	fed int32
+}
+
+func decodeWith(t *testing.T, e *Engine, adapt *stt.Adaptation, pcm []int16) decoded {
+	t.Helper()
+	st, err := e.NewStream(t.Context(), stt.StreamOptions{Adaptation: adapt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	writeAll(t, st, pcm)
+	r, err := st.Finish(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decoded{r, st.(*stream).loopsFed.Load()}
+}
+
+// TestLiveLoopStoppedMidTurn: a turn cancelled or closed while its live
+// loop is being fed gives every decoder back; goleak (TestMain) checks that
+// the loop's goroutine has exited.
+func TestLiveLoopStoppedMidTurn(t *testing.T) {
+	requireTools(t, false)
+	pcm := librivoxSentence(t)
+	e := newTestEngine(t, Options{PoolSize: 1, LiveLoop: true})
+	for _, how := range []string{"cancel", "close"} {
+		ctx, cancel := context.WithCancel(t.Context())
+		st, err := e.NewStream(ctx, stt.StreamOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeAll(t, st, pcm[:len(pcm)/2])
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if created, idle := e.asidePool.stats(); created == 1 && idle == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the live loop took no decoder", how)
+			}
+		}
+		if how == "cancel" {
+			cancel()
+			if _, err := st.Finish(t.Context()); !errors.Is(err, context.Canceled) && !errors.Is(err, stt.ErrClosed) {
+				t.Fatalf("Finish after cancel: %v", err)
+			}
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if _, idle := e.pool.stats(); idle != 1 {
+			t.Fatalf("%s: decoder not returned", how)
+		}
+		if created, idle := e.asidePool.stats(); created != 1 || idle != 1 {
+			t.Fatalf("%s: aside pool created %d idle %d, want 1 and 1", how, created, idle)
+		}
+	}
+}
+
+// TestLiveLoopFallsBackWhenPoolBusy: with no spare decoder free the check
+// runs the loop itself, with the same result.
+func TestLiveLoopFallsBackWhenPoolBusy(t *testing.T) {
+	requireTools(t, true)
+	pcm := speak(t, "en-us", "what time is it")
+	e := newTestEngine(t, Options{PoolSize: 1, LiveLoop: true})
+	d, err := e.asidePool.acquire(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := decodeWith(t, e, nil, pcm)
+	e.asidePool.release(d, false)
+	if got.fed != 0 || got.r.Text != "what time is it" || got.r.NotUnderstood {
+		t.Fatalf("busy pool: %q understood=%v, fed loops %d; want the phrase, understood, 0", got.r.Text, !got.r.NotUnderstood, got.fed)
+	}
+}
