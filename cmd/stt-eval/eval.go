@@ -23,6 +23,7 @@ type config struct {
 	verbose             bool
 	fsddN               int
 	only                string // "digits": FSDD strings and the testdata recordings only
+	liveLoop            bool   // sphinx Options.LiveLoop on the rejecting engine
 }
 
 // Splits: the rejection thresholds are calibrated on calibVoices and the
@@ -63,7 +64,7 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
-	cur, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2})
+	cur, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: c.liveLoop})
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@
 // BENCHMARKS.md between the <!-- stt-eval:begin --> and
 // <!-- stt-eval:end --> markers.
 //
-//	go run ./cmd/stt-eval [-out BENCHMARKS.md] [-fsdd DIR] [-testdata DIR] [-seed N] [-v] [-only digits]
+//	go run ./cmd/stt-eval [-out BENCHMARKS.md] [-fsdd DIR] [-testdata DIR] [-seed N] [-v] [-only digits] [-live-loop]
 package main
 
 import (
@@ -58,6 +58,7 @@ func main() {
 	flag.StringVar(&c.fsdd, "fsdd", "../shared/corpus/fsdd", "Free Spoken Digit Dataset folder (read in place, never copied)")
 	flag.StringVar(&c.testdata, "testdata", "/usr/share/pocketsphinx/test/data", "pocketsphinx-testdata folder")
 	flag.IntVar(&c.fsddN, "fsdd-strings", 40, "FSDD digit strings per split")
+	flag.BoolVar(&c.liveLoop, "live-loop", false, "the rejecting recogniser feeds its phone loop while the audio arrives (sphinx Options.LiveLoop); the fit is on its scores")
 	flag.StringVar(&c.only, "only", "", `"digits": only the FSDD strings and the testdata recordings, the digit figures printed (BENCHMARKS.md untouched)`)
 	flag.Parse()
 	if err := run(c); err != nil {
