@@ -231,9 +231,10 @@ func liveLoopMean(d *decoder, audio []int16, cmn []float32) (mean []float32, ok 
 	return d.cmnMean(), true, nil
 }
 
-// fedLoop is the live loop's result over audio on d, fed in one go (the
-// same pieces and mean): Engine.Score's loop under Options.LiveLoop.
-func fedLoop(d *decoder, audio []int16) (*loopMemo, error) {
-	l := &loopFeed{dec: d, mark: func(string, ...any) {}, abort: make(chan struct{})}
+// fedLoop is the live loop's result over audio on d with the call's mean
+// cmn, fed in one go (the same pieces and mean): Engine.Score's loop under
+// Options.LiveLoop.
+func fedLoop(d *decoder, audio []int16, cmn []float32) (*loopMemo, error) {
+	l := &loopFeed{dec: d, cmn: cmn, mark: func(string, ...any) {}, abort: make(chan struct{})}
 	return l.finish(audio)
 }

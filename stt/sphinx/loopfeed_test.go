@@ -9,9 +9,9 @@ import (
 // TestLoopFedLive (STT_LOOPFEED=1) measures the candidate of running the
 // phone loop during the turn: for each utterance, the loop as Finish runs
 // it (one call over grammarAudio, on the decoder that ran the live pass)
-// against the same audio fed in 20 ms pieces to another decoder, the
-// call's mean set again before each piece (batch CMN cannot be fed live:
-// a call's first utterance gets the model's initial mean). It logs both
+// against the same audio fed in 20 ms pieces to another decoder as
+// Options.LiveLoop feeds it (fedLoop: the call's mean held, on a call's
+// first utterance the mean of its first second). It logs both
 // path scores per frame, the loops' phones and the verdict each gives
 // the grammar's result; and (ASIDE) the loop in one call on another
 // decoder primed with the utterance's tail. Findings: docs/stt-latency.md.
@@ -98,8 +98,12 @@ func TestLoopFedLive(t *testing.T) {
 		}
 		t.Logf("ASIDE %s %s: loop path/frame %.3f vs aside %.3f, frames %d vs %d", u.call, u.name,
 			perFrame(ref.path, ref.frames), perFrame(asideLoop.score, asideLoop.frames), ref.frames, asideLoop.frames)
-		// The candidate: another decoder, fed in pieces, the mean held.
-		live := fed(d2, audio, s.cmn)
+		// The candidate: another decoder, fed in pieces as Options.LiveLoop
+		// feeds it (the call's mean held, else the first second's).
+		live, err := fedLoop(d2, audio, s.cmn)
+		if err != nil {
+			t.Fatal(err)
+		}
 		verdictOf := func(l *loopMemo) (bool, float64) {
 			if len(g.words) == 0 || g.frames == 0 {
 				return false, 0

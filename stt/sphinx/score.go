@@ -76,7 +76,7 @@ func (e *Engine) Score(ctx context.Context, pcm []int16, withLM bool) (Scores, e
 		if e.opt.LiveLoop {
 			loop = func(_ string, audio []int16) (string, int32, time.Duration, error) {
 				t0 := time.Now()
-				m, err := fedLoop(d, audio)
+				m, err := fedLoop(d, audio, nil)
 				if err != nil {
 					broken = true
 					return "", 0, 0, err
