@@ -124,3 +124,45 @@ func TestLiveLoopFallsBackWhenPoolBusy(t *testing.T) {
 		t.Fatalf("busy pool: %q understood=%v, fed loops %d; want the phrase, understood, 0", got.r.Text, !got.r.NotUnderstood, got.fed)
 	}
 }
+
+// TestLiveLoopAfterStaleSpeculation: speech after a speculation starts the
+// live loop again from the beginning; the final check's loop covers the
+// whole utterance and the result is the one-shot loop's.
+func TestLiveLoopAfterStaleSpeculation(t *testing.T) {
+	requireTools(t, true)
+	first := speak(t, "en-us+f2", "what is twelve")
+	rest := speak(t, "en-us+f2", "times seven")
+	var got [2]stt.Result
+	for i, live := range []bool{false, true} {
+		e := newTestEngine(t, Options{PoolSize: 1, LiveLoop: live})
+		st, err := e.NewStream(t.Context(), stt.StreamOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := st.(*stream)
+		writeAll(t, s, first)
+		waitSpeculated(t, s, 1)
+		writeAll(t, s, rest)
+		if got[i], err = s.Finish(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		n := len(s.grammarAudio())
+		_ = s.Close()
+		if s.specUsed {
+			t.Fatalf("live %v: stale speculation used: %q", live, got[i].Text)
+		}
+		if want := int32(0); live {
+			if n := s.loopsFed.Load(); n < 2 {
+				t.Errorf("%d checks with a fed loop, want the speculation's and the final's", n)
+			}
+			if s.loop == nil || s.loop.n != n {
+				t.Errorf("the final check's loop does not cover grammarAudio")
+			}
+		} else if n := s.loopsFed.Load(); n != want {
+			t.Errorf("one-shot: %d fed loops", n)
+		}
+	}
+	if got[0].Text != got[1].Text || got[0].NotUnderstood != got[1].NotUnderstood {
+		t.Fatalf("live loop %q understood=%v, one-shot %q understood=%v", got[1].Text, !got[1].NotUnderstood, got[0].Text, !got[0].NotUnderstood)
+	}
+}
