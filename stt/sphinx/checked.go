@@ -17,7 +17,9 @@ import (
 // follows the live pass over the same audio, as it followed the grammar's
 // final pass before; the spare decoder first hears the utterance's tail
 // (grammarAside). Its result is kept for the utterance, so a second
-// grammar pass over the same audio (noDigitsPass) reuses it.
+// grammar pass over the same audio (noDigitsPass) reuses it. With
+// Options.LiveLoop the spare decoder runs the loop instead, fed during the
+// turn (loopfeed.go), and the grammar pass runs on the stream's decoder.
 
 // gramResult is a grammar pass's result.
 type gramResult struct {
