@@ -84,3 +84,24 @@ func newTestDecoder(t *testing.T, o Options) *decoder {
 	t.Cleanup(d.free)
 	return d
 }
+
+// telephone takes pcm through 8 kHz and back (sox), as a phone line would.
+func telephone(t *testing.T, pcm []int16) []int16 {
+	t.Helper()
+	var in bytes.Buffer
+	if err := binary.Write(&in, binary.LittleEndian, pcm); err != nil {
+		t.Fatal(err)
+	}
+	c := exec.Command("sox", "-R", "-t", "raw", "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-",
+		"-t", "raw", "-", "rate", "8k", "rate", "16k")
+	c.Stdin = &in
+	out, err := c.Output()
+	if err != nil {
+		t.Fatalf("sox 8 kHz: %v", err)
+	}
+	res := make([]int16, len(out)/2)
+	if err := binary.Read(bytes.NewReader(out[:len(res)*2]), binary.LittleEndian, res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}

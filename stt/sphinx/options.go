@@ -56,6 +56,12 @@ type Options struct {
 	// result is returned as understood.
 	NoRejection          bool
 	MinGrammarConfidence float64
+	// BandCheck: a short phrase heard in band-limited audio stands only
+	// when a pass over the audio with its upper band refilled accepts a
+	// phrase of the same kind (band.go). Default false: it keeps single
+	// spoken digits from a skill answer but costs short requests over a
+	// phone line (BENCHMARKS.md).
+	BandCheck bool
 	// DecoderArgs are extra pocketsphinx arguments ("-lw", "8", ...) for
 	// every decoder, appended after the model's: for tuning (cmd/stt-eval).
 	DecoderArgs []string

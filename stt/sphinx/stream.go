@@ -486,6 +486,13 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 			return res, err
 		}
 	}
+	// A short phrase in band-limited audio may have to be heard again (band.go).
+	if v.accept && !s.eng.opt.NoRejection {
+		var err error
+		if v.accept, err = s.bandStands(ctx, words, v.span); err != nil {
+			return stt.Result{}, err
+		}
+	}
 	if v.accept {
 		s.cancelLM()
 		text := strings.Join(words, " ")
@@ -498,12 +505,19 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 		return stt.Result{}, err
 	}
 	// Not one of the skills: what the general model hears, marked so;
-	// unless it heard the grammar's phrase word for word on its own.
+	// unless it heard the grammar's phrase word for word on its own (and
+	// the band check lets it stand).
 	res, err := s.lmPass(ctx, !s.eng.opt.NoRejection)
 	if err == nil && res.NotUnderstood && len(words) > 0 && res.Text == strings.Join(words, " ") {
-		res.NotUnderstood = false
-		if d, ok := DigitString(words); ok {
-			res.Text = d
+		stands, err := s.bandStands(ctx, words, v.span)
+		if err != nil {
+			return stt.Result{}, err
+		}
+		if stands {
+			res.NotUnderstood = false
+			if d, ok := DigitString(words); ok {
+				res.Text = d
+			}
 		}
 	}
 	if err == nil && res.NotUnderstood && !wantsDigitPass(words, nil) {
