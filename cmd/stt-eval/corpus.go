@@ -205,3 +205,26 @@ func fsddSingles(dir string, speakers []string, n int, seed uint64) ([]recording
 	}
 	return out, nil
 }
+
+// telephone takes 16 kHz pcm through 8 kHz and back (sox), as a telephone
+// leg would band-limit it.
+func telephone(pcm []int16) ([]int16, error) {
+	var in bytes.Buffer
+	if err := binary.Write(&in, binary.LittleEndian, pcm); err != nil {
+		return nil, err
+	}
+	c := exec.Command("sox", "-R", "-t", "raw", "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-",
+		"-t", "raw", "-", "rate", "8k", "rate", "16k")
+	c.Stdin = &in
+	var stderr bytes.Buffer
+	c.Stderr = &stderr
+	raw, err := c.Output()
+	if err != nil {
+		return nil, fmt.Errorf("sox 8 kHz: %v %s", err, stderr.String())
+	}
+	out := make([]int16, len(raw)/2)
+	if err := binary.Read(bytes.NewReader(raw[:len(out)*2]), binary.LittleEndian, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

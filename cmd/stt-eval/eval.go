@@ -159,8 +159,19 @@ func buildJobs(c config) ([]job, error) {
 				return nil, err
 			}
 			clean := pad(pcm)
+			noisy := addNoise(clean, 20, c.seed+uint64(vi*1000+pi))
 			jobs = append(jobs, job{"espeak", split, v, "clean", p.skill, p.text, clean},
-				job{"espeak", split, v, "20 dB", p.skill, p.text, addNoise(clean, 20, c.seed+uint64(vi*1000+pi))})
+				job{"espeak", split, v, "20 dB", p.skill, p.text, noisy})
+			if p.skill == "none" || len(strings.Fields(p.text)) > 2 {
+				continue
+			}
+			// A short request over a telephone leg: through 8 kHz and back.
+			for _, j := range []job{{"espeak8k", split, v, "clean", p.skill, p.text, clean}, {"espeak8k", split, v, "20 dB", p.skill, p.text, noisy}} {
+				if j.pcm, err = telephone(j.pcm); err != nil {
+					return nil, err
+				}
+				jobs = append(jobs, j)
+			}
 		}
 	}
 	for _, p := range phrases {
@@ -376,6 +387,7 @@ func markdown(rs []outcome, took time.Duration) string {
 	}
 	fmt.Fprintf(&b, "Method: %d skill requests and %d requests outside the skills (%d of them in `phrases`, %d in `offPhrases`), spoken by %d espeak-ng voices (%s; "+
 		"resampled 22.05→16 kHz by sox, dither seeded), clean and with seeded white Gaussian noise at 20 dB SNR, and by festival's HTS voice `cmu_us_slt_arctic_hts` (clean); "+
+		"the one- and two-word skill requests of every espeak-ng voice, clean and 20 dB, also through 8 kHz and back (sox; a telephone leg; their own rows, outside the fit and the ROC); "+
 		"the real recordings of Debian pocketsphinx-testdata (5 librivox sentences, 5 card-name recordings, goforward, numbers, something, a tidigits string); "+
 		"and FSDD digit strings (3–6 digits of one speaker, 100–400 ms apart, 8→16 kHz) and as many single FSDD digits (one recording each, the digits in turn, seeded: real short speech that is no skill request). All padded with 300 ms of silence, streamed in 20 ms writes, batch CMN. "+
 		"**Before** = the skills grammar alone (its result stands when its confidence ≥ 0.5, else the general LM's, taken as understood); **now** = the grammar result scored "+
@@ -383,8 +395,15 @@ func markdown(rs []outcome, took time.Duration) string {
 		"A *skill answer* is a reply of `llm/local` from one of its skills (anything but quoting what was heard, \"didn't catch that\", a digit string, or the fallback).\n\n",
 		nSkill, len(phrases)-nSkill+len(offPhrases), len(phrases)-nSkill, len(offPhrases), len(voices), strings.Join(voices, ", "))
 
-	var calib, test []outcome
+	var calib, test, band []outcome
 	for _, o := range rs {
+		if o.set == "espeak8k" {
+			// Not in the fit or the ROC: only their routing is reported.
+			if o.split == "test" {
+				band = append(band, o)
+			}
+			continue
+		}
 		if o.split == "calibration" {
 			calib = append(calib, o)
 		} else {
@@ -436,9 +455,11 @@ func markdown(rs []outcome, took time.Duration) string {
 		{"espeak-ng skill requests, clean", func(o outcome) bool { return o.set == "espeak" && o.skill != "none" && o.cond == "clean" }, true},
 		{"espeak-ng skill requests, 20 dB", func(o outcome) bool { return o.set == "espeak" && o.skill != "none" && o.cond == "20 dB" }, true},
 		{"festival skill requests", func(o outcome) bool { return o.set == "festival" && o.skill != "none" }, true},
+		{"espeak-ng one- and two-word requests through 8 kHz, clean", func(o outcome) bool { return o.set == "espeak8k" && o.cond == "clean" }, true},
+		{"espeak-ng one- and two-word requests through 8 kHz, 20 dB", func(o outcome) bool { return o.set == "espeak8k" && o.cond == "20 dB" }, true},
 	} {
 		n, noOld, noCur, rOld, rCur := 0, 0, 0, 0, 0
-		for _, o := range test {
+		for _, o := range append(test[:len(test):len(test)], band...) {
 			if !r.sel(o) {
 				continue
 			}
