@@ -24,6 +24,7 @@ type config struct {
 	fsddN               int
 	only                string // "digits": FSDD strings and the testdata recordings only
 	liveLoop            bool   // sphinx Options.LiveLoop on the rejecting engine
+	bandCheck           bool   // the "now" engine with Options.BandCheck
 }
 
 // Splits: the rejection thresholds are calibrated on calibVoices and the
@@ -64,7 +65,7 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
-	cur, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: c.liveLoop})
+	cur, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: c.liveLoop, BandCheck: c.bandCheck})
 	if err != nil {
 		return err
 	}
@@ -128,6 +129,9 @@ func run(c config) error {
 		return nil
 	}
 	report := markdown(results, time.Since(start))
+	if c.bandCheck {
+		report = "**Now** with Options.BandCheck on (`-band-check`).\n\n" + report
+	}
 	fmt.Print(report)
 	if c.out != "" {
 		if err := benchmd.WriteSection(c.out, "stt-eval", "## Speech-to-text (pocketsphinx, `stt/sphinx`)", report); err != nil {

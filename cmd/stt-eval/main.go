@@ -10,7 +10,7 @@
 // BENCHMARKS.md between the <!-- stt-eval:begin --> and
 // <!-- stt-eval:end --> markers.
 //
-//	go run ./cmd/stt-eval [-out BENCHMARKS.md] [-fsdd DIR] [-testdata DIR] [-seed N] [-v] [-only digits] [-live-loop]
+//	go run ./cmd/stt-eval [-out BENCHMARKS.md] [-fsdd DIR] [-testdata DIR] [-seed N] [-v] [-only digits] [-live-loop] [-band-check]
 package main
 
 import (
@@ -60,6 +60,7 @@ func main() {
 	flag.IntVar(&c.fsddN, "fsdd-strings", 40, "FSDD digit strings per split")
 	flag.BoolVar(&c.liveLoop, "live-loop", false, "the rejecting recogniser feeds its phone loop while the audio arrives (sphinx Options.LiveLoop); the fit is on its scores")
 	flag.StringVar(&c.only, "only", "", `"digits": only the FSDD strings and the testdata recordings, the digit figures printed (BENCHMARKS.md untouched)`)
+	flag.BoolVar(&c.bandCheck, "band-check", false, "decode \"now\" with stt/sphinx Options.BandCheck")
 	flag.Parse()
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "stt-eval:", err)
