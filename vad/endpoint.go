@@ -67,7 +67,7 @@ const (
 	DefaultEndpointDigits   = 800 * time.Millisecond
 	DefaultEndpointContinue = 900 * time.Millisecond
 	DefaultEndpointComplete = 80 * time.Millisecond
-	DefaultEndpointLong     = 300 * time.Millisecond
+	DefaultEndpointLong     = 250 * time.Millisecond
 	DefaultEndpointFall     = 60 * time.Millisecond
 	DefaultEndpointLevel    = 100 * time.Millisecond
 	// DefaultPauseScale and DefaultPauseFloor adapt the digit hold to the
@@ -166,8 +166,9 @@ type EndpointOptions struct {
 	// forward … ten meters") is not a finished turn, whatever its first
 	// run's length. Zero takes DefaultShortTurn, negative is off.
 	ShortTurn time.Duration
-	// LongTurn keeps the wait at least LongWait (the fixed detector's
-	// 300 ms) once the turn so far (first speech to the last) has lasted
+	// LongTurn keeps the wait at least LongWait (250 ms: under the fixed
+	// detector's 300 ms, so a long turn still ends sooner than with
+	// -endpointing fixed) once the turn so far (first speech to the last) has lasted
 	// LongTurn, whatever the words (unless LongSparesComplete and they are
 	// complete): read or narrated speech pauses 150–400 ms between
 	// phrases, and the grammar forces its first half into a digit string

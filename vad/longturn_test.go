@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// A read sentence (3.2 s of speech, then a 260 ms phrase pause, then the
+// A read sentence (3.2 s of speech, then a 220 ms phrase pause, then the
 // rest) whose first half the grammar forced into a complete sum and the
 // general LM heard as open words: on media time the long-turn wait keeps
 // the pause inside the turn, where without it the turn ends there at the
@@ -15,13 +15,13 @@ func TestEndpointLongTurnKeepsSentence(t *testing.T) {
 	pcm = speechAt(pcm, 200*ms, 0)
 	pcm = speechAt(pcm, 3000*ms, 8000) // 0.2–3.2 s: "unless to be rather cold hearted"
 	pcm = speechAt(pcm, 200*ms, 800)   // 3.2–3.4 s: a falling phrase end
-	pcm = speechAt(pcm, 260*ms, 0)     // a 260 ms phrase pause
-	pcm = speechAt(pcm, 1300*ms, 8000) // 3.66–4.96 s: "and rather selfish"
-	pcm = speechAt(pcm, 200*ms, 800)   // 4.96–5.16 s
+	pcm = speechAt(pcm, 220*ms, 0)     // a 220 ms phrase pause
+	pcm = speechAt(pcm, 1300*ms, 8000) // 3.62–4.92 s: "and rather selfish"
+	pcm = speechAt(pcm, 200*ms, 800)   // 4.92–5.12 s
 	pcm = speechAt(pcm, 1500*ms, 0)
 	for _, h := range []Hint{CombinePartials("what's thirty one plus forty one", "the less to be rather cold hearted"),
 		CombinePartials("oh one two three one zero four nine two", "the less to be rather cold hearted")} {
-		hints := map[time.Duration]Hint{3420 * ms: h, 5180 * ms: h}
+		hints := map[time.Duration]Hint{3420 * ms: h, 5140 * ms: h}
 		for _, off := range []bool{false, true} {
 			opt := EndpointOptions{}
 			if off {
@@ -38,17 +38,21 @@ func TestEndpointLongTurnKeepsSentence(t *testing.T) {
 				}
 				continue
 			}
-			if len(ends) != 1 || ends[0].At != 5160*ms {
-				t.Fatalf("%v: ends %+v, want one at 5.16 s", h, ends)
+			if len(ends) != 1 || ends[0].At != 5120*ms {
+				t.Fatalf("%v: ends %+v, want one at 5.12 s", h, ends)
 			}
 			// The complete one waits the long-turn wait; the other the
-			// pause hold, 1.5 × the 260 ms pause, when that is longer.
+			// pause hold, 1.5 × the 220 ms pause, when that is longer.
 			want := DefaultEndpointLong
 			if h.Class() != HintComplete {
-				want = max(want, time.Duration(DefaultPauseHold*float64(260*ms)))
+				want = max(want, time.Duration(DefaultPauseHold*float64(220*ms)))
 			}
-			if w := ends[0].DecidedAt - ends[0].At; w < want || w > want+20*ms {
+			w := ends[0].DecidedAt - ends[0].At
+			if w < want || w > want+20*ms {
 				t.Errorf("%v: decided %v after the end, want %v", h, w, want)
+			}
+			if h.Class() == HintComplete && w >= DefaultMinSilence {
+				t.Errorf("%v: decided %v after the end, not before the fixed detector's %v", h, w, DefaultMinSilence)
 			}
 		}
 	}
