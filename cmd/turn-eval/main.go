@@ -1035,7 +1035,7 @@ func c10Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 		comb func(g, lm string) vad.Hint
 	}{
 		{"before (no pause hold, words held under 600 ms)", before, nil},
-		{"pause hold ×1.5 (default)", vad.EndpointOptions{}, nil},
+		{"pause hold ×1.5 (the step's choice)", vad.EndpointOptions{}, nil},
 		{"words held under 800 ms only", vad.EndpointOptions{PauseHold: -1, WordsMaybeRun: true}, nil},
 		{"greeting not complete only", before, eval.CombineGreetingWords},
 		{"pause hold ×1.5 + words", vad.EndpointOptions{WordsMaybeRun: true}, nil},
@@ -1065,8 +1065,9 @@ func c11Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 			if complete {
 				name += " + complete"
 			}
+			name += ", wait 300 ms" // the first choice; the default wait is 250 ms
 			s = append(s, eval.TurnSetting{Name: name, Recogniser: rec, RecogniserLM: recSrv,
-				Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{LongTurn: t * ms, LongSparesComplete: !complete}}})
+				Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{LongTurn: t * ms, LongWait: 300 * ms, LongSparesComplete: !complete}}})
 		}
 	}
 	for _, t := range []time.Duration{2500, 3000} {
