@@ -1,10 +1,7 @@
 package sphinx
 
 import (
-	"context"
-	"errors"
 	"testing"
-	"time"
 
 	"github.com/duplex-ai/duplex/stt"
 )
@@ -71,41 +68,7 @@ func decodeWith(t *testing.T, e *Engine, adapt *stt.Adaptation, pcm []int16) dec
 // loop is being fed gives every decoder back; goleak (TestMain) checks that
 // the loop's goroutine has exited.
 func TestLiveLoopStoppedMidTurn(t *testing.T) {
-	requireTools(t, false)
-	pcm := librivoxSentence(t)
-	e := newTestEngine(t, Options{PoolSize: 1, LiveLoop: true})
-	for _, how := range []string{"cancel", "close"} {
-		ctx, cancel := context.WithCancel(t.Context())
-		st, err := e.NewStream(ctx, stt.StreamOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeAll(t, st, pcm[:len(pcm)/2])
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-			if created, idle := e.asidePool.stats(); created == 1 && idle == 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: the live loop took no decoder", how)
-			}
-		}
-		if how == "cancel" {
-			cancel()
-			if _, err := st.Finish(t.Context()); !errors.Is(err, context.Canceled) && !errors.Is(err, stt.ErrClosed) {
-				t.Fatalf("Finish after cancel: %v", err)
-			}
-		}
-		if err := st.Close(); err != nil {
-			t.Fatal(err)
-		}
-		cancel()
-		if _, idle := e.pool.stats(); idle != 1 {
-			t.Fatalf("%s: decoder not returned", how)
-		}
-		if created, idle := e.asidePool.stats(); created != 1 || idle != 1 {
-			t.Fatalf("%s: aside pool created %d idle %d, want 1 and 1", how, created, idle)
-		}
-	}
+	testReleasedMidTurn(t, Options{PoolSize: 1, LiveLoop: true}, "live loop", func(e *Engine) *pool { return e.asidePool })
 }
 
 // TestLiveLoopFallsBackWhenPoolBusy: with no spare decoder free the check

@@ -176,9 +176,18 @@ func TestLMStreamStoppedWhenGrammarAccepts(t *testing.T) {
 // without Finish gives both its decoders back; goleak (TestMain) checks
 // that their goroutines have exited.
 func TestLMStreamReleasedOnCancelAndClose(t *testing.T) {
+	// Past lmStartAfter: the streaming pass takes its decoder.
+	testReleasedMidTurn(t, Options{PoolSize: 1}, "LM", func(e *Engine) *pool { return e.lmPool })
+}
+
+// testReleasedMidTurn cancels, then closes, a turn half way through a
+// librivox sentence, once the pass under test has taken a decoder from
+// side (its pool), and checks that every decoder went back.
+func testReleasedMidTurn(t *testing.T, opt Options, what string, side func(*Engine) *pool) {
+	t.Helper()
 	requireTools(t, false)
 	pcm := librivoxSentence(t)
-	e := newTestEngine(t, Options{PoolSize: 1})
+	e := newTestEngine(t, opt)
 	for _, how := range []string{"cancel", "close"} {
 		ctx, cancel := context.WithCancel(t.Context())
 		st, err := e.NewStream(ctx, stt.StreamOptions{})
@@ -186,13 +195,12 @@ func TestLMStreamReleasedOnCancelAndClose(t *testing.T) {
 			t.Fatal(err)
 		}
 		writeAll(t, st, pcm[:len(pcm)/2])
-		// Past lmStartAfter: the streaming pass takes its decoder.
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-			if created, idle := e.lmPool.stats(); created == 1 && idle == 0 {
+			if created, idle := side(e).stats(); created == 1 && idle == 0 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: the streaming pass took no decoder", how)
+				t.Fatalf("%s: the %s pass took no decoder", how, what)
 			}
 		}
 		if how == "cancel" {
@@ -208,8 +216,8 @@ func TestLMStreamReleasedOnCancelAndClose(t *testing.T) {
 		if _, idle := e.pool.stats(); idle != 1 {
 			t.Fatalf("%s: decoder not returned", how)
 		}
-		if created, idle := e.lmPool.stats(); created != 1 || idle != 1 {
-			t.Fatalf("%s: LM pool created %d idle %d, want 1 and 1", how, created, idle)
+		if created, idle := side(e).stats(); created != 1 || idle != 1 {
+			t.Fatalf("%s: %s pool created %d idle %d, want 1 and 1", how, what, created, idle)
 		}
 	}
 }
