@@ -23,15 +23,7 @@ func TestEndpointLongTurnKeepsSentence(t *testing.T) {
 		CombinePartials("oh one two three one zero four nine two", "the less to be rather cold hearted")} {
 		hints := map[time.Duration]Hint{3420 * ms: h, 5140 * ms: h}
 		for _, off := range []bool{false, true} {
-			opt := EndpointOptions{}
-			if off {
-				opt.LongTurn = -1
-			}
-			d, err := NewDetector(levelled{}, TurnOptions{Endpointing: &opt})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ends := endsWithHints(d, pcm, hints)
+			ends := longTurnEnds(t, off, pcm, hints)
 			if off {
 				if len(ends) != 2 || ends[0].At != 3400*ms {
 					t.Errorf("%v, long turn off: ends %+v, want two, the first at 3.4 s (the phrase pause cut)", h, ends)
@@ -69,15 +61,7 @@ func TestEndpointLongTurnSparesShortQuestion(t *testing.T) {
 	for _, h := range []Hint{CombinePartials("what is nine minus four", ""), CombinePartials("", "what is nine minus")} {
 		var decided [2]time.Duration
 		for i, off := range []bool{false, true} {
-			opt := EndpointOptions{}
-			if off {
-				opt.LongTurn = -1
-			}
-			d, err := NewDetector(levelled{}, TurnOptions{Endpointing: &opt})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ends := endsWithHints(d, pcm, map[time.Duration]Hint{1920 * ms: h})
+			ends := longTurnEnds(t, off, pcm, map[time.Duration]Hint{1920 * ms: h})
 			if len(ends) != 1 || ends[0].At != 1900*ms {
 				t.Fatalf("%v (long turn off %v): ends %+v, want one at 1.9 s", h, off, ends)
 			}
@@ -90,4 +74,19 @@ func TestEndpointLongTurnSparesShortQuestion(t *testing.T) {
 			t.Errorf("%v: decided %v after the end, want under %v", h, decided[0]-1900*ms, DefaultMinSilence)
 		}
 	}
+}
+
+// longTurnEnds: the turns the default end of turn (the long-turn wait off
+// when off) gives pcm with the partials' hints.
+func longTurnEnds(t *testing.T, off bool, pcm []int16, hints map[time.Duration]Hint) []Event {
+	t.Helper()
+	opt := EndpointOptions{}
+	if off {
+		opt.LongTurn = -1
+	}
+	d, err := NewDetector(levelled{}, TurnOptions{Endpointing: &opt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return endsWithHints(d, pcm, hints)
 }
