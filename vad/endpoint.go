@@ -166,22 +166,15 @@ type EndpointOptions struct {
 	// forward … ten meters") is not a finished turn, whatever its first
 	// run's length. Zero takes DefaultShortTurn, negative is off.
 	ShortTurn time.Duration
-	// LongTurn keeps the wait at least LongWait (250 ms: under the fixed
-	// detector's 300 ms, so a long turn still ends sooner than with
-	// -endpointing fixed) once the turn so far (first speech to the last) has lasted
-	// LongTurn, whatever the words (unless LongSparesComplete and they are
-	// complete): read or narrated speech pauses 150–400 ms between
-	// phrases, and the grammar forces its first half into a digit string
-	// or a sum, where a request to an assistant is short. Zero takes
-	// DefaultLongTurn (LongWait DefaultEndpointLong), negative is off.
+	// LongTurn keeps the wait at least LongWait (by default 250 ms, under
+	// the fixed detector's 300) once the turn so far (first speech to the
+	// last) has lasted LongTurn, whatever the words (unless
+	// LongSparesComplete and they are complete): read speech pauses
+	// between phrases, where a request to an assistant is short. Zero
+	// takes DefaultLongTurn (LongWait DefaultEndpointLong), negative is off.
 	LongTurn           time.Duration
 	LongWait           time.Duration
 	LongSparesComplete bool
-	// OpenWait keeps the wait at least LongWait after an uncorroborated
-	// grammar reading (HintMaybeDigits, HintMaybeWords) that does not
-	// hold the turn, one taken for forced open speech, when a partial had
-	// three words or more (HintWordy).
-	OpenWait bool
 }
 
 func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
@@ -256,7 +249,6 @@ type endpointer struct {
 	// turn so far, pauses their count (PauseScale, PaceSpread).
 	pause, shortest time.Duration
 	pauses          int
-	turn            time.Duration // the turn so far, first speech to the last (LongTurn)
 	// digitTurn: the turn read digits after a run under MaybeRun and
 	// paused since (NoDigitTurn).
 	digitTurn bool
@@ -334,16 +326,16 @@ func (e *endpointer) falling() bool {
 
 // wait is the silence that ends the turn now; short is whether the last run
 // was shorter than ShortRun, lone whether it was shorter than MaybeRun,
-// brief whether the turn so far is shorter than ShortTurn.
-func (e *endpointer) wait(short, lone, brief bool) time.Duration {
+// turn how long the turn has lasted so far (first speech to the last).
+func (e *endpointer) wait(short, lone bool, turn time.Duration) time.Duration {
 	o := &e.opt
 	w := o.Base
 	hint := e.hint.Class()
-	brief = brief && e.hint&HintWordy == 0
+	brief := turn < o.ShortTurn && e.hint&HintWordy == 0
 	if (short || brief) && hint != HintComplete { // "yes", "stop": complete though short
 		w += o.Short
 	}
-	var digits, open bool
+	var digits bool
 	switch hint {
 	case HintComplete:
 		w -= o.Complete
@@ -353,10 +345,8 @@ func (e *endpointer) wait(short, lone, brief bool) time.Duration {
 		w += o.Continue
 	case HintMaybeDigits:
 		digits = lone
-		open = !digits
 	case HintMaybeWords:
 		digits = short || lone && o.WordsMaybeRun
-		open = !digits
 	}
 	if e.digitTurnHold(lone) && !digits {
 		digits = true
@@ -377,8 +367,7 @@ func (e *endpointer) wait(short, lone, brief bool) time.Duration {
 	} else if o.PauseHold > 0 && e.pauses > 0 && (hint != HintComplete || o.PauseHoldComplete) {
 		w = max(w, time.Duration(o.PauseHold*float64(e.pause)))
 	}
-	if o.LongTurn > 0 && e.turn >= o.LongTurn && (hint != HintComplete || !o.LongSparesComplete) ||
-		o.OpenWait && open && !digits && e.hint&HintWordy != 0 {
+	if o.LongTurn > 0 && turn >= o.LongTurn && (hint != HintComplete || !o.LongSparesComplete) {
 		w = max(w, o.LongWait)
 	}
 	return min(max(w, o.Floor), o.Ceiling)

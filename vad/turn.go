@@ -486,9 +486,7 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 			if m := d.ep.opt.MaybeRun; m > 0 {
 				lone = run < m
 			}
-			d.ep.turn = d.lastSpeech - d.uttStart
-			brief := d.ep.turn < d.ep.opt.ShortTurn
-			silence = d.ep.wait(short, lone, brief)
+			silence = d.ep.wait(short, lone, d.lastSpeech-d.uttStart)
 		} else {
 			silence = d.opt.MinSilence
 			if short {

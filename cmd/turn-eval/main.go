@@ -1053,8 +1053,7 @@ func c10Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 
 // c11Settings: the long-turn wait (EndpointOptions.LongTurn): once the turn
 // so far has lasted LongTurn, the wait is at least LongWait, unless the
-// words are complete ("+ complete": also then), and the open-speech wait
-// (OpenWait), against the default.
+// words are complete ("+ complete": also then), against the default.
 func c11Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 	b := vad.DefaultEndpointBase.Milliseconds()
 	s := []eval.TurnSetting{{Name: fmt.Sprintf("adaptive base %d ms + both partials, c11 before (no long-turn wait)", b),
@@ -1076,7 +1075,5 @@ func c11Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 				Recogniser: rec, RecogniserLM: recSrv, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{LongTurn: t * ms, LongWait: w * ms}}})
 		}
 	}
-	s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, c11 open speech", b),
-		Recogniser: rec, RecogniserLM: recSrv, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{OpenWait: true, LongTurn: -1}}})
 	return s
 }

@@ -12,6 +12,9 @@ import (
 	"github.com/duplex-ai/duplex/vad/eval"
 )
 
+// long300 is the long-turn wait the variants were first tried with.
+const long300 = 300 * time.Millisecond
+
 // tryVariants are end-of-turn rules -try-endpoint compares with the
 // server default on cached partials (for tuning them: -split tuning).
 var tryVariants = map[string]struct {
@@ -29,29 +32,24 @@ var tryVariants = map[string]struct {
 	"ph1":           {opt: vad.EndpointOptions{PauseHold: 1, LongTurn: -1}},
 	// The pause hold alone: the default before the long-turn wait.
 	"no-long": {opt: vad.EndpointOptions{LongTurn: -1}},
-	// A long turn waits at least the fixed 300 ms (LongTurn); "-c" also
+	// A long turn waits at least 300 ms (LongTurn, LongWait; the first
+	// choice, the default wait is 250 ms); "-c" also
 	// after a complete hint (the grammar forces read speech into sums),
 	// the others spare it.
-	"long1.5":        {opt: vad.EndpointOptions{LongTurn: 1500 * time.Millisecond, LongSparesComplete: true}},
-	"long2":          {opt: vad.EndpointOptions{LongTurn: 2000 * time.Millisecond, LongSparesComplete: true}},
-	"long2.5":        {opt: vad.EndpointOptions{LongTurn: 2500 * time.Millisecond, LongSparesComplete: true}},
-	"long1.5-c":      {opt: vad.EndpointOptions{LongTurn: 1500 * time.Millisecond}},
-	"long2-c":        {opt: vad.EndpointOptions{LongTurn: 2000 * time.Millisecond}},
-	"long2.5-c":      {opt: vad.EndpointOptions{LongTurn: 2500 * time.Millisecond}},
-	"long3-c":        {opt: vad.EndpointOptions{LongTurn: 3000 * time.Millisecond}},
+	"long1.5":        {opt: vad.EndpointOptions{LongTurn: 1500 * time.Millisecond, LongWait: long300, LongSparesComplete: true}},
+	"long2":          {opt: vad.EndpointOptions{LongTurn: 2000 * time.Millisecond, LongWait: long300, LongSparesComplete: true}},
+	"long2.5":        {opt: vad.EndpointOptions{LongTurn: 2500 * time.Millisecond, LongWait: long300, LongSparesComplete: true}},
+	"long1.5-c":      {opt: vad.EndpointOptions{LongTurn: 1500 * time.Millisecond, LongWait: long300}},
+	"long2-c":        {opt: vad.EndpointOptions{LongTurn: 2000 * time.Millisecond, LongWait: long300}},
+	"long2.5-c":      {opt: vad.EndpointOptions{LongTurn: 2500 * time.Millisecond, LongWait: long300}},
+	"long3-c":        {opt: vad.EndpointOptions{LongTurn: 3000 * time.Millisecond, LongWait: long300}},
 	"long3-c-w200":   {opt: vad.EndpointOptions{LongTurn: 3000 * time.Millisecond, LongWait: 200 * time.Millisecond}},
 	"long3-c-w250":   {opt: vad.EndpointOptions{LongTurn: 3000 * time.Millisecond, LongWait: 250 * time.Millisecond}},
 	"long2.5-c-w200": {opt: vad.EndpointOptions{LongTurn: 2500 * time.Millisecond, LongWait: 200 * time.Millisecond}},
 	"long2.5-c-w250": {opt: vad.EndpointOptions{LongTurn: 2500 * time.Millisecond, LongWait: 250 * time.Millisecond}},
 	"long3-c-w150":   {opt: vad.EndpointOptions{LongTurn: 3000 * time.Millisecond, LongWait: 150 * time.Millisecond}},
 	"long3-c-w170":   {opt: vad.EndpointOptions{LongTurn: 3000 * time.Millisecond, LongWait: 170 * time.Millisecond}},
-	"long1-c":        {opt: vad.EndpointOptions{LongTurn: 1000 * time.Millisecond}},
-	// Forced open speech (an uncorroborated grammar reading not held)
-	// waits at least 300 ms (OpenWait).
-	"open":           {opt: vad.EndpointOptions{OpenWait: true, LongTurn: -1}},
-	"open+long2-c":   {opt: vad.EndpointOptions{OpenWait: true, LongTurn: 2000 * time.Millisecond}},
-	"open+long2.5-c": {opt: vad.EndpointOptions{OpenWait: true, LongTurn: 2500 * time.Millisecond}},
-	"open+long1.5-c": {opt: vad.EndpointOptions{OpenWait: true, LongTurn: 1500 * time.Millisecond}},
+	"long1-c":        {opt: vad.EndpointOptions{LongTurn: 1000 * time.Millisecond, LongWait: long300}},
 }
 
 // tryEndpoint prints, per set and -recogniser-conds mixture, how many
