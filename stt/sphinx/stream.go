@@ -486,12 +486,15 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 			return res, err
 		}
 	}
-	// A short phrase in band-limited audio may have to be heard again (band.go).
+	// A short phrase in band-limited audio may have to be heard again
+	// (band.go); its verdict is kept for the general model's path below.
+	bandChecked, stands := false, true
 	if v.accept && !s.eng.opt.NoRejection {
 		var err error
-		if v.accept, err = s.bandStands(ctx, words, v.span); err != nil {
+		if stands, err = s.bandStands(ctx, words, v.span); err != nil {
 			return stt.Result{}, err
 		}
+		bandChecked, v.accept = true, stands
 	}
 	if v.accept {
 		s.cancelLM()
@@ -509,9 +512,11 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 	// the band check lets it stand).
 	res, err := s.lmPass(ctx, !s.eng.opt.NoRejection)
 	if err == nil && res.NotUnderstood && len(words) > 0 && res.Text == strings.Join(words, " ") {
-		stands, err := s.bandStands(ctx, words, v.span)
-		if err != nil {
-			return stt.Result{}, err
+		if !bandChecked {
+			var berr error
+			if stands, berr = s.bandStands(ctx, words, v.span); berr != nil {
+				return stt.Result{}, berr
+			}
 		}
 		if stands {
 			res.NotUnderstood = false
