@@ -48,13 +48,19 @@ func festival(text string) ([]int16, error) {
 
 // soxPCM reads any audio sox reads as 16 kHz mono s16 (dither seeded).
 func soxPCM(in ...string) ([]int16, error) {
-	args := append(append([]string{"-R"}, in...), "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", "-")
+	return soxRaw(nil, append(append([]string{"-R"}, in...), "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", "-")...)
+}
+
+// soxRaw runs sox with args, stdin on its standard input, and reads its
+// standard output as s16 samples.
+func soxRaw(stdin []byte, args ...string) ([]int16, error) {
 	var stderr bytes.Buffer
 	c := exec.Command("sox", args...)
+	c.Stdin = bytes.NewReader(stdin)
 	c.Stderr = &stderr
 	raw, err := c.Output()
 	if err != nil {
-		return nil, fmt.Errorf("sox %v: %v %s", in, err, stderr.String())
+		return nil, fmt.Errorf("sox %v: %v %s", args, err, stderr.String())
 	}
 	pcm := make([]int16, len(raw)/2)
 	if err := binary.Read(bytes.NewReader(raw[:len(pcm)*2]), binary.LittleEndian, pcm); err != nil {
@@ -213,18 +219,6 @@ func telephone(pcm []int16) ([]int16, error) {
 	if err := binary.Write(&in, binary.LittleEndian, pcm); err != nil {
 		return nil, err
 	}
-	c := exec.Command("sox", "-R", "-t", "raw", "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-",
+	return soxRaw(in.Bytes(), "-R", "-t", "raw", "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-",
 		"-t", "raw", "-", "rate", "8k", "rate", "16k")
-	c.Stdin = &in
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	raw, err := c.Output()
-	if err != nil {
-		return nil, fmt.Errorf("sox 8 kHz: %v %s", err, stderr.String())
-	}
-	out := make([]int16, len(raw)/2)
-	if err := binary.Read(bytes.NewReader(raw[:len(out)*2]), binary.LittleEndian, out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
