@@ -25,7 +25,7 @@ func TestLiveLoopSameResults(t *testing.T) {
 		}
 	}
 	oneShot := newTestEngine(t, Options{PoolSize: 1})
-	live := newTestEngine(t, Options{PoolSize: 1, LiveLoop: true})
+	live := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopAlways})
 	adaptA, adaptB := &stt.Adaptation{}, &stt.Adaptation{}
 	for _, u := range utts {
 		want := decodeWith(t, oneShot, adaptA, u.pcm)
@@ -68,7 +68,7 @@ func decodeWith(t *testing.T, e *Engine, adapt *stt.Adaptation, pcm []int16) dec
 // loop is being fed gives every decoder back; goleak (TestMain) checks that
 // the loop's goroutine has exited.
 func TestLiveLoopStoppedMidTurn(t *testing.T) {
-	testReleasedMidTurn(t, Options{PoolSize: 1, LiveLoop: true}, "live loop", func(e *Engine) *pool { return e.asidePool })
+	testReleasedMidTurn(t, Options{PoolSize: 1, LiveLoop: LiveLoopAlways}, "live loop", func(e *Engine) *pool { return e.asidePool })
 }
 
 // TestLiveLoopFallsBackWhenPoolBusy: with no spare decoder free the check
@@ -76,7 +76,7 @@ func TestLiveLoopStoppedMidTurn(t *testing.T) {
 func TestLiveLoopFallsBackWhenPoolBusy(t *testing.T) {
 	requireTools(t, true)
 	pcm := speak(t, "en-us", "what time is it")
-	e := newTestEngine(t, Options{PoolSize: 1, LiveLoop: true})
+	e := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopAlways})
 	d, err := e.asidePool.acquire(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +97,11 @@ func TestLiveLoopAfterStaleSpeculation(t *testing.T) {
 	rest := speak(t, "en-us+f2", "times seven")
 	var got [2]stt.Result
 	for i, live := range []bool{false, true} {
-		e := newTestEngine(t, Options{PoolSize: 1, LiveLoop: live})
+		mode := LiveLoopOff
+		if live {
+			mode = LiveLoopAlways
+		}
+		e := newTestEngine(t, Options{PoolSize: 1, LiveLoop: mode})
 		st, err := e.NewStream(t.Context(), stt.StreamOptions{})
 		if err != nil {
 			t.Fatal(err)

@@ -1,6 +1,9 @@
 package sphinx
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Debian's pocketsphinx-en-us model, the defaults of Options.
 const (
@@ -76,17 +79,69 @@ type Options struct {
 	// so a rejected grammar result costs only the end of that utterance.
 	// With none free the stream falls back to the pass after the turn.
 	NoLMStream bool
-	// LiveLoop feeds the check's phone loop (see MinMargin) while the
-	// audio arrives, on a spare decoder (asidePool, which a final's grammar
-	// pass then no longer needs), so the check only decodes the tail after
-	// the end of speech. Its normalisation is live CMN held at the call's
-	// mean, or at the mean of the utterance's first second (a batch pass
-	// over it) on a call's first utterance; an utterance shorter than that
-	// is decoded at the check with batch CMN. With no spare free the check
-	// runs the loop as without it. Default false (docs/stt-latency.md).
-	LiveLoop bool
+	// LiveLoop says when the check's phone loop (see MinMargin) is fed
+	// while the audio arrives, on a spare decoder (asidePool, which a
+	// final's grammar pass then no longer needs), so the check only decodes
+	// the tail after the end of speech. Its normalisation is live CMN held
+	// at the call's mean (LiveLoopLater: only then), or with LiveLoopAlways
+	// on a call's first utterance at the mean of its first second (a batch
+	// pass over it); an utterance shorter than that is then decoded at the
+	// check with batch CMN. With no spare free the check runs the loop as
+	// without it. Default LiveLoopOff (docs/stt-latency.md).
+	LiveLoop LiveLoopMode
 
 	extraArgs []string // more pocketsphinx arguments (tests)
+}
+
+// LiveLoopMode is when a stream feeds its phone loop live
+// (Options.LiveLoop).
+type LiveLoopMode int
+
+const (
+	// LiveLoopDefault is the zero value: the default mode, LiveLoopOff.
+	LiveLoopDefault LiveLoopMode = iota
+	// LiveLoopOff runs the loop over the whole utterance at the check.
+	LiveLoopOff
+	// LiveLoopLater feeds it live on a call's later utterances, those
+	// with the call's mean; a call's first one runs it at the check.
+	LiveLoopLater
+	// LiveLoopAlways feeds it live on every utterance.
+	LiveLoopAlways
+)
+
+// DefaultLiveLoop is the mode LiveLoopDefault stands for.
+const DefaultLiveLoop = LiveLoopOff
+
+// liveLoop reports whether an utterance whose call has a mean (hasMean)
+// feeds its loop live.
+func (m LiveLoopMode) liveLoop(hasMean bool) bool {
+	return m == LiveLoopAlways || m == LiveLoopLater && hasMean
+}
+
+// String names the mode as cmd flags spell it.
+func (m LiveLoopMode) String() string {
+	switch m {
+	case LiveLoopOff:
+		return "off"
+	case LiveLoopLater:
+		return "later"
+	case LiveLoopAlways:
+		return "always"
+	}
+	return "default"
+}
+
+// ParseLiveLoop is the mode String names ("" and "default": the default).
+func ParseLiveLoop(s string) (LiveLoopMode, error) {
+	for _, m := range []LiveLoopMode{LiveLoopDefault, LiveLoopOff, LiveLoopLater, LiveLoopAlways} {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	if s == "" {
+		return LiveLoopDefault, nil
+	}
+	return 0, fmt.Errorf("live loop mode %q: want off, later, always or default", s)
 }
 
 func (o Options) withDefaults() Options {
@@ -121,6 +176,9 @@ func (o Options) withDefaults() Options {
 		o.PhoneSlack = DefaultPhoneSlack
 	} else if o.PhoneSlack < 0 {
 		o.PhoneSlack = 0
+	}
+	if o.LiveLoop == LiveLoopDefault {
+		o.LiveLoop = DefaultLiveLoop
 	}
 	if o.MaxUtterance <= 0 {
 		o.MaxUtterance = 35 * time.Second

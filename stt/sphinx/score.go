@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/duplex-ai/duplex/stt"
 )
 
 // Scores are what every pass makes of one utterance: the material the
@@ -37,9 +39,16 @@ type Scores struct {
 
 // Score decodes pcm (16 kHz mono, a whole utterance) with the grammar, the
 // phone loop and the general model, each in one call with batch CMN, as a
-// stream's final passes do (the loop as the live loop feeds it, with
-// Options.LiveLoop).
+// stream's final passes do on a call's first utterance (the loop as the
+// live loop feeds it, with Options.LiveLoop).
 func (e *Engine) Score(ctx context.Context, pcm []int16, withLM bool) (Scores, error) {
+	return e.ScoreCall(ctx, pcm, withLM, nil)
+}
+
+// ScoreCall is Score for an utterance of the call adapt (nil: a call's
+// first): its passes start from the call's mean, as a stream's do. It does
+// not change adapt.
+func (e *Engine) ScoreCall(ctx context.Context, pcm []int16, withLM bool, adapt *stt.Adaptation) (Scores, error) {
 	d, err := e.pool.acquire(ctx)
 	if err != nil {
 		return Scores{}, err
@@ -47,6 +56,9 @@ func (e *Engine) Score(ctx context.Context, pcm []int16, withLM bool) (Scores, e
 	broken := false
 	defer func() { e.pool.release(d, broken) }()
 	s := &stream{ctx: ctx, dec: d, rng: rand.NewPCG(1, 2)}
+	if call := loadCall(adapt); len(call.cmn) == len(d.cmnInit) {
+		s.cmn = call.cmn
+	}
 	s.buf = append([]int16(nil), pcm...)
 	s.dither(s.buf)
 	s.scanLoudness()
@@ -73,10 +85,10 @@ func (e *Engine) Score(ctx context.Context, pcm []int16, withLM bool) (Scores, e
 	}
 	if d.hasPhones {
 		loop := pass
-		if e.opt.LiveLoop {
+		if e.opt.LiveLoop.liveLoop(s.cmn != nil) {
 			loop = func(_ string, audio []int16) (string, int32, time.Duration, error) {
 				t0 := time.Now()
-				m, err := fedLoop(d, audio, nil)
+				m, err := fedLoop(d, audio, s.cmn)
 				if err != nil {
 					broken = true
 					return "", 0, 0, err

@@ -146,7 +146,7 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 	if e.lmPool != nil && d.hasGrammar {
 		s.lm = newLMStream(e.lmPool, cmn, &s.onPartial, s.mark)
 	}
-	if e.opt.LiveLoop && !e.opt.NoRejection && d.hasGrammar && d.hasPhones {
+	if e.opt.LiveLoop.liveLoop(cmn != nil) && !e.opt.NoRejection && d.hasGrammar && d.hasPhones {
 		s.lf = newLoopFeed(e.asidePool, cmn, s.mark)
 	}
 	go s.work()

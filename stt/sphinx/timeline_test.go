@@ -34,7 +34,7 @@ func TestTimeline(t *testing.T) {
 		arms = append(arms, struct {
 			name string
 			e    *Engine
-		}{"liveloop", newTestEngine(t, Options{LiveLoop: true})})
+		}{"liveloop", newTestEngine(t, Options{LiveLoop: LiveLoopAlways})})
 	}
 	for _, a := range arms {
 		if err := a.e.Warm(t.Context()); err != nil {
