@@ -23,8 +23,12 @@ type config struct {
 	verbose             bool
 	fsddN               int
 	only                string // "digits": FSDD strings and the testdata recordings only
-	liveLoop            bool   // sphinx Options.LiveLoop on the rejecting engine
-	bandCheck           bool   // the "now" engine with Options.BandCheck
+	liveLoop            string // sphinx Options.LiveLoop on the rejecting engine
+	calls               int    // > 0: the call evaluation, calls of this many utterances (calls.go)
+	callsMode           string // the live loop mode compared with off there
+	callsPace           string // sets played in real time there, comma-separated
+	callsEndpoint       time.Duration
+	bandCheck           bool // the "now" engine with Options.BandCheck
 }
 
 // Splits: the rejection thresholds are calibrated on calibVoices and the
@@ -65,7 +69,14 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
-	cur, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: c.liveLoop, BandCheck: c.bandCheck})
+	if c.calls > 0 {
+		return runCalls(c, jobs)
+	}
+	mode, err := sphinx.ParseLiveLoop(c.liveLoop)
+	if err != nil {
+		return err
+	}
+	cur, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: mode, BandCheck: c.bandCheck})
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,8 @@
 // BENCHMARKS.md between the <!-- stt-eval:begin --> and
 // <!-- stt-eval:end --> markers.
 //
-//	go run ./cmd/stt-eval [-out BENCHMARKS.md] [-fsdd DIR] [-testdata DIR] [-seed N] [-v] [-only digits] [-live-loop] [-band-check]
+//	go run ./cmd/stt-eval [-out BENCHMARKS.md] [-fsdd DIR] [-testdata DIR] [-seed N] [-v] [-only digits] [-live-loop MODE] [-band-check]
+//	go run ./cmd/stt-eval -calls N [-calls-mode later] [-calls-pace real] [-fsdd DIR] [-v]
 package main
 
 import (
@@ -58,7 +59,11 @@ func main() {
 	flag.StringVar(&c.fsdd, "fsdd", "../shared/corpus/fsdd", "Free Spoken Digit Dataset folder (read in place, never copied)")
 	flag.StringVar(&c.testdata, "testdata", "/usr/share/pocketsphinx/test/data", "pocketsphinx-testdata folder")
 	flag.IntVar(&c.fsddN, "fsdd-strings", 40, "FSDD digit strings per split")
-	flag.BoolVar(&c.liveLoop, "live-loop", false, "the rejecting recogniser feeds its phone loop while the audio arrives (sphinx Options.LiveLoop); the fit is on its scores")
+	flag.StringVar(&c.liveLoop, "live-loop", "", "when the rejecting recogniser feeds its phone loop while the audio arrives (sphinx Options.LiveLoop: off, later, always; empty: the default); the fit is on its scores")
+	flag.IntVar(&c.calls, "calls", 0, "instead: decode each voice's or speaker's utterances as calls of this many, live loop off against -calls-mode, and print the comparison")
+	flag.StringVar(&c.callsMode, "calls-mode", "later", "the live loop mode -calls compares with off")
+	flag.StringVar(&c.callsPace, "calls-pace", "real", "with -calls: the sets played in real time, whose Finish times are reported (comma-separated: real, fsdd, fsdd1, espeak, espeak8k, festival)")
+	flag.DurationVar(&c.callsEndpoint, "calls-endpoint", 260*time.Millisecond, "with -calls: a paced turn ends this long after its last loud frame (at least 160 ms: the audio the final passes decode)")
 	flag.StringVar(&c.only, "only", "", `"digits": only the FSDD strings and the testdata recordings, the digit figures printed (BENCHMARKS.md untouched)`)
 	flag.BoolVar(&c.bandCheck, "band-check", false, "decode \"now\" with stt/sphinx Options.BandCheck")
 	flag.Parse()
