@@ -133,3 +133,64 @@ func TestLiveLoopAfterStaleSpeculation(t *testing.T) {
 		t.Fatalf("live loop %q understood=%v, one-shot %q understood=%v", got[1].Text, !got[1].NotUnderstood, got[0].Text, !got[0].NotUnderstood)
 	}
 }
+
+// TestLiveLoopLater: LiveLoopLater runs a call's first utterance (no call
+// mean yet) with the loop at the check and feeds the loop on the later
+// ones, with the one-shot loop's results.
+func TestLiveLoopLater(t *testing.T) {
+	requireTools(t, true)
+	utts := []namedPCM{
+		{"en-us what time is it", speak(t, "en-us", "what time is it")},
+		{"en-us+f2 what is twelve times seven", speak(t, "en-us+f2", "what is twelve times seven")},
+		{"en-us+m3 the weather is nice in paris", speak(t, "en-us+m3", "the weather is nice in paris")},
+	}
+	oneShot := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopOff})
+	later := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopLater})
+	adaptA, adaptB := &stt.Adaptation{}, &stt.Adaptation{}
+	for i, u := range utts {
+		want := decodeWith(t, oneShot, adaptA, u.pcm)
+		got := decodeWith(t, later, adaptB, u.pcm)
+		if got.r.Text != want.r.Text || got.r.NotUnderstood != want.r.NotUnderstood {
+			t.Errorf("%s: later %q understood=%v, one-shot %q understood=%v", u.name,
+				got.r.Text, !got.r.NotUnderstood, want.r.Text, !want.r.NotUnderstood)
+		}
+		if first := i == 0; first && got.fed != 0 || !first && got.fed == 0 {
+			t.Errorf("%s (utterance %d of the call): %d checks with a fed loop", u.name, i+1, got.fed)
+		}
+	}
+	// Without a call (no Adaptation) every utterance is a first one.
+	if got := decodeWith(t, later, nil, utts[0].pcm); got.fed != 0 {
+		t.Errorf("no call: %d checks with a fed loop, want 0", got.fed)
+	}
+	if created, idle := later.asidePool.stats(); created != idle {
+		t.Fatalf("live loop decoders not back in the pool (created %d, idle %d)", created, idle)
+	}
+}
+
+// TestLiveLoopMode: the modes' names round-trip and only the zero value
+// takes the default.
+func TestLiveLoopMode(t *testing.T) {
+	for _, m := range []LiveLoopMode{LiveLoopDefault, LiveLoopOff, LiveLoopLater, LiveLoopAlways} {
+		got, err := ParseLiveLoop(m.String())
+		if err != nil || got != m {
+			t.Errorf("ParseLiveLoop(%q) = %v, %v; want %v", m.String(), got, err, m)
+		}
+	}
+	if _, err := ParseLiveLoop("sometimes"); err == nil {
+		t.Error("ParseLiveLoop accepted an unknown mode")
+	}
+	if got := (Options{}).withDefaults().LiveLoop; got != DefaultLiveLoop {
+		t.Errorf("default mode %v, want %v", got, DefaultLiveLoop)
+	}
+	if got := (Options{LiveLoop: LiveLoopAlways}).withDefaults().LiveLoop; got != LiveLoopAlways {
+		t.Errorf("LiveLoopAlways became %v", got)
+	}
+	for _, c := range []struct {
+		m             LiveLoopMode
+		first, second bool
+	}{{LiveLoopOff, false, false}, {LiveLoopLater, false, true}, {LiveLoopAlways, true, true}} {
+		if c.m.liveLoop(false) != c.first || c.m.liveLoop(true) != c.second {
+			t.Errorf("%v: fed without a call mean %v, with %v; want %v, %v", c.m, c.m.liveLoop(false), c.m.liveLoop(true), c.first, c.second)
+		}
+	}
+}

@@ -144,6 +144,15 @@ func ParseLiveLoop(s string) (LiveLoopMode, error) {
 	return 0, fmt.Errorf("live loop mode %q: want off, later, always or default", s)
 }
 
+// Set implements flag.Value.
+func (m *LiveLoopMode) Set(s string) error {
+	v, err := ParseLiveLoop(s)
+	if err == nil {
+		*m = v
+	}
+	return err
+}
+
 func (o Options) withDefaults() Options {
 	if o.HMM == "" {
 		o.HMM = DefaultHMM
