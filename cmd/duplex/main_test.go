@@ -26,6 +26,7 @@ import (
 	"github.com/duplex-ai/duplex/internal/testpeer"
 	"github.com/duplex-ai/duplex/internal/wav"
 	"github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/stt/sphinx"
 	"github.com/duplex-ai/duplex/transcript"
 	"github.com/duplex-ai/duplex/tts/espeak"
 
@@ -36,23 +37,25 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestParseConfigEnv(t *testing.T) {
 	env := map[string]string{
-		"DUPLEX_ADDR":         "127.0.0.1:9999",
-		"DUPLEX_MAX_CALLS":    "7",
-		"DUPLEX_ICE_SERVER":   "stun:a:3478, stun:b:3478",
-		"DUPLEX_UDP_MUX_PORT": "5000",
+		"DUPLEX_ADDR":          "127.0.0.1:9999",
+		"DUPLEX_MAX_CALLS":     "7",
+		"DUPLEX_ICE_SERVER":    "stun:a:3478, stun:b:3478",
+		"DUPLEX_UDP_MUX_PORT":  "5000",
+		"DUPLEX_STT_LIVE_LOOP": "later",
 	}
 	c, err := parseConfig([]string{"-max-calls", "9"}, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.addr != "127.0.0.1:9999" || c.maxCalls != 9 || c.udpMuxPort != 5000 || len(c.iceServers) != 2 || c.iceServers[1] != "stun:b:3478" {
+	if c.addr != "127.0.0.1:9999" || c.maxCalls != 9 || c.udpMuxPort != 5000 || len(c.iceServers) != 2 || c.iceServers[1] != "stun:b:3478" ||
+		c.sttLiveLoop != sphinx.LiveLoopLater {
 		t.Fatalf("config %+v", c)
 	}
 	c, err = parseConfig([]string{"-ice-server", "stun:c:1"}, func(k string) string { return env[k] })
 	if err != nil || len(c.iceServers) != 1 || c.iceServers[0] != "stun:c:1" {
 		t.Fatalf("command line should replace env list: %v %v", c, err)
 	}
-	for _, bad := range [][]string{{"-pipeline", "nope"}, {"-log-format", "xml"}, {"-udp-port-min", "10", "-udp-port-max", "5"}, {"-preempt-at", "0"}, {"-preempt-at", "1.5"}, {"stray"}} {
+	for _, bad := range [][]string{{"-pipeline", "nope"}, {"-log-format", "xml"}, {"-udp-port-min", "10", "-udp-port-max", "5"}, {"-preempt-at", "0"}, {"-preempt-at", "1.5"}, {"-stt-live-loop", "sometimes"}, {"stray"}} {
 		if _, err := parseConfig(bad, func(string) string { return "" }); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
