@@ -18,8 +18,9 @@ import (
 // per corpus (one Adaptation), ends each turn 120 ms after the last loud
 // frame as the endpoint does, and logs when each pass starts and ends
 // relative to the end of speech, and each result (paired runs compare
-// them); STT_TIMELINE_LIVELOOP=1 pairs each utterance with a stream of
-// Options.LiveLoop. Findings: docs/stt-latency.md.
+// them); STT_TIMELINE_LIVELOOP=1 (or a mode: later, always) pairs each
+// utterance with a stream of Options.LiveLoop (1: always). Findings:
+// docs/stt-latency.md.
 func TestTimeline(t *testing.T) {
 	real, synth, fest := measureCorpus(t, "STT_TIMELINE", []string{"what time is it", "what is seventy seven plus fifteen", "hello there",
 		"what is one hundred divided by five", "what can you do", "what is the date today"},
@@ -30,11 +31,18 @@ func TestTimeline(t *testing.T) {
 		name string
 		e    *Engine
 	}{{"oneshot", newTestEngine(t, Options{})}}
-	if os.Getenv("STT_TIMELINE_LIVELOOP") != "" {
+	if v := os.Getenv("STT_TIMELINE_LIVELOOP"); v != "" {
+		mode := LiveLoopAlways
+		if v != "1" {
+			var err error
+			if mode, err = ParseLiveLoop(v); err != nil {
+				t.Fatal(err)
+			}
+		}
 		arms = append(arms, struct {
 			name string
 			e    *Engine
-		}{"liveloop", newTestEngine(t, Options{LiveLoop: LiveLoopAlways})})
+		}{"liveloop-" + mode.String(), newTestEngine(t, Options{LiveLoop: mode})})
 	}
 	for _, a := range arms {
 		if err := a.e.Warm(t.Context()); err != nil {
