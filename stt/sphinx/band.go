@@ -13,6 +13,9 @@ import (
 // the digit pass does (digits.go); the phrase stands only when that pass
 // accepts a phrase of the same kind. Measured on FSDD's calibration
 // speakers and espeak-ng through 8 kHz (BENCHMARKS.md); off by default.
+// A longer one can be a digit string too ("four three four" as "what do
+// you see", on a call's cepstral mean): with Options.BandDigits any phrase
+// but digits stands only when the refilled pass does not accept digits.
 const (
 	// shortPhraseWords and shortPhraseFrames bound a short phrase: at most
 	// two words taking under a second.
@@ -51,26 +54,48 @@ func bandAgrees(words, refill []string, accepted bool) bool {
 	return accepted && k != "" && phraseKind(refill) == k
 }
 
-// bandStands reports whether the grammar's result words (span: their
-// frames) stand: false only for a short phrase in band-limited audio that
-// the refilled pass does not confirm. Under decMu.
-func (s *stream) bandStands(ctx context.Context, words []string, span int) (bool, error) {
-	if !s.eng.opt.BandCheck || !shortPhrase(words, span) || !s.dec.hasPhones || !bandLimited(s.utterance()) {
-		return true, nil
+// bandVerdict: whether words stand after the refilled pass heard refill
+// (accepted: its check passed), with short (Options.BandCheck on a short
+// phrase) and other (Options.BandDigits on a phrase but digits) the rules
+// that apply; digits: refill, when it is the digits that overrule words.
+func bandVerdict(short, other bool, words, refill []string, accepted bool) (stands bool, digits []string) {
+	stands = true
+	if short {
+		stands = bandAgrees(words, refill, accepted)
 	}
+	if _, d := DigitString(refill); other && accepted && d {
+		return false, refill
+	}
+	return stands, nil
+}
+
+// bandStands reports whether the grammar's result words (span: their
+// frames) stand. In band-limited audio the grammar pass and its check run
+// again on the audio with the upper band refilled: a short phrase
+// (Options.BandCheck) stands only when that pass confirms its kind; any
+// phrase other than digits (Options.BandDigits) only when that pass does
+// not accept digits instead, and refill then holds those digits. Under
+// decMu.
+func (s *stream) bandStands(ctx context.Context, words []string, span int) (stands bool, refill []string, err error) {
 	o := s.eng.opt
+	short := o.BandCheck && shortPhrase(words, span)
+	_, digits := DigitString(words)
+	other := o.BandDigits && len(words) > 0 && !digits
+	if (!short && !other) || !s.dec.hasPhones || !bandLimited(s.utterance()) {
+		return true, nil, nil
+	}
 	audio := noiseBand(s.grammarAudio(), bandNoiseGain)
 	gw, gp, err := s.passOn(ctx, searchGrammar, audio)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	lw, lp, err := s.passOn(ctx, searchPhones, audio)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	ratio := phoneRatio(s.dec.phoneCount(gw), len(lw), o.PhoneSlack)
 	acc := len(gw) > 0 && gp-lp >= o.MinMargin && ratio >= o.MinPhoneRatio && ratio <= o.MaxPhoneRatio
-	ok := bandAgrees(words, gw, acc)
-	s.mark("band check %q: refilled %q margin %.1f ratio %.2f, stands %v", strings.Join(words, " "), strings.Join(gw, " "), gp-lp, ratio, ok)
-	return ok, nil
+	stands, refill = bandVerdict(short, other, words, gw, acc)
+	s.mark("band check %q: refilled %q margin %.1f ratio %.2f, stands %v", strings.Join(words, " "), strings.Join(gw, " "), gp-lp, ratio, stands)
+	return stands, refill, nil
 }

@@ -49,6 +49,37 @@ func TestBandAgrees(t *testing.T) {
 	}
 }
 
+// With BandDigits a phrase other than digits falls when the refilled
+// pass accepts digits (FSDD george's "four three four", heard as "what do
+// you see" on the call's mean in cmd/bench's call, refilled "four eight
+// four"), and those digits go to the digit pass; any other refilled
+// result leaves it standing.
+func TestBandVerdict(t *testing.T) {
+	for _, c := range []struct {
+		short, other  bool
+		words, refill string
+		accepted      bool
+		stands        bool
+		digits        string
+	}{
+		{false, true, "what do you see", "four eight four", true, false, "four eight four"},
+		{false, true, "what is eight plus eight", "oh one eight one eight two oh", true, false, "oh one eight one eight two oh"},
+		{false, true, "what do you see", "four eight four", false, true, ""}, // the check rejected the digits
+		{false, true, "what time is it", "what time is it", true, true, ""},
+		{false, true, "what time is it", "what is the time", true, true, ""},
+		{false, false, "what do you see", "four eight four", true, true, ""}, // BandDigits off
+		{true, true, "hello", "oh oh oh", true, false, "oh oh oh"},
+		{true, false, "hello", "oh oh oh", true, false, ""}, // BandCheck alone: falls, no digit pass
+		{true, true, "yeah", "yes", true, true, ""},
+	} {
+		stands, digits := bandVerdict(c.short, c.other, strings.Fields(c.words), strings.Fields(c.refill), c.accepted)
+		if stands != c.stands || strings.Join(digits, " ") != c.digits {
+			t.Errorf("bandVerdict(%v, %v, %q, %q, %v) = %v, %q; want %v, %q", c.short, c.other, c.words, c.refill, c.accepted,
+				stands, digits, c.stands, c.digits)
+		}
+	}
+}
+
 // Short requests over a phone line are still understood, after the band
 // check ran on them; on 16 kHz audio it does not run.
 func TestBandCheckTelephone(t *testing.T) {

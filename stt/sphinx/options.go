@@ -65,6 +65,11 @@ type Options struct {
 	// spoken digits from a skill answer but costs short requests over a
 	// phone line (BENCHMARKS.md).
 	BandCheck bool
+	// BandDigits: a phrase other than digits that the grammar accepts in
+	// band-limited audio stands only when the grammar does not accept
+	// digits on the audio with its upper band refilled; if it does, the
+	// digit pass decides (band.go). Default false.
+	BandDigits bool
 	// DecoderArgs are extra pocketsphinx arguments ("-lw", "8", ...) for
 	// every decoder, appended after the model's: for tuning (cmd/stt-eval).
 	DecoderArgs []string

@@ -486,17 +486,28 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 			return res, err
 		}
 	}
-	// A short phrase in band-limited audio may have to be heard again
-	// (band.go); its verdict is kept for the general model's path below.
+	// A phrase in band-limited audio may have to be heard again (band.go);
+	// its verdict is kept for the general model's path below. Digits heard
+	// there instead go to the digit pass.
 	bandChecked, stands := false, true
 	if v.accept && !s.eng.opt.NoRejection {
-		var err error
-		if stands, err = s.bandStands(ctx, words, v.span); err != nil {
+		var (
+			refill []string
+			err    error
+		)
+		if stands, refill, err = s.bandStands(ctx, words, v.span); err != nil {
 			return stt.Result{}, err
 		}
 		bandChecked, v.accept = true, stands
+		if refill != nil {
+			if res, ok, err := s.digitResult(ctx, refill, nil); err != nil || ok {
+				s.cancelLM()
+				return res, err
+			}
+		}
 	}
 	if v.accept {
+		s.mark("accepted: grammar %q (speculative %v)", strings.Join(words, " "), sp != nil)
 		s.cancelLM()
 		text := strings.Join(words, " ")
 		if d, ok := DigitString(words); ok {
@@ -514,11 +525,12 @@ func (s *stream) decide(ctx context.Context) (stt.Result, error) {
 	if err == nil && res.NotUnderstood && len(words) > 0 && res.Text == strings.Join(words, " ") {
 		if !bandChecked {
 			var berr error
-			if stands, berr = s.bandStands(ctx, words, v.span); berr != nil {
+			if stands, _, berr = s.bandStands(ctx, words, v.span); berr != nil {
 				return stt.Result{}, berr
 			}
 		}
 		if stands {
+			s.mark("accepted: general LM heard %q word for word", res.Text)
 			res.NotUnderstood = false
 			if d, ok := DigitString(words); ok {
 				res.Text = d
