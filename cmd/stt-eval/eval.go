@@ -29,6 +29,7 @@ type config struct {
 	callsPace           string // sets played in real time there, comma-separated
 	callsEndpoint       time.Duration
 	bandCheck           bool // the "now" engine with Options.BandCheck
+	bandDigits          bool // the "now" engine with Options.BandDigits
 }
 
 // Splits: the rejection thresholds are calibrated on calibVoices and the
@@ -76,7 +77,7 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
-	cur, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: mode, BandCheck: c.bandCheck})
+	cur, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: mode, BandCheck: c.bandCheck, BandDigits: c.bandDigits})
 	if err != nil {
 		return err
 	}
@@ -143,6 +144,9 @@ func run(c config) error {
 	if c.bandCheck {
 		report = "**Now** with Options.BandCheck on (`-band-check`).\n\n" + report
 	}
+	if c.bandDigits {
+		report = "**Now** with Options.BandDigits on (`-band-digits`).\n\n" + report
+	}
 	fmt.Print(report)
 	if c.out != "" {
 		if err := benchmd.WriteSection(c.out, "stt-eval", "## Speech-to-text (pocketsphinx, `stt/sphinx`)", report); err != nil {
@@ -177,10 +181,10 @@ func buildJobs(c config) ([]job, error) {
 			noisy := addNoise(clean, 20, c.seed+uint64(vi*1000+pi))
 			jobs = append(jobs, job{"espeak", split, v, "clean", p.skill, p.text, clean},
 				job{"espeak", split, v, "20 dB", p.skill, p.text, noisy})
-			if p.skill == "none" || len(strings.Fields(p.text)) > 2 {
+			if p.skill == "none" {
 				continue
 			}
-			// A short request over a telephone leg: through 8 kHz and back.
+			// A request over a telephone leg: through 8 kHz and back.
 			for _, j := range []job{{"espeak8k", split, v, "clean", p.skill, p.text, clean}, {"espeak8k", split, v, "20 dB", p.skill, p.text, noisy}} {
 				if j.pcm, err = telephone(j.pcm); err != nil {
 					return nil, err
@@ -198,6 +202,16 @@ func buildJobs(c config) ([]job, error) {
 			return nil, err
 		}
 		jobs = append(jobs, job{"festival", "test", "slt-hts", "clean", p.skill, p.text, pcm})
+		if p.skill == "none" {
+			continue
+		}
+		for _, j := range []job{{"festival8k", "test", "slt-hts", "clean", p.skill, p.text, pcm},
+			{"festival8k", "test", "slt-hts", "20 dB", p.skill, p.text, addNoise(pcm, 20, c.seed+uint64(9000+len(jobs)))}} {
+			if j.pcm, err = telephone(j.pcm); err != nil {
+				return nil, err
+			}
+			jobs = append(jobs, j)
+		}
 	}
 	for _, t := range offPhrases {
 		if c.only == "digits" {
@@ -402,7 +416,7 @@ func markdown(rs []outcome, took time.Duration) string {
 	}
 	fmt.Fprintf(&b, "Method: %d skill requests and %d requests outside the skills (%d of them in `phrases`, %d in `offPhrases`), spoken by %d espeak-ng voices (%s; "+
 		"resampled 22.05→16 kHz by sox, dither seeded), clean and with seeded white Gaussian noise at 20 dB SNR, and by festival's HTS voice `cmu_us_slt_arctic_hts` (clean); "+
-		"the one- and two-word skill requests of every espeak-ng voice, clean and 20 dB, also through 8 kHz and back (sox; a telephone leg; their own rows, outside the fit and the ROC); "+
+		"the skill requests of every espeak-ng voice and of festival, clean and 20 dB, also through 8 kHz and back (sox; a telephone leg; their own rows, outside the fit and the ROC; the one- and two-word ones also on their own); "+
 		"the real recordings of Debian pocketsphinx-testdata (5 librivox sentences, 5 card-name recordings, goforward, numbers, something, a tidigits string); "+
 		"and FSDD digit strings (3–6 digits of one speaker, 100–400 ms apart, 8→16 kHz) and as many single FSDD digits (one recording each, the digits in turn, seeded: real short speech that is no skill request). All padded with 300 ms of silence, streamed in 20 ms writes, batch CMN. "+
 		"**Before** = the skills grammar alone (its result stands when its confidence ≥ 0.5, else the general LM's, taken as understood); **now** = the grammar result scored "+
@@ -410,16 +424,17 @@ func markdown(rs []outcome, took time.Duration) string {
 		"A *skill answer* is a reply of `llm/local` from one of its skills (anything but quoting what was heard, \"didn't catch that\", a digit string, or the fallback).\n\n",
 		nSkill, len(phrases)-nSkill+len(offPhrases), len(phrases)-nSkill, len(offPhrases), len(voices), strings.Join(voices, ", "))
 
-	var calib, test, band []outcome
+	var calib, test, band, calibFSDD1 []outcome
 	for _, o := range rs {
-		if o.set == "espeak8k" {
+		if o.set == "espeak8k" || o.set == "festival8k" {
 			// Not in the fit or the ROC: only their routing is reported.
-			if o.split == "test" {
-				band = append(band, o)
-			}
+			band = append(band, o)
 			continue
 		}
 		if o.split == "calibration" {
+			if o.set == "fsdd1" {
+				calibFSDD1 = append(calibFSDD1, o)
+			}
 			calib = append(calib, o)
 		} else {
 			test = append(test, o)
@@ -470,11 +485,18 @@ func markdown(rs []outcome, took time.Duration) string {
 		{"espeak-ng skill requests, clean", func(o outcome) bool { return o.set == "espeak" && o.skill != "none" && o.cond == "clean" }, true},
 		{"espeak-ng skill requests, 20 dB", func(o outcome) bool { return o.set == "espeak" && o.skill != "none" && o.cond == "20 dB" }, true},
 		{"festival skill requests", func(o outcome) bool { return o.set == "festival" && o.skill != "none" }, true},
-		{"espeak-ng one- and two-word requests through 8 kHz, clean", func(o outcome) bool { return o.set == "espeak8k" && o.cond == "clean" }, true},
-		{"espeak-ng one- and two-word requests through 8 kHz, 20 dB", func(o outcome) bool { return o.set == "espeak8k" && o.cond == "20 dB" }, true},
+		{"espeak-ng one- and two-word requests through 8 kHz, clean", func(o outcome) bool { return shortBand(o, "espeak8k", "test", "clean") }, true},
+		{"espeak-ng one- and two-word requests through 8 kHz, 20 dB", func(o outcome) bool { return shortBand(o, "espeak8k", "test", "20 dB") }, true},
+		{"espeak-ng skill requests through 8 kHz, clean", func(o outcome) bool { return inBand(o, "espeak8k", "test", "clean") }, true},
+		{"espeak-ng skill requests through 8 kHz, 20 dB", func(o outcome) bool { return inBand(o, "espeak8k", "test", "20 dB") }, true},
+		{"festival skill requests through 8 kHz, clean", func(o outcome) bool { return inBand(o, "festival8k", "test", "clean") }, true},
+		{"festival skill requests through 8 kHz, 20 dB", func(o outcome) bool { return inBand(o, "festival8k", "test", "20 dB") }, true},
+		{"calibration: FSDD single digits (" + strings.Join(calibSpeakers, "/") + ")", func(o outcome) bool { return o.set == "fsdd1" && o.split == "calibration" }, false},
+		{"calibration: espeak-ng skill requests through 8 kHz (" + keys(calibVoices) + "), clean", func(o outcome) bool { return inBand(o, "espeak8k", "calibration", "clean") }, true},
+		{"calibration: espeak-ng skill requests through 8 kHz (" + keys(calibVoices) + "), 20 dB", func(o outcome) bool { return inBand(o, "espeak8k", "calibration", "20 dB") }, true},
 	} {
 		n, noOld, noCur, rOld, rCur := 0, 0, 0, 0, 0
-		for _, o := range append(test[:len(test):len(test)], band...) {
+		for _, o := range append(append(test[:len(test):len(test)], band...), calibFSDD1...) {
 			if !r.sel(o) {
 				continue
 			}
@@ -630,4 +652,15 @@ func testVoices() []string {
 		}
 	}
 	return out
+}
+
+// inBand: o is a skill request of set (espeak8k, festival8k) through 8
+// kHz, of split and cond.
+func inBand(o outcome, set, split, cond string) bool {
+	return o.set == set && o.split == split && o.cond == cond
+}
+
+// shortBand: inBand, and a one- or two-word request.
+func shortBand(o outcome, set, split, cond string) bool {
+	return inBand(o, set, split, cond) && len(strings.Fields(o.ref)) <= 2
 }

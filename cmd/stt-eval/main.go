@@ -10,7 +10,7 @@
 // BENCHMARKS.md between the <!-- stt-eval:begin --> and
 // <!-- stt-eval:end --> markers.
 //
-//	go run ./cmd/stt-eval [-out BENCHMARKS.md] [-fsdd DIR] [-testdata DIR] [-seed N] [-v] [-only digits] [-live-loop MODE] [-band-check]
+//	go run ./cmd/stt-eval [-out BENCHMARKS.md] [-fsdd DIR] [-testdata DIR] [-seed N] [-v] [-only digits] [-live-loop MODE] [-band-check] [-band-digits]
 //	go run ./cmd/stt-eval -calls N [-calls-mode later] [-calls-pace real] [-fsdd DIR] [-v]
 package main
 
@@ -66,6 +66,7 @@ func main() {
 	flag.DurationVar(&c.callsEndpoint, "calls-endpoint", 260*time.Millisecond, "with -calls: a paced turn ends this long after its last loud frame (at least 160 ms: the audio the final passes decode)")
 	flag.StringVar(&c.only, "only", "", `"digits": only the FSDD strings and the testdata recordings, the digit figures printed (BENCHMARKS.md untouched)`)
 	flag.BoolVar(&c.bandCheck, "band-check", false, "decode \"now\" with stt/sphinx Options.BandCheck")
+	flag.BoolVar(&c.bandDigits, "band-digits", false, "decode \"now\" with stt/sphinx Options.BandDigits")
 	flag.Parse()
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "stt-eval:", err)
