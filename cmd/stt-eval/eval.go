@@ -586,7 +586,7 @@ func markdown(rs []outcome, took time.Duration) string {
 
 	// (d) decode time
 	b.WriteString("### Decode time per second of audio\n\n| set | grammar pass | phone loop pass | general LM pass | whole final decode, before | whole final decode, now |\n|---|---:|---:|---:|---:|---:|\n")
-	for _, set := range []string{"espeak", "festival", "real", "fsdd"} {
+	for _, set := range []string{"espeak", "festival", "real", "fsdd", "espeak8k", "festival8k"} {
 		var g, p, l, ob, nb, audio time.Duration
 		nl := time.Duration(0)
 		for _, o := range rs {

@@ -68,7 +68,9 @@ type Options struct {
 	// BandDigits: a phrase other than digits that the grammar accepts in
 	// band-limited audio stands only when the grammar does not accept
 	// digits on the audio with its upper band refilled; if it does, the
-	// digit pass decides (band.go). Default false.
+	// digit pass decides (band.go). Default false: it takes FSDD strings
+	// off a call's skill answers but costs whole requests over a phone
+	// line ("what time is it" heard as "1588"; BENCHMARKS.md).
 	BandDigits bool
 	// DecoderArgs are extra pocketsphinx arguments ("-lw", "8", ...) for
 	// every decoder, appended after the model's: for tuning (cmd/stt-eval).
