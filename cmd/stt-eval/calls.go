@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/duplex-ai/duplex/internal/benchmd"
@@ -119,35 +118,12 @@ func runCalls(c config, jobs []job) error {
 	}
 	calls := groupCalls(jobs, c.calls)
 	results := make([][]callUtt, len(calls))
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	next := make(chan int)
-	for w := 0; w < 2; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ci := range next {
-				out, err := runCall(ctx, off, live, calls[ci], ci, paced, c.callsEndpoint)
-				if err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-					continue
-				}
-				results[ci] = out
-			}
-		}()
-	}
-	for i := range calls {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
+	if err := forEach(len(calls), 2, func(ci int) error {
+		out, err := runCall(ctx, off, live, calls[ci], ci, paced, c.callsEndpoint)
+		results[ci] = out
+		return err
+	}); err != nil {
+		return err
 	}
 	var all []callUtt
 	for _, r := range results {

@@ -89,45 +89,26 @@ func run(c config) error {
 	defer old.Close()
 	ctx := context.Background()
 	results := make([]outcome, len(jobs))
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	next := make(chan int)
-	for w := 0; w < 2; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				j := jobs[i]
-				o := outcome{job: j, audio: time.Duration(len(j.pcm)) * time.Second / stt.SampleRate}
-				var err error
-				if o.old, o.oldTook, err = decode(ctx, old, j.pcm); err == nil {
-					if o.cur, o.curTook, err = decode(ctx, cur, j.pcm); err == nil {
-						o.sc, err = cur.Score(ctx, j.pcm, j.set == "real")
-					}
-					if err == nil && (j.set == "fsdd" || j.set == "real") {
-						o.dg, err = cur.Digits(ctx, j.pcm)
-					}
-				}
-				if err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-					continue
-				}
-				results[i] = o
+	err = forEach(len(jobs), 2, func(i int) error {
+		j := jobs[i]
+		o := outcome{job: j, audio: time.Duration(len(j.pcm)) * time.Second / stt.SampleRate}
+		var err error
+		if o.old, o.oldTook, err = decode(ctx, old, j.pcm); err == nil {
+			if o.cur, o.curTook, err = decode(ctx, cur, j.pcm); err == nil {
+				o.sc, err = cur.Score(ctx, j.pcm, j.set == "real")
 			}
-		}()
-	}
-	for i := range jobs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
+			if err == nil && (j.set == "fsdd" || j.set == "real") {
+				o.dg, err = cur.Digits(ctx, j.pcm)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		results[i] = o
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if c.verbose {
 		for _, o := range results {
@@ -663,4 +644,37 @@ func inBand(o outcome, set, split, cond string) bool {
 // shortBand: inBand, and a one- or two-word request.
 func shortBand(o outcome, set, split, cond string) bool {
 	return inBand(o, set, split, cond) && len(strings.Fields(o.ref)) <= 2
+}
+
+// forEach runs f(0) … f(n-1) on the given number of goroutines, all of
+// them joined before it returns; it returns an error f returned, if any,
+// once every call is done.
+func forEach(n, workers int, f func(i int) error) error {
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	next := make(chan int)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := f(i); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return firstErr
 }

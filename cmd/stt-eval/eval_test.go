@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,5 +161,31 @@ func TestRouteAck(t *testing.T) {
 	// The brain gives both the same reply kind.
 	if a, b := brainSkill(stt.Result{Text: "yeah"}), brainSkill(stt.Result{Text: "yes"}); a != b {
 		t.Errorf("llm/local: yeah → %s, yes → %s", a, b)
+	}
+}
+
+func TestForEach(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[int]int{}
+	boom := errors.New("boom")
+	err := forEach(50, 3, func(i int) error {
+		mu.Lock()
+		seen[i]++
+		mu.Unlock()
+		if i == 17 {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("forEach returned %v, want the failing call's error", err)
+	}
+	for i := range 50 {
+		if seen[i] != 1 {
+			t.Fatalf("index %d ran %d times, want once (an error must not stop the others)", i, seen[i])
+		}
+	}
+	if err := forEach(0, 2, func(int) error { return boom }); err != nil {
+		t.Fatalf("no calls: %v", err)
 	}
 }
