@@ -594,7 +594,7 @@ func (c *call) sendAudio(done chan<- struct{}) {
 			} else {
 				c.sentFull = true
 			}
-			if kind != frameSilence && level > speechDBFS {
+			if c.sc.isSpeech(kind, level) {
 				c.speech = append(c.speech, at)
 				c.sc.lastSpeech = at
 				if kind == frameBargeIn && c.bargeSpeech.IsZero() {

@@ -36,9 +36,13 @@ const (
 // script decides what the caller says, frame by frame. It is owned by the
 // audio sender goroutine.
 type script struct {
-	turns       [][]int16 // 48 kHz, whole frames
-	bargeIn     []int16   // 48 kHz, whole frames; nil = none
-	lead, gap   int       // in frames
+	turns   [][]int16 // 48 kHz, whole frames
+	bargeIn []int16   // 48 kHz, whole frames; nil = none
+	// The level above which a frame of each turn (of the barge-in) is
+	// speech (speechLevel).
+	turnSpeech  []float64
+	bargeSpeech float64
+	lead, gap   int // in frames
 	bargeAfter  time.Duration
 	turnTimeout time.Duration
 
@@ -101,6 +105,7 @@ func newScript(opt Options) (*script, error) {
 			return nil, err
 		}
 		s.turns = append(s.turns, pcm)
+		s.turnSpeech = append(s.turnSpeech, speechLevel(pcm))
 		total += len(pcm)
 	}
 	if len(opt.BargeIn) > 0 {
@@ -108,7 +113,7 @@ func newScript(opt Options) (*script, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.bargeIn = pcm
+		s.bargeIn, s.bargeSpeech = pcm, speechLevel(pcm)
 		total += len(pcm)
 	}
 	if total > maxReceivedSamples {
@@ -123,6 +128,18 @@ func frame(pcm []int16, pos int) ([]int16, bool) {
 		return nil, false
 	}
 	return pcm[pos*frameSamples : (pos+1)*frameSamples], true
+}
+
+// isSpeech reports whether the frame next just returned, of kind and at
+// level dBFS, is the caller's speech.
+func (s *script) isSpeech(kind frameKind, level float64) bool {
+	switch kind {
+	case frameTurn:
+		return level > s.turnSpeech[s.turn]
+	case frameBargeIn:
+		return level > s.bargeSpeech
+	}
+	return false
 }
 
 // next returns the frame to send now.

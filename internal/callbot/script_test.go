@@ -1,6 +1,7 @@
 package callbot
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +206,55 @@ func TestScriptTimeouts(t *testing.T) {
 	}
 	if s.phase != phaseDone || len(c.errs) != 2 || !strings.Contains(c.errs[0], "turn 1") || !strings.Contains(c.errs[1], "barge-in") {
 		t.Errorf("phase %d, errors %q", s.phase, c.errs)
+	}
+}
+
+// TestScriptSpeechFrames: which sent frames count as the caller's speech
+// (the start of the client latency): above -40 dBFS, or for a quietly
+// recorded turn within 25 dB of its loudest frame.
+func TestScriptSpeechFrames(t *testing.T) {
+	frames := func(levels ...float64) []int16 {
+		var pcm []int16
+		for _, l := range levels {
+			v := int16(math.Round(32768 * math.Pow(10, l/20)))
+			for range frameSamples {
+				pcm = append(pcm, v)
+			}
+		}
+		return pcm
+	}
+	cases := []struct {
+		name string
+		pcm  []int16
+		want string // per frame: s speech, - not
+	}{
+		// A loud voice's quiet tail is not speech: its end is the -40 dBFS cut.
+		{"loud", frames(-10, -12, -30, -45, -60), "sss--"},
+		// A quiet voice (peak -38 dBFS) speaks on below -40 dBFS.
+		{"quiet", frames(-70, -38, -50, -55, -62, -70), "-ssss-"},
+	}
+	for _, tc := range cases {
+		s, err := newScript(Options{Turns: [][]int16{tc.pcm}, AudioRate: sampleRate, Lead: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &call{sc: s, peer: peer{log: zerolog.Nop()}}
+		now := time.Unix(1000, 0)
+		var got strings.Builder
+		for range len(tc.pcm) / frameSamples {
+			pcm, k := s.next(c, now)
+			if k != frameTurn {
+				t.Fatalf("%s: frame kind %d", tc.name, k)
+			}
+			if s.isSpeech(k, dbfs(pcm)) {
+				got.WriteByte('s')
+			} else {
+				got.WriteByte('-')
+			}
+			now = now.Add(20 * time.Millisecond)
+		}
+		if got.String() != tc.want {
+			t.Errorf("%s: speech frames %s, want %s", tc.name, got.String(), tc.want)
+		}
 	}
 }
