@@ -70,8 +70,10 @@ type Options struct {
 	BargeIn      []int16
 	BargeInAfter time.Duration
 	// Wait, when > 0, ends the tail early once this many replies have
-	// finished (reply.done or reply.interrupted) and the reply audio has
-	// been quiet for a second.
+	// finished (reply.done or reply.interrupted), the last of them after
+	// the last audio was sent (a turn the server split has a cut reply
+	// too: the count can be met before the last turn is answered), and
+	// the reply audio has been quiet for a second.
 	Wait int
 	// Echo, when set, plays the reply back into the microphone.
 	Echo       *EchoPath
@@ -221,13 +223,13 @@ type call struct {
 	lastVoiced atomic.Int64 // unix ns of the last voiced packet received
 
 	// Guarded by mu.
-	events    []timedEvent
-	dropped   int
-	errs      []string
-	finished  int               // reply.done + reply.interrupted seen
-	waitMetAt time.Time         // when finished reached opt.Wait
-	rx        *receiver         // owned by the track goroutine until joined
-	cont      continuityTracker // the track goroutine's, like rx
+	events       []timedEvent
+	dropped      int
+	errs         []string
+	finished     int               // reply.done + reply.interrupted seen
+	lastFinished time.Time         // arrival of the latest of them
+	rx           *receiver         // owned by the track goroutine until joined
+	cont         continuityTracker // the track goroutine's, like rx
 	// The first voiced reply frame that arrived at or after watchFrom
 	// (armed by the sender at the end of each turn).
 	watchFrom, watchFirst time.Time
@@ -404,9 +406,7 @@ func (c *call) handle(dc *webrtc.DataChannel) {
 		switch ev.Type {
 		case events.TypeReplyDone, events.TypeReplyInterrupted:
 			c.finished++
-			if c.finished == c.opt.Wait {
-				c.waitMetAt = at
-			}
+			c.lastFinished = at
 		case events.TypeError:
 			if !c.closing {
 				c.errs = append(c.errs, fmt.Sprintf("server error event: %s: %s", ev.Code, ev.Message))
@@ -490,6 +490,7 @@ func (c *call) converse(ctx context.Context) {
 		c.addErr("call cut short while sending audio: %v", ctx.Err())
 		return
 	}
+	spoken := time.Now()
 	if c.opt.Tail <= 0 {
 		return
 	}
@@ -508,7 +509,7 @@ func (c *call) converse(ctx context.Context) {
 			c.addErr("call cut short while waiting for replies: %v", ctx.Err())
 			return
 		case now := <-poll.C:
-			if c.waitSatisfied(now) {
+			if c.waitSatisfied(now, spoken) {
 				c.log.Debug().Int("replies", c.opt.Wait).Msg("wait satisfied, ending early")
 				return
 			}
@@ -516,14 +517,16 @@ func (c *call) converse(ctx context.Context) {
 	}
 }
 
-func (c *call) waitSatisfied(now time.Time) bool {
+// waitSatisfied: Options.Wait is met at now, the script's audio having
+// ended at spoken.
+func (c *call) waitSatisfied(now, spoken time.Time) bool {
 	if c.opt.Wait <= 0 {
 		return false
 	}
 	c.mu.Lock()
-	met := c.waitMetAt
+	n, met := c.finished, c.lastFinished
 	c.mu.Unlock()
-	if met.IsZero() {
+	if n < c.opt.Wait || !met.After(spoken) {
 		return false
 	}
 	last := met

@@ -373,27 +373,32 @@ func TestPercentiles(t *testing.T) {
 }
 
 func TestWaitSatisfied(t *testing.T) {
-	now := time.Now()
+	now := time.Unix(1000, 0)
+	spoken := now.Add(-10 * waitQuiet) // the last turn's audio ended
 	cases := []struct {
 		name       string
-		wait       int
-		met        time.Time
+		wait, n    int
+		last       time.Time // the latest reply.done / reply.interrupted
 		lastVoiced time.Time
 		want       bool
 	}{
-		{"wait disabled", 0, now.Add(-time.Hour), time.Time{}, false},
-		{"not enough replies", 1, time.Time{}, time.Time{}, false},
-		{"replies done, no audio for a while", 1, now.Add(-2 * waitQuiet), time.Time{}, true},
-		{"replies done just now", 1, now.Add(-waitQuiet / 2), time.Time{}, false},
-		{"reply audio still playing", 2, now.Add(-5 * waitQuiet), now.Add(-waitQuiet / 10), false},
-		{"reply audio ended", 2, now.Add(-5 * waitQuiet), now.Add(-waitQuiet - time.Millisecond), true},
+		{"wait disabled", 0, 3, now.Add(-time.Hour), time.Time{}, false},
+		{"not enough replies", 1, 0, time.Time{}, time.Time{}, false},
+		{"replies done, no audio for a while", 1, 1, now.Add(-2 * waitQuiet), time.Time{}, true},
+		{"replies done just now", 1, 1, now.Add(-waitQuiet / 2), time.Time{}, false},
+		{"reply audio still playing", 2, 2, now.Add(-5 * waitQuiet), now.Add(-waitQuiet / 10), false},
+		{"reply audio ended", 2, 2, now.Add(-5 * waitQuiet), now.Add(-waitQuiet - time.Millisecond), true},
+		// A split turn's cut reply made up the count before the last turn
+		// was spoken: its reply is still to come.
+		{"count met before the last turn", 2, 2, spoken.Add(-waitQuiet), time.Time{}, false},
+		{"the last turn's reply done", 2, 3, spoken.Add(waitQuiet), time.Time{}, true},
 	}
 	for _, tc := range cases {
-		c := &call{opt: Options{Wait: tc.wait}, waitMetAt: tc.met}
+		c := &call{opt: Options{Wait: tc.wait}, finished: tc.n, lastFinished: tc.last}
 		if !tc.lastVoiced.IsZero() {
 			c.lastVoiced.Store(tc.lastVoiced.UnixNano())
 		}
-		if got := c.waitSatisfied(now); got != tc.want {
+		if got := c.waitSatisfied(now, spoken); got != tc.want {
 			t.Errorf("%s: got %v", tc.name, got)
 		}
 	}
