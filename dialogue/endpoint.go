@@ -18,26 +18,39 @@ type Hinter interface {
 // the recogniser's partial changes at most every few frames.
 const hintEvery = 5
 
-// notePartial is the user turn's stream callback (on a recogniser's
-// goroutine: the grammar and the general-LM passes push from their own):
-// it keeps the hint of the newest partial of both (vad.CombinePartials)
-// for the engine's next frame. The lock orders the two passes' stores.
-func (u *userTurn) notePartial(src stt.PartialSource, text string, _ int) {
+// partialsOf returns the callback of the turn's newest stream, which is
+// fed the turn's audio from its start and has replayed samples of it
+// written at once (0: a live stream). Partials of a stream the turn no
+// longer reads are dropped, and so are a replayed stream's until they
+// cover the replayed audio: before that they read a prefix of the turn
+// (a digit string's first syllables as "good"), and the hint of the whole
+// turn so far holds.
+func (u *userTurn) partialsOf(replayed int) func(stt.PartialSource, string, int) {
+	u.partMu.Lock()
+	u.partGen++
+	gen := u.partGen
+	u.partMu.Unlock()
+	return func(src stt.PartialSource, text string, samples int) {
+		u.notePartial(gen, replayed, src, text, samples)
+	}
+}
+
+// notePartial is a stream's partial (on a recogniser's goroutine: the
+// grammar and the general-LM passes push from their own): it keeps the
+// hint of the newest partial of both (vad.CombinePartials) for the
+// engine's next frame. The lock orders the two passes' stores.
+func (u *userTurn) notePartial(gen, replayed int, src stt.PartialSource, text string, samples int) {
 	u.partMu.Lock()
 	defer u.partMu.Unlock()
+	if gen != u.partGen || samples < replayed {
+		return
+	}
 	if src == stt.PartialLM {
 		u.partLM = text
 	} else {
 		u.partFirst = text
 	}
 	u.hint.Store(uint32(vad.CombinePartials(u.partFirst, u.partLM)) + 1)
-}
-
-// forgetPartials drops the partials of a stream the turn no longer reads.
-func (u *userTurn) forgetPartials() {
-	u.partMu.Lock()
-	u.partFirst, u.partLM = "", ""
-	u.partMu.Unlock()
 }
 
 // hint passes the partial's hint to a Hinter detector while the user

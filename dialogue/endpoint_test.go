@@ -127,26 +127,47 @@ func TestAdaptiveEndpointFinishedQuestionEarly(t *testing.T) {
 }
 
 // The pushed partials of both passes combine: the grammar's digit string
-// holds fully only once the general-LM pass reads digits too, and a
-// replayed stream starts from neither.
+// holds fully only once the general-LM pass reads digits too.
 func TestNotePartialCombinesSources(t *testing.T) {
 	u := &userTurn{}
+	push := u.partialsOf(0)
 	hint := func() vad.Hint { return vad.Hint(u.hint.Swap(0) - 1).Class() } // HintWordy aside
-	u.notePartial(stt.PartialFirst, "three seven", 1600)
+	push(stt.PartialFirst, "three seven", 1600)
 	if h := hint(); h != vad.HintMaybeDigits {
 		t.Fatalf("grammar only: %v, want %v", h, vad.HintMaybeDigits)
 	}
-	u.notePartial(stt.PartialLM, "three seven", 1600)
+	push(stt.PartialLM, "three seven", 1600)
 	if h := hint(); h != vad.HintDigits {
 		t.Fatalf("both digits: %v, want %v", h, vad.HintDigits)
 	}
-	u.notePartial(stt.PartialLM, "it was late and", 3200)
+	push(stt.PartialLM, "it was late and", 3200)
 	if h := hint(); h != vad.HintMaybeDigits {
 		t.Fatalf("LM sentence: %v, want %v", h, vad.HintMaybeDigits)
 	}
-	u.forgetPartials()
-	u.notePartial(stt.PartialLM, "i want the", 1600)
-	if h := hint(); h != vad.HintContinue {
-		t.Fatalf("after forgetPartials, LM only: %v, want %v", h, vad.HintContinue)
+}
+
+// A replayed stream (after a discarded speculation) reads the turn from
+// its start: its partials count once they cover the replayed audio, and
+// the abandoned stream's late partials not at all; meanwhile the hint of
+// the turn so far holds.
+func TestNotePartialReplayedStream(t *testing.T) {
+	u := &userTurn{}
+	old := u.partialsOf(0)
+	old(stt.PartialFirst, "three seven one", 9600)
+	old(stt.PartialLM, "three seven one", 9600)
+	if h := vad.Hint(u.hint.Swap(0) - 1).Class(); h != vad.HintDigits {
+		t.Fatalf("before the replay: %v, want %v", h, vad.HintDigits)
+	}
+	replay := u.partialsOf(12800)
+	old(stt.PartialLM, "that and one", 9600) // the abandoned stream's LM pass, late
+	replay(stt.PartialFirst, "good", 3200)   // the replay's first syllables
+	replay(stt.PartialLM, "the", 3200)
+	if v := u.hint.Load(); v != 0 {
+		t.Fatalf("a partial before the replay caught up set hint %v", vad.Hint(v-1))
+	}
+	replay(stt.PartialFirst, "three seven one two", 14400)
+	replay(stt.PartialLM, "three seven one two", 14400)
+	if h := vad.Hint(u.hint.Swap(0) - 1).Class(); h != vad.HintDigits {
+		t.Fatalf("caught up: %v, want %v", h, vad.HintDigits)
 	}
 }

@@ -141,9 +141,11 @@ type userTurn struct {
 	async  *asyncStream // stream, when opened by startUser
 	// hint is the newest pushed partials' vad.Hint + 1 (0: none new).
 	hint atomic.Uint32
-	// The newest pushed partial of each live pass (notePartial).
+	// The newest pushed partial of each live pass (notePartial) and the
+	// generation of the stream they may come from (partialsOf).
 	partMu            sync.Mutex
 	partFirst, partLM string
+	partGen           int
 	ptt               bool
 	// manual: client-committed turns; only CmdInputAudioCommit ends it.
 	manual bool
@@ -418,7 +420,7 @@ func (e *engine) startUser(ptt bool, onset time.Duration) {
 	// recognizer may have to wait for a decoder); an open error comes back
 	// from Finish as an STT failure of the turn.
 	u := &userTurn{ptt: ptt, onset: onset, keep: e.specOK && !ptt}
-	u.async = openAsync(e.ctx, e.brain.Hear, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg, u.notePartial)
+	u.async = openAsync(e.ctx, e.brain.Hear, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg, u.partialsOf(0))
 	u.stream = u.async
 	e.eyes.speaking(true)
 	if e.reply != nil {

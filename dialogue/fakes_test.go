@@ -225,6 +225,15 @@ func (s *fakeSTT) pushPartial(text string) {
 	f(stt.PartialFirst, text, 0)
 }
 
+// pushPartialAt is pushPartial from either pass, covering samples of the
+// stream's audio.
+func (s *fakeSTT) pushPartialAt(src stt.PartialSource, text string, samples int) {
+	s.mu.Lock()
+	f := s.onPartial
+	s.mu.Unlock()
+	f(src, text, samples)
+}
+
 // pushingStream is a fakeSTTStream that also pushes its partials.
 type pushingStream struct{ *fakeSTTStream }
 

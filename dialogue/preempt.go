@@ -247,8 +247,7 @@ func (e *engine) discardSpec() {
 	if u != e.user {
 		return
 	}
-	u.forgetPartials()
-	u.async = openAsync(e.ctx, e.brain.Hear, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg, u.notePartial)
+	u.async = openAsync(e.ctx, e.brain.Hear, stt.StreamOptions{Language: e.o.Language, Adaptation: &e.adapt}, &e.wg, u.partialsOf(len(u.audio)))
 	u.stream = u.async
 	u.replayed = true
 	if err := u.stream.Write(u.audio); err != nil {

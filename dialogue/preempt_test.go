@@ -9,6 +9,7 @@ import (
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/llm"
 	dmedia "github.com/duplex-ai/duplex/media"
+	"github.com/duplex-ai/duplex/stt"
 	"github.com/duplex-ai/duplex/tools"
 )
 
@@ -300,6 +301,49 @@ func TestPreemptDiscardKeepsHint(t *testing.T) {
 	hold <- struct{}{}
 	fin := h.waitFor("transcript", isType(events.TypeTranscriptFinal))
 	if fin.Text != "my number is three seven one" {
+		t.Fatalf("transcript %q", fin.Text)
+	}
+}
+
+// TestPreemptDiscardKeepsPushedHint: as above with a recogniser that
+// pushes its partials. A digit string's second, longer pause speculates
+// (the pace-scaled hold is 500 ms); the user goes on and the turn is
+// replayed into a new stream, whose first partial reads a prefix of the
+// turn ("good" for its first digit). Neither that nor a late partial of
+// the abandoned stream replaces the digits' hint before the new stream
+// covers the replayed audio, so the next pause waits the digit hold; the
+// word's wait after that long run would end the turn within 700 ms.
+func TestPreemptDiscardKeepsPushedHint(t *testing.T) {
+	h := adaptiveHarness(t)
+	hold := make(chan struct{})
+	h.stt.mu.Lock()
+	h.stt.push, h.stt.hold = true, hold
+	h.stt.mu.Unlock()
+	h.stt.say("three seven one")
+	h.speech(20)
+	h.streamOpen(1)
+	h.stt.pushPartialAt(stt.PartialFirst, "three", 6400)
+	h.stt.pushPartialAt(stt.PartialLM, "three", 6400)
+	h.silence(6)
+	h.speech(15)
+	h.stt.pushPartialAt(stt.PartialFirst, "three seven", 11200)
+	h.stt.pushPartialAt(stt.PartialLM, "three seven", 11200)
+	h.stt.mu.Lock()
+	old := h.stt.onPartial
+	h.stt.mu.Unlock()
+	h.silence(17) // a speculation at 60 % of the 500 ms hold
+	h.speech(45)  // the user goes on: discarded, the turn replayed into a new stream
+	h.streamOpen(2)
+	old(stt.PartialLM, "they don't", 11200)
+	h.stt.pushPartialAt(stt.PartialFirst, "good", 3200)
+	h.silence(35) // 700 ms (the last frame syncs)
+	h.waitFor("user speaking", isState(events.StateUserSpeaking))
+	h.none("the end of turn inside the digit string's pause", isState(events.StateThinking))
+	h.speech(10)
+	h.silence(62)
+	hold <- struct{}{}
+	fin := h.waitFor("transcript", isType(events.TypeTranscriptFinal))
+	if fin.Text != "three seven one" {
 		t.Fatalf("transcript %q", fin.Text)
 	}
 }
