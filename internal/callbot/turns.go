@@ -72,7 +72,10 @@ type turnAcc struct {
 // opened. The anchor of a turn with a transcript.final is its first
 // transcript.final; that of a speech turn without one is the end of its
 // utterance. Turns without an anchor (typed input), without prior speech or
-// without reply audio have no latency (0).
+// without reply audio have no latency (0), nor has a speech turn the server
+// cut in a pause: the caller spoke again after its utterance ended and
+// before its reply audio, and the next turn is a speech turn (its last
+// speech frame before the anchor is the rest's, its reply began over it).
 //
 // bargeIn is the send time of the first speech frame of the barge-in
 // audio, zero if none. The first turn whose reply.interrupted arrived after
@@ -218,6 +221,10 @@ func buildTurns(evs []timedEvent, speech, voiced []time.Time, bargeIn time.Time)
 				bound = acc[i+1].opened
 			}
 			t.LatencyMS = clientLatency(anchor, bound, speech, voiced)
+			if t.LatencyMS > 0 && i+1 < len(acc) && acc[i+1].bySpeech && !t.ended.IsZero() &&
+				spokeBefore(speech, voiced, t.ended, anchor) {
+				t.LatencyMS = 0 // cut in a pause: the reply began over the rest
+			}
 		}
 		if !bargeDone && !t.interruptedAt.IsZero() && !t.interruptedAt.Before(bargeIn) {
 			bargeDone = true
@@ -263,6 +270,14 @@ func clientLatency(anchor, bound time.Time, speech, voiced []time.Time) float64 
 		return 0
 	}
 	return roundMS(voiced[j].Sub(last))
+}
+
+// spokeBefore reports whether a speech frame was sent at or after ended
+// and before the first voiced frame received at or after anchor.
+func spokeBefore(speech, voiced []time.Time, ended, anchor time.Time) bool {
+	i := sort.Search(len(speech), func(i int) bool { return !speech[i].Before(ended) })
+	j := sort.Search(len(voiced), func(j int) bool { return !voiced[j].Before(anchor) })
+	return i < len(speech) && j < len(voiced) && speech[i].Before(voiced[j])
 }
 
 // lastSpeechBefore returns the last speech frame sent at or after from and

@@ -319,6 +319,26 @@ func TestBuildTurns(t *testing.T) {
 			want:   []Turn{{User: "one"}, {User: "two", Reply: "Two.", LatencyMS: 600}},
 		},
 		{
+			name: "assistant pipeline: a turn cut in a pause, its reply begun over the rest",
+			evs: []timedEvent{
+				ev(1000, state(events.StateUserSpeaking)),
+				ev(2300, state(events.StateThinking)),
+				ev(2450, final(1, "part one")),
+				ev(2460, state(events.StateSpeaking)),
+				ev(2480, state(events.StateUserSpeaking)),
+				ev(3600, state(events.StateThinking)),
+				ev(3700, events.Event{Type: events.TypeReplyInterrupted, TurnID: 1, Heard: "Sorry"}),
+				ev(3700, final(2, "part two")),
+				ev(3800, done(2, "Yes.")),
+			},
+			speech: ms(1100, 2200, 2400, 3400), // the rest from 2400
+			voiced: ms(2470, 3800),
+			want: []Turn{
+				{User: "part one", Interrupted: true, Heard: "Sorry"},
+				{User: "part two", Reply: "Yes.", LatencyMS: 400},
+			},
+		},
+		{
 			name: "typed turn during a call with speech turns",
 			evs: []timedEvent{
 				ev(100, final(1, "typed")),
