@@ -244,7 +244,7 @@ func (r *report) markdownR() string {
 		"the %d librivox sentences of pocketsphinx-testdata (one reader), each spoken %d times (%d turns), and %d FSDD digit strings "+
 		"(%d per speaker of %s, %d–%d digits, %v–%v of silence between digits, 8 kHz resampled to 16 kHz; none of them asks for a skill). ",
 		len(rr.clips), nLib/realRepeats, realRepeats, nLib, nFSDD, cfg.Strings, strings.Join(cfg.Speakers, ", "), cfg.DigitsMin, cfg.DigitsMax, cfg.GapMin, cfg.GapMax)
-	p("Client latency as in A (last speech frame sent > -40 dBFS → first non-silent reply frame). Turns are matched to recordings by transcript words; a digit string the VAD split gives more turns than recordings (per call: turns / recordings below). Calls OK: %v, took %s. %s\n\n",
+	p("Client latency as in A (last speech frame sent → first non-silent reply frame), where a speech frame is > -40 dBFS or, for a recording whose loudest frame is under -15 dBFS, within 25 dB of it (FSDD's theo peaks near -40 dBFS); a turn the server cut in a pause, whose reply began after the caller went on, has none. Turns are matched to recordings by transcript words; a recording the VAD split gives more turns than recordings (per call: turns / recordings below). Calls OK: %v, took %s. %s\n\n",
 		rr.ok, rr.took.Round(time.Second), strings.Join(rr.notes, "; "))
 	p("| speech | turns with a latency | client p50 | p95 | max |\n|---|---:|---:|---:|---:|\n")
 	p("| A: espeak-ng voices | %d | %.0f ms | %.0f ms | %.0f ms |\n", a.nLatency, a.latency.P50, a.latency.P95, a.latency.Max)
