@@ -219,7 +219,7 @@ func align(qs []question, turns []callbot.Turn) []int {
 			want[w] = true
 		}
 		s := 0
-		for _, w := range strings.Fields(strings.ToLower(turns[i].User)) {
+		for _, w := range transcriptWords(turns[i].User) {
 			if want[w] {
 				s++
 			}
@@ -253,6 +253,23 @@ func align(qs []question, turns []callbot.Turn) []int {
 		}
 	}
 	return match
+}
+
+// transcriptWords are the words of a transcript, lower case, a numeral
+// read digit by digit ("711": seven one one) as R's digit strings are
+// written: the recogniser writes a digit string as a numeral.
+func transcriptWords(text string) []string {
+	var out []string
+	for _, w := range strings.Fields(strings.ToLower(text)) {
+		if strings.Trim(w, "0123456789") != "" {
+			out = append(out, w)
+			continue
+		}
+		for _, d := range w {
+			out = append(out, digitWords[d-'0'])
+		}
+	}
+	return out
 }
 
 // ---- scenario B: barge-in ----

@@ -5,9 +5,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/duplex-ai/duplex/internal/callbot"
 	"github.com/duplex-ai/duplex/internal/wav"
 )
 
@@ -63,5 +65,16 @@ func TestRealClips(t *testing.T) {
 	clips, notes, err = realClips(filepath.Join(fsdd, "absent"), lib)
 	if err != nil || len(clips) != realRepeats || len(notes) != 1 {
 		t.Errorf("FSDD absent: %d clips, notes %q, err %v; want the sentences and one note", len(clips), notes, err)
+	}
+}
+
+// TestAlignDigitStrings: a digit string's transcript is a numeral, its
+// recording's text words; a string the server split in two does not shift
+// the strings after it onto the wrong recordings.
+func TestAlignDigitStrings(t *testing.T) {
+	qs := []question{{text: "two seven three one one two"}, {text: "nine eight one nine"}, {text: "three two zero nine one seven zero"}}
+	turns := []callbot.Turn{{User: "711"}, {User: "2"}, {User: "919"}, {User: "3209170"}}
+	if got, want := align(qs, turns), []int{0, -1, 1, 2}; !slices.Equal(got, want) {
+		t.Errorf("align: %v, want %v", got, want)
 	}
 }
