@@ -74,8 +74,9 @@ type turnAcc struct {
 // utterance. Turns without an anchor (typed input), without prior speech or
 // without reply audio have no latency (0), nor has a speech turn the server
 // cut in a pause: the caller spoke again after its utterance ended and
-// before its reply audio, and the next turn is a speech turn (its last
-// speech frame before the anchor is the rest's, its reply began over it).
+// before its reply audio, and the server heard it (a later user_speaking);
+// its last speech frame before the anchor is the rest's, its reply began
+// over it.
 //
 // bargeIn is the send time of the first speech frame of the barge-in
 // audio, zero if none. The first turn whose reply.interrupted arrived after
@@ -99,18 +100,26 @@ func buildTurns(evs []timedEvent, speech, voiced []time.Time, bargeIn time.Time)
 		}
 		return nil
 	}
-	// mergeTarget: the latest speech turn that ended and may still take
-	// a transcript.final.
+	// mergeTarget: the earliest of the speech turns that ended since the
+	// last one with a transcript or turn id, if it may still take a
+	// transcript.final (the first part of a turn cut in a pause may end
+	// after the rest was spoken: its transcript is the first part's).
 	mergeTarget := func() *turnAcc {
+		var target *turnAcc
 		for i := len(acc) - 1; i >= 0; i-- {
-			if t := acc[i]; t.bySpeech && !t.ended.IsZero() {
-				if t.hasFinal || t.expired || t.hasID {
-					return nil
-				}
-				return t
+			t := acc[i]
+			if !t.bySpeech || t.ended.IsZero() {
+				continue
 			}
+			if t.hasFinal || t.hasID {
+				break
+			}
+			if t.expired {
+				break
+			}
+			target = t
 		}
-		return nil
+		return target
 	}
 	get := func(e timedEvent, open bool) *turnAcc {
 		if t, ok := byID[e.ev.TurnID]; ok {
@@ -199,6 +208,16 @@ func buildTurns(evs []timedEvent, speech, voiced []time.Time, bargeIn time.Time)
 			transcripts = true
 		}
 	}
+	all := append([]*turnAcc(nil), acc...)
+	// heardAgain: the server heard the caller again after t's utterance.
+	heardAgain := func(t *turnAcc) bool {
+		for _, u := range all {
+			if u.bySpeech && u.opened.After(t.ended) {
+				return true
+			}
+		}
+		return false
+	}
 	kept := acc[:0]
 	for _, t := range acc {
 		if t.bySpeech && !t.hasFinal && transcripts {
@@ -221,8 +240,7 @@ func buildTurns(evs []timedEvent, speech, voiced []time.Time, bargeIn time.Time)
 				bound = acc[i+1].opened
 			}
 			t.LatencyMS = clientLatency(anchor, bound, speech, voiced)
-			if t.LatencyMS > 0 && i+1 < len(acc) && acc[i+1].bySpeech && !t.ended.IsZero() &&
-				spokeBefore(speech, voiced, t.ended, anchor) {
+			if t.LatencyMS > 0 && !t.ended.IsZero() && heardAgain(t) && spokeBefore(speech, voiced, t.ended, anchor) {
 				t.LatencyMS = 0 // cut in a pause: the reply began over the rest
 			}
 		}

@@ -339,6 +339,26 @@ func TestBuildTurns(t *testing.T) {
 			},
 		},
 		{
+			name: "assistant pipeline: a cut turn's transcript after the rest was spoken",
+			evs: []timedEvent{
+				ev(1000, state(events.StateUserSpeaking)),
+				ev(2300, state(events.StateThinking)),
+				ev(2600, state(events.StateUserSpeaking)),
+				ev(3600, state(events.StateThinking)),
+				ev(4000, final(1, "part one")), // recognition lagged: the first part's
+				ev(4010, state(events.StateSpeaking)),
+				ev(4200, events.Event{Type: events.TypeReplyInterrupted, TurnID: 1, Heard: "Sorry"}),
+				ev(4200, final(2, "part two")),
+				ev(4600, done(2, "Yes.")),
+			},
+			speech: ms(1100, 2200, 2700, 3400),
+			voiced: ms(4050, 4500),
+			want: []Turn{
+				{User: "part one", Interrupted: true, Heard: "Sorry"},
+				{User: "part two", Reply: "Yes.", LatencyMS: 1100},
+			},
+		},
+		{
 			name: "typed turn during a call with speech turns",
 			evs: []timedEvent{
 				ev(100, final(1, "typed")),
