@@ -21,6 +21,7 @@ import (
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
 	"github.com/rs/zerolog"
 
+	"github.com/duplex-ai/duplex/clock"
 	"github.com/duplex-ai/duplex/events"
 	"github.com/duplex-ai/duplex/media"
 )
@@ -549,14 +550,11 @@ func (c *call) sendAudio(done chan<- struct{}) {
 		}
 	}
 	defer signal()
-	tick := time.NewTicker(media.FrameDuration)
-	defer tick.Stop()
+	pace := newFramePacer(clock.Real())
+	defer pace.Stop()
 	var start time.Time
 	for i := 0; ; {
-		due := 1
-		if !start.IsZero() {
-			due = int(time.Since(start)/media.FrameDuration) + 1
-		}
+		due := pace.due()
 		for ; i < due; i++ {
 			pcm, kind := c.sc.next(c, time.Now())
 			// Whether the caller speaks is judged before the echo is mixed
@@ -608,7 +606,7 @@ func (c *call) sendAudio(done chan<- struct{}) {
 		select {
 		case <-c.stop:
 			return
-		case <-tick.C:
+		case <-pace.C():
 		}
 	}
 }

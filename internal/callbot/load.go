@@ -19,6 +19,7 @@ import (
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
 	"github.com/rs/zerolog"
 
+	"github.com/duplex-ai/duplex/clock"
 	"github.com/duplex-ai/duplex/media"
 )
 
@@ -746,11 +747,10 @@ func (c *loadCaller) send() {
 		phase = loadPause
 		pauseUntil = now.Add(opt.PauseMin + time.Duration(c.rng.Int64N(int64(opt.PauseMax-opt.PauseMin)+1)))
 	}
-	tick := time.NewTicker(media.FrameDuration)
-	defer tick.Stop()
-	start := time.Now()
+	pace := newFramePacer(clock.Real())
+	defer pace.Stop()
 	for sent := 0; ; {
-		due := int(time.Since(start)/media.FrameDuration) + 1
+		due := pace.due()
 		for ; sent < due; sent++ {
 			now := time.Now()
 			payload := a.silence
@@ -813,7 +813,7 @@ func (c *loadCaller) send() {
 			return
 		case <-c.failed:
 			return
-		case <-tick.C:
+		case <-pace.C():
 		}
 	}
 }
