@@ -211,7 +211,8 @@ func TestScriptTimeouts(t *testing.T) {
 
 // TestScriptSpeechFrames: which sent frames count as the caller's speech
 // (the start of the client latency): above -40 dBFS, or for a quietly
-// recorded turn within 25 dB of its loudest frame.
+// recorded turn within 20 dB of its loudest frame but 10 dB over its room
+// tone.
 func TestScriptSpeechFrames(t *testing.T) {
 	frames := func(levels ...float64) []int16 {
 		var pcm []int16
@@ -230,8 +231,11 @@ func TestScriptSpeechFrames(t *testing.T) {
 	}{
 		// A loud voice's quiet tail is not speech: its end is the -40 dBFS cut.
 		{"loud", frames(-10, -12, -30, -45, -60), "sss--"},
-		// A quiet voice (peak -38 dBFS) speaks on below -40 dBFS.
-		{"quiet", frames(-70, -38, -50, -55, -62, -70), "-ssss-"},
+		// A quiet voice (peak -38 dBFS) speaks on below -40 dBFS, down to -58.
+		{"quiet", frames(-70, -38, -50, -55, -62, -70), "-sss--"},
+		// A quiet recording over loud room tone (-47 dBFS, as librivox 0880):
+		// the tone and a frame just over it are not speech.
+		{"room tone", frames(-47, -47, -47, -21.5, -30, -44, -47), "---ss--"},
 	}
 	for _, tc := range cases {
 		s, err := newScript(Options{Turns: [][]int16{tc.pcm}, AudioRate: sampleRate, Lead: -1})
