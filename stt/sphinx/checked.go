@@ -11,12 +11,11 @@ import (
 // audio (check). The two passes do not depend on each other: with a spare
 // decoder free, the grammar pass runs on it while the stream's decoder
 // runs the loop, so the final costs the longer of the two (the loop, ~3x
-// the grammar's) rather than their sum. The loop stays on the stream's
-// decoder because it is the pass that depends on what the decoder heard
-// before (pocketsphinx keeps the noise level across utterances): there it
-// follows the live pass over the same audio, as it followed the grammar's
-// final pass before; the spare decoder first hears the utterance's tail
-// (grammarAside). Its result is kept for the utterance, so a second
+// the grammar's) rather than their sum. Every pass starts from a noise
+// level and a mean set from the audio and the call (decoder.start,
+// primeFor), so which decoder runs which pass, and what it heard before,
+// does not change the verdict (Options.CarriedCheck: the noise level
+// carried, as before). Its result is kept for the utterance, so a second
 // grammar pass over the same audio (noDigitsPass) reuses it. With
 // Options.LiveLoop the spare decoder runs the loop instead, fed during the
 // turn (loopfeed.go), and the grammar pass runs on the stream's decoder.
@@ -47,6 +46,7 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 			return nil, 0, verdict{}, err
 		}
 		g := gramOf(s.dec)
+		s.gramMean = s.dec.cmnMean()
 		conf := grammarConfidence(g.score, g.frames)
 		return g.words, conf, verdict{accept: len(g.words) > 0 && g.frames > 0 && conf >= o.MinGrammarConfidence}, nil
 	}
@@ -73,6 +73,7 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 			return nil, 0, verdict{}, err
 		}
 		g = gramOf(s.dec)
+		s.gramMean = s.dec.cmnMean()
 		s.mark("grammar end")
 		m, ok, err := s.lf.wait(ctx, len(audio))
 		if err != nil {
@@ -89,10 +90,14 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 	} else if spare != nil {
 		s.passesAside.Add(1)
 		done := make(chan error, 1)
-		cmn := s.cmn
+		cmn, noise := s.cmn, s.noise
+		var mean []float32
 		go func() {
 			var err error
-			g, err = grammarAside(spare, search, audio, cmn)
+			g, err = grammarAside(spare, search, audio, cmn, noise)
+			if err == nil {
+				mean = spare.cmnMean()
+			}
 			s.mark("grammar aside end")
 			s.eng.asidePool.release(spare, err != nil)
 			done <- err
@@ -106,11 +111,13 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 		if lerr != nil {
 			return nil, 0, verdict{}, lerr
 		}
+		s.gramMean = mean
 	} else {
 		if err := s.fullPass(ctx, search, audio); err != nil {
 			return nil, 0, verdict{}, err
 		}
 		g = gramOf(s.dec)
+		s.gramMean = s.dec.cmnMean()
 		s.mark("grammar end")
 		if len(g.words) == 0 {
 			return nil, 0, verdict{}, nil
@@ -135,8 +142,18 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 	return g.words, grammarConfidence(g.score, g.frames), v, nil
 }
 
-// loopPass runs the phone loop over audio on the stream's decoder.
+// loopPass runs the phone loop over audio on the stream's decoder. On a
+// call's later utterances it is fed as the live loop feeds it (fedLoop: 20
+// ms pieces at the call's mean), so the check decides the same whether its
+// loop was fed live or not; pocketsphinx's silence-frame dropping keeps a
+// few frames fewer in pieces than in one call.
 func (s *stream) loopPass(ctx context.Context, audio []int16) (*loopMemo, error) {
+	if s.cmn != nil && !s.eng.opt.CarriedCheck {
+		if err := s.ctx.Err(); err != nil {
+			return nil, err
+		}
+		return fedLoop(s.dec, audio, s.cmn, s.noise)
+	}
 	if err := s.fullPass(ctx, searchPhones, audio); err != nil {
 		return nil, err
 	}
@@ -152,8 +169,8 @@ func gramOf(d *decoder) gramResult {
 
 // grammarOn decodes audio with search on d, as fullPass does on the
 // stream's decoder.
-func grammarOn(d *decoder, search string, audio []int16, cmn []float32) (gramResult, error) {
-	if err := d.start(search); err != nil {
+func grammarOn(d *decoder, search string, audio []int16, cmn []float32, noise []int16) (gramResult, error) {
+	if err := d.start(search, primeFor(noise, audio)); err != nil {
 		return gramResult{}, err
 	}
 	if err := d.processFull(audio, cmn); err != nil {
@@ -165,19 +182,32 @@ func grammarOn(d *decoder, search string, audio []int16, cmn []float32) (gramRes
 	return gramOf(d), nil
 }
 
-// primeSamples: the tail of the utterance a spare decoder hears before its
-// grammar pass, so that the noise level pocketsphinx carries across
-// utterances is this utterance's, not another call's.
+// primeSamples: the tail of an utterance its passes learn the noise level
+// from (decoder.start), the closing quiet; with Options.CarriedCheck what a
+// spare decoder hears before its grammar pass.
 const primeSamples = stt.SampleRate / 2
 
-// grammarAside is grammarOn on a spare decoder, primed with the tail of
-// the audio first.
-func grammarAside(d *decoder, search string, audio []int16, cmn []float32) (gramResult, error) {
-	tail := audio[max(0, len(audio)-primeSamples):]
-	if _, err := grammarOn(d, search, tail, cmn); err != nil {
-		return gramResult{}, err
+// primeFor is the audio a pass over audio learns the noise level from:
+// the call's, the tail of its previous utterance (callState.noise), else
+// the tail of audio.
+func primeFor(noise, audio []int16) []int16 {
+	if noise != nil {
+		return noise
 	}
-	return grammarOn(d, search, audio, cmn)
+	return audio[max(0, len(audio)-primeSamples):]
+}
+
+// grammarAside is grammarOn on a spare decoder. With the noise estimate
+// carried (Options.CarriedCheck) it is primed with the tail of the audio
+// first; otherwise start sets it anyway.
+func grammarAside(d *decoder, search string, audio []int16, cmn []float32, noise []int16) (gramResult, error) {
+	if d.carryNoise {
+		tail := audio[max(0, len(audio)-primeSamples):]
+		if _, err := grammarOn(d, search, tail, cmn, nil); err != nil {
+			return gramResult{}, err
+		}
+	}
+	return grammarOn(d, search, audio, cmn, noise)
 }
 
 // newAsideDecoder is a decoder for asidePool. A new decoder's first pass
@@ -192,7 +222,7 @@ func newAsideDecoder(o Options) (*decoder, error) {
 	for i := range noise {
 		noise[i] = int16(i*7919%61) - 30
 	}
-	if _, err := grammarOn(d, searchGrammar, noise, nil); err != nil {
+	if _, err := grammarOn(d, searchGrammar, noise, nil, nil); err != nil {
 		d.free()
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func TestFullPassIndependentOfHistory(t *testing.T) {
 	fresh, used := newTestDecoder(t, o), newTestDecoder(t, o)
 
 	before := speak(t, "en-us+m3", "please tell me a joke about the weather")
-	if err := used.start(searchLM); err != nil {
+	if err := used.startLive(searchLM); err != nil {
 		t.Fatal(err)
 	}
 	for off := 0; off+frameSamples <= len(before); off += frameSamples {
@@ -36,7 +36,7 @@ func TestFullPassIndependentOfHistory(t *testing.T) {
 	pcm := speak(t, "en-us", "what time is it")
 	full := func(d *decoder, search string) (string, int32) {
 		t.Helper()
-		if err := d.start(search); err != nil {
+		if err := d.start(search, primeFor(nil, pcm)); err != nil {
 			t.Fatal(err)
 		}
 		if err := d.processFull(pcm, d.cmnInit); err != nil {

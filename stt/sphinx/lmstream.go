@@ -121,7 +121,7 @@ func (l *lmStream) run() {
 		}
 	}
 	d.setCMNMean(l.cmn)
-	if l.err = d.start(searchLM); l.err != nil {
+	if l.err = d.startLive(searchLM); l.err != nil {
 		return
 	}
 	for {
@@ -181,7 +181,7 @@ func (l *lmStream) prefixMean() ([]float32, error) {
 	avail := l.avail
 	l.mu.Unlock()
 	d := l.dec
-	err := d.start(searchPhones)
+	err := d.startLive(searchPhones)
 	if err == nil {
 		err = d.processFull(avail[:min(len(avail), lmStartAfter)], nil)
 	}

@@ -98,7 +98,7 @@ func TestLMStreamedNoSecondPass(t *testing.T) {
 		if pass.search == searchLM {
 			mean = d.cmnMean()
 		}
-		if err := d.start(pass.search); err != nil {
+		if err := d.startLive(pass.search); err != nil {
 			t.Fatal(err)
 		}
 		if err := d.processFull(pass.pcm, mean); err != nil {

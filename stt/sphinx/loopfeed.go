@@ -16,9 +16,10 @@ import (
 // replies. Its normalisation is live CMN held at one mean (liveLoopMean),
 // never batch, except for an utterance shorter than lmStartAfter.
 type loopFeed struct {
-	pool *pool
-	cmn  []float32 // the call's mean; nil: liveLoopMean's prefix mean
-	mark func(format string, args ...any)
+	pool  *pool
+	cmn   []float32 // the call's mean; nil: liveLoopMean's prefix mean
+	noise []int16   // the call's noise prime (primeFor)
+	mark  func(format string, args ...any)
 
 	mu    sync.Mutex
 	avail []int16        // a prefix of every later grammarAudio, never changed after
@@ -37,10 +38,11 @@ type loopFeed struct {
 	err   error
 }
 
-func newLoopFeed(p *pool, cmn []float32, mark func(string, ...any)) *loopFeed {
+func newLoopFeed(p *pool, cmn []float32, noise []int16, mark func(string, ...any)) *loopFeed {
 	l := &loopFeed{
 		pool:  p,
 		cmn:   cmn,
+		noise: noise,
 		mark:  mark,
 		reply: make(chan *loopMemo, 1),
 		wake:  make(chan struct{}, 1),
@@ -157,11 +159,11 @@ func (l *loopFeed) run() {
 // starting the utterance when the mean can be known.
 func (l *loopFeed) feed(audio []int16) error {
 	if !l.inUtt {
-		mean, ok, err := liveLoopMean(l.dec, audio, l.cmn)
+		mean, ok, err := liveLoopMean(l.dec, audio, l.cmn, l.noise)
 		if err != nil || !ok {
 			return err
 		}
-		if err := l.dec.start(searchPhones); err != nil {
+		if err := l.dec.start(searchPhones, primeFor(l.noise, audio)); err != nil {
 			return err
 		}
 		l.mean, l.inUtt, l.fed = mean, true, 0
@@ -188,7 +190,7 @@ func (l *loopFeed) finish(audio []int16) (*loopMemo, error) {
 	}
 	if !l.inUtt && l.cmn == nil && len(audio) < lmStartAfter {
 		// Too short to learn a mean from, and the call has none: batch CMN.
-		if _, err := grammarOn(l.dec, searchPhones, audio, nil); err != nil {
+		if _, err := grammarOn(l.dec, searchPhones, audio, nil, l.noise); err != nil {
 			return nil, err
 		}
 		return l.memo(len(audio)), nil
@@ -218,23 +220,23 @@ func (l *loopFeed) memo(n int) *loopMemo {
 // call's (cmn), else the mean of the utterance's first lmStartAfter, learnt
 // by a batch pass over it on d (as the streaming general-LM pass learns
 // its). ok is false while audio is shorter than that.
-func liveLoopMean(d *decoder, audio []int16, cmn []float32) (mean []float32, ok bool, err error) {
+func liveLoopMean(d *decoder, audio []int16, cmn []float32, noise []int16) (mean []float32, ok bool, err error) {
 	if cmn != nil {
 		return cmn, true, nil
 	}
 	if len(audio) < lmStartAfter {
 		return nil, false, nil
 	}
-	if _, err := grammarOn(d, searchPhones, audio[:lmStartAfter], nil); err != nil {
+	if _, err := grammarOn(d, searchPhones, audio[:lmStartAfter], nil, noise); err != nil {
 		return nil, false, err
 	}
 	return d.cmnMean(), true, nil
 }
 
 // fedLoop is the live loop's result over audio on d with the call's mean
-// cmn, fed in one go (the same pieces and mean): Engine.Score's loop under
-// Options.LiveLoop.
-func fedLoop(d *decoder, audio []int16, cmn []float32) (*loopMemo, error) {
-	l := &loopFeed{dec: d, cmn: cmn, mark: func(string, ...any) {}, abort: make(chan struct{})}
+// cmn and noise prime, fed in one go (the same pieces and mean): the
+// one-shot check's loop on a call's later utterances, and Engine.Score's.
+func fedLoop(d *decoder, audio []int16, cmn []float32, noise []int16) (*loopMemo, error) {
+	l := &loopFeed{dec: d, cmn: cmn, noise: noise, mark: func(string, ...any) {}, abort: make(chan struct{})}
 	return l.finish(audio)
 }

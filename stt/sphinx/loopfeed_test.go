@@ -39,7 +39,7 @@ func TestLoopFedLive(t *testing.T) {
 	// when the decoder's history is the same.
 	d3 := newTestDecoder(t, o)
 	fed := func(d *decoder, audio []int16, cmn []float32) *loopMemo {
-		if err := d.start(searchPhones); err != nil {
+		if err := d.start(searchPhones, primeFor(nil, audio)); err != nil {
 			t.Fatal(err)
 		}
 		for off := 0; off < len(audio); off += frameSamples {
@@ -65,7 +65,7 @@ func TestLoopFedLive(t *testing.T) {
 		// As a stream: the live pass, then the loop and the grammar in one call each.
 		for _, d := range []*decoder{d1, d3} {
 			d.setCMNMean(s.cmn)
-			if err := d.start(searchGrammar); err != nil {
+			if err := d.startLive(searchGrammar); err != nil {
 				t.Fatal(err)
 			}
 			for off := 0; off+frameSamples <= len(s.buf); off += frameSamples {
@@ -79,20 +79,20 @@ func TestLoopFedLive(t *testing.T) {
 			t.Fatal(err)
 		}
 		next := d1.cmnMean()
-		g, err := grammarOn(d1, searchGrammar, audio, s.cmn)
+		g, err := grammarOn(d1, searchGrammar, audio, s.cmn, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		same := fed(d3, audio, s.cmn)
-		if _, err := grammarOn(d3, searchGrammar, audio, s.cmn); err != nil {
+		if _, err := grammarOn(d3, searchGrammar, audio, s.cmn, nil); err != nil {
 			t.Fatal(err)
 		}
 		// Another decoder, one call after hearing the utterance's tail
 		// (as grammarAside primes the spare decoder).
-		if _, err := grammarOn(d2, searchPhones, audio[max(0, len(audio)-primeSamples):], s.cmn); err != nil {
+		if _, err := grammarOn(d2, searchPhones, audio[max(0, len(audio)-primeSamples):], s.cmn, nil); err != nil {
 			t.Fatal(err)
 		}
-		asideLoop, err := grammarOn(d2, searchPhones, audio, s.cmn)
+		asideLoop, err := grammarOn(d2, searchPhones, audio, s.cmn, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ func TestLoopFedLive(t *testing.T) {
 			perFrame(ref.path, ref.frames), perFrame(asideLoop.score, asideLoop.frames), ref.frames, asideLoop.frames)
 		// The candidate: another decoder, fed in pieces as Options.LiveLoop
 		// feeds it (the call's mean held, else the first second's).
-		live, err := fedLoop(d2, audio, s.cmn)
+		live, err := fedLoop(d2, audio, s.cmn, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -96,6 +96,13 @@ type Options struct {
 	// check with batch CMN. With no spare free the check runs the loop as
 	// without it. Default LiveLoopOff (docs/stt-latency.md).
 	LiveLoop LiveLoopMode
+	// CarriedCheck runs the check as before it was made a function of the
+	// audio and the call (its mean and closing quiet): the frontend's noise
+	// estimate carried across utterances by each pooled decoder, the
+	// one-shot loop on a call's later utterances in one piece, the call's
+	// mean taken after the last pass. For comparison (cmd/stt-eval
+	// -calls-carried); default false (docs/stt-latency.md).
+	CarriedCheck bool
 
 	extraArgs []string // more pocketsphinx arguments (tests)
 }

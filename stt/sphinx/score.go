@@ -40,7 +40,7 @@ type Scores struct {
 // Score decodes pcm (16 kHz mono, a whole utterance) with the grammar, the
 // phone loop and the general model, each in one call with batch CMN, as a
 // stream's final passes do on a call's first utterance (the loop as the
-// live loop feeds it, with Options.LiveLoop).
+// live loop feeds it, with Options.LiveLoopAlways).
 func (e *Engine) Score(ctx context.Context, pcm []int16, withLM bool) (Scores, error) {
 	return e.ScoreCall(ctx, pcm, withLM, nil)
 }
@@ -57,7 +57,7 @@ func (e *Engine) ScoreCall(ctx context.Context, pcm []int16, withLM bool, adapt 
 	defer func() { e.pool.release(d, broken) }()
 	s := &stream{ctx: ctx, dec: d, rng: rand.NewPCG(1, 2)}
 	if call := loadCall(adapt); len(call.cmn) == len(d.cmnInit) {
-		s.cmn = call.cmn
+		s.cmn, s.noise = call.cmn, call.noise
 	}
 	s.buf = append([]int16(nil), pcm...)
 	s.dither(s.buf)
@@ -85,10 +85,11 @@ func (e *Engine) ScoreCall(ctx context.Context, pcm []int16, withLM bool, adapt 
 	}
 	if d.hasPhones {
 		loop := pass
-		if e.opt.LiveLoop.liveLoop(s.cmn != nil) {
+		if e.opt.LiveLoop.liveLoop(s.cmn != nil) || s.cmn != nil && !e.opt.CarriedCheck {
+			// As a stream's check runs it (loopPass).
 			loop = func(_ string, audio []int16) (string, int32, time.Duration, error) {
 				t0 := time.Now()
-				m, err := fedLoop(d, audio, s.cmn)
+				m, err := fedLoop(d, audio, s.cmn, s.noise)
 				if err != nil {
 					broken = true
 					return "", 0, 0, err

@@ -84,9 +84,11 @@ type stream struct {
 	speculated atomic.Int32 // speculative passes made (tests)
 
 	cmn   []float32       // the call's cepstral mean every pass starts from; nil: batch CMN
+	noise []int16         // the call's noise prime (primeFor); nil: each pass's own tail
 	adapt *stt.Adaptation // the call's, or nil: gets the mean after the final pass
 
 	loop        *loopMemo // the phone loop of the last checkedPass; under decMu
+	gramMean    []float32 // the cepstral mean after checkedPass's grammar pass; under decMu
 	gram        []int16   // grammarAudio's result for buf[:gramEnd]; under decMu
 	gramEnd     int
 	passesAside atomic.Int32 // grammar passes run on a spare decoder (tests)
@@ -125,7 +127,7 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 		cmn = call.cmn
 	}
 	d.setCMNMean(cmn) // the live pass (partials); nil: the model's initial mean
-	if err := d.start(first); err != nil {
+	if err := d.startLive(first); err != nil {
 		e.pool.release(d, true)
 		return nil, err
 	}
@@ -139,6 +141,7 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 		closeOK: make(chan struct{}),
 		rng:     rand.NewPCG(1, 2),
 		cmn:     cmn,
+		noise:   call.noise,
 		adapt:   adapt,
 	}
 	empty := ""
@@ -147,7 +150,7 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 		s.lm = newLMStream(e.lmPool, cmn, &s.onPartial, s.mark)
 	}
 	if e.opt.LiveLoop.liveLoop(cmn != nil) && !e.opt.NoRejection && d.hasGrammar && d.hasPhones {
-		s.lf = newLoopFeed(e.asidePool, cmn, s.mark)
+		s.lf = newLoopFeed(e.asidePool, cmn, call.noise, s.mark)
 	}
 	go s.work()
 	// An abandoned utterance (ctx cancelled, Close forgotten) still gives
@@ -358,6 +361,17 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 			// utterance folded into the call's.
 			st := loadCall(s.adapt)
 			st.cmn = s.dec.cmnMean()
+			if s.gramMean != nil && !s.eng.opt.CarriedCheck {
+				// The grammar pass's, wherever it ran: the passes after
+				// it differ between the check's ways of running.
+				st.cmn = s.gramMean
+			}
+			if !s.eng.opt.CarriedCheck {
+				// The closing quiet the next utterance's passes learn the
+				// noise level from.
+				ga := s.grammarAudio()
+				st.noise = append([]int16(nil), ga[max(0, len(ga)-primeSamples):]...)
+			}
 			s.adapt.Store(st)
 		}
 	}
@@ -368,7 +382,7 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 // first n samples of buf. Under decMu, in the worker.
 func (s *stream) resumeLive(n int) error {
 	s.dec.setCMNMean(s.cmn)
-	if err := s.dec.start(s.firstSearch()); err != nil {
+	if err := s.dec.startLive(s.firstSearch()); err != nil {
 		return err
 	}
 	for off := 0; off+frameSamples <= n; off += frameSamples {
@@ -599,7 +613,7 @@ func (s *stream) fullPass(ctx context.Context, search string, audio []int16) err
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.dec.start(search); err != nil {
+	if err := s.dec.start(search, primeFor(s.noise, audio)); err != nil {
 		return err
 	}
 	if err := s.dec.processFull(audio, s.cmn); err != nil {

@@ -1,0 +1,120 @@
+package sphinx
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/duplex-ai/duplex/stt"
+)
+
+// TestCheckIndependentOfHistory: the check's passes are a function of the
+// audio and the mean. The same utterance, scored on two decoders that heard
+// different things before (loud speech fed live; quiet noise), gives the
+// same words, path score and frames, bit for bit, for the grammar and the
+// phone loop, in one piece (batch CMN or the call's mean) and fed in 20 ms
+// pieces (fedLoop). With the noise estimate carried (Options.CarriedCheck)
+// the loud history moved the grammar's score.
+func TestCheckIndependentOfHistory(t *testing.T) {
+	requireTools(t, true)
+	pcm := speak(t, "en-us", "what time is it")
+	loud := speak(t, "en-us+m3", "please tell me a joke about the weather")
+	for i := range loud {
+		loud[i] = int16(max(-32000, min(32000, 3*int(loud[i]))))
+	}
+	quiet := make([]int16, stt.SampleRate)
+	for i := range quiet {
+		quiet[i] = int16(i*7919%61) - 30
+	}
+	type res struct {
+		hyp          string
+		path         int32
+		frames       int
+		carriedDiffs bool
+	}
+	score := func(o Options) [2][5]res {
+		var out [2][5]res
+		for k, hist := range [][]int16{loud, quiet} {
+			d := newTestDecoder(t, o)
+			if err := d.startLive(searchLM); err != nil {
+				t.Fatal(err)
+			}
+			for off := 0; off+frameSamples <= len(hist); off += frameSamples {
+				if err := d.process(hist[off : off+frameSamples]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := d.end(); err != nil {
+				t.Fatal(err)
+			}
+			mean := d.cmnInit
+			for i, p := range []struct {
+				search string
+				cmn    []float32
+			}{{searchGrammar, nil}, {searchPhones, nil}, {searchGrammar, mean}, {searchPhones, mean}} {
+				if _, err := grammarOn(d, p.search, pcm, p.cmn, nil); err != nil {
+					t.Fatal(err)
+				}
+				hyp, path := d.hyp()
+				out[k][i] = res{hyp: hyp, path: path, frames: d.frames()}
+			}
+			m, err := fedLoop(d, pcm, mean, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[k][4] = res{hyp: m.hyp, path: m.path, frames: m.frames}
+		}
+		return out
+	}
+	names := []string{"grammar, batch CMN", "loop, batch CMN", "grammar, call mean", "loop, call mean", "loop fed in 20 ms pieces"}
+	got := score(Options{}.withDefaults())
+	for i, name := range names {
+		if got[0][i] != got[1][i] {
+			t.Errorf("%s: after loud speech %+v, after quiet noise %+v", name, got[0][i], got[1][i])
+		}
+		if got[0][i].frames == 0 {
+			t.Errorf("%s: no frames decoded", name)
+		}
+	}
+	one, fed := got[0][3], got[0][4]
+	t.Logf("loop at the call mean: one piece %d frames, path %.2f/frame; 20 ms pieces %d frames, %.2f/frame",
+		one.frames, perFrame(one.path, one.frames), fed.frames, perFrame(fed.path, fed.frames))
+	old := score(Options{CarriedCheck: true}.withDefaults())
+	if !slices.ContainsFunc([]int{0, 2}, func(i int) bool { return old[0][i] != old[1][i] }) {
+		t.Errorf("with the noise level carried the history did not move the grammar's score (%+v, %+v): the test cannot tell", old[0][0], old[1][0])
+	}
+}
+
+// TestLiveLoopLaterDecidesAsOff: on a call's later utterances the one-shot
+// check feeds its loop as the live loop does, so LiveLoopOff and
+// LiveLoopLater give the same results with the same confidence, and the
+// calls learn the same mean, bit for bit; only the timing differs.
+func TestLiveLoopLaterDecidesAsOff(t *testing.T) {
+	requireTools(t, true)
+	utts := []namedPCM{
+		{"en-us what time is it", speak(t, "en-us", "what time is it")},
+		{"en-us+m3 hello there", speak(t, "en-us+m3", "hello there")},
+		{"librivox 0880", librivoxSentence(t)},
+		{"en-us+f2 what is twelve times seven", speak(t, "en-us+f2", "what is twelve times seven")},
+	}
+	off := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopOff})
+	later := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopLater})
+	adaptA, adaptB := &stt.Adaptation{}, &stt.Adaptation{}
+	for i, u := range utts {
+		want := decodeWith(t, off, adaptA, u.pcm)
+		got := decodeWith(t, later, adaptB, u.pcm)
+		// A rejected result's text and confidence are the streaming general
+		// LM's, whose pass keeps the noise level of the call (startLive).
+		if got.r.Text != want.r.Text || got.r.NotUnderstood != want.r.NotUnderstood ||
+			!want.r.NotUnderstood && got.r.Confidence != want.r.Confidence {
+			t.Errorf("%s: later %q understood=%v conf %v; off %q understood=%v conf %v", u.name,
+				got.r.Text, !got.r.NotUnderstood, got.r.Confidence, want.r.Text, !want.r.NotUnderstood, want.r.Confidence)
+		}
+		if a, b := loadCall(adaptA).cmn, loadCall(adaptB).cmn; !slices.Equal(a, b) || a == nil {
+			t.Errorf("%s: the calls' means differ: off %v, later %v", u.name, a, b)
+		}
+		if wantFed := i > 0; (got.fed > 0) != wantFed || want.fed != 0 {
+			t.Errorf("%s: checks with a fed loop %d (later), %d (off); want fed %v and 0", u.name, got.fed, want.fed, wantFed)
+		}
+		t.Logf("%s → %q understood=%v", u.name, got.r.Text, !got.r.NotUnderstood)
+	}
+}
