@@ -96,7 +96,7 @@ func runCalls(c config, jobs []job) error {
 	if err != nil {
 		return err
 	}
-	off, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: sphinx.LiveLoopOff, BandCheck: c.bandCheck})
+	off, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: sphinx.LiveLoopOff, BandCheck: c.bandCheck, CarriedCheck: c.callsCarried})
 	if err != nil {
 		return err
 	}
@@ -285,7 +285,7 @@ func callsReport(all []callUtt, c config, mode sphinx.LiveLoopMode, nCalls int, 
 	fmt.Fprintf(&b, "Call evaluation, %s on %s (%d cores), %s: `go run ./cmd/stt-eval -calls %d -calls-mode %s` (paced sets: %s, turn ended %s after the last loud frame); took %s.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), benchmd.CPUModel(), runtime.NumCPU(), runtime.Version(), c.calls, mode, c.callsPace, c.callsEndpoint, took.Round(time.Second))
 	fmt.Fprintf(&b, "%d utterances in %d calls (one voice or speaker, up to %d utterances, one stt.Adaptation per arm). "+
-		"Arms: live loop off (one-shot check) and `LiveLoop=%s`. Margin: `Engine.ScoreCall` with the arm's call mean before the utterance.\n\n", len(all), nCalls, c.calls, mode)
+		"Arms: live loop off (one-shot check%s) and `LiveLoop=%s`. Margin: `Engine.ScoreCall` with the arm's call mean before the utterance.\n\n", len(all), nCalls, c.calls, carriedNote(c), mode)
 	b.WriteString("| split | utterances | understood flags flipped (→ rejected / → accepted) | transcripts changed | right skill, off → " + mode.String() + " | new skill answer, real / synthetic | margin shift > 1 / > 2 / max |\n|---|---:|---|---:|---|---|---|\n")
 	for _, pos := range []string{"first", "later"} {
 		for _, split := range []string{"calibration", "test"} {
@@ -356,4 +356,11 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 	s := append([]time.Duration(nil), ds...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[min(len(s)-1, int(math.Ceil(q*float64(len(s))))-1)]
+}
+
+func carriedNote(c config) string {
+	if c.callsCarried {
+		return ", as before: `CarriedCheck`"
+	}
+	return ""
 }
