@@ -96,12 +96,15 @@ func runCalls(c config, jobs []job) error {
 	if err != nil {
 		return err
 	}
-	off, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: sphinx.LiveLoopOff, BandCheck: c.bandCheck, CarriedCheck: c.callsCarried})
+	if hf := c.callsHistoryFree; hf != "" && hf != "mode" && hf != "both" {
+		return fmt.Errorf("-calls-history-free %q: want \"\", mode or both", hf)
+	}
+	off, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: sphinx.LiveLoopOff, BandCheck: c.bandCheck, HistoryFree: c.callsHistoryFree == "both"})
 	if err != nil {
 		return err
 	}
 	defer off.Close()
-	live, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: mode, BandCheck: c.bandCheck})
+	live, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: mode, BandCheck: c.bandCheck, HistoryFree: c.callsHistoryFree != ""})
 	if err != nil {
 		return err
 	}
@@ -285,7 +288,7 @@ func callsReport(all []callUtt, c config, mode sphinx.LiveLoopMode, nCalls int, 
 	fmt.Fprintf(&b, "Call evaluation, %s on %s (%d cores), %s: `go run ./cmd/stt-eval -calls %d -calls-mode %s` (paced sets: %s, turn ended %s after the last loud frame); took %s.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), benchmd.CPUModel(), runtime.NumCPU(), runtime.Version(), c.calls, mode, c.callsPace, c.callsEndpoint, took.Round(time.Second))
 	fmt.Fprintf(&b, "%d utterances in %d calls (one voice or speaker, up to %d utterances, one stt.Adaptation per arm). "+
-		"Arms: live loop off (one-shot check%s) and `LiveLoop=%s`. Margin: `Engine.ScoreCall` with the arm's call mean before the utterance.\n\n", len(all), nCalls, c.calls, carriedNote(c), mode)
+		"Arms: live loop off (one-shot check) and `LiveLoop=%s`%s. Margin: `Engine.ScoreCall` with the arm's call mean before the utterance.\n\n", len(all), nCalls, c.calls, mode, historyFreeNote(c))
 	b.WriteString("| split | utterances | understood flags flipped (→ rejected / → accepted) | transcripts changed | right skill, off → " + mode.String() + " | new skill answer, real / synthetic | margin shift > 1 / > 2 / max |\n|---|---:|---|---:|---|---|---|\n")
 	for _, pos := range []string{"first", "later"} {
 		for _, split := range []string{"calibration", "test"} {
@@ -358,9 +361,12 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 	return s[min(len(s)-1, int(math.Ceil(q*float64(len(s))))-1)]
 }
 
-func carriedNote(c config) string {
-	if c.callsCarried {
-		return ", as before: `CarriedCheck`"
+func historyFreeNote(c config) string {
+	switch c.callsHistoryFree {
+	case "mode":
+		return " with `HistoryFree`"
+	case "both":
+		return ", both with `HistoryFree`"
 	}
 	return ""
 }

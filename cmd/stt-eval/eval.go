@@ -26,7 +26,7 @@ type config struct {
 	liveLoop            string // sphinx Options.LiveLoop on the rejecting engine
 	calls               int    // > 0: the call evaluation, calls of this many utterances (calls.go)
 	callsMode           string // the live loop mode compared with off there
-	callsCarried        bool   // the off arm with sphinx Options.CarriedCheck
+	callsHistoryFree    string // the arms with sphinx Options.HistoryFree: "", "mode", "both"
 	callsPace           string // sets played in real time there, comma-separated
 	callsEndpoint       time.Duration
 	bandCheck           bool // the "now" engine with Options.BandCheck

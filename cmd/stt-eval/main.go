@@ -62,7 +62,7 @@ func main() {
 	flag.StringVar(&c.liveLoop, "live-loop", "", "when the rejecting recogniser feeds its phone loop while the audio arrives (sphinx Options.LiveLoop: off, later, always; empty: the default); the fit is on its scores")
 	flag.IntVar(&c.calls, "calls", 0, "instead: decode each voice's or speaker's utterances as calls of this many, live loop off against -calls-mode, and print the comparison")
 	flag.StringVar(&c.callsMode, "calls-mode", "later", "the live loop mode -calls compares with off")
-	flag.BoolVar(&c.callsCarried, "calls-carried", false, "with -calls: the off arm runs the check as before it was made a function of the audio and the call's mean (stt/sphinx Options.CarriedCheck)")
+	flag.StringVar(&c.callsHistoryFree, "calls-history-free", "", `with -calls: the arms whose check is a function of the audio and the call alone (stt/sphinx Options.HistoryFree): "" none, "mode" the -calls-mode arm, "both"`)
 	flag.StringVar(&c.callsPace, "calls-pace", "real", "with -calls: the sets played in real time, whose Finish times are reported (comma-separated: real, fsdd, fsdd1, espeak, espeak8k, festival)")
 	flag.DurationVar(&c.callsEndpoint, "calls-endpoint", 260*time.Millisecond, "with -calls: a paced turn ends this long after its last loud frame (at least 160 ms: the audio the final passes decode)")
 	flag.StringVar(&c.only, "only", "", `"digits": only the FSDD strings and the testdata recordings, the digit figures printed (BENCHMARKS.md untouched)`)

@@ -11,11 +11,12 @@ import (
 // audio (check). The two passes do not depend on each other: with a spare
 // decoder free, the grammar pass runs on it while the stream's decoder
 // runs the loop, so the final costs the longer of the two (the loop, ~3x
-// the grammar's) rather than their sum. Every pass starts from a noise
-// level and a mean set from the audio and the call (decoder.start,
-// primeFor), so which decoder runs which pass, and what it heard before,
-// does not change the verdict (Options.CarriedCheck: the noise level
-// carried, as before). Its result is kept for the utterance, so a second
+// the grammar's) rather than their sum. pocketsphinx carries the noise
+// level across utterances, so the loop stays on the stream's decoder,
+// after the live pass over the same audio, and the spare decoder first
+// hears the utterance's tail (grammarAside); with Options.HistoryFree every
+// pass starts from a noise level and a mean set from the audio and the
+// call instead (decoder.start, primeFor). Its result is kept for the utterance, so a second
 // grammar pass over the same audio (noDigitsPass) reuses it. With
 // Options.LiveLoop the spare decoder runs the loop instead, fed during the
 // turn (loopfeed.go), and the grammar pass runs on the stream's decoder.
@@ -142,13 +143,13 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 	return g.words, grammarConfidence(g.score, g.frames), v, nil
 }
 
-// loopPass runs the phone loop over audio on the stream's decoder. On a
-// call's later utterances it is fed as the live loop feeds it (fedLoop: 20
+// loopPass runs the phone loop over audio on the stream's decoder. Under
+// Options.HistoryFree, on a call's later utterances it is fed as the live loop feeds it (fedLoop: 20
 // ms pieces at the call's mean), so the check decides the same whether its
 // loop was fed live or not; pocketsphinx's silence-frame dropping keeps a
 // few frames fewer in pieces than in one call.
 func (s *stream) loopPass(ctx context.Context, audio []int16) (*loopMemo, error) {
-	if s.cmn != nil && !s.eng.opt.CarriedCheck {
+	if s.cmn != nil && s.eng.opt.HistoryFree {
 		if err := s.ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -183,8 +184,8 @@ func grammarOn(d *decoder, search string, audio []int16, cmn []float32, noise []
 }
 
 // primeSamples: the tail of an utterance its passes learn the noise level
-// from (decoder.start), the closing quiet; with Options.CarriedCheck what a
-// spare decoder hears before its grammar pass.
+// from under Options.HistoryFree (decoder.start), the closing quiet;
+// otherwise what a spare decoder hears before its grammar pass.
 const primeSamples = stt.SampleRate / 2
 
 // primeFor is the audio a pass over audio learns the noise level from:
@@ -198,8 +199,8 @@ func primeFor(noise, audio []int16) []int16 {
 }
 
 // grammarAside is grammarOn on a spare decoder. With the noise estimate
-// carried (Options.CarriedCheck) it is primed with the tail of the audio
-// first; otherwise start sets it anyway.
+// carried (not Options.HistoryFree) it is primed with the tail of the
+// audio first; otherwise start sets it anyway.
 func grammarAside(d *decoder, search string, audio []int16, cmn []float32, noise []int16) (gramResult, error) {
 	if d.carryNoise {
 		tail := audio[max(0, len(audio)-primeSamples):]

@@ -151,7 +151,7 @@ type decoder struct {
 	search      string
 	inUtt       bool
 	// carryNoise keeps the frontend's noise estimate across utterances
-	// in start too (Options.CarriedCheck).
+	// in start too (unless Options.HistoryFree).
 	carryNoise bool
 	// cmnInit is the model's initial cepstral mean (feat.params -cmninit):
 	// where every call's first utterance starts.
@@ -183,7 +183,7 @@ func newDecoder(o Options) (*decoder, error) {
 	if ps == nil {
 		return nil, fmt.Errorf("%w: ps_init failed (hmm %s, lm %s, dict %s)", ErrUnavailable, o.HMM, o.LM, o.Dict)
 	}
-	d := &decoder{ps: ps, search: searchLM, carryNoise: o.CarriedCheck}
+	d := &decoder{ps: ps, search: searchLM, carryNoise: !o.HistoryFree}
 	d.cmnInit = d.cmnMean()
 	fail := func(format string, a ...any) (*decoder, error) {
 		C.ps_free(ps)
@@ -248,8 +248,9 @@ func newDecoder(o Options) (*decoder, error) {
 	return d, nil
 }
 
-// start begins an utterance with the named search, what the frontend
-// carries across utterances set first (dx_fresh): sphinxbase's noise
+// start begins an utterance with the named search. Under
+// Options.HistoryFree what the frontend carries across utterances is set
+// first (dx_fresh): sphinxbase's noise
 // removal and silence-frame dropping otherwise start from the level of
 // whatever the decoder heard before, and a pass fed in pieces from its
 // last frames. The noise level is learnt from prime (primeFor). With the

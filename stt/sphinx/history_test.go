@@ -12,8 +12,8 @@ import (
 // different things before (loud speech fed live; quiet noise), gives the
 // same words, path score and frames, bit for bit, for the grammar and the
 // phone loop, in one piece (batch CMN or the call's mean) and fed in 20 ms
-// pieces (fedLoop). With the noise estimate carried (Options.CarriedCheck)
-// the loud history moved the grammar's score.
+// pieces (fedLoop), under Options.HistoryFree. Without it the loud history
+// moves the grammar's score.
 func TestCheckIndependentOfHistory(t *testing.T) {
 	requireTools(t, true)
 	pcm := speak(t, "en-us", "what time is it")
@@ -66,7 +66,7 @@ func TestCheckIndependentOfHistory(t *testing.T) {
 		return out
 	}
 	names := []string{"grammar, batch CMN", "loop, batch CMN", "grammar, call mean", "loop, call mean", "loop fed in 20 ms pieces"}
-	got := score(Options{}.withDefaults())
+	got := score(Options{HistoryFree: true}.withDefaults())
 	for i, name := range names {
 		if got[0][i] != got[1][i] {
 			t.Errorf("%s: after loud speech %+v, after quiet noise %+v", name, got[0][i], got[1][i])
@@ -78,14 +78,14 @@ func TestCheckIndependentOfHistory(t *testing.T) {
 	one, fed := got[0][3], got[0][4]
 	t.Logf("loop at the call mean: one piece %d frames, path %.2f/frame; 20 ms pieces %d frames, %.2f/frame",
 		one.frames, perFrame(one.path, one.frames), fed.frames, perFrame(fed.path, fed.frames))
-	old := score(Options{CarriedCheck: true}.withDefaults())
+	old := score(Options{}.withDefaults())
 	if !slices.ContainsFunc([]int{0, 2}, func(i int) bool { return old[0][i] != old[1][i] }) {
-		t.Errorf("with the noise level carried the history did not move the grammar's score (%+v, %+v): the test cannot tell", old[0][0], old[1][0])
+		t.Errorf("without HistoryFree the history did not move the grammar's score (%+v, %+v): the test cannot tell", old[0][0], old[1][0])
 	}
 }
 
-// TestLiveLoopLaterDecidesAsOff: on a call's later utterances the one-shot
-// check feeds its loop as the live loop does, so LiveLoopOff and
+// TestLiveLoopLaterDecidesAsOff: under Options.HistoryFree, on a call's
+// later utterances the one-shot check feeds its loop as the live loop does, so LiveLoopOff and
 // LiveLoopLater give the same results with the same confidence, and the
 // calls learn the same mean, bit for bit; only the timing differs.
 func TestLiveLoopLaterDecidesAsOff(t *testing.T) {
@@ -96,8 +96,8 @@ func TestLiveLoopLaterDecidesAsOff(t *testing.T) {
 		{"librivox 0880", librivoxSentence(t)},
 		{"en-us+f2 what is twelve times seven", speak(t, "en-us+f2", "what is twelve times seven")},
 	}
-	off := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopOff})
-	later := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopLater})
+	off := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopOff, HistoryFree: true})
+	later := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopLater, HistoryFree: true})
 	adaptA, adaptB := &stt.Adaptation{}, &stt.Adaptation{}
 	for i, u := range utts {
 		want := decodeWith(t, off, adaptA, u.pcm)

@@ -361,12 +361,12 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 			// utterance folded into the call's.
 			st := loadCall(s.adapt)
 			st.cmn = s.dec.cmnMean()
-			if s.gramMean != nil && !s.eng.opt.CarriedCheck {
+			if s.gramMean != nil && s.eng.opt.HistoryFree {
 				// The grammar pass's, wherever it ran: the passes after
 				// it differ between the check's ways of running.
 				st.cmn = s.gramMean
 			}
-			if !s.eng.opt.CarriedCheck {
+			if s.eng.opt.HistoryFree {
 				// The closing quiet the next utterance's passes learn the
 				// noise level from.
 				ga := s.grammarAudio()
