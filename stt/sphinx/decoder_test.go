@@ -2,6 +2,7 @@ package sphinx
 
 import (
 	"math"
+	"os"
 	"testing"
 
 	"github.com/duplex-ai/duplex/internal/testtier"
@@ -56,6 +57,31 @@ func TestFullPassIndependentOfHistory(t *testing.T) {
 		if gotHyp != wantHyp || math.Abs(float64(gotScore-wantScore)) > 0.005*math.Abs(float64(wantScore)) {
 			t.Errorf("%s pass after a live utterance: %q (score %d); on a fresh decoder: %q (score %d)",
 				search, gotHyp, gotScore, wantHyp, wantScore)
+		}
+	}
+}
+
+// BenchmarkStartPrimed: what a pass's start costs under
+// Options.HistoryFree, the noise level learnt from half a second of quiet.
+func BenchmarkStartPrimed(b *testing.B) {
+	if _, err := os.Stat(DefaultHMM); err != nil {
+		b.Skip("pocketsphinx-en-us model missing")
+	}
+	d, err := newDecoder(Options{HistoryFree: true}.withDefaults())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.free()
+	prime := make([]int16, primeSamples)
+	for i := range prime {
+		prime[i] = int16(i*7919%61) - 30
+	}
+	for b.Loop() {
+		if err := d.start(searchGrammar, prime); err != nil {
+			b.Fatal(err)
+		}
+		if err := d.end(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
