@@ -260,9 +260,8 @@ func (d *decoder) start(search string, prime []int16) error {
 	return d.begin(search, d.carryNoise, prime)
 }
 
-// startLive is start keeping the noise estimate: for the passes fed while
-// the audio arrives, whose noise level follows the call (the partials, the
-// streaming general-LM pass).
+// startLive is start keeping the noise estimate: for the live pass fed
+// while the audio arrives (the partials), whose noise level follows the call.
 func (d *decoder) startLive(search string) error { return d.begin(search, true, nil) }
 
 // primeFrames: the noise estimate starts at 1/20 of the first frame's power

@@ -30,8 +30,9 @@ const lmStartAfter = stt.SampleRate
 // lmStream feeds it in 20 ms frames, with live CMN from the call's mean
 // (nil: see lmStartAfter).
 type lmStream struct {
-	pool *pool
-	cmn  []float32
+	pool  *pool
+	cmn   []float32
+	noise []int16 // the call's closing quiet (primeFor)
 	// onPartial is the stream's: it hears this pass's partials (PartialLM).
 	onPartial *atomic.Pointer[func(src stt.PartialSource, text string, samples int)]
 
@@ -53,11 +54,12 @@ type lmStream struct {
 	res   stt.Result
 }
 
-func newLMStream(p *pool, cmn []float32, onPartial *atomic.Pointer[func(stt.PartialSource, string, int)], mark func(string, ...any)) *lmStream {
+func newLMStream(p *pool, cmn []float32, noise []int16, onPartial *atomic.Pointer[func(stt.PartialSource, string, int)], mark func(string, ...any)) *lmStream {
 	l := &lmStream{
 		mark:      mark,
 		pool:      p,
 		cmn:       cmn,
+		noise:     noise,
 		onPartial: onPartial,
 		wake:      make(chan struct{}, 1),
 		abort:     make(chan struct{}),
@@ -115,13 +117,21 @@ func (l *lmStream) run() {
 		return
 	}
 	l.dec = d
+	// Under Options.HistoryFree the pass learns its noise level from the
+	// call's closing quiet, else from the audio the mean is learnt from.
+	prime := l.noise
+	if prime == nil {
+		l.mu.Lock()
+		prime = l.avail[:min(len(l.avail), lmStartAfter)]
+		l.mu.Unlock()
+	}
 	if l.cmn == nil {
-		if l.cmn, l.err = l.prefixMean(); l.err != nil {
+		if l.cmn, l.err = l.prefixMean(prime); l.err != nil {
 			return
 		}
 	}
 	d.setCMNMean(l.cmn)
-	if l.err = d.startLive(searchLM); l.err != nil {
+	if l.err = d.start(searchLM, prime); l.err != nil {
 		return
 	}
 	for {
@@ -176,12 +186,12 @@ func (l *lmStream) partial() {
 
 // prefixMean returns the cepstral mean of the first lmStartAfter of the
 // audio (or all of it, if shorter).
-func (l *lmStream) prefixMean() ([]float32, error) {
+func (l *lmStream) prefixMean(prime []int16) ([]float32, error) {
 	l.mu.Lock()
 	avail := l.avail
 	l.mu.Unlock()
 	d := l.dec
-	err := d.startLive(searchPhones)
+	err := d.start(searchPhones, prime)
 	if err == nil {
 		err = d.processFull(avail[:min(len(avail), lmStartAfter)], nil)
 	}

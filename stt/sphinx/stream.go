@@ -147,7 +147,7 @@ func newStream(ctx context.Context, e *Engine, d *decoder, adapt *stt.Adaptation
 	empty := ""
 	s.partial.Store(&empty)
 	if e.lmPool != nil && d.hasGrammar {
-		s.lm = newLMStream(e.lmPool, cmn, &s.onPartial, s.mark)
+		s.lm = newLMStream(e.lmPool, cmn, call.noise, &s.onPartial, s.mark)
 	}
 	if e.opt.LiveLoop.liveLoop(cmn != nil) && !e.opt.NoRejection && d.hasGrammar && d.hasPhones {
 		s.lf = newLoopFeed(e.asidePool, cmn, call.noise, s.mark)
