@@ -42,8 +42,8 @@ static void dx_cmn_batch(ps_decoder_t *ps) { ps_get_feat(ps)->cmn = CMN_BATCH; }
 
 // dx_fresh sets what the frontend carries from utterance to utterance:
 // the noise estimate (noise removal, silence frames), learnt afresh from
-// reps runs of the frontend alone over prime (no search: ~0.1 ms per 10
-// ms), and the live feature buffer, zeroed: its last frames are the first
+// reps runs of the frontend alone over prime (no search: a few µs a
+// frame), and the live feature buffer, zeroed: its last frames are the first
 // frames' left context when an utterance fed in pieces starts with a piece
 // that yields no frame (feat_s2mfc2feat_live replicates the first frame
 // only on the first call with frames).
@@ -250,12 +250,11 @@ func newDecoder(o Options) (*decoder, error) {
 
 // start begins an utterance with the named search. Under
 // Options.HistoryFree what the frontend carries across utterances is set
-// first (dx_fresh): sphinxbase's noise
-// removal and silence-frame dropping otherwise start from the level of
-// whatever the decoder heard before, and a pass fed in pieces from its
-// last frames. The noise level is learnt from prime (primeFor). With the
-// mean set too (processFull, setCMNMean) the pass is a function of its
-// audio, mean and prime only.
+// first (dx_fresh): sphinxbase's noise removal and silence-frame dropping
+// otherwise start from the level of whatever the decoder heard before, and
+// a pass fed in pieces from its last frames. The noise level is learnt
+// from prime (primeFor). With the mean set too (processFull, setCMNMean)
+// the pass is a function of its audio, mean and prime only.
 func (d *decoder) start(search string, prime []int16) error {
 	return d.begin(search, d.carryNoise, prime)
 }
