@@ -111,10 +111,7 @@ func buildTurns(evs []timedEvent, speech, voiced []time.Time, bargeIn time.Time)
 			if !t.bySpeech || t.ended.IsZero() {
 				continue
 			}
-			if t.hasFinal || t.hasID {
-				break
-			}
-			if t.expired {
+			if t.hasFinal || t.hasID || t.expired {
 				break
 			}
 			target = t
