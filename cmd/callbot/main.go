@@ -58,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		text    = fs.String("text", "", "typed message sent as input.text once the events channel opens")
 		lead    = fs.Duration("lead", 500*time.Millisecond, "silence sent before the audio")
 		tail    = fs.Duration("tail", 3*time.Second, "how long to stay on the call after the audio, waiting for replies")
-		wait    = fs.Int("wait", 0, "end the tail early once this many replies have finished and gone quiet")
+		wait    = fs.Int("wait", 0, "end the tail early once this many replies have finished, the last after the script's audio, and gone quiet")
 		timeout = fs.Duration("timeout", 60*time.Second, "give up on the whole call after this long")
 		verbose = fs.Bool("v", false, "debug logging")
 
