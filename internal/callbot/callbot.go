@@ -552,7 +552,6 @@ func (c *call) sendAudio(done chan<- struct{}) {
 	defer signal()
 	pace := newFramePacer(clock.Real())
 	defer pace.Stop()
-	var start time.Time
 	for i := 0; ; {
 		due := pace.due()
 		for ; i < due; i++ {
@@ -566,15 +565,9 @@ func (c *call) sendAudio(done chan<- struct{}) {
 				signal()
 			}
 			if c.echo != nil {
-				// The microphone hears the room at the frame's capture
-				// time, however late the sender woke up to send it.
-				captured := time.Now()
-				if !start.IsZero() {
-					captured = start.Add(time.Duration(i+1) * media.FrameDuration)
-				}
 				c.mixed = append(c.mixed[:0], pcm...)
 				pcm = c.mixed
-				c.echo.pickUp(pcm, captured)
+				c.echo.pickUp(pcm, pace.captured(i))
 			}
 			payload, err := c.enc.Encode(pcm)
 			if err != nil {
@@ -587,7 +580,7 @@ func (c *call) sendAudio(done chan<- struct{}) {
 				return
 			}
 			if i == 0 {
-				start, c.t0 = at, at
+				c.t0 = at
 			}
 			c.framesSent++
 			if len(c.sent)+frameSamples <= maxReceivedSamples {

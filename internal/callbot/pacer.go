@@ -28,6 +28,12 @@ func (p *framePacer) due() int {
 	return int(p.clk.Now().Sub(p.origin)/media.FrameDuration) + 1
 }
 
+// captured is when frame i's 20 ms of microphone audio ends: the moment
+// it falls due, however late the sender wakes up to send it.
+func (p *framePacer) captured(i int) time.Time {
+	return p.origin.Add(time.Duration(i) * media.FrameDuration)
+}
+
 // C ticks every frame.
 func (p *framePacer) C() <-chan time.Time { return p.tick.C() }
 
