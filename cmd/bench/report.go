@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/duplex-ai/duplex/events"
+	"github.com/duplex-ai/duplex/vad/eval"
 )
 
 // Targets from the issue.
@@ -261,6 +262,16 @@ func (r *report) markdownR() string {
 				rec = nFSDD
 			}
 			p("| R: %s call (%d turns / %d recordings) | %d | %.0f ms | %.0f ms | %.0f ms |\n", src, turns[src], rec, n, q.P50, q.P95, q.Max)
+		}
+	}
+	tuning, heldOut := rr.fsddSplits()
+	for _, sp := range []struct {
+		name string
+		v    []float64
+	}{{"tuning speakers (" + strings.Join(eval.TrainFSDDSpeakers, ", ") + ")", tuning}, {"held-out speakers", heldOut}} {
+		if len(sp.v) > 0 {
+			q := nearestRank(sp.v)
+			p("| … fsdd, %s | %d | %.0f ms | %.0f ms | %.0f ms |\n", sp.name, len(sp.v), q.P50, q.P95, q.Max)
 		}
 	}
 	p("\nServer breakdown (`turn.metrics`, p50 / p95 ms; `speech` = speech_duration_ms, the utterance the VAD cut):\n\n")

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -685,4 +686,22 @@ func runR(ctx context.Context, base, fsddDir, librivoxDir string, verbose bool) 
 	}
 	r.took = time.Since(start)
 	return r, nil
+}
+
+// fsddSplits is each FSDD turn's latency by the split of its speaker: the
+// end-of-turn rules were chosen on eval.TrainFSDDSpeakers, so only the
+// other speakers' turns are held out.
+func (r *resultR) fsddSplits() (tuning, heldOut []float64) {
+	for _, row := range r.rows {
+		if row.clip < 0 || row.latency <= 0 || row.group != "fsdd" {
+			continue
+		}
+		speaker := strings.TrimPrefix(r.clips[row.clip].source, "fsdd:")
+		if slices.Contains(eval.TrainFSDDSpeakers, speaker) {
+			tuning = append(tuning, row.latency)
+		} else {
+			heldOut = append(heldOut, row.latency)
+		}
+	}
+	return tuning, heldOut
 }

@@ -78,3 +78,24 @@ func TestAlignDigitStrings(t *testing.T) {
 		t.Errorf("align: %v, want %v", got, want)
 	}
 }
+
+// R's FSDD turns are split by speaker: the end-of-turn rules were tuned on
+// eval.TrainFSDDSpeakers, the others are held out; unmatched turns, turns
+// with no latency and the librivox call count in neither.
+func TestRFSDDSplits(t *testing.T) {
+	r := &resultR{
+		clips: []realClip{{source: "fsdd:george"}, {source: "fsdd:nicolas"}, {source: "librivox:x"}, {source: "fsdd:jackson"}, {source: "fsdd:theo"}},
+		rows: []realRow{
+			{clip: 0, group: "fsdd", latency: 900},
+			{clip: 1, group: "fsdd", latency: 700},
+			{clip: 2, group: "librivox", latency: 400},
+			{clip: -1, group: "fsdd", latency: 300},
+			{clip: 3, group: "fsdd", latency: 0},
+			{clip: 4, group: "fsdd", latency: 800},
+		},
+	}
+	tuning, heldOut := r.fsddSplits()
+	if !slices.Equal(tuning, []float64{900}) || !slices.Equal(heldOut, []float64{700, 800}) {
+		t.Fatalf("tuning %v, held out %v; want [900] and [700 800]", tuning, heldOut)
+	}
+}
