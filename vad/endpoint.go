@@ -175,7 +175,33 @@ type EndpointOptions struct {
 	LongTurn           time.Duration
 	LongWait           time.Duration
 	LongSparesComplete bool
+	// Pitch reads the pitch contour of the last voiced 250 ms once a pause
+	// has lasted PitchAfter (vad/pitch.go): where it tells, a falling one
+	// takes −Fall and a level or rising one +Level in place of the energy
+	// cue. PitchRise is added to the wait after a rising one (a
+	// continuation rise, and a yes/no question's); PitchSparesLong lets a
+	// falling one end a long turn under LongWait. Any of the three turns
+	// the tracker on; each pause then costs one contour (BENCHMARKS.md).
+	Pitch           bool
+	PitchRise       time.Duration
+	PitchSparesLong bool
+	// PitchFallST and PitchRiseST are the semitone change over the final
+	// 250 ms that counts as falling or rising (zero: DefaultPitchFallST,
+	// DefaultPitchRiseST).
+	PitchFallST, PitchRiseST float64
 }
+
+// Defaults of the pitch cue (EndpointOptions.Pitch).
+const (
+	DefaultPitchFallST = 1.5
+	DefaultPitchRiseST = 1.5
+	// PitchAfter is the silence after which the contour is read: a gap
+	// shorter than it (a stop consonant) costs no contour, and no wait
+	// ends before the floor anyway.
+	PitchAfter = 40 * time.Millisecond
+)
+
+func (o EndpointOptions) pitchOn() bool { return o.Pitch || o.PitchRise > 0 || o.PitchSparesLong }
 
 func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
 	def := func(v *time.Duration, d time.Duration) {
@@ -226,6 +252,15 @@ func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
 	if o.FallDB == 0 {
 		o.FallDB = DefaultFallDB
 	}
+	if o.PitchFallST == 0 {
+		o.PitchFallST = DefaultPitchFallST
+	}
+	if o.PitchRiseST == 0 {
+		o.PitchRiseST = DefaultPitchRiseST
+	}
+	if o.PitchRise < 0 {
+		o.PitchRise = 0
+	}
 	if o.Ceiling < o.Floor {
 		return o, fmt.Errorf("%w: endpoint ceiling %v below floor %v", ErrOption, o.Ceiling, o.Floor)
 	}
@@ -253,6 +288,21 @@ type endpointer struct {
 	// paused since (NoDigitTurn).
 	digitTurn bool
 	runDigit  bool // a digit reading since the last pause, after a lone run
+	// pitch tracks the speech frames' F0 when a pitch cue is on (else
+	// nil); contour is its reading for the current pause once read.
+	pitch   *pitchTracker
+	contour Contour
+	pread   bool
+}
+
+// newEndpointer returns the decision for frames at rate Hz.
+func newEndpointer(opt EndpointOptions, rate int) *endpointer {
+	e := &endpointer{opt: opt}
+	if opt.pitchOn() {
+		e.pitch = new(pitchTracker)
+		e.pitch.init(rate)
+	}
+	return e
 }
 
 // notePause records a silence inside the turn that speech ended. A digit
@@ -287,6 +337,24 @@ func (e *endpointer) note(frame []int16, speech bool) {
 	}
 	e.n = min(e.n+1, contourFrames)
 	e.ready = false
+	if e.pitch != nil {
+		e.pitch.push(frame)
+		e.pread = false
+	}
+}
+
+// pitchContour is the pitch contour of the speech before the current
+// pause, read once the pause has lasted PitchAfter (ContourNone before,
+// or without a pitch cue).
+func (e *endpointer) pitchContour(silence time.Duration) Contour {
+	if e.pitch == nil || silence < PitchAfter {
+		return ContourNone
+	}
+	if !e.pread {
+		e.pread = true
+		e.contour = e.pitch.contour(e.opt.PitchFallST, e.opt.PitchRiseST)
+	}
+	return e.contour
 }
 
 // falling reports whether the last 100 ms of speech lies FallDB below the
@@ -326,8 +394,9 @@ func (e *endpointer) falling() bool {
 
 // wait is the silence that ends the turn now; short is whether the last run
 // was shorter than ShortRun, lone whether it was shorter than MaybeRun,
-// turn how long the turn has lasted so far (first speech to the last).
-func (e *endpointer) wait(short, lone bool, turn time.Duration) time.Duration {
+// turn how long the turn has lasted so far (first speech to the last),
+// silence how long the current pause has lasted (0 in speech).
+func (e *endpointer) wait(short, lone bool, turn, silence time.Duration) time.Duration {
 	o := &e.opt
 	w := o.Base
 	hint := e.hint.Class()
@@ -357,17 +426,26 @@ func (e *endpointer) wait(short, lone bool, turn time.Duration) time.Duration {
 	if digits {
 		w += o.Digits
 	}
-	if e.falling() {
+	pc := e.pitchContour(silence)
+	fall := e.falling()
+	if o.Pitch && pc != ContourNone {
+		fall = pc == ContourFalling
+	}
+	if fall {
 		w -= o.Fall
 	} else {
 		w += o.Level
+	}
+	if pc == ContourRising {
+		w += o.PitchRise
 	}
 	if digits {
 		w = e.paceHold(w)
 	} else if o.PauseHold > 0 && e.pauses > 0 && (hint != HintComplete || o.PauseHoldComplete) {
 		w = max(w, time.Duration(o.PauseHold*float64(e.pause)))
 	}
-	if o.LongTurn > 0 && turn >= o.LongTurn && (hint != HintComplete || !o.LongSparesComplete) {
+	if o.LongTurn > 0 && turn >= o.LongTurn && (hint != HintComplete || !o.LongSparesComplete) &&
+		(pc != ContourFalling || !o.PitchSparesLong) {
 		w = max(w, o.LongWait)
 	}
 	return min(max(w, o.Floor), o.Ceiling)
@@ -408,6 +486,10 @@ func (e *endpointer) paceHold(w time.Duration) time.Duration {
 
 func (e *endpointer) reset() {
 	e.n, e.pos, e.hint, e.ready = 0, 0, HintNone, false
+	if e.pitch != nil {
+		e.pitch.reset()
+		e.pread = false
+	}
 	e.pause, e.shortest, e.pauses, e.digitTurn, e.runDigit = 0, 0, 0, false, false
 }
 

@@ -121,7 +121,7 @@ func TestEndpointDigitsShortOnly(t *testing.T) {
 	e := endpointer{}
 	e.opt, _ = EndpointOptions{DigitsShortOnly: true}.withDefaults()
 	e.hint = HintDigits
-	long, short := e.wait(false, false, DefaultShortTurn), e.wait(true, true, DefaultShortTurn)
+	long, short := e.wait(false, false, DefaultShortTurn, 0), e.wait(true, true, DefaultShortTurn, 0)
 	if want := DefaultEndpointBase + DefaultEndpointLevel; long != want {
 		t.Errorf("after a long run: wait %v, want %v (no digit hold)", long, want)
 	}
@@ -129,7 +129,7 @@ func TestEndpointDigitsShortOnly(t *testing.T) {
 		t.Errorf("after a short run: wait %v, want the ceiling %v", short, DefaultEndpointCeiling)
 	}
 	e.opt.DigitsShortOnly = false
-	if w, want := e.wait(false, false, DefaultShortTurn), DefaultEndpointBase+DefaultEndpointDigits+DefaultEndpointLevel; w != want {
+	if w, want := e.wait(false, false, DefaultShortTurn, 0), DefaultEndpointBase+DefaultEndpointDigits+DefaultEndpointLevel; w != want {
 		t.Errorf("without DigitsShortOnly, after a long run: wait %v, want %v", w, want)
 	}
 }
@@ -184,7 +184,7 @@ func BenchmarkEndpointDecision(b *testing.B) {
 	var w time.Duration
 	for i := 0; b.Loop(); i++ {
 		e.note(frame, i%4 != 0)
-		w += e.wait(i%2 == 0, i%3 == 0, time.Duration(i%5)*800*ms)
+		w += e.wait(i%2 == 0, i%3 == 0, time.Duration(i%5)*800*ms, 0)
 	}
 	_ = w
 }
@@ -253,16 +253,16 @@ func TestEndpointPaceOnlyDigits(t *testing.T) {
 	e.opt, _ = EndpointOptions{PauseScale: 2, PauseFloor: 300 * ms}.withDefaults()
 	e.notePause(200 * ms)
 	e.hint = HintContinue
-	if w, want := e.wait(false, false, DefaultShortTurn), DefaultEndpointBase+DefaultEndpointContinue+DefaultEndpointLevel; w != want {
+	if w, want := e.wait(false, false, DefaultShortTurn, 0), DefaultEndpointBase+DefaultEndpointContinue+DefaultEndpointLevel; w != want {
 		t.Errorf("continue: wait %v, want %v", w, want)
 	}
 	e.hint = HintDigits
-	if w := e.wait(false, false, DefaultShortTurn); w != 400*ms {
+	if w := e.wait(false, false, DefaultShortTurn, 0); w != 400*ms {
 		t.Errorf("digits after a 200 ms pause: wait %v, want 400 ms", w)
 	}
 	e.reset()
 	e.hint = HintDigits
-	if w, want := e.wait(false, false, DefaultShortTurn), DefaultEndpointBase+DefaultEndpointDigits+DefaultEndpointLevel; w != want {
+	if w, want := e.wait(false, false, DefaultShortTurn, 0), DefaultEndpointBase+DefaultEndpointDigits+DefaultEndpointLevel; w != want {
 		t.Errorf("after reset: wait %v, want the whole hold %v", w, want)
 	}
 }
@@ -294,16 +294,16 @@ func TestEndpointPaceSpreadNeedsTwoPauses(t *testing.T) {
 	e := endpointer{hint: HintDigits}
 	e.opt, _ = EndpointOptions{PaceSpread: 1, PaceMargin: 100 * ms, PauseFloor: 300 * ms}.withDefaults()
 	e.notePause(200 * ms)
-	if w := e.wait(false, false, DefaultShortTurn); w != 500*ms {
+	if w := e.wait(false, false, DefaultShortTurn, 0); w != 500*ms {
 		t.Errorf("one 200 ms pause: wait %v, want 2.5 × 200 ms", w)
 	}
 	e.notePause(400 * ms) // longest 400, spread 200 over one interval: 400+200+100
-	if w := e.wait(false, false, DefaultShortTurn); w != 700*ms {
+	if w := e.wait(false, false, DefaultShortTurn, 0); w != 700*ms {
 		t.Errorf("200 and 400 ms pauses: wait %v, want 700 ms", w)
 	}
 	e.reset()
 	e.hint = HintDigits
-	if w, want := e.wait(false, false, DefaultShortTurn), DefaultEndpointBase+DefaultEndpointDigits+DefaultEndpointLevel; w != want {
+	if w, want := e.wait(false, false, DefaultShortTurn, 0), DefaultEndpointBase+DefaultEndpointDigits+DefaultEndpointLevel; w != want {
 		t.Errorf("after reset: wait %v, want the whole hold %v", w, want)
 	}
 }
@@ -331,30 +331,30 @@ func TestEndpointDigitTurn(t *testing.T) {
 	} {
 		e := endpointer{hint: c.first}
 		e.opt, _ = EndpointOptions{NoDigitTurn: c.off, PaceSpread: -1}.withDefaults()
-		e.wait(c.firstLone, c.firstLone, DefaultShortTurn)
+		e.wait(c.firstLone, c.firstLone, DefaultShortTurn, 0)
 		if c.pause {
 			e.notePause(300 * ms)
 		}
 		e.hint = HintComplete
-		w := e.wait(false, c.lone, DefaultShortTurn)
+		w := e.wait(false, c.lone, DefaultShortTurn, 0)
 		if held := w > complete; held != c.want {
 			t.Errorf("%s: wait %v, held %v, want held %v", c.name, w, held, c.want)
 		}
 	}
 	e := endpointer{hint: HintDigits}
 	e.opt, _ = EndpointOptions{DigitTurnUnpaused: true}.withDefaults()
-	e.wait(true, true, DefaultShortTurn)
+	e.wait(true, true, DefaultShortTurn, 0)
 	e.hint = HintComplete
-	if w := e.wait(false, true, DefaultShortTurn); w == complete {
+	if w := e.wait(false, true, DefaultShortTurn, 0); w == complete {
 		t.Errorf("DigitTurnUnpaused, no pause after the digit: wait %v, want the hold", w)
 	}
 	e = endpointer{hint: HintMaybeDigits}
 	e.opt, _ = EndpointOptions{}.withDefaults()
-	e.wait(true, true, DefaultShortTurn)
+	e.wait(true, true, DefaultShortTurn, 0)
 	e.notePause(300 * ms)
 	e.reset()
 	e.hint = HintComplete
-	if w := e.wait(false, true, DefaultShortTurn); w != complete {
+	if w := e.wait(false, true, DefaultShortTurn, 0); w != complete {
 		t.Errorf("a new turn: wait %v, want %v", w, complete)
 	}
 }

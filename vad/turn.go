@@ -308,7 +308,7 @@ func NewDetector(c Classifier, opt TurnOptions) (*Detector, error) {
 		d.ev = newEvidence(opt)
 	}
 	if opt.Endpointing != nil {
-		d.ep = &endpointer{opt: *opt.Endpointing}
+		d.ep = newEndpointer(*opt.Endpointing, opt.SampleRate)
 	}
 	d.frame = make([]int16, d.frameLen)
 	d.sampleNanos = float64(time.Second) / float64(opt.SampleRate)
@@ -486,7 +486,7 @@ func (d *Detector) step(frame []int16, at time.Duration) {
 			if m := d.ep.opt.MaybeRun; m > 0 {
 				lone = run < m
 			}
-			silence = d.ep.wait(short, lone, d.lastSpeech-d.uttStart)
+			silence = d.ep.wait(short, lone, d.lastSpeech-d.uttStart, end-d.lastSpeech)
 		} else {
 			silence = d.opt.MinSilence
 			if short {
