@@ -42,6 +42,7 @@ func main() {
 	strs := flag.Int("digit-strings", 0, "FSDD digit strings per speaker (0: the default 30; fewer for a quick look)")
 	flag.BoolVar(&verbose, "v", false, "print each item's recogniser partials")
 	flag.StringVar(&only, "only", "", "run only the settings whose name contains this (and fixed 300 ms, the baseline); for iterating")
+	flag.BoolVar(&tuningOnly, "tuning-only", false, "print the tuning split's tables only (choose there before reading held out); writes nothing")
 	flag.IntVar(&pacedStrings, "paced-strings", 15, "FSDD digit strings per speaker with the dialogue bench's 100–400 ms gaps (the pace set; 0: left out)")
 	flag.Parse()
 	if err := run(*out, *fsdd, *librivox, *real, *strs); err != nil {
@@ -152,6 +153,7 @@ func settings(rec, recLM, recSrv eval.PartialSource) []eval.TurnSetting {
 		s = append(s, c9Settings(rec, recSrv)...)
 		s = append(s, c10Settings(rec, recSrv)...)
 		s = append(s, c11Settings(rec, recSrv)...)
+		s = append(s, c12Settings(rec, recSrv)...)
 	}
 	return onlyNamed(s)
 }
@@ -447,6 +449,9 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 	real := func(it eval.TurnItem) bool { return it.Real }
 	synth := func(it eval.TurnItem) bool { return !it.Real }
 	for _, split := range []bool{false, true} {
+		if tuningOnly && !split {
+			continue
+		}
 		name := "held-out split (FSDD nicolas/theo, librivox 0890/0920/0930, espeak-ng en-gb + festival slt)"
 		if split {
 			name = "tuning split (FSDD george/jackson, librivox 0870/0880, espeak-ng en-us): the default base was chosen here"
@@ -473,6 +478,11 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 					pct(r.Cuts, r.Pauses), lat(rEnded), lat(rPaused), pct(sy.Cuts, sy.Pauses), lat(syEnded))
 			}
 		}
+	}
+	if tuningOnly {
+		b.WriteString(perSet(items, sets, true, condName, func(si, ci int) []eval.TurnOutcome { return res[key{si, ci}] }))
+		fmt.Print(b.String())
+		return nil
 	}
 	b.WriteString(verdict(items, sets, func(si, ci int) []eval.TurnOutcome { return res[key{si, ci}] }))
 	// Per set at the settings that matter, held out.
@@ -1074,6 +1084,61 @@ func c11Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 			s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, c11 long turn %d ms + complete, wait %d ms", b, t, w),
 				Recogniser: rec, RecogniserLM: recSrv, Opt: vad.TurnOptions{Endpointing: &vad.EndpointOptions{LongTurn: t * ms, LongWait: w * ms}}})
 		}
+	}
+	return s
+}
+
+var tuningOnly bool
+
+// perSet is the per-set table of the c12 rows and the default on one
+// split (tune: the tuning split).
+func perSet(items []eval.TurnItem, sets []eval.TurnSetting, tune bool, condName []string, res func(si, ci int) []eval.TurnOutcome) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n#### Per set, tuning split=%v, pitch rows\n\n", tune)
+	b.WriteString("| setting | noise | set | items | cut-off (pauses) | split items | latency p50/p95 |\n|---|---|---|---:|---:|---:|---:|\n")
+	for si, s := range sets {
+		if !strings.Contains(s.Name, " c12 ") {
+			continue
+		}
+		for ci := range condName {
+			for _, set := range setNames(items) {
+				t := eval.Summarise(items, res(si, ci), func(it eval.TurnItem) bool { return it.Tune == tune && it.Set == set })
+				n := t.Ended + t.Paused
+				fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s | %s |\n", s.Name, condName[ci], set, n,
+					pct(t.Cuts, t.Pauses), pct(t.Split, n), lat(t))
+			}
+		}
+	}
+	return b.String()
+}
+
+// c12Settings: the pitch contour (EndpointOptions.Pitch, PitchRise,
+// PitchSparesLong) against the default, which reads the energy contour
+// only.
+func c12Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
+	b := vad.DefaultEndpointBase.Milliseconds()
+	var s []eval.TurnSetting
+	for _, v := range []struct {
+		name string
+		opt  vad.EndpointOptions
+	}{
+		{"before (energy contour only)", vad.EndpointOptions{}},
+		{"pitch cue, fall 1.5 st", vad.EndpointOptions{Pitch: true}},
+		{"pitch cue, fall 1 st", vad.EndpointOptions{Pitch: true, PitchFallST: 1}},
+		{"pitch cue, fall 2.5 st", vad.EndpointOptions{Pitch: true, PitchFallST: 2.5}},
+		{"rise hold 200 ms, rise 1.5 st", vad.EndpointOptions{PitchRise: 200 * ms}},
+		{"rise hold 400 ms, rise 1.5 st", vad.EndpointOptions{PitchRise: 400 * ms}},
+		{"rise hold 400 ms, rise 1 st", vad.EndpointOptions{PitchRise: 400 * ms, PitchRiseST: 1}},
+		{"rise hold 400 ms, rise 2.5 st", vad.EndpointOptions{PitchRise: 400 * ms, PitchRiseST: 2.5}},
+		{"fall spares long turn, fall 1.5 st", vad.EndpointOptions{PitchSparesLong: true}},
+		{"fall spares long turn, fall 1 st", vad.EndpointOptions{PitchSparesLong: true, PitchFallST: 1}},
+		{"fall spares long turn, fall 2.5 st", vad.EndpointOptions{PitchSparesLong: true, PitchFallST: 2.5}},
+		{"pitch cue + fall spares long turn", vad.EndpointOptions{Pitch: true, PitchSparesLong: true}},
+		{"pitch cue + rise hold 400 ms", vad.EndpointOptions{Pitch: true, PitchRise: 400 * ms}},
+		{"all three, rise hold 400 ms", vad.EndpointOptions{Pitch: true, PitchRise: 400 * ms, PitchSparesLong: true}},
+	} {
+		s = append(s, eval.TurnSetting{Name: fmt.Sprintf("adaptive base %d ms + both partials, c12 %s", b, v.name),
+			Recogniser: rec, RecogniserLM: recSrv, Opt: vad.TurnOptions{Endpointing: &v.opt}})
 	}
 	return s
 }
