@@ -1,6 +1,9 @@
 package vad
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // The pitch tracker works on speech low-passed at pitchCutoff and decimated
 // to pitchRate; it keeps the last 500 ms of speech frames and computes the
@@ -42,6 +45,9 @@ const (
 )
 
 func (c Contour) String() string {
+	if c < ContourNone || c > ContourRising {
+		return fmt.Sprintf("Contour(%d)", int8(c))
+	}
 	return [...]string{"none", "falling", "level", "rising"}[c]
 }
 
