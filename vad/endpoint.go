@@ -175,8 +175,9 @@ type EndpointOptions struct {
 	LongTurn           time.Duration
 	LongWait           time.Duration
 	LongSparesComplete bool
-	// Pitch reads the pitch contour of the last voiced 250 ms once a pause
-	// has lasted PitchAfter (vad/pitch.go): where it tells, a falling one
+	// Pitch reads the pitch contour of the last smooth voiced run in the
+	// final 250 ms of speech once a pause has lasted PitchAfter
+	// (vad/pitch.go): where it tells, a falling one
 	// takes −Fall and a level or rising one +Level in place of the energy
 	// cue. PitchRise is added to the wait after a rising one (a
 	// continuation rise, and a yes/no question's); PitchSparesLong lets a
@@ -185,9 +186,9 @@ type EndpointOptions struct {
 	Pitch           bool
 	PitchRise       time.Duration
 	PitchSparesLong bool
-	// PitchFallST and PitchRiseST are the semitone change over the final
-	// 250 ms that counts as falling or rising (zero: DefaultPitchFallST,
-	// DefaultPitchRiseST).
+	// PitchFallST and PitchRiseST are the semitone change along that run's
+	// last 150 ms that counts as falling or rising (zero:
+	// DefaultPitchFallST, DefaultPitchRiseST).
 	PitchFallST, PitchRiseST float64
 }
 
