@@ -3,6 +3,8 @@ package vad
 import (
 	"fmt"
 	"math"
+
+	"github.com/duplex-ai/duplex/internal/dsp"
 )
 
 // The pitch tracker works on speech low-passed at pitchCutoff and decimated
@@ -180,7 +182,7 @@ func pitchOf(x []float32) (f0, en float32) {
 			el += n*n - o*o
 		}
 		y := x[lag : lag+pitchWin]
-		c := dot(w, y)
+		c := dsp.Dot(w, y)
 		if el > 0 {
 			r[lag] = c / float32(math.Sqrt(float64(e0*el)))
 		}
@@ -261,24 +263,7 @@ func (p *pitchTracker) contour(fallST, riseST float64) Contour {
 
 func abs32(x float32) float32 { return max(x, -x) }
 
-func energy(x []float32) float32 { return dot(x, x) }
-
-// dot is the inner product of a and b[:len(a)], four lanes at a time.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return s0 + s1 + s2 + s3
-}
+func energy(x []float32) float32 { return dsp.Dot(x, x) }
 
 // FinalContour is the pitch contour of the last 500 ms of pcm (speech at
 // rate Hz: 8, 16 or 48 kHz) as the adaptive end of turn reads it at a
