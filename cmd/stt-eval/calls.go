@@ -229,6 +229,7 @@ type callCounts struct {
 	skillReq, rightOff, rightLive    int
 	newSkillReal, newSkillSynth      int // a skill answer where the one-shot arm gave none
 	lostSkillReal                    int
+	offGrammar, quietOff, quietLive  int // outside the skills (and digit strings); of them with no skill answer per arm
 	shift1, shift2                   int // |margin shift| > 1, > 2
 	maxShift                         float64
 }
@@ -259,6 +260,13 @@ func countCalls(us []callUtt) callCounts {
 		}
 		if u.skill == "none" || u.skill == "digits" {
 			offA, liveA := skillAnswer(u.off.r), skillAnswer(u.live.r)
+			c.offGrammar++
+			if !offA {
+				c.quietOff++
+			}
+			if !liveA {
+				c.quietLive++
+			}
 			realVoice := u.set == "real" || u.set == "fsdd" || u.set == "fsdd1"
 			switch {
 			case liveA && !offA && realVoice:
@@ -289,7 +297,7 @@ func callsReport(all []callUtt, c config, mode sphinx.LiveLoopMode, nCalls int, 
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), benchmd.CPUModel(), runtime.NumCPU(), runtime.Version(), c.calls, mode, c.callsPace, c.callsEndpoint, took.Round(time.Second))
 	fmt.Fprintf(&b, "%d utterances in %d calls (one voice or speaker, up to %d utterances, one stt.Adaptation per arm). "+
 		"Arms: live loop off (one-shot check) and `LiveLoop=%s`%s. Margin: `Engine.ScoreCall` with the arm's call mean before the utterance.\n\n", len(all), nCalls, c.calls, mode, historyFreeNote(c))
-	b.WriteString("| split | utterances | understood flags flipped (→ rejected / → accepted) | transcripts changed | right skill, off → " + mode.String() + " | new skill answer, real / synthetic | margin shift > 1 / > 2 / max |\n|---|---:|---|---:|---|---|---|\n")
+	b.WriteString("| split | utterances | understood flags flipped (→ rejected / → accepted) | transcripts changed | right skill, off → " + mode.String() + " | new skill answer, real / synthetic | off-grammar, no skill answer, off → " + mode.String() + " | margin shift > 1 / > 2 / max |\n|---|---:|---|---:|---|---|---|---|\n")
 	for _, pos := range []string{"first", "later"} {
 		for _, split := range []string{"calibration", "test"} {
 			var us []callUtt
@@ -299,9 +307,9 @@ func callsReport(all []callUtt, c config, mode sphinx.LiveLoopMode, nCalls int, 
 				}
 			}
 			k := countCalls(us)
-			fmt.Fprintf(&b, "| %s, %s utterances | %d | %d (%d / %d) | %d | %d → %d of %d | %d / %d | %d / %d / %.2f |\n",
+			fmt.Fprintf(&b, "| %s, %s utterances | %d | %d (%d / %d) | %d | %d → %d of %d | %d / %d | %d → %d of %d | %d / %d / %.2f |\n",
 				split, pos, k.n, k.flips, k.toRejected, k.toAccepted, k.textChanged, k.rightOff, k.rightLive, k.skillReq,
-				k.newSkillReal, k.newSkillSynth, k.shift1, k.shift2, k.maxShift)
+				k.newSkillReal, k.newSkillSynth, k.quietOff, k.quietLive, k.offGrammar, k.shift1, k.shift2, k.maxShift)
 		}
 	}
 	b.WriteString("\nBy set, later utterances, both splits:\n\n| set | utterances | flipped | right skill | new skill answer |\n|---|---:|---:|---|---:|\n")

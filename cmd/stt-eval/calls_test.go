@@ -38,8 +38,8 @@ func TestGroupCalls(t *testing.T) {
 	}
 }
 
-// TestCountCalls: flips, right skill, new skill answers and margin shifts
-// are counted per arm.
+// TestCountCalls: flips, right skill, new skill answers, off-grammar
+// utterances without a skill answer and margin shifts are counted per arm.
 func TestCountCalls(t *testing.T) {
 	u := func(set, skill, ref, offText string, offNU bool, liveText string, liveNU bool, mOff, mLive float64) callUtt {
 		c := callUtt{job: job{set: set, skill: skill, ref: ref}, pos: 1}
@@ -55,7 +55,7 @@ func TestCountCalls(t *testing.T) {
 		u("espeak", "none", "play some music", "play some music", true, "play some music", true, 0, 0),
 	})
 	if k.n != 3 || k.flips != 2 || k.toRejected != 1 || k.toAccepted != 1 || k.skillReq != 1 || k.rightOff != 1 || k.rightLive != 0 ||
-		k.newSkillReal != 1 || k.newSkillSynth != 0 || k.shift1 != 1 || k.shift2 != 1 || k.maxShift != 2.5 {
+		k.newSkillReal != 1 || k.newSkillSynth != 0 || k.offGrammar != 2 || k.quietOff != 2 || k.quietLive != 1 || k.shift1 != 1 || k.shift2 != 1 || k.maxShift != 2.5 {
 		t.Fatalf("counts %+v", k)
 	}
 	if q := quantile([]time.Duration{3, 1, 2, 4}, 0.5); q != 2 {
