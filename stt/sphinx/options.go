@@ -102,8 +102,8 @@ type Options struct {
 	// utterance the utterance's own tail), the one-shot loop on a call's
 	// later utterances is fed as the live loop feeds it, and the call's mean
 	// is the grammar pass's, so LiveLoopOff and LiveLoopLater decide the
-	// same. Default false: it moves ~5 verdicts in 100 against the default
-	// check (docs/stt-latency.md).
+	// same. Default false: on a call's first utterance it routes fewer
+	// skill requests right than the default check (docs/stt-latency.md).
 	HistoryFree bool
 
 	extraArgs []string // more pocketsphinx arguments (tests)
