@@ -99,12 +99,20 @@ func runCalls(c config, jobs []job) error {
 	if hf := c.callsHistoryFree; hf != "" && hf != "mode" && hf != "both" {
 		return fmt.Errorf("-calls-history-free %q: want \"\", mode or both", hf)
 	}
-	off, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: sphinx.LiveLoopOff, BandCheck: c.bandCheck, HistoryFree: c.callsHistoryFree == "both"})
+	// The history-free arms: on every pass (-calls-history-free-all) or
+	// on a call's later utterances only.
+	hf := func(on bool) sphinx.Options {
+		return sphinx.Options{HistoryFree: on && c.callsHistoryFreeAll, HistoryFreeLater: on && !c.callsHistoryFreeAll}
+	}
+	offOpt, liveOpt := hf(c.callsHistoryFree == "both"), hf(c.callsHistoryFree != "")
+	offOpt.PoolSize, offOpt.LiveLoop, offOpt.BandCheck = 2, sphinx.LiveLoopOff, c.bandCheck
+	liveOpt.PoolSize, liveOpt.LiveLoop, liveOpt.BandCheck = 2, mode, c.bandCheck
+	off, err := sphinx.NewEngine(offOpt)
 	if err != nil {
 		return err
 	}
 	defer off.Close()
-	live, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: mode, BandCheck: c.bandCheck, HistoryFree: c.callsHistoryFree != ""})
+	live, err := sphinx.NewEngine(liveOpt)
 	if err != nil {
 		return err
 	}
@@ -370,11 +378,15 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 }
 
 func historyFreeNote(c config) string {
+	opt := "`HistoryFreeLater`"
+	if c.callsHistoryFreeAll {
+		opt = "`HistoryFree`"
+	}
 	switch c.callsHistoryFree {
 	case "mode":
-		return " with `HistoryFree`"
+		return " with " + opt
 	case "both":
-		return ", both with `HistoryFree`"
+		return ", both with " + opt
 	}
 	return ""
 }

@@ -26,7 +26,8 @@ type config struct {
 	liveLoop            string // sphinx Options.LiveLoop on the rejecting engine
 	calls               int    // > 0: the call evaluation, calls of this many utterances (calls.go)
 	callsMode           string // the live loop mode compared with off there
-	callsHistoryFree    string // the arms with sphinx Options.HistoryFree: "", "mode", "both"
+	callsHistoryFree    string // the history-free arms: "", "mode", "both"
+	callsHistoryFreeAll bool   // they are sphinx Options.HistoryFree, else HistoryFreeLater
 	callsPace           string // sets played in real time there, comma-separated
 	callsEndpoint       time.Duration
 	bandCheck           bool // the "now" engine with Options.BandCheck

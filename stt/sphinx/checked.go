@@ -149,7 +149,7 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 // loop was fed live or not; pocketsphinx's silence-frame dropping keeps a
 // few frames fewer in pieces than in one call.
 func (s *stream) loopPass(ctx context.Context, audio []int16) (*loopMemo, error) {
-	if s.cmn != nil && s.eng.opt.HistoryFree {
+	if s.cmn != nil && s.eng.opt.freeOnLater() {
 		if err := s.ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -171,7 +171,7 @@ func gramOf(d *decoder) gramResult {
 // grammarOn decodes audio with search on d, as fullPass does on the
 // stream's decoder.
 func grammarOn(d *decoder, search string, audio []int16, cmn []float32, noise []int16) (gramResult, error) {
-	if err := d.start(search, primeFor(noise, audio)); err != nil {
+	if err := d.startCall(search, noise, primeFor(noise, audio)); err != nil {
 		return gramResult{}, err
 	}
 	if err := d.processFull(audio, cmn); err != nil {
@@ -200,9 +200,9 @@ func primeFor(noise, audio []int16) []int16 {
 
 // grammarAside is grammarOn on a spare decoder. With the noise estimate
 // carried (not Options.HistoryFree) it is primed with the tail of the
-// audio first; otherwise start sets it anyway.
+// audio first; otherwise (or with the call's noise prime) start sets it anyway.
 func grammarAside(d *decoder, search string, audio []int16, cmn []float32, noise []int16) (gramResult, error) {
-	if d.carryNoise {
+	if d.carryNoise && noise == nil {
 		tail := audio[max(0, len(audio)-primeSamples):]
 		if _, err := grammarOn(d, search, tail, cmn, nil); err != nil {
 			return gramResult{}, err

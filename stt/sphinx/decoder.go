@@ -259,6 +259,14 @@ func (d *decoder) start(search string, prime []int16) error {
 	return d.begin(search, d.carryNoise, prime)
 }
 
+// startCall is start for a pass of a call whose noise prime is noise
+// (callState.noise, kept under Options.HistoryFree and HistoryFreeLater):
+// with one the pass starts afresh from prime even where the decoder
+// carries its noise estimate, so a call's later utterances are history-free.
+func (d *decoder) startCall(search string, noise, prime []int16) error {
+	return d.begin(search, d.carryNoise && noise == nil, prime)
+}
+
 // startLive is start keeping the noise estimate: for the live pass fed
 // while the audio arrives (the partials), whose noise level follows the call.
 func (d *decoder) startLive(search string) error { return d.begin(search, true, nil) }

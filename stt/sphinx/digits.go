@@ -114,7 +114,7 @@ func (s *stream) passOn(ctx context.Context, search string, pcm []int16) ([]stri
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
-	if err := s.dec.start(search, primeFor(s.noise, pcm)); err != nil {
+	if err := s.dec.startCall(search, s.noise, primeFor(s.noise, pcm)); err != nil {
 		return nil, 0, err
 	}
 	if err := s.dec.processFull(pcm, s.cmn); err != nil {

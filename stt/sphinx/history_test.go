@@ -12,8 +12,10 @@ import (
 // different things before (loud speech fed live; quiet noise), gives the
 // same words, path score and frames, bit for bit, for the grammar and the
 // phone loop, in one piece (batch CMN or the call's mean) and fed in 20 ms
-// pieces (fedLoop), under Options.HistoryFree. Without it the loud history
-// moves the grammar's score.
+// pieces (fedLoop), under Options.HistoryFree, and under HistoryFreeLater
+// for a pass with the call's noise prime (a later utterance's). Without
+// them, or without the prime (a call's first utterance under
+// HistoryFreeLater), the loud history moves the grammar's score.
 func TestCheckIndependentOfHistory(t *testing.T) {
 	requireTools(t, true)
 	pcm := speak(t, "en-us", "what time is it")
@@ -31,7 +33,7 @@ func TestCheckIndependentOfHistory(t *testing.T) {
 		frames       int
 		carriedDiffs bool
 	}
-	score := func(o Options) [2][5]res {
+	score := func(o Options, noise []int16) [2][5]res {
 		var out [2][5]res
 		for k, hist := range [][]int16{loud, quiet} {
 			d := newTestDecoder(t, o)
@@ -51,13 +53,13 @@ func TestCheckIndependentOfHistory(t *testing.T) {
 				search string
 				cmn    []float32
 			}{{searchGrammar, nil}, {searchPhones, nil}, {searchGrammar, mean}, {searchPhones, mean}} {
-				if _, err := grammarOn(d, p.search, pcm, p.cmn, nil); err != nil {
+				if _, err := grammarOn(d, p.search, pcm, p.cmn, noise); err != nil {
 					t.Fatal(err)
 				}
 				hyp, path := d.hyp()
 				out[k][i] = res{hyp: hyp, path: path, frames: d.frames()}
 			}
-			m, err := fedLoop(d, pcm, mean, nil)
+			m, err := fedLoop(d, pcm, mean, noise)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,30 +68,44 @@ func TestCheckIndependentOfHistory(t *testing.T) {
 		return out
 	}
 	names := []string{"grammar, batch CMN", "loop, batch CMN", "grammar, call mean", "loop, call mean", "loop fed in 20 ms pieces"}
-	got := score(Options{HistoryFree: true}.withDefaults())
-	for i, name := range names {
-		if got[0][i] != got[1][i] {
-			t.Errorf("%s: after loud speech %+v, after quiet noise %+v", name, got[0][i], got[1][i])
+	callNoise := quiet[:primeSamples] // a previous utterance's closing quiet
+	for _, arm := range []struct {
+		name  string
+		o     Options
+		noise []int16
+	}{{"HistoryFree", Options{HistoryFree: true}, nil}, {"HistoryFreeLater, a later utterance", Options{HistoryFreeLater: true}, callNoise}} {
+		got := score(arm.o.withDefaults(), arm.noise)
+		for i, name := range names {
+			if got[0][i] != got[1][i] {
+				t.Errorf("%s, %s: after loud speech %+v, after quiet noise %+v", arm.name, name, got[0][i], got[1][i])
+			}
+			if got[0][i].frames == 0 {
+				t.Errorf("%s, %s: no frames decoded", arm.name, name)
+			}
 		}
-		if got[0][i].frames == 0 {
-			t.Errorf("%s: no frames decoded", name)
-		}
+		one, fed := got[0][3], got[0][4]
+		t.Logf("%s: loop at the call mean: one piece %d frames, path %.2f/frame; 20 ms pieces %d frames, %.2f/frame",
+			arm.name, one.frames, perFrame(one.path, one.frames), fed.frames, perFrame(fed.path, fed.frames))
 	}
-	one, fed := got[0][3], got[0][4]
-	t.Logf("loop at the call mean: one piece %d frames, path %.2f/frame; 20 ms pieces %d frames, %.2f/frame",
-		one.frames, perFrame(one.path, one.frames), fed.frames, perFrame(fed.path, fed.frames))
-	old := score(Options{}.withDefaults())
-	if !slices.ContainsFunc([]int{0, 2}, func(i int) bool { return old[0][i] != old[1][i] }) {
-		t.Errorf("without HistoryFree the history did not move the grammar's score (%+v, %+v): the test cannot tell", old[0][0], old[1][0])
+	for _, arm := range []struct {
+		name string
+		o    Options
+	}{{"the default", Options{}}, {"HistoryFreeLater, a first utterance", Options{HistoryFreeLater: true}}} {
+		old := score(arm.o.withDefaults(), nil)
+		if !slices.ContainsFunc([]int{0, 2}, func(i int) bool { return old[0][i] != old[1][i] }) {
+			t.Errorf("%s: the history did not move the grammar's score (%+v, %+v): the test cannot tell", arm.name, old[0][0], old[1][0])
+		}
 	}
 }
 
-// TestLiveLoopLaterDecidesAsOff: under Options.HistoryFree, on a call's
-// later utterances the one-shot check feeds its loop as the live loop
-// does, so LiveLoopOff and LiveLoopLater give the same results with the
-// same confidence (a rejected one's from the streaming general-LM pass,
-// set up the same way), and the calls learn the same mean, bit for bit;
-// only the timing differs.
+// TestLiveLoopLaterDecidesAsOff: under Options.HistoryFree or
+// HistoryFreeLater, on a call's later utterances the one-shot check feeds
+// its loop as the live loop does, so LiveLoopOff and LiveLoopLater give the
+// same results with the same confidence (a rejected one's from the
+// streaming general-LM pass, set up the same way), and the calls learn the
+// same mean, bit for bit; only the timing differs. Under HistoryFreeLater a
+// call's first utterance is checked as by the default engine (LiveLoopOff,
+// the noise carried), bit for bit, from the same decoder history.
 func TestLiveLoopLaterDecidesAsOff(t *testing.T) {
 	requireTools(t, true)
 	utts := []namedPCM{
@@ -98,22 +114,42 @@ func TestLiveLoopLaterDecidesAsOff(t *testing.T) {
 		{"librivox 0880", librivoxSentence(t)},
 		{"en-us+f2 what is twelve times seven", speak(t, "en-us+f2", "what is twelve times seven")},
 	}
-	off := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopOff, HistoryFree: true})
-	later := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopLater, HistoryFree: true})
-	adaptA, adaptB := &stt.Adaptation{}, &stt.Adaptation{}
-	for i, u := range utts {
-		want := decodeWith(t, off, adaptA, u.pcm)
-		got := decodeWith(t, later, adaptB, u.pcm)
-		if got.r.Text != want.r.Text || got.r.NotUnderstood != want.r.NotUnderstood || got.r.Confidence != want.r.Confidence {
-			t.Errorf("%s: later %q understood=%v conf %v; off %q understood=%v conf %v", u.name,
-				got.r.Text, !got.r.NotUnderstood, got.r.Confidence, want.r.Text, !want.r.NotUnderstood, want.r.Confidence)
-		}
-		if a, b := loadCall(adaptA).cmn, loadCall(adaptB).cmn; !slices.Equal(a, b) || a == nil {
-			t.Errorf("%s: the calls' means differ: off %v, later %v", u.name, a, b)
-		}
-		if wantFed := i > 0; (got.fed > 0) != wantFed || want.fed != 0 {
-			t.Errorf("%s: checks with a fed loop %d (later), %d (off); want fed %v and 0", u.name, got.fed, want.fed, wantFed)
-		}
-		t.Logf("%s → %q understood=%v", u.name, got.r.Text, !got.r.NotUnderstood)
+	same := func(a, b decoded) bool {
+		return a.r.Text == b.r.Text && a.r.NotUnderstood == b.r.NotUnderstood && a.r.Confidence == b.r.Confidence
+	}
+	for _, arm := range []struct {
+		name string
+		o    Options
+	}{{"HistoryFree", Options{HistoryFree: true}}, {"HistoryFreeLater", Options{HistoryFreeLater: true}}} {
+		t.Run(arm.name, func(t *testing.T) {
+			o := arm.o
+			o.PoolSize, o.LiveLoop = 1, LiveLoopOff
+			off := newTestEngine(t, o)
+			o.LiveLoop = LiveLoopLater
+			later := newTestEngine(t, o)
+			today := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopOff})
+			adaptA, adaptB := &stt.Adaptation{}, &stt.Adaptation{}
+			for i, u := range utts {
+				want := decodeWith(t, off, adaptA, u.pcm)
+				got := decodeWith(t, later, adaptB, u.pcm)
+				if !same(got, want) {
+					t.Errorf("%s: later %q understood=%v conf %v; off %q understood=%v conf %v", u.name,
+						got.r.Text, !got.r.NotUnderstood, got.r.Confidence, want.r.Text, !want.r.NotUnderstood, want.r.Confidence)
+				}
+				if a, b := loadCall(adaptA).cmn, loadCall(adaptB).cmn; !slices.Equal(a, b) || a == nil {
+					t.Errorf("%s: the calls' means differ: off %v, later %v", u.name, a, b)
+				}
+				if wantFed := i > 0; (got.fed > 0) != wantFed || want.fed != 0 {
+					t.Errorf("%s: checks with a fed loop %d (later), %d (off); want fed %v and 0", u.name, got.fed, want.fed, wantFed)
+				}
+				if i == 0 && arm.o.HistoryFreeLater {
+					if d := decodeWith(t, today, &stt.Adaptation{}, u.pcm); !same(d, want) {
+						t.Errorf("%s, a call's first: %q understood=%v conf %v; the default engine %q understood=%v conf %v", u.name,
+							want.r.Text, !want.r.NotUnderstood, want.r.Confidence, d.r.Text, !d.r.NotUnderstood, d.r.Confidence)
+					}
+				}
+				t.Logf("%s → %q understood=%v", u.name, got.r.Text, !got.r.NotUnderstood)
+			}
+		})
 	}
 }

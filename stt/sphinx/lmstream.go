@@ -117,8 +117,9 @@ func (l *lmStream) run() {
 		return
 	}
 	l.dec = d
-	// Under Options.HistoryFree the pass learns its noise level from the
-	// call's closing quiet, else from the audio the mean is learnt from.
+	// With the call's closing quiet (Options.HistoryFree, or
+	// HistoryFreeLater on a later utterance) the pass learns its noise
+	// level from it afresh, else from the audio the mean is learnt from.
 	prime := l.noise
 	if prime == nil {
 		l.mu.Lock()
@@ -131,7 +132,7 @@ func (l *lmStream) run() {
 		}
 	}
 	d.setCMNMean(l.cmn)
-	if l.err = d.start(searchLM, prime); l.err != nil {
+	if l.err = d.startCall(searchLM, l.noise, prime); l.err != nil {
 		return
 	}
 	for {

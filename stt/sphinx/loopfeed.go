@@ -163,7 +163,7 @@ func (l *loopFeed) feed(audio []int16) error {
 		if err != nil || !ok {
 			return err
 		}
-		if err := l.dec.start(searchPhones, primeFor(l.noise, audio)); err != nil {
+		if err := l.dec.startCall(searchPhones, l.noise, primeFor(l.noise, audio)); err != nil {
 			return err
 		}
 		l.mean, l.inUtt, l.fed = mean, true, 0

@@ -105,6 +105,11 @@ type Options struct {
 	// same. Default false: on a call's first utterance it routes fewer
 	// skill requests right than the default check (docs/stt-latency.md).
 	HistoryFree bool
+	// HistoryFreeLater is HistoryFree on a call's later utterances only
+	// (those with a mean from the call, which LiveLoopLater feeds live): a
+	// call's first utterance is checked as without it, the noise carried.
+	// LiveLoopOff and LiveLoopLater then decide the same on every utterance.
+	HistoryFreeLater bool
 
 	extraArgs []string // more pocketsphinx arguments (tests)
 }
@@ -168,6 +173,10 @@ func (m *LiveLoopMode) Set(s string) error {
 	}
 	return err
 }
+
+// freeOnLater: a call's later utterances are checked history-free (fedLoop,
+// the call's closing quiet and grammar mean kept for them).
+func (o Options) freeOnLater() bool { return o.HistoryFree || o.HistoryFreeLater }
 
 func (o Options) withDefaults() Options {
 	if o.HMM == "" {

@@ -85,7 +85,7 @@ func (e *Engine) ScoreCall(ctx context.Context, pcm []int16, withLM bool, adapt 
 	}
 	if d.hasPhones {
 		loop := pass
-		if e.opt.LiveLoop.liveLoop(s.cmn != nil) || s.cmn != nil && e.opt.HistoryFree {
+		if e.opt.LiveLoop.liveLoop(s.cmn != nil) || s.cmn != nil && e.opt.freeOnLater() {
 			// As a stream's check runs it (loopPass).
 			loop = func(_ string, audio []int16) (string, int32, time.Duration, error) {
 				t0 := time.Now()

@@ -361,12 +361,12 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 			// utterance folded into the call's.
 			st := loadCall(s.adapt)
 			st.cmn = s.dec.cmnMean()
-			if s.gramMean != nil && s.eng.opt.HistoryFree {
+			if s.gramMean != nil && s.eng.opt.freeOnLater() {
 				// The grammar pass's, wherever it ran: the passes after
 				// it differ between the check's ways of running.
 				st.cmn = s.gramMean
 			}
-			if s.eng.opt.HistoryFree {
+			if s.eng.opt.freeOnLater() {
 				// The closing quiet the next utterance's passes learn the
 				// noise level from.
 				ga := s.grammarAudio()
@@ -613,7 +613,7 @@ func (s *stream) fullPass(ctx context.Context, search string, audio []int16) err
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.dec.start(search, primeFor(s.noise, audio)); err != nil {
+	if err := s.dec.startCall(search, s.noise, primeFor(s.noise, audio)); err != nil {
 		return err
 	}
 	if err := s.dec.processFull(audio, s.cmn); err != nil {
