@@ -53,7 +53,7 @@ func buildEngines(ctx context.Context, cfg *config) (*engines, error) {
 	}()
 	switch cfg.stt {
 	case "sphinx":
-		s, err := sphinx.NewEngine(sphinx.Options{PoolSize: cfg.sttPool, LiveLoop: cfg.sttLiveLoop})
+		s, err := sphinx.NewEngine(sphinx.Options{PoolSize: cfg.sttPool, LiveLoop: cfg.sttLiveLoop, CarryHistory: cfg.sttCarryHistory})
 		if err != nil {
 			return nil, fmt.Errorf("-stt sphinx: %w", err)
 		}

@@ -37,19 +37,26 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestParseConfigEnv(t *testing.T) {
 	env := map[string]string{
-		"DUPLEX_ADDR":          "127.0.0.1:9999",
-		"DUPLEX_MAX_CALLS":     "7",
-		"DUPLEX_ICE_SERVER":    "stun:a:3478, stun:b:3478",
-		"DUPLEX_UDP_MUX_PORT":  "5000",
-		"DUPLEX_STT_LIVE_LOOP": "later",
+		"DUPLEX_ADDR":              "127.0.0.1:9999",
+		"DUPLEX_MAX_CALLS":         "7",
+		"DUPLEX_ICE_SERVER":        "stun:a:3478, stun:b:3478",
+		"DUPLEX_UDP_MUX_PORT":      "5000",
+		"DUPLEX_STT_LIVE_LOOP":     "off",
+		"DUPLEX_STT_CARRY_HISTORY": "true",
 	}
 	c, err := parseConfig([]string{"-max-calls", "9"}, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.addr != "127.0.0.1:9999" || c.maxCalls != 9 || c.udpMuxPort != 5000 || len(c.iceServers) != 2 || c.iceServers[1] != "stun:b:3478" ||
-		c.sttLiveLoop != sphinx.LiveLoopLater {
+		c.sttLiveLoop != sphinx.LiveLoopOff || !c.sttCarryHistory {
 		t.Fatalf("config %+v", c)
+	}
+	// The defaults: the check history-free on a call's later utterances,
+	// their loop fed live.
+	if c, err := parseConfig(nil, func(string) string { return "" }); err != nil || c.sttCarryHistory ||
+		c.sttLiveLoop != sphinx.LiveLoopDefault || sphinx.DefaultLiveLoop != sphinx.LiveLoopLater {
+		t.Fatalf("defaults: %+v %v", c, err)
 	}
 	c, err = parseConfig([]string{"-ice-server", "stun:c:1"}, func(k string) string { return env[k] })
 	if err != nil || len(c.iceServers) != 1 || c.iceServers[0] != "stun:c:1" {

@@ -96,15 +96,15 @@ func runCalls(c config, jobs []job) error {
 	if err != nil {
 		return err
 	}
-	if hf := c.callsHistoryFree; hf != "" && hf != "mode" && hf != "both" {
-		return fmt.Errorf("-calls-history-free %q: want \"\", mode or both", hf)
+	if hf := c.callsHistoryFree; hf != "none" && hf != "mode" && hf != "both" {
+		return fmt.Errorf("-calls-history-free %q: want both, mode or none", hf)
 	}
 	// The history-free arms: on every pass (-calls-history-free-all) or
-	// on a call's later utterances only.
+	// on a call's later utterances only (the default); the others carry.
 	hf := func(on bool) sphinx.Options {
-		return sphinx.Options{HistoryFree: on && c.callsHistoryFreeAll, HistoryFreeLater: on && !c.callsHistoryFreeAll}
+		return sphinx.Options{HistoryFree: on && c.callsHistoryFreeAll, CarryHistory: !on}
 	}
-	offOpt, liveOpt := hf(c.callsHistoryFree == "both"), hf(c.callsHistoryFree != "")
+	offOpt, liveOpt := hf(c.callsHistoryFree == "both"), hf(c.callsHistoryFree != "none")
 	offOpt.PoolSize, offOpt.LiveLoop, offOpt.BandCheck = 2, sphinx.LiveLoopOff, c.bandCheck
 	liveOpt.PoolSize, liveOpt.LiveLoop, liveOpt.BandCheck = 2, mode, c.bandCheck
 	off, err := sphinx.NewEngine(offOpt)
@@ -378,15 +378,15 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 }
 
 func historyFreeNote(c config) string {
-	opt := "`HistoryFreeLater`"
+	opt := "history-free on later utterances (the default)"
 	if c.callsHistoryFreeAll {
-		opt = "`HistoryFree`"
+		opt = "with `HistoryFree`"
 	}
 	switch c.callsHistoryFree {
 	case "mode":
-		return " with " + opt
+		return " " + opt + ", off with `CarryHistory`"
 	case "both":
-		return ", both with " + opt
+		return ", both " + opt
 	}
-	return ""
+	return ", both with `CarryHistory`"
 }

@@ -26,12 +26,13 @@ type config struct {
 	liveLoop            string // sphinx Options.LiveLoop on the rejecting engine
 	calls               int    // > 0: the call evaluation, calls of this many utterances (calls.go)
 	callsMode           string // the live loop mode compared with off there
-	callsHistoryFree    string // the history-free arms: "", "mode", "both"
-	callsHistoryFreeAll bool   // they are sphinx Options.HistoryFree, else HistoryFreeLater
+	callsHistoryFree    string // the history-free arms (the others sphinx Options.CarryHistory): "both", "mode", "none"
+	callsHistoryFreeAll bool   // they are sphinx Options.HistoryFree, else the default
 	callsPace           string // sets played in real time there, comma-separated
 	callsEndpoint       time.Duration
 	bandCheck           bool // the "now" engine with Options.BandCheck
 	bandDigits          bool // the "now" engine with Options.BandDigits
+	carryHistory        bool // the "now" engine with Options.CarryHistory
 }
 
 // Splits: the rejection thresholds are calibrated on calibVoices and the
@@ -79,7 +80,7 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
-	cur, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: mode, BandCheck: c.bandCheck, BandDigits: c.bandDigits})
+	cur, err := sphinx.NewEngine(sphinx.Options{PoolSize: 2, LiveLoop: mode, BandCheck: c.bandCheck, BandDigits: c.bandDigits, CarryHistory: c.carryHistory})
 	if err != nil {
 		return err
 	}
@@ -129,6 +130,9 @@ func run(c config) error {
 	}
 	if c.bandDigits {
 		report = "**Now** with Options.BandDigits on (`-band-digits`).\n\n" + report
+	}
+	if c.carryHistory {
+		report = "**Now** with Options.CarryHistory on (`-carry-history`).\n\n" + report
 	}
 	fmt.Print(report)
 	if c.out != "" {

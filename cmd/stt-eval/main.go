@@ -10,8 +10,8 @@
 // BENCHMARKS.md between the <!-- stt-eval:begin --> and
 // <!-- stt-eval:end --> markers.
 //
-//	go run ./cmd/stt-eval [-out BENCHMARKS.md] [-fsdd DIR] [-testdata DIR] [-seed N] [-v] [-only digits] [-live-loop MODE] [-band-check] [-band-digits]
-//	go run ./cmd/stt-eval -calls N [-calls-mode later] [-calls-pace real] [-fsdd DIR] [-v]
+//	go run ./cmd/stt-eval [-out BENCHMARKS.md] [-fsdd DIR] [-testdata DIR] [-seed N] [-v] [-only digits] [-live-loop MODE] [-band-check] [-band-digits] [-carry-history]
+//	go run ./cmd/stt-eval -calls N [-calls-mode later] [-calls-history-free both|mode|none] [-calls-history-free-all] [-calls-pace real] [-fsdd DIR] [-v]
 package main
 
 import (
@@ -62,7 +62,8 @@ func main() {
 	flag.StringVar(&c.liveLoop, "live-loop", "", "when the rejecting recogniser feeds its phone loop while the audio arrives (sphinx Options.LiveLoop: off, later, always; empty: the default); the fit is on its scores")
 	flag.IntVar(&c.calls, "calls", 0, "instead: decode each voice's or speaker's utterances as calls of this many, live loop off against -calls-mode, and print the comparison")
 	flag.StringVar(&c.callsMode, "calls-mode", "later", "the live loop mode -calls compares with off")
-	flag.StringVar(&c.callsHistoryFree, "calls-history-free", "", `with -calls: the arms whose check is a function of the audio and the call alone on a call's later utterances (stt/sphinx Options.HistoryFreeLater): "" none, "mode" the -calls-mode arm, "both"`)
+	flag.StringVar(&c.callsHistoryFree, "calls-history-free", "both", `with -calls: the arms whose check is a function of the audio and the call alone on a call's later utterances (the default; the others stt/sphinx Options.CarryHistory, the check before 2026-12-07): "both", "mode" the -calls-mode arm, "none"`)
+	flag.BoolVar(&c.carryHistory, "carry-history", false, "decode \"now\" with stt/sphinx Options.CarryHistory (the check before 2026-12-07: later utterances depend on what the pooled decoders heard before)")
 	flag.BoolVar(&c.callsHistoryFreeAll, "calls-history-free-all", false, "with -calls-history-free: those arms history-free on every utterance, a call's first too (stt/sphinx Options.HistoryFree)")
 	flag.StringVar(&c.callsPace, "calls-pace", "real", "with -calls: the sets played in real time, whose Finish times are reported (comma-separated: real, fsdd, fsdd1, espeak, espeak8k, festival)")
 	flag.DurationVar(&c.callsEndpoint, "calls-endpoint", 260*time.Millisecond, "with -calls: a paced turn ends this long after its last loud frame (at least 160 ms: the audio the final passes decode)")

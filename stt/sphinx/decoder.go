@@ -260,7 +260,7 @@ func (d *decoder) start(search string, prime []int16) error {
 }
 
 // startCall is start for a pass of a call whose noise prime is noise
-// (callState.noise, kept under Options.HistoryFree and HistoryFreeLater):
+// (callState.noise, kept unless Options.CarryHistory):
 // with one the pass starts afresh from prime even where the decoder
 // carries its noise estimate, so a call's later utterances are history-free.
 func (d *decoder) startCall(search string, noise, prime []int16) error {

@@ -12,10 +12,10 @@ import (
 // different things before (loud speech fed live; quiet noise), gives the
 // same words, path score and frames, bit for bit, for the grammar and the
 // phone loop, in one piece (batch CMN or the call's mean) and fed in 20 ms
-// pieces (fedLoop), under Options.HistoryFree, and under HistoryFreeLater
-// for a pass with the call's noise prime (a later utterance's). Without
-// them, or without the prime (a call's first utterance under
-// HistoryFreeLater), the loud history moves the grammar's score.
+// pieces (fedLoop), under Options.HistoryFree, and by default for a pass
+// with the call's noise prime (a later utterance's). With CarryHistory, or
+// without the prime (a call's first utterance by default), the loud
+// history moves the grammar's score.
 func TestCheckIndependentOfHistory(t *testing.T) {
 	requireTools(t, true)
 	pcm := speak(t, "en-us", "what time is it")
@@ -73,7 +73,7 @@ func TestCheckIndependentOfHistory(t *testing.T) {
 		name  string
 		o     Options
 		noise []int16
-	}{{"HistoryFree", Options{HistoryFree: true}, nil}, {"HistoryFreeLater, a later utterance", Options{HistoryFreeLater: true}, callNoise}} {
+	}{{"HistoryFree", Options{HistoryFree: true}, nil}, {"the default, a later utterance", Options{}, callNoise}} {
 		got := score(arm.o.withDefaults(), arm.noise)
 		for i, name := range names {
 			if got[0][i] != got[1][i] {
@@ -90,7 +90,7 @@ func TestCheckIndependentOfHistory(t *testing.T) {
 	for _, arm := range []struct {
 		name string
 		o    Options
-	}{{"the default", Options{}}, {"HistoryFreeLater, a first utterance", Options{HistoryFreeLater: true}}} {
+	}{{"CarryHistory", Options{CarryHistory: true}}, {"the default, a first utterance", Options{}}} {
 		old := score(arm.o.withDefaults(), nil)
 		if !slices.ContainsFunc([]int{0, 2}, func(i int) bool { return old[0][i] != old[1][i] }) {
 			t.Errorf("%s: the history did not move the grammar's score (%+v, %+v): the test cannot tell", arm.name, old[0][0], old[1][0])
@@ -98,14 +98,14 @@ func TestCheckIndependentOfHistory(t *testing.T) {
 	}
 }
 
-// TestLiveLoopLaterDecidesAsOff: under Options.HistoryFree or
-// HistoryFreeLater, on a call's later utterances the one-shot check feeds
+// TestLiveLoopLaterDecidesAsOff: by default (or under Options.HistoryFree),
+// on a call's later utterances the one-shot check feeds
 // its loop as the live loop does, so LiveLoopOff and LiveLoopLater give the
 // same results with the same confidence (a rejected one's from the
 // streaming general-LM pass, set up the same way), and the calls learn the
-// same mean, bit for bit; only the timing differs. Under HistoryFreeLater a
-// call's first utterance is checked as by the default engine (LiveLoopOff,
-// the noise carried), bit for bit, from the same decoder history.
+// same mean, bit for bit; only the timing differs. By default a call's
+// first utterance is checked as with CarryHistory and LiveLoopOff (the
+// default before 2026-12-07), bit for bit, from the same decoder history.
 func TestLiveLoopLaterDecidesAsOff(t *testing.T) {
 	requireTools(t, true)
 	utts := []namedPCM{
@@ -120,14 +120,14 @@ func TestLiveLoopLaterDecidesAsOff(t *testing.T) {
 	for _, arm := range []struct {
 		name string
 		o    Options
-	}{{"HistoryFree", Options{HistoryFree: true}}, {"HistoryFreeLater", Options{HistoryFreeLater: true}}} {
+	}{{"HistoryFree", Options{HistoryFree: true}}, {"default", Options{}}} {
 		t.Run(arm.name, func(t *testing.T) {
 			o := arm.o
 			o.PoolSize, o.LiveLoop = 1, LiveLoopOff
 			off := newTestEngine(t, o)
 			o.LiveLoop = LiveLoopLater
 			later := newTestEngine(t, o)
-			today := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopOff})
+			carried := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopOff, CarryHistory: true})
 			adaptA, adaptB := &stt.Adaptation{}, &stt.Adaptation{}
 			for i, u := range utts {
 				want := decodeWith(t, off, adaptA, u.pcm)
@@ -142,9 +142,9 @@ func TestLiveLoopLaterDecidesAsOff(t *testing.T) {
 				if wantFed := i > 0; (got.fed > 0) != wantFed || want.fed != 0 {
 					t.Errorf("%s: checks with a fed loop %d (later), %d (off); want fed %v and 0", u.name, got.fed, want.fed, wantFed)
 				}
-				if i == 0 && arm.o.HistoryFreeLater {
-					if d := decodeWith(t, today, &stt.Adaptation{}, u.pcm); !same(d, want) {
-						t.Errorf("%s, a call's first: %q understood=%v conf %v; the default engine %q understood=%v conf %v", u.name,
+				if i == 0 && !arm.o.HistoryFree {
+					if d := decodeWith(t, carried, &stt.Adaptation{}, u.pcm); !same(d, want) {
+						t.Errorf("%s, a call's first: %q understood=%v conf %v; with CarryHistory %q understood=%v conf %v", u.name,
 							want.r.Text, !want.r.NotUnderstood, want.r.Confidence, d.r.Text, !d.r.NotUnderstood, d.r.Confidence)
 					}
 				}

@@ -24,7 +24,7 @@ func TestLiveLoopSameResults(t *testing.T) {
 			utts = append(utts, namedPCM{f, recs[f]})
 		}
 	}
-	oneShot := newTestEngine(t, Options{PoolSize: 1})
+	oneShot := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopOff})
 	live := newTestEngine(t, Options{PoolSize: 1, LiveLoop: LiveLoopAlways})
 	adaptA, adaptB := &stt.Adaptation{}, &stt.Adaptation{}
 	for _, u := range utts {

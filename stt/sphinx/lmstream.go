@@ -117,8 +117,8 @@ func (l *lmStream) run() {
 		return
 	}
 	l.dec = d
-	// With the call's closing quiet (Options.HistoryFree, or
-	// HistoryFreeLater on a later utterance) the pass learns its noise
+	// With the call's closing quiet (a later utterance, not
+	// Options.CarryHistory) the pass learns its noise
 	// level from it afresh, else from the audio the mean is learnt from.
 	prime := l.noise
 	if prime == nil {

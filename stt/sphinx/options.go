@@ -94,7 +94,9 @@ type Options struct {
 	// on a call's first utterance at the mean of its first second (a batch
 	// pass over it); an utterance shorter than that is then decoded at the
 	// check with batch CMN. With no spare free the check runs the loop as
-	// without it. Default LiveLoopOff (docs/stt-latency.md).
+	// without it. Default LiveLoopLater: on a call's later utterances the
+	// check (not CarryHistory) decides as LiveLoopOff, only sooner
+	// (docs/stt-latency.md).
 	LiveLoop LiveLoopMode
 	// HistoryFree makes the check a function of the audio and the call
 	// alone, not of what the pooled decoders heard before: every pass sets
@@ -105,11 +107,14 @@ type Options struct {
 	// same. Default false: on a call's first utterance it routes fewer
 	// skill requests right than the default check (docs/stt-latency.md).
 	HistoryFree bool
-	// HistoryFreeLater is HistoryFree on a call's later utterances only
-	// (those with a mean from the call, which LiveLoopLater feeds live): a
-	// call's first utterance is checked as without it, the noise carried.
-	// LiveLoopOff and LiveLoopLater then decide the same on every utterance.
-	HistoryFreeLater bool
+	// CarryHistory lets the check on a call's later utterances depend on
+	// what the pooled decoders heard before (their noise estimate): the
+	// check before 2026-12-07, kept to compare with. Default false: those
+	// utterances (the ones with a mean from the call, which LiveLoopLater
+	// feeds live) are checked as under HistoryFree, so LiveLoopOff and
+	// LiveLoopLater decide the same on every utterance; a call's first
+	// utterance is checked with the noise carried either way.
+	CarryHistory bool
 
 	extraArgs []string // more pocketsphinx arguments (tests)
 }
@@ -119,7 +124,7 @@ type Options struct {
 type LiveLoopMode int
 
 const (
-	// LiveLoopDefault is the zero value: the default mode, LiveLoopOff.
+	// LiveLoopDefault is the zero value: the default mode, LiveLoopLater.
 	LiveLoopDefault LiveLoopMode = iota
 	// LiveLoopOff runs the loop over the whole utterance at the check.
 	LiveLoopOff
@@ -131,7 +136,7 @@ const (
 )
 
 // DefaultLiveLoop is the mode LiveLoopDefault stands for.
-const DefaultLiveLoop = LiveLoopOff
+const DefaultLiveLoop = LiveLoopLater
 
 // liveLoop reports whether an utterance whose call has a mean (hasMean)
 // feeds its loop live.
@@ -176,7 +181,7 @@ func (m *LiveLoopMode) Set(s string) error {
 
 // freeOnLater: a call's later utterances are checked history-free (fedLoop,
 // the call's closing quiet and grammar mean kept for them).
-func (o Options) freeOnLater() bool { return o.HistoryFree || o.HistoryFreeLater }
+func (o Options) freeOnLater() bool { return o.HistoryFree || !o.CarryHistory }
 
 func (o Options) withDefaults() Options {
 	if o.HMM == "" {

@@ -19,7 +19,9 @@ import (
 // frame as the endpoint does, and logs when each pass starts and ends
 // relative to the end of speech, and each result (paired runs compare
 // them); STT_TIMELINE_LIVELOOP=1 (or a mode: later, always) pairs each
-// utterance with a stream of Options.LiveLoop (1: always). Findings:
+// utterance with a stream of Options.LiveLoop (1: always);
+// STT_TIMELINE_CARRY=1 makes the one-shot arm the default before
+// 2026-12-07 (LiveLoopOff, Options.CarryHistory). Findings:
 // docs/stt-latency.md.
 func TestTimeline(t *testing.T) {
 	real, synth, fest := measureCorpus(t, "STT_TIMELINE", []string{"what time is it", "what is seventy seven plus fifteen", "hello there",
@@ -27,10 +29,14 @@ func TestTimeline(t *testing.T) {
 		[]string{"what time is it", "what is twelve times seven", "hello there", "tell me a story"})
 	// STT_TIMELINE_LIVELOOP=1: each utterance is played twice, one-shot
 	// loop and Options.LiveLoop (order alternating), a call per arm.
+	first, carry := "oneshot", os.Getenv("STT_TIMELINE_CARRY") != ""
+	if carry {
+		first = "oneshot-carried"
+	}
 	arms := []struct {
 		name string
 		e    *Engine
-	}{{"oneshot", newTestEngine(t, Options{})}}
+	}{{first, newTestEngine(t, Options{LiveLoop: LiveLoopOff, CarryHistory: carry})}}
 	if v := os.Getenv("STT_TIMELINE_LIVELOOP"); v != "" {
 		mode := LiveLoopAlways
 		if v != "1" {
