@@ -148,7 +148,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.StringVar(&c.sttModel, "stt-model", "", "STT model (default whisper-1 for -stt openai, gpt-4o-transcribe for -stt openai-realtime)")
 	fs.IntVar(&c.sttPool, "stt-pool", 4, "pocketsphinx decoders kept for concurrent utterances (-stt sphinx); a turn waits when all are busy")
 	fs.Var(&c.sttLiveLoop, "stt-live-loop", "when pocketsphinx feeds the check's phone loop during the turn (-stt sphinx): off, later (a call's utterances after its first), always, or default (later: on those utterances the check decides as with off, only sooner)")
-	fs.BoolVar(&c.sttCarryHistory, "stt-carry-history", false, "pocketsphinx's check on a call's later utterances depends on what its pooled decoders heard before, as before 2026-12-07 (-stt sphinx); default: a function of the audio and the call alone")
+	fs.BoolVar(&c.sttCarryHistory, "stt-carry-history", false, "pocketsphinx's check on a call's later utterances depends on what its pooled decoders heard before, as it used to (-stt sphinx); default: a function of the audio and the call alone")
 	fs.StringVar(&c.llm, "llm", "local", "language model: local (offline skills) or openai (OpenAI-compatible /chat/completions)")
 	fs.StringVar(&c.llmURL, "llm-url", "https://api.openai.com/v1", "base URL of the OpenAI-compatible LLM server, e.g. http://localhost:11434/v1 for Ollama")
 	fs.StringVar(&c.llmModel, "llm-model", "gpt-4o-mini", "LLM model for -llm openai")

@@ -105,7 +105,7 @@ func TestCheckIndependentOfHistory(t *testing.T) {
 // streaming general-LM pass, set up the same way), and the calls learn the
 // same mean, bit for bit; only the timing differs. By default a call's
 // first utterance is checked as with CarryHistory and LiveLoopOff (the
-// default before 2026-12-07), bit for bit, from the same decoder history.
+// older default), bit for bit, from the same decoder history.
 func TestLiveLoopLaterDecidesAsOff(t *testing.T) {
 	requireTools(t, true)
 	utts := []namedPCM{

@@ -109,7 +109,7 @@ type Options struct {
 	HistoryFree bool
 	// CarryHistory lets the check on a call's later utterances depend on
 	// what the pooled decoders heard before (their noise estimate): the
-	// check before 2026-12-07, kept to compare with. Default false: those
+	// older check, kept to compare with. Default false: those
 	// utterances (the ones with a mean from the call, which LiveLoopLater
 	// feeds live) are checked as under HistoryFree, so LiveLoopOff and
 	// LiveLoopLater decide the same on every utterance; a call's first

@@ -20,8 +20,8 @@ import (
 // relative to the end of speech, and each result (paired runs compare
 // them); STT_TIMELINE_LIVELOOP=1 (or a mode: later, always) pairs each
 // utterance with a stream of Options.LiveLoop (1: always);
-// STT_TIMELINE_CARRY=1 makes the one-shot arm the default before
-// 2026-12-07 (LiveLoopOff, Options.CarryHistory). Findings:
+// STT_TIMELINE_CARRY=1 makes the one-shot arm the older default
+// (LiveLoopOff, Options.CarryHistory). Findings:
 // docs/stt-latency.md.
 func TestTimeline(t *testing.T) {
 	real, synth, fest := measureCorpus(t, "STT_TIMELINE", []string{"what time is it", "what is seventy seven plus fifteen", "hello there",
