@@ -14,10 +14,12 @@ import (
 // the grammar's) rather than their sum. pocketsphinx carries the noise
 // level across utterances, so the loop stays on the stream's decoder,
 // after the live pass over the same audio, and the spare decoder first
-// hears the utterance's tail (grammarAside); with Options.HistoryFree every
-// pass starts from a noise level and a mean set from the audio and the
-// call instead (decoder.start, primeFor). Its result is kept for the utterance, so a second
-// grammar pass over the same audio (noDigitsPass) reuses it. With
+// hears the utterance's tail (grammarAside); on a call's later utterances
+// (unless Options.CarryHistory), and on every one with Options.HistoryFree,
+// each pass starts from a noise level and a mean set from the audio and
+// the call instead (decoder.startCall, primeFor). Its result is kept for
+// the utterance, so a second grammar pass over the same audio
+// (noDigitsPass) reuses it. With
 // Options.LiveLoop the spare decoder runs the loop instead, fed during the
 // turn (loopfeed.go), and the grammar pass runs on the stream's decoder.
 
@@ -143,10 +145,10 @@ func (s *stream) checkedPass(ctx context.Context, search string) ([]string, floa
 	return g.words, grammarConfidence(g.score, g.frames), v, nil
 }
 
-// loopPass runs the phone loop over audio on the stream's decoder. Under
-// Options.HistoryFree, on a call's later utterances it is fed as the live loop feeds it (fedLoop: 20
-// ms pieces at the call's mean), so the check decides the same whether its
-// loop was fed live or not; pocketsphinx's silence-frame dropping keeps a
+// loopPass runs the phone loop over audio on the stream's decoder. On a
+// call's later utterances (unless Options.CarryHistory) it is fed as the
+// live loop feeds it (fedLoop: 20 ms pieces at the call's mean), so the
+// check decides the same whether its loop was fed live or not; pocketsphinx's silence-frame dropping keeps a
 // few frames fewer in pieces than in one call.
 func (s *stream) loopPass(ctx context.Context, audio []int16) (*loopMemo, error) {
 	if s.cmn != nil && s.eng.opt.freeOnLater() {
@@ -203,8 +205,7 @@ func primeFor(noise, audio []int16) []int16 {
 // audio first; otherwise (or with the call's noise prime) start sets it anyway.
 func grammarAside(d *decoder, search string, audio []int16, cmn []float32, noise []int16) (gramResult, error) {
 	if d.carryNoise && noise == nil {
-		tail := audio[max(0, len(audio)-primeSamples):]
-		if _, err := grammarOn(d, search, tail, cmn, nil); err != nil {
+		if _, err := grammarOn(d, search, primeFor(nil, audio), cmn, nil); err != nil {
 			return gramResult{}, err
 		}
 	}

@@ -361,16 +361,15 @@ func (s *stream) Finish(ctx context.Context) (stt.Result, error) {
 			// utterance folded into the call's.
 			st := loadCall(s.adapt)
 			st.cmn = s.dec.cmnMean()
-			if s.gramMean != nil && s.eng.opt.freeOnLater() {
-				// The grammar pass's, wherever it ran: the passes after
-				// it differ between the check's ways of running.
-				st.cmn = s.gramMean
-			}
 			if s.eng.opt.freeOnLater() {
-				// The closing quiet the next utterance's passes learn the
-				// noise level from.
-				ga := s.grammarAudio()
-				st.noise = append([]int16(nil), ga[max(0, len(ga)-primeSamples):]...)
+				// The grammar pass's mean, wherever it ran (the passes
+				// after it differ between the check's ways of running),
+				// and the closing quiet the next utterance's passes learn
+				// the noise level from.
+				if s.gramMean != nil {
+					st.cmn = s.gramMean
+				}
+				st.noise = append([]int16(nil), primeFor(nil, s.grammarAudio())...)
 			}
 			s.adapt.Store(st)
 		}
