@@ -225,6 +225,7 @@ func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
 	def(&o.PauseFloor, DefaultPauseFloor)
 	def(&o.LongWait, DefaultEndpointLong)
 	def(&o.LongTurn, DefaultLongTurn)
+	def(&o.PitchRise, 0)
 	if o.MaybeRun == 0 {
 		o.MaybeRun = DefaultMaybeRun
 	}
@@ -258,9 +259,6 @@ func (o EndpointOptions) withDefaults() (EndpointOptions, error) {
 	}
 	if o.PitchRiseST == 0 {
 		o.PitchRiseST = DefaultPitchRiseST
-	}
-	if o.PitchRise < 0 {
-		o.PitchRise = 0
 	}
 	if o.Ceiling < o.Floor {
 		return o, fmt.Errorf("%w: endpoint ceiling %v below floor %v", ErrOption, o.Ceiling, o.Floor)
