@@ -479,29 +479,20 @@ func run(out, fsddDir, librivoxDir string, withRec bool, digitStrings int) error
 			}
 		}
 	}
+	outcomes := func(si, ci int) []eval.TurnOutcome { return res[key{si, ci}] }
 	if tuningOnly {
-		b.WriteString(perSet(items, sets, true, condName, func(si, ci int) []eval.TurnOutcome { return res[key{si, ci}] }))
+		b.WriteString("\n#### Per set, tuning split, pitch rows\n\n")
+		b.WriteString(perSet(items, sets, true, condName, outcomes, func(name string) bool { return strings.Contains(name, " c12 ") }))
 		fmt.Print(b.String())
 		return nil
 	}
-	b.WriteString(verdict(items, sets, func(si, ci int) []eval.TurnOutcome { return res[key{si, ci}] }))
+	b.WriteString(verdict(items, sets, outcomes))
 	// Per set at the settings that matter, held out.
 	b.WriteString("\n#### Per set, held-out split\n\n")
-	b.WriteString("| setting | noise | set | items | cut-off (pauses) | mid-speech ends | split items | turns per item | latency p50/p95 | undecided |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
-	for si, s := range sets {
-		if !strings.HasPrefix(s.Name, "fixed 300") && !strings.Contains(s.Name, "base 150") || strings.Contains(s.Name, "pace ×") ||
-			strings.Contains(s.Name, "spread ×") || strings.Contains(s.Name, "rule only") || strings.Contains(s.Name, " c9 ") {
-			continue
-		}
-		for ci := range conds {
-			for _, set := range setNames(items) {
-				t := eval.Summarise(items, res[key{si, ci}], func(it eval.TurnItem) bool { return !it.Tune && it.Set == set })
-				n := t.Ended + t.Paused
-				fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %d | %s | %.2f | %s | %d |\n", s.Name, condName[ci], set, n,
-					pct(t.Cuts, t.Pauses), t.MidCuts, pct(t.Split, n), float64(t.Turns)/float64(max(n, 1)), lat(t), t.Undecided)
-			}
-		}
-	}
+	b.WriteString(perSet(items, sets, false, condName, outcomes, func(name string) bool {
+		return (strings.HasPrefix(name, "fixed 300") || strings.Contains(name, "base 150")) && !strings.Contains(name, "pace ×") &&
+			!strings.Contains(name, "spread ×") && !strings.Contains(name, "rule only") && !strings.Contains(name, " c9 ")
+	}))
 	for _, r := range recs {
 		b.WriteString(hintsMarkdown(items, r, conds, condName))
 		if verbose && !r.lm {
@@ -1090,22 +1081,22 @@ func c11Settings(rec, recSrv eval.PartialSource) []eval.TurnSetting {
 
 var tuningOnly bool
 
-// perSet is the per-set table of the c12 rows and the default on one
-// split (tune: the tuning split).
-func perSet(items []eval.TurnItem, sets []eval.TurnSetting, tune bool, condName []string, res func(si, ci int) []eval.TurnOutcome) string {
+// perSet is the per-set table of the settings keep names, on the tuning
+// split (tune) or held out.
+func perSet(items []eval.TurnItem, sets []eval.TurnSetting, tune bool, condName []string,
+	res func(si, ci int) []eval.TurnOutcome, keep func(name string) bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n#### Per set, tuning split=%v, pitch rows\n\n", tune)
-	b.WriteString("| setting | noise | set | items | cut-off (pauses) | split items | latency p50/p95 |\n|---|---|---|---:|---:|---:|---:|\n")
+	b.WriteString("| setting | noise | set | items | cut-off (pauses) | mid-speech ends | split items | turns per item | latency p50/p95 | undecided |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for si, s := range sets {
-		if !strings.Contains(s.Name, " c12 ") {
+		if !keep(s.Name) {
 			continue
 		}
 		for ci := range condName {
 			for _, set := range setNames(items) {
 				t := eval.Summarise(items, res(si, ci), func(it eval.TurnItem) bool { return it.Tune == tune && it.Set == set })
 				n := t.Ended + t.Paused
-				fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s | %s |\n", s.Name, condName[ci], set, n,
-					pct(t.Cuts, t.Pauses), pct(t.Split, n), lat(t))
+				fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %d | %s | %.2f | %s | %d |\n", s.Name, condName[ci], set, n,
+					pct(t.Cuts, t.Pauses), t.MidCuts, pct(t.Split, n), float64(t.Turns)/float64(max(n, 1)), lat(t), t.Undecided)
 			}
 		}
 	}
